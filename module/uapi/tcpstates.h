@@ -97,9 +97,11 @@ enum {
 	/* accept() returned this socket to a process: state -> same state. */
 	TCPSTATES_EV_ACCEPT		= 6,
 	/*
-	 * The request socket left the listener's queue, either because the
-	 * child took over (after TCPSTATES_EV_CHILD) or because it was dropped
-	 * (SYN-ACK retries exhausted, listener closed): NEW_SYN_RECV -> NONE.
+	 * The request socket was freed, either because the child took over
+	 * (after TCPSTATES_EV_CHILD) or because it was dropped (SYN-ACK
+	 * retries exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
+	 * aux = SYN-ACK retransmissions it made. No CHILD for its 4-tuple
+	 * means the handshake never completed.
 	 */
 	TCPSTATES_EV_REQUEST_END	= 7,
 	/*
@@ -143,12 +145,13 @@ enum {
 	TCPSTATES_HOOK_CHILD_V4		= 4,
 	TCPSTATES_HOOK_CHILD_V6		= 5,
 	TCPSTATES_HOOK_ACCEPT		= 6,
-	TCPSTATES_HOOK_REQUEST_END	= 7,
+	TCPSTATES_HOOK_REQUEST_END	= 7,	/* IPv4 request destructor */
 	TCPSTATES_HOOK_TIME_WAIT	= 8,
 	TCPSTATES_HOOK_TW_REARM		= 9,
 	TCPSTATES_HOOK_TW_EXPIRE	= 10,
 	TCPSTATES_HOOK_TW_KILL		= 11,
 	TCPSTATES_HOOK_RESET_SENT	= 12,
+	TCPSTATES_HOOK_REQUEST_END_V6	= 13,
 	TCPSTATES_NR_HOOKS
 };
 
