@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/tcpstates: the ring as a stream of binary records.
+ *
+ * Every open file has its own cursor, starting at the oldest record still
+ * held, so any number of readers each see every record. read() returns
+ * whole records only, blocks until one is there (or -EAGAIN with
+ * O_NONBLOCK), and works with poll/select/epoll. A reader that was lapped
+ * gets one TCPSTATES_EV_LOST record saying how many it missed.
+ *
+ * Errors: a buffer shorter than one record is -EINVAL; opening for writing
+ * is -EINVAL (the stream is read-only; write() on a read-only file is
+ * -EBADF from the VFS); lseek is -ESPIPE (a stream); mmap is -ENODEV;
+ * unknown ioctls are -ENOTTY; bad user pointers are -EFAULT.
+ *
+ * An open file pins the module (.owner), so rmmod while readers sleep in
+ * read() or poll() fails with EBUSY instead of pulling the code from under
+ * them; it succeeds once they close.
+ *
+ * A reader outside the initial network (or user) namespace sees only its
+ * own namespace's records; lost-record markers are still delivered.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+struct ts_reader {
+	struct mutex lock;	/* serialises read/poll/ioctl on this file */
+	u64 next;		/* the next seq this reader wants */
+	u64 lost;		/* records this reader has lost so far */
+	u32 netns;		/* 0: every namespace */
+};
+
+static int ts_open(struct inode *inode, struct file *file)
+{
+	struct ts_reader *r;
+
+	if (file->f_mode & FMODE_WRITE)
+		return -EINVAL;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	mutex_init(&r->lock);
+	r->next = ts_ring_oldest();
+	r->netns = ts_reader_netns();
+	file->private_data = r;
+	return stream_open(inode, file);
+}
+
+static int ts_release(struct inode *inode, struct file *file)
+{
+	struct ts_reader *r = file->private_data;
+
+	mutex_destroy(&r->lock);
+	kfree(r);
+	return 0;
+}
+
+static void ts_lost_marker(struct tcpstates_record *rec, u64 first, u64 lost)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->seq = first;
+	rec->ts_ns = ktime_get_ns();
+	rec->kind = TCPSTATES_EV_LOST;
+	rec->aux = lost;
+}
+
+/* Is record @rec one this reader may not see? */
+static bool ts_foreign(const struct ts_reader *r,
+		       const struct tcpstates_record *rec)
+{
+	return r->netns && rec->netns != r->netns;
+}
+
+/*
+ * Fetch the next record this reader may see into *rec, turning a lap into
+ * a marker. The cursor moves only when the caller commits *next, so a
+ * failed copy_to_user() loses nothing.
+ */
+static enum ts_fetch ts_reader_fetch(struct ts_reader *r, u64 *next,
+				     struct tcpstates_record *rec)
+{
+	enum ts_fetch res;
+	u64 lost = 0;
+
+	*next = r->next;
+	for (;;) {
+		u64 from = *next;
+
+		res = ts_ring_fetch(next, rec, &lost);
+		if (res == TS_FETCH_LOST) {
+			ts_lost_marker(rec, from, lost);
+			return res;
+		}
+		if (res == TS_FETCH_EMPTY || !ts_foreign(r, rec))
+			return res;
+		/* Skipping a foreign record is safe to commit at once. */
+		r->next = *next;
+		cond_resched();
+	}
+}
+
+static ssize_t ts_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
+{
+	struct ts_reader *r = file->private_data;
+	struct tcpstates_record rec;
+	size_t done = 0;
+	ssize_t err = 0;
+
+	if (count < sizeof(rec))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&r->lock))
+		return -ERESTARTSYS;
+
+	while (count - done >= sizeof(rec)) {
+		enum ts_fetch res;
+		u64 next;
+
+		res = ts_reader_fetch(r, &next, &rec);
+		if (res == TS_FETCH_EMPTY) {
+			if (done)
+				break;
+			if (file->f_flags & O_NONBLOCK) {
+				err = -EAGAIN;
+				break;
+			}
+			mutex_unlock(&r->lock);
+			if (wait_event_interruptible(*ts_ring_waitq(),
+						     ts_ring_ready(READ_ONCE(r->next))))
+				return -ERESTARTSYS;
+			if (mutex_lock_interruptible(&r->lock))
+				return -ERESTARTSYS;
+			continue;
+		}
+		if (copy_to_user(buf + done, &rec, sizeof(rec))) {
+			err = -EFAULT;
+			break;
+		}
+		if (res == TS_FETCH_LOST)
+			r->lost += rec.aux;
+		r->next = next;
+		done += sizeof(rec);
+		cond_resched();
+	}
+	mutex_unlock(&r->lock);
+	return done ? done : err;
+}
+
+static __poll_t ts_poll(struct file *file, poll_table *wait)
+{
+	struct ts_reader *r = file->private_data;
+	struct tcpstates_record rec;
+	__poll_t mask = 0;
+	u64 next;
+
+	poll_wait(file, ts_ring_waitq(), wait);
+	mutex_lock(&r->lock);
+	/* Moves past foreign records, so "readable" means read() won't block. */
+	if (ts_reader_fetch(r, &next, &rec) != TS_FETCH_EMPTY)
+		mask = EPOLLIN | EPOLLRDNORM;
+	mutex_unlock(&r->lock);
+	return mask;
+}
+
+static long ts_ioctl_info(struct ts_reader *r, void __user *arg)
+{
+	struct tcpstates_info info;
+	unsigned int h;
+
+	memset(&info, 0, sizeof(info));
+	info.abi_version = TCPSTATES_ABI_VERSION;
+	info.record_size = sizeof(struct tcpstates_record);
+	info.capacity = ts_ring_capacity();
+	info.written = ts_ring_head();
+	info.oldest = ts_ring_oldest();
+	info.filtered = ts_filtered_count();
+	info.realtime_offset_ns = ts_realtime_offset_ns();
+	info.hooks_active = ts_probes_active();
+	info.nr_hooks = TCPSTATES_NR_HOOKS;
+	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
+		info.missed[h] = ts_probes_missed(h);
+	mutex_lock(&r->lock);
+	info.reader_next = r->next;
+	info.reader_lost = r->lost;
+	mutex_unlock(&r->lock);
+
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ts_reader *r = file->private_data;
+
+	switch (cmd) {
+	case TCPSTATES_IOC_INFO:
+		return ts_ioctl_info(r, (void __user *)arg);
+	case TCPSTATES_IOC_SEEK_HEAD:
+		mutex_lock(&r->lock);
+		r->next = ts_ring_head();
+		mutex_unlock(&r->lock);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations ts_fops = {
+	.owner		= THIS_MODULE,
+	.open		= ts_open,
+	.release	= ts_release,
+	.read		= ts_read,
+	.poll		= ts_poll,
+	.unlocked_ioctl	= ts_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice ts_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "tcpstates",
+	.fops	= &ts_fops,
+	.mode	= 0400,
+};
+
+int ts_chardev_init(void)
+{
+	return misc_register(&ts_misc);
+}
+
+void ts_chardev_exit(void)
+{
+	misc_deregister(&ts_misc);
+}

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstates probes: where each record comes from.
+ *
+ * tcp_set_state() is the one required hook. The others add what it never
+ * sees (see the TCPSTATES_EV_* comments in uapi/tcpstates.h):
+ *
+ *   hook          symbol                          record
+ *   set_state     tcp_set_state                   state (old -> new)
+ *   listen        inet_csk_listen_start (ret)     CLOSE -> LISTEN
+ *   connect       tcp_connect (ret)               SYN leaves, client ISN
+ *   request       inet_csk_reqsk_queue_hash_add   request socket, both ISNs
+ *   child_v4/v6   tcp_v{4,6}_syn_recv_sock (ret)  server child in SYN_RECV
+ *   accept        inet_csk_accept (ret)           owner process
+ *   request_end*  tcp_v{4,6}_reqsk_destructor     request socket freed
+ *   time_wait     tcp_time_wait                   handover to timewait
+ *   tw_rearm      __inet_twsk_schedule            FIN in FIN_WAIT2 substate
+ *   tw_expire     tw_timer_handler                timewait timer fired
+ *   tw_kill       inet_twsk_deschedule_put        timewait killed early
+ *   reset_sent    tcp_send_active_reset           RST sent
+ *
+ * Every symbol is called across files or through a function pointer in
+ * 6.1 and 6.12, so it is not inlined away; a symbol a kernel lacks leaves
+ * its hook inactive and the module loads without it.
+ *
+ * Handlers run on any CPU in process, softirq or timer context with
+ * preemption disabled: they read the socket, claim a ring slot, fill it and
+ * publish it. No locks, no allocation, no printk.
+ */
+#include <linux/kprobes.h>
+#include <linux/percpu.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_timewait_sock.h>
+#include <net/ipv6.h>
+#include <net/request_sock.h>
+#include <net/tcp.h>
+
+#include "internal.h"
+
+static DEFINE_PER_CPU(u64, ts_filtered);
+
+/* What kind of object a probe's socket pointer really is. */
+enum ts_obj {
+	TS_OBJ_FULL,		/* struct tcp_sock */
+	TS_OBJ_REQUEST,		/* struct tcp_request_sock */
+	TS_OBJ_TIMEWAIT,	/* struct tcp_timewait_sock */
+};
+
+static u64 ts_cookie(struct sock *sk)
+{
+	u64 cookie = atomic64_read(&sk->sk_cookie);
+	u32 halves[2];
+
+	if (likely(cookie))
+		return cookie;
+	/* Any sock_common works: inet_diag does the same for req/tw. */
+	sock_diag_save_cookie(sk, halves);
+	return (u64)halves[1] << 32 | halves[0];
+}
+
+static void ts_fill_task(struct tcpstates_record *rec)
+{
+	if (in_task())
+		rec->ctx = TCPSTATES_CTX_TASK;
+	else if (in_hardirq())
+		rec->ctx = TCPSTATES_CTX_HARDIRQ;
+	else
+		rec->ctx = TCPSTATES_CTX_SOFTIRQ;
+	rec->pid = current->pid;
+	rec->tgid = current->tgid;
+	/* Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. */
+	strscpy(rec->comm, current->comm, sizeof(rec->comm));
+}
+
+/* Family, addresses, ports, netns and cookie live in struct sock_common. */
+static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk)
+{
+	rec->netns = sock_net(sk)->ns.inum;
+	rec->cookie = ts_cookie(sk);
+	rec->sport = htons(sk->sk_num);
+	rec->dport = sk->sk_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ts_sk_is_mapped(sk)) {
+		rec->family = TCPSTATES_FAMILY_INET6;
+		memcpy(rec->saddr, &sk->sk_v6_rcv_saddr, 16);
+		memcpy(rec->daddr, &sk->sk_v6_daddr, 16);
+		return;
+	}
+	if (sk->sk_family == AF_INET6)
+		rec->flags |= TCPSTATES_F_MAPPED;
+#endif
+	rec->family = TCPSTATES_FAMILY_INET;
+	memcpy(rec->saddr, &sk->sk_rcv_saddr, 4);
+	memcpy(rec->daddr, &sk->sk_daddr, 4);
+}
+
+/* A listener, or a socket before its ISN is chosen, has no sequence space. */
+static bool ts_has_seq(u8 old_state, u8 new_state)
+{
+	if (old_state == TCP_LISTEN || new_state == TCP_LISTEN)
+		return false;
+	return !(old_state == TCP_CLOSE &&
+		 (new_state == TCP_SYN_SENT || new_state == TCP_CLOSE));
+}
+
+static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	rec->uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	rec->sk_err = READ_ONCE(sk->sk_err);
+	if (!ts_has_seq(rec->old_state, rec->new_state))
+		return;
+
+	rec->flags |= TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO;
+	rec->write_seq = READ_ONCE(tp->write_seq);
+	rec->snd_una = READ_ONCE(tp->snd_una);
+	rec->snd_nxt = READ_ONCE(tp->snd_nxt);
+	rec->rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	rec->snd_wnd = tp->snd_wnd;
+	rec->rcv_wnd = tp->rcv_wnd;
+	rec->srtt_us = tp->srtt_us >> 3;
+	rec->total_retrans = tp->total_retrans;
+	rec->mss = tp->mss_cache;
+	rec->snd_wscale = tp->rx_opt.snd_wscale;
+	rec->rcv_wscale = tp->rx_opt.rcv_wscale;
+	if (tp->rx_opt.sack_ok)
+		rec->options |= TCPSTATES_OPT_SACK;
+	if (tp->rx_opt.tstamp_ok)
+		rec->options |= TCPSTATES_OPT_TIMESTAMP;
+	if (tp->rx_opt.wscale_ok)
+		rec->options |= TCPSTATES_OPT_WSCALE;
+	if (tp->ecn_flags & TCP_ECN_OK)
+		rec->options |= TCPSTATES_OPT_ECN;
+	rec->bytes_acked = tp->bytes_acked;
+	rec->bytes_received = tp->bytes_received;
+}
+
+static void ts_fill_request(struct tcpstates_record *rec, struct sock *sk)
+{
+	const struct request_sock *req = inet_reqsk(sk);
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	const struct tcp_request_sock *treq = tcp_rsk(req);
+
+	rec->flags |= TCPSTATES_F_REQUEST | TCPSTATES_F_SEQ |
+		      TCPSTATES_F_TCPINFO;
+	rec->uid = req->rsk_listener ?
+		   from_kuid_munged(&init_user_ns, req->rsk_listener->sk_uid) :
+		   (u32)-1;
+	/* What the child will start from: the SYN-ACK is not acked yet. */
+	rec->snd_una = treq->snt_isn;
+	rec->snd_nxt = treq->snt_isn + 1;
+	rec->write_seq = treq->snt_isn + 1;
+	rec->rcv_nxt = treq->rcv_isn + 1;
+	rec->mss = req->mss;
+	rec->total_retrans = req->num_retrans;
+	if (ireq->wscale_ok) {
+		rec->options |= TCPSTATES_OPT_WSCALE;
+		rec->snd_wscale = ireq->snd_wscale;
+		rec->rcv_wscale = ireq->rcv_wscale;
+	}
+	if (ireq->sack_ok)
+		rec->options |= TCPSTATES_OPT_SACK;
+	if (ireq->tstamp_ok)
+		rec->options |= TCPSTATES_OPT_TIMESTAMP;
+	if (ireq->ecn_ok)
+		rec->options |= TCPSTATES_OPT_ECN;
+}
+
+static void ts_fill_timewait(struct tcpstates_record *rec, struct sock *sk)
+{
+	const struct tcp_timewait_sock *tcptw = tcp_twsk(sk);
+
+	/* Our FIN is acked in both substates: una == nxt == write_seq. */
+	rec->flags |= TCPSTATES_F_TIMEWAIT | TCPSTATES_F_SEQ;
+	rec->uid = (u32)-1;
+	rec->snd_una = READ_ONCE(tcptw->tw_snd_nxt);
+	rec->snd_nxt = rec->snd_una;
+	rec->write_seq = rec->snd_una;
+	rec->rcv_nxt = READ_ONCE(tcptw->tw_rcv_nxt);
+}
+
+static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
+		    u8 old_state, u8 new_state, u64 aux)
+{
+	struct tcpstates_record *rec;
+	u64 seq;
+
+	if (!ts_filter_pass(sk)) {
+		this_cpu_inc(ts_filtered);
+		return;
+	}
+	rec = ts_ring_reserve(&seq);
+	if (!rec)
+		return;
+
+	/* Zero first: padding and unused fields must not leak memory. */
+	memset(rec, 0, sizeof(*rec));
+	rec->seq = seq;
+	rec->ts_ns = ktime_get_ns();
+	rec->cpu = raw_smp_processor_id();
+	rec->kind = kind;
+	rec->old_state = old_state;
+	rec->new_state = new_state;
+	rec->aux = aux;
+	ts_fill_task(rec);
+	ts_fill_common(rec, sk);
+	switch (obj) {
+	case TS_OBJ_FULL:
+		ts_fill_full(rec, sk);
+		break;
+	case TS_OBJ_REQUEST:
+		ts_fill_request(rec, sk);
+		break;
+	case TS_OBJ_TIMEWAIT:
+		ts_fill_timewait(rec, sk);
+		break;
+	}
+	ts_ring_commit(seq);
+}
+
+static struct sock *ts_arg_sk(struct pt_regs *regs, unsigned int n)
+{
+	return (struct sock *)regs_get_kernel_argument(regs, n);
+}
+
+static bool ts_is_tcp(const struct sock *sk)
+{
+	return sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM;
+}
+
+/* DCCP shares the timewait code; only TCP's timewait sockets are ours. */
+static bool ts_is_tcp_tw(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_prot->twsk_prot->twsk_obj_size ==
+	       sizeof(struct tcp_timewait_sock);
+}
+
+/* Plain kprobes. */
+
+static int ts_set_state_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 0);
+	int state = (int)regs_get_kernel_argument(regs, 1);
+
+	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_STATE, READ_ONCE(sk->sk_state),
+		state, 0);
+	return 0;
+}
+
+static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *listener = ts_arg_sk(regs, 0);
+	struct sock *req = ts_arg_sk(regs, 1);
+
+	if (ts_is_tcp(listener))
+		ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST,
+			TCPSTATES_STATE_NONE, TCP_NEW_SYN_RECV, 0);
+	return 0;
+}
+
+static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *req = ts_arg_sk(regs, 0);
+
+	ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST_END,
+		TCP_NEW_SYN_RECV, TCPSTATES_STATE_NONE,
+		inet_reqsk(req)->num_retrans);
+	return 0;
+}
+
+static int ts_time_wait_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 0);
+	int state = (int)regs_get_kernel_argument(regs, 1);
+	int timeo = (int)regs_get_kernel_argument(regs, 2);
+	u32 rto = inet_csk(sk)->icsk_rto;
+
+	/* The timeout tcp_time_wait() will arm, computed as it does. */
+	if (state == TCP_TIME_WAIT)
+		timeo = TCP_TIMEWAIT_LEN;
+	else
+		timeo = max_t(int, timeo, (rto << 2) - (rto >> 1));
+	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_TIME_WAIT,
+		READ_ONCE(sk->sk_state), state, jiffies_to_msecs(timeo));
+	return 0;
+}
+
+static int ts_tw_rearm_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 0);
+	int timeo = (int)regs_get_kernel_argument(regs, 1);
+	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;
+	struct inet_timewait_sock *tw = inet_twsk(sk);
+
+	/* The first arming is tcp_time_wait()'s, recorded there. */
+	if (rearm && ts_is_tcp_tw(tw))
+		ts_emit(sk, TS_OBJ_TIMEWAIT, TCPSTATES_EV_TW_REARM,
+			TCPSTATES_STATE_NONE, READ_ONCE(tw->tw_substate),
+			jiffies_to_msecs(timeo));
+	return 0;
+}
+
+static void ts_tw_end(struct inet_timewait_sock *tw, u16 kind)
+{
+	if (ts_is_tcp_tw(tw))
+		ts_emit((struct sock *)tw, TS_OBJ_TIMEWAIT, kind,
+			READ_ONCE(tw->tw_substate), TCP_CLOSE, 0);
+}
+
+static int ts_tw_expire_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct timer_list *t = (struct timer_list *)regs_get_kernel_argument(regs, 0);
+
+	ts_tw_end(container_of(t, struct inet_timewait_sock, tw_timer),
+		  TCPSTATES_EV_TW_EXPIRE);
+	return 0;
+}
+
+static int ts_tw_kill_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	ts_tw_end(inet_twsk(ts_arg_sk(regs, 0)), TCPSTATES_EV_TW_KILL);
+	return 0;
+}
+
+static int ts_reset_sent_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 0);
+	u8 state = READ_ONCE(sk->sk_state);
+
+	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_RESET_SENT, state, state, 0);
+	return 0;
+}
+
+/* Return probes: the entry handler keeps the socket for the return. */
+
+static int ts_save_sk(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(struct sock **)ri->data = ts_arg_sk(regs, 0);
+	return 0;
+}
+
+static struct sock *ts_saved_sk(struct kretprobe_instance *ri)
+{
+	return *(struct sock **)ri->data;
+}
+
+static int ts_listen_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = ts_saved_sk(ri);
+
+	if (regs_return_value(regs) == 0 && ts_is_tcp(sk))
+		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_LISTEN, TCP_CLOSE,
+			TCP_LISTEN, 0);
+	return 0;
+}
+
+static int ts_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = ts_saved_sk(ri);
+	u8 state = READ_ONCE(sk->sk_state);
+
+	if (regs_return_value(regs) == 0)
+		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_CONNECT, state, state, 0);
+	return 0;
+}
+
+/*
+ * An IPv4-mapped child on an IPv6 listener goes through
+ * tcp_v6_syn_recv_sock(), which calls tcp_v4_syn_recv_sock(): record it
+ * once, in the IPv6 return.
+ */
+static int ts_child_v4_entry(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	return ts_arg_sk(regs, 0)->sk_family == AF_INET6;
+}
+
+static int ts_child_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *child = (struct sock *)regs_return_value(regs);
+
+	if (!IS_ERR_OR_NULL(child))
+		ts_emit(child, TS_OBJ_FULL, TCPSTATES_EV_CHILD,
+			TCP_NEW_SYN_RECV, READ_ONCE(child->sk_state), 0);
+	return 0;
+}
+
+static int ts_accept_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_return_value(regs);
+	u8 state;
+
+	if (IS_ERR_OR_NULL(sk) || !ts_is_tcp(sk))
+		return 0;
+	state = READ_ONCE(sk->sk_state);
+	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_ACCEPT, state, state, 0);
+	return 0;
+}
+
+struct ts_hook {
+	const char *name;	/* as /proc/tcpstates_stats shows it */
+	bool ret;		/* a kretprobe; else only rp.kp is used */
+	bool registered;
+	struct kretprobe rp;
+};
+
+#define TS_KPROBE(_name, _sym, _pre) {					\
+	.name = _name,							\
+	.rp.kp = { .symbol_name = _sym, .pre_handler = _pre },		\
+}
+
+#define TS_KRETPROBE(_name, _sym, _entry, _ret, _size, _maxactive) {	\
+	.name = _name,							\
+	.ret = true,							\
+	.rp = {								\
+		.kp.symbol_name = _sym,					\
+		.entry_handler = _entry,				\
+		.handler = _ret,					\
+		.data_size = _size,					\
+		.maxactive = _maxactive,				\
+	},								\
+}
+
+/*
+ * accept() can block for a long time holding its return instance, so it
+ * gets more of them; running out is counted in its missed counter.
+ */
+static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
+	[TCPSTATES_HOOK_SET_STATE] =
+		TS_KPROBE("set_state", "tcp_set_state", ts_set_state_pre),
+	[TCPSTATES_HOOK_LISTEN] =
+		TS_KRETPROBE("listen", "inet_csk_listen_start", ts_save_sk,
+			     ts_listen_ret, sizeof(struct sock *), 0),
+	[TCPSTATES_HOOK_CONNECT] =
+		TS_KRETPROBE("connect", "tcp_connect", ts_save_sk,
+			     ts_connect_ret, sizeof(struct sock *), 0),
+	[TCPSTATES_HOOK_REQUEST] =
+		TS_KPROBE("request", "inet_csk_reqsk_queue_hash_add",
+			  ts_request_pre),
+	[TCPSTATES_HOOK_CHILD_V4] =
+		TS_KRETPROBE("child_v4", "tcp_v4_syn_recv_sock",
+			     ts_child_v4_entry, ts_child_ret, 0, 0),
+	[TCPSTATES_HOOK_CHILD_V6] =
+		TS_KRETPROBE("child_v6", "tcp_v6_syn_recv_sock", NULL,
+			     ts_child_ret, 0, 0),
+	[TCPSTATES_HOOK_ACCEPT] =
+		TS_KRETPROBE("accept", "inet_csk_accept", NULL, ts_accept_ret,
+			     0, 256),
+	[TCPSTATES_HOOK_REQUEST_END] =
+		TS_KPROBE("request_end_v4", "tcp_v4_reqsk_destructor",
+			  ts_request_end_pre),
+	[TCPSTATES_HOOK_TIME_WAIT] =
+		TS_KPROBE("time_wait", "tcp_time_wait", ts_time_wait_pre),
+	[TCPSTATES_HOOK_TW_REARM] =
+		TS_KPROBE("tw_rearm", "__inet_twsk_schedule", ts_tw_rearm_pre),
+	[TCPSTATES_HOOK_TW_EXPIRE] =
+		TS_KPROBE("tw_expire", "tw_timer_handler", ts_tw_expire_pre),
+	[TCPSTATES_HOOK_TW_KILL] =
+		TS_KPROBE("tw_kill", "inet_twsk_deschedule_put",
+			  ts_tw_kill_pre),
+	[TCPSTATES_HOOK_RESET_SENT] =
+		TS_KPROBE("reset_sent", "tcp_send_active_reset",
+			  ts_reset_sent_pre),
+	[TCPSTATES_HOOK_REQUEST_END_V6] =
+		TS_KPROBE("request_end_v6", "tcp_v6_reqsk_destructor",
+			  ts_request_end_pre),
+};
+
+static int ts_hook_register(struct ts_hook *h)
+{
+	return h->ret ? register_kretprobe(&h->rp) : register_kprobe(&h->rp.kp);
+}
+
+static void ts_hook_unregister(struct ts_hook *h)
+{
+	if (h->ret)
+		unregister_kretprobe(&h->rp);
+	else
+		unregister_kprobe(&h->rp.kp);
+}
+
+int ts_probes_register(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
+		err = ts_hook_register(&ts_hooks[i]);
+		if (err && i == TCPSTATES_HOOK_SET_STATE) {
+			pr_err("cannot probe %s: %d\n",
+			       ts_hooks[i].rp.kp.symbol_name, err);
+			return err;
+		}
+		ts_hooks[i].registered = !err;
+	}
+	return 0;
+}
+
+void ts_probes_unregister(void)
+{
+	unsigned int i;
+
+	/* Waits for running handlers; in-flight returns run no handler. */
+	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
+		if (ts_hooks[i].registered)
+			ts_hook_unregister(&ts_hooks[i]);
+		ts_hooks[i].registered = false;
+	}
+}
+
+u32 ts_probes_active(void)
+{
+	u32 mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++)
+		if (ts_hooks[i].registered)
+			mask |= BIT(i);
+	return mask;
+}
+
+const char *ts_hook_name(unsigned int hook)
+{
+	return hook < ARRAY_SIZE(ts_hooks) ? ts_hooks[hook].name : NULL;
+}
+
+u64 ts_probes_missed(unsigned int hook)
+{
+	const struct ts_hook *h;
+
+	if (hook >= ARRAY_SIZE(ts_hooks))
+		return 0;
+	h = &ts_hooks[hook];
+	/* A kretprobe also misses when it runs out of return instances. */
+	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0);
+}
+
+u64 ts_filtered_count(void)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ts_filtered, cpu);
+	return sum;
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstates ring: fixed-size records, many concurrent writers, any number
+ * of non-consuming readers, oldest records overwritten when full.
+ *
+ * Writers are kprobe handlers on any CPU, in process, softirq and timer
+ * context, with preemption disabled. They never sleep, never allocate and
+ * take no lock (a spinlock_t sleeps on PREEMPT_RT). Readers (read(), poll(),
+ * the /proc snapshot) never slow a writer down and never hold it up.
+ *
+ *   head (atomic64): the next sequence number to hand out
+ *
+ *        oldest = head - capacity            head
+ *             |                               |
+ *   seq:  ... | s-N+1 | ... | s-1 |   s   |  (s+1 not claimed yet)
+ *             +-------+-----+-----+-------+
+ *   slot:     i = seq & (capacity - 1)
+ *
+ *   slot->gen = (seq + 1) << 1 | BUSY     (0: never written)
+ *
+ * A writer claims seq s with one atomic increment of head, then takes its
+ * slot by a cmpxchg of gen to (s + 1) << 1 | BUSY, fills the record in
+ * place and publishes it with a release store of (s + 1) << 1.
+ *
+ * Invariants:
+ *  - Only the writer that set BUSY writes the slot's record, until it
+ *    clears BUSY. A slot's gen only grows.
+ *  - A writer whose slot already shows a newer seq (it was lapped before
+ *    it got there) drops its record: readers count that seq as lost.
+ *  - A writer that finds the slot BUSY with an older seq waits for that
+ *    writer. That one runs with preemption disabled on another CPU (kprobe
+ *    handlers do not nest on one CPU: a nested hit is counted in nmissed
+ *    instead), so the wait is bounded by one record copy; it can only
+ *    happen when the whole ring wraps during that copy.
+ *  - Every claimed seq ends with the slot's gen >= (s + 1) << 1, so a
+ *    reader waiting for s always makes progress.
+ *
+ * Readers keep their own cursor (the next seq they want) and copy a record
+ * seqlock-style: read gen (acquire), copy, re-read gen. A changed gen, or a
+ * gen newer than the cursor, means the reader was lapped: it moves to the
+ * oldest record still held and is told exactly how many it skipped.
+ *
+ * One global head gives every record a global order and exact per-reader
+ * loss counts; its cache line is shared by all CPUs. At the rates TCP
+ * state changes reach (one to a few per connection) that costs less than
+ * the merge that per-CPU rings would push onto every reader.
+ */
+#include <linux/atomic.h>
+#include <linux/irq_work.h>
+#include <linux/log2.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "internal.h"
+
+#define TS_GEN_BUSY	1ULL
+
+struct ts_slot {
+	atomic64_t gen;
+	struct tcpstates_record rec;
+};
+
+static struct {
+	atomic64_t head ____cacheline_aligned_in_smp;
+	struct ts_slot *slots ____cacheline_aligned_in_smp;
+	u64 mask;
+	wait_queue_head_t wait;
+	/*
+	 * Writers must not call wake_up() themselves: it takes the wait
+	 * queue's spinlock_t, which sleeps on PREEMPT_RT, and a probe may fire
+	 * under scheduler locks. irq_work is safe from any context.
+	 */
+	struct irq_work wake_work;
+} ring;
+
+static inline u64 gen_of(u64 seq)
+{
+	return (seq + 1) << 1;
+}
+
+static void ts_ring_wake(struct irq_work *work)
+{
+	wake_up_interruptible_all(&ring.wait);
+}
+
+int ts_ring_init(u32 capacity)
+{
+	/* Callers validate: a power of two, at least 64. */
+	ring.slots = vzalloc(array_size(capacity, sizeof(*ring.slots)));
+	if (!ring.slots)
+		return -ENOMEM;
+	ring.mask = capacity - 1;
+	atomic64_set(&ring.head, 0);
+	init_waitqueue_head(&ring.wait);
+	init_irq_work(&ring.wake_work, ts_ring_wake);
+	return 0;
+}
+
+/* Called once no writer can run any more (probes unregistered). */
+void ts_ring_exit(void)
+{
+	irq_work_sync(&ring.wake_work);
+	vfree(ring.slots);
+	ring.slots = NULL;
+}
+
+u64 ts_ring_capacity(void)
+{
+	return ring.mask + 1;
+}
+
+u64 ts_ring_head(void)
+{
+	return atomic64_read(&ring.head);
+}
+
+u64 ts_ring_oldest(void)
+{
+	u64 head = ts_ring_head();
+
+	return head > ring.mask + 1 ? head - (ring.mask + 1) : 0;
+}
+
+wait_queue_head_t *ts_ring_waitq(void)
+{
+	return &ring.wait;
+}
+
+/*
+ * Claim the next record. Returns the slot's record, to be filled and then
+ * published with ts_ring_commit(seq), or NULL if a newer writer already
+ * owns the slot (the record is lost, and readers will count it).
+ */
+struct tcpstates_record *ts_ring_reserve(u64 *seq)
+{
+	u64 s = atomic64_fetch_inc(&ring.head);
+	struct ts_slot *slot = &ring.slots[s & ring.mask];
+	s64 old = atomic64_read(&slot->gen);
+
+	for (;;) {
+		if ((u64)old >> 1 > s)
+			return NULL;	/* lapped before we got here */
+		if (old & TS_GEN_BUSY) {
+			/* An older writer is still copying; see invariants. */
+			cpu_relax();
+			old = atomic64_read(&slot->gen);
+			continue;
+		}
+		if (atomic64_try_cmpxchg(&slot->gen, &old,
+					 gen_of(s) | TS_GEN_BUSY))
+			break;
+	}
+	*seq = s;
+	return &slot->rec;
+}
+
+void ts_ring_commit(u64 seq)
+{
+	struct ts_slot *slot = &ring.slots[seq & ring.mask];
+
+	atomic64_set_release(&slot->gen, gen_of(seq));
+	/* Pairs with the barrier in prepare_to_wait() of a sleeping reader. */
+	if (wq_has_sleeper(&ring.wait))
+		irq_work_queue(&ring.wake_work);
+}
+
+/* The oldest seq a reader at @next may move to after being lapped. */
+static u64 ts_ring_skip_to(u64 next)
+{
+	return max(next + 1, ts_ring_oldest());
+}
+
+/*
+ * Copy record *next into *rec. On TS_FETCH_LOST, *next has moved to the
+ * oldest record still held and *lost says how many were skipped. The
+ * cursor belongs to the caller, who serialises its own use of it.
+ */
+enum ts_fetch ts_ring_fetch(u64 *next, struct tcpstates_record *rec,
+			    u64 *lost)
+{
+	u64 r = *next;
+	u64 head = atomic64_read_acquire(&ring.head);
+	struct ts_slot *slot;
+	u64 g1, g2, to;
+
+	if (r >= head)
+		return TS_FETCH_EMPTY;
+	if (head - r > ring.mask + 1)
+		goto lapped;
+
+	slot = &ring.slots[r & ring.mask];
+	g1 = atomic64_read_acquire(&slot->gen);
+	if ((g1 >> 1) > r + 1)
+		goto lapped;
+	if ((g1 >> 1) < r + 1 || (g1 & TS_GEN_BUSY))
+		return TS_FETCH_EMPTY;	/* claimed, still being written */
+
+	memcpy(rec, &slot->rec, sizeof(*rec));
+	smp_rmb();	/* copy before re-checking gen */
+	g2 = atomic64_read(&slot->gen);
+	if (g2 != g1)
+		goto lapped;
+
+	*next = r + 1;
+	return TS_FETCH_OK;
+
+lapped:
+	to = ts_ring_skip_to(r);
+	*lost = to - r;
+	*next = to;
+	return TS_FETCH_LOST;
+}
+
+/* Would ts_ring_fetch(next) return anything but TS_FETCH_EMPTY? */
+bool ts_ring_ready(u64 next)
+{
+	u64 head = atomic64_read_acquire(&ring.head);
+	u64 g;
+
+	if (next >= head)
+		return false;
+	if (head - next > ring.mask + 1)
+		return true;
+	g = atomic64_read_acquire(&ring.slots[next & ring.mask].gen);
+	return (g >> 1) > next + 1 ||
+	       ((g >> 1) == next + 1 && !(g & TS_GEN_BUSY));
+}
