@@ -20,7 +20,7 @@
 
 #define TS_CAPACITY_DEFAULT	65536
 #define TS_CAPACITY_MIN		64
-#define TS_CAPACITY_MAX		(1U << 24)
+#define TS_CAPACITY_MAX		(16U * 1024 * 1024)
 #define TS_MAX_PORTS		16
 
 /*
@@ -195,13 +195,13 @@ static int ts_family_set(const char *val, const struct kernel_param *kp)
 {
 	u8 family;
 
-	if (sysfs_streq(val, "any"))
+	if (sysfs_streq(val, "any")) {
 		family = 0;
-	else if (sysfs_streq(val, "ipv4"))
+	} else if (sysfs_streq(val, "ipv4")) {
 		family = AF_INET;
-	else if (sysfs_streq(val, "ipv6"))
+	} else if (sysfs_streq(val, "ipv6")) {
 		family = AF_INET6;
-	else {
+	} else {
 		pr_err("family=%s refused: expected any, ipv4 or ipv6\n", val);
 		return -EINVAL;
 	}
@@ -287,7 +287,8 @@ static void ts_log_loaded(void)
 	u32 mask = ts_probes_active();
 	unsigned int h;
 
-	active[0] = inactive[0] = '\0';
+	active[0] = '\0';
+	inactive[0] = '\0';
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++) {
 		if (mask & BIT(h))
 			a += scnprintf(active + a, sizeof(active) - a, " %s",

@@ -197,8 +197,7 @@ struct tcpstates_record {
 	__u32	netns;		/* network namespace inode number */
 	__u32	pid;		/* current->pid (thread id) */
 	__u32	tgid;		/* current->tgid (process id) */
-	__u32	uid;		/* socket owner (sk_uid; listener's for a request),
-				 * (__u32)-1 for a timewait socket */
+	__u32	uid;		/* sk_uid; (__u32)-1 for a timewait socket */
 	__u16	kind;		/* TCPSTATES_EV_* */
 	__u16	cpu;
 	__u8	old_state;	/* TCPSTATES_* state */
