@@ -1,0 +1,431 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/vm/vm.sh - build the module for a Debian kernel and run commands in a QEMU guest booting it.
+#
+# The host kernel cannot load modules, so every module test boots a stock Debian kernel under QEMU
+# (TCG; KVM only with TCPSTATES_KVM=1). The guest has no disk: it mounts the host's / read-only over
+# virtio-9p, chroots into it and so runs the host's own bash, python3, tcpdump, iproute2 ...
+#
+# Usage:
+#   tests/vm/vm.sh build KERNEL
+#       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
+#       (W=1 with TCPSTATES_W=1); prints the .ko path
+#   tests/vm/vm.sh run KERNEL [--timeout SECS] [--cpus N] [--mem MB] [--append "ARGS"] [--out DIR]
+#                             -- COMMAND [ARGS...]
+#       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout
+#   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
+#       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
+#   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
+#   tests/vm/vm.sh initramfs KERNEL   build (or reuse) the cached initramfs, print its path
+#
+# KERNEL: 6.1 | 6.12 | 6.12-rt (resolved through apt, see kernels.sh) or a release like 6.1.0-56-amd64.
+#
+# Inside the guest COMMAND sees: cwd = repo root, TCPSTATES_KO (built .ko, may not exist if
+# `build` was not run), TCPSTATES_KVER, TCPSTATES_KERNEL_ALIAS, TCPSTATES_RESULTS=/results (a
+# writable folder = --out DIR on the host), TCPSTATES_VM=1; stdin is /dev/null; / is the host's,
+# read-only, except /tmp /run /var/tmp /dev/shm (tmpfs) and /results. tracefs is mounted on
+# /sys/kernel/tracing, debugfs, cgroup2 and bpffs where they usually are, lo is up, and modprobe
+# loads the guest kernel's own modules (veth, sch_netem ...).
+#
+# Exit status: COMMAND's (0 pass, 4 skip, ...) if the kernel log is clean; 1 if the guest timed out,
+# crashed, or the console/dmesg shows BUG:/WARNING:/Oops/KFENCE:/... (the lines are printed).
+# Harness messages go to stderr prefixed "# vm:"; stdout carries exactly what COMMAND printed.
+# --out DIR (default build/vm-runs/<alias>.XXXXXX) keeps console.log (kernel console, ttyS0),
+# output.log (COMMAND's output), dmesg.log (full ring buffer at the end) and qemu.log.
+#
+# Environment: TCPSTATES_CACHE (default ~/.cache/tcpstates) holds unpacked kernels and initramfs
+# images; TCPSTATES_KVM=1 uses /dev/kvm if usable; TCPSTATES_W=1 builds with W=1;
+# TCPSTATES_MODULE_SRC (default: repo root) is where Kbuild and module/ are copied from.
+#
+# Measured boot-to-command times (host start of QEMU -> COMMAND starts in the guest), TCG, -smp 2,
+# -m 1024, on the 2-core Debian 12 dev machine:
+#   6.1     (6.1.0-56-amd64)           : see MEASURED below
+#   6.12    (6.12.95+deb12-amd64)      : see MEASURED below
+#   6.12-rt (6.12.95+deb12-rt-amd64)   : see MEASURED below
+set -euo pipefail
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$VM_DIR/../.." && pwd -P)
+# shellcheck source=tests/vm/kernels.sh
+. "$VM_DIR/kernels.sh"
+
+# Bumped when the initramfs layout changes, so cached images are rebuilt.
+INITRAMFS_FORMAT=1
+# Modules the initramfs loads (with their dependencies, in modprobe order).
+INITRAMFS_MODULES=(virtio_pci 9pnet_virtio 9p virtio_rng)
+
+msg()
+{
+	printf '# vm: %s\n' "$*" >&2
+}
+
+die()
+{
+	printf '# vm: error: %s\n' "$*" >&2
+	exit 1
+}
+
+usage()
+{
+	sed -n '/^# Usage:/,/^# KERNEL:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+now()
+{
+	date +%s.%N
+}
+
+# elapsed START [END] -> seconds with one decimal
+elapsed()
+{
+	awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# ---- build ----------------------------------------------------------------------------------
+# build_module KVER -> prints the .ko path
+build_module()
+{
+	local kver=$1 src=${TCPSTATES_MODULE_SRC:-$REPO} bdir ko
+	bdir=$REPO/build/$kver
+	[ -f "$src/Kbuild" ] || die "no Kbuild in $src"
+	kernel_ensure_headers "$kver"
+	mkdir -p "$bdir"
+	(
+		flock 9
+		# mirror Kbuild and module/ (cp -p keeps timestamps, so make rebuilds only what changed)
+		cp -p "$src/Kbuild" "$bdir/Kbuild"
+		mkdir -p "$bdir/module"
+		if [ -d "$src/module" ]; then
+			(cd "$src/module" && find . -type d) | (cd "$bdir/module" && xargs mkdir -p)
+			(cd "$src/module" && find . -type f \( -name '*.[chS]' -o -name Kbuild \
+				-o -name Makefile -o -name '*.lds' \) -print0) |
+				(cd "$src/module" && xargs -0 -r cp -p --parents -t "$bdir/module")
+			# sources deleted from the repo must not linger in the copy
+			(cd "$bdir/module" && find . -type f -name '*.[chS]' -print0) |
+				while IFS= read -r -d '' f; do
+					[ -e "$src/module/$f" ] || rm -f "$bdir/module/$f"
+				done
+		fi
+		local wflag=()
+		[ "${TCPSTATES_W:-0}" = 1 ] && wflag=(W=1)
+		msg "make -C /lib/modules/$kver/build M=$bdir ${wflag[*]} modules"
+		make -s -C "/lib/modules/$kver/build" M="$bdir" "${wflag[@]}" modules >&2 ||
+			die "module build for $kver failed"
+	) 9>"$bdir/.lock" || exit 1
+	ko=$(module_path "$kver")
+	[ -f "$ko" ] || die "build for $kver produced no .ko in $bdir"
+	printf '%s\n' "$ko"
+}
+
+# module_path KVER -> the .ko that `build` makes (obj-m of Kbuild), whether built yet or not
+module_path()
+{
+	local bdir=$REPO/build/$1 name kb
+	kb=$bdir/Kbuild
+	[ -f "$kb" ] || kb=${TCPSTATES_MODULE_SRC:-$REPO}/Kbuild
+	name=$(sed -n 's/^obj-m[[:space:]]*[:+]\{0,1\}=[[:space:]]*\([A-Za-z0-9_-]*\)\.o.*/\1/p' "$kb" 2>/dev/null |
+		head -n1)
+	printf '%s/%s.ko\n' "$bdir" "${name:-tcpstates}"
+}
+
+# ---- initramfs ------------------------------------------------------------------------------
+# module_chain KROOT KVER -> relative paths (under lib/modules/KVER) of the modules to insmod, in order
+module_chain()
+{
+	local kroot=$1 kver=$2 m line seen=' '
+	for m in "${INITRAMFS_MODULES[@]}"; do
+		modprobe --show-depends -d "$kroot" -S "$kver" "$m" 2>/dev/null || {
+			[ "$m" = virtio_rng ] && continue # optional: only speeds up the entropy pool
+			die "modprobe --show-depends $m failed for $kver"
+		}
+	done | while read -r line; do
+		case "$line" in
+		insmod\ *)
+			line=${line#insmod }
+			line=${line%% *}
+			line=${line#"$kroot/lib/modules/$kver/"}
+			case "$seen" in *" $line "*) continue ;; esac
+			seen="$seen$line "
+			printf '%s\n' "$line"
+			;;
+		esac
+	done
+}
+
+# initramfs_build KVER KROOT -> path of the cached cpio (rebuilt when any input changes)
+initramfs_build()
+{
+	local kver=$1 kroot=$2 kdir chain key img stage busybox m base
+	kdir=$(kernel_cache_dir "$kver")
+	busybox=/bin/busybox
+	[ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
+	# the initramfs has no libc: a dynamically linked busybox cannot run there
+	! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is dynamically linked: apt-get install busybox-static"
+	chain=$(module_chain "$kroot" "$kver")
+	[ -n "$chain" ] || die "empty module chain for $kver"
+	key=$(
+		{
+			echo "format $INITRAMFS_FORMAT $kver"
+			sha256sum "$VM_DIR/init.sh" "$busybox"
+			while read -r m; do
+				sha256sum "$kroot/lib/modules/$kver/$m"
+			done <<<"$chain"
+		} | sha256sum | cut -c1-16
+	)
+	img=$kdir/initramfs-$key.cpio
+	if [ -f "$img" ]; then
+		printf '%s\n' "$img"
+		return 0
+	fi
+	(
+		flock 9
+		[ -f "$img" ] && exit 0
+		msg "building initramfs for $kver ($(wc -l <<<"$chain") modules)"
+		stage=$(mktemp -d "$kdir/initramfs.XXXXXX")
+		# shellcheck disable=SC2064
+		trap "rm -rf '$stage'" EXIT
+		mkdir -p "$stage"/{bin,sbin,dev,proc,sys,host,results,newroot,modules,tmp}
+		cp "$busybox" "$stage/bin/busybox"
+		"$stage/bin/busybox" --list-full | while read -r m; do
+			[ -e "$stage/$m" ] || ln -s /bin/busybox "$stage/$m" 2>/dev/null || true
+		done
+		ln -sf busybox "$stage/bin/sh"
+		mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
+		install -m 755 "$VM_DIR/init.sh" "$stage/init"
+		: >"$stage/modules.list"
+		while read -r m; do
+			base=$(basename "$m")
+			case "$base" in
+			*.ko.xz) xz -dc "$kroot/lib/modules/$kver/$m" >"$stage/modules/${base%.xz}" ;;
+			*.ko.zst) zstd -qdc "$kroot/lib/modules/$kver/$m" >"$stage/modules/${base%.zst}" ;;
+			*.ko.gz) gzip -dc "$kroot/lib/modules/$kver/$m" >"$stage/modules/${base%.gz}" ;;
+			*.ko) cp "$kroot/lib/modules/$kver/$m" "$stage/modules/$base" ;;
+			*) die "unexpected module file $m" ;;
+			esac
+			base=${base%.xz}
+			base=${base%.zst}
+			base=${base%.gz}
+			echo "$base" >>"$stage/modules.list"
+		done <<<"$chain"
+		(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$img.tmp"
+		mv "$img.tmp" "$img"
+		# older images of this kernel are stale now
+		find "$kdir" -maxdepth 1 -name 'initramfs-*.cpio' ! -name "$(basename "$img")" -delete
+	) 9>"$kdir/.initramfs.lock" || exit 1
+	printf '%s\n' "$img"
+}
+
+# ---- run ------------------------------------------------------------------------------------
+QEMU_PID=
+TAIL_PID=
+
+cleanup()
+{
+	# only what this script started, by pid
+	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+	[ -n "$TAIL_PID" ] && kill "$TAIL_PID" 2>/dev/null
+	return 0
+}
+
+# Kernel log lines that fail a run whatever COMMAND returned.
+BAD_LOG_RE='BUG:|WARNING:|Oops|KFENCE:|KASAN:|UBSAN:|general protection fault|scheduling while atomic|sleeping function called from invalid context|possible recursive locking|possible circular locking|INFO: task .* blocked|Call Trace:|[Kk]ernel panic|watchdog: .*lockup|rcu: INFO: .* stall'
+
+# scan_logs OUT -> prints offending lines, returns 1 if any
+scan_logs()
+{
+	local out=$1 f bad=0 hits
+	for f in "$out/console.log" "$out/dmesg.log"; do
+		[ -f "$f" ] || continue
+		hits=$(grep -aE "$BAD_LOG_RE" "$f" | head -n 40 || true)
+		if [ -n "$hits" ]; then
+			bad=1
+			msg "kernel log $(basename "$f") has problems:"
+			printf '# vm:   %s\n' "${hits//$'\n'/$'\n'# vm:   }" >&2
+		fi
+	done
+	return $bad
+}
+
+cmd_run()
+{
+	local mode=$1 kernel=$2
+	shift 2
+	local timeout=600 cpus=2 mem=1024 append='' out=''
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+		--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
+		--mem) mem=${2:?--mem needs a value}; shift 2 ;;
+		--append) append=${2?--append needs a value}; shift 2 ;;
+		--out) out=${2:?--out needs a value}; shift 2 ;;
+		--) shift; break ;;
+		-h | --help) usage ;;
+		*) die "unknown option '$1' (COMMAND goes after --)" ;;
+		esac
+	done
+	[[ "$timeout" =~ ^[0-9]+$ && "$cpus" =~ ^[0-9]+$ && "$mem" =~ ^[0-9]+$ ]] ||
+		die "--timeout, --cpus and --mem take whole numbers"
+	if [ "$mode" = shell ]; then
+		[ $# -gt 0 ] || set -- /bin/bash -l
+		[ -t 0 ] || die "shell needs a terminal on stdin"
+	fi
+	[ $# -gt 0 ] || die "run: no COMMAND (usage: vm.sh run KERNEL [options] -- COMMAND [ARGS...])"
+
+	local kver kroot initrd ko accel qemu_rc
+	kernel_ensure_deps
+	kver=$(kernel_resolve "$kernel")
+	kroot=$(kernel_fetch "$kver")
+	initrd=$(initramfs_build "$kver" "$kroot")
+	ko=$(module_path "$kver")
+
+	if [ -z "$out" ]; then
+		mkdir -p "$REPO/build/vm-runs"
+		out=$(mktemp -d "$REPO/build/vm-runs/$kernel.XXXXXX")
+	fi
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd -P)
+	rm -rf "$out/.vm" "$out/console.log" "$out/output.log" "$out/dmesg.log" "$out/qemu.log"
+	mkdir -p "$out/.vm"
+	: >"$out/output.log"
+
+	# Per-run guest input: env for init.sh (busybox sh), the command for bash.
+	{
+		printf 'VM_MODE=%q\n' "$mode"
+		printf 'VM_KVER=%q\n' "$kver"
+		printf 'VM_ALIAS=%q\n' "$kernel"
+		printf 'VM_KO=%q\n' "$ko"
+		printf 'VM_MODROOT=%q\n' "$kroot/lib/modules/$kver"
+		printf 'VM_BINDS=%q\n' "$REPO $TCPSTATES_CACHE"
+		printf 'VM_TERM=%q\n' "${TERM:-vt100}"
+	} >"$out/.vm/env"
+	{
+		printf 'cd %q || exit 125\n' "$REPO"
+		printf 'exec'
+		printf ' %q' "$@"
+		printf '\n'
+	} >"$out/.vm/cmd.sh"
+
+	accel=(-accel tcg)
+	if [ "${TCPSTATES_KVM:-0}" = 1 ]; then
+		if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+			accel=(-accel kvm -cpu host)
+		else
+			msg "TCPSTATES_KVM=1 but /dev/kvm is not usable: using TCG"
+		fi
+	fi
+
+	local kargs="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init"
+	kargs+=" sysctl.kernel.hung_task_timeout_secs=60 $append"
+	local qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
+		"${accel[@]}" -smp "$cpus" -m "$mem"
+		-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" -append "$kargs"
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap"
+		-device virtio-rng-pci)
+	if [ "$mode" = shell ]; then
+		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log"
+			-serial chardev:con -mon chardev=con)
+	else
+		qemu+=(-serial "file:$out/console.log"
+			-chardev "file,id=cmdout,path=$out/output.log" -serial chardev:cmdout
+			-monitor none)
+	fi
+
+	msg "booting $kernel ($kver), ${accel[1]}, $cpus cpus, ${mem} MB, timeout ${timeout}s, out $out"
+	local t0 t_cmd='' t_end
+	t0=$(now)
+	trap cleanup EXIT
+	if [ "$mode" = shell ]; then
+		set +e
+		timeout --foreground --kill-after=10 "$timeout" "${qemu[@]}" 2>"$out/qemu.log"
+		qemu_rc=$?
+		set -e
+	else
+		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+		QEMU_PID=$!
+		# stream COMMAND's output (ttyS1) live; tail exits once QEMU has
+		tail -n +1 -s 0.2 --pid="$QEMU_PID" -f "$out/output.log" &
+		TAIL_PID=$!
+		while kill -0 "$QEMU_PID" 2>/dev/null; do
+			if [ -z "$t_cmd" ] && [ -e "$out/.vm/started" ]; then
+				t_cmd=$(now)
+				msg "$kernel: command started $(elapsed "$t0" "$t_cmd") s after QEMU start (guest uptime $(cat "$out/.vm/started") s)"
+			fi
+			sleep 0.1
+		done
+		set +e
+		wait "$QEMU_PID"
+		qemu_rc=$?
+		QEMU_PID=
+		wait "$TAIL_PID"
+		TAIL_PID=
+		set -e
+	fi
+	t_end=$(now)
+	if [ -z "$t_cmd" ] && [ -e "$out/.vm/started" ]; then
+		msg "$kernel: command started (guest uptime $(cat "$out/.vm/started") s)"
+	fi
+
+	local rc reason=''
+	if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+		reason="guest timed out after $timeout s"
+	elif [ "$qemu_rc" -ne 0 ]; then
+		reason="QEMU failed (exit $qemu_rc): $(tail -n 3 "$out/qemu.log" | tr '\n' ' ')"
+	elif [ -f "$out/.vm/fatal" ]; then
+		reason="guest init failed: $(cat "$out/.vm/fatal")"
+	elif [ ! -f "$out/.vm/exit" ]; then
+		reason="guest stopped without reporting COMMAND's exit status (crash or panic? see $out/console.log)"
+	fi
+	rc=$(cat "$out/.vm/exit" 2>/dev/null || echo 1)
+	[[ "$rc" =~ ^[0-9]+$ ]] || rc=1
+
+	local log_clean=1
+	scan_logs "$out" || log_clean=0
+	printf '%s\n' "$log_clean" >"$out/.vm/log-clean"
+
+	msg "$kernel: finished in $(elapsed "$t0" "$t_end") s; COMMAND exit ${rc}; console log $out/console.log"
+	if [ -n "$reason" ]; then
+		msg "$kernel: FAIL: $reason"
+		if [ "$log_clean" = 1 ]; then
+			msg "last console lines:"
+			tail -n 15 "$out/console.log" 2>/dev/null | sed 's/^/# vm:   /' >&2 || true
+		fi
+		exit 1
+	fi
+	if [ "$log_clean" = 0 ]; then
+		msg "$kernel: FAIL: kernel log not clean (COMMAND exited $rc)"
+		exit 1
+	fi
+	msg "$kernel: kernel log clean"
+	exit "$rc"
+}
+
+main()
+{
+	[ $# -ge 2 ] || usage
+	local sub=$1 kernel=$2 kver
+	shift 2
+	case "$sub" in
+	build)
+		kernel_ensure_deps
+		kver=$(kernel_resolve "$kernel")
+		build_module "$kver"
+		;;
+	run | shell)
+		cmd_run "$sub" "$kernel" "$@"
+		;;
+	resolve)
+		kernel_resolve "$kernel"
+		;;
+	initramfs)
+		kernel_ensure_deps
+		kver=$(kernel_resolve "$kernel")
+		initramfs_build "$kver" "$(kernel_fetch "$kver")"
+		;;
+	*) usage ;;
+	esac
+}
+
+main "$@"
