@@ -1,0 +1,510 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Device and lifecycle tests for tcpstates.ko. Runs INSIDE the test guest as
+# root (tests/vm/suite.sh calls it after the scenario suite):
+#
+#   TCPSTATES_KO=/path/tcpstates.ko TCPSTATES_RESULTS=/results \
+#       tests/device/run-guest.sh
+#
+# Loads and unloads the module itself (it must not be loaded by anyone else
+# meanwhile) and leaves it unloaded. Prints TAP lines "ok N - device: ..." with
+# "# " diagnostics; exits 0 when all pass, 1 when any fails, 4 when it cannot
+# run at all (kselftest convention).
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=tcpstates
+KO=${TCPSTATES_KO:-}
+RESULTS=${TCPSTATES_RESULTS:-}
+# open(O_WRONLY/O_RDWR) as root: the errno module/chardev.c documents.
+OPEN_WRITE_ERRNO=${OPEN_WRITE_ERRNO:-EPERM}
+
+KSFT_SKIP=4
+NUM=0
+FAILED=0
+MARK=0
+TMP=
+HOLDERS=()
+
+cleanup() {
+	local p
+	for p in "${HOLDERS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -d /sys/module/$MOD ] && rmmod $MOD 2>/dev/null
+	if [ -n "$RESULTS" ] && [ -d "$RESULTS" ] && [ -w "$RESULTS" ]; then
+		dmesg > "$RESULTS/device-dmesg.txt" 2>/dev/null
+	fi
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {
+	NUM=$((NUM + 1))
+	echo "ok $NUM - device: $*"
+}
+
+not_ok() {
+	NUM=$((NUM + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $NUM - device: $*"
+}
+
+skip() {
+	NUM=$((NUM + 1))
+	echo "ok $NUM - device: $1 # SKIP $2"
+}
+
+diag() {
+	local l
+	while IFS= read -r l; do
+		case $l in
+		"# "*) echo "$l" ;;
+		*) echo "# $l" ;;
+		esac
+	done
+}
+
+# check DESCRIPTION COMMAND...: one TAP line from an exit status.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# dt DESCRIPTION SUBCOMMAND [ARGS]: one TAP line for one devtest subcommand.
+dt() {
+	local what=$1 rc
+	shift
+	timeout 120 "$DEVTEST" "$@" > "$TMP/dt.out" 2>&1
+	rc=$?
+	diag < "$TMP/dt.out"
+	case $rc in
+	0) ok "$what" ;;
+	"$KSFT_SKIP") skip "$what" "$(grep -m1 SKIP "$TMP/dt.out")" ;;
+	124) echo "# timed out after 120 s"; not_ok "$what" ;;
+	*) not_ok "$what" ;;
+	esac
+}
+
+# Kernel log since the last mark(), without timestamps.
+mark() {
+	MARK=$((MARK + 1))
+	echo "devtest: mark $MARK" > /dev/kmsg
+}
+
+since_mark() {
+	dmesg -t | awk -v m="devtest: mark $MARK" 'f { print } $0 == m { f = 1 }'
+}
+
+loaded() {
+	[ -d /sys/module/$MOD ] || grep -qw "^$MOD" /proc/modules
+}
+
+load() {
+	insmod "$KO" "$@" 2> "$TMP/insmod.err"
+}
+
+unload() {
+	rmmod $MOD 2> "$TMP/rmmod.err"
+}
+
+param() {
+	cat /sys/module/$MOD/parameters/"$1"
+}
+
+stat_value() {
+	awk -v k="$1" '$1 == k { print $2 }' /proc/tcpstates_stats
+}
+
+# wait_for FILE PATTERN [TENTHS]: until a line matches, default 10 s.
+wait_for() {
+	local i
+	for ((i = 0; i < ${3:-100}; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Preflight
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# SKIP: must run as root (in the test guest)"
+	exit $KSFT_SKIP
+fi
+if [ -z "$KO" ] || [ ! -r "$KO" ]; then
+	echo "# SKIP: TCPSTATES_KO (${KO:-unset}) is not a readable module"
+	exit $KSFT_SKIP
+fi
+if [ ! -e /proc/modules ]; then
+	echo "# SKIP: this kernel cannot load modules (no /proc/modules)"
+	exit $KSFT_SKIP
+fi
+TMP=$(mktemp -d /tmp/devtest.XXXXXX) || exit 1
+chmod 755 "$TMP"
+
+# The host builds tests/device/devtest; fall back to building it here.
+DEVTEST=$HERE/devtest
+if [ ! -x "$DEVTEST" ] || [ "$DEVTEST" -ot "$HERE/devtest.c" ] ||
+   [ "$DEVTEST" -ot "$HERE/../../module/uapi/tcpstates.h" ]; then
+	DEVTEST=$TMP/devtest
+	if ! ${CC:-gcc} -O2 -Wall -Wextra -Werror -std=gnu11 -pthread \
+		-o "$DEVTEST" "$HERE/devtest.c" 2> "$TMP/cc.err"; then
+		diag < "$TMP/cc.err"
+		echo "# cannot build devtest"
+		exit 1
+	fi
+fi
+
+echo "TAP version 13"
+echo "# kernel $(uname -r), module $KO"
+
+if loaded; then
+	echo "# $MOD was loaded on entry; unloading it"
+	unload || { diag < "$TMP/rmmod.err"; exit 1; }
+fi
+
+# ---------------------------------------------------------------------------
+# Load-time parameters: each bad one refuses the load with one exact line.
+
+# refused PARAM=VALUE EXPECTED_LOG_LINE
+refused() {
+	local arg=$1 want=$2 fail=
+	mark
+	if load "$arg"; then
+		fail="insmod $arg succeeded"
+		unload
+	fi
+	since_mark > "$TMP/log"
+	if ! grep -qxF -- "$want" "$TMP/log"; then
+		fail="${fail:+$fail; }no kernel log line '$want'"
+	fi
+	if loaded; then
+		fail="${fail:+$fail; }module still present after the refused load"
+		unload
+	fi
+	if lsmod | grep -qw "^$MOD"; then
+		fail="${fail:+$fail; }lsmod lists $MOD"
+	fi
+	[ -e /dev/tcpstates ] && fail="${fail:+$fail; }/dev/tcpstates left behind"
+	[ -e /proc/tcpstates ] && fail="${fail:+$fail; }/proc/tcpstates left behind"
+	if [ -n "$fail" ]; then
+		echo "# $fail"
+		sed 's/^/# log: /' "$TMP/log"
+		sed 's/^/# insmod: /' "$TMP/insmod.err"
+		not_ok "load refused: $arg"
+	else
+		ok "load refused: $arg"
+	fi
+}
+
+PORTS17=$(seq -s, 1 17)
+refused capacity=0 "tcpstates: capacity 0 must be at least 64"
+refused capacity=-1 "tcpstates: \`-1' invalid for parameter \`capacity'"
+refused capacity=abc "tcpstates: \`abc' invalid for parameter \`capacity'"
+refused capacity=16777217 "tcpstates: capacity 16777217 exceeds the maximum 16777216"
+refused capacity=63 "tcpstates: capacity 63 must be at least 64"
+refused capacity=1 "tcpstates: capacity 1 must be at least 64"
+refused ports=abc "tcpstates: \`abc' invalid for parameter \`ports'"
+refused ports=80,,443 "tcpstates: \`80,,443' invalid for parameter \`ports'"
+refused ports=70000 "tcpstates: \`70000' invalid for parameter \`ports'"
+refused ports=0 "tcpstates: \`0' invalid for parameter \`ports'"
+refused "ports=$PORTS17" "tcpstates: \`$PORTS17' invalid for parameter \`ports'"
+refused family=foo "tcpstates: \`foo' invalid for parameter \`family'"
+refused netns=abc "tcpstates: \`abc' invalid for parameter \`netns'"
+
+# A non-power-of-two capacity is rounded up, with a note.
+mark
+if load capacity=100; then
+	since_mark > "$TMP/log"
+	fail=
+	[ "$(stat_value capacity)" = 128 ] ||
+		fail="stats capacity $(stat_value capacity), want 128"
+	grep -q '^tcpstates: .*\b100\b.*\b128\b' "$TMP/log" ||
+		fail="${fail:+$fail; }no log note about 100 -> 128"
+	[ "$(param capacity)" = 128 ] || [ "$(param capacity)" = 100 ] ||
+		fail="${fail:+$fail; }parameters/capacity reads $(param capacity)"
+	sed 's/^/# log: /' "$TMP/log"
+	if [ -z "$fail" ]; then ok "capacity=100 rounds up to 128"
+	else echo "# $fail"; not_ok "capacity=100 rounds up to 128"; fi
+	dt "capacity=100: INFO reports 128" info 128
+	check "unload after capacity=100" unload
+else
+	diag < "$TMP/insmod.err"
+	not_ok "capacity=100 rounds up to 128"
+fi
+
+# ---------------------------------------------------------------------------
+# The smallest ring: a lapped reader gets exactly one LOST marker.
+
+if load capacity=64; then
+	ok "load capacity=64 (the minimum)"
+	dt "capacity=64: INFO fields" info 64
+	dt "capacity=64: lapped reader gets one LOST, counters add up" lapped 40
+	lines=$(($(wc -l < /proc/tcpstates) - 1))
+	if [ "$lines" -le 64 ] && [ "$lines" -ge 1 ]; then
+		ok "capacity=64: /proc/tcpstates shows $lines records (<= 64)"
+	else
+		not_ok "capacity=64: /proc/tcpstates shows $lines records"
+	fi
+	dt "capacity=64: records carry no kernel addresses" leakscan
+	check "unload after capacity=64" unload
+else
+	diag < "$TMP/insmod.err"
+	not_ok "load capacity=64 (the minimum)"
+fi
+
+# ---------------------------------------------------------------------------
+# Default load: the device ABI.
+
+mark
+if ! load; then
+	diag < "$TMP/insmod.err"
+	not_ok "load with default parameters"
+	echo "1..$NUM"
+	exit 1
+fi
+ok "load with default parameters"
+since_mark | grep '^tcpstates' | diag
+
+# The node: a misc device, root only, read only.
+node=$(stat -c '%F %a %u %g' /dev/tcpstates 2>&1)
+if [ "$node" = "character special file 400 0 0" ]; then
+	ok "/dev/tcpstates is a 0400 root character device"
+else
+	echo "# stat: $node"
+	not_ok "/dev/tcpstates is a 0400 root character device"
+fi
+
+dt "INFO fields (abi 1, record 168, capacity 65536, set_state hook)" info 65536
+dt "errno of misuse (short read, EAGAIN, ENOTTY, EFAULT, write, lseek, mmap, open modes)" \
+	errors "$OPEN_WRITE_ERRNO"
+dt "poll, select and epoll readiness" poll
+dt "new cursor at the oldest record; SEEK_HEAD skips history" seekhead
+dt "blocking read woken by traffic, interrupted by a signal" block
+dt "4 concurrent readers each see every record of a burst" multi 4 20
+dt "2000 simultaneous opens, then close" manyopen 2000
+
+# ---------------------------------------------------------------------------
+# Network namespaces.
+
+dt "a reader in another netns sees only its namespace" netns 5
+
+if command -v unshare > /dev/null; then
+	unshare -n sh -c "ip link set lo up && '$DEVTEST' burst 3 > /dev/null &&
+		readlink /proc/self/ns/net && cat /proc/tcpstates" \
+		> "$TMP/nscat" 2> "$TMP/nscat.err"
+	rc=$?
+	ns=$(sed -n '1s/^net:\[\([0-9]*\)\]$/\1/p' "$TMP/nscat")
+	res=$(awk -v ns="$ns" 'NR == 2 { hdr = $1; next }
+		NR > 2 { n++; if ($5 != ns) bad++ }
+		END { printf "%s %d %d", hdr, n, bad }' "$TMP/nscat")
+	set -- $res
+	if [ $rc = 0 ] && [ -n "$ns" ] && [ "${1:-}" = SEQ ] && [ "${2:-0}" -ge 12 ] &&
+	   [ "${3:-1}" = 0 ]; then
+		ok "cat /proc/tcpstates in a netns shows only that netns ($2 lines)"
+	else
+		echo "# rc=$rc netns=$ns header=${1:-} lines=${2:-} foreign=${3:-}"
+		head -5 "$TMP/nscat" "$TMP/nscat.err" | diag
+		not_ok "cat /proc/tcpstates in a netns shows only that netns"
+	fi
+	n=$(awk -v ns="$ns" 'NR > 1 && $5 == ns' /proc/tcpstates | wc -l)
+	if [ -n "$ns" ] && [ "$n" -ge 12 ]; then
+		ok "cat /proc/tcpstates in the init netns includes netns $ns ($n lines)"
+	else
+		not_ok "cat /proc/tcpstates in the init netns includes netns $ns ($n lines)"
+	fi
+else
+	skip "cat /proc/tcpstates in a netns" "no unshare(1)"
+fi
+
+# ---------------------------------------------------------------------------
+# Unprivileged users get nothing.
+
+if command -v setpriv > /dev/null; then
+	asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+else
+	asnobody() { su nobody -s /bin/sh -c '"$0" "$@"' -- "$@"; }
+fi
+for f in /dev/tcpstates /proc/tcpstates /proc/tcpstates_stats; do
+	if asnobody "$DEVTEST" openerr "$f" EACCES > "$TMP/np" 2>&1; then
+		ok "uid 65534 cannot open $f (EACCES)"
+	else
+		diag < "$TMP/np"
+		not_ok "uid 65534 cannot open $f (EACCES)"
+	fi
+done
+
+# ---------------------------------------------------------------------------
+# Runtime parameters: bad writes are refused and change nothing.
+
+# badwrite PARAM VALUE
+badwrite() {
+	local before after
+	before=$(param "$1")
+	if (echo "$2" > /sys/module/$MOD/parameters/"$1") 2> "$TMP/w.err"; then
+		not_ok "write '$2' to parameters/$1 is refused"
+		return
+	fi
+	after=$(param "$1")
+	if [ "$before" = "$after" ]; then
+		ok "write '$2' to parameters/$1 is refused ($(sed 's/.*: //' "$TMP/w.err"))"
+	else
+		echo "# value changed from '$before' to '$after'"
+		not_ok "write '$2' to parameters/$1 is refused"
+	fi
+}
+badwrite ports abc
+badwrite ports 80,,443
+badwrite ports 70000
+badwrite ports "$PORTS17"
+badwrite family foo
+badwrite netns abc
+badwrite capacity 128
+
+# goodwrite PARAM VALUE EXPECTED_READBACK
+goodwrite() {
+	if (echo "$2" > /sys/module/$MOD/parameters/"$1") 2> "$TMP/w.err" &&
+	   [ "$(param "$1")" = "$3" ]; then
+		ok "write '$2' to parameters/$1 reads back '$3'"
+	else
+		diag < "$TMP/w.err"
+		not_ok "write '$2' to parameters/$1 reads back '$3' (got '$(param "$1")')"
+	fi
+}
+goodwrite ports 80,443 80,443
+goodwrite ports "" ""
+goodwrite family ipv6 ipv6
+# With family=ipv6, IPv4 traffic is filtered, not recorded.
+w0=$(stat_value written)
+f0=$(stat_value filtered)
+"$DEVTEST" burst 3 > /dev/null
+sleep 0.3
+w1=$(stat_value written)
+f1=$(stat_value filtered)
+if [ "$w1" = "$w0" ] && [ "$((f1 - f0))" -ge 12 ]; then
+	ok "family=ipv6 filters IPv4 traffic (filtered +$((f1 - f0)))"
+else
+	echo "# written $w0 -> $w1, filtered $f0 -> $f1"
+	not_ok "family=ipv6 filters IPv4 traffic"
+fi
+goodwrite family any any
+
+# ---------------------------------------------------------------------------
+# Readers blocked in read() and poll(): /proc still works, rmmod is refused.
+
+"$DEVTEST" hold read > "$TMP/hold_read" 2>&1 &
+HOLDERS+=($!)
+"$DEVTEST" hold poll > "$TMP/hold_poll" 2>&1 &
+HOLDERS+=($!)
+if wait_for "$TMP/hold_read" '^ready' && wait_for "$TMP/hold_poll" '^ready'; then
+	sleep 0.3
+	if timeout 10 cat /proc/tcpstates > "$TMP/cat" &&
+	   [ "$(head -c 4 "$TMP/cat")" = SEQ ] &&
+	   awk 'NR == 1 { nf = NF } NF != nf { exit 1 } END { exit NR < 2 }' "$TMP/cat" &&
+	   ! grep -q '^rec' "$TMP/hold_read" && kill -0 "${HOLDERS[0]}"; then
+		ok "cat /proc/tcpstates while readers are blocked ($(($(wc -l < "$TMP/cat") - 1)) records)"
+	else
+		head -3 "$TMP/cat" "$TMP/hold_read" | diag
+		not_ok "cat /proc/tcpstates while readers are blocked"
+	fi
+
+	refcnt=$(cat /sys/module/$MOD/refcnt)
+	if [ "$refcnt" -ge 2 ]; then
+		ok "two open files pin the module (refcnt $refcnt)"
+	else
+		not_ok "two open files pin the module (refcnt $refcnt)"
+	fi
+	if unload; then
+		not_ok "rmmod refused while readers are blocked"
+		echo "# rmmod succeeded with open files: the module is gone under them"
+	elif grep -q "in use" "$TMP/rmmod.err" && loaded; then
+		ok "rmmod refused while readers are blocked ($(cat "$TMP/rmmod.err"))"
+	else
+		diag < "$TMP/rmmod.err"
+		not_ok "rmmod refused while readers are blocked"
+	fi
+	# The syscall itself, without kmod's refcnt pre-check.
+	e=$("$DEVTEST" delmod $MOD)
+	if [ "$e" = EAGAIN ] && loaded; then
+		ok "delete_module() while readers are open fails EWOULDBLOCK"
+	else
+		not_ok "delete_module() while readers are open fails EWOULDBLOCK (got $e)"
+	fi
+
+	# The readers keep working.
+	port=$("$DEVTEST" burst 2)
+	if wait_for "$TMP/hold_read" "^rec .* $port" 50 &&
+	   wait_for "$TMP/hold_poll" "^rec .* $port" 50; then
+		ok "blocked readers still get records after the refused rmmod"
+	else
+		tail -3 "$TMP/hold_read" "$TMP/hold_poll" | diag
+		not_ok "blocked readers still get records after the refused rmmod"
+	fi
+
+	dt "records carry no kernel addresses" leakscan
+	cat /proc/tcpstates /proc/tcpstates_stats > "$TMP/text"
+	if grep -Eiq '(0x)?ffff[89a-f][0-9a-f]{11}|\b18446[5-7][0-9]{14}\b' "$TMP/text"; then
+		grep -Eim3 '(0x)?ffff[89a-f][0-9a-f]{11}|\b18446[5-7][0-9]{14}\b' "$TMP/text" | diag
+		not_ok "no kernel addresses in /proc/tcpstates or /proc/tcpstates_stats"
+	else
+		ok "no kernel addresses in /proc/tcpstates or /proc/tcpstates_stats ($(wc -l < "$TMP/text") lines)"
+	fi
+
+	kill -TERM "${HOLDERS[@]}"
+	rc=0
+	for p in "${HOLDERS[@]}"; do
+		wait "$p" || rc=$?
+	done
+	HOLDERS=()
+	if [ $rc = 0 ] && grep -q '^eintr' "$TMP/hold_read" &&
+	   grep -q '^eintr' "$TMP/hold_poll"; then
+		ok "SIGTERM interrupts the blocked readers (EINTR), they exit cleanly"
+	else
+		tail -3 "$TMP/hold_read" "$TMP/hold_poll" | diag
+		not_ok "SIGTERM interrupts the blocked readers (EINTR), they exit cleanly"
+	fi
+else
+	cat "$TMP/hold_read" "$TMP/hold_poll" | diag
+	not_ok "readers blocked in read() and poll() start"
+fi
+
+# ---------------------------------------------------------------------------
+# Unload, and what the kernel log says about all of the above.
+
+since_mark > "$TMP/log"
+mark
+if unload && ! loaded && [ ! -e /dev/tcpstates ] && [ ! -e /proc/tcpstates ] &&
+   [ ! -e /proc/tcpstates_stats ]; then
+	ok "rmmod succeeds once the readers are gone; device and /proc entries removed"
+else
+	diag < "$TMP/rmmod.err"
+	not_ok "rmmod succeeds once the readers are gone; device and /proc entries removed"
+fi
+since_mark >> "$TMP/log"
+
+dmesg -t | grep '^tcpstates' > "$TMP/tlog"
+if grep -Eiq 'ffff[89a-f][0-9a-f]{11}' "$TMP/tlog"; then
+	grep -Ei 'ffff[89a-f][0-9a-f]{11}' "$TMP/tlog" | head -3 | diag
+	not_ok "no kernel addresses in tcpstates log lines"
+else
+	ok "no kernel addresses in tcpstates log lines ($(wc -l < "$TMP/tlog") lines)"
+fi
+
+# Anything the kernel screamed about while we ran.
+dmesg -t | awk '/^devtest: mark 1$/ { f = 1 } f' |
+	grep -E 'BUG|WARNING|Oops|Call Trace|KASAN|KFENCE|UBSAN|refcount_t|list_add corruption|sleeping function called|lockdep|possible recursive|circular locking' \
+	> "$TMP/bad"
+if [ -s "$TMP/bad" ]; then
+	head -20 "$TMP/bad" | diag
+	not_ok "no kernel warnings, oopses or sanitizer reports during the device tests"
+else
+	ok "no kernel warnings, oopses or sanitizer reports during the device tests"
+fi
+
+echo "1..$NUM"
+[ $FAILED = 0 ]
