@@ -88,7 +88,7 @@ elapsed()
 build_module()
 {
 	local kver=$1 src=${TCPSTATES_MODULE_SRC:-$REPO} bdir ko
-	bdir=$REPO/build/$kver
+	bdir=$(build_dir "$kver")
 	[ -f "$src/Kbuild" ] || die "no Kbuild in $src"
 	kernel_ensure_headers "$kver"
 	mkdir -p "$bdir"
@@ -119,10 +119,24 @@ build_module()
 	printf '%s\n' "$ko"
 }
 
+# build_dir KVER -> build/<kver> for the repo's module; another TCPSTATES_MODULE_SRC gets its own
+# folder, so trying a scratch module never clobbers the real build others may be using
+build_dir()
+{
+	local src
+	src=$(cd "${TCPSTATES_MODULE_SRC:-$REPO}" 2>/dev/null && pwd -P) || die "no such folder: $TCPSTATES_MODULE_SRC"
+	if [ "$src" = "$REPO" ]; then
+		printf '%s/build/%s\n' "$REPO" "$1"
+	else
+		printf '%s/build/ext/%s/%s\n' "$REPO" "$(basename "$src")" "$1"
+	fi
+}
+
 # module_path KVER -> the .ko that `build` makes (obj-m of Kbuild), whether built yet or not
 module_path()
 {
-	local bdir=$REPO/build/$1 name kb
+	local bdir name kb
+	bdir=$(build_dir "$1")
 	kb=$bdir/Kbuild
 	[ -f "$kb" ] || kb=${TCPSTATES_MODULE_SRC:-$REPO}/Kbuild
 	name=$(sed -n 's/^obj-m[[:space:]]*[:+]\{0,1\}=[[:space:]]*\([A-Za-z0-9_-]*\)\.o.*/\1/p' "$kb" 2>/dev/null |
