@@ -1,7 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
-# Human entry point. The module itself is described by ./Kbuild.
+#
+# The human entry point. The module itself is described by ./Kbuild.
+#
+#   make                 module (against the running kernel, or KDIR=...) and tcptimeline
+#   make demo            boot a test VM, load the module, make traffic, show the results
+#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels, stress)
+#   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
+#   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
+#   make stress KERNEL=6.12-rt    the stress test in a VM
+#   make test-debug      scenarios + stress on a KASAN/lockdep/kmemleak debug kernel
+#   make bench           overhead and loss against no tracing, bpftrace and bcc
+#   make fuzz            the decoder fuzzer, for longer than make test runs it
+#   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
+PREFIX ?= /usr/local
 
 all: module tools
 
@@ -11,22 +24,40 @@ module:
 tools:
 	$(MAKE) -C tools
 
-# Unit tests, fuzz smoke, and the VM scenario suite on all three kernels.
 test:
 	tests/run-all.sh
 
 test-unit:
 	$(MAKE) -C tools test
 
-# The VM scenario suite on one kernel: make test-vm KERNEL=6.12-rt
 test-vm:
 	tests/vm/suite.sh $(KERNEL)
+
+check:
+	tests/build-check.sh
+
+stress:
+	tests/stress/stress.sh $(KERNEL)
+
+test-debug:
+	tests/debug-kernel/run.sh
+
+bench:
+	tests/bench/bench.sh
+
+fuzz:
+	$(MAKE) -C tools fuzz
 
 demo:
 	tests/vm/demo.sh $(KERNEL)
 
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C tools install PREFIX=$(PREFIX)
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C tools clean
+	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm demo clean
+.PHONY: all module tools test test-unit test-vm check stress test-debug bench fuzz demo install clean

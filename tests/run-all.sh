@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run-all.sh - the whole test suite: `make test`.
+#
+# Runs every suite, each printing TAP-like lines (`ok N - name`, `not ok N - name`,
+# `ok N - name # SKIP reason`), streams their output, and ends with the line
+#     N passed, N failed, N skipped
+# Exit status 0 only if nothing failed and every suite ran to its end.
+#
+# Suites, in order (cheap and offline first):
+#   unit      tools/ offline tests: golden files, malformed input, bounded fuzz run
+#   build     the module with W=1 (no warnings), checkpatch and sparse, for each kernel
+#   vm-<k>    the VM scenario + device suites, one boot per kernel (6.1, 6.12, 6.12-rt)
+#   stress    the stress test on 6.12-rt and on 6.12 with KFENCE sampling every 1 ms
+#   debug     scenarios + stress on a KASAN/lockdep/kmemleak 6.1 build (when TCPSTATES_DEBUG_TIER=1)
+#
+# TCPSTATES_KERNELS="6.1 6.12 6.12-rt" picks kernels; TCPSTATES_SUITES="unit vm" picks suites.
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$TOP" || exit 1
+
+KERNELS=${TCPSTATES_KERNELS:-"6.1 6.12 6.12-rt"}
+SUITES=${TCPSTATES_SUITES:-"unit build vm stress debug"}
+LOG_DIR=$TOP/build/test-logs
+mkdir -p "$LOG_DIR"
+
+passed=0
+failed=0
+skipped=0
+started=$(date +%s)
+
+wanted()
+{
+	case " $SUITES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# run NAME COMMAND...: stream the suite's output, count its TAP lines, and
+# count one extra failure if it exits non-zero without reporting any.
+run()
+{
+	local name=$1 log=$LOG_DIR/$1.log t0 rc p f s
+	shift
+	t0=$(date +%s)
+	printf '# === %s: %s\n' "$name" "$*"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
+	s=$(grep -E '^ok .*# SKIP' -c "$log")
+	f=$(grep -Ec '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
+		printf 'not ok - %s: exited %d without reporting a failure\n' "$name" "$rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	printf '# === %s: %d passed, %d failed, %d skipped in %d s\n' \
+		"$name" "$p" "$f" "$s" $(($(date +%s) - t0))
+}
+
+wanted unit && run unit make -s -C tools test
+wanted build && run build tests/build-check.sh $KERNELS
+if wanted vm; then
+	for k in $KERNELS; do
+		run "vm-$k" tests/vm/suite.sh "$k"
+	done
+fi
+if wanted stress && [ -x tests/stress/stress.sh ]; then
+	run stress-6.12-rt tests/stress/stress.sh 6.12-rt
+	run stress-6.12-kfence env TCPSTATES_KFENCE=1 tests/stress/stress.sh 6.12
+fi
+if wanted debug && [ -x tests/debug-kernel/run.sh ]; then
+	if [ "${TCPSTATES_DEBUG_TIER:-0}" = 1 ]; then
+		run debug tests/debug-kernel/run.sh
+	else
+		echo "ok - debug kernel tier # SKIP TCPSTATES_DEBUG_TIER=1 enables it (make test-debug)"
+		skipped=$((skipped + 1))
+	fi
+fi
+
+printf '# total time %d s\n' $(($(date +%s) - started))
+printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+[ "$failed" -eq 0 ]
