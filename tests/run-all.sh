@@ -21,6 +21,13 @@ set -uo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$TOP" || exit 1
 
+# shellcheck source=tests/vm/kernels.sh
+. "$TOP/tests/vm/kernels.sh"
+# A fresh Debian 12 machine has none of this: QEMU, compilers, the guest's userland
+# (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool.
+kernel_ensure_deps
+_kernels_apt_install sparse clang libclang-rt-14-dev
+
 KERNELS=${TCPSTATES_KERNELS:-"6.1 6.12 6.12-rt"}
 SUITES=${TCPSTATES_SUITES:-"unit build vm stress debug"}
 LOG_DIR=$TOP/build/test-logs

@@ -880,6 +880,9 @@ static int cmd_multi(int argc, char **argv)
 		}
 		diag("reader %d: %zu records from seq %llu, %zu on port %u",
 		     i, rd[i].n, rd[i].head, ours, port);
+	}
+	/* reader 0 is the reference for the others: free only now */
+	for (int i = 0; i < nr; i++) {
 		close(rd[i].fd);
 		free(rd[i].recs);
 	}

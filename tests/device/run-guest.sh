@@ -76,10 +76,11 @@ check() {
 
 # dt DESCRIPTION SUBCOMMAND [ARGS]: one TAP line for one devtest subcommand.
 dt() {
-	local what=$1 rc
+	local what=$1 rc t0=$EPOCHREALTIME
 	shift
 	timeout 120 "$DEVTEST" "$@" > "$TMP/dt.out" 2>&1
 	rc=$?
+	echo "# devtest $1: $(elapsed "$t0") s" >> "$TMP/dt.out"
 	diag < "$TMP/dt.out"
 	case $rc in
 	0) ok "$what" ;;
@@ -87,6 +88,11 @@ dt() {
 	124) echo "# timed out after 120 s"; not_ok "$what" ;;
 	*) not_ok "$what" ;;
 	esac
+}
+
+# elapsed START: seconds since $EPOCHREALTIME was START, one decimal
+elapsed() {
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 }
 
 # Kernel log since the last mark(), without timestamps.
@@ -161,6 +167,7 @@ if [ ! -x "$DEVTEST" ] || [ "$DEVTEST" -ot "$HERE/devtest.c" ] ||
 fi
 
 echo "TAP version 13"
+T_START=$EPOCHREALTIME
 echo "# kernel $(uname -r), module $KO"
 
 if loaded; then
@@ -225,6 +232,7 @@ ports_refused "$PORTS17"
 refused family=foo "tcpstates: family=foo refused: expected any, ipv4 or ipv6"
 refused netns=abc "tcpstates: netns=abc refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %i /proc/PID/ns/net)"
 refused netns=4 "tcpstates: netns=4 refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %i /proc/PID/ns/net)"
+echo "# refused loads: $(elapsed "$T_START") s so far"
 
 # A non-power-of-two capacity is rounded up, with a note.
 mark
@@ -412,13 +420,19 @@ HOLDERS+=($!)
 HOLDERS+=($!)
 if wait_for "$TMP/hold_read" '^ready' && wait_for "$TMP/hold_poll" '^ready'; then
 	sleep 0.3
-	if timeout 10 cat /proc/tcpstates > "$TMP/cat" &&
-	   [ "$(head -c 4 "$TMP/cat")" = SEQ ] &&
-	   awk 'NR == 1 { nf = NF } NF != nf { exit 1 } END { exit NR < 2 }' "$TMP/cat" &&
-	   ! grep -q '^rec' "$TMP/hold_read" && kill -0 "${HOLDERS[0]}"; then
+	fail=
+	timeout 10 cat /proc/tcpstates > "$TMP/cat" || fail="cat failed or hung"
+	# header, then records with as many space-separated fields as it has
+	awk 'NR == 1 { if ($1 != "SEQ") { print "header: " $0; exit 1 }; nf = NF; next }
+	     NF != nf { print "line " NR " has " NF " fields, header " nf ": " $0; exit 1 }
+	     END { if (NR < 2) { print "no records"; exit 1 } }' "$TMP/cat" > "$TMP/cat.bad" ||
+		fail="${fail:+$fail; }$(cat "$TMP/cat.bad")"
+	grep -q '^rec' "$TMP/hold_read" && fail="${fail:+$fail; }cat woke the blocked reader"
+	kill -0 "${HOLDERS[0]}" 2>/dev/null || fail="${fail:+$fail; }the blocked reader died"
+	if [ -z "$fail" ]; then
 		ok "cat /proc/tcpstates while readers are blocked ($(($(wc -l < "$TMP/cat") - 1)) records)"
 	else
-		head -3 "$TMP/cat" "$TMP/hold_read" | diag
+		echo "# $fail"
 		not_ok "cat /proc/tcpstates while readers are blocked"
 	fi
 
@@ -515,5 +529,6 @@ else
 	ok "no kernel warnings, oopses or sanitizer reports during the device tests"
 fi
 
+echo "# device tests took $(elapsed "$T_START") s"
 echo "1..$NUM"
 [ $FAILED = 0 ]
