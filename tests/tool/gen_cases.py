@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Writes the hand-made golden inputs in cases/*.txt (/proc/tcpstates text).
+
+Each scenario follows the module's documented event sequences
+(module/uapi/tcpstates.h) with sequence numbers consistent between the two
+sides: the server's rcv_nxt is the client's ISN A + 1, FIN C is the client's
+write_seq at close, and so on. Real recordings from the VM suite can be
+dropped into cases/ next to these; this script only rewrites its own files.
+Run: python3 tests/tool/gen_cases.py && UPDATE=1 tests/tool/run.sh
+"""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = 5_000_000_000_000  # 5000 s of uptime
+MS, US, S = 1_000_000, 1_000, 1_000_000_000
+NS_HOST = 4026531840
+
+HEADER = ("SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT RADDR RPORT "
+          "OLDSTATE NEWSTATE WRITE_SEQ SND_UNA SND_NXT RCV_NXT SND_WND RCV_WND "
+          "MSS SRTT_US TGID UID CTX FAMILY FLAGS SND_WSCALE RCV_WSCALE OPTIONS "
+          "RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX")
+
+F_MAPPED, F_SEQ, F_WINDOW, F_TCPINFO, F_TIMEWAIT, F_REQUEST = 1, 2, 4, 8, 16, 32
+
+
+class Sock:
+    """One socket's view: addresses, owner and its sequence counters."""
+
+    def __init__(self, cookie, la, lp, ra, rp, pid=0, comm="-", netns=NS_HOST,
+                 fam="ipv4", mapped=False, uid=1000, isn=0, mss=65483):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+        self.una = self.nxt = self.wseq = isn + 1
+        self.rcv = 0
+        self.acked = self.recvd = 0
+        self.retrans = 0
+        self.srtt = 0
+
+
+class Stream:
+    def __init__(self, name, comment):
+        self.name, self.comment = name, comment
+        self.lines, self.seq = [], 0
+
+    def skip(self, n):
+        """Records overwritten while cat ran: a gap in SEQ."""
+        self.seq += n
+
+    def ev(self, t, kind, s, old, new, task=False, seq=True, info=True,
+           wnd=True, sk_err=0, aux=0, flags=0, cpu=0, pid=None):
+        f = flags | (F_MAPPED if s.mapped else 0)
+        if seq:
+            f |= F_SEQ
+        if wnd:
+            f |= F_WINDOW
+        if info:
+            f |= F_TCPINFO
+        p = (pid if pid is not None else s.pid) if task else None
+        col = [self.seq, T0 + t, cpu, kind, s.netns, s.cookie,
+               p if p else "-", s.comm if p else "-",
+               s.la, s.lp, s.ra, s.rp, old, new]
+        col += [v & 0xffffffff for v in (s.wseq, s.una, s.nxt, s.rcv)] \
+            if seq else ["-"] * 4
+        col += [65536, 65483] if wnd else ["-"] * 2
+        col += [s.mss, s.srtt] if info else ["-"] * 2
+        col += [p if p else "-", s.uid, "task" if task else "softirq",
+                s.fam, "0x%02x" % f]
+        col += [7, 7, "sack,ts,wscale", s.retrans, s.acked, s.recvd] if info \
+            else ["-"] * 6
+        col += [sk_err, aux]
+        self.lines.append(" ".join(str(c) for c in col))
+        self.seq += 1
+
+    def write(self):
+        with open(os.path.join(HERE, "cases", self.name + ".txt"), "w") as f:
+            for line in self.comment.strip().splitlines():
+                f.write("# " + line.strip() + "\n")
+            f.write(HEADER + "\n")
+            for line in self.lines:
+                f.write(line + "\n")
+
+
+def listen(st, t, lsk):
+    st.ev(t, "listen", lsk, "CLOSE", "LISTEN", task=True, seq=False,
+          info=False, wnd=False)
+
+
+def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
+              synack_retrans=0):
+    """Client c connects to server child s (request cookie req_cookie).
+    Returns the time after accept()."""
+    A, B = c.isn, s.isn
+    c.una, c.nxt, c.wseq, c.rcv = A, A + 1, A + 1, 0
+    lp = c.lp
+    c.lp = 0  # tcp_v4_connect sets SYN_SENT before the port is chosen
+    st.ev(t, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False, info=False,
+          wnd=False)
+    c.lp = lp
+    st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
+          info=False)
+    req = Sock(req_cookie, s.la, s.lp, s.ra, s.rp, netns=s.netns, fam=s.fam,
+               mapped=s.mapped, uid=0, isn=B)
+    req.una, req.nxt, req.wseq, req.rcv = B, B + 1, B + 1, A + 1
+    t1 = t + 3 * US + rtt // 2
+    st.ev(t1, "request", req, "-", "NEW_SYN_RECV", flags=F_REQUEST, wnd=False,
+          info=False)
+    t2 = t1 + rtt // 2
+    c.una = A + 1
+    c.rcv = B + 1
+    c.srtt = rtt // US
+    st.ev(t2, "state", c, "SYN_SENT", "ESTABLISHED")
+    t3 = t2 + rtt // 2
+    s.una, s.nxt, s.wseq, s.rcv = B + 1, B + 1, B + 1, A + 1
+    s.srtt = rtt // US
+    st.ev(t3, "child", s, "NEW_SYN_RECV", "SYN_RECV")
+    st.ev(t3 + 2 * US, "request_end", req, "NEW_SYN_RECV", "-",
+          flags=F_REQUEST, wnd=False, info=False, aux=synack_retrans)
+    st.ev(t3 + 4 * US, "state", s, "SYN_RECV", "ESTABLISHED")
+    t4 = t3 + 50 * US
+    if accept:
+        st.ev(t4, "accept", s, "ESTABLISHED", "ESTABLISHED", task=True)
+    return t4
+
+
+def transfer(a, b, n):
+    """a sends n bytes to b, acknowledged."""
+    a.nxt += n
+    a.wseq += n
+    a.una += n
+    a.acked += n
+    b.rcv += n
+    b.recvd += n
+
+
+def orderly_close(st, t, x, y, rtt=20 * US, orphan=True, tw_ms=60000):
+    """x closes first (active), y passive; y closes soon after.
+    Returns the time the last record was written."""
+    h = rtt // 2
+    C = x.wseq
+    st.ev(t, "state", x, "ESTABLISHED", "FIN_WAIT1", task=True)
+    x.wseq += 1
+    x.nxt += 1
+    y.rcv = C + 1
+    st.ev(t + h, "state", y, "ESTABLISHED", "CLOSE_WAIT")
+    x.una += 1
+    st.ev(t + 2 * h, "state", x, "FIN_WAIT1", "FIN_WAIT2")
+    if orphan:
+        st.ev(t + 2 * h + 1 * US, "time_wait", x, "FIN_WAIT2", "FIN_WAIT2",
+              aux=tw_ms, flags=F_TIMEWAIT, wnd=False, info=False)
+        st.ev(t + 2 * h + 2 * US, "state", x, "FIN_WAIT2", "CLOSE",
+              wnd=False)
+    t2 = t + 300 * US
+    D = y.wseq
+    st.ev(t2, "state", y, "CLOSE_WAIT", "LAST_ACK", task=True)
+    y.wseq += 1
+    y.nxt += 1
+    x.rcv = D + 1
+    if orphan:
+        st.ev(t2 + h, "tw_rearm", x, "-", "TIME_WAIT", aux=tw_ms,
+              flags=F_TIMEWAIT, wnd=False, info=False)
+    else:
+        st.ev(t2 + h, "time_wait", x, "FIN_WAIT2", "TIME_WAIT", aux=tw_ms,
+              flags=F_TIMEWAIT, wnd=False, info=False)
+        st.ev(t2 + h + 1 * US, "state", x, "FIN_WAIT2", "CLOSE", wnd=False)
+    y.una += 1
+    st.ev(t2 + 2 * h, "state", y, "LAST_ACK", "CLOSE")
+    return t2 + 2 * h
+
+
+def tw_expire(st, t, x):
+    st.ev(t, "tw_expire", x, "TIME_WAIT", "CLOSE", flags=F_TIMEWAIT,
+          wnd=False, info=False)
+
+
+def lo_pair(cport=45678, sport=8080, A=1_000_000_000, B=3_000_000_000,
+            netns=NS_HOST, la="127.0.0.1", ra="127.0.0.1", fam="ipv4",
+            c_netns=None, s_netns=None, cookies=(8193, 8200), mapped=False):
+    c = Sock(cookies[0], la, cport, ra, sport, pid=4242, comm="curl",
+             netns=c_netns or netns, fam=fam, isn=A)
+    s = Sock(cookies[1], ra, sport, la, cport, pid=777, comm="nginx",
+             netns=s_netns or netns, fam=fam, isn=B, mapped=mapped)
+    return c, s
+
+
+def case_client_close_first():
+    st = Stream("client_close_first", """
+        Loopback: curl connects to nginx on 127.0.0.1:8080, sends a request,
+        gets a reply and closes first (orphaned: FIN_WAIT2 handed to a
+        timewait socket, TIME_WAIT when nginx's FIN arrives, expiry 60 s later).
+        The listener stays open to the end of the input.""")
+    lsk = Sock(4097, "0.0.0.0", 8080, "0.0.0.0", 0, pid=777, comm="nginx")
+    listen(st, 0, lsk)
+    c, s = lo_pair()
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 78)
+    transfer(s, c, 1024)
+    t = orderly_close(st, t + 2 * MS, c, s)
+    tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
+def case_server_close_first():
+    st = Stream("server_close_first", """
+        Loopback: the server (nginx) sends its reply and closes first; curl
+        sees CLOSE_WAIT, then closes (LAST_ACK). The server side goes through
+        FIN_WAIT1, FIN_WAIT2 and TIME_WAIT and expires.""")
+    c, s = lo_pair(cport=45680)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 78)
+    transfer(s, c, 4096)
+    t = orderly_close(st, t + 1 * MS, s, c)
+    tw_expire(st, t + 60 * S, s)
+    st.write()
+
+
+def case_simultaneous_close():
+    st = Stream("simultaneous_close", """
+        Loopback: both applications call close() within microseconds; the
+        FINs cross, each side goes FIN_WAIT1 -> CLOSING -> TIME_WAIT.""")
+    c, s = lo_pair(cport=45690)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 10)
+    transfer(s, c, 10)
+    C, D = c.wseq, s.wseq
+    st.ev(t + MS, "state", c, "ESTABLISHED", "FIN_WAIT1", task=True)
+    st.ev(t + MS + 2 * US, "state", s, "ESTABLISHED", "FIN_WAIT1", task=True)
+    c.wseq += 1; c.nxt += 1; s.wseq += 1; s.nxt += 1
+    c.rcv, s.rcv = D + 1, C + 1
+    st.ev(t + MS + 10 * US, "state", c, "FIN_WAIT1", "CLOSING")
+    st.ev(t + MS + 11 * US, "state", s, "FIN_WAIT1", "CLOSING")
+    c.una += 1; s.una += 1
+    for x, dt in ((c, 20), (s, 21)):
+        st.ev(t + MS + dt * US, "time_wait", x, "CLOSING", "TIME_WAIT",
+              aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+        st.ev(t + MS + dt * US + 1 * US, "state", x, "CLOSING", "CLOSE",
+              wnd=False)
+    tw_expire(st, t + MS + 60 * S + 20 * US, c)
+    tw_expire(st, t + MS + 60 * S + 21 * US, s)
+    st.write()
+
+
+def case_rst_linger0():
+    st = Stream("rst_linger0", """
+        Loopback: the client sets SO_LINGER {1, 0} and closes: it sends an RST
+        (reset_sent in task context) and goes straight to CLOSE; the server
+        receives the RST (ECONNRESET, sk_err 104).""")
+    c, s = lo_pair(cport=45700)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 100)
+    st.ev(t + 5 * MS, "reset_sent", c, "ESTABLISHED", "ESTABLISHED", task=True)
+    st.ev(t + 5 * MS + 1 * US, "state", c, "ESTABLISHED", "CLOSE", task=True)
+    st.ev(t + 5 * MS + 10 * US, "state", s, "ESTABLISHED", "CLOSE",
+          sk_err=104)
+    st.write()
+
+
+def case_rst_received():
+    st = Stream("rst_received", """
+        A client talks to a remote server (not on this host, so one side
+        only); mid-stream the server's RST arrives: ESTABLISHED -> CLOSE with
+        sk_err 104 in softirq context.""")
+    c = Sock(12001, "192.168.1.10", 51000, "203.0.113.5", 443, pid=5150,
+             comm="wget", isn=271828182)
+    c.una, c.nxt, c.wseq = c.isn, c.isn + 1, c.isn + 1
+    st.ev(0, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False,
+          info=False, wnd=False)
+    st.ev(4 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True, info=False)
+    c.una = c.isn + 1
+    c.rcv = 314159265 + 1
+    c.srtt = 23000
+    st.ev(23 * MS, "state", c, "SYN_SENT", "ESTABLISHED")
+    s = Sock(0, "", 0, "", 0, isn=314159265)
+    transfer(c, s, 517)
+    transfer(s, c, 150000)
+    c.retrans = 3
+    st.ev(2 * S, "state", c, "ESTABLISHED", "CLOSE", sk_err=104)
+    st.write()
+
+
+def case_refused():
+    st = Stream("refused", """
+        Loopback connect() to a port nobody listens on: the RST answers the
+        SYN, SYN_SENT -> CLOSE with sk_err 111. The application retries on
+        the same socket (same cookie): a reused socket is a new connection,
+        refused again.""")
+    c = Sock(9001, "127.0.0.1", 40000, "127.0.0.1", 9999, pid=3030,
+             comm="client", isn=123456789)
+    for i, t in enumerate((0, 1 * S)):
+        c.isn = 123456789 + i * 1000000
+        c.una, c.nxt, c.wseq, c.rcv = c.isn, c.isn + 1, c.isn + 1, 0
+        st.ev(t, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False,
+              info=False, wnd=False)
+        st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
+              info=False)
+        st.ev(t + 20 * US, "state", c, "SYN_SENT", "CLOSE", sk_err=111)
+    st.write()
+
+
+def case_connect_timeout():
+    st = Stream("connect_timeout", """
+        connect() to a black hole: six SYN retransmissions, then
+        SYN_SENT -> CLOSE with sk_err 110 (ETIMEDOUT) from the timer.""")
+    c = Sock(9100, "10.1.1.1", 52000, "192.0.2.1", 80, pid=3131,
+             comm="curl", isn=987654321)
+    c.una, c.nxt, c.wseq = c.isn, c.isn + 1, c.isn + 1
+    st.ev(0, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False,
+          info=False, wnd=False)
+    st.ev(3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True, info=False)
+    c.retrans = 6
+    st.ev(127 * S, "state", c, "SYN_SENT", "CLOSE", sk_err=110)
+    st.write()
+
+
+def case_listener():
+    st = Stream("listener", """
+        A listener opens on port 2222, serves nothing, and is closed.""")
+    lsk = Sock(7001, "0.0.0.0", 2222, "0.0.0.0", 0, pid=999, comm="sshd")
+    listen(st, 0, lsk)
+    st.ev(30 * S, "state", lsk, "LISTEN", "CLOSE", task=True, seq=False,
+          info=False, wnd=False)
+    st.write()
+
+
+def case_half_open():
+    st = Stream("half_open", """
+        A SYN from a remote host reaches the listener; the server answers
+        with SYN-ACKs (5 retransmissions) but the final ACK never comes: the
+        request socket is dropped, no child, a half-open that timed out.""")
+    lsk = Sock(7100, "0.0.0.0", 80, "0.0.0.0", 0, pid=777, comm="nginx")
+    listen(st, 0, lsk)
+    req = Sock(7101, "10.0.0.2", 80, "198.51.100.7", 5555, uid=0, isn=55555)
+    req.una, req.nxt, req.wseq, req.rcv = 55555, 55556, 55556, 77778
+    st.ev(1 * S, "request", req, "-", "NEW_SYN_RECV", flags=F_REQUEST,
+          wnd=False, info=False)
+    st.ev(64 * S, "request_end", req, "NEW_SYN_RECV", "-", flags=F_REQUEST,
+          wnd=False, info=False, aux=5)
+    st.write()
+
+
+def case_ipv6():
+    st = Stream("ipv6", """
+        Loopback over IPv6 (::1): client closes first, TIME_WAIT expires.""")
+    c, s = lo_pair(cport=50001, la="::1", ra="::1", fam="ipv6",
+                   A=111111111, B=222222222)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 300)
+    transfer(s, c, 3000)
+    t = orderly_close(st, t + 3 * MS, c, s)
+    tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
+def case_v4_mapped():
+    st = Stream("v4_mapped", """
+        A dual-stack server listens on [::]:8443; an IPv4 client connects to
+        127.0.0.1. The server's sockets are IPv6 sockets with IPv4-mapped
+        addresses: reported as ipv4 with the MAPPED flag (0x01).""")
+    c, s = lo_pair(cport=47000, sport=8443, mapped=True, A=3_500_000_000,
+                   B=4_000_000_000)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 50)
+    transfer(s, c, 500)
+    t = orderly_close(st, t + 1 * MS, c, s)
+    tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
+def case_two_netns():
+    st = Stream("two_netns", """
+        Two network namespaces joined by a veth pair on one host: the client
+        (netns 4026532500, 10.9.0.1) talks to the server (netns 4026532600,
+        10.9.0.2). Both sides are recorded; they pair by mirrored 4-tuple and
+        matching ISNs.""")
+    c, s = lo_pair(cport=33333, sport=80, la="10.9.0.1", ra="10.9.0.2",
+                   c_netns=4026532500, s_netns=4026532600, A=4294967000,
+                   B=17)
+    t = handshake(st, 1 * S, c, s, 8199, rtt=60 * US)
+    transfer(c, s, 200)
+    transfer(s, c, 2000)
+    t = orderly_close(st, t + 2 * MS, c, s, rtt=60 * US)
+    tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
+def case_shutdown_half_close():
+    st = Stream("shutdown_half_close", """
+        The client calls shutdown(SHUT_WR) (FIN_WAIT1 in task context) but
+        keeps the socket open and keeps reading; the server sends 64 KiB more,
+        then closes. The FIN reaches the still-open socket in FIN_WAIT2, so
+        time_wait goes FIN_WAIT2 -> TIME_WAIT directly.""")
+    c, s = lo_pair(cport=46000)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 40)
+    st.ev(t + MS, "state", c, "ESTABLISHED", "FIN_WAIT1", task=True)
+    C = c.wseq - 0
+    c.wseq += 1; c.nxt += 1
+    s.rcv = C + 1
+    st.ev(t + MS + 10 * US, "state", s, "ESTABLISHED", "CLOSE_WAIT")
+    c.una += 1
+    st.ev(t + MS + 20 * US, "state", c, "FIN_WAIT1", "FIN_WAIT2")
+    transfer(s, c, 65536)
+    t2 = t + 40 * MS
+    st.ev(t2, "state", s, "CLOSE_WAIT", "LAST_ACK", task=True)
+    D = s.wseq
+    s.wseq += 1; s.nxt += 1
+    c.rcv = D + 1
+    st.ev(t2 + 10 * US, "time_wait", c, "FIN_WAIT2", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(t2 + 11 * US, "state", c, "FIN_WAIT2", "CLOSE", wnd=False)
+    s.una += 1
+    st.ev(t2 + 20 * US, "state", s, "LAST_ACK", "CLOSE")
+    tw_expire(st, t2 + 10 * US + 60 * S, c)
+    st.write()
+
+
+def case_timewait_reuse():
+    st = Stream("timewait_reuse", """
+        The client closes first and its timewait socket waits; 2 s later it
+        connects again from the same port to the same server (tcp_tw_reuse):
+        the old timewait socket is killed (tw_kill) and the new connection
+        (new cookie) runs. The old TIME_WAIT ends early, the new one expires.""")
+    c, s = lo_pair(cport=41000, cookies=(8193, 8200))
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 10)
+    t = orderly_close(st, t + MS, c, s)
+    c2, s2 = lo_pair(cport=41000, cookies=(8300, 8302), A=1_500_000_000,
+                     B=3_700_000_000)
+    t2 = t + 2 * S
+    c2.una, c2.nxt, c2.wseq = c2.isn, c2.isn + 1, c2.isn + 1
+    st.ev(t2, "state", c2, "CLOSE", "SYN_SENT", task=True, seq=False,
+          info=False, wnd=False)
+    st.ev(t2 + 2 * US, "tw_kill", c, "TIME_WAIT", "CLOSE", flags=F_TIMEWAIT,
+          wnd=False, info=False)
+    # the rest of the new handshake, as handshake() writes it
+    A, B = c2.isn, s2.isn
+    st.ev(t2 + 3 * US, "connect", c2, "SYN_SENT", "SYN_SENT", task=True,
+          info=False)
+    req = Sock(8301, s2.la, s2.lp, s2.ra, s2.rp, uid=0, isn=B)
+    req.una, req.nxt, req.wseq, req.rcv = B, B + 1, B + 1, A + 1
+    st.ev(t2 + 13 * US, "request", req, "-", "NEW_SYN_RECV", flags=F_REQUEST,
+          wnd=False, info=False)
+    c2.una, c2.rcv, c2.srtt = A + 1, B + 1, 20
+    st.ev(t2 + 23 * US, "state", c2, "SYN_SENT", "ESTABLISHED")
+    s2.una, s2.nxt, s2.wseq, s2.rcv, s2.srtt = B + 1, B + 1, B + 1, A + 1, 20
+    st.ev(t2 + 33 * US, "child", s2, "NEW_SYN_RECV", "SYN_RECV")
+    st.ev(t2 + 35 * US, "request_end", req, "NEW_SYN_RECV", "-",
+          flags=F_REQUEST, wnd=False, info=False)
+    st.ev(t2 + 37 * US, "state", s2, "SYN_RECV", "ESTABLISHED")
+    st.ev(t2 + 80 * US, "accept", s2, "ESTABLISHED", "ESTABLISHED", task=True)
+    transfer(c2, s2, 10)
+    t3 = orderly_close(st, t2 + 5 * MS, c2, s2)
+    tw_expire(st, t3 + 60 * S, c2)
+    st.write()
+
+
+def case_lost_marker():
+    st = Stream("lost_marker", """
+        Records were overwritten while cat ran (the SEQ column jumps by 40).
+        The first conversation is open across the gap: incomplete. The second
+        starts after the gap and is complete.""")
+    c, s = lo_pair(cport=42000)
+    t = handshake(st, 1 * S, c, s, 8199)
+    st.skip(40)
+    transfer(c, s, 1000)
+    transfer(s, c, 1000)
+    t = orderly_close(st, t + 10 * S, c, s)
+    tw_expire(st, t + 60 * S, c)
+    c2, s2 = lo_pair(cport=42001, cookies=(8400, 8402), A=700, B=900)
+    t = handshake(st, t + 61 * S, c2, s2, 8401)
+    t = orderly_close(st, t + MS, c2, s2)
+    tw_expire(st, t + 60 * S, c2)
+    st.write()
+
+
+def case_simultaneous_open():
+    st = Stream("simultaneous_open", """
+        Two sockets connect() to each other at the same time (127.0.0.1:6000
+        and :6001): each goes SYN_SENT -> SYN_RECV -> ESTABLISHED, then the
+        first closes normally.""")
+    a = Sock(9500, "127.0.0.1", 6000, "127.0.0.1", 6001, pid=11, comm="peer_a",
+             isn=1000)
+    b = Sock(9501, "127.0.0.1", 6001, "127.0.0.1", 6000, pid=12, comm="peer_b",
+             isn=2000)
+    for x, t in ((a, 0), (b, 1 * US)):
+        x.una, x.nxt, x.wseq = x.isn, x.isn + 1, x.isn + 1
+        st.ev(t, "state", x, "CLOSE", "SYN_SENT", task=True, seq=False,
+              info=False, wnd=False)
+        st.ev(t + 2 * US, "connect", x, "SYN_SENT", "SYN_SENT", task=True,
+              info=False)
+    a.rcv, b.rcv = 2001, 1001
+    st.ev(10 * US, "state", a, "SYN_SENT", "SYN_RECV")
+    st.ev(11 * US, "state", b, "SYN_SENT", "SYN_RECV")
+    a.una, b.una = 1001, 2001
+    st.ev(20 * US, "state", a, "SYN_RECV", "ESTABLISHED")
+    st.ev(21 * US, "state", b, "SYN_RECV", "ESTABLISHED")
+    t = orderly_close(st, 5 * MS, a, b)
+    tw_expire(st, t + 60 * S, a)
+    st.write()
+
+
+if __name__ == "__main__":
+    os.makedirs(os.path.join(HERE, "cases"), exist_ok=True)
+    for name, fn in sorted(globals().items()):
+        if name.startswith("case_"):
+            fn()

@@ -1,0 +1,207 @@
+#!/bin/bash
+# Offline tests for tools/tcptimeline, TAP output.
+#
+#   tests/tool/run.sh            run everything (make -C tools test)
+#   UPDATE=1 tests/tool/run.sh   rewrite the expected outputs from the tool
+#
+# Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
+# (a capture written with -w). Expected outputs next to it: NAME.out (default
+# timeline), .json, .ladder, .csv, .stats, .svg; a missing one fails until
+# UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
+# binary ones, each with NAME.err (expected stderr) and exit status 3.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOOLS=$(cd "$HERE/../../tools" && pwd)
+TT=${TT:-$TOOLS/tcptimeline}
+ASAN=$TOOLS/tcptimeline-asan
+UPDATE=${UPDATE:-0}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; fail=$((fail + 1)); }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# golden NAME EXPECTED ACTUAL: compare (or update) a file.
+golden() {
+	local name=$1 exp=$2 act=$3
+	if [ "$UPDATE" = 1 ]; then
+		cp "$act" "$exp"
+		ok "$name (updated)"
+	elif [ ! -f "$exp" ]; then
+		notok "$name: no $(basename "$exp"); run UPDATE=1 $0"
+	elif diff -u "$exp" "$act" > "$TMP/diff"; then
+		ok "$name"
+	else
+		notok "$name"
+		sed 's/^/# /' "$TMP/diff" | head -40
+	fi
+}
+
+# same NAME A B: two outputs that must be identical
+same() {
+	if cmp -s "$2" "$3"; then
+		ok "$1"
+	else
+		notok "$1"
+		diff -u "$2" "$3" | sed 's/^/# /' | head -20
+	fi
+}
+
+input_args() {
+	case $1 in
+	*.txt) echo "-T $1" ;;
+	*) echo "-r $1" ;;
+	esac
+}
+
+# ---- golden cases ----
+for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
+	[ -f "$in" ] || continue
+	base=${in%.*}
+	name=$(basename "$base")
+	args=$(input_args "$in")
+	for fmt in out json ladder csv stats svg; do
+		case $fmt in
+		out) opt= ;;
+		svg) opt="--svg $TMP/$name.svg" ;;
+		*) opt=--$fmt ;;
+		esac
+		# shellcheck disable=SC2086
+		"$TT" $args $opt > "$TMP/$name.$fmt" 2> "$TMP/err"
+		rc=$?
+		[ "$fmt" = svg ] && cp "$TMP/$name.svg" "$TMP/$name.$fmt" 2>/dev/null
+		if [ $rc -ne 0 ]; then
+			notok "$name $fmt: exit $rc: $(head -1 "$TMP/err")"
+			continue
+		fi
+		golden "$name $fmt" "$base.$fmt" "$TMP/$name.$fmt"
+	done
+	case $in in *.tcpcap) continue ;; esac
+
+	# The same records through the binary path: text -> capture -> replay.
+	"$TT" -T "$in" -w "$TMP/$name.tcpcap"
+	"$TT" -r "$TMP/$name.tcpcap" --json > "$TMP/$name.rjson"
+	same "$name: capture replay = text (json)" "$TMP/$name.json" "$TMP/$name.rjson"
+	"$TT" -T "$in" --dump > "$TMP/d1"
+	"$TT" -r "$TMP/$name.tcpcap" --dump > "$TMP/d2"
+	same "$name: capture keeps every record (dump)" "$TMP/d1" "$TMP/d2"
+done
+
+# ---- other input paths, on one case ----
+c=$HERE/cases/client_close_first
+"$TT" -r "$c.txt" --json > "$TMP/auto.json"
+same "-r auto-detects /proc text" "$c.json" "$TMP/auto.json"
+"$TT" -T - --json < "$c.txt" > "$TMP/stdin.json"
+same "--text - reads stdin" "$c.json" "$TMP/stdin.json"
+# the device path: raw records, no header, through a FIFO in odd chunks
+"$TT" -T "$c.txt" -w "$TMP/c.tcpcap"
+mkfifo "$TMP/fifo"
+(tail -c +65 "$TMP/c.tcpcap" | dd bs=100 status=none > "$TMP/fifo") &
+"$TT" --device "$TMP/fifo" --json > "$TMP/dev.json"
+wait
+same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
+# a lost marker from the device survives a capture
+"$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap"
+"$TT" -r "$TMP/lost.tcpcap" --json | grep -q '^{"lost":40,"seq":8,' &&
+	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
+
+# ---- filters ----
+count() { "$TT" -T "$HERE/cases/$1.txt" --json "${@:2}" | grep -c '"cookie"'; }
+[ "$(count client_close_first --role server)" = 2 ] && ok "--role keeps the conversation" || notok "--role keeps the conversation"
+[ "$(count client_close_first --role listener)" = 1 ] && ok "--role listener" || notok "--role listener"
+[ "$(count refused --port 9999)" = 2 ] && ok "--port" || notok "--port"
+[ "$(count refused --port 1)" = 0 ] && ok "--port no match" || notok "--port no match"
+[ "$(count two_netns --netns 4026532600)" = 2 ] && ok "--netns" || notok "--netns"
+[ "$(count ipv6 --addr ::1)" = 2 ] && ok "--addr ipv6" || notok "--addr ipv6"
+[ "$(count client_close_first --comm curl)" = 2 ] && ok "--comm" || notok "--comm"
+[ "$(count client_close_first --pid 777)" = 3 ] && ok "--pid" || notok "--pid"
+[ "$(count server_close_first --state CLOSE_WAIT)" = 2 ] && ok "--state" || notok "--state"
+
+# ---- exit codes and help ----
+"$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
+"$TT" --no-such-option > /dev/null 2>&1; [ $? = 1 ] && ok "bad option: exit 1" || notok "bad option: exit 1"
+"$TT" --port 70000 -T "$c.txt" > /dev/null 2>&1; [ $? = 1 ] && ok "bad port: exit 1" || notok "bad port: exit 1"
+"$TT" -r "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing file: exit 2" || notok "missing file: exit 2"
+"$TT" --device "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing device: exit 2" || notok "missing device: exit 2"
+
+# ---- malformed inputs ----
+# Binary ones are made from a good capture, so they track the format.
+good=$TMP/c.tcpcap
+MAL=$TMP/mal
+mkdir -p "$MAL"
+size=$(stat -c %s "$good")
+head -c $((size - 50)) "$good" > "$MAL/truncated_record.tcpcap"
+head -c 40 "$good" > "$MAL/truncated_header.tcpcap"
+{ printf 'XXXXXXXX'; tail -c +9 "$good"; } > "$MAL/bad_magic.tcpcap"
+patch() { # patch FILE OFFSET HEXBYTES...
+	local f=$1 off=$2; shift 2
+	printf "$(printf '\\x%s' "$@")" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+cp "$good" "$MAL/bad_abi.tcpcap"; patch "$MAL/bad_abi.tcpcap" 16 09
+cp "$good" "$MAL/bad_record_size.tcpcap"; patch "$MAL/bad_record_size.tcpcap" 20 10 00
+# record N at 64 + N*168; in a record: kind +64, old/new state +68/+69,
+# family +70, comm +152 (struct tcpstates_record)
+cp "$good" "$MAL/bad_kind.tcpcap"; patch "$MAL/bad_kind.tcpcap" $((64 + 2 * 168 + 64)) 63 00
+cp "$good" "$MAL/bad_state.tcpcap"; patch "$MAL/bad_state.tcpcap" $((64 + 3 * 168 + 69)) c8
+cp "$good" "$MAL/bad_family.tcpcap"; patch "$MAL/bad_family.tcpcap" $((64 + 4 * 168 + 70)) 07
+cp "$good" "$MAL/bad_comm.tcpcap"
+patch "$MAL/bad_comm.tcpcap" $((64 + 1 * 168 + 152)) 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41
+for in in "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
+	[ -f "$in" ] || continue
+	name=$(basename "${in%.*}")
+	# shellcheck disable=SC2046
+	"$TT" $(input_args "$in") --json > /dev/null 2> "$MAL/$name.err"
+	rc=$?
+	sed -i "s|$MAL/||; s|$HERE/malformed/||" "$MAL/$name.err"
+	if [ $rc -ne 3 ]; then
+		notok "malformed $name: exit $rc, expected 3"
+		continue
+	fi
+	golden "malformed $name: reported" "$HERE/malformed/$name.err" "$MAL/$name.err"
+done
+
+# ---- sanitizers: every input through the ASan/UBSan build ----
+if [ -x "$ASAN" ]; then
+	bad=0
+	for in in "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
+		[ -f "$in" ] || continue
+		for opt in --json --ladder --stats --csv "--svg $TMP/x.svg" ""; do
+			# shellcheck disable=SC2086
+			"$ASAN" -r "$in" $opt > /dev/null 2> "$TMP/asan.err"
+			rc=$?
+			if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
+				bad=1
+				echo "# $in $opt: exit $rc"
+				head -5 "$TMP/asan.err" | sed 's/^/# /'
+			fi
+		done
+	done
+	[ $bad = 0 ] && ok "ASan/UBSan build: all inputs, all outputs" ||
+		notok "ASan/UBSan build: all inputs, all outputs"
+else
+	skip "ASan/UBSan build" "tools/tcptimeline-asan not built (make -C tools asan)"
+fi
+
+# ---- bounded fuzz run of the decoder ----
+if [ "${SKIP_FUZZ:-0}" = 1 ]; then
+	skip "fuzz decoder" "SKIP_FUZZ=1"
+elif make -s -C "$TOOLS" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
+	mkdir -p "$TMP/corpus"
+	cp "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$TMP/corpus/" 2>/dev/null
+	if "$TOOLS/fuzz-decoder" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
+		"$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
+		ok "fuzz decoder for ${FUZZ_SECONDS}s: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log")"
+	else
+		notok "fuzz decoder"
+		grep -A20 'ERROR' "$TMP/fuzz.log" | head -30 | sed 's/^/# /'
+	fi
+else
+	skip "fuzz decoder" "no libFuzzer (apt-get install clang libclang-rt-14-dev)"
+fi
+
+echo "1..$n"
+[ $fail = 0 ]

@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reconstruction: validated records in, finished connections out.
+ *
+ * A connection is (netns, cookie) from its first state to its end. The end is
+ * the full socket's CLOSE, unless a time_wait record handed it to a timewait
+ * socket first (same cookie): then the full socket's CLOSE is ignored and the
+ * end is tw_expire / tw_kill. Once ended, a connection leaves the live table,
+ * so a socket that is reused (connect() again after a failure, listen() again)
+ * starts a new connection under the same cookie.
+ *
+ * Server side: a request record (its own cookie) waits in the request table,
+ * found again by (netns, 4-tuple) when the child is born (new cookie); the
+ * child's connection starts at the request's time, the SYN's arrival. A
+ * request that ends without a child is a half-open connection that timed out.
+ *
+ * Finished connections are paired with their mirror (same host: loopback or
+ * two namespaces) when the ISNs agree, or, without ISNs, the same netns and
+ * overlapping times. A finished side whose peer is still live is held until
+ * the peer finishes; then both go to the sink together and are freed. Memory
+ * is the live connections, the pending requests and the held sides: nothing
+ * that has been printed stays.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "tcptimeline.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct htab {
+	struct hnode **b;
+	size_t mask, n;
+};
+
+struct request {
+	struct hnode by_cookie, by_tuple;
+	struct request *prev, *next;
+	uint64_t cookie, ts;
+	uint32_t netns;
+	struct tcpstates_record rec;
+	struct conn *child;	/* claimed by this child (live or NULL) */
+};
+
+struct recon {
+	struct tt_sink sink;
+	struct htab conns, tuples, reqs, req_tuples;
+	struct conn *head, *tail;	/* live and held, creation order */
+	struct request *rhead;
+	uint64_t next_id;
+	size_t live, peak;
+};
+
+/* ---- a small intrusive hash table ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static int ht_init(struct htab *h, size_t nb)
+{
+	h->b = calloc(nb, sizeof(*h->b));
+	h->mask = nb - 1;
+	h->n = 0;
+	return h->b ? 0 : -1;
+}
+
+static void ht_grow(struct htab *h)
+{
+	size_t nb = (h->mask + 1) * 2;
+	struct hnode **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return;	/* keep working with longer chains */
+	for (size_t i = 0; i <= h->mask; i++) {
+		struct hnode *n = h->b[i], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			n->next = b[n->hash & (nb - 1)];
+			b[n->hash & (nb - 1)] = n;
+		}
+	}
+	free(h->b);
+	h->b = b;
+	h->mask = nb - 1;
+}
+
+static void ht_add(struct htab *h, struct hnode *n, uint64_t hash)
+{
+	if (h->n >= 2 * (h->mask + 1))
+		ht_grow(h);
+	n->hash = hash;
+	n->next = h->b[hash & h->mask];
+	h->b[hash & h->mask] = n;
+	h->n++;
+}
+
+static void ht_del(struct htab *h, struct hnode *n)
+{
+	struct hnode **pp = &h->b[n->hash & h->mask];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			h->n--;
+			return;
+		}
+	}
+}
+
+static struct hnode *ht_bucket(const struct htab *h, uint64_t hash)
+{
+	return h->b[hash & h->mask];
+}
+
+static uint64_t key_cookie(uint32_t netns, uint64_t cookie)
+{
+	return mix64(cookie * 0x9e3779b97f4a7c15ULL ^ netns);
+}
+
+static uint64_t endpoint_hash(const uint8_t *a, uint16_t port)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, a + 8, 8);
+	return mix64(x ^ mix64(y ^ port));
+}
+
+/* Symmetric in the two endpoints, so a side and its mirror share a bucket. */
+static uint64_t key_tuple(const uint8_t *la, uint16_t lp, const uint8_t *ra,
+			  uint16_t rp)
+{
+	return mix64(endpoint_hash(la, lp) + endpoint_hash(ra, rp));
+}
+
+/* ---- names of the reconstruction's own values are in names.c ---- */
+
+struct recon *tt_recon_new(const struct tt_sink *sink)
+{
+	struct recon *R = calloc(1, sizeof(*R));
+
+	if (!R)
+		return NULL;
+	R->sink = *sink;
+	if (ht_init(&R->conns, 1024) || ht_init(&R->tuples, 1024) ||
+	    ht_init(&R->reqs, 256) || ht_init(&R->req_tuples, 256)) {
+		tt_recon_free(R);
+		return NULL;
+	}
+	return R;
+}
+
+size_t tt_recon_live(const struct recon *R)
+{
+	return R->live;
+}
+
+size_t tt_recon_peak(const struct recon *R)
+{
+	return R->peak;
+}
+
+static void conn_free(struct conn *c)
+{
+	free(c->states);
+	free(c);
+}
+
+static void req_unlink(struct recon *R, struct request *q)
+{
+	ht_del(&R->reqs, &q->by_cookie);
+	ht_del(&R->req_tuples, &q->by_tuple);
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		R->rhead = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+}
+
+void tt_recon_free(struct recon *R)
+{
+	if (!R)
+		return;
+	while (R->head) {
+		struct conn *c = R->head;
+
+		R->head = c->next;
+		conn_free(c);
+	}
+	while (R->rhead) {
+		struct request *q = R->rhead;
+
+		R->rhead = q->next;
+		free(q);
+	}
+	free(R->conns.b);
+	free(R->tuples.b);
+	free(R->reqs.b);
+	free(R->req_tuples.b);
+	free(R);
+}
+
+static struct conn *conn_lookup(struct recon *R, uint32_t netns,
+				uint64_t cookie)
+{
+	uint64_t h = key_cookie(netns, cookie);
+
+	for (struct hnode *n = ht_bucket(&R->conns, h); n; n = n->next) {
+		struct conn *c = container_of(n, struct conn, by_cookie);
+
+		if (n->hash == h && c->cookie == cookie && c->netns == netns)
+			return c;
+	}
+	return NULL;
+}
+
+static void conn_set_tuple(struct recon *R, struct conn *c,
+			   const struct tcpstates_record *r)
+{
+	uint16_t lp = ntohs(r->sport), rp = ntohs(r->dport);
+
+	if (c->in_tuple && lp == c->lport && rp == c->rport &&
+	    !memcmp(c->laddr, r->saddr, 16) && !memcmp(c->raddr, r->daddr, 16))
+		return;
+	if (!lp && c->lport)
+		return;	/* not yet bound: keep what we know */
+	if (c->in_tuple)
+		ht_del(&R->tuples, &c->by_tuple);
+	memcpy(c->laddr, r->saddr, 16);
+	memcpy(c->raddr, r->daddr, 16);
+	c->lport = lp;
+	c->rport = rp;
+	c->family = r->family;
+	c->mapped = !!(r->flags & TCPSTATES_F_MAPPED);
+	ht_add(&R->tuples, &c->by_tuple,
+	       key_tuple(c->laddr, c->lport, c->raddr, c->rport));
+	c->in_tuple = true;
+}
+
+static struct conn *conn_new(struct recon *R, const struct tcpstates_record *r)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->id = R->next_id++;
+	c->cookie = r->cookie;
+	c->netns = r->netns;
+	c->first_ns = c->last_ns = r->ts_ns;
+	ht_add(&R->conns, &c->by_cookie, key_cookie(c->netns, c->cookie));
+	conn_set_tuple(R, c, r);
+	c->prev = R->tail;
+	if (R->tail)
+		R->tail->next = c;
+	else
+		R->head = c;
+	R->tail = c;
+	if (++R->live > R->peak)
+		R->peak = R->live;
+	return c;
+}
+
+static void conn_unlink(struct recon *R, struct conn *c)
+{
+	if (c->in_tuple)
+		ht_del(&R->tuples, &c->by_tuple);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		R->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		R->tail = c->prev;
+	R->live--;
+}
+
+static void set_state(struct conn *c, unsigned int state, uint64_t ts,
+		      unsigned int kind)
+{
+	struct tt_span *s;
+
+	if (c->nstates) {
+		s = &c->states[c->nstates - 1];
+		if (s->state == state)
+			return;
+		s->leave_ns = ts;
+	}
+	if (c->nstates == c->capstates) {
+		uint32_t cap = c->capstates ? c->capstates * 2 : 8;
+		struct tt_span *n = realloc(c->states, cap * sizeof(*n));
+
+		if (!n) {
+			c->incomplete = true;
+			return;
+		}
+		c->states = n;
+		c->capstates = cap;
+	}
+	c->states[c->nstates++] = (struct tt_span){
+		.enter_ns = ts, .state = state, .kind = kind,
+	};
+}
+
+static unsigned int cur_state(const struct conn *c)
+{
+	return c->nstates ? c->states[c->nstates - 1].state :
+			    TCPSTATES_STATE_NONE;
+}
+
+/*
+ * pid/comm only from process context; connect/accept/listen name the owner
+ * better than a state change does (close() may run in a forked child).
+ */
+static void attribute(struct conn *c, const struct tcpstates_record *r)
+{
+	uint8_t rank;
+
+	if (r->ctx != TCPSTATES_CTX_TASK)
+		return;
+	switch (r->kind) {
+	case TCPSTATES_EV_CONNECT:
+	case TCPSTATES_EV_ACCEPT:
+	case TCPSTATES_EV_LISTEN:
+		rank = 2;
+		break;
+	case TCPSTATES_EV_STATE:
+	case TCPSTATES_EV_RESET_SENT:
+		rank = 1;
+		break;
+	default:
+		return;
+	}
+	if (rank <= c->owner_rank || (!r->pid && !r->tgid))
+		return;
+	c->owner_rank = rank;
+	c->pid = r->pid;
+	c->tgid = r->tgid ? r->tgid : r->pid;
+	memcpy(c->comm, r->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = 0;
+}
+
+static void take_info(struct conn *c, const struct tcpstates_record *r)
+{
+	if (r->flags & TCPSTATES_F_TCPINFO) {
+		if (r->bytes_acked > c->bytes_acked)
+			c->bytes_acked = r->bytes_acked;
+		if (r->bytes_received > c->bytes_received)
+			c->bytes_received = r->bytes_received;
+		if (r->total_retrans > c->retrans)
+			c->retrans = r->total_retrans;
+		if (r->srtt_us)
+			c->srtt_us = r->srtt_us;
+	}
+}
+
+/* MSS, window scale, options and windows as the handshake left them. */
+static void take_opts(struct conn *c, const struct tcpstates_record *r)
+{
+	if (c->have_opts || !(r->flags & TCPSTATES_F_TCPINFO))
+		return;
+	c->have_opts = true;
+	c->mss = r->mss;
+	c->snd_wscale = r->snd_wscale;
+	c->rcv_wscale = r->rcv_wscale;
+	c->options = r->options;
+	if (r->flags & TCPSTATES_F_WINDOW) {
+		c->snd_wnd = r->snd_wnd;
+		c->rcv_wnd = r->rcv_wnd;
+	}
+}
+
+static void remote_fin(struct conn *c, const struct tcpstates_record *r)
+{
+	if (!c->have_fin_remote && (r->flags & TCPSTATES_F_SEQ)) {
+		c->fin_remote = r->rcv_nxt - 1;
+		c->have_fin_remote = true;
+	}
+}
+
+static void close_first(struct conn *c, uint8_t kind)
+{
+	if (!c->close_first || kind == CLOSE_SIMULTANEOUS)
+		c->close_first = kind;
+}
+
+static bool pair_match(const struct conn *x, const struct conn *y)
+{
+	if (x == y || y->peer || x->family != y->family ||
+	    x->lport != y->rport || x->rport != y->lport || !x->lport ||
+	    !x->rport || memcmp(x->laddr, y->raddr, 16) ||
+	    memcmp(x->raddr, y->laddr, 16))
+		return false;
+	if (y->first_ns > x->last_ns || x->first_ns > y->last_ns)
+		return false;
+	if (x->have_isn_local && y->have_isn_remote &&
+	    x->isn_local != y->isn_remote)
+		return false;
+	if (x->have_isn_remote && y->have_isn_local &&
+	    x->isn_remote != y->isn_local)
+		return false;
+	if ((x->have_isn_local && y->have_isn_remote) ||
+	    (x->have_isn_remote && y->have_isn_local))
+		return true;
+	return x->netns == y->netns;
+}
+
+static struct conn *find_peer(struct recon *R, struct conn *x)
+{
+	uint64_t h;
+
+	if (!x->in_tuple)
+		return NULL;
+	h = key_tuple(x->laddr, x->lport, x->raddr, x->rport);
+	for (struct hnode *n = ht_bucket(&R->tuples, h); n; n = n->next) {
+		struct conn *y = container_of(n, struct conn, by_tuple);
+
+		if (n->hash == h && pair_match(x, y))
+			return y;
+	}
+	return NULL;
+}
+
+static uint8_t close_kind(const struct conn *c)
+{
+	if (c->reset_sent)
+		return CLOSE_RESET_SENT;
+	switch (c->sk_err) {
+	case 104:	/* ECONNRESET */
+	case 32:	/* EPIPE: RST in CLOSE_WAIT */
+		return CLOSE_RESET_RECEIVED;
+	case 111:	/* ECONNREFUSED */
+		return CLOSE_REFUSED;
+	case 110:	/* ETIMEDOUT */
+		return CLOSE_TIMEOUT;
+	}
+	if (c->close_first)
+		return c->close_first;
+	return CLOSE_ACTIVE;
+}
+
+static void emit(struct recon *R, struct conn *c, struct conn *peer)
+{
+	if (peer && tt_conn_last_span(peer) && peer->id < c->id) {
+		struct conn *t = c;
+
+		c = peer;
+		peer = t;
+	}
+	R->sink.conn(R->sink.arg, c, peer);
+	conn_unlink(R, c);
+	conn_free(c);
+	if (peer) {
+		conn_unlink(R, peer);
+		conn_free(peer);
+	}
+}
+
+/* The connection is over (or the input is): pair it, or hold it, or emit. */
+static void finish(struct recon *R, struct conn *c, uint64_t ts, bool still_open)
+{
+	struct conn *peer;
+
+	if (c->nstates)
+		c->states[c->nstates - 1].leave_ns = 0;
+	c->end_ns = ts;
+	c->ended = true;
+	c->close = still_open ? CLOSE_OPEN : close_kind(c);
+	ht_del(&R->conns, &c->by_cookie);
+
+	peer = c->peer;
+	if (!peer && c->role != ROLE_LISTENER)
+		peer = find_peer(R, c);
+	if (!peer) {
+		emit(R, c, NULL);
+		return;
+	}
+	c->peer = peer;
+	peer->peer = c;
+	if (!peer->held) {
+		c->held = true;	/* wait for the other side to finish */
+		return;
+	}
+	emit(R, c, peer);
+}
+
+static bool is_beginning(const struct tcpstates_record *r)
+{
+	switch (r->kind) {
+	case TCPSTATES_EV_LISTEN:
+	case TCPSTATES_EV_CONNECT:
+	case TCPSTATES_EV_CHILD:
+		return true;
+	case TCPSTATES_EV_STATE:
+		return r->old_state == TCPSTATES_CLOSE &&
+		       (r->new_state == TCPSTATES_SYN_SENT ||
+			r->new_state == TCPSTATES_LISTEN);
+	}
+	return false;
+}
+
+static uint64_t req_tuple_key(uint32_t netns, const struct tcpstates_record *r)
+{
+	return mix64(key_tuple(r->saddr, r->sport, r->daddr, r->dport) ^ netns);
+}
+
+static struct request *req_by_cookie(struct recon *R, uint32_t netns,
+				     uint64_t cookie)
+{
+	uint64_t h = key_cookie(netns, cookie);
+
+	for (struct hnode *n = ht_bucket(&R->reqs, h); n; n = n->next) {
+		struct request *q = container_of(n, struct request, by_cookie);
+
+		if (n->hash == h && q->cookie == cookie && q->netns == netns)
+			return q;
+	}
+	return NULL;
+}
+
+static struct request *req_by_tuple(struct recon *R,
+				    const struct tcpstates_record *r)
+{
+	uint64_t h = req_tuple_key(r->netns, r);
+	struct request *best = NULL;
+
+	for (struct hnode *n = ht_bucket(&R->req_tuples, h); n; n = n->next) {
+		struct request *q = container_of(n, struct request, by_tuple);
+
+		if (n->hash != h || q->child || q->netns != r->netns ||
+		    q->rec.sport != r->sport || q->rec.dport != r->dport ||
+		    memcmp(q->rec.saddr, r->saddr, 16) ||
+		    memcmp(q->rec.daddr, r->daddr, 16) || q->ts > r->ts_ns)
+			continue;
+		if (!best || q->ts > best->ts)
+			best = q;
+	}
+	return best;
+}
+
+static void on_request(struct recon *R, const struct tcpstates_record *r)
+{
+	struct request *q = req_by_cookie(R, r->netns, r->cookie);
+
+	if (q) {	/* same cookie again: the old one's end was lost */
+		req_unlink(R, q);
+		free(q);
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return;
+	q->cookie = r->cookie;
+	q->netns = r->netns;
+	q->ts = r->ts_ns;
+	q->rec = *r;
+	ht_add(&R->reqs, &q->by_cookie, key_cookie(q->netns, q->cookie));
+	ht_add(&R->req_tuples, &q->by_tuple, req_tuple_key(r->netns, r));
+	q->next = R->rhead;
+	if (R->rhead)
+		R->rhead->prev = q;
+	R->rhead = q;
+}
+
+static void server_from_request(struct conn *c, const struct request *q)
+{
+	const struct tcpstates_record *r = &q->rec;
+
+	c->req_cookie = q->cookie;
+	c->first_ns = q->ts;
+	c->syn_ns = q->ts;
+	set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts, TCPSTATES_EV_REQUEST);
+	if (r->flags & TCPSTATES_F_SEQ) {
+		c->isn_local = r->snd_una;
+		c->isn_remote = r->rcv_nxt - 1;
+		c->have_isn_local = c->have_isn_remote = true;
+	}
+}
+
+static void on_request_end(struct recon *R, const struct tcpstates_record *r)
+{
+	struct request *q = req_by_cookie(R, r->netns, r->cookie);
+	struct conn *c;
+
+	if (!q)
+		return;	/* its request record was before our history */
+	if (q->child) {
+		q->child->synack_retrans = r->aux;
+	} else {
+		/* The handshake never completed: a half-open connection. */
+		c = conn_new(R, &q->rec);
+		if (c) {
+			c->role = ROLE_SERVER;
+			c->open = OPEN_PASSIVE;
+			server_from_request(c, q);
+			c->cookie = q->cookie;
+			c->synack_retrans = r->aux;
+			c->sk_err = 110;
+			c->last_ns = r->ts_ns;
+			set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+			finish(R, c, r->ts_ns, false);
+		}
+	}
+	req_unlink(R, q);
+	free(q);
+}
+
+static void on_child(struct recon *R, const struct tcpstates_record *r)
+{
+	struct conn *c = conn_lookup(R, r->netns, r->cookie);
+	struct request *q;
+
+	if (c)	/* a second child on a live cookie: history was lost */
+		finish(R, c, r->ts_ns, true);
+	c = conn_new(R, r);
+	if (!c)
+		return;
+	c->role = ROLE_SERVER;
+	c->open = OPEN_PASSIVE;
+	q = req_by_tuple(R, r);
+	if (q) {
+		q->child = c;
+		server_from_request(c, q);
+	} else {
+		c->syn_ns = r->ts_ns;
+		if (r->flags & TCPSTATES_F_SEQ) {
+			c->isn_local = r->snd_una - 1;
+			c->isn_remote = r->rcv_nxt - 1;
+			c->have_isn_local = c->have_isn_remote = true;
+		}
+	}
+	set_state(c, TCPSTATES_SYN_RECV, r->ts_ns, r->kind);
+	attribute(c, r);
+	take_info(c, r);
+}
+
+static void on_lost(struct recon *R, const struct tcpstates_record *r)
+{
+	for (struct conn *c = R->head; c; c = c->next)
+		if (!c->ended)
+			c->incomplete = true;
+	if (R->sink.lost)
+		R->sink.lost(R->sink.arg, r);
+}
+
+static void on_state(struct recon *R, struct conn *c,
+		     const struct tcpstates_record *r)
+{
+	unsigned int o = r->old_state, n = r->new_state;
+	bool seq = r->flags & TCPSTATES_F_SEQ;
+
+	if (n == TCPSTATES_CLOSE && c->tw_handed)
+		return;	/* the full socket died; the timewait socket lives on */
+	set_state(c, n, r->ts_ns, r->kind);
+	if (o == TCPSTATES_CLOSE && n == TCPSTATES_SYN_SENT) {
+		c->role = ROLE_CLIENT;
+		c->open = OPEN_ACTIVE;
+		c->syn_ns = r->ts_ns;
+	} else if (o == TCPSTATES_SYN_SENT && n == TCPSTATES_SYN_RECV) {
+		c->role = ROLE_SIMULTANEOUS;
+		c->open = OPEN_SIMULTANEOUS;
+		if (seq && !c->have_isn_remote) {
+			c->isn_remote = r->rcv_nxt - 1;
+			c->have_isn_remote = true;
+		}
+	} else if (n == TCPSTATES_ESTABLISHED &&
+		   (o == TCPSTATES_SYN_SENT || o == TCPSTATES_SYN_RECV)) {
+		c->est_ns = r->ts_ns;
+		if (r->flags & TCPSTATES_F_TCPINFO)
+			c->syn_retrans = r->total_retrans;
+		if (o == TCPSTATES_SYN_SENT && seq && !c->have_isn_remote) {
+			c->isn_remote = r->rcv_nxt - 1;
+			c->have_isn_remote = true;
+		}
+		take_opts(c, r);
+	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_FIN_WAIT1) {
+		close_first(c, CLOSE_ACTIVE);
+		if (seq) {
+			c->fin_local = r->write_seq;
+			c->have_fin_local = true;
+		}
+	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_CLOSE_WAIT) {
+		close_first(c, CLOSE_PASSIVE);
+		remote_fin(c, r);
+	} else if (n == TCPSTATES_LAST_ACK) {
+		if (seq) {
+			c->fin_local = r->write_seq;
+			c->have_fin_local = true;
+		}
+	} else if (n == TCPSTATES_CLOSING) {
+		close_first(c, CLOSE_SIMULTANEOUS);
+		remote_fin(c, r);
+	} else if (n == TCPSTATES_TIME_WAIT) {
+		remote_fin(c, r);
+	} else if (n == TCPSTATES_LISTEN) {
+		c->role = ROLE_LISTENER;
+	}
+	if (n == TCPSTATES_CLOSE) {
+		c->sk_err = r->sk_err;
+		if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO))
+			c->syn_retrans = r->total_retrans;
+		finish(R, c, r->ts_ns, false);
+	}
+}
+
+void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
+{
+	struct conn *c;
+
+	if (R->sink.record)
+		R->sink.record(R->sink.arg, r);
+	switch (r->kind) {
+	case TCPSTATES_EV_LOST:
+		on_lost(R, r);
+		return;
+	case TCPSTATES_EV_REQUEST:
+		on_request(R, r);
+		return;
+	case TCPSTATES_EV_REQUEST_END:
+		on_request_end(R, r);
+		return;
+	case TCPSTATES_EV_CHILD:
+		on_child(R, r);
+		return;
+	}
+
+	c = conn_lookup(R, r->netns, r->cookie);
+	if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
+	    cur_state(c) != TCPSTATES_STATE_NONE) {
+		/* a reused socket whose end we missed */
+		c->incomplete = true;
+		finish(R, c, r->ts_ns, true);
+		c = NULL;
+	}
+	if (!c) {
+		c = conn_new(R, r);
+		if (!c)
+			return;
+		if (!is_beginning(r))
+			c->incomplete = true;
+	}
+	c->last_ns = r->ts_ns;
+	if (r->sport || !c->in_tuple)
+		conn_set_tuple(R, c, r);
+	if (r->uid)
+		c->uid = r->uid;
+	attribute(c, r);
+	take_info(c, r);
+
+	switch (r->kind) {
+	case TCPSTATES_EV_STATE:
+		on_state(R, c, r);
+		break;
+	case TCPSTATES_EV_LISTEN:
+		c->role = ROLE_LISTENER;
+		set_state(c, TCPSTATES_LISTEN, r->ts_ns, r->kind);
+		break;
+	case TCPSTATES_EV_CONNECT:
+		if (c->role == ROLE_UNKNOWN)
+			c->role = ROLE_CLIENT;
+		if (c->open == OPEN_NONE)
+			c->open = OPEN_ACTIVE;
+		if (!c->syn_ns)
+			c->syn_ns = r->ts_ns;
+		if (cur_state(c) == TCPSTATES_STATE_NONE)
+			set_state(c, TCPSTATES_SYN_SENT, r->ts_ns, r->kind);
+		if (r->flags & TCPSTATES_F_SEQ) {
+			c->isn_local = r->snd_una;
+			c->have_isn_local = true;
+		}
+		break;
+	case TCPSTATES_EV_ACCEPT:
+		break;
+	case TCPSTATES_EV_TIME_WAIT:
+		c->tw_handed = true;
+		c->tw_timeout_ms = r->aux;
+		if (r->old_state == TCPSTATES_CLOSING)
+			close_first(c, CLOSE_SIMULTANEOUS);
+		if (r->new_state == TCPSTATES_TIME_WAIT)
+			remote_fin(c, r);
+		set_state(c, r->new_state, r->ts_ns, r->kind);
+		break;
+	case TCPSTATES_EV_TW_REARM:
+		c->tw_handed = true;
+		c->tw_timeout_ms = r->aux;
+		c->tw_rearms++;
+		if (r->new_state == TCPSTATES_TIME_WAIT)
+			remote_fin(c, r);
+		set_state(c, r->new_state, r->ts_ns, r->kind);
+		break;
+	case TCPSTATES_EV_TW_EXPIRE:
+	case TCPSTATES_EV_TW_KILL:
+		c->twend = r->kind == TCPSTATES_EV_TW_EXPIRE ? TW_EXPIRED :
+							       TW_KILLED;
+		set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+		finish(R, c, r->ts_ns, false);
+		break;
+	case TCPSTATES_EV_RESET_SENT:
+		if (!c->reset_sent)
+			c->reset_ns = r->ts_ns;
+		c->reset_sent = true;
+		break;
+	}
+}
+
+void tt_recon_finish(struct recon *R)
+{
+	struct conn *c;
+
+	/* Requests that are still waiting for the final ACK: half-open now. */
+	while (R->rhead) {
+		struct request *q = R->rhead;
+
+		if (!q->child) {
+			c = conn_new(R, &q->rec);
+			if (c) {
+				c->role = ROLE_SERVER;
+				c->open = OPEN_PASSIVE;
+				server_from_request(c, q);
+				c->last_ns = q->ts;
+			}
+		}
+		req_unlink(R, q);
+		free(q);
+	}
+	/* Emitting frees the current entry and perhaps its held peer. */
+	while ((c = R->head)) {
+		for (c = R->head; c && c->ended; c = c->next)
+			;
+		if (!c)
+			break;
+		finish(R, c, c->last_ns, true);
+	}
+	/* Anything still held had a peer that never finished. */
+	while ((c = R->head)) {
+		if (c->peer)
+			c->peer->peer = NULL;
+		c->peer = NULL;
+		emit(R, c, NULL);
+	}
+}
+
+/* ---- helpers for the output formats ---- */
+
+const struct tt_span *tt_conn_last_span(const struct conn *c)
+{
+	return c->nstates ? &c->states[c->nstates - 1] : NULL;
+}
+
+uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		if (s->state == state && s->leave_ns >= s->enter_ns)
+			sum += s->leave_ns - s->enter_ns;
+	}
+	return sum;
+}
+
+bool tt_conn_visited(const struct conn *c, unsigned int state)
+{
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == state)
+			return true;
+	return false;
+}
+
+void tt_pair_order(const struct conn **a, const struct conn **b)
+{
+	const struct conn *t;
+
+	if (!*b)
+		return;
+	if ((*a)->role == ROLE_SERVER ||
+	    ((*b)->role == ROLE_CLIENT && (*a)->role != ROLE_CLIENT)) {
+		t = *a;
+		*a = *b;
+		*b = t;
+	}
+}

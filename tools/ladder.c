@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --ladder: the classic two-column sequence diagram. The client (the side
+ * that opened actively) is on the left, the server on the right. Each row is
+ * one state a side entered, with the packet that transition implies drawn as
+ * an arrow from the side that sent it:
+ *
+ *   SYN seq=A, SYN-ACK seq=B ack=A+1, ACK ack=B+1,
+ *   FIN seq=C, ACK ack=C+1, FIN seq=D, ACK ack=D+1
+ *
+ * A and B are the client's and server's ISNs, C the first FIN (whoever closed
+ * first), D the second. Rows are built once (tt_ladder_build) and drawn by
+ * the terminal renderer here and the SVG renderer in svg.c.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcptimeline.h"
+
+struct build {
+	struct tt_ladder *L;
+	size_t cap;
+	char isn[2], fin[2];	/* letters per side */
+	int prio;
+};
+
+static int add_step(struct build *b, uint64_t ts, int side, int dir,
+		    const char *label, const char *state)
+{
+	struct tt_ladder *L = b->L;
+	struct tt_step *s;
+
+	if (L->nsteps == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		struct tt_step *n = realloc(L->steps, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		L->steps = n;
+		b->cap = cap;
+	}
+	s = &L->steps[L->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->ts = ts;
+	s->side = side;
+	s->dir = dir;
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	snprintf(s->state, sizeof(s->state), "%s", state);
+	return 0;
+}
+
+/* What a side sent when it moved from @o to @n (and was not just told). */
+static void packet(const struct build *b, int side, unsigned int o,
+		   unsigned int n, char *buf, size_t len)
+{
+	char me = b->isn[side], peer = b->isn[!side];
+	char myfin = b->fin[side], peerfin = b->fin[!side];
+
+	buf[0] = 0;
+	if (n == TCPSTATES_SYN_SENT && (o == TCPSTATES_STATE_NONE || o == TCPSTATES_CLOSE))
+		snprintf(buf, len, "SYN seq=%c", me);
+	else if (n == TCPSTATES_NEW_SYN_RECV ||
+		 (o == TCPSTATES_SYN_SENT && n == TCPSTATES_SYN_RECV))
+		snprintf(buf, len, "SYN-ACK seq=%c ack=%c+1", me, peer);
+	else if (o == TCPSTATES_SYN_SENT && n == TCPSTATES_ESTABLISHED)
+		snprintf(buf, len, "ACK ack=%c+1", peer);
+	else if (n == TCPSTATES_FIN_WAIT1 || n == TCPSTATES_LAST_ACK)
+		snprintf(buf, len, "FIN seq=%c", myfin);
+	else if (n == TCPSTATES_CLOSE_WAIT || n == TCPSTATES_CLOSING ||
+		 (n == TCPSTATES_TIME_WAIT && o != TCPSTATES_CLOSING))
+		snprintf(buf, len, "ACK ack=%c+1", peerfin);
+}
+
+static int cmp_step(const void *x, const void *y)
+{
+	const struct tt_step *a = x, *b = y;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return 0;
+}
+
+static int side_steps(struct build *b, int side, const struct conn *c)
+{
+	char label[48], st[24];
+
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+		unsigned int o = i ? c->states[i - 1].state : TCPSTATES_STATE_NONE;
+
+		packet(b, side, o, s->state, label, sizeof(label));
+		snprintf(st, sizeof(st), "%s", tt_state_name(s->state));
+		if (s->state == TCPSTATES_CLOSE) {
+			if (c->twend == TW_EXPIRED)
+				snprintf(st, sizeof(st), "CLOSE (expired)");
+			else if (c->twend == TW_KILLED)
+				snprintf(st, sizeof(st), "CLOSE (killed)");
+			else if (c->close == CLOSE_RESET_RECEIVED)
+				snprintf(label, sizeof(label), "(RST received)");
+			else if (c->close == CLOSE_REFUSED)
+				snprintf(label, sizeof(label), "(RST: refused)");
+			else if (c->close == CLOSE_TIMEOUT)
+				snprintf(label, sizeof(label), "(timeout)");
+		}
+		if (add_step(b, s->enter_ns, side,
+			     label[0] == '(' || !label[0] ? DIR_NONE :
+			     side ? DIR_LEFT : DIR_RIGHT, label, st))
+			return -1;
+	}
+	if (c->reset_sent &&
+	    add_step(b, c->reset_ns, side, side ? DIR_LEFT : DIR_RIGHT, "RST", ""))
+		return -1;
+	return 0;
+}
+
+static uint64_t est_leave(const struct conn *c)
+{
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == TCPSTATES_ESTABLISHED)
+			return c->states[i].leave_ns;
+	return 0;
+}
+
+static void seqval(char *buf, size_t len, bool have, uint32_t v)
+{
+	if (have)
+		snprintf(buf, len, "%u", v);
+	else
+		snprintf(buf, len, "?");
+}
+
+int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
+		    const struct conn *b)
+{
+	struct build B = { .L = L, .isn = { 'A', 'B' } };
+	const struct conn *l, *r;
+	char la[64], ra[64], sa[16], sb[16], sc[16], sd[16];
+	int first = 0;
+	uint64_t data_ts = 0;
+
+	memset(L, 0, sizeof(*L));
+	tt_pair_order(&a, &b);
+	if (!b && a->role == ROLE_SERVER) {
+		l = NULL;
+		r = a;
+	} else {
+		l = a;
+		r = b;
+	}
+	L->side[0] = l;
+	L->side[1] = r;
+
+	/* who sent the first FIN */
+	if (l && (l->close_first == CLOSE_ACTIVE || l->close_first == CLOSE_SIMULTANEOUS))
+		first = 0;
+	else if (l && l->close_first == CLOSE_PASSIVE)
+		first = 1;
+	else if (r && r->close_first == CLOSE_ACTIVE)
+		first = 1;
+	B.fin[first] = 'C';
+	B.fin[!first] = 'D';
+
+	/* the values behind the letters, from whichever side saw them */
+	seqval(sa, sizeof(sa), l ? l->have_isn_local : r->have_isn_remote,
+	       l ? l->isn_local : r->isn_remote);
+	seqval(sb, sizeof(sb), r ? r->have_isn_local : l->have_isn_remote,
+	       r ? r->isn_local : l->isn_remote);
+	{
+		const struct conn *cf = first ? r : l, *df = first ? l : r;
+		const struct conn *known = l ? l : r;
+		bool known_is_first = (known == l) == (first == 0);
+
+		if (cf)
+			seqval(sc, sizeof(sc), cf->have_fin_local, cf->fin_local);
+		else
+			seqval(sc, sizeof(sc), known->have_fin_remote && !known_is_first,
+			       known->fin_remote);
+		if (df)
+			seqval(sd, sizeof(sd), df->have_fin_local, df->fin_local);
+		else
+			seqval(sd, sizeof(sd), known->have_fin_remote && known_is_first,
+			       known->fin_remote);
+	}
+	snprintf(L->legend, sizeof(L->legend), "A=%s B=%s C=%s D=%s", sa, sb,
+		 sc, sd);
+
+	{
+		const struct conn *k = l ? l : r;
+		unsigned int fam = k->family;
+		const uint8_t *lad = l ? l->laddr : r->raddr;
+		const uint8_t *rad = l ? l->raddr : r->laddr;
+		uint16_t lp = l ? l->lport : r->rport, rp = l ? l->rport : r->lport;
+		char x[INET6_ADDRSTRLEN];
+
+		tt_format_addr_fam(fam, lad, x, sizeof(x));
+		snprintf(la, sizeof(la), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, lp);
+		tt_format_addr_fam(fam, rad, x, sizeof(x));
+		snprintf(ra, sizeof(ra), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, rp);
+		if (k->role == ROLE_LISTENER)
+			snprintf(L->title, sizeof(L->title), "listener %s netns %u cookie %llu",
+				 la, k->netns, (unsigned long long)k->cookie);
+		else
+			snprintf(L->title, sizeof(L->title), "%s %s | %s %s",
+				 l ? tt_role_name(l->role) : "peer (not recorded)", la,
+				 r ? tt_role_name(r->role) : "peer (not recorded)", ra);
+	}
+
+	if (l && side_steps(&B, 0, l))
+		return -1;
+	if (r && side_steps(&B, 1, r))
+		return -1;
+	/* stable: left side first on equal times */
+	for (size_t i = 1; i < L->nsteps; i++) {
+		struct tt_step t = L->steps[i];
+		size_t j = i;
+
+		while (j > 0 && cmp_step(&L->steps[j - 1], &t) > 0) {
+			L->steps[j] = L->steps[j - 1];
+			j--;
+		}
+		L->steps[j] = t;
+	}
+	/* the data phase, between the handshake and the first close */
+	if (l && est_leave(l))
+		data_ts = est_leave(l);
+	if (r && est_leave(r) && (!data_ts || est_leave(r) < data_ts))
+		data_ts = est_leave(r);
+	if (data_ts) {
+		const struct conn *k = l ? l : r;
+		uint64_t lsent = l ? l->bytes_acked : r->bytes_received;
+		uint64_t rsent = r ? r->bytes_acked : l->bytes_received;
+		char label[48];
+		size_t i;
+
+		(void)k;
+		snprintf(label, sizeof(label), "data %llu B > < %llu B",
+			 (unsigned long long)lsent, (unsigned long long)rsent);
+		if (add_step(&B, data_ts, 2, DIR_NONE, label, ""))
+			return -1;
+		/* move it before the first step at data_ts */
+		for (i = 0; i + 1 < L->nsteps && L->steps[i].ts < data_ts; i++)
+			;
+		if (i + 1 < L->nsteps) {
+			struct tt_step t = L->steps[L->nsteps - 1];
+
+			memmove(&L->steps[i + 1], &L->steps[i],
+				(L->nsteps - 1 - i) * sizeof(t));
+			L->steps[i] = t;
+		}
+	}
+	return 0;
+}
+
+void tt_ladder_free(struct tt_ladder *L)
+{
+	free(L->steps);
+	L->steps = NULL;
+	L->nsteps = 0;
+}
+
+#define ARROW_W 32
+
+static void arrow(char *buf, int dir, const char *label)
+{
+	size_t n = strlen(label), i = 0;
+
+	if (dir == DIR_NONE) {
+		if (n) {
+			size_t pad = n < ARROW_W ? (ARROW_W - n) / 2 : 0;
+
+			snprintf(buf, ARROW_W + 3, "|%*s%-*s|", (int)pad, "",
+				 (int)(ARROW_W - pad), label);
+		} else {
+			snprintf(buf, ARROW_W + 3, "|%*s|", ARROW_W, "");
+		}
+		return;
+	}
+	if (n > ARROW_W - 6)
+		n = ARROW_W - 6;
+	buf[i++] = '|';
+	if (dir == DIR_LEFT) {
+		buf[i++] = '<';
+		while (i < ARROW_W - n - 2)
+			buf[i++] = '-';
+		buf[i++] = ' ';
+		memcpy(buf + i, label, n);
+		i += n;
+		buf[i++] = ' ';
+		buf[i++] = '-';
+	} else {
+		buf[i++] = '-';
+		buf[i++] = ' ';
+		memcpy(buf + i, label, n);
+		i += n;
+		buf[i++] = ' ';
+		while (i < ARROW_W)
+			buf[i++] = '-';
+		buf[i++] = '>';
+	}
+	buf[i++] = '|';
+	buf[i] = 0;
+}
+
+void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b)
+{
+	struct tt_ladder L;
+	char ts[32], d[32], arr[ARROW_W + 8];
+	uint64_t prev = 0;
+
+	if (tt_ladder_build(&L, a, b)) {
+		tt_ladder_free(&L);
+		return;
+	}
+	fprintf(f, "%s%s\n", L.title,
+		(L.side[0] && L.side[0]->incomplete) ||
+		(L.side[1] && L.side[1]->incomplete) ? "  [INCOMPLETE]" : "");
+	fprintf(f, "  %s\n", L.legend);
+	for (size_t i = 0; i < L.nsteps; i++) {
+		const struct tt_step *s = &L.steps[i];
+
+		tt_fmt_ts(ts, sizeof(ts), s->ts);
+		if (i) {
+			d[0] = '+';
+			tt_fmt_dur(d + 1, sizeof(d) - 1, s->ts - prev);
+		} else {
+			d[0] = 0;
+		}
+		prev = s->ts;
+		arrow(arr, s->dir, s->label);
+		fprintf(f, "  %-20s %-11s %15s %s %s\n", ts, d,
+			s->side == 0 ? s->state : "", arr,
+			s->side == 1 ? s->state : "");
+	}
+	fputc('\n', f);
+	tt_ladder_free(&L);
+}
