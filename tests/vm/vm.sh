@@ -287,10 +287,11 @@ cmd_run()
 	fi
 	[ $# -gt 0 ] || die "run: no COMMAND (usage: vm.sh run KERNEL [options] -- COMMAND [ARGS...])"
 
-	local kver kroot initrd ko accel qemu_rc
+	local kver kroot kimage initrd ko accel qemu_rc
 	kernel_ensure_deps
 	kver=$(kernel_resolve "$kernel")
 	kroot=$(kernel_fetch "$kver")
+	kimage=$(kernel_boot_image "$kver")
 	initrd=$(initramfs_build "$kver" "$kroot")
 	ko=$(module_path "$kver")
 
@@ -334,7 +335,7 @@ cmd_run()
 	kargs+=" sysctl.kernel.hung_task_timeout_secs=60 $append"
 	local qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		"${accel[@]}" -smp "$cpus" -m "$mem"
-		-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" -append "$kargs"
+		-kernel "$kimage" -initrd "$initrd" -append "$kargs"
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap"
 		-device virtio-rng-pci)
@@ -392,8 +393,7 @@ cmd_run()
 	elif [ ! -f "$out/.vm/exit" ]; then
 		reason="guest stopped without reporting COMMAND's exit status (crash or panic? see $out/console.log)"
 	fi
-	rc=$(cat "$out/.vm/exit" 2>/dev/null || echo 1)
-	[[ "$rc" =~ ^[0-9]+$ ]] || rc=1
+	rc=$(cat "$out/.vm/exit" 2>/dev/null || echo none)
 
 	local log_clean=1
 	scan_logs "$out" || log_clean=0
@@ -413,6 +413,7 @@ cmd_run()
 		exit 1
 	fi
 	msg "$kernel: kernel log clean"
+	[[ "$rc" =~ ^[0-9]+$ ]] || exit 1
 	exit "$rc"
 }
 
