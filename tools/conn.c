@@ -41,7 +41,8 @@ struct request {
 	uint64_t cookie, ts;
 	uint32_t netns;
 	struct tcpstates_record rec;
-	struct conn *child;	/* claimed by this child (live or NULL) */
+	struct conn *child;	/* the child while it is live */
+	bool claimed;		/* a child took it over */
 };
 
 struct recon {
@@ -172,12 +173,16 @@ size_t tt_recon_peak(const struct recon *R)
 
 static void conn_free(struct conn *c)
 {
+	if (c->req)
+		((struct request *)c->req)->child = NULL;
 	free(c->states);
 	free(c);
 }
 
 static void req_unlink(struct recon *R, struct request *q)
 {
+	if (q->child)
+		q->child->req = NULL;
 	ht_del(&R->reqs, &q->by_cookie);
 	ht_del(&R->req_tuples, &q->by_tuple);
 	if (q->prev)
@@ -538,7 +543,7 @@ static struct request *req_by_tuple(struct recon *R,
 	for (struct hnode *n = ht_bucket(&R->req_tuples, h); n; n = n->next) {
 		struct request *q = container_of(n, struct request, by_tuple);
 
-		if (n->hash != h || q->child || q->netns != r->netns ||
+		if (n->hash != h || q->claimed || q->netns != r->netns ||
 		    q->rec.sport != r->sport || q->rec.dport != r->dport ||
 		    memcmp(q->rec.saddr, r->saddr, 16) ||
 		    memcmp(q->rec.daddr, r->daddr, 16) || q->ts > r->ts_ns)
@@ -594,8 +599,9 @@ static void on_request_end(struct recon *R, const struct tcpstates_record *r)
 
 	if (!q)
 		return;	/* its request record was before our history */
-	if (q->child) {
-		q->child->synack_retrans = r->aux;
+	if (q->claimed) {
+		if (q->child)
+			q->child->synack_retrans = r->aux;
 	} else {
 		/* The handshake never completed: a half-open connection. */
 		c = conn_new(R, &q->rec);
@@ -630,6 +636,8 @@ static void on_child(struct recon *R, const struct tcpstates_record *r)
 	q = req_by_tuple(R, r);
 	if (q) {
 		q->child = c;
+		q->claimed = true;
+		c->req = q;
 		server_from_request(c, q);
 	} else {
 		c->syn_ns = r->ts_ns;
@@ -821,7 +829,7 @@ void tt_recon_finish(struct recon *R)
 	while (R->rhead) {
 		struct request *q = R->rhead;
 
-		if (!q->child) {
+		if (!q->claimed) {
 			c = conn_new(R, &q->rec);
 			if (c) {
 				c->role = ROLE_SERVER;

@@ -510,6 +510,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	tt_decoder_init(&dec, mode, ci.record_size, in_name, on_record, &a);
+	if (o.read_file && mode == TT_IN_BINARY)
+		dec.offset = ci.header_size;	/* report file offsets */
 	dec_init = true;
 
 	/* 4. Ctrl-C ends the loop; what is open is flushed as open */

@@ -133,6 +133,7 @@ struct conn {
 	struct hnode by_tuple;	/* pairing table: symmetric 4-tuple */
 	struct conn *prev, *next;	/* live list, creation order */
 	struct conn *peer;	/* the other side, when paired */
+	void *req;		/* conn.c's pending request that made it */
 	uint64_t id;		/* creation order, for stable output */
 
 	uint64_t cookie, req_cookie;
