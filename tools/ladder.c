@@ -226,6 +226,10 @@ int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
 		data_ts = est_leave(l);
 	if (r && est_leave(r) && (!data_ts || est_leave(r) < data_ts))
 		data_ts = est_leave(r);
+	if (l && l->reset_sent && data_ts && l->reset_ns < data_ts)
+		data_ts = l->reset_ns;
+	if (r && r->reset_sent && data_ts && r->reset_ns < data_ts)
+		data_ts = r->reset_ns;
 	if (data_ts) {
 		const struct conn *k = l ? l : r;
 		uint64_t lsent = l ? l->bytes_acked : r->bytes_received;
@@ -315,7 +319,8 @@ void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b)
 	fprintf(f, "%s%s\n", L.title,
 		(L.side[0] && L.side[0]->incomplete) ||
 		(L.side[1] && L.side[1]->incomplete) ? "  [INCOMPLETE]" : "");
-	fprintf(f, "  %s\n", L.legend);
+	if (!(L.side[0] && L.side[0]->role == ROLE_LISTENER))
+		fprintf(f, "  %s\n", L.legend);
 	for (size_t i = 0; i < L.nsteps; i++) {
 		const struct tt_step *s = &L.steps[i];
 

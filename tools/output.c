@@ -383,8 +383,11 @@ static uint64_t hist_pct(const struct hist *h, double p)
 		want = 1;
 	for (unsigned int i = 0; i < HIST_N; i++) {
 		seen += h->b[i];
-		if (seen >= want)
-			return hist_val(i) < h->max ? hist_val(i) : h->max;
+		if (seen >= want) {
+			uint64_t hi = i + 1 < HIST_N ? hist_val(i + 1) - 1 : h->max;
+
+			return hi < h->max ? hi : h->max;
+		}
 	}
 	return h->max;
 }
