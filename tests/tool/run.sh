@@ -109,6 +109,32 @@ same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 "$TT" -r "$TMP/lost.tcpcap" --json | grep -q '^{"lost":40,"seq":8,' &&
 	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
 
+# Ctrl-C in follow mode: what is still open is flushed, exit 0. The FIFO's
+# writer stays open, so only the signal can end the loop.
+exec 9<> "$TMP/fifo"
+"$TT" --device "$TMP/fifo" --json > "$TMP/sigint.json" &
+pid=$!
+head -c $((64 + 168 * 10)) "$TMP/c.tcpcap" | tail -c +65 >&9
+sleep 0.5
+kill -INT $pid
+wait $pid
+rc=$?
+exec 9>&-
+[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$TMP/sigint.json")" = 3 ] &&
+	ok "SIGINT flushes open connections, exit 0" ||
+	notok "SIGINT flushes open connections, exit 0 (rc $rc)"
+
+# Memory: finished connections are freed, live ones stay bounded.
+if make -s -C "$TOOLS" gencap > /dev/null 2>&1; then
+	"$TOOLS/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
+	peak=$(sed -n 's/.*peak live connections \([0-9]*\).*/\1/p' "$TMP/bench")
+	[ -n "$peak" ] && [ "$peak" -lt 1000 ] &&
+		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9]* connections' "$TMP/bench")" ||
+		notok "follow memory bounded: $(cat "$TMP/bench")"
+else
+	skip "follow memory bounded" "gencap did not build"
+fi
+
 # ---- filters ----
 count() { "$TT" -T "$HERE/cases/$1.txt" --json "${@:2}" | grep -c '"cookie"'; }
 [ "$(count client_close_first --role server)" = 2 ] && ok "--role keeps the conversation" || notok "--role keeps the conversation"
