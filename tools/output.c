@@ -137,15 +137,31 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			tt_fmt_dur(d, sizeof(d), est_leave - c->est_ns);
 		else
 			snprintf(d, sizeof(d), "still ESTABLISHED");
-		fprintf(f, "%s  data       %s, sent %llu B (acked), received %llu B, retrans %u, srtt %uus\n",
-			in, d, (unsigned long long)c->bytes_acked,
-			(unsigned long long)c->bytes_received, c->retrans,
-			c->srtt_us);
+		/*
+		 * With both ISNs and both FINs known, the sequence numbers say
+		 * exactly how many application bytes went each way; the
+		 * kernel's bytes_acked/bytes_received also count SYN and FIN.
+		 */
+		if (c->have_isn_local && c->have_fin_local &&
+		    c->have_isn_remote && c->have_fin_remote)
+			fprintf(f, "%s  data       %s, sent %u B, received %u B (from seq numbers), retrans %u, srtt %uus\n",
+				in, d, c->fin_local - c->isn_local - 1,
+				c->fin_remote - c->isn_remote - 1, c->retrans,
+				c->srtt_us);
+		else
+			fprintf(f, "%s  data       %s, bytes_acked %llu, bytes_received %llu (kernel counters, SYN/FIN included), retrans %u, srtt %uus\n",
+				in, d, (unsigned long long)c->bytes_acked,
+				(unsigned long long)c->bytes_received,
+				c->retrans, c->srtt_us);
 	}
 
 	fprintf(f, "%s  close      %s", in, tt_close_name(c->close));
 	switch (c->close) {
 	case CLOSE_ACTIVE:
+		if (c->role == ROLE_LISTENER) {
+			fprintf(f, " (the listener was closed)");
+			break;
+		}
 		fprintf(f, " (we sent the first FIN)");
 		break;
 	case CLOSE_PASSIVE:
