@@ -402,6 +402,7 @@ cmd_run()
 	msg "$kernel: finished in $(elapsed "$t0" "$t_end") s; COMMAND exit ${rc}; console log $out/console.log"
 	if [ -n "$reason" ]; then
 		msg "$kernel: FAIL: $reason"
+		printf '%s\n' "$reason" >"$out/.vm/failure"
 		if [ "$log_clean" = 1 ]; then
 			msg "last console lines:"
 			tail -n 15 "$out/console.log" 2>/dev/null | sed 's/^/# vm:   /' >&2 || true
