@@ -860,6 +860,19 @@ void tt_recon_finish(struct recon *R)
 
 /* ---- helpers for the output formats ---- */
 
+bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received)
+{
+	if (c->have_isn_local && c->have_fin_local && c->have_isn_remote &&
+	    c->have_fin_remote) {
+		*sent = (uint32_t)(c->fin_local - c->isn_local - 1);
+		*received = (uint32_t)(c->fin_remote - c->isn_remote - 1);
+		return true;
+	}
+	*sent = c->bytes_acked;
+	*received = c->bytes_received;
+	return false;
+}
+
 const struct tt_span *tt_conn_last_span(const struct conn *c)
 {
 	return c->nstates ? &c->states[c->nstates - 1] : NULL;

@@ -231,13 +231,15 @@ int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
 	if (r && r->reset_sent && data_ts && r->reset_ns < data_ts)
 		data_ts = r->reset_ns;
 	if (data_ts) {
-		const struct conn *k = l ? l : r;
-		uint64_t lsent = l ? l->bytes_acked : r->bytes_received;
-		uint64_t rsent = r ? r->bytes_acked : l->bytes_received;
+		uint64_t lsent, rsent;
 		char label[48];
 		size_t i;
 
-		(void)k;
+		/* Either side knows both directions; prefer the client's. */
+		if (l)
+			tt_conn_app_bytes(l, &lsent, &rsent);
+		else
+			tt_conn_app_bytes(r, &rsent, &lsent);
 		snprintf(label, sizeof(label), "data %llu B > < %llu B",
 			 (unsigned long long)lsent, (unsigned long long)rsent);
 		if (add_step(&B, data_ts, 2, DIR_NONE, label, ""))

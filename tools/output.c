@@ -137,22 +137,15 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			tt_fmt_dur(d, sizeof(d), est_leave - c->est_ns);
 		else
 			snprintf(d, sizeof(d), "still ESTABLISHED");
-		/*
-		 * With both ISNs and both FINs known, the sequence numbers say
-		 * exactly how many application bytes went each way; the
-		 * kernel's bytes_acked/bytes_received also count SYN and FIN.
-		 */
-		if (c->have_isn_local && c->have_fin_local &&
-		    c->have_isn_remote && c->have_fin_remote)
-			fprintf(f, "%s  data       %s, sent %u B, received %u B (from seq numbers), retrans %u, srtt %uus\n",
-				in, d, c->fin_local - c->isn_local - 1,
-				c->fin_remote - c->isn_remote - 1, c->retrans,
-				c->srtt_us);
-		else
-			fprintf(f, "%s  data       %s, bytes_acked %llu, bytes_received %llu (kernel counters, SYN/FIN included), retrans %u, srtt %uus\n",
-				in, d, (unsigned long long)c->bytes_acked,
-				(unsigned long long)c->bytes_received,
-				c->retrans, c->srtt_us);
+		uint64_t sent, received;
+		bool exact = tt_conn_app_bytes(c, &sent, &received);
+
+		fprintf(f, "%s  data       %s, sent %llu B, received %llu B %s, retrans %u, srtt %uus\n",
+			in, d, (unsigned long long)sent,
+			(unsigned long long)received,
+			exact ? "(from seq numbers)" :
+				"(kernel counters, SYN/FIN included)",
+			c->retrans, c->srtt_us);
 	}
 
 	fprintf(f, "%s  close      %s", in, tt_close_name(c->close));

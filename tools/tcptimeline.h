@@ -182,6 +182,12 @@ size_t tt_recon_peak(const struct recon *R);
 uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state);
 bool tt_conn_visited(const struct conn *c, unsigned int state);
 const struct tt_span *tt_conn_last_span(const struct conn *c);
+/*
+ * Application bytes each way. Exact (FIN - ISN - 1) when both ISNs and both
+ * FINs are known, and then returns true; else the kernel's bytes_acked and
+ * bytes_received, which also count the SYN and FIN, and returns false.
+ */
+bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received);
 /* Orders a pair as (client, server); returns true if swapped. */
 void tt_pair_order(const struct conn **a, const struct conn **b);
 
