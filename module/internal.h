@@ -47,16 +47,20 @@ const char *ts_hook_name(unsigned int hook);
 u64 ts_filtered_count(void);
 
 /*
- * An AF_INET6 socket that talks IPv4: a v4-mapped peer, or a request made
- * by an IPv6 listener for an IPv4 SYN (it keeps only the IPv4 addresses).
- * Works on any sock_common: full, request and timewait sockets.
+ * An AF_INET6 socket that talks IPv4: a v4-mapped peer, a listener bound to
+ * a v4-mapped address, or a request made by an IPv6 listener for an IPv4
+ * SYN (it keeps only the IPv4 addresses). Works on any sock_common: full,
+ * request and timewait sockets.
  */
 static inline bool ts_sk_is_mapped(const struct sock *sk)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	return sk->sk_family == AF_INET6 &&
-	       (ipv6_addr_v4mapped(&sk->sk_v6_daddr) ||
-		(ipv6_addr_any(&sk->sk_v6_daddr) && sk->sk_daddr));
+	if (sk->sk_family != AF_INET6)
+		return false;
+	if (ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		return true;
+	return ipv6_addr_any(&sk->sk_v6_daddr) &&
+	       (sk->sk_daddr || ipv6_addr_v4mapped(&sk->sk_v6_rcv_saddr));
 #else
 	return false;
 #endif
@@ -64,7 +68,8 @@ static inline bool ts_sk_is_mapped(const struct sock *sk)
 
 /* main.c: the filter set by the ports/family/netns parameters */
 
-bool ts_filter_pass(const struct sock *sk);
+/* @lport: the local port the record shows, host order. */
+bool ts_filter_pass(const struct sock *sk, u16 lport);
 u32 ts_capacity_param(void);
 
 /* procfs.c */

@@ -46,10 +46,11 @@ static struct ts_filter __rcu *ts_active;
 static bool ts_running;
 static unsigned int ts_capacity = TS_CAPACITY_DEFAULT;
 
-static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk)
+static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk,
+			    u16 lport)
 {
 	unsigned int i;
-	u16 lport, rport;
+	u16 rport;
 
 	if (f->netns && sock_net(sk)->ns.inum != f->netns)
 		return false;
@@ -61,7 +62,6 @@ static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk)
 	}
 	if (!f->nports)
 		return true;
-	lport = sk->sk_num;
 	rport = ntohs(sk->sk_dport);
 	for (i = 0; i < f->nports; i++)
 		if (f->ports[i] == lport || f->ports[i] == rport)
@@ -69,7 +69,7 @@ static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk)
 	return false;
 }
 
-bool ts_filter_pass(const struct sock *sk)
+bool ts_filter_pass(const struct sock *sk, u16 lport)
 {
 	const struct ts_filter *f;
 	bool pass = true;
@@ -77,7 +77,7 @@ bool ts_filter_pass(const struct sock *sk)
 	rcu_read_lock();
 	f = rcu_dereference(ts_active);
 	if (f)
-		pass = ts_filter_match(f, sk);
+		pass = ts_filter_match(f, sk, lport);
 	rcu_read_unlock();
 	return pass;
 }

@@ -76,12 +76,26 @@ static void ts_fill_task(struct tcpstates_record *rec)
 	strscpy(rec->comm, current->comm, sizeof(rec->comm));
 }
 
+/*
+ * The local port. tcp_set_state(CLOSE) releases a full socket's port
+ * (inet_put_port() zeroes inet_num) while inet_sport, the port its packets
+ * carry, stays: a reset sent after that must still show the real port.
+ * Request and timewait sockets only have sock_common's skc_num.
+ */
+static __be16 ts_sport(const struct sock *sk, enum ts_obj obj)
+{
+	if (obj == TS_OBJ_FULL && inet_sk(sk)->inet_sport)
+		return inet_sk(sk)->inet_sport;
+	return htons(sk->sk_num);
+}
+
 /* Family, addresses, ports, netns and cookie live in struct sock_common. */
-static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk)
+static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk,
+			   __be16 sport)
 {
 	rec->netns = sock_net(sk)->ns.inum;
 	rec->cookie = ts_cookie(sk);
-	rec->sport = htons(sk->sk_num);
+	rec->sport = sport;
 	rec->dport = sk->sk_dport;
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ts_sk_is_mapped(sk)) {
@@ -187,10 +201,11 @@ static void ts_fill_timewait(struct tcpstates_record *rec, struct sock *sk)
 static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 		    u8 old_state, u8 new_state, u64 aux)
 {
+	__be16 sport = ts_sport(sk, obj);
 	struct tcpstates_record *rec;
 	u64 seq;
 
-	if (!ts_filter_pass(sk)) {
+	if (!ts_filter_pass(sk, ntohs(sport))) {
 		this_cpu_inc(ts_filtered);
 		return;
 	}
@@ -208,7 +223,7 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	rec->new_state = new_state;
 	rec->aux = aux;
 	ts_fill_task(rec);
-	ts_fill_common(rec, sk);
+	ts_fill_common(rec, sk, sport);
 	switch (obj) {
 	case TS_OBJ_FULL:
 		ts_fill_full(rec, sk);
