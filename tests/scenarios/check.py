@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Check what tcpstates recorded during run-guest.sh against independent witnesses.
+
+Input: the run's work folder with sockets.jsonl (what tcpscen did: each socket's cookie, process,
+namespace and addresses), proc.txt (cat /proc/tcpstates), dev.bin (the /dev/tcpstates stream for
+the whole run), *.pcap.txt (tcpdump -n -S -tt) and trace.txt (the sock:inet_sock_set_state
+tracepoint). Prints TAP lines, exits 1 if any failed.
+
+Per scenario and socket it asserts:
+  seq       the exact (EVENT, OLDSTATE, NEWSTATE) sequence of the socket's records
+  attr      task-context records carry the owning process's pid, tgid and comm; /proc prints
+            '-' for PID and COMM exactly when the probe ran outside task context
+  wire      ISNs A and B and FIN sequence numbers C and D implied by the records equal the
+            packet capture's (never a constant: every expected number comes from the capture)
+  trace     the tracepoint's transitions for the socket's 4-tuple equal its `state` records
+and globally that /proc/tcpstates and /dev/tcpstates hold the same records.
+"""
+import json
+import os
+import re
+import struct
+import sys
+
+WORK = sys.argv[1]
+
+STATES = ['-', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
+          'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE']
+EVENTS = [None, 'state', 'listen', 'connect', 'request', 'child', 'accept', 'request_end',
+          'time_wait', 'tw_rearm', 'tw_expire', 'tw_kill', 'reset_sent', 'lost']
+F_MAPPED, F_SEQ = 0x01, 0x02
+
+# ---------------------------------------------------------------- what each scenario must show
+
+CLIENT_OPEN = [('state', 'CLOSE', 'SYN_SENT'), ('connect', 'SYN_SENT', 'SYN_SENT'),
+               ('state', 'SYN_SENT', 'ESTABLISHED')]
+# The server's socket keeps the request socket's cookie (inet_csk_clone_lock copies it).
+# accept() runs 300 ms after the handshake, and it drops the last reference to the request.
+SERVER_OPEN = [('request', '-', 'NEW_SYN_RECV'), ('child', 'NEW_SYN_RECV', 'SYN_RECV'),
+               ('state', 'SYN_RECV', 'ESTABLISHED'), ('request_end', 'NEW_SYN_RECV', '-'),
+               ('accept', 'ESTABLISHED', 'ESTABLISHED')]
+# close() first: the orphan waits for the peer's FIN in a timewait socket (substate FIN_WAIT2).
+ACTIVE_CLOSE = [('state', 'ESTABLISHED', 'FIN_WAIT1'), ('state', 'FIN_WAIT1', 'FIN_WAIT2'),
+                ('time_wait', 'FIN_WAIT2', 'FIN_WAIT2'), ('state', 'FIN_WAIT2', 'CLOSE'),
+                ('tw_rearm', '-', 'TIME_WAIT')]
+PASSIVE_CLOSE = [('state', 'ESTABLISHED', 'CLOSE_WAIT'), ('state', 'CLOSE_WAIT', 'LAST_ACK'),
+                 ('state', 'LAST_ACK', 'CLOSE')]
+# Both FINs cross (100 ms netem each way): FIN_WAIT1 -> CLOSING, then the ACK of our FIN.
+SIM_CLOSE = [('state', 'ESTABLISHED', 'FIN_WAIT1'), ('state', 'FIN_WAIT1', 'CLOSING'),
+             ('time_wait', 'CLOSING', 'TIME_WAIT'), ('state', 'CLOSING', 'CLOSE')]
+# tcp_disconnect() (SO_LINGER 0) and tcp_close() with unread data both go to CLOSE, then reset.
+RESET_SENT = [('state', 'ESTABLISHED', 'CLOSE'), ('reset_sent', 'CLOSE', 'CLOSE')]
+RESET_RECEIVED = [('state', 'ESTABLISHED', 'CLOSE')]
+# shutdown(SHUT_WR): the socket is still ours in FIN_WAIT2, so the peer's FIN goes straight
+# to TIME_WAIT.
+HALF_CLOSE = [('state', 'ESTABLISHED', 'FIN_WAIT1'), ('state', 'FIN_WAIT1', 'FIN_WAIT2'),
+              ('time_wait', 'FIN_WAIT2', 'TIME_WAIT'), ('state', 'FIN_WAIT2', 'CLOSE')]
+LISTENER = [('listen', 'CLOSE', 'LISTEN'), ('state', 'LISTEN', 'CLOSE')]
+FAILED_CONNECT = [('state', 'CLOSE', 'SYN_SENT'), ('connect', 'SYN_SENT', 'SYN_SENT'),
+                  ('state', 'SYN_SENT', 'CLOSE')]
+TW_EXPIRE = [('tw_expire', 'TIME_WAIT', 'CLOSE')]
+TW_KILL = [('tw_kill', 'TIME_WAIT', 'CLOSE')]
+
+# scenario -> role -> list of expected sequences (one per socket of that role, in order)
+EXPECT = {
+    'client_close': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
+                     'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'server_close': {'client': [CLIENT_OPEN + PASSIVE_CLOSE],
+                     'server': [SERVER_OPEN + ACTIVE_CLOSE]},
+    'simultaneous_close': {'client': [CLIENT_OPEN + SIM_CLOSE],
+                           'server': [SERVER_OPEN + SIM_CLOSE]},
+    'linger0_reset': {'client': [CLIENT_OPEN + RESET_SENT],
+                      'server': [SERVER_OPEN + RESET_RECEIVED]},
+    'unread_reset': {'client': [CLIENT_OPEN + RESET_SENT],
+                     'server': [SERVER_OPEN + RESET_RECEIVED]},
+    'refused': {'client': [FAILED_CONNECT]},
+    'syn_timeout': {'client': [FAILED_CONNECT]},
+    'listen_close': {'listener': [LISTENER]},
+    'half_open': {'listener': [LISTENER]},
+    'ipv6': {'client': [CLIENT_OPEN + ACTIVE_CLOSE], 'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'mapped': {'client': [CLIENT_OPEN + ACTIVE_CLOSE], 'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'netns_veth': {'client': [CLIENT_OPEN + ACTIVE_CLOSE],
+                   'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'half_close': {'client': [CLIENT_OPEN + HALF_CLOSE], 'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'tw_reuse': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_KILL, CLIENT_OPEN + ACTIVE_CLOSE],
+                 'server': [SERVER_OPEN + PASSIVE_CLOSE, SERVER_OPEN + PASSIVE_CLOSE]},
+}
+for s in EXPECT.values():
+    if 'server' in s:
+        s.setdefault('listener', [LISTENER])
+# sk_err of the socket's last `state` record
+EXPECT_ERR = {('linger0_reset', 'server'): 104, ('unread_reset', 'server'): 104,
+              ('refused', 'client'): 111, ('syn_timeout', 'client'): 110}
+# who sends the first FIN, for the wire check
+ACTIVE = {'client_close': 'client', 'server_close': 'server', 'ipv6': 'client',
+          'mapped': 'client', 'netns_veth': 'client', 'half_close': 'client',
+          'tw_reuse': 'client', 'simultaneous_close': 'both'}
+
+# ---------------------------------------------------------------- TAP
+
+n_tests = 0
+n_failed = 0
+
+
+def tap(ok, name, evidence=()):
+    global n_tests, n_failed
+    n_tests += 1
+    if not ok:
+        n_failed += 1
+    print(f"{'ok' if ok else 'not ok'} {n_tests} - {name}")
+    if not ok:
+        for line in list(evidence)[:12]:
+            print(f'#   {line}')
+
+
+# ---------------------------------------------------------------- inputs
+
+def read_proc(path):
+    recs = []
+    with open(path) as f:
+        header = f.readline().split()
+        for line in f:
+            v = dict(zip(header, line.split()))
+            v['line'] = line.rstrip('\n')
+            recs.append(v)
+    return header, recs
+
+
+REC = struct.Struct('<QQQQQQIIIIHHBBBB16s16sHHIIIIIIIIHBBBBBBI16s')
+assert REC.size == 168
+
+
+def read_dev(path):
+    recs = []
+    data = open(path, 'rb').read()
+    for off in range(0, len(data) - len(data) % 168, 168):
+        f = REC.unpack_from(data, off)
+        recs.append({
+            'seq': f[0], 'cookie': f[2], 'aux': f[3], 'netns': f[6], 'pid': f[7], 'tgid': f[8],
+            'kind': f[10], 'old': f[12], 'new': f[13], 'family': f[14], 'flags': f[15],
+            'sport': struct.unpack('>H', struct.pack('<H', f[18]))[0],
+            'dport': struct.unpack('>H', struct.pack('<H', f[19]))[0],
+            'write_seq': f[20], 'snd_una': f[21], 'snd_nxt': f[22], 'rcv_nxt': f[23],
+            'sk_err': f[32], 'ctx': f[33], 'comm': f[36].split(b'\0')[0].decode(errors='replace'),
+        })
+    return recs, len(data) % 168
+
+
+PKT = re.compile(r'^(\S+) IP6? (\S+)\.(\d+) > (\S+)\.(\d+): Flags \[([^\]]*)\](?:, seq (\d+)(?::(\d+))?)?'
+                 r'(?:, ack (\d+))?')
+
+
+def read_pcaps():
+    pkts = []
+    for name in sorted(os.listdir(WORK)):
+        if not name.endswith('.pcap.txt'):
+            continue
+        for line in open(os.path.join(WORK, name)):
+            m = PKT.match(line)
+            if m:
+                pkts.append({'t': float(m[1]), 'src': (m[2], int(m[3])), 'dst': (m[4], int(m[5])),
+                             'flags': m[6], 'seq': int(m[7]) if m[7] else None,
+                             'end': int(m[8]) if m[8] else None,
+                             'ack': int(m[9]) if m[9] else None, 'line': line.strip()})
+    return pkts
+
+
+TRACE = re.compile(r'inet_sock_set_state: family=(\S+) protocol=IPPROTO_TCP sport=(\d+) dport=(\d+)'
+                   r'.* oldstate=TCP_(\S+) newstate=TCP_(\S+)')
+
+
+def read_trace():
+    out = []
+    try:
+        for line in open(os.path.join(WORK, 'trace.txt')):
+            m = TRACE.search(line)
+            if m:
+                out.append((int(m[2]), int(m[3]), m[4], m[5]))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def norm_addr(a):
+    """tcpscen prints v4-mapped sockets as ::ffff:a.b.c.d; the module shows them as IPv4."""
+    return a[7:] if a.startswith('::ffff:') and '.' in a else a
+
+
+# ---------------------------------------------------------------- checks
+
+def main():
+    header, proc = read_proc(os.path.join(WORK, 'proc.txt'))
+    dev, dev_tail = read_dev(os.path.join(WORK, 'dev.bin'))
+    sockets = [json.loads(line) for line in open(os.path.join(WORK, 'sockets.jsonl')) if line.strip()]
+    pkts = read_pcaps()
+    trace = read_trace()
+
+    # /proc and /dev agree, record for record
+    dev_by_seq = {r['seq']: r for r in dev if EVENTS[r['kind']] != 'lost'}
+    lost = [r for r in dev if EVENTS[r['kind']] == 'lost']
+    bad = []
+    for p in proc:
+        d = dev_by_seq.get(int(p['SEQ']))
+        if d is None:
+            bad.append(f"SEQ {p['SEQ']} in /proc, not in /dev")
+            continue
+        want = (EVENTS[d['kind']], str(d['cookie']), STATES[d['old']], STATES[d['new']],
+                str(d['netns']), str(d['sport']), str(d['dport']))
+        got = (p['EVENT'], p['COOKIE'], p['OLDSTATE'], p['NEWSTATE'], p['NETNS'], p['LPORT'],
+               p['RPORT'])
+        if want != got:
+            bad.append(f"SEQ {p['SEQ']}: /dev {want} /proc {got}")
+        if d['flags'] & F_SEQ:
+            for col, key in (('WRITE_SEQ', 'write_seq'), ('SND_UNA', 'snd_una'),
+                             ('SND_NXT', 'snd_nxt'), ('RCV_NXT', 'rcv_nxt')):
+                if p[col] != str(d[key]):
+                    bad.append(f"SEQ {p['SEQ']}: {col} /proc {p[col]} /dev {d[key]}")
+        if (p['PID'] == '-') != (d['ctx'] != 0):
+            bad.append(f"SEQ {p['SEQ']}: PID column {p['PID']} with ctx {d['ctx']}")
+    if len(proc) != len(dev_by_seq):
+        bad.append(f'{len(proc)} records in /proc, {len(dev_by_seq)} in /dev')
+    tap(not bad and not lost and dev_tail == 0 and len(proc) > 0,
+        f'scenarios: /proc/tcpstates and /dev/tcpstates hold the same {len(proc)} records, '
+        f'none lost', bad + [f'{len(lost)} LOST markers, {dev_tail} trailing bytes'])
+
+    by_cookie = {}
+    for p in proc:
+        by_cookie.setdefault(int(p['COOKIE']), []).append(p)
+
+    for scen, roles in EXPECT.items():
+        socks = [s for s in sockets if s['scen'] == scen]
+        if any(s['role'] == 'failed' for s in socks) or not socks:
+            tap(False, f'{scen}: scenario ran', [f'see the # lines above'])
+            continue
+        check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace)
+
+    print(f'1..{n_tests}')
+    return 1 if n_failed else 0
+
+
+def seq_of(recs):
+    return [(r['EVENT'], r['OLDSTATE'], r['NEWSTATE']) for r in recs]
+
+
+def fmt(recs):
+    return [f"{r['SEQ']} {r['EVENT']} {r['OLDSTATE']}->{r['NEWSTATE']} ctx={r['CTX']} "
+            f"err={r['SK_ERR']}" for r in recs]
+
+
+def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
+    recs_of = {}
+    for role, wants in roles.items():
+        mine = [s for s in socks if s['role'] == role]
+        if len(mine) != len(wants):
+            tap(False, f'{scen}: {len(wants)} {role} socket(s) reported', [str(mine)])
+            continue
+        for i, (s, want) in enumerate(zip(mine, wants)):
+            who = role if len(wants) == 1 else f'{role} {i + 1}'
+            recs = by_cookie.get(s['cookie'], [])
+            recs_of[(role, i)] = recs
+            got = seq_of(recs)
+            # A life that ends in TIME_WAIT may also have run its 60 s before the snapshot.
+            if want[-1][2] == 'TIME_WAIT' and got == want + TW_EXPIRE:
+                want = got
+            tap(got == want, f'{scen}: {who} events '
+                f"{' '.join(e + ':' + n for e, _, n in want)}",
+                ['expected ' + str(want), 'recorded:'] + fmt(recs))
+            check_attr(scen, who, s, recs)
+            check_tw_expiry(scen, who, recs)
+            err = EXPECT_ERR.get((scen, role))
+            if err is not None:
+                last = [r for r in recs if r['EVENT'] == 'state'][-1:]
+                tap(bool(last) and last[0]['SK_ERR'] == str(err),
+                    f'{scen}: {who} CLOSE carries sk_err {err}', fmt(recs))
+            check_addrs(scen, who, s, recs)
+
+    # The tracepoint has no cookie: compare per 4-tuple. tw_reuse puts two connections on
+    # one 4-tuple, so their records are taken together, in record order.
+    tuples = {}
+    for (role, i), recs in recs_of.items():
+        s = [x for x in socks if x['role'] == role][i]
+        tuples.setdefault((s['lport'], s['rport']), (role, s, []))[2].extend(recs)
+    for (lport, rport), (role, s, recs) in tuples.items():
+        recs.sort(key=lambda r: int(r['SEQ']))
+        check_trace(scen, role, s, recs, trace)
+
+    if scen == 'half_open':
+        check_half_open(socks, proc, pkts)
+    if scen in ACTIVE:
+        for i in range(len(roles.get('client', []))):
+            check_wire(scen, i, socks, recs_of.get(('client', i), []),
+                       recs_of.get(('server', i), []), pkts)
+    if scen in ('refused', 'syn_timeout'):
+        check_syn_only(scen, socks[0], recs_of.get(('client', 0), []), pkts)
+
+
+def check_tw_expiry(scen, who, recs):
+    """TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s) from the last time its timer was armed."""
+    end = rec(recs, 'tw_expire')
+    if not end:
+        return
+    armed = [r for r in recs if r['EVENT'] in ('time_wait', 'tw_rearm')]
+    held = (int(end['TIME_NS']) - int(armed[-1]['TIME_NS'])) / 1e9 if armed else -1
+    tap(armed and armed[-1]['AUX'] == '60000' and 59.9 <= held <= 62.0,
+        f'{scen}: {who} TIME_WAIT armed for 60000 ms, expired after {held:.2f} s',
+        fmt(recs))
+
+
+def check_attr(scen, who, s, recs):
+    bad = []
+    task = [r for r in recs if r['CTX'] == 'task']
+    for r in task:
+        if (r['PID'], r['TGID'], r['COMM']) != (str(s['pid']), str(s['tgid']), s['comm']):
+            bad.append(f"{r['SEQ']} {r['EVENT']}: pid {r['PID']} tgid {r['TGID']} comm "
+                       f"{r['COMM']}, owner {s['pid']}/{s['tgid']}/{s['comm']}")
+    for r in recs:
+        if r['CTX'] != 'task' and (r['PID'], r['COMM'], r['TGID']) != ('-', '-', '-'):
+            bad.append(f"{r['SEQ']} {r['EVENT']}: ctx {r['CTX']} but PID {r['PID']}")
+    tap(bool(task) and not bad, f'{scen}: {who} task-context records name its process '
+        f"({s['comm']} {s['pid']}), softirq ones name none", bad or ['no task-context record'])
+
+
+def check_addrs(scen, who, s, recs):
+    bad = []
+    fam = 'ipv6' if ':' in norm_addr(s['laddr']) else 'ipv4'
+    for r in recs:
+        if r['NETNS'] != str(s['netns']):
+            bad.append(f"{r['SEQ']}: netns {r['NETNS']}, process in {s['netns']}")
+        if r['FAMILY'] != fam:
+            bad.append(f"{r['SEQ']}: family {r['FAMILY']}, expected {fam}")
+        if s['laddr'].startswith('::ffff:') and not int(r['FLAGS'], 16) & F_MAPPED:
+            bad.append(f"{r['SEQ']}: v4-mapped socket without FLAGS 0x01")
+        if r['EVENT'] in ('state', 'listen') and r['NEWSTATE'] in ('SYN_SENT', 'LISTEN'):
+            continue  # the local port/address may not be bound yet
+        if r['LPORT'] != str(s['lport']) or (s['rport'] and r['RPORT'] != str(s['rport'])):
+            bad.append(f"{r['SEQ']}: ports {r['LPORT']}/{r['RPORT']}, socket "
+                       f"{s['lport']}/{s['rport']}")
+        if s['raddr'] and r['RADDR'] != norm_addr(s['raddr']):
+            bad.append(f"{r['SEQ']}: raddr {r['RADDR']}, socket {s['raddr']}")
+    tap(not bad, f"{scen}: {who} netns {s['netns']}, {fam}, addresses and ports", bad)
+
+
+def check_trace(scen, who, s, recs, trace):
+    """The tracepoint fires in tcp_set_state() (and for LISTEN); compare per 4-tuple.
+
+    CLOSE -> SYN_SENT fires before connect() picks the local port, and a child's birth
+    (LISTEN -> SYN_RECV) before its ports are set, so neither can be matched by 4-tuple."""
+    if not trace:
+        tap(False, f'{scen}: {who} tracepoint transitions', ['no tracepoint events at all'])
+        return
+    skip = {('CLOSE', 'SYN_SENT'), ('LISTEN', 'SYN_RECV')}
+    mine = [(r['OLDSTATE'], r['NEWSTATE']) for r in recs
+            if r['EVENT'] in ('state', 'listen') and (r['OLDSTATE'], r['NEWSTATE']) not in skip]
+    seen = [(o, n) for sp, dp, o, n in trace
+            if sp == s['lport'] and dp == s['rport'] and (o, n) not in skip]
+    tap(seen == mine, f'{scen}: {who} tracepoint shows the same transitions',
+        ['tracepoint ' + str(seen), 'module     ' + str(mine)])
+
+
+def pkts_between(pkts, a, b):
+    """Packets of the conversation between endpoints a and b ((addr, port) tuples)."""
+    a = (norm_addr(a[0]), a[1])
+    b = (norm_addr(b[0]), b[1])
+    return [p for p in pkts if {p['src'], p['dst']} == {a, b}]
+
+
+def first(pkts, src, pred):
+    src = (norm_addr(src[0]), src[1])
+    for p in pkts:
+        if p['src'] == src and pred(p):
+            return p
+    return None
+
+
+def fin_seq(p):
+    return p['end'] if p['end'] is not None else p['seq']
+
+
+def rec(recs, event, new=None):
+    for r in recs:
+        if r['EVENT'] == event and (new is None or r['NEWSTATE'] == new):
+            return r
+    return None
+
+
+def num(r, col):
+    return int(r[col]) if r and r[col] != '-' else None
+
+
+def check_wire(scen, i, socks, crecs, srecs, pkts):
+    clients = [s for s in socks if s['role'] == 'client']
+    c = clients[i]
+    cli = (c['laddr'], c['lport'])
+    srv = (c['raddr'], c['rport'])
+    conv = pkts_between(pkts, cli, srv)
+    # tw_reuse runs two connections on one 4-tuple: split the capture at each client SYN.
+    starts = [k for k, p in enumerate(conv)
+              if p['src'] == (norm_addr(cli[0]), cli[1]) and p['flags'] == 'S']
+    nth = [k for k in starts if not any(conv[j]['seq'] == conv[k]['seq'] for j in starts if j < k)]
+    if i < len(nth):
+        conv = conv[nth[i]:nth[i + 1] if i + 1 < len(nth) else len(conv)]
+    syn = first(conv, cli, lambda p: p['flags'] == 'S')
+    synack = first(conv, srv, lambda p: p['flags'] == 'S.')
+    cfin = first(conv, cli, lambda p: 'F' in p['flags'])
+    sfin = first(conv, srv, lambda p: 'F' in p['flags'])
+    who = scen if len(clients) == 1 else f'{scen} {i + 1}'
+    if not (syn and synack and cfin and sfin):
+        tap(False, f'{who}: capture has SYN, SYN-ACK and both FINs',
+            [f'{len(conv)} packets between {cli} and {srv}'] + [p['line'] for p in conv])
+        return
+    A, B, C, D = syn['seq'], synack['seq'], fin_seq(cfin), fin_seq(sfin)
+    m32 = 0xffffffff
+    checks = [
+        ('SYN-ACK acks A+1', synack['ack'], (A + 1) & m32),
+        ('client connect SND_UNA = A', num(rec(crecs, 'connect'), 'SND_UNA'), A),
+        ('client ESTABLISHED RCV_NXT = B+1', num(rec(crecs, 'state', 'ESTABLISHED'), 'RCV_NXT'),
+         (B + 1) & m32),
+        ('server request SND_UNA = B', num(rec(srecs, 'request'), 'SND_UNA'), B),
+        ('server request RCV_NXT = A+1', num(rec(srecs, 'request'), 'RCV_NXT'), (A + 1) & m32),
+        ('server child SND_UNA = B+1', num(rec(srecs, 'child'), 'SND_UNA'), (B + 1) & m32),
+    ]
+    active = ACTIVE[scen]
+    for side, recs, own, peer in (('client', crecs, C, D), ('server', srecs, D, C)):
+        if active in (side, 'both'):
+            checks.append((f'{side} FIN_WAIT1 WRITE_SEQ = its FIN',
+                           num(rec(recs, 'state', 'FIN_WAIT1'), 'WRITE_SEQ'), own))
+            tw = rec(recs, 'tw_rearm') or rec(recs, 'time_wait', 'TIME_WAIT')
+            checks.append((f'{side} TIME_WAIT RCV_NXT = peer FIN+1', num(tw, 'RCV_NXT'),
+                           (peer + 1) & m32))
+        else:
+            checks.append((f'{side} CLOSE_WAIT RCV_NXT = peer FIN+1',
+                           num(rec(recs, 'state', 'CLOSE_WAIT'), 'RCV_NXT'), (peer + 1) & m32))
+            checks.append((f'{side} LAST_ACK WRITE_SEQ = its FIN',
+                           num(rec(recs, 'state', 'LAST_ACK'), 'WRITE_SEQ'), own))
+    bad = [f'{name}: recorded {got}, wire {want}' for name, got, want in checks if got != want]
+    tap(not bad, f'{who}: ISNs A={A} B={B} and FINs C={C} D={D} match the capture', bad)
+
+
+def check_syn_only(scen, s, recs, pkts):
+    # After a failed connect() getsockname() says 0.0.0.0: match on the local port.
+    srv = (norm_addr(s['raddr']), s['rport'])
+    conv = [p for p in pkts if (p['src'][1], p['dst']) == (s['lport'], srv)
+            or (p['src'], p['dst'][1]) == (srv, s['lport'])]
+    syns = [p for p in conv if p['dst'] == srv and p['flags'] == 'S']
+    A = num(rec(recs, 'connect'), 'SND_UNA')
+    ok = bool(syns) and all(p['seq'] == A for p in syns)
+    extra = []
+    if scen == 'refused':
+        ok = ok and any('R' in p['flags'] for p in conv)
+        extra = ['RST expected from the server side']
+    tap(ok, f'{scen}: connect SND_UNA = the SYN seq on the wire ({len(syns)} SYNs)',
+        [f'recorded A={A}'] + [p['line'] for p in conv] + extra)
+
+
+def check_half_open(socks, proc, pkts):
+    raw = [s for s in socks if s['role'] == 'raw_syn']
+    if not raw:
+        tap(False, 'half_open: raw SYN sent')
+        return
+    r = raw[0]
+    recs = [p for p in proc if p['LPORT'] == str(r['rport']) and p['RPORT'] == str(r['lport'])]
+    tap(seq_of(recs) == [('request', '-', 'NEW_SYN_RECV'), ('request_end', 'NEW_SYN_RECV', '-')],
+        'half_open: request socket events request:NEW_SYN_RECV request_end:-', fmt(recs))
+    synacks = [p for p in pkts if p['src'] == (r['raddr'], r['rport'])
+               and p['dst'] == (r['laddr'], r['lport']) and p['flags'] == 'S.']
+    req, end = rec(recs, 'request'), rec(recs, 'request_end')
+    bad = []
+    if not synacks:
+        bad.append('no SYN-ACK in the capture')
+    else:
+        B = synacks[0]['seq']
+        if num(req, 'SND_UNA') != B:
+            bad.append(f"request SND_UNA {num(req, 'SND_UNA')}, SYN-ACK seq {B}")
+        if any(p['seq'] != B or p['ack'] != (r['isn'] + 1) & 0xffffffff for p in synacks):
+            bad.append('SYN-ACKs disagree')
+    if num(req, 'RCV_NXT') != (r['isn'] + 1) & 0xffffffff:
+        bad.append(f"request RCV_NXT {num(req, 'RCV_NXT')}, our SYN's ISN + 1 "
+                   f"{(r['isn'] + 1) & 0xffffffff}")
+    if not end or int(end['AUX']) != len(synacks) - 1:
+        bad.append(f"request_end AUX {end and end['AUX']}, {len(synacks)} SYN-ACKs on the wire")
+    tap(not bad, f"half_open: ISN A={r['isn']} from our SYN, B and {len(synacks)} SYN-ACKs "
+        'match the request records', bad + [p['line'] for p in synacks])
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except Exception:  # a crashed checker is a failure, never a silent pass
+        import traceback
+        for line in traceback.format_exc().splitlines():
+            print(f'# {line}')
+        print(f'not ok {n_tests + 1} - scenarios: check.py ran to the end')
+        sys.exit(1)

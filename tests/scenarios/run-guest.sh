@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/scenarios/run-guest.sh - runs INSIDE the test VM (tests/vm/suite.sh boots it).
+#
+# Loads the module, then makes every kind of connection life happen (tcpscen.c) while three
+# independent witnesses watch: the module itself (a /dev/tcpstates reader for the whole run, and
+# `cat /proc/tcpstates` at the end), tcpdump -S on every interface the traffic crosses, and the
+# kernel's own sock:inet_sock_set_state tracepoint. check.py then asserts, per scenario and per
+# socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
+# the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
+#
+# Scenarios (ports 7101-7114; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# 100 ms netem delay each way, tst with a dummy interface that swallows everything):
+#   client_close server_close simultaneous_close linger0_reset unread_reset refused syn_timeout
+#   listen_close half_open ipv6 mapped netns_veth half_close tw_reuse, and tw_expire (60 s after
+#   client_close, the only scenario that waits: it overlaps all the others)
+#
+# Output: TAP lines from check.py; raw material in $TCPSTATES_RESULTS/scenarios/.
+# Exit: 0 all passed, 1 a check failed, 4 skipped (no module support).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+KO=${TCPSTATES_KO:-}
+OUT=${TCPSTATES_RESULTS:-/tmp}/scenarios
+WORK=$(mktemp -d /tmp/scenarios.XXXXXX) || exit 1
+TRACE=/sys/kernel/tracing
+PIDS=()
+
+diag() { sed 's/^/# /'; }
+
+cleanup()
+{
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable" 2>/dev/null
+	for ns in tsa tsb tsc tsd tst; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
+}
+trap cleanup EXIT
+
+if [ ! -e /proc/modules ]; then
+	echo "ok - scenarios # SKIP this kernel cannot load modules"
+	exit 4
+fi
+if [ -z "$KO" ] || [ ! -f "$KO" ]; then
+	echo "not ok - scenarios: module not built (TCPSTATES_KO=$KO)"
+	exit 1
+fi
+mkdir -p "$OUT"
+
+# The guest's root is the host's, read-only: build tcpscen here if the host copy is stale.
+SCEN=$HERE/tcpscen
+if [ ! -x "$SCEN" ] || [ "$SCEN" -ot "$HERE/tcpscen.c" ]; then
+	SCEN=$WORK/tcpscen
+	if ! ${CC:-gcc} -O2 -std=gnu11 -Wall -Wextra -Werror -o "$SCEN" "$HERE/tcpscen.c" \
+		2> "$WORK/cc.err"; then
+		diag < "$WORK/cc.err"
+		echo "not ok - scenarios: tcpscen builds"
+		exit 1
+	fi
+fi
+
+# --- the network: namespaces, veth pairs, a delayed pair, a black hole ---
+setup_net()
+{
+	local ns
+	for ns in tsa tsb tsc tsd tst; do
+		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+	done
+	ip link add veth-a netns tsa type veth peer name veth-b netns tsb || return 1
+	ip -n tsa addr add 10.252.0.1/24 dev veth-a && ip -n tsa link set veth-a up &&
+	ip -n tsb addr add 10.252.0.2/24 dev veth-b && ip -n tsb link set veth-b up || return 1
+	# half_open: SYN-ACKs to 10.252.0.77 go to a MAC nobody has, so no RST ever comes back.
+	ip -n tsb neigh add 10.252.0.77 lladdr 02:00:00:00:00:77 dev veth-b nud permanent &&
+	ip netns exec tsb sysctl -qw net.ipv4.tcp_synack_retries=1 || return 1
+
+	ip link add veth-c netns tsc type veth peer name veth-d netns tsd || return 1
+	ip -n tsc addr add 10.253.0.1/24 dev veth-c && ip -n tsc link set veth-c up &&
+	ip -n tsd addr add 10.253.0.2/24 dev veth-d && ip -n tsd link set veth-d up || return 1
+	# simultaneous_close: both FINs are in flight at once.
+	ip netns exec tsc tc qdisc add dev veth-c root netem delay 100ms &&
+	ip netns exec tsd tc qdisc add dev veth-d root netem delay 100ms || return 1
+
+	ip -n tst link add dummy0 type dummy && ip -n tst addr add 10.250.0.1/24 dev dummy0 &&
+	ip -n tst link set dummy0 up && ip netns exec tst sysctl -qw net.ipv4.tcp_syn_retries=1
+}
+
+modprobe -q veth; modprobe -q sch_netem; modprobe -q dummy
+if ! setup_net > "$WORK/net.err" 2>&1; then
+	diag < "$WORK/net.err"
+	echo "not ok - scenarios: network namespaces, veth, netem and dummy set up"
+	exit 1
+fi
+
+# --- witnesses ---
+# start_capture NAME NETNS IFACE: tcpdump -S of ports 7100-7199, up before any traffic.
+start_capture()
+{
+	local name=$1 ns=$2 ifc=$3 i
+	local run=()
+	[ -n "$ns" ] && run=(ip netns exec "$ns")
+	"${run[@]}" tcpdump -i "$ifc" -n -U -s 128 -w "$WORK/$name.pcap" 'tcp portrange 7100-7199' \
+		2> "$WORK/$name.tcpdump.err" &
+	PIDS+=($!)
+	for i in $(seq 100); do
+		grep -q "listening on" "$WORK/$name.tcpdump.err" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "# tcpdump on $ifc did not start:"; diag < "$WORK/$name.tcpdump.err"
+	return 1
+}
+
+if ! insmod "$KO" 2> "$WORK/insmod.err"; then
+	diag < "$WORK/insmod.err"; dmesg | tail -5 | diag
+	echo "not ok - scenarios: insmod $KO"
+	exit 1
+fi
+echo "# $(dmesg | grep 'tcpstates: loaded' | tail -1)"
+
+echo > "$TRACE/trace"
+echo 1 > "$TRACE/events/sock/inet_sock_set_state/enable" || echo "# tracepoint unavailable"
+
+"$SCEN" devread "$WORK/dev.bin" > "$WORK/devread.out" 2>&1 &
+DEVREAD=$!
+PIDS+=($DEVREAD)
+start_capture lo "" lo && start_capture tsa tsa veth-a && start_capture tsc tsc veth-c &&
+	start_capture tst tst dummy0 || { echo "not ok - scenarios: captures start"; exit 1; }
+
+# --- the scenarios: each appends its sockets to sockets.jsonl ---
+SOCKETS=$WORK/sockets.jsonl
+: > "$SOCKETS"
+scenario()
+{
+	local name=$1 t0=$EPOCHREALTIME
+	shift
+	if ! timeout 60 "$@" >> "$SOCKETS" 2> "$WORK/$name.err"; then
+		echo "# scenario $name failed to run: $*"
+		diag < "$WORK/$name.err"
+		echo "{\"scen\":\"$name\",\"role\":\"failed\"}" >> "$SOCKETS"
+	fi
+	awk -v n="$name" -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "# scenario %s ran in %.1f s\n", n, b - a }'
+}
+
+t_first=$(date +%s)
+scenario client_close "$SCEN" conv client_close --port 7101 --close client
+scenario server_close "$SCEN" conv server_close --port 7102 --close server
+scenario simultaneous_close "$SCEN" conv simultaneous_close --server 10.253.0.2 --port 7103 \
+	--server-netns tsd --client-netns tsc --close both
+scenario linger0_reset "$SCEN" conv linger0_reset --port 7104 --close linger0
+scenario unread_reset "$SCEN" conv unread_reset --port 7105 --close unread
+scenario refused "$SCEN" refused refused 127.0.0.1 7106
+scenario syn_timeout "$SCEN" timeout syn_timeout tst 10.250.0.2 7107
+scenario listen_close "$SCEN" listen listen_close 127.0.0.1 7108
+scenario half_open "$SCEN" halfopen half_open tsa tsb 10.252.0.77 10.252.0.2 7109 4500
+scenario ipv6 "$SCEN" conv ipv6 --server ::1 --port 7110 --close client
+scenario mapped "$SCEN" conv mapped --server ::ffff:127.0.0.1 --port 7111 --close client
+scenario netns_veth "$SCEN" conv netns_veth --server 10.252.0.2 --port 7112 \
+	--server-netns tsb --client-netns tsa --close client
+scenario half_close "$SCEN" conv half_close --port 7113 --close half
+scenario tw_reuse "$SCEN" conv tw_reuse --port 7114 --client-port 47114 --conns 2 \
+	--reuse-gap-ms 1500 --close client
+
+# client_close's timewait socket expires TCP_TIMEWAIT_LEN (60 s) after it was armed.
+wait_s=$((t_first + 63 - $(date +%s)))
+if [ $wait_s -gt 0 ]; then
+	echo "# waiting ${wait_s} s for client_close's TIME_WAIT to expire"
+	sleep "$wait_s"
+fi
+
+# --- collect ---
+sleep 0.5
+kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
+cat /proc/tcpstates > "$WORK/proc.txt"
+cat /proc/tcpstates_stats > "$WORK/stats.txt"
+echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
+cat "$TRACE/trace" > "$WORK/trace.txt"
+for p in "${PIDS[@]}"; do
+	kill -INT "$p" 2>/dev/null
+done
+wait 2>/dev/null
+PIDS=()
+for name in lo tsa tsc tst; do
+	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
+done
+cp "$WORK"/{proc.txt,stats.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} "$OUT/" 2>/dev/null
+
+python3 "$HERE/check.py" "$WORK"
+rc=$?
+
+if rmmod tcpstates 2> "$WORK/rmmod.err"; then
+	echo "ok - scenarios: rmmod once the readers are gone"
+else
+	diag < "$WORK/rmmod.err"
+	echo "not ok - scenarios: rmmod once the readers are gone"
+	rc=1
+fi
+exit $rc

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpscen: make one kind of TCP connection life happen, deterministically,
+ * and say which sockets it used.
+ *
+ *   tcpscen conv NAME [options]   a client and a server (two processes)
+ *   tcpscen refused NAME ADDR PORT
+ *   tcpscen timeout NAME NETNS ADDR PORT
+ *   tcpscen listen NAME ADDR PORT
+ *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT
+ *   tcpscen devread FILE          copy /dev/tcpstates to FILE until SIGTERM
+ *
+ * Every socket it creates is printed on stdout as one JSON line with its
+ * cookie (SO_COOKIE, the id the module records), the process and thread
+ * that used it, its namespace and its addresses; the checker (check.py)
+ * selects the module's records by those cookies.
+ *
+ * Steps are separated by sleeps longer than the kernel's delayed-ACK timer
+ * (40-200 ms) so that every ACK leaves on its own and the transition
+ * sequence is the same on every run, even in a slow emulated guest.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+static const char *scen = "?";
+/* Where a failed connect() was going: getpeername() has nothing to say then. */
+static const char *peer_addr;
+static unsigned int peer_port;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tcpscen %s: ", scen);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (errno)
+		fprintf(stderr, ": %s", strerror(errno));
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = { ns / 1000000000ULL, ns % 1000000000ULL };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Enter the network namespace `ip netns add NAME` made; "" stays put. */
+static void enter_netns(const char *name)
+{
+	char path[256];
+	int fd;
+
+	if (!name || !*name)
+		return;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		die("enter netns %s", name);
+	close(fd);
+}
+
+static unsigned long netns_inode(void)
+{
+	struct stat st;
+
+	return stat("/proc/thread-self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf, size_t n,
+		     unsigned int *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, buf, n);
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, buf, n);
+		*port = ntohs(s4->sin_port);
+	}
+}
+
+/* One JSON line per socket; the checker keys everything on "cookie". */
+static void report(int fd, const char *role)
+{
+	struct sockaddr_storage l = { 0 }, r = { 0 };
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+	char la[INET6_ADDRSTRLEN] = "", ra[INET6_ADDRSTRLEN] = "";
+	unsigned int lp = 0, rp = 0;
+	uint64_t cookie = 0;
+	socklen_t cl = sizeof(cookie);
+	char comm[17] = "";
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl))
+		die("SO_COOKIE");
+	if (!getsockname(fd, (void *)&l, &ll))
+		addr_str(&l, la, sizeof(la), &lp);
+	if (!getpeername(fd, (void *)&r, &rl)) {
+		addr_str(&r, ra, sizeof(ra), &rp);
+	} else if (peer_addr) {
+		snprintf(ra, sizeof(ra), "%s", peer_addr);
+		rp = peer_port;
+	}
+	prctl(PR_GET_NAME, comm);
+	printf("{\"scen\":\"%s\",\"role\":\"%s\",\"cookie\":%llu,\"pid\":%ld,\"tgid\":%d,\"comm\":\"%s\",\"netns\":%lu,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
+	       scen, role, (unsigned long long)cookie, (long)syscall(SYS_gettid),
+	       getpid(), comm, netns_inode(), la, lp, ra, rp);
+	fflush(stdout);
+}
+
+static int make_addr(const char *addr, unsigned int port,
+		     struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (void *)ss;
+	struct sockaddr_in *s4 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	errno = 0;
+	die("bad address %s", addr);
+	return -1;
+}
+
+static int tcp_socket(int family)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die("SO_REUSEADDR");
+	return fd;
+}
+
+static void send_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+
+		if (w < 0)
+			die("send");
+		buf += w;
+		n -= w;
+	}
+}
+
+static void recv_exact(int fd, char *buf, size_t n)
+{
+	while (n) {
+		ssize_t r = recv(fd, buf, n, 0);
+
+		if (r <= 0)
+			die("recv (%zd)", r);
+		buf += r;
+		n -= r;
+	}
+}
+
+/* Read until the peer's FIN (or, if @rst_ok, its RST); returns the bytes read. */
+static size_t recv_eof(int fd, bool rst_ok)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+		total += r;
+	if (r < 0 && !(rst_ok && errno == ECONNRESET))
+		die("recv until EOF");
+	return total;
+}
+
+enum closer {
+	CLOSE_CLIENT,		/* client close() first, server after EOF */
+	CLOSE_SERVER,		/* server close() first, client after EOF */
+	CLOSE_BOTH,		/* both close() at the same instant */
+	CLOSE_LINGER0,		/* client SO_LINGER 0: RST instead of FIN */
+	CLOSE_UNREAD,		/* client close()s with unread data: RST mid-stream */
+	CLOSE_HALF,		/* client shutdown(SHUT_WR), server keeps sending */
+};
+
+static const struct {
+	const char *name;
+	enum closer closer;
+} closers[] = {
+	{ "client", CLOSE_CLIENT }, { "server", CLOSE_SERVER },
+	{ "both", CLOSE_BOTH }, { "linger0", CLOSE_LINGER0 },
+	{ "unread", CLOSE_UNREAD }, { "half", CLOSE_HALF },
+};
+
+struct conv {
+	const char *srv_addr, *cli_addr, *srv_ns, *cli_ns;
+	unsigned int port, cli_port, conns, reuse_gap_ms;
+	enum closer closer;
+};
+
+#define GAP_MS		300	/* > the 200 ms delayed-ACK maximum */
+#define HALF_BYTES	3000
+
+/* The server side of one accepted connection. */
+static void serve_one(const struct conv *c, int lfd, int sync_w)
+{
+	char buf[64];
+	uint64_t t;
+	int fd;
+
+	/* Let the handshake finish first: accept() then finds it ESTABLISHED. */
+	msleep(GAP_MS);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		die("accept");
+	report(fd, "server");
+	recv_exact(fd, buf, 5);
+	send_all(fd, "world!", 6);
+
+	switch (c->closer) {
+	case CLOSE_CLIENT:
+	case CLOSE_LINGER0:
+		recv_eof(fd, c->closer == CLOSE_LINGER0);
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_SERVER:
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_BOTH:
+		t = mono_ns() + 2 * GAP_MS * 1000000ULL;
+		if (write(sync_w, &t, sizeof(t)) != sizeof(t))
+			die("sync pipe");
+		sleep_until(t);
+		close(fd);
+		break;
+	case CLOSE_UNREAD:
+		/* Keep sending: the client's RST lands mid-stream. */
+		memset(buf, 'x', sizeof(buf));
+		for (int i = 0; i < 200; i++) {
+			if (send(fd, buf, sizeof(buf), MSG_NOSIGNAL) < 0)
+				break;
+			msleep(10);
+		}
+		close(fd);
+		break;
+	case CLOSE_HALF:
+		recv_eof(fd, false);
+		memset(buf, 'y', sizeof(buf));
+		for (int sent = 0; sent < HALF_BYTES; sent += 1000) {
+			msleep(100);
+			for (int i = 0; i < 1000 / 50; i++)
+				send_all(fd, buf, 50);
+		}
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	}
+}
+
+static void client_one(const struct conv *c, int sync_r)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[64];
+	uint64_t t;
+	int fd, family;
+
+	family = make_addr(c->srv_addr, c->port, &ss, &len);
+	fd = tcp_socket(family);
+	if (c->cli_addr || c->cli_port) {
+		struct sockaddr_storage bs;
+		socklen_t bl;
+
+		make_addr(c->cli_addr ? c->cli_addr :
+			  family == AF_INET6 ? "::" : "0.0.0.0",
+			  c->cli_port, &bs, &bl);
+		if (bind(fd, (void *)&bs, bl))
+			die("bind client");
+	}
+	if (connect(fd, (void *)&ss, len))
+		die("connect");
+	report(fd, "client");
+	send_all(fd, "hello", 5);
+	if (c->closer != CLOSE_UNREAD)
+		recv_exact(fd, buf, 6);
+
+	switch (c->closer) {
+	case CLOSE_CLIENT:
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_SERVER:
+		recv_eof(fd, false);
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_BOTH:
+		if (read(sync_r, &t, sizeof(t)) != sizeof(t))
+			die("sync pipe");
+		sleep_until(t);
+		close(fd);
+		break;
+	case CLOSE_LINGER0: {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		msleep(GAP_MS);
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			die("SO_LINGER");
+		close(fd);
+		break;
+	}
+	case CLOSE_UNREAD:
+		/* Data is arriving and none of it is read: close() resets. */
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_HALF:
+		msleep(GAP_MS);
+		if (shutdown(fd, SHUT_WR))
+			die("shutdown");
+		if (recv_eof(fd, false) != HALF_BYTES)
+			die("half-close: short read");
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	}
+}
+
+static int run_conv(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "client-addr", required_argument, NULL, 'c' },
+		{ "server-netns", required_argument, NULL, 'S' },
+		{ "client-netns", required_argument, NULL, 'C' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "client-port", required_argument, NULL, 'P' },
+		{ "close", required_argument, NULL, 'x' },
+		{ "conns", required_argument, NULL, 'n' },
+		{ "reuse-gap-ms", required_argument, NULL, 'g' },
+		{ 0 }
+	};
+	struct conv c = { .srv_addr = "127.0.0.1", .conns = 1 };
+	struct sockaddr_storage ss;
+	int sync[2], ready[2], lfd, opt, status = 0;
+	socklen_t len;
+	pid_t srv;
+	char ok;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': c.srv_addr = optarg; break;
+		case 'c': c.cli_addr = optarg; break;
+		case 'S': c.srv_ns = optarg; break;
+		case 'C': c.cli_ns = optarg; break;
+		case 'p': c.port = atoi(optarg); break;
+		case 'P': c.cli_port = atoi(optarg); break;
+		case 'n': c.conns = atoi(optarg); break;
+		case 'g': c.reuse_gap_ms = atoi(optarg); break;
+		case 'x':
+			for (opt = 0; opt < (int)(sizeof(closers) / sizeof(closers[0])); opt++)
+				if (!strcmp(optarg, closers[opt].name))
+					break;
+			if (opt == (int)(sizeof(closers) / sizeof(closers[0]))) {
+				errno = 0;
+				die("unknown --close %s", optarg);
+			}
+			c.closer = closers[opt].closer;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!c.port || pipe(sync) || pipe(ready)) {
+		errno = 0;
+		die("conv needs --port");
+	}
+
+	srv = fork();
+	if (srv < 0)
+		die("fork");
+	if (srv == 0) {
+		prctl(PR_SET_NAME, "scen_srv");
+		enter_netns(c.srv_ns);
+		lfd = tcp_socket(make_addr(c.srv_addr, c.port, &ss, &len));
+		if (bind(lfd, (void *)&ss, len) || listen(lfd, 16))
+			die("listen");
+		report(lfd, "listener");
+		if (write(ready[1], "r", 1) != 1)
+			die("ready pipe");
+		for (unsigned int i = 0; i < c.conns; i++)
+			serve_one(&c, lfd, sync[1]);
+		msleep(GAP_MS);
+		close(lfd);
+		exit(0);
+	}
+
+	prctl(PR_SET_NAME, "scen_cli");
+	enter_netns(c.cli_ns);
+	if (read(ready[0], &ok, 1) != 1)
+		die("server did not start");
+	for (unsigned int i = 0; i < c.conns; i++) {
+		if (i)
+			msleep(c.reuse_gap_ms);
+		client_one(&c, sync[0]);
+	}
+	if (waitpid(srv, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		errno = 0;
+		die("server side failed");
+	}
+	return 0;
+}
+
+/* connect() that must fail with @want; the socket is reported anyway. */
+static int run_failing_connect(const char *ns, const char *addr,
+			       unsigned int port, int want)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	prctl(PR_SET_NAME, "scen_cli");
+	enter_netns(ns);
+	peer_addr = addr;
+	peer_port = port;
+	fd = tcp_socket(make_addr(addr, port, &ss, &len));
+	if (!connect(fd, (void *)&ss, len) || errno != want)
+		die("connect to %s:%u: expected %s", addr, port, strerror(want));
+	report(fd, "client");
+	close(fd);
+	return 0;
+}
+
+static int run_listen(const char *addr, unsigned int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	prctl(PR_SET_NAME, "scen_srv");
+	fd = tcp_socket(make_addr(addr, port, &ss, &len));
+	if (bind(fd, (void *)&ss, len) || listen(fd, 4))
+		die("listen");
+	report(fd, "listener");
+	msleep(GAP_MS);
+	close(fd);
+	return 0;
+}
+
+static uint16_t csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint16_t *p = data;
+
+	for (; len > 1; len -= 2)
+		sum += *p++;
+	if (len)
+		sum += *(const uint8_t *)p;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * A SYN from an address nobody owns: the server's SYN-ACKs go nowhere, no
+ * RST comes back, and the request socket times out. The listener lives in
+ * @srv_ns; the SYN is sent from @cli_ns over the veth pair between them.
+ */
+static int run_halfopen(const char *cli_ns, const char *srv_ns,
+			const char *src, const char *dst, unsigned int port,
+			unsigned int wait_ms)
+{
+	struct {
+		struct iphdr ip;
+		struct tcphdr tcp;
+	} pkt = { 0 };
+	struct {
+		uint32_t src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+		struct tcphdr tcp;
+	} pseudo = { 0 };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_storage ss;
+	uint32_t isn = 0x12345678u ^ (uint32_t)mono_ns();
+	unsigned int sport = 40000 + (mono_ns() / 1000) % 20000;
+	socklen_t len;
+	int lfd, raw, one = 1;
+
+	prctl(PR_SET_NAME, "scen_srv");
+	enter_netns(srv_ns);
+	lfd = tcp_socket(make_addr(dst, port, &ss, &len));
+	if (bind(lfd, (void *)&ss, len) || listen(lfd, 4))
+		die("listen");
+	report(lfd, "listener");
+
+	enter_netns(cli_ns);
+	raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (raw < 0 || setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
+		die("raw socket");
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.tot_len = htons(sizeof(pkt));
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_TCP;
+	inet_pton(AF_INET, src, &pkt.ip.saddr);
+	inet_pton(AF_INET, dst, &pkt.ip.daddr);
+	pkt.tcp.source = htons(sport);
+	pkt.tcp.dest = htons(port);
+	pkt.tcp.seq = htonl(isn);
+	pkt.tcp.doff = 5;
+	pkt.tcp.syn = 1;
+	pkt.tcp.window = htons(65535);
+	pseudo.src = pkt.ip.saddr;
+	pseudo.dst = pkt.ip.daddr;
+	pseudo.proto = IPPROTO_TCP;
+	pseudo.len = htons(sizeof(pkt.tcp));
+	pseudo.tcp = pkt.tcp;
+	pkt.tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+	to.sin_addr.s_addr = pkt.ip.daddr;
+	if (sendto(raw, &pkt, sizeof(pkt), 0, (void *)&to, sizeof(to)) != sizeof(pkt))
+		die("send SYN");
+	printf("{\"scen\":\"%s\",\"role\":\"raw_syn\",\"isn\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
+	       scen, isn, src, sport, dst, port);
+	fflush(stdout);
+	/* Wait for the SYN-ACK retries to run out, then close the listener. */
+	msleep(wait_ms);
+	close(lfd);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Copy the binary stream to FILE, whole records, until SIGTERM. */
+static int run_devread(const char *path)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	static char buf[168 * 256];
+	int in, out;
+	ssize_t n;
+
+	sigaction(SIGTERM, &sa, NULL);
+	in = open("/dev/tcpstates", O_RDONLY | O_CLOEXEC);
+	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (in < 0 || out < 0)
+		die("open");
+	printf("devread ready\n");
+	fflush(stdout);
+	while (!stop) {
+		n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("read /dev/tcpstates (%zd)", n);
+		if (n % 168 || write(out, buf, n) != n)
+			die("short record or write");
+	}
+	/* Drain what is left without blocking. */
+	fcntl(in, F_SETFL, O_NONBLOCK);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			die("write");
+	close(out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "devread") && argc == 3)
+		return run_devread(argv[2]);
+	if (argc < 3)
+		goto usage;
+	scen = argv[2];
+	if (!strcmp(argv[1], "conv"))
+		return run_conv(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "refused") && argc == 5)
+		return run_failing_connect("", argv[3], atoi(argv[4]), ECONNREFUSED);
+	if (!strcmp(argv[1], "timeout") && argc == 6)
+		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), ETIMEDOUT);
+	if (!strcmp(argv[1], "listen") && argc == 5)
+		return run_listen(argv[3], atoi(argv[4]));
+	if (!strcmp(argv[1], "halfopen") && argc == 9)
+		return run_halfopen(argv[3], argv[4], argv[5], argv[6],
+				    atoi(argv[7]), atoi(argv[8]));
+usage:
+	fprintf(stderr, "usage: see the comment at the top of tcpscen.c\n");
+	return 2;
+}
