@@ -481,7 +481,8 @@ static void finish(struct recon *R, struct conn *c, uint64_t ts, bool still_open
 		c->states[c->nstates - 1].leave_ns = 0;
 	c->end_ns = ts;
 	c->ended = true;
-	c->close = still_open ? CLOSE_OPEN : close_kind(c);
+	/* Both FINs are done once in TIME_WAIT: say who closed, not "open". */
+	c->close = still_open && !c->tw_handed ? CLOSE_OPEN : close_kind(c);
 	ht_del(&R->conns, &c->by_cookie);
 
 	peer = c->peer;
@@ -715,6 +716,18 @@ static void on_state(struct recon *R, struct conn *c,
 	}
 	if (n == TCPSTATES_CLOSE) {
 		c->sk_err = r->sk_err;
+		/*
+		 * Leaving a synchronised state for CLOSE with no error is our
+		 * abort (SO_LINGER 0, close() with unread data): the kernel
+		 * goes to CLOSE first and sends the RST right after, so the
+		 * reset_sent record arrives when the connection is over.
+		 */
+		if (!r->sk_err && !c->reset_sent &&
+		    (o == TCPSTATES_ESTABLISHED || o == TCPSTATES_CLOSE_WAIT ||
+		     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
+			c->reset_sent = true;
+			c->reset_ns = r->ts_ns;
+		}
 		if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO))
 			c->syn_retrans = r->total_retrans;
 		finish(R, c, r->ts_ns, false);
@@ -750,6 +763,11 @@ void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
 		finish(R, c, r->ts_ns, true);
 		c = NULL;
 	}
+	/* What trails a connection already over: its reset, a CLOSE -> CLOSE. */
+	if (!c && r->old_state == TCPSTATES_CLOSE &&
+	    (r->kind == TCPSTATES_EV_RESET_SENT ||
+	     (r->kind == TCPSTATES_EV_STATE && r->new_state == TCPSTATES_CLOSE)))
+		return;
 	if (!c) {
 		c = conn_new(R, r);
 		if (!c)
@@ -760,7 +778,8 @@ void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
 	c->last_ns = r->ts_ns;
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
-	if (r->uid)
+	/* A timewait socket has no owner uid: the module reports (u32)-1. */
+	if (!(r->flags & TCPSTATES_F_TIMEWAIT) && r->uid != UINT32_MAX)
 		c->uid = r->uid;
 	attribute(c, r);
 	take_info(c, r);

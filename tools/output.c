@@ -148,13 +148,15 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			c->retrans, c->srtt_us);
 	}
 
+	if (c->role == ROLE_LISTENER) {
+		fprintf(f, "%s  close      %s\n", in,
+			c->close == CLOSE_OPEN ? "still listening at end of input" :
+						 "the listener was closed");
+		goto fins;
+	}
 	fprintf(f, "%s  close      %s", in, tt_close_name(c->close));
 	switch (c->close) {
 	case CLOSE_ACTIVE:
-		if (c->role == ROLE_LISTENER) {
-			fprintf(f, " (the listener was closed)");
-			break;
-		}
 		fprintf(f, " (we sent the first FIN)");
 		break;
 	case CLOSE_PASSIVE:
@@ -187,6 +189,7 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 		break;
 	}
 	fputc('\n', f);
+fins:
 	if (c->have_fin_local || c->have_fin_remote) {
 		fprintf(f, "%s  fin        local ", in);
 		if (c->have_fin_local)
