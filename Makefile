@@ -4,12 +4,9 @@
 #
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
-#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels, stress)
+#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels)
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
 #   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
-#   make stress KERNEL=6.12-rt    the stress test in a VM
-#   make test-debug      scenarios + stress on a KASAN/lockdep/kmemleak debug kernel
-#   make bench           overhead and loss against no tracing, bpftrace and bcc
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -36,15 +33,6 @@ test-vm:
 check:
 	tests/build-check.sh
 
-stress:
-	tests/stress/stress.sh $(KERNEL)
-
-test-debug:
-	tests/debug-kernel/run.sh
-
-bench:
-	tests/bench/bench.sh
-
 fuzz:
 	$(MAKE) -C tools fuzz
 
@@ -60,4 +48,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm check stress test-debug bench fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm check fuzz demo install clean
