@@ -4,9 +4,10 @@
 #
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
-#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels)
+#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels, stress)
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
 #   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
+#   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -33,6 +34,9 @@ test-vm:
 check:
 	tests/build-check.sh
 
+stress:
+	tests/stress/stress.sh $(KERNEL)
+
 fuzz:
 	$(MAKE) -C tools fuzz
 
@@ -48,4 +52,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm check fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm check stress fuzz demo install clean

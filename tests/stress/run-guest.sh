@@ -1,0 +1,196 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/stress/run-guest.sh - runs INSIDE the test VM (tests/stress/stress.sh boots it).
+#
+# For the whole run: connection churn on every CPU over IPv4 and IPv6 loopback and in two network
+# namespaces, `cat /proc/tcpstates` in a loop, and the runtime parameters (ports, family, netns)
+# rewritten every 0.2 s, invalid values included. Meanwhile $CYCLES times: insmod (capacity 64,
+# 4096 or 65536 in turn), four /dev/tcpstates readers (blocking, non-blocking, poll, and a slow one
+# that a small ring laps), then stop the readers and rmmod; the first and every tenth cycle after it also try rmmod
+# while the readers are blocked, which must fail and leave them working.
+#
+# Asserts: every insmod and final rmmod succeeds; each reader's records + reported losses = the
+# advance of its cursor, with no gap or bad record; every parameter write gets the expected result;
+# the /proc cat loop never fails; vmalloc'd memory (the ring) is back where it started. The harness
+# fails the run on any kernel report (BUG, WARNING, KFENCE, lockdep, sleeping in atomic ...).
+# STRESS_CYCLES (50) and STRESS_READ_S (0.6) size the run.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+KO=${TCPSTATES_KO:-}
+CYCLES=${STRESS_CYCLES:-50}
+READ_S=${STRESS_READ_S:-0.6}
+WORK=$(mktemp -d /tmp/stress.XXXXXX) || exit 1
+BG=()
+n=0
+fails=0
+
+tap()
+{
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - stress: $2"
+	else
+		echo "not ok $n - stress: $2"
+		fails=$((fails + 1))
+	fi
+}
+
+cleanup()
+{
+	local p
+	for p in "${BG[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	pkill -f "$STRESS reader" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del st1 2>/dev/null
+	ip netns del st2 2>/dev/null
+	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
+}
+trap cleanup EXIT
+
+if [ -z "$KO" ] || [ ! -f "$KO" ]; then
+	echo "not ok 1 - stress: module built (TCPSTATES_KO=$KO)"
+	exit 1
+fi
+STRESS=$HERE/stress
+if [ ! -x "$STRESS" ] || [ "$STRESS" -ot "$HERE/stress.c" ]; then
+	STRESS=$WORK/stress
+	${CC:-gcc} -O2 -std=gnu11 -Wall -Wextra -Werror -pthread -o "$STRESS" "$HERE/stress.c" ||
+		{ echo "not ok 1 - stress: stress.c builds"; exit 1; }
+fi
+
+vmalloc_kb() { awk '/^VmallocUsed:/ { print $2 }' /proc/meminfo; }
+before_kb=$(vmalloc_kb)
+cpus=$(nproc)
+duration=3600	# stopped with SIGTERM once the cycles are done
+echo "# $cpus CPUs, $CYCLES cycles, vmalloc before: ${before_kb} kB"
+
+for ns in st1 st2; do
+	ip netns add "$ns" && ip -n "$ns" link set lo up
+done
+st1_inum=$(ip netns exec st1 stat -L -c %i /proc/self/ns/net)
+
+# --- the background load, for the whole run ---
+"$STRESS" churn "$duration" "$cpus" 127.0.0.1 7301 > "$WORK/churn4" 2>&1 & BG+=($!)
+"$STRESS" churn "$duration" "$cpus" ::1 7302 > "$WORK/churn6" 2>&1 & BG+=($!)
+ip netns exec st1 "$STRESS" churn "$duration" 1 127.0.0.1 7303 > "$WORK/churn_st1" 2>&1 & BG+=($!)
+ip netns exec st2 "$STRESS" churn "$duration" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
+
+(
+	cats=0 errs=0
+	while :; do
+		if [ -r /proc/tcpstates ]; then
+			if cat /proc/tcpstates > /dev/null 2> "$WORK/cat.err"; then
+				cats=$((cats + 1))
+			elif [ -r /proc/tcpstates ]; then
+				# rmmod between open and read gives ENOENT or EIO: expected
+				grep -qvE "No such file|Input/output error" "$WORK/cat.err" &&
+					errs=$((errs + 1))
+			fi
+		fi
+		echo "$cats $errs" > "$WORK/cat.count"
+		sleep 0.05
+	done
+) & BG+=($!)
+
+# param: the writes and what each must give (0 = accepted, 1 = refused with EINVAL)
+(
+	P=/sys/module/tcpstates/parameters
+	good=0 wrong=0
+	set -- "ports:7301,7302:0" "ports::0" "family:ipv6:0" "family:any:0" "netns:$st1_inum:0" \
+		"netns:0:0" "ports:99999:1" "family:ipx:1" "netns:12345:1" "ports:1,,2:1"
+	while :; do
+		for w in "$@"; do
+			IFS=: read -r name val want <<< "$w"
+			[ -d $P ] || continue
+			if echo "$val" > "$P/$name" 2> "$WORK/param.err"; then got=0; else got=1; fi
+			[ -d $P ] || continue	# unloaded meanwhile: no verdict
+			if [ $got = "$want" ] && { [ $got = 0 ] || grep -q "Invalid argument" "$WORK/param.err"; }; then
+				good=$((good + 1))
+			else
+				wrong=$((wrong + 1))
+				echo "# $name=$val gave $got, wanted $want: $(cat "$WORK/param.err")" >> "$WORK/param.bad"
+			fi
+			echo "$good $wrong" > "$WORK/param.count"
+			sleep 0.2
+		done
+	done
+) & BG+=($!)
+
+# --- the cycles ---
+caps=(64 4096 65536)
+insmod_bad=0 rmmod_bad=0 busy_ok=0 busy_bad=0 readers_ok=0 readers_bad=0 lapped=0
+for c in $(seq 1 "$CYCLES"); do
+	cap=${caps[$((c % 3))]}
+	if ! insmod "$KO" capacity="$cap" 2> "$WORK/insmod.err"; then
+		insmod_bad=$((insmod_bad + 1))
+		sed 's/^/# insmod: /' "$WORK/insmod.err"
+		continue
+	fi
+	rpids=()
+	for mode in block nonblock poll slow; do
+		"$STRESS" reader "$mode" > "$WORK/reader.$c.$mode" 2>&1 &
+		rpids+=($!)
+	done
+	sleep "$READ_S"
+	if [ $((c % 10)) = 1 ]; then
+		# Readers are open (the blocking one usually asleep in read()): rmmod must refuse.
+		if rmmod tcpstates 2> "$WORK/rmmod-busy.err"; then
+			busy_bad=$((busy_bad + 1))
+		elif grep -q "in use" "$WORK/rmmod-busy.err"; then
+			busy_ok=$((busy_ok + 1))
+		else
+			busy_bad=$((busy_bad + 1))
+		fi
+	fi
+	kill -TERM "${rpids[@]}" 2>/dev/null
+	for p in "${rpids[@]}"; do
+		wait "$p"
+	done
+	for mode in block nonblock poll slow; do
+		if grep -q " ok$" "$WORK/reader.$c.$mode"; then
+			readers_ok=$((readers_ok + 1))
+		else
+			readers_bad=$((readers_bad + 1))
+			sed "s/^/# cycle $c capacity $cap: /" "$WORK/reader.$c.$mode"
+		fi
+		grep -q "lost=[1-9]" "$WORK/reader.$c.$mode" && lapped=$((lapped + 1))
+	done
+	t_rm=$EPOCHREALTIME
+	for i in 1 2 3 4 5; do
+		rmmod tcpstates 2> "$WORK/rmmod.err" && break
+		sleep 0.2	# a /proc reader may still hold the entry for an instant
+	done
+	rm_total=$(awk -v t="${rm_total:-0}" -v a="$t_rm" -v b="$EPOCHREALTIME" 'BEGIN { print t + b - a }')
+	if [ -d /sys/module/tcpstates ]; then
+		rmmod_bad=$((rmmod_bad + 1))
+		sed 's/^/# rmmod: /' "$WORK/rmmod.err"
+	fi
+done
+
+for p in "${BG[@]}"; do
+	kill -TERM "$p" 2>/dev/null
+done
+wait 2>/dev/null
+BG=()
+
+awk -v t="${rm_total:-0}" -v c="$CYCLES" 'BEGIN { printf "# rmmod took %.0f ms on average under load\n", t * 1000 / c }'
+tap $((insmod_bad + rmmod_bad > 0)) "$CYCLES insmod/rmmod cycles under load ($insmod_bad insmod and $rmmod_bad rmmod failures)"
+tap $((busy_bad > 0 || busy_ok == 0)) "rmmod refused (in use) while readers block: $busy_ok times, $busy_bad wrong"
+tap $((readers_bad > 0 || readers_ok == 0)) "$readers_ok readers: records + reported losses = cursor advance, no gaps ($readers_bad bad)"
+tap $((lapped == 0)) "the slow reader was lapped and told so ($lapped readers reported losses)"
+read -r cats cerrs < "$WORK/cat.count"
+tap $((cerrs > 0 || cats == 0)) "cat /proc/tcpstates in a loop: $cats reads, $cerrs errors"
+read -r pgood pwrong < "$WORK/param.count"
+[ -f "$WORK/param.bad" ] && head -5 "$WORK/param.bad"
+tap $((pwrong > 0 || pgood == 0)) "runtime parameter writes: $pgood as expected, $pwrong not"
+conns=$(cat "$WORK"/churn* | awk -F'conns=' '/conns=/ { s += $2 } END { print s + 0 }')
+tap $((conns == 0)) "churn kept going on $cpus CPUs, IPv4/IPv6, 3 namespaces: $conns connections"
+after_kb=$(vmalloc_kb)
+echo "# vmalloc after: ${after_kb} kB (before ${before_kb} kB)"
+tap $((after_kb - before_kb > 1024)) "vmalloc back where it started after the last rmmod (delta $((after_kb - before_kb)) kB; one ring is 176 B a record)"
+echo "1..$n"
+[ $fails = 0 ]

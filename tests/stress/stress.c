@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress: the load and the readers of the stress test (run-guest.sh drives them).
+ *
+ *   stress churn SECONDS THREADS ADDR PORT
+ *	a server thread and THREADS client threads doing connect / 1-byte
+ *	exchange / close as fast as they can, until SECONDS pass or SIGTERM; every third
+ *	client closes with SO_LINGER 0 (RST), the others leave TIME_WAIT behind.
+ *	Prints "churn ADDR conns=N".
+ *
+ *   stress reader MODE
+ *	reads /dev/tcpstates until SIGTERM; MODE is block, nonblock, poll or
+ *	slow (one record every 20 ms, to be lapped by a small ring). Checks every
+ *	record (kind, sequence continuity, LOST markers) and that what it got
+ *	adds up: records + lost = the cursor's advance (TCPSTATES_IOC_INFO at
+ *	open and at exit). Prints "reader MODE records=R lost=L span=S ok|BAD ..."
+ *	and exits 1 on any inconsistency.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../module/uapi/tcpstates.h"
+
+_Static_assert(sizeof(struct tcpstates_record) == TCPSTATES_RECORD_SIZE, "record size");
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- churn ---- */
+
+static struct sockaddr_storage srv_addr;
+static socklen_t srv_len;
+static double deadline;
+static atomic_ulong conns;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void *server(void *arg)
+{
+	int lfd = *(int *)arg;
+
+	for (;;) {
+		char b;
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (recv(fd, &b, 1, 0) == 1)
+			send(fd, &b, 1, MSG_NOSIGNAL);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *client(void *arg)
+{
+	long id = (long)arg;
+	unsigned long n = 0;
+
+	while (!stop && now() < deadline) {
+		int fd = socket(srv_addr.ss_family, SOCK_STREAM, 0);
+		char b = 'x';
+
+		if (fd < 0)
+			continue;
+		if (!connect(fd, (void *)&srv_addr, srv_len) &&
+		    send(fd, &b, 1, MSG_NOSIGNAL) == 1 && recv(fd, &b, 1, 0) == 1) {
+			n++;
+			if (n % 3 == (unsigned long)id % 3) {
+				struct linger lg = { 1, 0 };
+
+				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			}
+		}
+		close(fd);
+	}
+	atomic_fetch_add(&conns, n);
+	return NULL;
+}
+
+static int churn(double seconds, long threads, const char *addr, int port)
+{
+	struct sockaddr_in *s4 = (void *)&srv_addr;
+	struct sockaddr_in6 *s6 = (void *)&srv_addr;
+	struct sigaction sa = { .sa_handler = on_term };
+	pthread_t t, tid[64];
+	int one = 1, lfd;
+
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		srv_len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		srv_len = sizeof(*s6);
+	} else {
+		fprintf(stderr, "stress: bad address %s\n", addr);
+		return 2;
+	}
+	lfd = socket(srv_addr.ss_family, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (void *)&srv_addr, srv_len) || listen(lfd, 512)) {
+		perror("stress: listen");
+		return 1;
+	}
+	deadline = now() + seconds;
+	pthread_create(&t, NULL, server, &lfd);
+	if (threads > 64)
+		threads = 64;
+	for (long i = 0; i < threads; i++)
+		pthread_create(&tid[i], NULL, client, (void *)i);
+	for (long i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	printf("churn %s conns=%lu\n", addr, atomic_load(&conns));
+	return 0;
+}
+
+/* ---- reader ---- */
+
+static int reader(const char *mode)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	struct tcpstates_info info0, info1;
+	struct tcpstates_record rec[64];
+	bool slow = !strcmp(mode, "slow"), nb = !strcmp(mode, "nonblock");
+	bool use_poll = !strcmp(mode, "poll");
+	unsigned long records = 0, lost = 0, bad = 0;
+	uint64_t expect;
+	int fd;
+
+	sigaction(SIGTERM, &sa, NULL);
+	fd = open(TCPSTATES_DEVICE, O_RDONLY | (nb ? O_NONBLOCK : 0));
+	if (fd < 0 || ioctl(fd, TCPSTATES_IOC_INFO, &info0)) {
+		perror("stress: open/INFO");
+		return 1;
+	}
+	expect = info0.reader_next;
+	while (!stop) {
+		size_t want = slow ? 1 : sizeof(rec) / sizeof(rec[0]);
+		ssize_t n;
+
+		if (use_poll) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, 100) <= 0)
+				continue;
+		}
+		n = read(fd, rec, want * sizeof(rec[0]));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+			if (errno == EAGAIN)
+				usleep(1000);
+			continue;
+		}
+		if (n <= 0 || n % sizeof(rec[0])) {
+			fprintf(stderr, "stress: read returned %zd (%s)\n", n, strerror(errno));
+			bad++;
+			break;
+		}
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(rec[0]); i++) {
+			const struct tcpstates_record *r = &rec[i];
+
+			if (r->seq != expect || !r->kind || r->kind >= TCPSTATES_NR_EVENTS)
+				bad++;
+			if (r->kind == TCPSTATES_EV_LOST) {
+				lost += r->aux;
+				expect = r->seq + r->aux;
+			} else {
+				records++;
+				expect = r->seq + 1;
+			}
+		}
+		if (slow)
+			usleep(20000);
+	}
+	if (ioctl(fd, TCPSTATES_IOC_INFO, &info1))
+		bad++;
+	if (records + lost != info1.reader_next - info0.reader_next ||
+	    lost != info1.reader_lost || info1.reader_next != expect)
+		bad++;
+	printf("reader %s records=%lu lost=%lu span=%llu %s\n", mode, records, lost,
+	       (unsigned long long)(info1.reader_next - info0.reader_next),
+	       bad ? "BAD" : "ok");
+	close(fd);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 6 && !strcmp(argv[1], "churn"))
+		return churn(atof(argv[2]), atol(argv[3]), argv[4], atoi(argv[5]));
+	if (argc == 3 && !strcmp(argv[1], "reader"))
+		return reader(argv[2]);
+	fprintf(stderr, "usage: stress churn SECONDS THREADS ADDR PORT | stress reader MODE\n");
+	return 2;
+}

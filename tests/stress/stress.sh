@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/stress/stress.sh [KERNEL] - the stress test (run-guest.sh) in one boot of KERNEL (default
+# 6.12-rt), 2 CPUs. TCPSTATES_KFENCE=1 makes KFENCE sample every millisecond; STRESS_CYCLES and
+# STRESS_READ_S size the run. Prints TAP lines; exit 0 only if every check passed and the kernel
+# log is clean.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$HERE/../.." && pwd -P)
+KERNEL=${1:-6.12-rt}
+append=""
+[ "${TCPSTATES_KFENCE:-0}" = 1 ] && append="kfence.sample_interval=1"
+tag=$KERNEL${append:+ kfence}
+
+make -s -C "$HERE"
+"$REPO/tests/vm/vm.sh" build "$KERNEL" >/dev/null
+out=$(mktemp -d "$REPO/build/vm-runs/stress-$KERNEL.XXXXXX")
+set +e
+"$REPO/tests/vm/vm.sh" run "$KERNEL" --cpus 2 --timeout 600 --append "$append" --out "$out" \
+	-- env STRESS_CYCLES="${STRESS_CYCLES:-50}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
+	tests/stress/run-guest.sh | sed -u -E "s/^((not )?ok [0-9]+) - /\\1 - [$tag] /"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$(cat "$out/.vm/log-clean" 2>/dev/null)" = 1 ]; then
+	echo "ok - [$tag] stress: kernel log clean"
+else
+	echo "not ok - [$tag] stress: kernel log clean # see $out/console.log"
+	rc=1
+fi
+exit "$rc"
