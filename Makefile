@@ -8,6 +8,7 @@
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
 #   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
+#   make bench           churn cost and loss against no tracing and bpftrace (BENCHMARKS.md)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -37,6 +38,9 @@ check:
 stress:
 	tests/stress/stress.sh $(KERNEL)
 
+bench:
+	tests/bench/bench.sh
+
 fuzz:
 	$(MAKE) -C tools fuzz
 
@@ -52,4 +56,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm check stress fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm check stress bench fuzz demo install clean
