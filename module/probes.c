@@ -491,6 +491,14 @@ static int ts_hook_register(struct ts_hook *h)
 	return h->ret ? register_kretprobe(&h->rp) : register_kprobe(&h->rp.kp);
 }
 
+static void ts_hook_unregister(struct ts_hook *h)
+{
+	if (h->ret)
+		unregister_kretprobe(&h->rp);
+	else
+		unregister_kprobe(&h->rp.kp);
+}
+
 int ts_probes_register(void)
 {
 	unsigned int i;
@@ -508,31 +516,16 @@ int ts_probes_register(void)
 	return 0;
 }
 
-/*
- * One batch per probe type: unregister_kprobe() waits for an RCU grace
- * period each time, the batch calls once for all. They return after every
- * running handler has finished; a return probe still in flight then runs
- * no handler.
- */
 void ts_probes_unregister(void)
 {
-	struct kretprobe *rps[TCPSTATES_NR_HOOKS];
-	struct kprobe *kps[TCPSTATES_NR_HOOKS];
-	unsigned int i, nk = 0, nr = 0;
+	unsigned int i;
 
+	/* Waits for running handlers; in-flight returns run no handler. */
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
-		if (!ts_hooks[i].registered)
-			continue;
-		if (ts_hooks[i].ret)
-			rps[nr++] = &ts_hooks[i].rp;
-		else
-			kps[nk++] = &ts_hooks[i].rp.kp;
+		if (ts_hooks[i].registered)
+			ts_hook_unregister(&ts_hooks[i]);
 		ts_hooks[i].registered = false;
 	}
-	if (nk)
-		unregister_kprobes(kps, nk);
-	if (nr)
-		unregister_kretprobes(rps, nr);
 }
 
 u32 ts_probes_active(void)
