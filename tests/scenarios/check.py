@@ -195,7 +195,10 @@ def main():
     pkts = read_pcaps()
     trace = read_trace()
 
-    # /proc and /dev agree, record for record
+    # /proc and /dev agree, record for record, up to the /proc snapshot (the reader stopped
+    # after it, so it may hold a few later records)
+    last = int(proc[-1]['SEQ']) if proc else -1
+    dev = [r for r in dev if r['seq'] <= last]
     dev_by_seq = {r['seq']: r for r in dev if EVENTS[r['kind']] != 'lost'}
     lost = [r for r in dev if EVENTS[r['kind']] == 'lost']
     bad = []

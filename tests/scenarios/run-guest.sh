@@ -174,10 +174,12 @@ if [ $wait_s -gt 0 ]; then
 fi
 
 # --- collect ---
+# /proc first: the reader then drains everything committed by then (and maybe a little more,
+# which check.py leaves out), so both hold every record up to the snapshot's last SEQ.
 sleep 0.5
-kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 cat /proc/tcpstates > "$WORK/proc.txt"
 cat /proc/tcpstates_stats > "$WORK/stats.txt"
+kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
 cat "$TRACE/trace" > "$WORK/trace.txt"
 for p in "${PIDS[@]}"; do
