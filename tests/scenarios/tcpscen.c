@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -366,11 +367,20 @@ static void client_one(const struct conv *c, int sync_r)
 		close(fd);
 		break;
 	}
-	case CLOSE_UNREAD:
-		/* Data is arriving and none of it is read: close() resets. */
+	case CLOSE_UNREAD: {
+		/*
+		 * Wait until the server's data is here, read none of it, and
+		 * close(): unread data makes close() reset. Waiting on a timer
+		 * alone raced the server on a slow guest and closed with a FIN.
+		 */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 10000) != 1)
+			die("no data from the server to leave unread");
 		msleep(GAP_MS);
 		close(fd);
 		break;
+	}
 	case CLOSE_HALF:
 		msleep(GAP_MS);
 		if (shutdown(fd, SHUT_WR))
