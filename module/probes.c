@@ -11,7 +11,7 @@
  *   connect       tcp_connect (ret)               SYN leaves, client ISN
  *   request       inet_csk_reqsk_queue_hash_add   request socket, both ISNs
  *   child_v4/v6   tcp_v{4,6}_syn_recv_sock (ret)  server child in SYN_RECV
- *   accept        inet_csk_accept (ret)           owner process
+ *   accept        security_sock_graft             owner process
  *   request_end*  tcp_v{4,6}_reqsk_destructor     request socket freed
  *   time_wait     tcp_time_wait                   handover to timewait
  *   tw_rearm      __inet_twsk_schedule            FIN in FIN_WAIT2 substate
@@ -22,6 +22,17 @@
  * Every symbol is called across files or through a function pointer in
  * 6.1 and 6.12, so it is not inlined away; a symbol a kernel lacks leaves
  * its hook inactive and the module loads without it.
+ *
+ * No return probe sits on a function that can block: a return instance
+ * stays in flight for as long as its function runs, across rmmod. That is
+ * why accept is seen at sock_graft() (inet_accept() grafts the new socket
+ * onto the acceptor's struct socket, in its task context, after
+ * inet_csk_accept() returns) and not at inet_csk_accept()'s return, which
+ * a server can wait in for hours. security_sock_graft() is sock_graft()'s
+ * one out-of-line call; kernels built without CONFIG_SECURITY_NETWORK
+ * inline it away, and there the hook is inactive. The return probes that
+ * remain (listen, connect, child) run to completion without sleeping for
+ * long.
  *
  * Handlers run on any CPU in process, softirq or timer context with
  * preemption disabled: they read the socket, claim a ring slot, fill it and
@@ -243,9 +254,11 @@ static struct sock *ts_arg_sk(struct pt_regs *regs, unsigned int n)
 	return (struct sock *)regs_get_kernel_argument(regs, n);
 }
 
+/* Families other than inet reuse protocol numbers: check all three. */
 static bool ts_is_tcp(const struct sock *sk)
 {
-	return sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM;
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM;
 }
 
 /* DCCP shares the timewait code; only TCP's timewait sockets are ours. */
@@ -405,12 +418,17 @@ static int ts_child_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static int ts_accept_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * sock_graft(newsk, newsock) from inet_accept(): the new connection now
+ * belongs to the acceptor (current). Unix, vsock, alg and other families
+ * graft too, and MPTCP grafts its TCP subflows: keep TCP only.
+ */
+static int ts_accept_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct sock *sk = (struct sock *)regs_return_value(regs);
+	struct sock *sk = ts_arg_sk(regs, 0);
 	u8 state;
 
-	if (IS_ERR_OR_NULL(sk) || !ts_is_tcp(sk))
+	if (!ts_is_tcp(sk))
 		return 0;
 	state = READ_ONCE(sk->sk_state);
 	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_ACCEPT, state, state, 0);
@@ -429,7 +447,7 @@ struct ts_hook {
 	.rp.kp = { .symbol_name = _sym, .pre_handler = _pre },		\
 }
 
-#define TS_KRETPROBE(_name, _sym, _entry, _ret, _size, _maxactive) {	\
+#define TS_KRETPROBE(_name, _sym, _entry, _ret, _size) {		\
 	.name = _name,							\
 	.ret = true,							\
 	.rp = {								\
@@ -437,35 +455,29 @@ struct ts_hook {
 		.entry_handler = _entry,				\
 		.handler = _ret,					\
 		.data_size = _size,					\
-		.maxactive = _maxactive,				\
 	},								\
 }
 
-/*
- * accept() can block for a long time holding its return instance, so it
- * gets more of them; running out is counted in its missed counter.
- */
 static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 	[TCPSTATES_HOOK_SET_STATE] =
 		TS_KPROBE("set_state", "tcp_set_state", ts_set_state_pre),
 	[TCPSTATES_HOOK_LISTEN] =
 		TS_KRETPROBE("listen", "inet_csk_listen_start", ts_save_sk,
-			     ts_listen_ret, sizeof(struct sock *), 0),
+			     ts_listen_ret, sizeof(struct sock *)),
 	[TCPSTATES_HOOK_CONNECT] =
 		TS_KRETPROBE("connect", "tcp_connect", ts_save_sk,
-			     ts_connect_ret, sizeof(struct sock *), 0),
+			     ts_connect_ret, sizeof(struct sock *)),
 	[TCPSTATES_HOOK_REQUEST] =
 		TS_KPROBE("request", "inet_csk_reqsk_queue_hash_add",
 			  ts_request_pre),
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("child_v4", "tcp_v4_syn_recv_sock",
-			     ts_child_v4_entry, ts_child_ret, 0, 0),
+			     ts_child_v4_entry, ts_child_ret, 0),
 	[TCPSTATES_HOOK_CHILD_V6] =
 		TS_KRETPROBE("child_v6", "tcp_v6_syn_recv_sock", NULL,
-			     ts_child_ret, 0, 0),
+			     ts_child_ret, 0),
 	[TCPSTATES_HOOK_ACCEPT] =
-		TS_KRETPROBE("accept", "inet_csk_accept", NULL, ts_accept_ret,
-			     0, 256),
+		TS_KPROBE("accept", "security_sock_graft", ts_accept_pre),
 	[TCPSTATES_HOOK_REQUEST_END] =
 		TS_KPROBE("request_end_v4", "tcp_v4_reqsk_destructor",
 			  ts_request_end_pre),

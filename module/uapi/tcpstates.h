@@ -96,7 +96,11 @@ enum {
 	 * NEW_SYN_RECV -> SYN_RECV. snd_una = B + 1, rcv_nxt = A + 1.
 	 */
 	TCPSTATES_EV_CHILD		= 5,
-	/* accept() returned this socket to a process: state -> same state. */
+	/*
+	 * accept() handed this socket to a process (inet_accept() grafts it
+	 * onto the new struct socket, in the acceptor's context): state ->
+	 * same state.
+	 */
 	TCPSTATES_EV_ACCEPT		= 6,
 	/*
 	 * The request socket was freed, either because the child took over
