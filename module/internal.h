@@ -71,6 +71,8 @@ static inline bool ts_sk_is_mapped(const struct sock *sk)
 /* @lport: the local port the record shows, host order. */
 bool ts_filter_pass(const struct sock *sk, u16 lport);
 u32 ts_capacity_param(void);
+/* The wakeup_ms parameter: how long a sleeping reader may wait for news. */
+unsigned int ts_wakeup_ms_param(void);
 
 /* procfs.c */
 

@@ -22,6 +22,8 @@
 #define TS_CAPACITY_MIN		64
 #define TS_CAPACITY_MAX		(16U * 1024 * 1024)
 #define TS_MAX_PORTS		16
+#define TS_WAKEUP_MS_DEFAULT	10
+#define TS_WAKEUP_MS_MAX	1000
 
 /*
  * The filter. Probes read it under RCU; parameter writes (serialised by
@@ -45,6 +47,7 @@ static struct ts_filter __rcu *ts_active;
  */
 static bool ts_running;
 static unsigned int ts_capacity = TS_CAPACITY_DEFAULT;
+static unsigned int ts_wakeup_ms = TS_WAKEUP_MS_DEFAULT;
 
 static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk,
 			    u16 lport)
@@ -135,6 +138,38 @@ MODULE_PARM_DESC(capacity,
 u32 ts_capacity_param(void)
 {
 	return ts_capacity;
+}
+
+/*
+ * How late a sleeping /dev/tcpstates reader may learn of a record (see
+ * "Waking readers" in ring.c). 10 ms is below what a person watching can
+ * notice, and under connection churn it turns one wakeup per record into
+ * at most a hundred a second.
+ */
+static int ts_wakeup_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	if (kstrtouint(val, 0, &ms) || ms > TS_WAKEUP_MS_MAX) {
+		pr_err("wakeup_ms=%s refused: expected 0 (wake readers at every record) to %u milliseconds\n",
+		       val, TS_WAKEUP_MS_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(ts_wakeup_ms, ms);
+	return 0;
+}
+
+static const struct kernel_param_ops ts_wakeup_ms_ops = {
+	.set = ts_wakeup_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(wakeup_ms, &ts_wakeup_ms_ops, &ts_wakeup_ms, 0644);
+MODULE_PARM_DESC(wakeup_ms,
+		 "Wake sleeping /dev/tcpstates readers at most this many ms after a record (0: at every record; default 10)");
+
+unsigned int ts_wakeup_ms_param(void)
+{
+	return READ_ONCE(ts_wakeup_ms);
 }
 
 static int ts_ports_set(const char *val, const struct kernel_param *kp)
@@ -298,13 +333,13 @@ static void ts_log_loaded(void)
 				       " %s", ts_hook_name(h));
 	}
 	ts_ports_format(ports, sizeof(ports));
-	pr_info("loaded: capacity=%u records (%lu KiB), ports=%s family=%s netns=%u; hooks:%s%s%s\n",
+	pr_info("loaded: capacity=%u records (%lu KiB), ports=%s family=%s netns=%u wakeup_ms=%u; hooks:%s%s%s\n",
 		ts_capacity,
 		(unsigned long)ts_capacity * (sizeof(struct tcpstates_record) + 8) / 1024,
 		ts_conf.nports ? ports : "all",
 		ts_conf.family == AF_INET ? "ipv4" :
 		ts_conf.family == AF_INET6 ? "ipv6" : "any",
-		ts_conf.netns, active,
+		ts_conf.netns, ts_wakeup_ms, active,
 		i ? "; inactive (symbol missing):" : "", inactive);
 }
 

@@ -44,16 +44,39 @@
  * loss counts; its cache line is shared by all CPUs. At the rates TCP
  * state changes reach (one to a few per connection) that costs less than
  * the merge that per-CPU rings would push onto every reader.
+ *
+ * Waking readers. A reader that finds nothing to read sleeps on ring.wait.
+ * Waking it for every record would cost a wakeup, a context switch and a
+ * read() per record, more than the record itself; so wakeups are batched,
+ * as perf's wakeup watermark and tcpdump's buffer timeout do:
+ *
+ *   - the first record committed while a reader sleeps arms a timer that
+ *     wakes every reader @wakeup_ms later (the latency bound);
+ *   - every ts_wake_batch-th record wakes them at once, so a burst never
+ *     gets near a lap before readers run (a quarter of the ring, at most
+ *     1024 records);
+ *   - wakeup_ms=0 wakes readers at every record.
+ *
+ * Writers do neither themselves: wake_up() and mod_timer() take locks a
+ * probe may already be inside of, and wake_up()'s spinlock_t sleeps on
+ * PREEMPT_RT. They queue an irq_work (safe from any context, and a no-op
+ * while one is pending), which wakes or arms the timer. TS_WAKE_ARMED
+ * (one bit, set by the writer that queues the arming, cleared by the
+ * timer) keeps that to one irq_work per timer period.
  */
 #include <linux/atomic.h>
 #include <linux/irq_work.h>
+#include <linux/jiffies.h>
 #include <linux/log2.h>
+#include <linux/timer.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 
 #include "internal.h"
 
 #define TS_GEN_BUSY	1ULL
+#define TS_WAKE_BATCH_MAX	1024
+#define TS_WAKE_ARMED	0	/* bit in ring.wake_flags */
 
 struct ts_slot {
 	atomic64_t gen;
@@ -64,13 +87,13 @@ static struct {
 	atomic64_t head ____cacheline_aligned_in_smp;
 	struct ts_slot *slots ____cacheline_aligned_in_smp;
 	u64 mask;
+	u64 wake_batch;		/* a power of two */
 	wait_queue_head_t wait;
-	/*
-	 * Writers must not call wake_up() themselves: it takes the wait
-	 * queue's spinlock_t, which sleeps on PREEMPT_RT, and a probe may fire
-	 * under scheduler locks. irq_work is safe from any context.
-	 */
-	struct irq_work wake_work;
+	/* See "Waking readers" above. */
+	unsigned long wake_flags;
+	struct irq_work wake_work;	/* wake readers now */
+	struct irq_work arm_work;	/* wake them in wakeup_ms */
+	struct timer_list wake_timer;
 } ring;
 
 static inline u64 gen_of(u64 seq)
@@ -83,6 +106,21 @@ static void ts_ring_wake(struct irq_work *work)
 	wake_up_interruptible_all(&ring.wait);
 }
 
+static void ts_ring_arm(struct irq_work *work)
+{
+	/* The earliest deadline wins: never postpones a wakeup. */
+	timer_reduce(&ring.wake_timer,
+		     jiffies + msecs_to_jiffies(ts_wakeup_ms_param()));
+}
+
+static void ts_ring_wake_timer(struct timer_list *t)
+{
+	clear_bit(TS_WAKE_ARMED, &ring.wake_flags);
+	/* A record committed from here on arms the timer again. */
+	smp_mb__after_atomic();
+	wake_up_interruptible_all(&ring.wait);
+}
+
 int ts_ring_init(u32 capacity)
 {
 	/* Callers validate: a power of two, at least 64. */
@@ -90,16 +128,26 @@ int ts_ring_init(u32 capacity)
 	if (!ring.slots)
 		return -ENOMEM;
 	ring.mask = capacity - 1;
+	ring.wake_batch = min_t(u64, capacity / 4, TS_WAKE_BATCH_MAX);
 	atomic64_set(&ring.head, 0);
 	init_waitqueue_head(&ring.wait);
+	ring.wake_flags = 0;
 	init_irq_work(&ring.wake_work, ts_ring_wake);
+	init_irq_work(&ring.arm_work, ts_ring_arm);
+	timer_setup(&ring.wake_timer, ts_ring_wake_timer, 0);
 	return 0;
 }
 
-/* Called once no writer can run any more (probes unregistered). */
+/*
+ * Called once no writer can run any more (probes unregistered) and no
+ * reader is left (the device is gone, and an open file pins the module).
+ * The irq_works first: the arming one may start the timer.
+ */
 void ts_ring_exit(void)
 {
 	irq_work_sync(&ring.wake_work);
+	irq_work_sync(&ring.arm_work);
+	timer_shutdown_sync(&ring.wake_timer);
 	vfree(ring.slots);
 	ring.slots = NULL;
 }
@@ -160,8 +208,12 @@ void ts_ring_commit(u64 seq)
 
 	atomic64_set_release(&slot->gen, gen_of(seq));
 	/* Pairs with the barrier in prepare_to_wait() of a sleeping reader. */
-	if (wq_has_sleeper(&ring.wait))
+	if (!wq_has_sleeper(&ring.wait))
+		return;
+	if (!((seq + 1) & (ring.wake_batch - 1)) || !ts_wakeup_ms_param())
 		irq_work_queue(&ring.wake_work);
+	else if (!test_and_set_bit(TS_WAKE_ARMED, &ring.wake_flags))
+		irq_work_queue(&ring.arm_work);
 }
 
 /* The oldest seq a reader at @next may move to after being lapped. */

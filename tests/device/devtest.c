@@ -1162,6 +1162,76 @@ static int cmd_block(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* wakeup: how late a sleeping reader learns of a record (wakeup_ms).  */
+
+struct waker {
+	int fd;
+	ssize_t ret;
+	struct tcpstates_record r;
+	__u64 woke_ns;
+	_Atomic int done;
+};
+
+static void *timed_reader(void *arg)
+{
+	struct waker *w = arg;
+
+	w->ret = read(w->fd, &w->r, RS);
+	w->woke_ns = now_ns(CLOCK_MONOTONIC);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/*
+ * A reader blocks; CONNS connections are made; the delay from the first
+ * record's timestamp (CLOCK_MONOTONIC, as ktime_get_ns()) to the read's
+ * return must lie in [MIN_MS, MAX_MS]. A stray record first is no harm:
+ * the delay is measured from whichever record woke the reader.
+ */
+static int cmd_wakeup(int argc, char **argv)
+{
+	struct waker w = { 0 };
+	unsigned int min_ms, max_ms, conns;
+	__u64 delay_ms;
+	pthread_t th;
+	unsigned int i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: devtest wakeup MIN_MS MAX_MS [CONNS]\n");
+		return 2;
+	}
+	min_ms = atoi(argv[1]);
+	max_ms = atoi(argv[2]);
+	conns = argc > 3 ? atoi(argv[3]) : 1;
+	w.fd = dev_open(O_RDONLY);
+	seek_head(w.fd);
+	pthread_create(&th, NULL, timed_reader, &w);
+	msleep(300);	/* let it fall asleep */
+	burst(conns, AF_INET, CLOSE_RST);
+	for (i = 0; i < 1000 + max_ms / 10 && !atomic_load(&w.done); i++)
+		msleep(10);
+	if (!atomic_load(&w.done)) {
+		fail("reader not woken %u ms after the traffic", max_ms + 10000);
+		burst(200, AF_INET, CLOSE_RST);	/* unstick it */
+	}
+	pthread_join(th, NULL);
+	CHECK(w.ret == RS, "read returned %zd", w.ret);
+	if (w.ret != RS) {
+		close(w.fd);
+		return KSFT_FAIL;
+	}
+	delay_ms = (w.woke_ns - w.r.ts_ns) / 1000000;
+	diag("woken %llu ms after record %llu was written, want %u to %u ms",
+	     delay_ms, w.r.seq, min_ms, max_ms);
+	CHECK(w.woke_ns >= w.r.ts_ns, "woken before the record was written");
+	CHECK(delay_ms >= min_ms && delay_ms <= max_ms,
+	      "woken after %llu ms, not within %u-%u ms", delay_ms, min_ms,
+	      max_ms);
+	close(w.fd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* ------------------------------------------------------------------ */
 /* manyopen: 2000 simultaneous opens, then close them all.             */
 
 struct opener {
@@ -1529,6 +1599,7 @@ static const struct {
 	{ "lapped", cmd_lapped, "[CONNS]  one LOST marker, counters add up (capacity=64)" },
 	{ "seekhead", cmd_seekhead, "  cursor start and TCPSTATES_IOC_SEEK_HEAD" },
 	{ "block", cmd_block, "  blocking read woken by traffic, EINTR on a signal" },
+	{ "wakeup", cmd_wakeup, "MIN_MS MAX_MS [CONNS]  a sleeping reader is woken within bounds" },
 	{ "manyopen", cmd_manyopen, "[N]  N simultaneous opens" },
 	{ "netns", cmd_netns, "[CONNS]  namespace isolation of readers" },
 	{ "hold", cmd_hold, "[read|poll]  block until SIGTERM, print records" },

@@ -230,6 +230,8 @@ ports_refused 70000
 ports_refused 0
 ports_refused "$PORTS17"
 refused family=foo "tcpstates: family=foo refused: expected any, ipv4 or ipv6"
+refused wakeup_ms=1001 "tcpstates: wakeup_ms=1001 refused: expected 0 (wake readers at every record) to 1000 milliseconds"
+refused wakeup_ms=-1 "tcpstates: wakeup_ms=-1 refused: expected 0 (wake readers at every record) to 1000 milliseconds"
 refused netns=abc "tcpstates: netns=abc refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %i /proc/PID/ns/net)"
 refused netns=4 "tcpstates: netns=4 refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %i /proc/PID/ns/net)"
 echo "# refused loads: $(elapsed "$T_START") s so far"
@@ -262,6 +264,9 @@ if load capacity=64; then
 	ok "load capacity=64 (the minimum)"
 	dt "capacity=64: INFO fields" info 64
 	dt "capacity=64: lapped reader gets one LOST, counters add up" lapped 40
+	# a quarter of the ring (16 records) wakes readers without waiting for wakeup_ms
+	echo 1000 > /sys/module/$MOD/parameters/wakeup_ms
+	dt "capacity=64: 16 records wake a sleeping reader before wakeup_ms=1000 (< 800 ms)" wakeup 0 800 3
 	lines=$(($(wc -l < /proc/tcpstates) - 1))
 	if [ "$lines" -le 64 ] && [ "$lines" -ge 1 ]; then
 		ok "capacity=64: /proc/tcpstates shows $lines records (<= 64)"
@@ -303,6 +308,14 @@ dt "errno of misuse (short read, EAGAIN, ENOTTY, EFAULT, write, lseek, mmap, ope
 dt "poll, select and epoll readiness" poll
 dt "new cursor at the oldest record; SEEK_HEAD skips history" seekhead
 dt "blocking read woken by traffic, interrupted by a signal" block
+# Batched wakeups (module/ring.c, "Waking readers"): a sleeping reader hears of a record
+# wakeup_ms after it was written (jiffy granularity: a little less is allowed), and at once
+# with wakeup_ms=0. The connection makes ~15 records, under the 1024-record watermark.
+echo 300 > /sys/module/$MOD/parameters/wakeup_ms
+dt "wakeup_ms=300: a sleeping reader is woken 300 ms after the record (290-1000 ms)" wakeup 290 1000
+echo 0 > /sys/module/$MOD/parameters/wakeup_ms
+dt "wakeup_ms=0: a sleeping reader is woken at once (< 200 ms)" wakeup 0 200
+echo 10 > /sys/module/$MOD/parameters/wakeup_ms
 dt "4 concurrent readers each see every record of a burst" multi 4 20
 dt "2000 simultaneous opens, then close" manyopen 2000
 
@@ -382,6 +395,8 @@ badwrite ports "$PORTS17"
 badwrite family foo
 badwrite netns abc
 badwrite capacity 128
+badwrite wakeup_ms 1001
+badwrite wakeup_ms abc
 
 # goodwrite PARAM VALUE EXPECTED_READBACK
 goodwrite() {
@@ -396,6 +411,8 @@ goodwrite() {
 goodwrite ports 80,443 80,443
 goodwrite ports "" ""
 goodwrite family ipv6 ipv6
+goodwrite wakeup_ms 0 0
+goodwrite wakeup_ms 10 10
 # With family=ipv6, IPv4 traffic is filtered, not recorded.
 w0=$(stat_value written)
 f0=$(stat_value filtered)
