@@ -67,7 +67,7 @@ static void ts_lost_marker(struct tcpstates_record *rec, u64 first, u64 lost)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->seq = first;
-	rec->ts_ns = ktime_get_ns();
+	rec->ts_ns = ktime_get_mono_fast_ns();	/* the probes' clock */
 	rec->kind = TCPSTATES_EV_LOST;
 	rec->aux = lost;
 }

@@ -35,8 +35,11 @@
  * long.
  *
  * Handlers run on any CPU in process, softirq or timer context with
- * preemption disabled: they read the socket, claim a ring slot, fill it and
- * publish it. No locks, no allocation, no printk.
+ * preemption disabled, and from an int3 kprobe inside an NMI-like exception
+ * (see ts_context()): they read the socket, claim a ring slot, fill it and
+ * publish it. Everything they call must be NMI-safe: no locks, no
+ * allocation, no printk, no ktime_get() (its seqcount can spin forever if
+ * it interrupted a timekeeping update; lockdep says so).
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -73,14 +76,31 @@ static u64 ts_cookie(struct sock *sk)
 	return (u64)halves[1] << 32 | halves[0];
 }
 
+/*
+ * The context the probed function ran in. A kprobe placed on ftrace (x86
+ * Debian kernels, at a function's entry) or optimized into a jump runs its
+ * handler in that context; one still on its int3 breakpoint (before the
+ * optimizer gets to it, while it is being removed, or on kernels without
+ * either) runs it inside the int3 exception, which the kernel enters as an
+ * NMI: one NMI and one hardirq level on top of the interrupted context.
+ * TCP never runs in a real NMI, so in_nmi() here means that exception.
+ */
+static u8 ts_context(void)
+{
+	unsigned long hardirq = hardirq_count();
+
+	if (in_nmi())
+		hardirq -= HARDIRQ_OFFSET;
+	if (hardirq)
+		return TCPSTATES_CTX_HARDIRQ;
+	if (in_serving_softirq())
+		return TCPSTATES_CTX_SOFTIRQ;
+	return TCPSTATES_CTX_TASK;
+}
+
 static void ts_fill_task(struct tcpstates_record *rec)
 {
-	if (in_task())
-		rec->ctx = TCPSTATES_CTX_TASK;
-	else if (in_hardirq())
-		rec->ctx = TCPSTATES_CTX_HARDIRQ;
-	else
-		rec->ctx = TCPSTATES_CTX_SOFTIRQ;
+	rec->ctx = ts_context();
 	rec->pid = current->pid;
 	rec->tgid = current->tgid;
 	/* Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. */
@@ -227,7 +247,8 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	/* Zero first: padding and unused fields must not leak memory. */
 	memset(rec, 0, sizeof(*rec));
 	rec->seq = seq;
-	rec->ts_ns = ktime_get_ns();
+	/* NMI-safe (see ts_context()); ktime_get_ns() is not. */
+	rec->ts_ns = ktime_get_mono_fast_ns();
 	rec->cpu = raw_smp_processor_id();
 	rec->kind = kind;
 	rec->old_state = old_state;

@@ -195,7 +195,7 @@ enum {
 
 struct tcpstates_record {
 	__u64	seq;		/* ring sequence number, from 0 at load */
-	__u64	ts_ns;		/* CLOCK_MONOTONIC */
+	__u64	ts_ns;		/* CLOCK_MONOTONIC, read NMI-safely */
 	__u64	cookie;		/* socket cookie; 0 for a LOST marker */
 	__u64	aux;		/* per kind, see TCPSTATES_EV_* */
 	__u64	bytes_acked;	/* tcp_sock.bytes_acked */
