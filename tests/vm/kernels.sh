@@ -9,6 +9,13 @@
 #   6.12-rt  linux-image-rt-amd64  from bookworm-backports (PREEMPT_RT)
 # A concrete kernel release such as 6.1.0-56-amd64 is accepted as well.
 #
+# A kernel built here instead (tests/debug-kernel/build.sh): TCPSTATES_KDIR=<its built tree>
+# (modules_prepare'd, everything the guest needs built in). KERNEL is then only the run's
+# name: the release is the tree's, the module builds against the tree, the initramfs loads no
+# module, and QEMU boots ${TCPSTATES_KERNEL_IMAGE:-$TCPSTATES_KDIR/arch/x86/boot/bzImage}
+# (not its vmlinux: that one, non-relocatable, stops at once through PVH with nothing on the
+# console).
+#
 # Nothing is installed into /boot: the image .deb is fetched with `apt-get download` and unpacked
 # with `dpkg-deb -x` into $TCPSTATES_CACHE/kernels/<kver>/root/ (default ~/.cache/tcpstates).
 # Only linux-headers-<kver> is installed with apt (it provides /lib/modules/<kver>/build).
@@ -21,6 +28,8 @@
 #   kernel_fetch KVER               -> directory holding boot/vmlinuz-KVER and lib/modules/KVER (cached)
 #   kernel_cache_dir KVER           -> $TCPSTATES_CACHE/kernels/KVER
 #   kernel_boot_image KVER          -> file for QEMU -kernel (uncompressed PVH vmlinux when possible)
+#   kernel_build_dir KVER           -> the tree modules build against (make -C)
+#   kernel_custom                   true when TCPSTATES_KDIR names a locally built kernel
 
 TCPSTATES_CACHE=${TCPSTATES_CACHE:-${HOME:-/root}/.cache/tcpstates}
 _KERNELS_APT_UPDATED=${_KERNELS_APT_UPDATED:-0}
@@ -142,10 +151,29 @@ _kernels_resolve_once()
 	_kernels_meta_target "$pkg" "$ver"
 }
 
+kernel_custom()
+{
+	[ -n "${TCPSTATES_KDIR:-}" ]
+}
+
+kernel_build_dir()
+{
+	if kernel_custom; then
+		printf '%s\n' "$TCPSTATES_KDIR"
+	else
+		printf '/lib/modules/%s/build\n' "$1"
+	fi
+}
+
 # kernel_resolve ALIAS -> kver on stdout
 kernel_resolve()
 {
 	local alias=$1 kver=''
+	if kernel_custom; then
+		cat "$TCPSTATES_KDIR/include/config/kernel.release" 2>/dev/null ||
+			_kdie "TCPSTATES_KDIR=$TCPSTATES_KDIR is not a built kernel tree"
+		return 0
+	fi
 	case "$alias" in
 	6.1 | 6.12 | 6.12-rt) ;;
 	[0-9]*.*-*)
@@ -179,6 +207,11 @@ kernel_cache_dir()
 kernel_ensure_headers()
 {
 	local kver=$1
+	if kernel_custom; then
+		[ -e "$TCPSTATES_KDIR/Module.symvers" ] ||
+			_kdie "$TCPSTATES_KDIR: no Module.symvers (run make modules_prepare and build it)"
+		return 0
+	fi
 	[ -e "/lib/modules/$kver/build/Makefile" ] && return 0
 	_kmsg "installing linux-headers-$kver"
 	_kernels_apt_install "linux-headers-$kver" ||
@@ -194,6 +227,11 @@ kernel_fetch()
 	local kver=$1 dir root deb
 	dir=$(kernel_cache_dir "$kver")
 	root=$dir/root
+	if kernel_custom; then
+		mkdir -p "$root" # no modules to load: the guest's drivers are built in
+		printf '%s\n' "$root"
+		return 0
+	fi
 	if [ -f "$dir/.complete" ]; then
 		printf '%s\n' "$root"
 		return 0
@@ -252,6 +290,10 @@ _kernels_extract_vmlinux()
 kernel_boot_image()
 {
 	local kver=$1 dir root vmlinux
+	if kernel_custom; then
+		printf '%s\n' "${TCPSTATES_KERNEL_IMAGE:-$TCPSTATES_KDIR/arch/x86/boot/bzImage}"
+		return 0
+	fi
 	dir=$(kernel_cache_dir "$kver")
 	root=$(kernel_fetch "$kver")
 	vmlinux=$dir/vmlinux

@@ -71,14 +71,7 @@ for attempt in 1 2 3; do
 	echo "# [$KERNEL] boot $attempt died before the suite started: $(grep -m1 -E 'Oops|BUG:|panic' "$out/console.log" 2>/dev/null)"
 done
 
-if [ "$(cat "$out/.vm/log-clean" 2>/dev/null)" = 1 ]; then
-	echo "ok - [$KERNEL] kernel log clean"
-else
-	echo "not ok - [$KERNEL] kernel log clean # see $out/console.log and dmesg.log"
-fi
-if [ -f "$out/.vm/failure" ]; then
-	echo "not ok - [$KERNEL] guest finished # $(cat "$out/.vm/failure")"
-fi
+"$VM_DIR/vm.sh" verdict "$out" "[$KERNEL]" || rc=1
 echo "# [$KERNEL] suite took $(($(date +%s) - t0)) s (logs: $out)"
 case $rc in
 0 | 4) exit 0 ;;

@@ -17,6 +17,8 @@
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
+#   tests/vm/vm.sh verdict OUT LABEL  after a run with --out OUT: "ok/not ok - LABEL kernel log
+#       clean" and, if the guest did not finish, "not ok - LABEL guest finished"; exit 1 on either
 #   tests/vm/vm.sh initramfs KERNEL   build (or reuse) the cached initramfs, print its path
 #
 # KERNEL: 6.1 | 6.12 | 6.12-rt (resolved through apt, see kernels.sh) or a release like 6.1.0-56-amd64.
@@ -35,7 +37,8 @@
 # output.log (COMMAND's output), dmesg.log (full ring buffer at the end) and qemu.log.
 #
 # Environment: TCPSTATES_CACHE (default ~/.cache/tcpstates) holds unpacked kernels and initramfs
-# images; TCPSTATES_KVM=1 uses /dev/kvm if usable; TCPSTATES_W=1 builds with W=1;
+# images; TCPSTATES_KVM=1 uses /dev/kvm if usable; TCPSTATES_TCG_THREAD=single|multi picks QEMU's
+# TCG threading (default multi: a host thread per vCPU); TCPSTATES_W=1 builds with W=1;
 # TCPSTATES_MODULE_SRC (default: repo root) is where Kbuild and module/ are copied from.
 #
 # Measured boot-to-command times (host start of QEMU -> COMMAND starts in the guest), TCG, -smp 2,
@@ -110,8 +113,8 @@ build_module()
 		fi
 		local wflag=()
 		[ "${TCPSTATES_W:-0}" = 1 ] && wflag=(W=1)
-		msg "make -C /lib/modules/$kver/build M=$bdir ${wflag[*]} modules"
-		make -s -C "/lib/modules/$kver/build" M="$bdir" "${wflag[@]}" modules >&2 ||
+		msg "make -C $(kernel_build_dir "$kver") M=$bdir ${wflag[*]} modules"
+		make -s -C "$(kernel_build_dir "$kver")" M="$bdir" "${wflag[@]}" modules >&2 ||
 			die "module build for $kver failed"
 	) 9>"$bdir/.lock" || exit 1
 	ko=$(module_path "$kver")
@@ -149,6 +152,7 @@ module_path()
 module_chain()
 {
 	local kroot=$1 kver=$2 m line seen=' '
+	kernel_custom && return 0 # TCPSTATES_KDIR: built in
 	for m in "${INITRAMFS_MODULES[@]}"; do
 		modprobe --show-depends -d "$kroot" -S "$kver" "$m" 2>/dev/null || {
 			[ "$m" = virtio_rng ] && continue # optional: only speeds up the entropy pool
@@ -178,13 +182,13 @@ initramfs_build()
 	# the initramfs has no libc: a dynamically linked busybox cannot run there
 	! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is dynamically linked: apt-get install busybox-static"
 	chain=$(module_chain "$kroot" "$kver")
-	[ -n "$chain" ] || die "empty module chain for $kver"
+	[ -n "$chain" ] || kernel_custom || die "empty module chain for $kver"
 	key=$(
 		{
 			echo "format $INITRAMFS_FORMAT $kver"
 			sha256sum "$VM_DIR/init.sh" "$busybox"
 			while read -r m; do
-				sha256sum "$kroot/lib/modules/$kver/$m"
+				[ -z "$m" ] || sha256sum "$kroot/lib/modules/$kver/$m"
 			done <<<"$chain"
 		} | sha256sum | cut -c1-16
 	)
@@ -210,6 +214,7 @@ initramfs_build()
 		install -m 755 "$VM_DIR/init.sh" "$stage/init"
 		: >"$stage/modules.list"
 		while read -r m; do
+			[ -n "$m" ] || continue
 			base=$(basename "$m")
 			case "$base" in
 			*.ko.xz) xz -dc "$kroot/lib/modules/$kver/$m" >"$stage/modules/${base%.xz}" ;;
@@ -322,7 +327,10 @@ cmd_run()
 		printf '\n'
 	} >"$out/.vm/cmd.sh"
 
-	accel=(-accel tcg)
+	# TCPSTATES_TCG_THREAD=single runs every vCPU on one host thread (QEMU's default for TCG
+	# is one thread per vCPU): a way to tell emulator cross-CPU code-patching artefacts from
+	# kernel bugs (README, "What the module promises").
+	accel=(-accel "tcg${TCPSTATES_TCG_THREAD:+,thread=$TCPSTATES_TCG_THREAD}")
 	if [ "${TCPSTATES_KVM:-0}" = 1 ]; then
 		if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 			accel=(-accel kvm -cpu host)
@@ -418,6 +426,24 @@ cmd_run()
 	exit "$rc"
 }
 
+# cmd_verdict OUT LABEL: a finished run's two TAP lines (kernel log clean, guest finished), from
+# the files cmd_run left in OUT/.vm; exit 1 if either failed.
+cmd_verdict()
+{
+	local out=$1 label=$2 rc=0
+	if [ "$(cat "$out/.vm/log-clean" 2>/dev/null)" = 1 ]; then
+		echo "ok - $label kernel log clean"
+	else
+		echo "not ok - $label kernel log clean # see $out/console.log and dmesg.log"
+		rc=1
+	fi
+	if [ -f "$out/.vm/failure" ]; then
+		echo "not ok - $label guest finished # $(cat "$out/.vm/failure")"
+		rc=1
+	fi
+	return "$rc"
+}
+
 main()
 {
 	[ $# -ge 2 ] || usage
@@ -434,6 +460,9 @@ main()
 		;;
 	resolve)
 		kernel_resolve "$kernel"
+		;;
+	verdict)
+		cmd_verdict "$kernel" "$@"
 		;;
 	initramfs)
 		kernel_ensure_deps
