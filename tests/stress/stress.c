@@ -2,19 +2,23 @@
 /*
  * stress: the load and the readers of the stress test (run-guest.sh drives them).
  *
- *   stress churn SECONDS THREADS ADDR PORT
+ *   stress churn SECONDS THREADS ADDR PORT [SERVER_NETNS]
  *	a server thread and THREADS client threads doing connect / 1-byte
  *	exchange / close as fast as they can, until SECONDS pass or SIGTERM; every third
  *	client closes with SO_LINGER 0 (RST), the others leave TIME_WAIT behind.
- *	Prints "churn ADDR conns=N".
+ *	With SERVER_NETNS (a namespace file such as /run/netns/NAME) the
+ *	listening socket is made in that network namespace and the clients stay
+ *	in the caller's, so the churn crosses a veth pair instead of loopback
+ *	(tests/bench/). Prints "churn ADDR conns=N".
  *
  *   stress reader MODE
  *	reads /dev/tcpstates until SIGTERM; MODE is block, nonblock, poll or
  *	slow (one record every 20 ms, to be lapped by a small ring). Checks every
  *	record (kind, sequence continuity, LOST markers) and that what it got
  *	adds up: records + lost = the cursor's advance (TCPSTATES_IOC_INFO at
- *	open and at exit). Prints "reader MODE records=R lost=L span=S ok|BAD ..."
- *	and exits 1 on any inconsistency.
+ *	open and at exit, s1 - s0), and the cursor never passes `written`.
+ *	Prints "reader MODE records=R lost=L span=S s0= s1= written0= written1=
+ *	ok|BAD" and exits 1 on any inconsistency.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +27,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -104,13 +109,49 @@ static void *client(void *arg)
 	return NULL;
 }
 
-static int churn(double seconds, long threads, const char *addr, int port)
+/*
+ * listen_in(NETNS): socket + bind + listen in the network namespace
+ * NETNS (NULL: our own). setns() moves only the calling thread, and the
+ * socket stays in the namespace it was made in after the thread returns.
+ */
+static int listen_in(const char *netns)
+{
+	int lfd, ns, self = -1, one = 1;
+
+	if (netns) {
+		self = open("/proc/thread-self/ns/net", O_RDONLY);
+		ns = open(netns, O_RDONLY);
+		if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET)) {
+			fprintf(stderr, "stress: cannot enter %s: %s\n", netns, strerror(errno));
+			return -1;
+		}
+		close(ns);
+	}
+	lfd = socket(srv_addr.ss_family, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (void *)&srv_addr, srv_len) || listen(lfd, 512)) {
+		perror("stress: listen");
+		close(lfd);
+		lfd = -1;
+	}
+	if (netns) {
+		if (setns(self, CLONE_NEWNET)) {
+			perror("stress: setns back");
+			exit(1);
+		}
+		close(self);
+	}
+	return lfd;
+}
+
+static int churn(double seconds, long threads, const char *addr, int port,
+		 const char *netns)
 {
 	struct sockaddr_in *s4 = (void *)&srv_addr;
 	struct sockaddr_in6 *s6 = (void *)&srv_addr;
 	struct sigaction sa = { .sa_handler = on_term };
 	pthread_t t, tid[64];
-	int one = 1, lfd;
+	int lfd;
 
 	sigaction(SIGTERM, &sa, NULL);
 
@@ -126,12 +167,9 @@ static int churn(double seconds, long threads, const char *addr, int port)
 		fprintf(stderr, "stress: bad address %s\n", addr);
 		return 2;
 	}
-	lfd = socket(srv_addr.ss_family, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (void *)&srv_addr, srv_len) || listen(lfd, 512)) {
-		perror("stress: listen");
+	lfd = listen_in(netns);
+	if (lfd < 0)
 		return 1;
-	}
 	deadline = now() + seconds;
 	pthread_create(&t, NULL, server, &lfd);
 	if (threads > 64)
@@ -203,11 +241,16 @@ static int reader(const char *mode)
 	}
 	if (ioctl(fd, TCPSTATES_IOC_INFO, &info1))
 		bad++;
+	/* received + reported lost = the cursor's advance, which never passes the head */
 	if (records + lost != info1.reader_next - info0.reader_next ||
-	    lost != info1.reader_lost || info1.reader_next != expect)
+	    lost != info1.reader_lost || info1.reader_next != expect ||
+	    info1.reader_next > info1.written || info0.reader_next > info0.written)
 		bad++;
-	printf("reader %s records=%lu lost=%lu span=%llu %s\n", mode, records, lost,
+	printf("reader %s records=%lu lost=%lu span=%llu s0=%llu s1=%llu written0=%llu written1=%llu %s\n",
+	       mode, records, lost,
 	       (unsigned long long)(info1.reader_next - info0.reader_next),
+	       (unsigned long long)info0.reader_next, (unsigned long long)info1.reader_next,
+	       (unsigned long long)info0.written, (unsigned long long)info1.written,
 	       bad ? "BAD" : "ok");
 	close(fd);
 	return bad ? 1 : 0;
@@ -216,10 +259,11 @@ static int reader(const char *mode)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 6 && !strcmp(argv[1], "churn"))
-		return churn(atof(argv[2]), atol(argv[3]), argv[4], atoi(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "churn"))
+		return churn(atof(argv[2]), atol(argv[3]), argv[4], atoi(argv[5]),
+			     argc == 7 ? argv[6] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "reader"))
 		return reader(argv[2]);
-	fprintf(stderr, "usage: stress churn SECONDS THREADS ADDR PORT | stress reader MODE\n");
+	fprintf(stderr, "usage: stress churn SECONDS THREADS ADDR PORT [SERVER_NETNS] | stress reader MODE\n");
 	return 2;
 }
