@@ -8,6 +8,7 @@
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
 #   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
+#   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
 #   make bench           churn cost and loss against no tracing and bpftrace (BENCHMARKS.md)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
@@ -38,6 +39,9 @@ check:
 stress:
 	tests/stress/stress.sh $(KERNEL)
 
+test-debug:
+	tests/debug-kernel/run.sh
+
 bench:
 	tests/bench/bench.sh
 
@@ -56,4 +60,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm check stress bench fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm test-debug check stress bench fuzz demo install clean

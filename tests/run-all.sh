@@ -13,6 +13,8 @@
 #   build     the module with W=1 (no warnings), checkpatch and sparse, for each kernel
 #   vm-<k>    the VM scenario + device suites, one boot per kernel (6.1, 6.12, 6.12-rt)
 #   stress    the stress test on 6.12-rt and on 6.12 with KFENCE every 1 ms (TCPSTATES_SUITES=stress)
+#   debug     a 6.1 kernel built here with KASAN, lockdep, kmemleak: the scenario, device and stress
+#             suites in one boot (tests/debug-kernel/; the build is cached, about 6 minutes)
 #
 # TCPSTATES_KERNELS="6.1 6.12 6.12-rt" picks kernels; TCPSTATES_SUITES="unit vm" picks suites.
 set -uo pipefail
@@ -80,6 +82,7 @@ if wanted stress; then
 	run stress-6.12-rt tests/stress/stress.sh 6.12-rt
 	run stress-6.12-kfence env TCPSTATES_KFENCE=1 tests/stress/stress.sh 6.12
 fi
+wanted debug && run debug-6.1 tests/debug-kernel/run.sh
 printf '# total time %d s\n' $(($(date +%s) - started))
 printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/debug-kernel/run-guest.sh - runs INSIDE the debug-kernel guest (run.sh boots it).
+#
+#   1. check the checkers are there: KASAN initialised, lockdep on, kmemleak in debugfs
+#   2. kmemleak baseline: scan, then `clear` what the boot itself left (not ours to judge)
+#   3. the scenario and device suites (tests/vm/suite-guest.sh) with kprobe optimization off, so
+#      every probe stays an int3 breakpoint and every handler runs inside the int3 exception, which
+#      the kernel enters as an NMI (this kernel has no ftrace, the Debian kernels' usual path):
+#      lockdep then checks that nothing the handlers call is unsafe there, and the scenarios that
+#      the records still name the right context and process; then the stress test with it back on,
+#      so probes are optimized and unoptimized while they fire
+#   4. with the module unloaded: two kmemleak scans; any new suspected leak fails the run
+#   5. lockdep must still be on at the end (it switches itself off after its first report or when
+#      its tables overflow, and would then check nothing more)
+# KASAN, lockdep, RCU, sleeping-in-atomic and WARN reports fail the run through the harness's
+# console scan (tests/vm/vm.sh). STRESS_CYCLES and STRESS_READ_S are passed to the stress test.
+set -uo pipefail
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+n=0
+fails=0
+
+tap()
+{
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - debug: $2"
+	else
+		echo "not ok $n - debug: $2"
+		fails=$((fails + 1))
+	fi
+}
+
+lockdep_on()
+{
+	grep -qE '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null
+}
+
+echo "# kernel $(uname -r), $(nproc) CPUs"
+dmesg | grep -q 'KernelAddressSanitizer initialized'
+tap $? "KASAN is initialised"
+lockdep_on
+tap $? "lockdep is on (debug_locks 1)"
+[ -w "$KMEMLEAK" ]
+tap $? "kmemleak is available"
+
+t0=$(date +%s)
+echo scan >"$KMEMLEAK" && echo clear >"$KMEMLEAK"
+echo "# kmemleak baseline scan took $(($(date +%s) - t0)) s"
+
+OPT=/proc/sys/debug/kprobes-optimization
+[ -w $OPT ]
+tap $? "kprobe optimization can be switched ($OPT)"
+echo 0 >$OPT
+tests/vm/suite-guest.sh
+tap $? "scenario and device suites, every probe an int3 breakpoint"
+echo 1 >$OPT
+tests/stress/run-guest.sh
+tap $? "stress test, probes optimized"
+
+[ ! -d /sys/module/tcpstates ] || rmmod tcpstates
+[ ! -d /sys/module/tcpstates ]
+tap $? "module unloaded before the leak scan"
+# kmemleak reports an object only once it is older than 5 s and unreferenced in a full scan;
+# the second scan confirms the first
+sleep 6
+echo scan >"$KMEMLEAK"
+echo scan >"$KMEMLEAK"
+leaks=$(grep -c '^unreferenced object' "$KMEMLEAK")
+if [ "$leaks" != 0 ]; then
+	echo "# kmemleak: $leaks suspected leaks (unresolved addresses are frames of the unloaded module):"
+	head -n 120 "$KMEMLEAK" | sed 's/^/#   /'
+fi
+tap $((leaks != 0)) "kmemleak after rmmod: $leaks new suspected leaks"
+lockdep_on
+tap $? "lockdep still on at the end (no report switched it off)"
+echo "1..$n"
+[ $fails = 0 ]

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/debug-kernel/run.sh - the debug-kernel tier: one boot of the 6.1 KASAN/lockdep/kmemleak
+# kernel (build.sh, cached) running the scenario suite, the device suite and the stress test,
+# then a kmemleak scan with the module unloaded (run-guest.sh).
+#
+# Output is TAP-like, prefixed [debug-6.1]; exit 0 only if every check passed and the kernel log
+# is clean (no KASAN, lockdep, RCU, "sleeping function called from invalid context", WARN, BUG).
+# Environment: STRESS_CYCLES (50), STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for
+# the kernel build; TCPSTATES_CACHE where the kernel is cached.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$HERE/../.." && pwd -P)
+NAME=debug-6.1
+t0=$(date +%s)
+
+prefix()
+{
+	sed -u -E "s/^((not )?ok( [0-9]+)?)( -)? /\\1 - [$NAME] /"
+}
+
+if ! TCPSTATES_KDIR=$("$HERE/build.sh"); then
+	echo "not ok - [$NAME] debug kernel builds"
+	exit 1
+fi
+export TCPSTATES_KDIR
+echo "# [$NAME] kernel $(cat "$TCPSTATES_KDIR/include/config/kernel.release") ready after $(($(date +%s) - t0)) s"
+make -s -C "$REPO/tests/stress"
+if ! "$REPO/tests/vm/vm.sh" build "$NAME" >/dev/null; then
+	echo "not ok - [$NAME] module builds against the debug kernel"
+	exit 1
+fi
+
+mkdir -p "$REPO/build/vm-runs"
+out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
+set +e
+"$REPO/tests/vm/vm.sh" run "$NAME" --cpus 2 --mem 1536 --timeout "${TCPSTATES_DEBUG_TIMEOUT:-2400}" \
+	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-50}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
+	tests/debug-kernel/run-guest.sh | prefix
+rc=${PIPESTATUS[0]}
+set -e
+"$REPO/tests/vm/vm.sh" verdict "$out" "[$NAME]" || rc=1
+echo "# [$NAME] took $(($(date +%s) - t0)) s (logs: $out)"
+exit "$rc"
