@@ -352,6 +352,36 @@ else
 	skip "cat /proc/tcpstates in a netns" "no unshare(1)"
 fi
 
+# A container: a new user namespace (root mapped to root, so the 0400 files still open) in the
+# initial network namespace. Such a reader is not trusted with every namespace: it gets its own
+# network namespace's records (here the initial one's) and none of another's, through both
+# interfaces (module/main.c, ts_reader_netns()).
+if unshare -U -r true 2> /dev/null; then
+	other=$(unshare -n sh -c "ip link set lo up && '$DEVTEST' burst 3 > /dev/null &&
+		readlink /proc/self/ns/net" | sed -n 's/^net:\[\([0-9]*\)\]$/\1/p')
+	initns=$(stat -L -c %i /proc/self/ns/net)
+	"$DEVTEST" burst 3 > /dev/null
+	for via in proc dev; do
+		if [ $via = proc ]; then
+			unshare -U -r cat /proc/tcpstates | awk 'NR > 1 { print $5 }'
+		else
+			unshare -U -r "$DEVTEST" dump | sed -n 's/.* netns=\([0-9]*\) .*/\1/p'
+		fi > "$TMP/userns.$via"
+		n=$(grep -c . "$TMP/userns.$via")
+		own=$(grep -cx "$initns" "$TMP/userns.$via")
+		foreign=$(grep -cvx "$initns" "$TMP/userns.$via")
+		all=$(awk -v ns="$other" 'NR > 1 && $5 == ns' /proc/tcpstates | wc -l)
+		if [ -n "$other" ] && [ "$all" -ge 12 ] && [ "$own" -ge 12 ] && [ "$foreign" = 0 ]; then
+			ok "a reader in a new user namespace gets only its netns through /$via ($n records, none of netns $other's $all)"
+		else
+			echo "# via $via: $n records, $own of netns $initns, $foreign foreign; netns $other has $all"
+			not_ok "a reader in a new user namespace gets only its netns through /$via"
+		fi
+	done
+else
+	skip "a reader in a new user namespace" "unshare -U -r does not work here"
+fi
+
 # ---------------------------------------------------------------------------
 # Unprivileged users get nothing.
 

@@ -11,8 +11,8 @@
 #   3. build /newroot: a tmpfs whose top-level entries are bind mounts of the host's (so /results can
 #      exist), with fresh proc, sys, devtmpfs, devpts, tracefs, tmpfs on /tmp /run /var/tmp, and the
 #      unpacked image's /lib/modules/<kver> instead of the host's
-#   4. chroot and run /results/.vm/cmd.sh with bash; its stdout+stderr go to ttyS1 (the host streams
-#      that file to the caller), kernel messages stay on ttyS0 (console.log)
+#   4. enter /newroot and run /results/.vm/cmd.sh with bash; its stdout+stderr go to ttyS1 (the host
+#      streams that file to the caller), kernel messages stay on ttyS0 (console.log)
 #   5. record the exit status and dmesg in /results, power off
 #
 # Messages of this script go to the console (ttyS0), prefixed "tcpstates-vm:".
@@ -131,6 +131,12 @@ hostname tcpstates-vm
 ip link set lo up
 
 # ---- the command -----------------------------------------------------------------------------
+# The command enters /newroot as switch_root does, in a mount namespace of its own so that this
+# script keeps its view: move the new root over / and chroot into it. A bare chroot would leave
+# the command "chrooted" in the kernel's eyes (its root is not its mount namespace's), and the
+# kernel refuses such a process a user namespace (unshare -U: EPERM), which the tests use to play
+# a container. Usage: unshare -m -- /bin/sh -c "$ENTER_ROOT" NEWROOT COMMAND [ARGS...]
+ENTER_ROOT='cd "$0" && mount --move . / && exec chroot . "$@"'
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 cut -d' ' -f1 /proc/uptime >/results/.vm/started.tmp
 mv /results/.vm/started.tmp /results/.vm/started
@@ -139,7 +145,7 @@ if [ "$VM_MODE" = shell ]; then
 	tty=/dev/ttyS0
 	stty -F $tty sane 2>/dev/null
 	# shellcheck disable=SC2094 # the terminal is both stdin and stdout, on purpose
-	setsid -c chroot $R /usr/bin/env -i HOME=/root PATH=$SAFE_PATH TERM="${VM_TERM:-vt100}" \
+	setsid -c unshare -m -- /bin/sh -c "$ENTER_ROOT" $R /usr/bin/env -i HOME=/root PATH=$SAFE_PATH TERM="${VM_TERM:-vt100}" \
 		LANG=C.UTF-8 TCPSTATES_KO="$VM_KO" TCPSTATES_KVER="$VM_KVER" \
 		TCPSTATES_KERNEL_ALIAS="$VM_ALIAS" TCPSTATES_RESULTS=/results TCPSTATES_VM=1 \
 		/bin/bash /results/.vm/cmd.sh <$tty >$tty 2>&1
@@ -148,7 +154,7 @@ else
 	tty=/dev/ttyS1
 	# raw: no \n -> \r\n, so the host gets the bytes the command wrote
 	stty -F $tty raw -echo 2>/dev/null
-	chroot $R /usr/bin/env -i HOME=/root PATH=$SAFE_PATH TERM=dumb PAGER=cat \
+	unshare -m -- /bin/sh -c "$ENTER_ROOT" $R /usr/bin/env -i HOME=/root PATH=$SAFE_PATH TERM=dumb PAGER=cat \
 		LANG=C.UTF-8 PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
 		TCPSTATES_KO="$VM_KO" TCPSTATES_KVER="$VM_KVER" TCPSTATES_KERNEL_ALIAS="$VM_ALIAS" \
 		TCPSTATES_RESULTS=/results TCPSTATES_VM=1 \
