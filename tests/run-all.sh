@@ -12,7 +12,7 @@
 #   unit      tools/ offline tests: golden files, malformed input, bounded fuzz run
 #   build     the module with W=1 (no warnings), checkpatch and sparse, for each kernel
 #   vm-<k>    the VM scenario + device suites, one boot per kernel (6.1, 6.12, 6.12-rt)
-#   stress    the stress test on 6.12-rt and on 6.12 with KFENCE every 1 ms (TCPSTATES_SUITES=stress)
+#   stress    the stress test on 6.12-rt and on 6.12 with KFENCE every 1 ms
 #   debug     a 6.1 kernel built here with KASAN, lockdep, kmemleak: the scenario, device and stress
 #             suites in one boot (tests/debug-kernel/; the build is cached, about 6 minutes)
 #
@@ -30,9 +30,7 @@ kernel_ensure_deps
 _kernels_apt_install sparse clang libclang-rt-14-dev
 
 KERNELS=${TCPSTATES_KERNELS:-"6.1 6.12 6.12-rt"}
-# stress is not in the default run: its rmmod/insmod cycles under load have crashed the
-# emulated guest kernel (README, "What the module promises"); `make stress` runs it.
-SUITES=${TCPSTATES_SUITES:-"unit build vm"}
+SUITES=${TCPSTATES_SUITES:-"unit build vm stress debug"}
 LOG_DIR=$TOP/build/test-logs
 mkdir -p "$LOG_DIR"
 

@@ -9,7 +9,9 @@
 # is clean (no KASAN, lockdep, RCU, "sleeping function called from invalid context", WARN, BUG).
 # Environment: STRESS_CYCLES (50), STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for
 # the kernel build; TCPSTATES_CACHE where the kernel is cached.
+# Like tests/stress/stress.sh, it boots with every vCPU on one host thread under TCG (see there).
 set -euo pipefail
+export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-single}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
