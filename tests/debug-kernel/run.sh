@@ -7,7 +7,8 @@
 #
 # Output is TAP-like, prefixed [debug-6.1]; exit 0 only if every check passed and the kernel log
 # is clean (no KASAN, lockdep, RCU, "sleeping function called from invalid context", WARN, BUG).
-# Environment: STRESS_CYCLES (50), STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for
+# Environment: STRESS_CYCLES (50), STRESS_READ_S (0.6) and STRESS_BUDGET_S (360 here: under KASAN
+# an rmmod under load takes about 11 s, so 240 s fit only 13 cycles) size the stress part; TCPSTATES_JOBS for
 # the kernel build; TCPSTATES_CACHE where the kernel is cached.
 # Like tests/stress/stress.sh, it boots with every vCPU on one host thread under TCG (see there).
 set -euo pipefail
@@ -40,6 +41,7 @@ out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
 set +e
 "$REPO/tests/vm/vm.sh" run "$NAME" --cpus 2 --mem 1536 --timeout "${TCPSTATES_DEBUG_TIMEOUT:-2400}" \
 	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-50}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
+	STRESS_BUDGET_S="${STRESS_BUDGET_S:-360}" \
 	tests/debug-kernel/run-guest.sh | prefix
 rc=${PIPESTATUS[0]}
 set -e
