@@ -3,7 +3,7 @@
  * stress: the load and the readers of the stress test (run-guest.sh drives them).
  *
  *   stress churn SECONDS THREADS ADDR PORT [SERVER_NETNS]
- *	a server thread and THREADS client threads doing connect / 1-byte
+ *	a server thread per CPU and THREADS client threads doing connect / 1-byte
  *	exchange / close as fast as they can, until SECONDS pass or SIGTERM; every third
  *	client closes with SO_LINGER 0 (RST), the others leave TIME_WAIT behind.
  *	With SERVER_NETNS (a namespace file such as /run/netns/NAME) the
@@ -171,7 +171,9 @@ static int churn(double seconds, long threads, const char *addr, int port,
 	if (lfd < 0)
 		return 1;
 	deadline = now() + seconds;
-	pthread_create(&t, NULL, server, &lfd);
+	/* one acceptor per CPU: a single one would be the churn's bottleneck */
+	for (long i = sysconf(_SC_NPROCESSORS_ONLN); i > 0; i--)
+		pthread_create(&t, NULL, server, &lfd);
 	if (threads > 64)
 		threads = 64;
 	for (long i = 0; i < threads; i++)
