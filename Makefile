@@ -9,7 +9,7 @@
 #   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
-#   make bench           churn cost and loss against no tracing and bpftrace (BENCHMARKS.md)
+#   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build

@@ -1,23 +1,91 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/bench/bench.sh [KERNEL] - `make bench`: builds the module, tcptimeline and the churn
-# generator, installs bpftrace (Debian's, the peer a user would reach for), boots KERNEL (default
-# 6.1) once with 2 CPUs and runs tests/bench/run-guest.sh. BENCH_ROUNDS, BENCH_RUN_S and
-# BENCH_THREADS size it.
-set -euo pipefail
+# tests/bench/bench.sh [KERNEL] - `make bench`: what tcpstates costs and loses, side by side with no
+# tracing, bpftrace and bcc, in QEMU guests booting KERNEL (default 6.1); BENCHMARKS.md has the
+# figures and how to read them.
+#
+#   1. installs what it needs from Debian, builds the module, tcptimeline and the helpers
+#   2. on the host: `make -C tools bench` (tcptimeline decode + reconstruction rate, peak memory)
+#   3. boots 2 CPUs: tests/bench/run-guest.sh main (churn over loopback and veth in 6
+#      configurations, the microbenchmarks, ring capacities, a perf profile)
+#   4. boots 1 and 4 CPUs: tests/bench/run-guest.sh scaling (base and reader churn)
+#   5. prints the summary (tests/bench/report.py), also saved in OUTDIR/summary.txt
+#
+# About 11 minutes on an otherwise idle 2-core machine under TCG (13 with another VM running).
+# Env: BENCH_OUT (OUTDIR, default build/bench/DATE-TIME: each boot's bench.txt, console and the raw
+# profile), BENCH_CPUS ("1 4": the scaling boots), BENCH_APPEND (guest kernel arguments, default clocksource=hpet: what the guest
+# kernel picks by itself with 2 or more vCPUs under TCG, finding their TSCs unsynchronized; with 1
+# vCPU it would take the TSC, and the scaling boots would not compare), TCPSTATES_KVM=1 on real
+# hardware, and every BENCH_* variable run-guest.sh reads (BENCH_ROUNDS, BENCH_RUN_S,
+# BENCH_BCC_ROUNDS ...), which are passed on to the guests.
+set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 # shellcheck source=tests/vm/kernels.sh
 . "$REPO/tests/vm/kernels.sh"
 KERNEL=${1:-6.1}
+OUT=${BENCH_OUT:-$REPO/build/bench/$(date +%Y%m%d-%H%M%S)}
+VM=$REPO/tests/vm/vm.sh
+t0=$(date +%s)
+failed=()
+
+say()
+{
+	printf '# bench: %s\n' "$*"
+}
+
+# boot NAME CPUS PART TIMEOUT: run-guest.sh PART in a guest with CPUS CPUs; results in $OUT/NAME
+boot()
+{
+	local name=$1 cpus=$2 part=$3 timeout=$4 env=() v
+	# the guest starts from an empty environment: pass the BENCH_* settings on
+	for v in $(compgen -v BENCH_); do
+		env+=("$v=${!v}")
+	done
+	say "boot $name: $cpus CPUs, part $part ($(($(date +%s) - t0)) s so far)"
+	"$VM" run "$KERNEL" --cpus "$cpus" --mem 2048 --timeout "$timeout" --out "$OUT/$name" \
+		--append "${BENCH_APPEND-clocksource=hpet}" -- env "${env[@]}" tests/bench/run-guest.sh "$part" ||
+		failed+=("$name")
+}
 
 kernel_ensure_deps
-_kernels_apt_install bpftrace
-make -s -C "$REPO/tools" tcptimeline
-make -s -C "$REPO/tests/stress"
-"$REPO/tests/vm/vm.sh" build "$KERNEL" >/dev/null
-exec "$REPO/tests/vm/vm.sh" run "$KERNEL" --cpus 2 --mem 2048 --timeout 1200 -- \
-	env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_RUN_S="${BENCH_RUN_S:-6}" \
-	BENCH_THREADS="${BENCH_THREADS:-2}" tests/bench/run-guest.sh
+# bpftrace: the peer a user would reach for, on the sock:inet_sock_set_state tracepoint.
+# bpfcc-tools: bcc's tcpstates (tcpstates-bpfcc), the stock tool for the same job.
+# linux-perf: perf for the profile (the guest runs the host's binaries).
+_kernels_apt_install bpftrace bpfcc-tools linux-perf
+make -s -C "$REPO/tools" tcptimeline || exit 1
+make -s -C "$REPO/tests/stress" || exit 1
+make -s -C "$REPO/tests/bench" || exit 1
+# the module (and the guest kernel's headers, which bcc compiles against)
+if ! "$VM" build "$KERNEL" > /dev/null; then
+	say "module build failed; trying again in a minute (someone may be editing module/)"
+	sleep 60
+	"$VM" build "$KERNEL" > /dev/null || exit 1
+fi
+mkdir -p "$OUT" || exit 1
+
+# the host, and how busy it is: the guests' figures move with the load of a shared machine
+{
+	echo "cpu $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+	echo "system Debian $(cat /etc/debian_version), kernel $(uname -r), $(qemu-system-x86_64 --version | head -n 1)"
+	echo "load_start $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/host.txt"
+
+say "host: make -C tools bench"
+make -s -C "$REPO/tools" bench 2>&1 | tee "$OUT/tools-bench.txt"
+
+boot main 2 main 1100
+for cpus in ${BENCH_CPUS:-1 4}; do
+	boot "cpus$cpus" "$cpus" scaling 400
+done
+
+echo "load_end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/host.txt"
+echo "elapsed $(($(date +%s) - t0))" >> "$OUT/host.txt"
+python3 "$HERE/report.py" "$OUT" | tee "$OUT/summary.txt"
+say "finished in $(($(date +%s) - t0)) s; results in $OUT"
+if [ ${#failed[@]} -gt 0 ]; then
+	say "FAILED boots (timeout, crash or kernel warnings: see their console.log): ${failed[*]}"
+	exit 1
+fi

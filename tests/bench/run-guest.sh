@@ -1,122 +1,500 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/bench/run-guest.sh - runs INSIDE the test VM (tests/bench/bench.sh boots it).
+# tests/bench/run-guest.sh PART - runs INSIDE the test VM (tests/bench/bench.sh boots it once per
+# PART) and measures; tests/bench/report.py turns what it measured into the summary tables.
 #
-# Connection churn (tests/stress/stress churn: THREADS clients, connect / 1-byte exchange / close on
-# loopback) for RUN_S seconds per run, in ROUNDS interleaved rounds of every configuration, so that
-# the ratios compare runs made side by side in one boot:
-#   base      no tracing
-#   module    tcpstates loaded, nobody reading
-#   reader    tcpstates loaded, tcptimeline --from-now -w recording to a file
-#   bpftrace  a bpftrace program on sock:inet_sock_set_state printing the same fields to a file
-# Prints one line per run and a summary: median connections/s, spread (min-max), ratio to base,
-# records written and lost, and the cost per recorded event derived from the throughput difference.
+# PART main (the 2-CPU boot):
+#   churn     connection churn (tests/stress/stress churn: THREADS clients, connect / 1-byte exchange
+#             / close, a third of the closes by RST) over loopback and across a veth pair from one
+#             network namespace to another, ROUNDS interleaved rounds of every configuration:
+#               base       no tracing
+#               module     tcpstates loaded, nobody reading
+#               reader     tcpstates loaded, tcptimeline --from-now -w recording to a file
+#               reader-w0  the same with wakeup_ms=0 (a reader wakeup per record, as before batching)
+#               bpftrace   bpftrace on tracepoint:sock:inet_sock_set_state printing the same fields
+#               bcc        Debian's tcpstates-bpfcc (left out, with the reason, if it cannot run)
+#             Each configuration is set up once per round and runs loopback, then veth; report.py
+#             compares every run with the base run of its round.
+#   hits      microbench hits: listen() + connect(AF_UNSPEC) on one socket, two records an iteration,
+#             timed with and without the module (and with a reader), interleaved
+#   drain     /dev/tcpstates read throughput, one and four readers draining a full ring
+#   cat       time of `cat /proc/tcpstates` of a full 64 Ki and 1 Mi ring
+#   capacity  rings of 4 Ki, 64 Ki and 1 Mi records under churn, read by tcptimeline and by readers
+#             that pause between reads: what each loses
+#   profile   perf record -a -g -e cpu-clock during churn with the module and a reader
+# PART scaling (a boot with another CPU count): the churn of base and reader, loopback only.
+#
+# Every figure goes to $TCPSTATES_RESULTS/bench.txt as one tagged line (report.py documents the
+# format) and is echoed as it is measured; the profile goes to perf-top.txt and perf-script.txt.
+#
+# Env: BENCH_ROUNDS (5), BENCH_RUN_S (4: seconds per churn run), BENCH_THREADS (client threads,
+# default 2 per CPU), BENCH_BCC (1; 0 leaves bcc out), BENCH_BCC_ROUNDS (3: every bcc start compiles
+# its BPF program with clang, about 75 s under TCG), BENCH_HITS (50000 iterations), BENCH_CAP_RUN_S
+# (6), BENCH_PAUSES_MS ("250 1000 4000": the slow readers' pauses), BENCH_PERF_S (4),
+# BENCH_SCALING_PATHS ("lo").
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$HERE/../.." && pwd -P)
+PART=${1:-main}
 KO=${TCPSTATES_KO:?}
+RES=${TCPSTATES_RESULTS:?}/bench.txt
 ROUNDS=${BENCH_ROUNDS:-5}
-RUN_S=${BENCH_RUN_S:-6}
-THREADS=${BENCH_THREADS:-$(nproc)}
-WORK=$(mktemp -d /tmp/bench.XXXXXX)
+RUN_S=${BENCH_RUN_S:-4}
+THREADS=${BENCH_THREADS:-$((2 * $(nproc)))}
+BCC_ROUNDS=${BENCH_BCC_ROUNDS:-3}
+HITS=${BENCH_HITS:-50000}
+CAP_RUN_S=${BENCH_CAP_RUN_S:-6}
+PAUSES_MS=${BENCH_PAUSES_MS:-250 1000 4000}
+PERF_S=${BENCH_PERF_S:-4}
+WORK=$(mktemp -d /tmp/bench.XXXXXX) || exit 1
 STRESS=$TOP/tests/stress/stress
+MB=$TOP/tests/bench/microbench
 TT=$TOP/tools/tcptimeline
+KVER=$(uname -r)
+SRV_NS=bench-srv
+CLI_NS=bench-cli
+SRV_ADDR=10.201.0.1
 port=7400
+tracer=0
+reader=0
+farm_mounted=0
 
+# The tracer prints nsecs, cpu, pid, old and new state, both ports and comm: as much of what a
+# tcpstates record holds as the tracepoint has. report.py counts its lines by port.
 BPF='tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
-	printf("%llu %d %d %d %d %d %s\n", nsecs, cpu, pid, args->oldstate, args->newstate,
-	       args->sport, comm);
+	printf("%llu %d %d %d %d %d %d %s\n", nsecs, cpu, pid, args->oldstate, args->newstate,
+	       args->sport, args->dport, comm);
 }'
 
-configs=(base module reader)
-if command -v bpftrace > /dev/null; then
-	configs+=(bpftrace)
-else
-	echo "# bpftrace is not installed on the host: its runs are left out"
-fi
-
-stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/tcpstates_stats; }
-
-# run CONFIG: one churn run; prints "CONFIG cps written lost"
-run()
+cleanup()
 {
-	local cfg=$1 pid=0 w0=0 w1=0 lost=0 out cps recs
-	port=$((port + 1))
-	case $cfg in
-	module | reader)
-		insmod "$KO" || return 1
-		w0=$(stat_of written)
-		if [ "$cfg" = reader ]; then
-			"$TT" --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
-			pid=$!
-			sleep 0.5
-		fi
-		;;
-	bpftrace)
-		bpftrace -e "$BPF" > "$WORK/bpf.out" 2> "$WORK/bpf.err" &
-		pid=$!
-		# bpftrace compiles and attaches before it prints anything
-		for i in $(seq 100); do
-			grep -q "Attaching" "$WORK/bpf.out" "$WORK/bpf.err" 2>/dev/null && break
-			sleep 0.2
-		done
-		;;
-	esac
-	out=$("$STRESS" churn "$RUN_S" "$THREADS" 127.0.0.1 "$port")
-	cps=$(echo "$out" | awk -F'conns=' -v s="$RUN_S" '{ printf "%.1f", $2 / s }')
-	case $cfg in
-	module | reader)
-		sleep 0.3
-		w1=$(stat_of written)
-		if [ "$cfg" = reader ]; then
-			kill -INT $pid
-			wait $pid
-			# 64-byte capture header, then whole records (LOST markers included)
-			recs=$((($(stat -c %s "$WORK/cap") - 64) / 168))
-			lost=$((w1 - w0 - recs))
-		fi
-		rmmod tcpstates
-		;;
-	bpftrace)
-		kill -INT $pid
-		wait $pid
-		w1=$(grep -c '^[0-9]' "$WORK/bpf.out")
-		;;
-	esac
-	echo "$cfg $cps $((w1 - w0)) $lost"
+	[ "$tracer" != 0 ] && kill -KILL "$tracer" 2>/dev/null
+	[ "$reader" != 0 ] && kill -KILL "$reader" 2>/dev/null
+	wait 2>/dev/null
+	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
+	ip netns del $SRV_NS 2>/dev/null
+	ip netns del $CLI_NS 2>/dev/null
+	if [ "$farm_mounted" = 1 ]; then
+		umount "/lib/modules/$KVER"
+		umount "$WORK/modules.orig"
+	fi
+	# never into a mount that is still there (modules.orig is the host's tree)
+	rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+
+# emit TAG FIELDS...: one result line, to the results file and to the console
+emit()
+{
+	echo "$*" >> "$RES"
+	echo "# $*"
 }
 
-echo "# $(nproc) CPUs, $THREADS client threads, $ROUNDS rounds x ${RUN_S} s per configuration"
-: > "$WORK/results"
-for r in $(seq "$ROUNDS"); do
-	for cfg in "${configs[@]}"; do
-		line=$(run "$cfg") || { echo "# run $cfg failed"; continue; }
-		echo "$line" >> "$WORK/results"
-		echo "# round $r: $line"
-	done
-done
+# note TEXT: a remark for the summary, with the guest's time so far
+note()
+{
+	emit note "[${SECONDS} s] $*"
+}
 
-echo
-printf '%-9s %10s %19s %8s %10s %8s %9s\n' config "conns/s" "spread" ratio records lost ns/event
-python3 - "$WORK/results" "$RUN_S" "$(nproc)" <<'PY'
-import statistics, sys
-run_s, ncpu = float(sys.argv[2]), int(sys.argv[3])
-rows = {}
-for line in open(sys.argv[1]):
-    cfg, cps, written, lost = line.split()
-    rows.setdefault(cfg, []).append((float(cps), int(written), int(lost)))
-base = statistics.median(c for c, _, _ in rows['base'])
-for cfg, rs in rows.items():
-    cps = [c for c, _, _ in rs]
-    med = statistics.median(cps)
-    written = sum(w for _, w, _ in rs)
-    lost = sum(l for _, _, l in rs)
-    conns = sum(cps) * run_s
-    # The churn keeps every CPU busy: CPU time per connection is ncpu / cps. The extra CPU
-    # time per connection, shared out over the records each connection produced:
-    ns = (ncpu * 1e9 / med - ncpu * 1e9 / base) / (written / conns) if cfg != 'base' and written else 0
-    print(f"{cfg:<9} {med:10.1f} {min(cps):8.1f}-{max(cps):<8.1f} {med / base:8.3f} "
-          f"{written:10d} {lost:8d} {ns:9.0f}")
-PY
+stat_of()
+{
+	awk -v k="$1" '$1 == k { print $2 }' /proc/tcpstates_stats
+}
+
+# busy CPU time so far, in USER_HZ ticks (user, nice, system, irq, softirq, steal)
+busy_ticks()
+{
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+now_ns()
+{
+	date +%s%N
+}
+
+# wait_for FILE PATTERN SECONDS PID: until PATTERN shows in FILE; fails if PID ends or time is up
+wait_for()
+{
+	local file=$1 pattern=$2 end=$(($(date +%s) + $3)) pid=$4
+	until grep -q "$pattern" "$file" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# ---- setup ----------------------------------------------------------------------------------
+
+# Two namespaces joined by a veth pair: the churn's server in one, its clients in the other.
+setup_veth()
+{
+	modprobe veth &&
+	ip netns add $SRV_NS && ip netns add $CLI_NS &&
+	ip link add bench-c type veth peer name bench-s &&
+	ip link set bench-s netns $SRV_NS && ip link set bench-c netns $CLI_NS &&
+	ip -n $SRV_NS addr add $SRV_ADDR/24 dev bench-s &&
+	ip -n $CLI_NS addr add 10.201.0.2/24 dev bench-c &&
+	ip -n $SRV_NS link set bench-s up && ip -n $SRV_NS link set lo up &&
+	ip -n $CLI_NS link set bench-c up && ip -n $CLI_NS link set lo up
+}
+
+# bcc compiles its BPF program against /lib/modules/$KVER/build. The VM harness mounts the guest
+# kernel's own module tree there (tests/vm/init.sh), which has no build link; the host's
+# linux-headers package (seen through the shared root) has the tree. Mount a copy of the module
+# folder made of symlinks, plus build and source, over it (tmpfs: nothing on the host changes).
+bcc_headers()
+{
+	local mods=/lib/modules/$KVER orig=$WORK/modules.orig farm=$WORK/modules.farm f
+	[ -e "$mods/build/Makefile" ] && return 0
+	[ -e "/usr/src/linux-headers-$KVER/Makefile" ] || return 1
+	mkdir -p "$orig" "$farm" && mount --bind "$mods" "$orig" || return 1
+	for f in "$orig"/*; do
+		ln -s "$f" "$farm/"
+	done
+	ln -s "/usr/src/linux-headers-$KVER" "$farm/build"
+	ln -s "/usr/src/linux-headers-${KVER%-amd64}-common" "$farm/source"
+	mount --bind "$farm" "$mods" || { umount "$orig"; return 1; }
+	farm_mounted=1
+}
+
+# ---- configurations ---------------------------------------------------------------------------
+
+# start CONFIG: set CONFIG up (the module, a reader, a tracer); fails if it cannot
+start()
+{
+	tracer=0
+	reader=0
+	case $1 in
+	module)
+		insmod "$KO"
+		;;
+	reader | reader-w0)
+		if [ "$1" = reader-w0 ]; then
+			insmod "$KO" wakeup_ms=0 || return 1
+		else
+			insmod "$KO" || return 1
+		fi
+		"$TT" --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
+		reader=$!
+		sleep 0.5
+		;;
+	bpftrace)
+		bpftrace -e "$BPF" > "$WORK/trace.out" 2>&1 &
+		tracer=$!
+		# it compiles and attaches before it says so
+		wait_for "$WORK/trace.out" Attaching 120 $tracer
+		;;
+	bcc)
+		# stdout unbuffered, as on a terminal; its lost-sample notes go to the same file
+		local t0
+		t0=$(date +%s)
+		PYTHONUNBUFFERED=1 /usr/sbin/tcpstates-bpfcc > "$WORK/trace.out" 2>&1 &
+		tracer=$!
+		wait_for "$WORK/trace.out" SKADDR 240 $tracer || return 1
+		note "bcc: tcpstates-bpfcc compiled its program and attached in $(($(date +%s) - t0)) s"
+		;;
+	esac
+}
+
+# stop CONFIG
+stop()
+{
+	if [ "$reader" != 0 ]; then
+		kill -INT $reader
+		wait $reader
+		reader=0
+	fi
+	if [ "$tracer" != 0 ]; then
+		# bcc's python leaves SIGINT ignored when started in the background: TERM it
+		kill -TERM $tracer
+		wait $tracer
+		tracer=0
+	fi
+	case $1 in module | reader | reader-w0) rmmod tcpstates ;; esac
+}
+
+# churn PATH PORT SECONDS: the churn generator over loopback or the veth pair; prints conns
+churn()
+{
+	case $1 in
+	lo) "$STRESS" churn "$3" "$THREADS" 127.0.0.1 "$2" ;;
+	veth) ip netns exec $CLI_NS "$STRESS" churn "$3" "$THREADS" $SRV_ADDR "$2" /run/netns/$SRV_NS ;;
+	esac | sed -n 's/.*conns=//p'
+}
+
+# ctxsw PID: voluntary context switches of PID so far (a blocked reader's wakeups)
+ctxsw()
+{
+	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
+}
+
+# round ROUND CONFIG PATHS...: one run of CONFIG on each path; emits one line per path:
+#   churn PATH CONFIG ROUND SECONDS CONNS CPU_TICKS WRITTEN RECEIVED LOST WAKEUPS PORT
+# WRITTEN..WAKEUPS are "-" where they do not apply: report.py counts the tracers' lines by PORT.
+round()
+{
+	local r=$1 cfg=$2 path conns b0 b1 w0 w1 c0 c1 runs=() line
+	local ticks p written received lost wakeups
+	shift 2
+	if ! start "$cfg"; then
+		note "round $r: $cfg did not start: $(grep -v '^$' "$WORK/trace.out" 2>/dev/null | tail -n 1)"
+		stop "$cfg"
+		return 1
+	fi
+	for path in "$@"; do
+		port=$((port + 1))
+		w0=-
+		[ -d /sys/module/tcpstates ] && w0=$(stat_of written)
+		c0=-
+		[ "$reader" != 0 ] && c0=$(ctxsw $reader)
+		b0=$(busy_ticks)
+		conns=$(churn "$path" $port "$RUN_S")
+		b1=$(busy_ticks)
+		sleep 0.3
+		w1=-
+		[ -d /sys/module/tcpstates ] && w1=$(stat_of written)
+		c1=-
+		[ "$reader" != 0 ] && c1=$(ctxsw $reader)
+		runs+=("$path ${conns:-0} $((b1 - b0)) $w0 $w1 $c0 $c1 $port")
+	done
+	stop "$cfg"
+	for line in "${runs[@]}"; do
+		read -r path conns ticks w0 w1 c0 c1 p <<< "$line"
+		written=-
+		received=-
+		lost=-
+		wakeups=-
+		[ "$w0" != - ] && written=$((w1 - w0))
+		if [ "$c0" != - ]; then
+			# what the capture holds of the records written in [w0, w1)
+			read -r received lost < <("$MB" count "$WORK/cap" "$w0" "$w1" |
+				sed -n 's/^count from=.*records=\([0-9]*\) lost=\([0-9]*\)/\1 \2/p')
+			[ "$lost" = $((written - received)) ] ||
+				note "reader: LOST markers say $lost lost, written - received = $((written - received))"
+			lost=$((written - received))
+			wakeups=$((c1 - c0))
+		fi
+		emit churn "$path" "$cfg" "$r" "$RUN_S" "$conns" "$ticks" "$written" "$received" "$lost" \
+			"$wakeups" "$p"
+	done
+	# the tracers' output, for report.py to count by port
+	case $cfg in bpftrace | bcc) cp "$WORK/trace.out" "${RES%/*}/trace-$cfg-$r.out" ;; esac
+	rm -f "$WORK/cap"
+}
+
+part_churn()
+{
+	local configs=("$@") r cfg paths=(lo veth)
+	[ "$PART" = scaling ] && read -r -a paths <<< "${BENCH_SCALING_PATHS:-lo}"
+	note "churn: $(nproc) CPUs, $THREADS client threads, $ROUNDS rounds of ${RUN_S} s per configuration and path (${paths[*]})"
+	for r in $(seq "$ROUNDS"); do
+		for cfg in "${configs[@]}"; do
+			[ "$cfg" = bcc ] && [ "$r" -gt "$BCC_ROUNDS" ] && continue
+			if ! round "$r" "$cfg" "${paths[@]}" && [ "$cfg" = bcc ]; then
+				# a bcc that does not start once (clang, headers) will not the next time
+				note "bcc: tcpstates-bpfcc cannot run here: left out"
+				BCC_ROUNDS=0
+			fi
+		done
+	done
+}
+
+# ---- microbenchmarks ----------------------------------------------------------------------------
+
+# hits: the cost of a probe hit that records, without network work around it
+part_hits()
+{
+	local r cfg ns w0 w1 written
+	note "hits: $HITS iterations of listen + connect(AF_UNSPEC), 2 records each, $ROUNDS rounds"
+	for r in $(seq "$ROUNDS"); do
+		for cfg in base module reader reader-w0; do
+			start "$cfg" || { note "hits: $cfg did not start"; continue; }
+			# warm up: under TCG the first hits of freshly loaded code pay for its translation
+			"$MB" hits 2000 7399 > /dev/null
+			sleep 0.1
+			w0=-
+			[ -d /sys/module/tcpstates ] && w0=$(stat_of written)
+			ns=$("$MB" hits "$HITS" 7399 | sed -n 's/.* ns=\([0-9]*\) .*/\1/p')
+			written=-
+			if [ "$w0" != - ]; then
+				sleep 0.1
+				w1=$(stat_of written)
+				written=$((w1 - w0))
+			fi
+			stop "$cfg"
+			emit hits "$cfg" "$r" "$HITS" "${ns:-0}" "$written"
+		done
+	done
+	rm -f "$WORK/cap"
+}
+
+# fill_churn: churn on loopback until the ring has wrapped
+fill_churn()
+{
+	local cap
+	cap=$(stat_of capacity)
+	while [ "$(stat_of written)" -lt "$cap" ]; do
+		port=$((port + 1))
+		churn lo $port 3 > /dev/null
+	done
+}
+
+# time_cat RING CONTENT: emits "cat RING CONTENT LINES SECONDS" for one cat of a full ring
+time_cat()
+{
+	local t0 t1 lines
+	t0=$(now_ns)
+	cat /proc/tcpstates > /dev/null
+	t1=$(now_ns)
+	lines=$(($(wc -l < /proc/tcpstates) - 1))
+	emit cat "$1" "$2" "$lines" "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }')"
+}
+
+# drain RING READERS: emits "drain RING READERS RECORDS LOST SECONDS"
+drain()
+{
+	local records lost seconds
+	read -r records lost seconds < <("$MB" drain "$2" |
+		sed -n 's/.*records=\([0-9]*\) lost=\([0-9]*\) seconds=\([0-9.]*\).*/\1 \2 \3/p')
+	emit drain "$1" "$2" "$records" "$lost" "$seconds"
+}
+
+part_ring()
+{
+	local big=1048576
+	note "drain and cat: full rings, nothing writing meanwhile"
+	# the default ring, filled by the churn
+	insmod "$KO" || return 1
+	fill_churn
+	time_cat 65536 churn
+	time_cat 65536 churn
+	time_cat 65536 churn
+	drain 65536 1
+	drain 65536 4
+	rmmod tcpstates
+	# the same ring filled by the hits loop (listener records: fewer fields), for comparison
+	insmod "$KO" || return 1
+	"$MB" hits 40000 7399 > /dev/null
+	time_cat 65536 listen
+	time_cat 65536 listen
+	time_cat 65536 listen
+	rmmod tcpstates
+	# 1 Mi records: the hits loop fills it in seconds where the churn would take a minute
+	insmod "$KO" capacity=$big || return 1
+	"$MB" hits $((big / 2 + 1000)) 7399 > /dev/null
+	time_cat $big listen
+	drain $big 1
+	drain $big 4
+	rmmod tcpstates
+}
+
+# capacity: what readers of each speed lose with each ring size
+part_capacity()
+{
+	local cap ms pids=() w0 w1 records lost conns
+	note "capacity: churn on loopback ${CAP_RUN_S} s; readers: tcptimeline -w and readers pausing ${PAUSES_MS// /, } ms"
+	for cap in 4096 65536 1048576; do
+		insmod "$KO" capacity=$cap || continue
+		"$TT" --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
+		reader=$!
+		pids=()
+		for ms in $PAUSES_MS; do
+			"$MB" pace "$ms" > "$WORK/pace.$ms" &
+			pids+=($!)
+		done
+		sleep 0.5
+		w0=$(stat_of written)
+		port=$((port + 1))
+		conns=$(churn lo $port "$CAP_RUN_S")
+		sleep 0.3
+		w1=$(stat_of written)
+		kill -TERM "${pids[@]}"
+		wait "${pids[@]}"
+		kill -INT $reader
+		wait $reader
+		reader=0
+		rmmod tcpstates
+		read -r records lost < <("$MB" count "$WORK/cap" "$w0" "$w1" |
+			sed -n 's/^count from=.*records=\([0-9]*\) lost=\([0-9]*\)/\1 \2/p')
+		emit capacity $cap tcptimeline 0 $((w1 - w0)) "$records" $((w1 - w0 - records)) "$CAP_RUN_S" \
+			"$conns"
+		for ms in $PAUSES_MS; do
+			# a pace reader counts from its open to its stop, a little more than [w0, w1):
+			# its own records + lost stand for what was written meanwhile
+			read -r records lost < <(sed -n 's/.*records=\([0-9]*\) lost=\([0-9]*\)/\1 \2/p' \
+				"$WORK/pace.$ms")
+			emit capacity $cap pace "$ms" $((records + lost)) "$records" "$lost" "$CAP_RUN_S" "$conns"
+		done
+		rm -f "$WORK/cap"
+	done
+}
+
+# profile: where the time goes with the module loaded and a reader recording
+part_profile()
+{
+	local dir=${RES%/*}
+	command -v perf > /dev/null || { note "profile: perf is not installed on the host: left out"; return; }
+	start reader || return
+	port=$((port + 1))
+	if ! perf record -q -a -g -e cpu-clock -o "$WORK/perf.data" -- \
+		"$STRESS" churn "$PERF_S" "$THREADS" 127.0.0.1 $port > /dev/null 2> "$WORK/perf.err"; then
+		note "profile: perf record failed: $(tail -n 1 "$WORK/perf.err")"
+		stop reader
+		return
+	fi
+	# while the module is loaded, so that perf finds its symbols in /proc/kallsyms
+	perf report -i "$WORK/perf.data" --stdio --no-children --sort comm,dso,sym -g none \
+		2> /dev/null | grep -v '^#' | grep -v '^$' | head -n 40 > "$dir/perf-top.txt"
+	perf script -i "$WORK/perf.data" -F comm,ip,sym,dso 2> /dev/null > "$dir/perf-script.txt"
+	# perf shows the module's functions under [kernel.kallsyms]: report.py needs their names
+	awk '$4 == "[tcpstates]" { print $3 }' /proc/kallsyms > "$dir/module-syms.txt"
+	stop reader
+	note "profile: perf record -a -g -e cpu-clock, churn ${PERF_S} s with the module and tcptimeline -w:" \
+		"$(grep -c '^[^[:space:]]' "$dir/perf-script.txt") samples"
+}
+
+# ---- main -------------------------------------------------------------------------------------
+
+emit guest "$KVER" "$(nproc)" "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)" \
+	"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+[ -x "$STRESS" ] && [ -x "$MB" ] && [ -x "$TT" ] || { echo "# bench: build the helpers first (bench.sh does)"; exit 1; }
+setup_veth || { echo "# bench: cannot set up the veth pair"; exit 1; }
+
+case $PART in
+main)
+	configs=(base module reader reader-w0)
+	if command -v bpftrace > /dev/null; then
+		configs+=(bpftrace)
+	else
+		note "bpftrace is not installed on the host: its runs are left out"
+	fi
+	if [ "${BENCH_BCC:-1}" = 0 ]; then
+		note "bcc: left out (BENCH_BCC=0)"
+	elif [ ! -x /usr/sbin/tcpstates-bpfcc ]; then
+		note "bcc: /usr/sbin/tcpstates-bpfcc is not installed on the host (bpfcc-tools): left out"
+	elif ! bcc_headers; then
+		note "bcc: no kernel headers for $KVER (/usr/src/linux-headers-$KVER): left out"
+	else
+		# first in its rounds: its runs then come right after its long start and right
+		# before base's, so the pair compares runs made moments apart
+		configs=(bcc "${configs[@]}")
+	fi
+	# hits first: TIME_WAIT sockets the churn leaves expire a minute later, and the module
+	# records their end, which would spoil the exact record count of the hits loop
+	part_hits
+	part_churn "${configs[@]}"
+	part_ring
+	part_capacity
+	part_profile
+	;;
+scaling)
+	part_churn base reader
+	;;
+*)
+	echo "# bench: unknown part $PART"
+	exit 2
+	;;
+esac
+echo "# bench: part $PART done"
