@@ -48,6 +48,8 @@ struct app {
 	struct tt_svg *svg;
 	struct tt_stats *stats;
 	struct recon *recon;
+	/* false when no output wants connections (-w alone): skip rebuilding them */
+	bool reconstruct;
 	bool live, csv_header_done, write_failed;
 	uint64_t shown;
 };
@@ -184,7 +186,8 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 		tt_print_text_line(a->out, r);
 	if (a->stats)
 		tt_stats_record(a->stats, r);
-	tt_recon_record(a->recon, r);
+	if (a->reconstruct)
+		tt_recon_record(a->recon, r);
 }
 
 /* ---- option parsing ---- */
@@ -504,6 +507,8 @@ int main(int argc, char **argv)
 		tt_print_text_header(a.out);
 
 	/* 3. the reconstruction and the decoder feeding it */
+	a.reconstruct = o.text || o.ladder || o.json || o.csv || o.stats ||
+			o.svg_file || o.bench;
 	a.recon = tt_recon_new(&sink);
 	if (!a.recon) {
 		fprintf(stderr, "%s: out of memory\n", TT_NAME);
