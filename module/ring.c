@@ -52,7 +52,7 @@
  *
  *   - the first record committed while a reader sleeps arms a timer that
  *     wakes every reader @wakeup_ms later (the latency bound);
- *   - every ts_wake_batch-th record wakes them at once, so a burst never
+ *   - every ring.wake_batch-th record wakes them at once, so a burst never
  *     gets near a lap before readers run (a quarter of the ring, at most
  *     1024 records);
  *   - wakeup_ms=0 wakes readers at every record.

@@ -4,11 +4,12 @@
 # tests/stress/run-guest.sh - runs INSIDE the test VM (tests/stress/stress.sh boots it).
 #
 # For the whole run: connection churn on every CPU over IPv4 and IPv6 loopback and in two network
-# namespaces, `cat /proc/tcpstates` in a loop, and the runtime parameters (ports, family, netns)
-# rewritten every 0.2 s, invalid values included. Meanwhile $CYCLES times: insmod (capacity 64,
-# 4096 or 65536 in turn), four /dev/tcpstates readers (blocking, non-blocking, poll, and a slow one
-# that a small ring laps), an rmmod while the blocking and the poll reader sleep in read()/poll(),
-# which must fail with EBUSY and leave every reader working, then stop the readers and rmmod.
+# namespaces, `cat /proc/tcpstates` in a loop, and the runtime parameters (ports, family, netns,
+# wakeup_ms) rewritten every 0.2 s, invalid values included. Meanwhile $CYCLES times: insmod
+# (capacity 64, 4096 or 65536 in turn), four /dev/tcpstates readers (blocking, non-blocking, poll,
+# and a slow one that a small ring laps), an rmmod while the blocking and the poll reader sleep in
+# read()/poll(), which must fail with EBUSY and leave every reader working, then stop the readers
+# and rmmod.
 #
 # Asserts: every insmod and final rmmod succeeds; each reader's records + reported losses = the
 # advance of its cursor, with no gap or bad record; every parameter write gets the expected result;
@@ -125,7 +126,8 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 	P=/sys/module/tcpstates/parameters
 	good=0 wrong=0
 	set -- "ports:7301,7302:0" "ports::0" "family:ipv6:0" "family:any:0" "netns:$st1_inum:0" \
-		"netns:0:0" "ports:99999:1" "family:ipx:1" "netns:12345:1" "ports:1,,2:1"
+		"netns:0:0" "wakeup_ms:0:0" "wakeup_ms:300:0" "wakeup_ms:10:0" \
+		"ports:99999:1" "family:ipx:1" "netns:12345:1" "ports:1,,2:1" "wakeup_ms:5000:1"
 	while :; do
 		for w in "$@"; do
 			IFS=: read -r name val want <<< "$w"
