@@ -17,8 +17,10 @@
  * read() or poll() fails with EBUSY instead of pulling the code from under
  * them; it succeeds once they close.
  *
- * A reader outside the initial network (or user) namespace sees only its
- * own namespace's records; lost-record markers are still delivered.
+ * Each file sees what view.c grants its opener (-EPERM if nothing): every
+ * namespace, or only the opener's own; lost-record markers are always
+ * delivered. ioctl: TCPSTATES_IOC_INFO (argsz-sized, -EINVAL below the
+ * minimum), TCPSTATES_IOC_SEEK_HEAD (argument 0, else -EINVAL).
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -26,30 +28,43 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
 
 struct ts_reader {
-	struct mutex lock;	/* serialises read/poll/ioctl on this file */
+	/*
+	 * Serialises read/poll/ioctl on this file. read() holds it across
+	 * copy_to_user(), which can wait on a page fault for as long as
+	 * userfaultfd wants: everything else takes it interruptibly, or
+	 * (poll) only tries.
+	 */
+	struct mutex lock;
 	u64 next;		/* the next seq this reader wants */
 	u64 lost;		/* records this reader has lost so far */
-	u32 netns;		/* 0: every namespace */
+	struct ts_view view;	/* fixed at open */
 };
 
 static int ts_open(struct inode *inode, struct file *file)
 {
 	struct ts_reader *r;
+	int err;
 
 	if (file->f_mode & FMODE_WRITE)
 		return -EINVAL;
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	err = ts_view_open(&r->view, file);
+	if (err) {
+		kfree(r);
+		return err;
+	}
 	mutex_init(&r->lock);
 	r->next = ts_ring_oldest();
-	r->netns = ts_reader_netns();
 	file->private_data = r;
 	return stream_open(inode, file);
 }
@@ -58,6 +73,7 @@ static int ts_release(struct inode *inode, struct file *file)
 {
 	struct ts_reader *r = file->private_data;
 
+	ts_view_release(&r->view);
 	mutex_destroy(&r->lock);
 	kfree(r);
 	return 0;
@@ -72,37 +88,32 @@ static void ts_lost_marker(struct tcpstates_record *rec, u64 first, u64 lost)
 	rec->aux = lost;
 }
 
-/* Is record @rec one this reader may not see? */
-static bool ts_foreign(const struct ts_reader *r,
-		       const struct tcpstates_record *rec)
-{
-	return r->netns && rec->netns != r->netns;
-}
-
 /*
  * Fetch the next record this reader may see into *rec, turning a lap into
  * a marker. The cursor moves only when the caller commits *next, so a
- * failed copy_to_user() loses nothing.
+ * failed copy_to_user() loses nothing. Records of other namespaces are
+ * skipped (and the cursor moved past them at once); a long run of them
+ * ends early for a pending signal: -ERESTARTSYS.
  */
-static enum ts_fetch ts_reader_fetch(struct ts_reader *r, u64 *next,
-				     struct tcpstates_record *rec)
+static int ts_reader_fetch(struct ts_reader *r, u64 *next,
+			   struct tcpstates_record *rec, enum ts_fetch *res)
 {
-	enum ts_fetch res;
 	u64 lost = 0;
 
 	*next = r->next;
 	for (;;) {
 		u64 from = *next;
 
-		res = ts_ring_fetch(next, rec, &lost);
-		if (res == TS_FETCH_LOST) {
+		*res = ts_ring_fetch(next, rec, &lost);
+		if (*res == TS_FETCH_LOST) {
 			ts_lost_marker(rec, from, lost);
-			return res;
+			return 0;
 		}
-		if (res == TS_FETCH_EMPTY || !ts_foreign(r, rec))
-			return res;
-		/* Skipping a foreign record is safe to commit at once. */
+		if (*res == TS_FETCH_EMPTY || ts_view_admit(&r->view, rec))
+			return 0;
 		r->next = *next;
+		if (signal_pending(current))
+			return -ERESTARTSYS;
 		cond_resched();
 	}
 }
@@ -124,7 +135,9 @@ static ssize_t ts_read(struct file *file, char __user *buf, size_t count,
 		enum ts_fetch res;
 		u64 next;
 
-		res = ts_reader_fetch(r, &next, &rec);
+		err = ts_reader_fetch(r, &next, &rec, &res);
+		if (err)
+			break;
 		if (res == TS_FETCH_EMPTY) {
 			if (done)
 				break;
@@ -158,41 +171,60 @@ static __poll_t ts_poll(struct file *file, poll_table *wait)
 {
 	struct ts_reader *r = file->private_data;
 	struct tcpstates_record rec;
-	__poll_t mask = 0;
+	enum ts_fetch res;
 	u64 next;
 
 	poll_wait(file, ts_ring_waitq(), wait);
-	mutex_lock(&r->lock);
+	/*
+	 * Another thread in read() or ioctl() on this file holds the lock,
+	 * maybe for long: answer from the ring alone. That may say readable
+	 * when only other namespaces' records are there, which poll()'s
+	 * contract allows (a non-blocking read() then says -EAGAIN).
+	 */
+	if (!mutex_trylock(&r->lock))
+		return ts_ring_ready(READ_ONCE(r->next)) ?
+		       EPOLLIN | EPOLLRDNORM : 0;
 	/* Moves past foreign records, so "readable" means read() won't block. */
-	if (ts_reader_fetch(r, &next, &rec) != TS_FETCH_EMPTY)
-		mask = EPOLLIN | EPOLLRDNORM;
+	if (ts_reader_fetch(r, &next, &rec, &res))
+		res = TS_FETCH_EMPTY;
 	mutex_unlock(&r->lock);
-	return mask;
+	return res != TS_FETCH_EMPTY ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static long ts_ioctl_info(struct ts_reader *r, void __user *arg)
 {
 	struct tcpstates_info info;
 	unsigned int h;
+	u32 argsz;
+
+	if (get_user(argsz, (u32 __user *)arg))
+		return -EFAULT;
+	if (argsz < TCPSTATES_INFO_SIZE_MIN)
+		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
 	info.abi_version = TCPSTATES_ABI_VERSION;
 	info.record_size = sizeof(struct tcpstates_record);
+	info.nr_hooks = TCPSTATES_NR_HOOKS;
 	info.capacity = ts_ring_capacity();
 	info.written = ts_ring_head();
 	info.oldest = ts_ring_oldest();
 	info.filtered = ts_filtered_count();
 	info.realtime_offset_ns = ts_realtime_offset_ns();
+	info.reader_netns_cookie = r->view.net_cookie;
 	info.hooks_active = ts_probes_active();
-	info.nr_hooks = TCPSTATES_NR_HOOKS;
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		info.missed[h] = ts_probes_missed(h);
-	mutex_lock(&r->lock);
+	if (mutex_lock_interruptible(&r->lock))
+		return -ERESTARTSYS;
 	info.reader_next = r->next;
 	info.reader_lost = r->lost;
 	mutex_unlock(&r->lock);
 
-	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+	if (copy_to_user(arg, &info, min_t(u32, argsz, sizeof(info))))
+		return -EFAULT;
+	return 0;
 }
 
 static long ts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -203,7 +235,10 @@ static long ts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case TCPSTATES_IOC_INFO:
 		return ts_ioctl_info(r, (void __user *)arg);
 	case TCPSTATES_IOC_SEEK_HEAD:
-		mutex_lock(&r->lock);
+		if (arg)
+			return -EINVAL;
+		if (mutex_lock_interruptible(&r->lock))
+			return -ERESTARTSYS;
 		r->next = ts_ring_head();
 		mutex_unlock(&r->lock);
 		return 0;

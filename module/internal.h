@@ -2,11 +2,14 @@
 /*
  * tcpstates: declarations shared by the module's files.
  *
- *   main.c     init/exit, module parameters, the filter
+ *   main.c     load and unload, in order
+ *   params.c   module parameters and the filter they set
  *   ring.c     the lockless multi-writer ring of records
  *   probes.c   the kprobes and what each records
+ *   view.c     who may read, and what a reader sees (namespaces, ids)
  *   procfs.c   /proc/tcpstates and /proc/tcpstates_stats
  *   chardev.c  /dev/tcpstates
+ *   compat.h   what differs between the kernels the module builds on
  */
 #ifndef TCPSTATES_INTERNAL_H
 #define TCPSTATES_INTERNAL_H
@@ -15,6 +18,7 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "uapi/tcpstates.h"
 
 /* ring.c */
@@ -25,26 +29,48 @@ enum ts_fetch {
 	TS_FETCH_LOST,		/* *next was overwritten; moved past *lost */
 };
 
+/* Why sleeping readers were woken, counted for /proc/tcpstates_stats. */
+enum ts_wake_cause {
+	TS_WAKE_NOW,		/* a batch filled up, or wakeup_ms=0 */
+	TS_WAKE_TIMER,		/* wakeup_ms after the first record */
+	TS_NR_WAKE_CAUSES,
+};
+
 int ts_ring_init(u32 capacity);
 void ts_ring_exit(void);
 struct tcpstates_record *ts_ring_reserve(u64 *seq);
 void ts_ring_commit(u64 seq);
 enum ts_fetch ts_ring_fetch(u64 *next, struct tcpstates_record *rec,
 			    u64 *lost);
+enum ts_fetch ts_ring_fetch_claimed(u64 *next, struct tcpstates_record *rec,
+				    u64 *lost);
 bool ts_ring_ready(u64 next);
 u64 ts_ring_head(void);
 u64 ts_ring_oldest(void);
 u64 ts_ring_capacity(void);
+u64 ts_ring_wakeups(enum ts_wake_cause cause);
 wait_queue_head_t *ts_ring_waitq(void);
 
 /* probes.c */
 
+/* Why a hook is not active. */
+enum ts_hook_status {
+	TS_HOOK_ACTIVE,
+	TS_HOOK_MISSING,	/* the kernel has no such symbol to probe */
+	TS_HOOK_SKIPPED,	/* skip_hooks= */
+	TS_HOOK_FAILED,		/* register_k(ret)probe() refused it */
+};
+
 int ts_probes_register(void);
 void ts_probes_unregister(void);
 u32 ts_probes_active(void);
+enum ts_hook_status ts_hook_status(unsigned int hook);
 u64 ts_probes_missed(unsigned int hook);
 const char *ts_hook_name(unsigned int hook);
+const char *ts_hook_symbol(unsigned int hook);
+const char *ts_hook_cost(unsigned int hook);
 u64 ts_filtered_count(void);
+u64 ts_unhashed_count(void);
 
 /*
  * An AF_INET6 socket that talks IPv4: a v4-mapped peer, a listener bound to
@@ -66,27 +92,42 @@ static inline bool ts_sk_is_mapped(const struct sock *sk)
 #endif
 }
 
-/* main.c: the filter set by the ports/family/netns parameters */
+/* params.c */
 
+int ts_params_start(void);
+void ts_params_stop(void);
 /* @lport: the local port the record shows, host order. */
 bool ts_filter_pass(const struct sock *sk, u16 lport);
 u32 ts_capacity_param(void);
-/* The wakeup_ms parameter: how long a sleeping reader may wait for news. */
+/* How long a sleeping reader may wait for news (wakeup_ms). */
 unsigned int ts_wakeup_ms_param(void);
+/* Is this hook listed in skip_hooks=? */
+bool ts_hook_skipped(unsigned int hook);
+/* "capacity=... wakeup_ms=..." for the load message. */
+void ts_params_describe(char *buf, size_t size);
+
+/* view.c */
+
+/*
+ * What one open file may see, fixed when it is opened (see "Who sees what"
+ * in uapi/tcpstates.h).
+ */
+struct ts_view {
+	struct net *net;		/* held; NULL: every namespace */
+	u64 net_cookie;			/* @net's cookie; 0: every namespace */
+	struct user_namespace *user_ns;	/* the opener's, for uids */
+	bool host_pids;			/* opener in the initial PID namespace */
+};
+
+int ts_view_open(struct ts_view *view, const struct file *file);
+void ts_view_release(struct ts_view *view);
+bool ts_view_admit(const struct ts_view *view, struct tcpstates_record *rec);
+s64 ts_realtime_offset_ns(void);
 
 /* procfs.c */
 
 int ts_procfs_init(void);
 void ts_procfs_exit(void);
-const char *ts_state_name(unsigned int state);
-const char *ts_event_name(unsigned int kind);
-u64 ts_realtime_offset_ns(void);
-
-/*
- * A reader whose network namespace is not the initial one sees only the
- * records of its own namespace. Returns 0 for "all namespaces".
- */
-u32 ts_reader_netns(void);
 
 /* chardev.c */
 

@@ -13,15 +13,26 @@
  *   child_v4/v6   tcp_v{4,6}_syn_recv_sock (ret)  server child in SYN_RECV
  *   accept        security_sock_graft             owner process
  *   request_end*  tcp_v{4,6}_reqsk_destructor     request socket freed
- *   time_wait     tcp_time_wait                   handover to timewait
- *   tw_rearm      __inet_twsk_schedule            FIN in FIN_WAIT2 substate
- *   tw_expire     tw_timer_handler                timewait timer fired
- *   tw_kill       inet_twsk_deschedule_put        timewait killed early
+ *   time_wait     __inet_twsk_schedule            timewait timer armed:
+ *                                                 time_wait, tw_rearm
+ *   tw_overflow   inet_twsk_alloc (ret)           no timewait socket
+ *   tw_expire     tw_timer_handler                (marks the expiry for
+ *                                                 tw_end, records nothing)
+ *   tw_end        inet_twsk_kill                  timewait socket ended:
+ *                                                 tw_expire or tw_kill
  *   reset_sent    tcp_send_active_reset           RST sent
  *
+ * Each record is made after what it reports has happened: time_wait once
+ * the timewait socket exists and its timer is armed (an allocation that
+ * fails is tw_overflow instead), the end of a timewait socket where the
+ * kernel really ends it, once (inet_twsk_kill() runs exactly once per
+ * timewait socket, from its timer or from whoever kills it first).
+ *
  * Every symbol is called across files or through a function pointer in
- * 6.1 and 6.12, so it is not inlined away; a symbol a kernel lacks leaves
- * its hook inactive and the module loads without it.
+ * the kernels the module supports, so it is not inlined away (the build
+ * check boots each kernel and looks); a symbol a kernel lacks leaves its
+ * hook inactive, the load message says what that costs, and the module
+ * loads without it.
  *
  * No return probe sits on a function that can block: a return instance
  * stays in flight for as long as its function runs, across rmmod. That is
@@ -40,6 +51,13 @@
  * publish it. Everything they call must be NMI-safe: no locks, no
  * allocation, no printk, no ktime_get() (its seqcount can spin forever if
  * it interrupted a timekeeping update; lockdep says so).
+ *
+ * A probe hit while another kprobe's handler runs on the same CPU is not
+ * run at all: the kprobe core counts it in nmissed (missed_* in
+ * /proc/tcpstates_stats). A softirq that starts on the way out of an
+ * interrupt taken during a handler, and changes a TCP state, is exactly
+ * that; so ts_emit() does its work with interrupts off, which leaves only
+ * the few instructions of the kprobe core around it open.
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -56,6 +74,9 @@
 #include "internal.h"
 
 static DEFINE_PER_CPU(u64, ts_filtered);
+static DEFINE_PER_CPU(u64, ts_unhashed);
+/* The timewait socket whose timer is running on this CPU, for tw_end. */
+static DEFINE_PER_CPU(struct inet_timewait_sock *, ts_tw_expiring);
 
 /* What kind of object a probe's socket pointer really is. */
 enum ts_obj {
@@ -98,9 +119,12 @@ static u8 ts_context(void)
 	return TCPSTATES_CTX_TASK;
 }
 
+/* Outside task context no process acts on the socket: name none. */
 static void ts_fill_task(struct tcpstates_record *rec)
 {
 	rec->ctx = ts_context();
+	if (rec->ctx != TCPSTATES_CTX_TASK)
+		return;
 	rec->pid = current->pid;
 	rec->tgid = current->tgid;
 	/* Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. */
@@ -125,6 +149,7 @@ static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk,
 			   __be16 sport)
 {
 	rec->netns = sock_net(sk)->ns.inum;
+	rec->netns_cookie = ts_net_cookie(sock_net(sk));
 	rec->cookie = ts_cookie(sk);
 	rec->sport = sport;
 	rec->dport = sk->sk_dport;
@@ -152,6 +177,7 @@ static bool ts_has_seq(u8 old_state, u8 new_state)
 		 (new_state == TCP_SYN_SENT || new_state == TCP_CLOSE));
 }
 
+/* uid: the kernel's global value; view.c maps it for each reader. */
 static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
@@ -179,7 +205,7 @@ static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 		rec->options |= TCPSTATES_OPT_TIMESTAMP;
 	if (tp->rx_opt.wscale_ok)
 		rec->options |= TCPSTATES_OPT_WSCALE;
-	if (tp->ecn_flags & TCP_ECN_OK)
+	if (ts_tcp_ecn_ok(tp))
 		rec->options |= TCPSTATES_OPT_ECN;
 	rec->bytes_acked = tp->bytes_acked;
 	rec->bytes_received = tp->bytes_received;
@@ -234,15 +260,20 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 {
 	__be16 sport = ts_sport(sk, obj);
 	struct tcpstates_record *rec;
+	unsigned long flags;
 	u64 seq;
 
 	if (!ts_filter_pass(sk, ntohs(sport))) {
 		this_cpu_inc(ts_filtered);
 		return;
 	}
+	/* See "A probe hit while another..." above. */
+	local_irq_save(flags);
 	rec = ts_ring_reserve(&seq);
-	if (!rec)
+	if (!rec) {
+		local_irq_restore(flags);
 		return;
+	}
 
 	/* Zero first: padding and unused fields must not leak memory. */
 	memset(rec, 0, sizeof(*rec));
@@ -268,6 +299,7 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 		break;
 	}
 	ts_ring_commit(seq);
+	local_irq_restore(flags);
 }
 
 static struct sock *ts_arg_sk(struct pt_regs *regs, unsigned int n)
@@ -312,67 +344,77 @@ static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * inet_reqsk_alloc() zeroes ir_cookie and the request probe sets it (as
+ * sock_diag does for a request it dumps) once the request is hashed, after
+ * tcp_conn_request() wrote its ISN. A request freed with no cookie was
+ * never hashed: dropped before (LSM, no route, the SYN-flood drop) or a
+ * SYN cookie's. Its ISN, maybe even its addresses, are whatever the slab
+ * held before, so it makes no record, only a count.
+ */
 static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *req = ts_arg_sk(regs, 0);
 
+	if (!atomic64_read(&req->sk_cookie)) {
+		this_cpu_inc(ts_unhashed);
+		return 0;
+	}
 	ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST_END,
 		TCP_NEW_SYN_RECV, TCPSTATES_STATE_NONE,
 		inet_reqsk(req)->num_retrans);
 	return 0;
 }
 
-static int ts_time_wait_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct sock *sk = ts_arg_sk(regs, 0);
-	int state = (int)regs_get_kernel_argument(regs, 1);
-	int timeo = (int)regs_get_kernel_argument(regs, 2);
-	u32 rto = inet_csk(sk)->icsk_rto;
-
-	/* The timeout tcp_time_wait() will arm, computed as it does. */
-	if (state == TCP_TIME_WAIT)
-		timeo = TCP_TIMEWAIT_LEN;
-	else
-		timeo = max_t(int, timeo, (rto << 2) - (rto >> 1));
-	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_TIME_WAIT,
-		READ_ONCE(sk->sk_state), state, jiffies_to_msecs(timeo));
-	return 0;
-}
-
-static int ts_tw_rearm_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * __inet_twsk_schedule(tw, timeo, rearm): a timewait socket's timer is armed.
+ * The first arming (rearm false) comes from tcp_time_wait() once the
+ * timewait socket exists and is filled in: TIME_WAIT entry. The full
+ * socket's previous state is not kept in it (its own records show it:
+ * FIN_WAIT2 or CLOSING, then CLOSE). Later ones re-arm it for a FIN.
+ */
+static int ts_tw_schedule_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = ts_arg_sk(regs, 0);
 	int timeo = (int)regs_get_kernel_argument(regs, 1);
 	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;
 	struct inet_timewait_sock *tw = inet_twsk(sk);
 
-	/* The first arming is tcp_time_wait()'s, recorded there. */
-	if (rearm && ts_is_tcp_tw(tw))
-		ts_emit(sk, TS_OBJ_TIMEWAIT, TCPSTATES_EV_TW_REARM,
-			TCPSTATES_STATE_NONE, READ_ONCE(tw->tw_substate),
-			jiffies_to_msecs(timeo));
+	if (ts_is_tcp_tw(tw))
+		ts_emit(sk, TS_OBJ_TIMEWAIT, rearm ? TCPSTATES_EV_TW_REARM :
+			TCPSTATES_EV_TIME_WAIT, TCPSTATES_STATE_NONE,
+			READ_ONCE(tw->tw_substate), jiffies_to_msecs(timeo));
 	return 0;
 }
 
-static void ts_tw_end(struct inet_timewait_sock *tw, u16 kind)
-{
-	if (ts_is_tcp_tw(tw))
-		ts_emit((struct sock *)tw, TS_OBJ_TIMEWAIT, kind,
-			READ_ONCE(tw->tw_substate), TCP_CLOSE, 0);
-}
-
+/* tw_timer_handler(timer) is about to end its socket through tw_end. */
 static int ts_tw_expire_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct timer_list *t = (struct timer_list *)regs_get_kernel_argument(regs, 0);
 
-	ts_tw_end(container_of(t, struct inet_timewait_sock, tw_timer),
-		  TCPSTATES_EV_TW_EXPIRE);
+	this_cpu_write(ts_tw_expiring,
+		       container_of(t, struct inet_timewait_sock, tw_timer));
 	return 0;
 }
 
-static int ts_tw_kill_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * inet_twsk_kill(tw): called exactly once per timewait socket, from its
+ * timer (synchronously, so on the CPU ts_tw_expire_pre() marked) or from
+ * inet_twsk_deschedule_put() when that stopped a pending timer. A killer
+ * that preempts the timer's thread (PREEMPT_RT) leaves the mark alone.
+ */
+static int ts_tw_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	ts_tw_end(inet_twsk(ts_arg_sk(regs, 0)), TCPSTATES_EV_TW_KILL);
+	struct inet_timewait_sock *tw = inet_twsk(ts_arg_sk(regs, 0));
+	u16 kind = TCPSTATES_EV_TW_KILL;
+
+	if (this_cpu_read(ts_tw_expiring) == tw) {
+		this_cpu_write(ts_tw_expiring, NULL);
+		kind = TCPSTATES_EV_TW_EXPIRE;
+	}
+	if (ts_is_tcp_tw(tw))
+		ts_emit((struct sock *)tw, TS_OBJ_TIMEWAIT, kind,
+			READ_ONCE(tw->tw_substate), TCP_CLOSE, 0);
 	return 0;
 }
 
@@ -396,6 +438,33 @@ static int ts_save_sk(struct kretprobe_instance *ri, struct pt_regs *regs)
 static struct sock *ts_saved_sk(struct kretprobe_instance *ri)
 {
 	return *(struct sock **)ri->data;
+}
+
+/* inet_twsk_alloc(sk, death_row, state): only TCP's, and the state asked. */
+struct ts_tw_alloc {
+	struct sock *sk;
+	int state;
+};
+
+static int ts_tw_alloc_entry(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct ts_tw_alloc *d = (struct ts_tw_alloc *)ri->data;
+
+	d->sk = ts_arg_sk(regs, 0);
+	d->state = (int)regs_get_kernel_argument(regs, 2);
+	return !ts_is_tcp(d->sk);	/* nonzero: no return handler */
+}
+
+/* No timewait socket: tcp_time_wait() will close without TIME_WAIT. */
+static int ts_tw_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct ts_tw_alloc *d = (struct ts_tw_alloc *)ri->data;
+
+	if (!regs_return_value(regs))
+		ts_emit(d->sk, TS_OBJ_FULL, TCPSTATES_EV_TW_OVERFLOW,
+			READ_ONCE(d->sk->sk_state), d->state, 0);
+	return 0;
 }
 
 static int ts_listen_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -457,20 +526,23 @@ static int ts_accept_pre(struct kprobe *p, struct pt_regs *regs)
 }
 
 struct ts_hook {
-	const char *name;	/* as /proc/tcpstates_stats shows it */
+	const char *cost;	/* what the records lack without it */
 	bool ret;		/* a kretprobe; else only rp.kp is used */
-	bool registered;
+	s8 needs;		/* a hook this one is useless without, or -1 */
+	enum ts_hook_status status;
 	struct kretprobe rp;
 };
 
-#define TS_KPROBE(_name, _sym, _pre) {					\
-	.name = _name,							\
+#define TS_KPROBE(_sym, _pre, _cost) {					\
+	.cost = _cost,							\
+	.needs = -1,							\
 	.rp.kp = { .symbol_name = _sym, .pre_handler = _pre },		\
 }
 
-#define TS_KRETPROBE(_name, _sym, _entry, _ret, _size) {		\
-	.name = _name,							\
+#define TS_KRETPROBE(_sym, _entry, _ret, _size, _cost) {		\
+	.cost = _cost,							\
 	.ret = true,							\
+	.needs = -1,							\
 	.rp = {								\
 		.kp.symbol_name = _sym,					\
 		.entry_handler = _entry,				\
@@ -481,42 +553,59 @@ struct ts_hook {
 
 static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 	[TCPSTATES_HOOK_SET_STATE] =
-		TS_KPROBE("set_state", "tcp_set_state", ts_set_state_pre),
+		TS_KPROBE("tcp_set_state", ts_set_state_pre,
+			  "nothing can be recorded"),
 	[TCPSTATES_HOOK_LISTEN] =
-		TS_KRETPROBE("listen", "inet_csk_listen_start", ts_save_sk,
-			     ts_listen_ret, sizeof(struct sock *)),
+		TS_KRETPROBE("inet_csk_listen_start", ts_save_sk,
+			     ts_listen_ret, sizeof(struct sock *),
+			     "LISTEN is not recorded: a listener shows only its close"),
 	[TCPSTATES_HOOK_CONNECT] =
-		TS_KRETPROBE("connect", "tcp_connect", ts_save_sk,
-			     ts_connect_ret, sizeof(struct sock *)),
+		TS_KRETPROBE("tcp_connect", ts_save_sk, ts_connect_ret,
+			     sizeof(struct sock *),
+			     "no connect record: the client's ISN (A) is unknown"),
 	[TCPSTATES_HOOK_REQUEST] =
-		TS_KPROBE("request", "inet_csk_reqsk_queue_hash_add",
-			  ts_request_pre),
+		TS_KPROBE("inet_csk_reqsk_queue_hash_add", ts_request_pre,
+			  "no request record: the server's ISN (B) before the child, and one cookie from SYN to close"),
 	[TCPSTATES_HOOK_CHILD_V4] =
-		TS_KRETPROBE("child_v4", "tcp_v4_syn_recv_sock",
-			     ts_child_v4_entry, ts_child_ret, 0),
+		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
+			     ts_child_ret, 0,
+			     "the IPv4 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_CHILD_V6] =
-		TS_KRETPROBE("child_v6", "tcp_v6_syn_recv_sock", NULL,
-			     ts_child_ret, 0),
+		TS_KRETPROBE("tcp_v6_syn_recv_sock", NULL, ts_child_ret, 0,
+			     "the IPv6 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_ACCEPT] =
-		TS_KPROBE("accept", "security_sock_graft", ts_accept_pre),
+		TS_KPROBE("security_sock_graft", ts_accept_pre,
+			  "no accept record: a server socket's owner is known only once it acts in task context"),
 	[TCPSTATES_HOOK_REQUEST_END] =
-		TS_KPROBE("request_end_v4", "tcp_v4_reqsk_destructor",
-			  ts_request_end_pre),
+		TS_KPROBE("tcp_v4_reqsk_destructor", ts_request_end_pre,
+			  "the end of IPv4 request sockets is not recorded: half-open handshakes never end"),
 	[TCPSTATES_HOOK_TIME_WAIT] =
-		TS_KPROBE("time_wait", "tcp_time_wait", ts_time_wait_pre),
-	[TCPSTATES_HOOK_TW_REARM] =
-		TS_KPROBE("tw_rearm", "__inet_twsk_schedule", ts_tw_rearm_pre),
+		TS_KPROBE("__inet_twsk_schedule", ts_tw_schedule_pre,
+			  "TIME_WAIT entry and re-arms are not recorded"),
+	[TCPSTATES_HOOK_TW_OVERFLOW] =
+		TS_KRETPROBE("inet_twsk_alloc", ts_tw_alloc_entry,
+			     ts_tw_alloc_ret, sizeof(struct ts_tw_alloc),
+			     "a close that skips TIME_WAIT (tcp_max_tw_buckets) has no record saying so"),
 	[TCPSTATES_HOOK_TW_EXPIRE] =
-		TS_KPROBE("tw_expire", "tw_timer_handler", ts_tw_expire_pre),
-	[TCPSTATES_HOOK_TW_KILL] =
-		TS_KPROBE("tw_kill", "inet_twsk_deschedule_put",
-			  ts_tw_kill_pre),
+		TS_KPROBE("tw_timer_handler", ts_tw_expire_pre,
+			  "the end of TIME_WAIT is not recorded (tw_end needs this hook)"),
+	[TCPSTATES_HOOK_TW_END] = {
+		.cost = "the end of TIME_WAIT is not recorded",
+		.needs = TCPSTATES_HOOK_TW_EXPIRE,
+		.rp.kp = { .symbol_name = "inet_twsk_kill",
+			   .pre_handler = ts_tw_end_pre },
+	},
 	[TCPSTATES_HOOK_RESET_SENT] =
-		TS_KPROBE("reset_sent", "tcp_send_active_reset",
-			  ts_reset_sent_pre),
+		TS_KPROBE("tcp_send_active_reset", ts_reset_sent_pre,
+			  "RSTs the kernel sends are not recorded"),
 	[TCPSTATES_HOOK_REQUEST_END_V6] =
-		TS_KPROBE("request_end_v6", "tcp_v6_reqsk_destructor",
-			  ts_request_end_pre),
+		TS_KPROBE("tcp_v6_reqsk_destructor", ts_request_end_pre,
+			  "the end of IPv6 request sockets is not recorded: half-open handshakes never end"),
+};
+
+#define TS_HOOK_NAME(NAME, name, nr)	[nr] = #name,
+static const char *const ts_hook_names[TCPSTATES_NR_HOOKS] = {
+	TCPSTATES_HOOK_LIST(TS_HOOK_NAME)
 };
 
 static int ts_hook_register(struct ts_hook *h)
@@ -532,32 +621,48 @@ static void ts_hook_unregister(struct ts_hook *h)
 		unregister_kprobe(&h->rp.kp);
 }
 
+static enum ts_hook_status ts_hook_place(unsigned int i)
+{
+	struct ts_hook *h = &ts_hooks[i];
+	int err;
+
+	if (ts_hook_skipped(i))
+		return TS_HOOK_SKIPPED;
+	if (h->needs >= 0 && ts_hooks[h->needs].status != TS_HOOK_ACTIVE)
+		return ts_hooks[h->needs].status;
+	err = ts_hook_register(h);
+	if (!err)
+		return TS_HOOK_ACTIVE;
+	/* -ENOENT: no such symbol; anything else: kprobes refused it. */
+	return err == -ENOENT ? TS_HOOK_MISSING : TS_HOOK_FAILED;
+}
+
+/* Hooks are placed in table order, so one needed comes before its user. */
 int ts_probes_register(void)
 {
 	unsigned int i;
-	int err;
 
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
-		err = ts_hook_register(&ts_hooks[i]);
-		if (err && i == TCPSTATES_HOOK_SET_STATE) {
-			pr_err("cannot probe %s: %d\n",
-			       ts_hooks[i].rp.kp.symbol_name, err);
-			return err;
+		ts_hooks[i].status = ts_hook_place(i);
+		if (i == TCPSTATES_HOOK_SET_STATE &&
+		    ts_hooks[i].status != TS_HOOK_ACTIVE) {
+			pr_err("cannot probe %s: the one hook the module needs\n",
+			       ts_hooks[i].rp.kp.symbol_name);
+			return -ENOENT;
 		}
-		ts_hooks[i].registered = !err;
 	}
 	return 0;
 }
 
+/* Waits for running handlers; in-flight returns run no handler. */
 void ts_probes_unregister(void)
 {
-	unsigned int i;
+	unsigned int i = ARRAY_SIZE(ts_hooks);
 
-	/* Waits for running handlers; in-flight returns run no handler. */
-	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
-		if (ts_hooks[i].registered)
+	while (i--) {
+		if (ts_hooks[i].status == TS_HOOK_ACTIVE)
 			ts_hook_unregister(&ts_hooks[i]);
-		ts_hooks[i].registered = false;
+		ts_hooks[i].status = TS_HOOK_SKIPPED;
 	}
 }
 
@@ -567,14 +672,29 @@ u32 ts_probes_active(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++)
-		if (ts_hooks[i].registered)
+		if (ts_hooks[i].status == TS_HOOK_ACTIVE)
 			mask |= BIT(i);
 	return mask;
 }
 
+enum ts_hook_status ts_hook_status(unsigned int hook)
+{
+	return ts_hooks[hook].status;
+}
+
 const char *ts_hook_name(unsigned int hook)
 {
-	return hook < ARRAY_SIZE(ts_hooks) ? ts_hooks[hook].name : NULL;
+	return hook < ARRAY_SIZE(ts_hook_names) ? ts_hook_names[hook] : NULL;
+}
+
+const char *ts_hook_symbol(unsigned int hook)
+{
+	return ts_hooks[hook].rp.kp.symbol_name;
+}
+
+const char *ts_hook_cost(unsigned int hook)
+{
+	return ts_hooks[hook].cost;
 }
 
 u64 ts_probes_missed(unsigned int hook)
@@ -588,12 +708,22 @@ u64 ts_probes_missed(unsigned int hook)
 	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0);
 }
 
-u64 ts_filtered_count(void)
+static u64 ts_sum(u64 __percpu *counter)
 {
 	u64 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(ts_filtered, cpu);
+		sum += *per_cpu_ptr(counter, cpu);
 	return sum;
+}
+
+u64 ts_filtered_count(void)
+{
+	return ts_sum(&ts_filtered);
+}
+
+u64 ts_unhashed_count(void)
+{
+	return ts_sum(&ts_unhashed);
 }

@@ -7,9 +7,12 @@
  * copied out of the ring like any reader does, so `cat` never consumes,
  * blocks or disturbs /dev/tcpstates readers or writers. Records overwritten
  * while `cat` runs are skipped: their SEQ is missing from the output.
- * The column format is documented in README.md.
+ * The column format is documented in tcpstates(4). Who may open either file,
+ * and what a reader sees, is view.c's to say.
  */
 #include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
@@ -17,76 +20,60 @@
 
 #define TS_PROC_MODE	0400
 
+#define TS_STATE_NAME(name, nr)		[nr] = #name,
 static const char *const ts_state_names[TCPSTATES_NR_STATES] = {
-	[TCPSTATES_ESTABLISHED]		= "ESTABLISHED",
-	[TCPSTATES_SYN_SENT]		= "SYN_SENT",
-	[TCPSTATES_SYN_RECV]		= "SYN_RECV",
-	[TCPSTATES_FIN_WAIT1]		= "FIN_WAIT1",
-	[TCPSTATES_FIN_WAIT2]		= "FIN_WAIT2",
-	[TCPSTATES_TIME_WAIT]		= "TIME_WAIT",
-	[TCPSTATES_CLOSE]		= "CLOSE",
-	[TCPSTATES_CLOSE_WAIT]		= "CLOSE_WAIT",
-	[TCPSTATES_LAST_ACK]		= "LAST_ACK",
-	[TCPSTATES_LISTEN]		= "LISTEN",
-	[TCPSTATES_CLOSING]		= "CLOSING",
-	[TCPSTATES_NEW_SYN_RECV]	= "NEW_SYN_RECV",
-	[TCPSTATES_BOUND_INACTIVE]	= "BOUND_INACTIVE",
+	TCPSTATES_STATE_LIST(TS_STATE_NAME)
 };
 
+#define TS_EVENT_NAME(NAME, name, nr)	[nr] = #name,
 static const char *const ts_event_names[TCPSTATES_NR_EVENTS] = {
-	[TCPSTATES_EV_STATE]		= "state",
-	[TCPSTATES_EV_LISTEN]		= "listen",
-	[TCPSTATES_EV_CONNECT]		= "connect",
-	[TCPSTATES_EV_REQUEST]		= "request",
-	[TCPSTATES_EV_CHILD]		= "child",
-	[TCPSTATES_EV_ACCEPT]		= "accept",
-	[TCPSTATES_EV_REQUEST_END]	= "request_end",
-	[TCPSTATES_EV_TIME_WAIT]	= "time_wait",
-	[TCPSTATES_EV_TW_REARM]		= "tw_rearm",
-	[TCPSTATES_EV_TW_EXPIRE]	= "tw_expire",
-	[TCPSTATES_EV_TW_KILL]		= "tw_kill",
-	[TCPSTATES_EV_RESET_SENT]	= "reset_sent",
-	[TCPSTATES_EV_LOST]		= "lost",
+	TCPSTATES_EVENT_LIST(TS_EVENT_NAME)
 };
 
-static const char *const ts_ctx_names[] = {
-	[TCPSTATES_CTX_TASK]		= "task",
-	[TCPSTATES_CTX_SOFTIRQ]		= "softirq",
-	[TCPSTATES_CTX_HARDIRQ]		= "hardirq",
+#define TS_CTX_NAME(NAME, name, nr)	[nr] = #name,
+static const char *const ts_ctx_names[TCPSTATES_NR_CTX] = {
+	TCPSTATES_CTX_LIST(TS_CTX_NAME)
 };
 
-/* "-" for no state or one this module does not know. */
-const char *ts_state_name(unsigned int state)
+#define TS_OPTION_NAME(NAME, name, bit)	[bit] = #name,
+static const char *const ts_option_names[] = {
+	TCPSTATES_OPTION_LIST(TS_OPTION_NAME)
+};
+
+/* Every table above is looked up with a checked index: "-" if unknown. */
+static const char *ts_name(const char *const *tab, size_t n, unsigned int i)
 {
-	if (state < ARRAY_SIZE(ts_state_names) && ts_state_names[state])
-		return ts_state_names[state];
-	return "-";
+	return i < n && tab[i] ? tab[i] : "-";
 }
 
-const char *ts_event_name(unsigned int kind)
+static const char *ts_state_name(unsigned int state)
 {
-	if (kind < ARRAY_SIZE(ts_event_names) && ts_event_names[kind])
-		return ts_event_names[kind];
-	return "-";
+	return ts_name(ts_state_names, ARRAY_SIZE(ts_state_names), state);
+}
+
+static const char *ts_event_name(unsigned int kind)
+{
+	return ts_name(ts_event_names, ARRAY_SIZE(ts_event_names), kind);
 }
 
 static const char *ts_ctx_name(unsigned int ctx)
 {
-	return ctx < ARRAY_SIZE(ts_ctx_names) ? ts_ctx_names[ctx] : "-";
+	return ts_name(ts_ctx_names, ARRAY_SIZE(ts_ctx_names), ctx);
 }
 
 struct ts_snapshot {
 	u64 start;		/* oldest seq when opened */
 	u64 end;		/* head when opened */
 	u64 cur;		/* the record ts_seq_show() prints */
-	u32 netns;		/* 0: all namespaces */
+	struct ts_view view;	/* fixed at open */
 	struct tcpstates_record rec;
 };
 
 #define TS_HEADER "SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT " \
 	"RADDR RPORT OLDSTATE NEWSTATE WRITE_SEQ SND_UNA SND_NXT RCV_NXT " \
 	"SND_WND RCV_WND MSS SRTT_US TGID UID CTX FAMILY FLAGS SND_WSCALE " \
-	"RCV_WSCALE OPTIONS RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX\n"
+	"RCV_WSCALE OPTIONS RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX " \
+	"NETNS_COOKIE\n"
 
 /* The seq_file position is 0 for the header, 1 + n for seq start + n. */
 static void *ts_seq_start(struct seq_file *m, loff_t *pos)
@@ -101,9 +88,17 @@ static void *ts_seq_start(struct seq_file *m, loff_t *pos)
 	return snap;
 }
 
+/*
+ * A namespace-bound reader skips other namespaces' records without output,
+ * so one read() may walk a large part of the ring: yield, and stop for a
+ * fatal signal.
+ */
 static void *ts_seq_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	++*pos;
+	cond_resched();
+	if (fatal_signal_pending(current))
+		return NULL;
 	return ts_seq_start(m, pos);
 }
 
@@ -140,15 +135,14 @@ static void ts_put_u32(struct seq_file *m, bool valid, u32 val)
 
 static void ts_put_options(struct seq_file *m, u8 opt)
 {
-	static const char *const names[] = { "sack", "ts", "wscale", "ecn" };
 	bool first = true;
 	unsigned int i;
 
 	seq_putc(m, ' ');
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
+	for (i = 0; i < ARRAY_SIZE(ts_option_names); i++) {
 		if (!(opt & BIT(i)))
 			continue;
-		seq_printf(m, "%s%s", first ? "" : ",", names[i]);
+		seq_printf(m, "%s%s", first ? "" : ",", ts_option_names[i]);
 		first = false;
 	}
 	if (first)
@@ -157,7 +151,8 @@ static void ts_put_options(struct seq_file *m, u8 opt)
 
 static void ts_show_record(struct seq_file *m, const struct tcpstates_record *r)
 {
-	bool task = r->ctx == TCPSTATES_CTX_TASK;
+	/* pid 0: no task (softirq), or one this reader may not know. */
+	bool task = r->ctx == TCPSTATES_CTX_TASK && r->pid;
 	bool seq = r->flags & TCPSTATES_F_SEQ;
 	bool wnd = r->flags & TCPSTATES_F_WINDOW;
 	bool info = r->flags & TCPSTATES_F_TCPINFO;
@@ -198,7 +193,7 @@ static void ts_show_record(struct seq_file *m, const struct tcpstates_record *r)
 		seq_printf(m, " %llu %llu", r->bytes_acked, r->bytes_received);
 	else
 		seq_puts(m, " - -");
-	seq_printf(m, " %u %llu\n", r->sk_err, r->aux);
+	seq_printf(m, " %u %llu %llu\n", r->sk_err, r->aux, r->netns_cookie);
 }
 
 static int ts_seq_show(struct seq_file *m, void *v)
@@ -211,9 +206,9 @@ static int ts_seq_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	next = snap->cur;
-	if (ts_ring_fetch(&next, &snap->rec, &lost) != TS_FETCH_OK)
+	if (ts_ring_fetch_claimed(&next, &snap->rec, &lost) != TS_FETCH_OK)
 		return 0;	/* overwritten since open: its SEQ is missing */
-	if (snap->netns && snap->rec.netns != snap->netns)
+	if (!ts_view_admit(&snap->view, &snap->rec))
 		return 0;
 	ts_show_record(m, &snap->rec);
 	return 0;
@@ -229,28 +224,54 @@ static const struct seq_operations ts_seq_ops = {
 static int ts_proc_open(struct inode *inode, struct file *file)
 {
 	struct ts_snapshot *snap;
+	struct ts_view view;
+	int err;
 
+	err = ts_view_open(&view, file);
+	if (err)
+		return err;
 	snap = __seq_open_private(file, &ts_seq_ops, sizeof(*snap));
-	if (!snap)
+	if (!snap) {
+		ts_view_release(&view);
 		return -ENOMEM;
+	}
+	snap->view = view;
 	snap->end = ts_ring_head();
 	snap->start = ts_ring_oldest();
 	if (snap->start > snap->end)
 		snap->start = snap->end;
-	snap->netns = ts_reader_netns();
 	return 0;
+}
+
+static int ts_proc_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct ts_snapshot *snap = m->private;
+
+	ts_view_release(&snap->view);
+	return seq_release_private(inode, file);
 }
 
 static const struct proc_ops ts_proc_ops = {
 	.proc_open	= ts_proc_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= seq_release_private,
+	.proc_release	= ts_proc_release,
 };
 
+static const char *const ts_hook_status_names[] = {
+	[TS_HOOK_ACTIVE]	= "active",
+	[TS_HOOK_MISSING]	= "missing",
+	[TS_HOOK_SKIPPED]	= "skipped",
+	[TS_HOOK_FAILED]	= "failed",
+};
+
+/*
+ * The counters are global, as the records' sequence numbers are: a
+ * namespace-bound reader learns the machine's record rate from either.
+ */
 static int ts_stats_show(struct seq_file *m, void *v)
 {
-	u32 active = ts_probes_active();
 	unsigned int h;
 
 	seq_printf(m, "abi_version %u\n", TCPSTATES_ABI_VERSION);
@@ -259,18 +280,31 @@ static int ts_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "written %llu\n", ts_ring_head());
 	seq_printf(m, "oldest %llu\n", ts_ring_oldest());
 	seq_printf(m, "filtered %llu\n", ts_filtered_count());
-	seq_printf(m, "realtime_offset_ns %llu\n", ts_realtime_offset_ns());
+	seq_printf(m, "requests_unhashed %llu\n", ts_unhashed_count());
+	seq_printf(m, "realtime_offset_ns %lld\n", ts_realtime_offset_ns());
+	seq_printf(m, "wakeups_now %llu\n", ts_ring_wakeups(TS_WAKE_NOW));
+	seq_printf(m, "wakeups_timer %llu\n", ts_ring_wakeups(TS_WAKE_TIMER));
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		seq_printf(m, "hook_%s %s\n", ts_hook_name(h),
-			   active & BIT(h) ? "active" : "inactive");
+			   ts_name(ts_hook_status_names,
+				   ARRAY_SIZE(ts_hook_status_names),
+				   ts_hook_status(h)));
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		seq_printf(m, "missed_%s %llu\n", ts_hook_name(h),
 			   ts_probes_missed(h));
 	return 0;
 }
 
+/* The same check as the records': who may read, may read the counters. */
 static int ts_stats_open(struct inode *inode, struct file *file)
 {
+	struct ts_view view;
+	int err;
+
+	err = ts_view_open(&view, file);
+	if (err)
+		return err;
+	ts_view_release(&view);
 	return single_open(file, ts_stats_show, NULL);
 }
 

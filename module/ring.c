@@ -67,6 +67,7 @@
 #include <linux/atomic.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/timer.h>
 #include <linux/vmalloc.h>
@@ -94,6 +95,7 @@ static struct {
 	struct irq_work wake_work;	/* wake readers now */
 	struct irq_work arm_work;	/* wake them in wakeup_ms */
 	struct timer_list wake_timer;
+	atomic64_t wakeups[TS_NR_WAKE_CAUSES];
 } ring;
 
 static inline u64 gen_of(u64 seq)
@@ -103,6 +105,7 @@ static inline u64 gen_of(u64 seq)
 
 static void ts_ring_wake(struct irq_work *work)
 {
+	atomic64_inc(&ring.wakeups[TS_WAKE_NOW]);
 	wake_up_interruptible_all(&ring.wait);
 }
 
@@ -118,13 +121,22 @@ static void ts_ring_wake_timer(struct timer_list *t)
 	clear_bit(TS_WAKE_ARMED, &ring.wake_flags);
 	/* A record committed from here on arms the timer again. */
 	smp_mb__after_atomic();
+	atomic64_inc(&ring.wakeups[TS_WAKE_TIMER]);
 	wake_up_interruptible_all(&ring.wait);
 }
 
 int ts_ring_init(u32 capacity)
 {
-	/* Callers validate: a power of two, at least 64. */
-	ring.slots = vzalloc(array_size(capacity, sizeof(*ring.slots)));
+	unsigned int i;
+
+	/*
+	 * Callers validate: a power of two, at least 64. The largest ring is
+	 * 3 GiB: when memory is short, fail the load at once and quietly
+	 * rather than retry, warn, or wake the OOM killer.
+	 */
+	ring.slots = __vmalloc(array_size(capacity, sizeof(*ring.slots)),
+			       GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+			       __GFP_NOWARN);
 	if (!ring.slots)
 		return -ENOMEM;
 	ring.mask = capacity - 1;
@@ -135,6 +147,8 @@ int ts_ring_init(u32 capacity)
 	init_irq_work(&ring.wake_work, ts_ring_wake);
 	init_irq_work(&ring.arm_work, ts_ring_arm);
 	timer_setup(&ring.wake_timer, ts_ring_wake_timer, 0);
+	for (i = 0; i < TS_NR_WAKE_CAUSES; i++)
+		atomic64_set(&ring.wakeups[i], 0);
 	return 0;
 }
 
@@ -167,6 +181,11 @@ u64 ts_ring_oldest(void)
 	u64 head = ts_ring_head();
 
 	return head > ring.mask + 1 ? head - (ring.mask + 1) : 0;
+}
+
+u64 ts_ring_wakeups(enum ts_wake_cause cause)
+{
+	return atomic64_read(&ring.wakeups[cause]);
 }
 
 wait_queue_head_t *ts_ring_waitq(void)
@@ -261,6 +280,26 @@ lapped:
 	*lost = to - r;
 	*next = to;
 	return TS_FETCH_LOST;
+}
+
+/*
+ * Like ts_ring_fetch(), for a record known to be claimed (below the head
+ * when the caller looked): if its writer has not published it yet, wait
+ * for it. The writer runs with preemption disabled on another CPU (it
+ * cannot be on ours while we run in process context), so this is the time
+ * of one record copy; the bound only covers a writer stalled by a
+ * hypervisor. Lets a snapshot end at the head without gaps.
+ */
+enum ts_fetch ts_ring_fetch_claimed(u64 *next, struct tcpstates_record *rec,
+				    u64 *lost)
+{
+	u64 deadline = ktime_get_mono_fast_ns() + 10 * NSEC_PER_MSEC;
+	enum ts_fetch res;
+
+	while ((res = ts_ring_fetch(next, rec, lost)) == TS_FETCH_EMPTY &&
+	       ktime_get_mono_fast_ns() < deadline)
+		cpu_relax();
+	return res;
 }
 
 /* Would ts_ring_fetch(next) return anything but TS_FETCH_EMPTY? */

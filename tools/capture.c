@@ -61,7 +61,7 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 			char *why, size_t whylen)
 {
 	const unsigned char *p = buf;
-	uint32_t fmt;
+	uint32_t fmt, min;
 
 	if (len < TT_CAP_HEADER_SIZE) {
 		snprintf(why, whylen, "truncated header: %zu of %d bytes", len,
@@ -87,16 +87,17 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 		snprintf(why, whylen, "bad header size %u", ci->header_size);
 		return -1;
 	}
-	if (ci->abi_version != TCPSTATES_ABI_VERSION) {
-		snprintf(why, whylen, "unsupported ABI version %u (this tool reads %d)",
+	/* ABI 1 records are ABI 2's without netns_cookie, which reads as 0. */
+	if (ci->abi_version < 1 || ci->abi_version > TCPSTATES_ABI_VERSION) {
+		snprintf(why, whylen, "unsupported ABI version %u (this tool reads 1 to %d)",
 			 ci->abi_version, TCPSTATES_ABI_VERSION);
 		return -1;
 	}
-	if (ci->record_size < TCPSTATES_RECORD_SIZE ||
-	    ci->record_size > TT_CAP_MAX_RECORD) {
-		snprintf(why, whylen, "bad record size %u (need %d..%d)",
-			 ci->record_size, TCPSTATES_RECORD_SIZE,
-			 TT_CAP_MAX_RECORD);
+	min = ci->abi_version == 1 ? TCPSTATES_RECORD_SIZE_V1 :
+				     TCPSTATES_RECORD_SIZE;
+	if (ci->record_size < min || ci->record_size > TT_CAP_MAX_RECORD) {
+		snprintf(why, whylen, "bad record size %u (need %u..%d)",
+			 ci->record_size, min, TT_CAP_MAX_RECORD);
 		return -1;
 	}
 	return 0;

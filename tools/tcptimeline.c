@@ -454,6 +454,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		a.live = true;
+		info.argsz = sizeof(info);
 		if (ioctl(fd, TCPSTATES_IOC_INFO, &info) == 0) {
 			if (info.abi_version != TCPSTATES_ABI_VERSION ||
 			    info.record_size < TCPSTATES_RECORD_SIZE ||
@@ -468,7 +469,7 @@ int main(int argc, char **argv)
 			ci.record_size = info.record_size;
 			ci.realtime_offset_ns = info.realtime_offset_ns;
 			ci.capacity = info.capacity;
-			if (o.from_now && ioctl(fd, TCPSTATES_IOC_SEEK_HEAD) < 0) {
+			if (o.from_now && ioctl(fd, TCPSTATES_IOC_SEEK_HEAD, 0) < 0) {
 				fprintf(stderr, "%s: %s: seek head: %s\n",
 					TT_NAME, in_name, strerror(errno));
 				goto cleanup;

@@ -14,7 +14,31 @@
  *   record of kind TCPSTATES_EV_LOST whose @aux is the number of records it
  *   missed, then continues with the oldest record still held.
  *   ioctl(TCPSTATES_IOC_INFO) fills struct tcpstates_info;
- *   ioctl(TCPSTATES_IOC_SEEK_HEAD) moves the cursor to "now" (skip history).
+ *   ioctl(TCPSTATES_IOC_SEEK_HEAD, 0) moves the cursor to "now" (skip
+ *   history).
+ *
+ * Who sees what
+ *   Every open file (of /dev/tcpstates and /proc/tcpstates alike) is bound
+ *   at open() to the opener's network namespace, by reference, and checked
+ *   by identity (the namespace's cookie), never by its inode number, which
+ *   the kernel hands out again once a namespace dies:
+ *   - an opener in the initial network namespace with CAP_NET_ADMIN in the
+ *     initial user namespace sees every namespace's records;
+ *   - any other opener needs CAP_NET_ADMIN over its own network namespace
+ *     (in the user namespace that owns it: a container's root) and sees
+ *     only that namespace's records;
+ *   - anyone else gets -EPERM (the files are also mode 0400, root only).
+ *   Sequence numbers are global: a namespace-bound reader sees gaps where
+ *   other namespaces' records are.
+ *
+ * Processes
+ *   pid, tgid and comm name the task that acted on the socket, only in task
+ *   context (ctx TCPSTATES_CTX_TASK); in softirq and timer context no task
+ *   acts, and all three are 0. pid and tgid are the ids of the initial PID
+ *   namespace. A reader in another PID namespace gets 0 for both: they
+ *   cannot be translated truthfully after the fact (the task may be gone
+ *   and its number reused). uid is translated into the reader's user
+ *   namespace ((__u32)-1 where it has no mapping).
  *
  * Versioning
  *   TCPSTATES_ABI_VERSION changes only when a field changes meaning. New
@@ -22,6 +46,10 @@
  *   reader must use the record_size the ioctl (or a capture header) reports
  *   and may ignore trailing bytes it does not know. New behaviour gets a new
  *   ioctl number, never a versioned struct.
+ *   ABI 1: 168-byte records; INFO was ioctl 1 with a fixed 328-byte struct.
+ *   ABI 2: appends netns_cookie (176 bytes), INFO is ioctl 3 with @argsz,
+ *   realtime_offset_ns is signed, softirq records carry no pid, tgid or
+ *   comm, uid is the reader's view, the tw_overflow event.
  *
  * Conventions
  *   Only fixed-width types, natural alignment, explicit reserved fields (the
@@ -43,7 +71,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define TCPSTATES_ABI_VERSION	1
+#define TCPSTATES_ABI_VERSION	2
 #define TCPSTATES_DEVICE	"/dev/tcpstates"
 #define TCPSTATES_PROC		"/proc/tcpstates"
 #define TCPSTATES_PROC_STATS	"/proc/tcpstates_stats"
@@ -52,112 +80,136 @@
  * TCP states, numbered as the kernel numbers them (include/net/tcp_states.h);
  * the module pins each value with BUILD_BUG_ON. 0 means "no state": the
  * request socket before it exists, a lost-record marker.
+ *
+ * Names and numbers come from one list, TCPSTATES_STATE_LIST(X): X(NAME, nr)
+ * yields the enum below and every name table (the module's /proc text, the
+ * tool's parser and printers), so a name cannot exist twice.
  */
+#define TCPSTATES_STATE_LIST(X)		\
+	X(ESTABLISHED,		1)	\
+	X(SYN_SENT,		2)	\
+	X(SYN_RECV,		3)	\
+	X(FIN_WAIT1,		4)	\
+	X(FIN_WAIT2,		5)	\
+	X(TIME_WAIT,		6)	\
+	X(CLOSE,		7)	\
+	X(CLOSE_WAIT,		8)	\
+	X(LAST_ACK,		9)	\
+	X(LISTEN,		10)	\
+	X(CLOSING,		11)	\
+	X(NEW_SYN_RECV,		12)	\
+	X(BOUND_INACTIVE,	13)	/* 6.5+, inet_diag only */
+
+#define __TCPSTATES_STATE_ENUM(name, nr)	TCPSTATES_##name = nr,
 enum {
 	TCPSTATES_STATE_NONE		= 0,
-	TCPSTATES_ESTABLISHED		= 1,
-	TCPSTATES_SYN_SENT		= 2,
-	TCPSTATES_SYN_RECV		= 3,
-	TCPSTATES_FIN_WAIT1		= 4,
-	TCPSTATES_FIN_WAIT2		= 5,
-	TCPSTATES_TIME_WAIT		= 6,
-	TCPSTATES_CLOSE			= 7,
-	TCPSTATES_CLOSE_WAIT		= 8,
-	TCPSTATES_LAST_ACK		= 9,
-	TCPSTATES_LISTEN		= 10,
-	TCPSTATES_CLOSING		= 11,
-	TCPSTATES_NEW_SYN_RECV		= 12,
-	TCPSTATES_BOUND_INACTIVE	= 13,	/* 6.5+, inet_diag only */
+	TCPSTATES_STATE_LIST(__TCPSTATES_STATE_ENUM)
 	TCPSTATES_NR_STATES
 };
 
 /*
- * What produced a record, and what old_state / new_state mean for it.
- * 0 is never a valid kind, so a zeroed record is recognisably invalid.
+ * Events: what produced a record, and what old_state / new_state mean for
+ * it. 0 is never a valid kind, so a zeroed record is recognisably invalid.
+ *
+ * state        tcp_set_state(sk, new): old = sk->sk_state at entry.
+ * listen       inet_csk_listen_start() succeeded: CLOSE -> LISTEN.
+ * connect      tcp_connect() queued the client's SYN: SYN_SENT -> SYN_SENT.
+ *              snd_una is the client ISN (A), snd_nxt = A + 1.
+ * request      A SYN reached a listener and a request socket was hashed:
+ *              NONE -> NEW_SYN_RECV. snd_una = server ISN (B), snd_nxt =
+ *              B + 1, rcv_nxt = client ISN + 1 (A + 1). The child inherits
+ *              its cookie.
+ * child        The server child socket was created, fully initialised:
+ *              NEW_SYN_RECV -> SYN_RECV. snd_una = B + 1, rcv_nxt = A + 1.
+ * accept       accept() handed this socket to a process (inet_accept()
+ *              grafts it onto the new struct socket, in the acceptor's
+ *              context): state -> same state.
+ * request_end  A request socket that was hashed (a "request" record, or one
+ *              hashed before the module loaded) was freed: the child took
+ *              over (after "child"), or it was dropped (SYN-ACK retries
+ *              exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
+ *              aux = SYN-ACK retransmissions it made. No "child" for its
+ *              4-tuple means the handshake never completed. Request sockets
+ *              freed before they were hashed (LSM refusal, no route, the
+ *              SYN-flood drop, SYN cookies) make no record: their ISN and
+ *              even their addresses may never have been written. They are
+ *              counted as requests_unhashed in /proc/tcpstates_stats.
+ * time_wait    The full socket handed over to a timewait socket (recorded
+ *              once inet_twsk_alloc() has returned one): old = FIN_WAIT2 or
+ *              CLOSING, new = the timewait substate (TIME_WAIT, or FIN_WAIT2
+ *              for an orphan waiting for the peer's FIN). aux = timeout in
+ *              ms. The full socket then goes -> CLOSE (a state record); the
+ *              connection lives on in the timewait socket.
+ * tw_rearm     A timewait socket's timer was re-armed by an incoming FIN:
+ *              its substate just moved FIN_WAIT2 -> TIME_WAIT, or a FIN was
+ *              retransmitted in TIME_WAIT. old = NONE (the kernel does not
+ *              say which), new = substate now, aux = timeout in ms,
+ *              rcv_nxt = the peer's FIN + 1.
+ * tw_expire    The timewait timer fired and ended the socket: substate ->
+ *              CLOSE.
+ * tw_kill      The timewait socket was ended early, its timer still pending:
+ *              reused by a new connection on the same 4-tuple, an RST, or
+ *              namespace teardown: substate -> CLOSE. A timewait socket
+ *              gets exactly one of tw_expire and tw_kill.
+ * reset_sent   The kernel sent an RST on this socket: state -> same state.
+ * lost         Marker in the /dev/tcpstates stream only: aux records were
+ *              overwritten before this reader got to them; seq is the first
+ *              lost.
+ * tw_overflow  tcp_time_wait() found no timewait socket to hand over to
+ *              (net.ipv4.tcp_max_tw_buckets reached, or no memory): the
+ *              connection skips TIME_WAIT. old = FIN_WAIT2 or CLOSING, new
+ *              = the substate it would have entered. The kernel counts it
+ *              as TCPTimeWaitOverflow.
+ *
+ * TCPSTATES_EVENT_LIST(X): X(NAME, name, nr), the enum suffix, the name the
+ * /proc text and the tool print, and the number.
  */
+#define TCPSTATES_EVENT_LIST(X)				\
+	X(STATE,	state,		1)		\
+	X(LISTEN,	listen,		2)		\
+	X(CONNECT,	connect,	3)		\
+	X(REQUEST,	request,	4)		\
+	X(CHILD,	child,		5)		\
+	X(ACCEPT,	accept,		6)		\
+	X(REQUEST_END,	request_end,	7)		\
+	X(TIME_WAIT,	time_wait,	8)		\
+	X(TW_REARM,	tw_rearm,	9)		\
+	X(TW_EXPIRE,	tw_expire,	10)		\
+	X(TW_KILL,	tw_kill,	11)		\
+	X(RESET_SENT,	reset_sent,	12)		\
+	X(LOST,		lost,		13)		\
+	X(TW_OVERFLOW,	tw_overflow,	14)
+
+#define __TCPSTATES_EVENT_ENUM(NAME, name, nr)	TCPSTATES_EV_##NAME = nr,
 enum {
-	/* tcp_set_state(sk, new): old = sk->sk_state at entry. */
-	TCPSTATES_EV_STATE		= 1,
-	/* inet_csk_listen_start() succeeded: CLOSE -> LISTEN. */
-	TCPSTATES_EV_LISTEN		= 2,
-	/*
-	 * tcp_connect() queued the client's SYN: SYN_SENT -> SYN_SENT.
-	 * snd_una is the client ISN (A), snd_nxt = A + 1.
-	 */
-	TCPSTATES_EV_CONNECT		= 3,
-	/*
-	 * A SYN reached a listener and a request socket was hashed:
-	 * NONE -> NEW_SYN_RECV. snd_una = server ISN (B), snd_nxt = B + 1,
-	 * rcv_nxt = client ISN + 1 (A + 1). The child inherits its cookie.
-	 */
-	TCPSTATES_EV_REQUEST		= 4,
-	/*
-	 * The server child socket was created, fully initialised:
-	 * NEW_SYN_RECV -> SYN_RECV. snd_una = B + 1, rcv_nxt = A + 1.
-	 */
-	TCPSTATES_EV_CHILD		= 5,
-	/*
-	 * accept() handed this socket to a process (inet_accept() grafts it
-	 * onto the new struct socket, in the acceptor's context): state ->
-	 * same state.
-	 */
-	TCPSTATES_EV_ACCEPT		= 6,
-	/*
-	 * The request socket was freed, either because the child took over
-	 * (after TCPSTATES_EV_CHILD) or because it was dropped (SYN-ACK
-	 * retries exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
-	 * aux = SYN-ACK retransmissions it made. No CHILD for its 4-tuple
-	 * means the handshake never completed.
-	 */
-	TCPSTATES_EV_REQUEST_END	= 7,
-	/*
-	 * tcp_time_wait(): the full socket hands over to a timewait socket.
-	 * old = FIN_WAIT2 / CLOSING, new = the timewait substate (TIME_WAIT,
-	 * or FIN_WAIT2 for an orphan waiting for the peer's FIN).
-	 * aux = timeout in ms. The full socket then goes -> CLOSE (a STATE
-	 * record); the connection lives on in the timewait socket.
-	 */
-	TCPSTATES_EV_TIME_WAIT		= 8,
-	/*
-	 * A timewait socket's timer was re-armed by an incoming FIN: either
-	 * its substate just moved FIN_WAIT2 -> TIME_WAIT, or a FIN was
-	 * retransmitted in TIME_WAIT. old = NONE (the kernel does not say
-	 * which), new = substate now, aux = timeout in ms, rcv_nxt = D + 1.
-	 */
-	TCPSTATES_EV_TW_REARM		= 9,
-	/* The timewait timer expired: substate -> CLOSE. */
-	TCPSTATES_EV_TW_EXPIRE		= 10,
-	/*
-	 * The timewait socket was killed early: reused by a new connection on
-	 * the same 4-tuple, an RST, or namespace teardown: substate -> CLOSE.
-	 */
-	TCPSTATES_EV_TW_KILL		= 11,
-	/* The kernel sent an RST on this socket: state -> same state. */
-	TCPSTATES_EV_RESET_SENT		= 12,
-	/*
-	 * Marker in the /dev/tcpstates stream only: @aux records were
-	 * overwritten before this reader got to them; @seq is the first lost.
-	 */
-	TCPSTATES_EV_LOST		= 13,
+	TCPSTATES_EVENT_LIST(__TCPSTATES_EVENT_ENUM)
 	TCPSTATES_NR_EVENTS
 };
 
-/* Hooks, one bit each in tcpstates_info.hooks_active. */
+/*
+ * Hooks, one bit each in tcpstates_info.hooks_active, and the names
+ * /proc/tcpstates_stats and the load message use: X(NAME, name, nr).
+ * set_state is the one a load cannot do without.
+ */
+#define TCPSTATES_HOOK_LIST(X)					\
+	X(SET_STATE,		set_state,		0)	\
+	X(LISTEN,		listen,			1)	\
+	X(CONNECT,		connect,		2)	\
+	X(REQUEST,		request,		3)	\
+	X(CHILD_V4,		child_v4,		4)	\
+	X(CHILD_V6,		child_v6,		5)	\
+	X(ACCEPT,		accept,			6)	\
+	X(REQUEST_END,		request_end_v4,		7)	\
+	X(TIME_WAIT,		time_wait,		8)	\
+	X(TW_OVERFLOW,		tw_overflow,		9)	\
+	X(TW_EXPIRE,		tw_expire,		10)	\
+	X(TW_END,		tw_end,			11)	\
+	X(RESET_SENT,		reset_sent,		12)	\
+	X(REQUEST_END_V6,	request_end_v6,		13)
+
+#define __TCPSTATES_HOOK_ENUM(NAME, name, nr)	TCPSTATES_HOOK_##NAME = nr,
 enum {
-	TCPSTATES_HOOK_SET_STATE	= 0,	/* required */
-	TCPSTATES_HOOK_LISTEN		= 1,
-	TCPSTATES_HOOK_CONNECT		= 2,
-	TCPSTATES_HOOK_REQUEST		= 3,
-	TCPSTATES_HOOK_CHILD_V4		= 4,
-	TCPSTATES_HOOK_CHILD_V6		= 5,
-	TCPSTATES_HOOK_ACCEPT		= 6,
-	TCPSTATES_HOOK_REQUEST_END	= 7,	/* IPv4 request destructor */
-	TCPSTATES_HOOK_TIME_WAIT	= 8,
-	TCPSTATES_HOOK_TW_REARM		= 9,
-	TCPSTATES_HOOK_TW_EXPIRE	= 10,
-	TCPSTATES_HOOK_TW_KILL		= 11,
-	TCPSTATES_HOOK_RESET_SENT	= 12,
-	TCPSTATES_HOOK_REQUEST_END_V6	= 13,
+	TCPSTATES_HOOK_LIST(__TCPSTATES_HOOK_ENUM)
 	TCPSTATES_NR_HOOKS
 };
 
@@ -167,16 +219,23 @@ enum {
 #define TCPSTATES_FAMILY_INET	2
 #define TCPSTATES_FAMILY_INET6	10
 
-/* tcpstates_record.ctx: where the probe ran, and so what pid/comm mean. */
+/*
+ * tcpstates_record.ctx: where the probe ran, X(NAME, name, nr).
+ *   task     process context: pid, tgid and comm are the task acting on the
+ *            socket.
+ *   softirq  softirq or timer: no process is acting (on loopback the task
+ *            interrupted is often the peer), so pid, tgid and comm are 0.
+ *   hardirq  likewise 0.
+ */
+#define TCPSTATES_CTX_LIST(X)			\
+	X(TASK,		task,		0)	\
+	X(SOFTIRQ,	softirq,	1)	\
+	X(HARDIRQ,	hardirq,	2)
+
+#define __TCPSTATES_CTX_ENUM(NAME, name, nr)	TCPSTATES_CTX_##NAME = nr,
 enum {
-	/* Process context: pid/comm are the task acting on the socket. */
-	TCPSTATES_CTX_TASK	= 0,
-	/*
-	 * Softirq or timer: pid/comm are whatever task was interrupted
-	 * (on loopback often the peer), not the socket's owner.
-	 */
-	TCPSTATES_CTX_SOFTIRQ	= 1,
-	TCPSTATES_CTX_HARDIRQ	= 2,
+	TCPSTATES_CTX_LIST(__TCPSTATES_CTX_ENUM)
+	TCPSTATES_NR_CTX
 };
 
 /* tcpstates_record.flags */
@@ -187,23 +246,35 @@ enum {
 #define TCPSTATES_F_TIMEWAIT	0x10	/* record describes a timewait socket */
 #define TCPSTATES_F_REQUEST	0x20	/* record describes a request socket */
 
-/* tcpstates_record.options: what the handshake negotiated (or offered). */
-#define TCPSTATES_OPT_SACK	0x01
-#define TCPSTATES_OPT_TIMESTAMP	0x02
-#define TCPSTATES_OPT_WSCALE	0x04
-#define TCPSTATES_OPT_ECN	0x08
+/*
+ * tcpstates_record.options: what the handshake negotiated (or offered),
+ * one bit each: X(NAME, name, bit).
+ */
+#define TCPSTATES_OPTION_LIST(X)		\
+	X(SACK,		sack,		0)	\
+	X(TIMESTAMP,	ts,		1)	\
+	X(WSCALE,	wscale,		2)	\
+	X(ECN,		ecn,		3)
+
+#define __TCPSTATES_OPTION_BIT(NAME, name, bit)	\
+	TCPSTATES_OPT_##NAME = 1 << (bit),
+enum {
+	TCPSTATES_OPTION_LIST(__TCPSTATES_OPTION_BIT)
+};
 
 struct tcpstates_record {
 	__u64	seq;		/* ring sequence number, from 0 at load */
 	__u64	ts_ns;		/* CLOCK_MONOTONIC, read NMI-safely */
 	__u64	cookie;		/* socket cookie; 0 for a LOST marker */
-	__u64	aux;		/* per kind, see TCPSTATES_EV_* */
+	__u64	aux;		/* per kind, see the events above */
 	__u64	bytes_acked;	/* tcp_sock.bytes_acked */
 	__u64	bytes_received;	/* tcp_sock.bytes_received */
-	__u32	netns;		/* network namespace inode number */
-	__u32	pid;		/* current->pid (thread id) */
-	__u32	tgid;		/* current->tgid (process id) */
-	__u32	uid;		/* sk_uid; (__u32)-1 for a timewait socket */
+	__u32	netns;		/* network namespace inode number (for display) */
+	__u32	pid;		/* thread id, see "Processes" above; 0: none */
+	__u32	tgid;		/* process id; 0: none */
+	__u32	uid;		/* sk_uid in the reader's user namespace;
+				 * (__u32)-1: unknown (a timewait socket) or
+				 * not mapped there */
 	__u16	kind;		/* TCPSTATES_EV_* */
 	__u16	cpu;
 	__u8	old_state;	/* TCPSTATES_* state */
@@ -230,31 +301,46 @@ struct tcpstates_record {
 	__u8	ctx;		/* TCPSTATES_CTX_* */
 	__u8	reserved0;
 	__u32	reserved1;
-	char	comm[16];	/* current->comm, NUL-terminated */
+	char	comm[16];	/* the task's comm, NUL-terminated; "" if none */
+	/* ABI 2 */
+	__u64	netns_cookie;	/* the network namespace's cookie: unlike its
+				 * inode number, never reused while the
+				 * machine runs (SO_NETNS_COOKIE) */
 };
 
-#define TCPSTATES_RECORD_SIZE	168
+#define TCPSTATES_RECORD_SIZE		176
+#define TCPSTATES_RECORD_SIZE_V1	168	/* ABI 1: up to comm */
 
-/* Filled by TCPSTATES_IOC_INFO. */
+/*
+ * Filled by TCPSTATES_IOC_INFO. The caller sets @argsz to the size of its
+ * struct; the module fills min(argsz, its own size) bytes and writes its own
+ * size back into @argsz, so the struct can grow at its end (the VFIO
+ * convention). argsz below TCPSTATES_INFO_SIZE_MIN is -EINVAL.
+ */
 struct tcpstates_info {
+	__u32	argsz;
 	__u32	abi_version;
 	__u32	record_size;
+	__u32	nr_hooks;	/* TCPSTATES_NR_HOOKS of the running module */
 	__u64	capacity;	/* records the ring holds */
 	__u64	written;	/* records written since load (next seq) */
 	__u64	oldest;		/* seq of the oldest record still held */
 	__u64	filtered;	/* events skipped by the filter parameters */
 	__u64	reader_next;	/* this open file's cursor (next seq) */
 	__u64	reader_lost;	/* records this open file has lost */
-	__u64	realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	__s64	realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	__u64	reader_netns_cookie; /* the namespace this file sees; 0: all */
 	__u32	hooks_active;	/* bit (1 << TCPSTATES_HOOK_*) per active hook */
-	__u32	nr_hooks;	/* TCPSTATES_NR_HOOKS of the running module */
+	__u32	reserved;
 	__u64	missed[TCPSTATES_MAX_HOOKS]; /* kprobe nmissed per hook */
 };
 
-#define TCPSTATES_INFO_SIZE	328
+#define TCPSTATES_INFO_SIZE	344
+#define TCPSTATES_INFO_SIZE_MIN	16	/* up to nr_hooks */
 
 #define TCPSTATES_IOC_MAGIC	0xE7
-#define TCPSTATES_IOC_INFO	_IOR(TCPSTATES_IOC_MAGIC, 1, struct tcpstates_info)
-#define TCPSTATES_IOC_SEEK_HEAD	_IO(TCPSTATES_IOC_MAGIC, 2)
+/* 1 was ABI 1's fixed-size INFO, retired with it. */
+#define TCPSTATES_IOC_SEEK_HEAD	_IO(TCPSTATES_IOC_MAGIC, 2)	/* arg must be 0 */
+#define TCPSTATES_IOC_INFO	_IO(TCPSTATES_IOC_MAGIC, 3)	/* struct tcpstates_info * */
 
 #endif /* _UAPI_TCPSTATES_H */

@@ -114,7 +114,7 @@ same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 exec 9<> "$TMP/fifo"
 "$TT" --device "$TMP/fifo" --json > "$TMP/sigint.json" &
 pid=$!
-head -c $((64 + 168 * 10)) "$TMP/c.tcpcap" | tail -c +65 >&9
+head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" | tail -c +65 >&9
 sleep 0.5
 kill -INT $pid
 wait $pid
@@ -169,13 +169,13 @@ patch() { # patch FILE OFFSET HEXBYTES...
 }
 cp "$good" "$MAL/bad_abi.tcpcap"; patch "$MAL/bad_abi.tcpcap" 16 09
 cp "$good" "$MAL/bad_record_size.tcpcap"; patch "$MAL/bad_record_size.tcpcap" 20 10 00
-# record N at 64 + N*168; in a record: kind +64, old/new state +68/+69,
+# record N at 64 + N*176; in a record: kind +64, old/new state +68/+69,
 # family +70, comm +152 (struct tcpstates_record)
-cp "$good" "$MAL/bad_kind.tcpcap"; patch "$MAL/bad_kind.tcpcap" $((64 + 2 * 168 + 64)) 63 00
-cp "$good" "$MAL/bad_state.tcpcap"; patch "$MAL/bad_state.tcpcap" $((64 + 3 * 168 + 69)) c8
-cp "$good" "$MAL/bad_family.tcpcap"; patch "$MAL/bad_family.tcpcap" $((64 + 4 * 168 + 70)) 07
+cp "$good" "$MAL/bad_kind.tcpcap"; patch "$MAL/bad_kind.tcpcap" $((64 + 2 * 176 + 64)) 63 00
+cp "$good" "$MAL/bad_state.tcpcap"; patch "$MAL/bad_state.tcpcap" $((64 + 3 * 176 + 69)) c8
+cp "$good" "$MAL/bad_family.tcpcap"; patch "$MAL/bad_family.tcpcap" $((64 + 4 * 176 + 70)) 07
 cp "$good" "$MAL/bad_comm.tcpcap"
-patch "$MAL/bad_comm.tcpcap" $((64 + 1 * 168 + 152)) 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41
+patch "$MAL/bad_comm.tcpcap" $((64 + 1 * 176 + 152)) 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41
 for in in "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
 	[ -f "$in" ] || continue
 	name=$(basename "${in%.*}")
