@@ -59,6 +59,7 @@ enum ts_hook_status {
 	TS_HOOK_MISSING,	/* the kernel has no such symbol to probe */
 	TS_HOOK_SKIPPED,	/* skip_hooks= */
 	TS_HOOK_FAILED,		/* register_k(ret)probe() refused it */
+	TS_HOOK_UNUSABLE,	/* a hook it needs is not active */
 };
 
 int ts_probes_register(void);
@@ -69,6 +70,7 @@ u64 ts_probes_missed(unsigned int hook);
 const char *ts_hook_name(unsigned int hook);
 const char *ts_hook_symbol(unsigned int hook);
 const char *ts_hook_cost(unsigned int hook);
+const char *ts_hook_needs(unsigned int hook);
 u64 ts_filtered_count(void);
 u64 ts_unhashed_count(void);
 

@@ -33,17 +33,20 @@ static void ts_log_loaded(void)
 	ts_params_describe(params, sizeof(params));
 	pr_info("loaded: %s; hooks:%s%s%s\n", params, active,
 		i ? "; inactive:" : "", inactive);
-	/* What each missing hook costs, once, so nobody has to guess. */
+	/* What each inactive hook costs, once, so nobody has to guess. */
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++) {
 		enum ts_hook_status st = ts_hook_status(h);
+		const char *why = st == TS_HOOK_SKIPPED ? "skipped" :
+				  st == TS_HOOK_MISSING ? "not in this kernel" :
+				  st == TS_HOOK_FAILED ? "refused by kprobes" :
+				  "useless without";
 
 		if (st == TS_HOOK_ACTIVE)
 			continue;
-		pr_notice("hook %s inactive (%s %s): %s\n", ts_hook_name(h),
-			  ts_hook_symbol(h),
-			  st == TS_HOOK_SKIPPED ? "skipped" :
-			  st == TS_HOOK_MISSING ? "not found in this kernel" :
-			  "refused by kprobes",
+		pr_notice("hook %s inactive (%s %s%s%s): %s\n", ts_hook_name(h),
+			  ts_hook_symbol(h), why,
+			  st == TS_HOOK_UNUSABLE ? " " : "",
+			  st == TS_HOOK_UNUSABLE ? ts_hook_needs(h) : "",
 			  ts_hook_cost(h));
 	}
 }

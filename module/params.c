@@ -312,8 +312,9 @@ static int ts_netns_set(const char *val, const struct kernel_param *kp)
 	u64 cookie = 0;
 	u32 inum;
 
-	if (kstrtou32(val, 0, &inum) ||
-	    (inum && !(cookie = ts_netns_cookie_of(inum)))) {
+	if (!kstrtou32(val, 0, &inum) && inum)
+		cookie = ts_netns_cookie_of(inum);
+	if (kstrtou32(val, 0, &inum) || (inum && !cookie)) {
 		pr_err("netns=%s refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %%i /proc/PID/ns/net)\n",
 		       val);
 		return -EINVAL;

@@ -565,7 +565,7 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			     "no connect record: the client's ISN (A) is unknown"),
 	[TCPSTATES_HOOK_REQUEST] =
 		TS_KPROBE("inet_csk_reqsk_queue_hash_add", ts_request_pre,
-			  "no request record: the server's ISN (B) before the child, and one cookie from SYN to close"),
+			  "no request record: the server's ISN (B) shows only at the child"),
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
 			     ts_child_ret, 0,
@@ -575,17 +575,17 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			     "the IPv6 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_ACCEPT] =
 		TS_KPROBE("security_sock_graft", ts_accept_pre,
-			  "no accept record: a server socket's owner is known only once it acts in task context"),
+			  "no accept record: a server socket's owner shows only when it acts"),
 	[TCPSTATES_HOOK_REQUEST_END] =
 		TS_KPROBE("tcp_v4_reqsk_destructor", ts_request_end_pre,
-			  "the end of IPv4 request sockets is not recorded: half-open handshakes never end"),
+			  "the end of IPv4 request sockets is not recorded"),
 	[TCPSTATES_HOOK_TIME_WAIT] =
 		TS_KPROBE("__inet_twsk_schedule", ts_tw_schedule_pre,
 			  "TIME_WAIT entry and re-arms are not recorded"),
 	[TCPSTATES_HOOK_TW_OVERFLOW] =
 		TS_KRETPROBE("inet_twsk_alloc", ts_tw_alloc_entry,
 			     ts_tw_alloc_ret, sizeof(struct ts_tw_alloc),
-			     "a close that skips TIME_WAIT (tcp_max_tw_buckets) has no record saying so"),
+			     "a close that skips TIME_WAIT is not marked"),
 	[TCPSTATES_HOOK_TW_EXPIRE] =
 		TS_KPROBE("tw_timer_handler", ts_tw_expire_pre,
 			  "the end of TIME_WAIT is not recorded (tw_end needs this hook)"),
@@ -600,10 +600,11 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			  "RSTs the kernel sends are not recorded"),
 	[TCPSTATES_HOOK_REQUEST_END_V6] =
 		TS_KPROBE("tcp_v6_reqsk_destructor", ts_request_end_pre,
-			  "the end of IPv6 request sockets is not recorded: half-open handshakes never end"),
+			  "the end of IPv6 request sockets is not recorded"),
 };
 
-#define TS_HOOK_NAME(NAME, name, nr)	[nr] = #name,
+#define TS_HOOK_NAME(NAME, name, nr) \
+	[nr] = #name,
 static const char *const ts_hook_names[TCPSTATES_NR_HOOKS] = {
 	TCPSTATES_HOOK_LIST(TS_HOOK_NAME)
 };
@@ -629,7 +630,7 @@ static enum ts_hook_status ts_hook_place(unsigned int i)
 	if (ts_hook_skipped(i))
 		return TS_HOOK_SKIPPED;
 	if (h->needs >= 0 && ts_hooks[h->needs].status != TS_HOOK_ACTIVE)
-		return ts_hooks[h->needs].status;
+		return TS_HOOK_UNUSABLE;
 	err = ts_hook_register(h);
 	if (!err)
 		return TS_HOOK_ACTIVE;
@@ -695,6 +696,13 @@ const char *ts_hook_symbol(unsigned int hook)
 const char *ts_hook_cost(unsigned int hook)
 {
 	return ts_hooks[hook].cost;
+}
+
+/* The hook @hook cannot work without, or NULL. */
+const char *ts_hook_needs(unsigned int hook)
+{
+	return ts_hooks[hook].needs >= 0 ? ts_hook_name(ts_hooks[hook].needs) :
+					   NULL;
 }
 
 u64 ts_probes_missed(unsigned int hook)

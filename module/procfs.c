@@ -20,22 +20,26 @@
 
 #define TS_PROC_MODE	0400
 
-#define TS_STATE_NAME(name, nr)		[nr] = #name,
+#define TS_STATE_NAME(name, nr) \
+	[nr] = #name,
 static const char *const ts_state_names[TCPSTATES_NR_STATES] = {
 	TCPSTATES_STATE_LIST(TS_STATE_NAME)
 };
 
-#define TS_EVENT_NAME(NAME, name, nr)	[nr] = #name,
+#define TS_EVENT_NAME(NAME, name, nr) \
+	[nr] = #name,
 static const char *const ts_event_names[TCPSTATES_NR_EVENTS] = {
 	TCPSTATES_EVENT_LIST(TS_EVENT_NAME)
 };
 
-#define TS_CTX_NAME(NAME, name, nr)	[nr] = #name,
+#define TS_CTX_NAME(NAME, name, nr) \
+	[nr] = #name,
 static const char *const ts_ctx_names[TCPSTATES_NR_CTX] = {
 	TCPSTATES_CTX_LIST(TS_CTX_NAME)
 };
 
-#define TS_OPTION_NAME(NAME, name, bit)	[bit] = #name,
+#define TS_OPTION_NAME(NAME, name, bit) \
+	[bit] = #name,
 static const char *const ts_option_names[] = {
 	TCPSTATES_OPTION_LIST(TS_OPTION_NAME)
 };
@@ -264,6 +268,7 @@ static const char *const ts_hook_status_names[] = {
 	[TS_HOOK_MISSING]	= "missing",
 	[TS_HOOK_SKIPPED]	= "skipped",
 	[TS_HOOK_FAILED]	= "failed",
+	[TS_HOOK_UNUSABLE]	= "unusable",
 };
 
 /*

@@ -59,8 +59,15 @@ if [ ! -x "$cp_dir/scripts/checkpatch.pl" ]; then
 		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 fi
-out=$(cd "$TOP" && perl "$cp_dir/scripts/checkpatch.pl" --no-tree --strict --terse \
-	--ignore FILE_PATH_CHANGES -f module/*.c module/*.h module/uapi/*.h 2>&1 | grep -v '^total:')
+# The UAPI header's name lists are X-macros (TCPSTATES_STATE_LIST(X) ...), like the kernel's own
+# include/net/dropreason-core.h: a list of X(...) invocations cannot be parenthesised, and X is
+# used once per entry by design. Those two checks, and only there, are off.
+out=$(cd "$TOP" && {
+	perl "$cp_dir/scripts/checkpatch.pl" --no-tree --strict --terse \
+		--ignore FILE_PATH_CHANGES -f module/*.c module/*.h
+	perl "$cp_dir/scripts/checkpatch.pl" --no-tree --strict --terse \
+		--ignore FILE_PATH_CHANGES,COMPLEX_MACRO,MACRO_ARG_REUSE -f module/uapi/*.h
+} 2>&1 | grep -v '^total:')
 [ -n "$out" ] && echo "$out" | sed 's/^/# /'
 tap "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict module/"
 

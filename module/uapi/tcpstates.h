@@ -38,7 +38,12 @@
  *   namespace. A reader in another PID namespace gets 0 for both: they
  *   cannot be translated truthfully after the fact (the task may be gone
  *   and its number reused). uid is translated into the reader's user
- *   namespace ((__u32)-1 where it has no mapping).
+ *   namespace; (__u32)-1 where it has no mapping, and for a timewait
+ *   socket, which keeps no uid.
+ *
+ *   netns is the namespace's inode number, for display: the kernel hands
+ *   it out again once the namespace dies. netns_cookie (SO_NETNS_COOKIE)
+ *   is never reused while the machine runs; compare namespaces by it.
  *
  * Versioning
  *   TCPSTATES_ABI_VERSION changes only when a field changes meaning. New
@@ -272,9 +277,7 @@ struct tcpstates_record {
 	__u32	netns;		/* network namespace inode number (for display) */
 	__u32	pid;		/* thread id, see "Processes" above; 0: none */
 	__u32	tgid;		/* process id; 0: none */
-	__u32	uid;		/* sk_uid in the reader's user namespace;
-				 * (__u32)-1: unknown (a timewait socket) or
-				 * not mapped there */
+	__u32	uid;		/* sk_uid as the reader's user ns sees it */
 	__u16	kind;		/* TCPSTATES_EV_* */
 	__u16	cpu;
 	__u8	old_state;	/* TCPSTATES_* state */
@@ -303,9 +306,7 @@ struct tcpstates_record {
 	__u32	reserved1;
 	char	comm[16];	/* the task's comm, NUL-terminated; "" if none */
 	/* ABI 2 */
-	__u64	netns_cookie;	/* the network namespace's cookie: unlike its
-				 * inode number, never reused while the
-				 * machine runs (SO_NETNS_COOKIE) */
+	__u64	netns_cookie;	/* the netns's SO_NETNS_COOKIE, never reused */
 };
 
 #define TCPSTATES_RECORD_SIZE		176
