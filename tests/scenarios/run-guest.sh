@@ -10,11 +10,17 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7114; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
-# 100 ms netem delay each way, tst with a dummy interface that swallows everything):
-#   client_close server_close simultaneous_close linger0_reset unread_reset refused syn_timeout
-#   listen_close half_open ipv6 mapped netns_veth half_close tw_reuse, and tw_expire (60 s after
-#   client_close, the only scenario that waits: it overlaps all the others)
+# Scenarios (ports 7101-7117; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
+# tcp_max_tw_buckets is 0):
+#   client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
+#   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
+#   unread_reset refused syn_timeout listen_close half_open syn_noroute.
+#
+# Time is controlled, never raced: the snapshot is taken only once every socket the scenarios
+# made is gone from every namespace (ss shows none on ports 7100-7199), so every TIME_WAIT has
+# ended and every life is complete. The lives are then the same on every run and every kernel,
+# and so is the number of checks.
 #
 # Output: TAP lines from check.py; raw material in $TCPSTATES_RESULTS/scenarios/.
 # Exit: 0 all passed, 1 a check failed, 4 skipped (no module support).
@@ -26,6 +32,8 @@ OUT=${TCPSTATES_RESULTS:-/tmp}/scenarios
 WORK=$(mktemp -d /tmp/scenarios.XXXXXX) || exit 1
 TRACE=/sys/kernel/tracing
 PIDS=()
+NAMESPACES="tsa tsb tsc tsd tst tso"
+PORTS='( sport >= :7100 and sport <= :7199 ) or ( dport >= :7100 and dport <= :7199 )'
 
 diag() { sed 's/^/# /'; }
 
@@ -37,7 +45,7 @@ cleanup()
 	done
 	wait 2>/dev/null
 	echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable" 2>/dev/null
-	for ns in tsa tsb tsc tsd tst; do
+	for ns in $NAMESPACES; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
@@ -70,7 +78,7 @@ fi
 setup_net()
 {
 	local ns
-	for ns in tsa tsb tsc tsd tst; do
+	for ns in $NAMESPACES; do
 		ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
 	done
 	ip link add veth-a netns tsa type veth peer name veth-b netns tsb || return 1
@@ -79,13 +87,21 @@ setup_net()
 	# half_open: SYN-ACKs to 10.252.0.77 go to a MAC nobody has, so no RST ever comes back.
 	ip -n tsb neigh add 10.252.0.77 lladdr 02:00:00:00:00:77 dev veth-b nud permanent &&
 	ip netns exec tsb sysctl -qw net.ipv4.tcp_synack_retries=1 || return 1
+	# syn_noroute: tsb has no route to 192.0.2.0/24, and no reverse-path filter drops the SYN
+	# before TCP sees it.
+	ip netns exec tsb sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth-b.rp_filter=0 || return 1
 
 	ip link add veth-c netns tsc type veth peer name veth-d netns tsd || return 1
 	ip -n tsc addr add 10.253.0.1/24 dev veth-c && ip -n tsc link set veth-c up &&
 	ip -n tsd addr add 10.253.0.2/24 dev veth-d && ip -n tsd link set veth-d up || return 1
-	# simultaneous_close: both FINs are in flight at once.
-	ip netns exec tsc tc qdisc add dev veth-c root netem delay 100ms &&
-	ip netns exec tsd tc qdisc add dev veth-d root netem delay 100ms || return 1
+	# simultaneous_close: both FINs are in flight at once; shutdown_close: close() runs while
+	# the FIN is unacknowledged. 150 ms each way keeps the RTT (300 ms) well under the SYN's
+	# 1 s retransmission timeout.
+	ip netns exec tsc tc qdisc add dev veth-c root netem delay 150ms &&
+	ip netns exec tsd tc qdisc add dev veth-d root netem delay 150ms || return 1
+	# tw_overflow: no timewait socket can be had in tso.
+	ip netns exec tso sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || return 1
 
 	ip -n tst link add dummy0 type dummy && ip -n tst addr add 10.250.0.1/24 dev dummy0 &&
 	ip -n tst link set dummy0 up && ip netns exec tst sysctl -qw net.ipv4.tcp_syn_retries=1
@@ -130,7 +146,8 @@ echo 1 > "$TRACE/events/sock/inet_sock_set_state/enable" || echo "# tracepoint u
 DEVREAD=$!
 PIDS+=($DEVREAD)
 start_capture lo "" lo && start_capture tsa tsa veth-a && start_capture tsc tsc veth-c &&
-	start_capture tst tst dummy0 || { echo "not ok - scenarios: captures start"; exit 1; }
+	start_capture tst tst dummy0 && start_capture tso tso lo ||
+	{ echo "not ok - scenarios: captures start"; exit 1; }
 
 # --- the scenarios: each appends its sockets to sockets.jsonl ---
 SOCKETS=$WORK/sockets.jsonl
@@ -147,38 +164,58 @@ scenario()
 	awk -v n="$name" -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "# scenario %s ran in %.1f s\n", n, b - a }'
 }
 
-t_first=$(date +%s)
+# Lives that enter TIME_WAIT (or are refused it) first, so their 60 s run beside the others.
 scenario client_close "$SCEN" conv client_close --port 7101 --close client
 scenario server_close "$SCEN" conv server_close --port 7102 --close server
 scenario simultaneous_close "$SCEN" conv simultaneous_close --server 10.253.0.2 --port 7103 \
 	--server-netns tsd --client-netns tsc --close both
+scenario ipv6 "$SCEN" conv ipv6 --server ::1 --port 7110 --close client
+scenario mapped "$SCEN" conv mapped --server ::ffff:127.0.0.1 --port 7111 --close client
+scenario netns_veth "$SCEN" conv netns_veth --server 10.252.0.2 --port 7112 \
+	--server-netns tsb --client-netns tsa --close client
+scenario half_close "$SCEN" conv half_close --port 7113 --close half
+scenario shutdown_close "$SCEN" conv shutdown_close --server 10.253.0.2 --port 7115 \
+	--server-netns tsd --client-netns tsc --close shutdown
+scenario tw_reuse "$SCEN" conv tw_reuse --port 7114 --client-port 47114 --conns 2 \
+	--reuse-gap-ms 1500 --close client
+scenario tw_overflow "$SCEN" conv tw_overflow --port 7116 --server-netns tso \
+	--client-netns tso --close client
 scenario linger0_reset "$SCEN" conv linger0_reset --port 7104 --close linger0
 scenario unread_reset "$SCEN" conv unread_reset --port 7105 --close unread
 scenario refused "$SCEN" refused refused 127.0.0.1 7106
 scenario syn_timeout "$SCEN" timeout syn_timeout tst 10.250.0.2 7107
 scenario listen_close "$SCEN" listen listen_close 127.0.0.1 7108
 scenario half_open "$SCEN" halfopen half_open tsa tsb 10.252.0.77 10.252.0.2 7109 4500
-scenario ipv6 "$SCEN" conv ipv6 --server ::1 --port 7110 --close client
-scenario mapped "$SCEN" conv mapped --server ::ffff:127.0.0.1 --port 7111 --close client
-scenario netns_veth "$SCEN" conv netns_veth --server 10.252.0.2 --port 7112 \
-	--server-netns tsb --client-netns tsa --close client
-scenario half_close "$SCEN" conv half_close --port 7113 --close half
-scenario tw_reuse "$SCEN" conv tw_reuse --port 7114 --client-port 47114 --conns 2 \
-	--reuse-gap-ms 1500 --close client
+scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7117 1000
 
-# client_close's timewait socket expires TCP_TIMEWAIT_LEN (60 s) after it was armed.
-wait_s=$((t_first + 63 - $(date +%s)))
-if [ $wait_s -gt 0 ]; then
-	echo "# waiting ${wait_s} s for client_close's TIME_WAIT to expire"
-	sleep "$wait_s"
-fi
+# Every socket of every scenario must be gone, in every namespace: TIME_WAIT ends 60 s after it
+# was last armed, so this takes a minute after the last TIME_WAIT began, and never ends early.
+# The bound only catches a socket that never goes away.
+sockets_left()
+{
+	local ns
+	for ns in "" $NAMESPACES; do
+		${ns:+ip netns exec "$ns"} ss -Htan "$PORTS" 2>/dev/null
+	done | grep -c .
+}
+t_wait=$(date +%s)
+while left=$(sockets_left) && [ "$left" -gt 0 ]; do
+	if [ $(($(date +%s) - t_wait)) -gt 150 ]; then
+		echo "# sockets still there after 150 s:"
+		for ns in "" $NAMESPACES; do ${ns:+ip netns exec "$ns"} ss -Htan "$PORTS"; done | diag
+		break
+	fi
+	sleep 1
+done
+echo "# every scenario socket gone $(($(date +%s) - t_wait)) s after the last scenario"
 
 # --- collect ---
 # /proc first: the reader then drains everything committed by then (and maybe a little more,
 # which check.py leaves out), so both hold every record up to the snapshot's last SEQ.
-sleep 0.5
 cat /proc/tcpstates > "$WORK/proc.txt"
 cat /proc/tcpstates_stats > "$WORK/stats.txt"
+ip netns exec tso awk '$1 == "TcpExt:" { if (!n) { split($0, k); n = 1 } else
+	for (i = 2; i <= NF; i++) print k[i], $i }' /proc/net/netstat > "$WORK/tso.netstat.txt"
 kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
 cat "$TRACE/trace" > "$WORK/trace.txt"
@@ -187,10 +224,11 @@ for p in "${PIDS[@]}"; do
 done
 wait 2>/dev/null
 PIDS=()
-for name in lo tsa tsc tst; do
+for name in lo tsa tsc tst tso; do
 	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
 done
-cp "$WORK"/{proc.txt,stats.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} "$OUT/" 2>/dev/null
+cp "$WORK"/{proc.txt,stats.txt,tso.netstat.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} \
+	"$OUT/" 2>/dev/null
 
 python3 "$HERE/check.py" "$WORK"
 rc=$?

@@ -7,7 +7,7 @@
  *   tcpscen refused NAME ADDR PORT
  *   tcpscen timeout NAME NETNS ADDR PORT
  *   tcpscen listen NAME ADDR PORT
- *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT
+ *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT WAIT_MS
  *   tcpscen devread FILE          copy /dev/tcpstates to FILE until SIGTERM
  *
  * Every socket it creates is printed on stdout as one JSON line with its
@@ -43,6 +43,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../../module/uapi/tcpstates.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -237,6 +239,7 @@ enum closer {
 	CLOSE_LINGER0,		/* client SO_LINGER 0: RST instead of FIN */
 	CLOSE_UNREAD,		/* client close()s with unread data: RST mid-stream */
 	CLOSE_HALF,		/* client shutdown(SHUT_WR), server keeps sending */
+	CLOSE_SHUTDOWN,		/* each side shutdown(SHUT_WR), then close() at once */
 };
 
 static const struct {
@@ -246,6 +249,7 @@ static const struct {
 	{ "client", CLOSE_CLIENT }, { "server", CLOSE_SERVER },
 	{ "both", CLOSE_BOTH }, { "linger0", CLOSE_LINGER0 },
 	{ "unread", CLOSE_UNREAD }, { "half", CLOSE_HALF },
+	{ "shutdown", CLOSE_SHUTDOWN },
 };
 
 struct conv {
@@ -299,6 +303,18 @@ static void serve_one(const struct conv *c, int lfd, int sync_w)
 				break;
 			msleep(10);
 		}
+		close(fd);
+		break;
+	case CLOSE_SHUTDOWN:
+		/*
+		 * After our ACK of the client's FIN has left (GAP_MS), FIN and
+		 * close() back to back: close() finds LAST_ACK again, long
+		 * before the client's ACK can come back over the delayed link.
+		 */
+		recv_eof(fd, false);
+		msleep(GAP_MS);
+		if (shutdown(fd, SHUT_WR))
+			die("shutdown");
 		close(fd);
 		break;
 	case CLOSE_HALF:
@@ -381,6 +397,13 @@ static void client_one(const struct conv *c, int sync_r)
 		close(fd);
 		break;
 	}
+	case CLOSE_SHUTDOWN:
+		/* The FIN, then close() in FIN_WAIT1 again, before any ACK. */
+		msleep(GAP_MS);
+		if (shutdown(fd, SHUT_WR))
+			die("shutdown");
+		close(fd);
+		break;
 	case CLOSE_HALF:
 		msleep(GAP_MS);
 		if (shutdown(fd, SHUT_WR))
@@ -530,8 +553,10 @@ static uint16_t csum(const void *data, size_t len, uint32_t sum)
 
 /*
  * A SYN from an address nobody owns: the server's SYN-ACKs go nowhere, no
- * RST comes back, and the request socket times out. The listener lives in
- * @srv_ns; the SYN is sent from @cli_ns over the veth pair between them.
+ * RST comes back, and the request socket times out (or, from an address
+ * the server has no route back to, it is dropped before it is hashed). The
+ * listener lives in @srv_ns; the SYN is sent from @cli_ns over the veth
+ * pair between them.
  */
 static int run_halfopen(const char *cli_ns, const char *srv_ns,
 			const char *src, const char *dst, unsigned int port,
@@ -608,7 +633,7 @@ static void on_term(int sig)
 static int run_devread(const char *path)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	static char buf[168 * 256];
+	static struct tcpstates_record buf[256];
 	int in, out;
 	ssize_t n;
 
@@ -625,7 +650,7 @@ static int run_devread(const char *path)
 			continue;
 		if (n <= 0)
 			die("read /dev/tcpstates (%zd)", n);
-		if (n % 168 || write(out, buf, n) != n)
+		if (n % sizeof(buf[0]) || write(out, buf, n) != n)
 			die("short record or write");
 	}
 	/* Drain what is left without blocking. */
