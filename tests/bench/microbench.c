@@ -212,7 +212,7 @@ static int pace(long sleep_ms)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	fd = open(TCPSTATES_DEVICE, O_RDONLY | O_NONBLOCK);
-	if (!buf || fd < 0 || ioctl(fd, TCPSTATES_IOC_SEEK_HEAD)) {
+	if (!buf || fd < 0 || ioctl(fd, TCPSTATES_IOC_SEEK_HEAD, 0)) {
 		perror("microbench: open " TCPSTATES_DEVICE);
 		return 1;
 	}

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +38,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
+#include <net/if.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,7 @@ static struct tcpstates_info info(int fd)
 	struct tcpstates_info in;
 
 	memset(&in, 0xa5, sizeof(in));
+	in.argsz = sizeof(in);
 	if (ioctl(fd, TCPSTATES_IOC_INFO, &in))
 		die("ioctl(TCPSTATES_IOC_INFO)");
 	return in;
@@ -179,7 +181,7 @@ static struct tcpstates_info info(int fd)
 
 static void seek_head(int fd)
 {
-	if (ioctl(fd, TCPSTATES_IOC_SEEK_HEAD) != 0)
+	if (ioctl(fd, TCPSTATES_IOC_SEEK_HEAD, 0) != 0)
 		die("ioctl(TCPSTATES_IOC_SEEK_HEAD)");
 }
 
@@ -369,6 +371,35 @@ static int read_one(int fd, struct tcpstates_record *r, int timeout_ms)
 	}
 }
 
+/* Is thread @tid asleep in read(2)? (/proc/.../syscall: "0 ..." on x86-64) */
+static bool asleep_in_read(pid_t tid)
+{
+	char path[64], line[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return !strncmp(line, "0 ", 2);
+}
+
+/* Wait up to 30 s for thread *@tid (0 until it has started) to sleep in read(). */
+static bool wait_asleep_in_read(_Atomic pid_t *tid)
+{
+	for (int i = 0; i < 3000; i++) {
+		pid_t t = atomic_load(tid);
+
+		if (t && asleep_in_read(t))
+			return true;
+		msleep(10);
+	}
+	return false;
+}
+
 /* Read without blocking until EAGAIN; returns records read. */
 static size_t drain(int fd, struct tcpstates_record *out, size_t max)
 {
@@ -414,12 +445,26 @@ static long stats_value(const char *key)
 static int cmd_info(int argc, char **argv)
 {
 	__u64 want_cap = argc > 1 ? strtoull(argv[1], NULL, 0) : 65536;
-	__u64 off;
-	struct tcpstates_info a, b;
+	__s64 off;
+	struct tcpstates_info a, b, part;
 	int fd = dev_open(O_RDONLY);
 
 	a = info(fd);
 	off = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	CHECK(a.argsz == sizeof(a), "argsz came back %u, the module's struct is %zu",
+	      a.argsz, sizeof(a));
+	CHECK(a.reader_netns_cookie == 0,
+	      "root in the initial namespace is bound to netns cookie %llu",
+	      a.reader_netns_cookie);
+	/* A caller with an older, shorter struct gets exactly its size. */
+	memset(&part, 0xa5, sizeof(part));
+	part.argsz = TCPSTATES_INFO_SIZE_MIN + 8;
+	CHECK(ioctl(fd, TCPSTATES_IOC_INFO, &part) == 0, "INFO with argsz %u: %s",
+	      TCPSTATES_INFO_SIZE_MIN + 8, errname(errno));
+	CHECK(part.argsz == sizeof(part) && part.capacity == want_cap &&
+	      part.written == 0xa5a5a5a5a5a5a5a5ull,
+	      "INFO with argsz 24 wrote argsz %u capacity %llu written %#llx",
+	      part.argsz, part.capacity, part.written);
 	diag("abi=%u record_size=%u capacity=%llu written=%llu"
 	     " oldest=%llu filtered=%llu reader_next=%llu"
 	     " reader_lost=%llu hooks_active=0x%x nr_hooks=%u",
@@ -454,9 +499,8 @@ static int cmd_info(int argc, char **argv)
 	      a.reader_next, a.oldest);
 	CHECK(a.reader_lost == 0, "new reader has reader_lost %llu",
 	      a.reader_lost);
-	CHECK(a.realtime_offset_ns + 2000000000ull > off &&
-	      a.realtime_offset_ns < off + 2000000000ull,
-	      "realtime_offset_ns %llu far from measured %llu",
+	CHECK(llabs(a.realtime_offset_ns - off) < 2000000000ll,
+	      "realtime_offset_ns %lld far from measured %lld",
 	      a.realtime_offset_ns, off);
 
 	/* written counts: a burst of 3 connections must move it. */
@@ -510,7 +554,7 @@ static int cmd_errors(int argc, char **argv)
 	__u64 head, expect;
 	char *page;
 	long pgsz = sysconf(_SC_PAGESIZE);
-	char buf[512];
+	char buf[1024];
 	ssize_t n;
 	int fd, fd2, ok;
 	void *map;
@@ -630,6 +674,15 @@ static int cmd_errors(int argc, char **argv)
 		   "ioctl(magic, nr 0x7f)");
 	expect_err(ioctl(fd, _IOR(TCPSTATES_IOC_MAGIC, 1, __u32), buf), ENOTTY,
 		   "ioctl(INFO number with a wrong size)");
+	/* ABI 1's INFO, _IOR(0xE7, 1, 328 bytes), is retired. */
+	expect_err(ioctl(fd, _IOC(_IOC_READ, TCPSTATES_IOC_MAGIC, 1, 328), buf),
+		   ENOTTY, "ioctl(ABI 1 INFO)");
+	memset(buf, 0, sizeof(buf));
+	*(__u32 *)buf = TCPSTATES_INFO_SIZE_MIN - 1;
+	expect_err(ioctl(fd, TCPSTATES_IOC_INFO, buf), EINVAL,
+		   "INFO with argsz below the minimum");
+	expect_err(ioctl(fd, TCPSTATES_IOC_SEEK_HEAD, 1), EINVAL,
+		   "SEEK_HEAD with a nonzero argument");
 	expect_err(ioctl(fd, _IOR('T', 1, int), buf), ENOTTY,
 		   "ioctl(foreign magic)");
 	expect_err(ioctl(fd, 0x5401 /* TCGETS */, buf), ENOTTY, "ioctl(TCGETS)");
@@ -1019,7 +1072,7 @@ static int cmd_seekhead(int argc, char **argv)
 		fail("no record to read although the ring holds %llu",
 		     a.written - a.oldest);
 
-	ret = ioctl(fd, TCPSTATES_IOC_SEEK_HEAD);
+	ret = ioctl(fd, TCPSTATES_IOC_SEEK_HEAD, 0);
 	CHECK(ret == 0, "SEEK_HEAD returned %d", ret);
 	b = info(fd);
 	CHECK(b.reader_next >= a.written && b.reader_next <= b.written,
@@ -1072,12 +1125,14 @@ struct blocker {
 	int err;
 	struct tcpstates_record r;
 	_Atomic int done;
+	_Atomic pid_t tid;
 };
 
 static void *blocking_reader(void *arg)
 {
 	struct blocker *b = arg;
 
+	atomic_store(&b->tid, (pid_t)syscall(SYS_gettid));
 	b->ret = read(b->fd, &b->r, RS);
 	b->err = errno;
 	atomic_store(&b->done, 1);
@@ -1104,7 +1159,7 @@ static int cmd_block(int argc, char **argv)
 	seek_head(b.fd);
 	head = info(b.fd).reader_next;
 	pthread_create(&th, NULL, blocking_reader, &b);
-	msleep(500);
+	wait_asleep_in_read(&b.tid);
 	if (atomic_load(&b.done)) {
 		diag("read returned %zd seq %llu without our traffic "
 		     "(stray record?)", b.ret, b.r.seq);
@@ -1114,8 +1169,9 @@ static int cmd_block(int argc, char **argv)
 		seek_head(b.fd);
 		head = info(b.fd).reader_next;
 		atomic_store(&b.done, 0);
+		atomic_store(&b.tid, 0);
 		pthread_create(&th, NULL, blocking_reader, &b);
-		msleep(500);
+		wait_asleep_in_read(&b.tid);
 	}
 	CHECK(!atomic_load(&b.done), "blocking read returned with no traffic");
 	t0 = now_ns(CLOCK_MONOTONIC);
@@ -1139,8 +1195,10 @@ static int cmd_block(int argc, char **argv)
 	settle(b.fd);
 	seek_head(b.fd);
 	atomic_store(&b.done, 0);
+	atomic_store(&b.tid, 0);
 	pthread_create(&th, NULL, blocking_reader, &b);
-	msleep(300);
+	CHECK(wait_asleep_in_read(&b.tid) || atomic_load(&b.done),
+	      "the reader is not asleep in read() after 30 s");
 	if (atomic_load(&b.done)) {
 		diag("read returned before the signal (stray record), skipping EINTR");
 	} else {
@@ -1182,51 +1240,90 @@ static void *timed_reader(void *arg)
 	return NULL;
 }
 
+struct waker_start {
+	struct waker *w;
+	_Atomic pid_t tid;
+};
+
+static void *timed_reader_tid(void *arg)
+{
+	struct waker_start *ws = arg;
+
+	atomic_store(&ws->tid, (pid_t)syscall(SYS_gettid));
+	return timed_reader(ws->w);
+}
+
 /*
- * A reader blocks; CONNS connections are made; the delay from the first
- * record's timestamp (CLOCK_MONOTONIC, as ktime_get_ns()) to the read's
- * return must lie in [MIN_MS, MAX_MS]. A stray record first is no harm:
- * the delay is measured from whichever record woke the reader.
+ * wakeup CAUSE MIN_MS [CONNS]: a reader is asleep in read() (checked in
+ * /proc, not assumed after a sleep); CONNS connections make records; the
+ * reader must be woken through CAUSE ("timer": wakeup_ms after the first
+ * record; "now": a batch filled, or wakeup_ms=0) and by nothing else, as
+ * /proc/tcpstates_stats counts them, and not earlier than MIN_MS after the
+ * record that woke it. How much later is a figure of this host's speed,
+ * printed, not asserted. For "timer", the records must not cross a batch
+ * boundary (a quarter of the ring, at most 1024), which would wake the
+ * reader at once: other traffic first moves the head past one if needed.
  */
 static int cmd_wakeup(int argc, char **argv)
 {
 	struct waker w = { 0 };
-	unsigned int min_ms, max_ms, conns;
-	__u64 delay_ms;
+	struct waker_start ws = { .w = &w };
+	unsigned int min_ms, conns, i;
+	long now0, timer0, now1, timer1;
+	bool by_timer;
+	__u64 delay_ms, batch;
+	struct tcpstates_info in;
 	pthread_t th;
-	unsigned int i;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: devtest wakeup MIN_MS MAX_MS [CONNS]\n");
+	if (argc < 3 || (strcmp(argv[1], "timer") && strcmp(argv[1], "now"))) {
+		fprintf(stderr, "usage: devtest wakeup timer|now MIN_MS [CONNS]\n");
 		return 2;
 	}
-	min_ms = atoi(argv[1]);
-	max_ms = atoi(argv[2]);
+	by_timer = !strcmp(argv[1], "timer");
+	min_ms = atoi(argv[2]);
 	conns = argc > 3 ? atoi(argv[3]) : 1;
 	w.fd = dev_open(O_RDONLY);
+	in = info(w.fd);
+	batch = in.capacity / 4 < 1024 ? in.capacity / 4 : 1024;
+	/* About 15 records per connection: keep 32 per connection clear. */
+	while (by_timer && batch - in.written % batch < 32u * conns) {
+		burst(1, AF_INET, CLOSE_RST);
+		settle(w.fd);
+		in = info(w.fd);
+	}
 	seek_head(w.fd);
-	pthread_create(&th, NULL, timed_reader, &w);
-	msleep(300);	/* let it fall asleep */
+	pthread_create(&th, NULL, timed_reader_tid, &ws);
+	CHECK(wait_asleep_in_read(&ws.tid), "the reader is not asleep in read() after 30 s");
+	now0 = stats_value("wakeups_now");
+	timer0 = stats_value("wakeups_timer");
 	burst(conns, AF_INET, CLOSE_RST);
-	for (i = 0; i < 1000 + max_ms / 10 && !atomic_load(&w.done); i++)
+	for (i = 0; i < 6000 && !atomic_load(&w.done); i++)
 		msleep(10);
 	if (!atomic_load(&w.done)) {
-		fail("reader not woken %u ms after the traffic", max_ms + 10000);
+		fail("reader not woken 60 s after the traffic");
 		burst(200, AF_INET, CLOSE_RST);	/* unstick it */
 	}
 	pthread_join(th, NULL);
+	now1 = stats_value("wakeups_now");
+	timer1 = stats_value("wakeups_timer");
 	CHECK(w.ret == RS, "read returned %zd", w.ret);
 	if (w.ret != RS) {
 		close(w.fd);
 		return KSFT_FAIL;
 	}
 	delay_ms = (w.woke_ns - w.r.ts_ns) / 1000000;
-	diag("woken %llu ms after record %llu was written, want %u to %u ms",
-	     delay_ms, w.r.seq, min_ms, max_ms);
+	diag("woken %llu ms after record %llu was written (at least %u ms); wakeups: now +%ld, timer +%ld",
+	     delay_ms, w.r.seq, min_ms, now1 - now0, timer1 - timer0);
 	CHECK(w.woke_ns >= w.r.ts_ns, "woken before the record was written");
-	CHECK(delay_ms >= min_ms && delay_ms <= max_ms,
-	      "woken after %llu ms, not within %u-%u ms", delay_ms, min_ms,
-	      max_ms);
+	CHECK(delay_ms >= min_ms, "woken after %llu ms, before %u ms", delay_ms,
+	      min_ms);
+	if (by_timer)
+		CHECK(timer1 > timer0 && now1 == now0,
+		      "wakeups: timer +%ld, now +%ld; want the timer alone",
+		      timer1 - timer0, now1 - now0);
+	else
+		CHECK(now1 > now0, "wakeups: now +%ld; want at least one",
+		      now1 - now0);
 	close(w.fd);
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
@@ -1587,6 +1684,288 @@ static int cmd_dump(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* ids: what a record says of the process, as this reader may see it.  */
+
+/*
+ * ids [host|hidden]: a burst's records, read back. Records made outside
+ * task context name no process (pid, tgid 0, comm ""). Task-context records
+ * carry the burst's pid ("host": this reader is in the initial PID
+ * namespace) or 0 ("hidden": it is not, and may not learn host pids).
+ */
+static int cmd_ids(int argc, char **argv)
+{
+	bool hidden = argc > 1 && !strcmp(argv[1], "hidden");
+	static struct tcpstates_record recs[4096];
+	size_t n, mine = 0, task = 0, soft = 0;
+	pid_t me = getpid();
+	uint16_t port;
+	int fd = dev_open(O_RDONLY);
+
+	seek_head(fd);
+	/* RST closes: no TIME_WAIT left to make records in later tests. */
+	port = burst(3, AF_INET, CLOSE_RST);
+	settle(fd);
+	n = drain(fd, recs, sizeof(recs) / sizeof(recs[0]));
+	for (size_t i = 0; i < n && i < sizeof(recs) / sizeof(recs[0]); i++) {
+		const struct tcpstates_record *r = &recs[i];
+
+		if (!has_port(r, port))
+			continue;
+		mine++;
+		if (r->ctx != TCPSTATES_CTX_TASK) {
+			soft++;
+			CHECK(!r->pid && !r->tgid && !r->comm[0],
+			      "seq %llu ctx %u names pid %u tgid %u comm '%.16s'",
+			      r->seq, r->ctx, r->pid, r->tgid, r->comm);
+			continue;
+		}
+		task++;
+		CHECK(r->comm[0], "seq %llu: task record without comm", r->seq);
+		if (hidden)
+			CHECK(!r->pid && !r->tgid,
+			      "seq %llu: a reader in a PID namespace got pid %u tgid %u",
+			      r->seq, r->pid, r->tgid);
+		else
+			CHECK(r->tgid == (__u32)me,
+			      "seq %llu: task record tgid %u, burst ran as %d",
+			      r->seq, r->tgid, me);
+	}
+	diag("ids: %zu records of port %u, %zu in task context, %zu not",
+	     mine, port, task, soft);
+	CHECK(task >= 3 && soft >= 3, "want task and softirq records both");
+	close(fd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* uidmap: uids are shown in the reader's user namespace.              */
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		die("write %s", path);
+	close(fd);
+}
+
+/* One connection made as uid @uid (in the current user namespace). */
+static uint16_t burst_as(uid_t uid)
+{
+	int pipefd[2];
+	uint16_t port = 0;
+	pid_t pid;
+	int st;
+
+	if (pipe(pipefd))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		if (setresuid(uid, uid, uid))
+			die("setresuid %u", uid);
+		port = burst(1, AF_INET, CLOSE_RST);
+		if (write(pipefd[1], &port, sizeof(port)) != sizeof(port))
+			die("pipe");
+		_exit(0);
+	}
+	if (read(pipefd[0], &port, sizeof(port)) != sizeof(port) ||
+	    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("burst as uid %u", uid);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	return port;
+}
+
+/*
+ * A container: a child in a new user namespace (uid 0 -> 0, 100 -> 65534)
+ * that owns a new network namespace. As its uid 100 it makes a connection
+ * (the kernel's uid 65534), as its root another; reading with its root,
+ * the first must say uid 100 and the second 0. The parent, in the initial
+ * namespaces, must see 65534 for the first.
+ */
+static int cmd_uidmap(int argc, char **argv)
+{
+	int go[2], done[2];
+	uint16_t ports[2] = { 0, 0 };
+	char path[64];
+	pid_t pid;
+	int st;
+
+	(void)argc;
+	(void)argv;
+	if (pipe(go) || pipe(done))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		static struct tcpstates_record recs[1024];
+		size_t n, seen[2] = { 0, 0 };
+		char c;
+		int fd;
+
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			die("unshare(CLONE_NEWUSER | CLONE_NEWNET)");
+		if (write(go[1], "u", 1) != 1 || read(done[0], &c, 1) != 1)
+			die("sync");
+		lo_up();
+		fd = dev_open(O_RDONLY);
+		ports[0] = burst_as(100);
+		ports[1] = burst_as(0);
+		settle(fd);
+		n = drain(fd, recs, sizeof(recs) / sizeof(recs[0]));
+		for (size_t i = 0; i < n && i < 1024; i++)
+			for (int k = 0; k < 2; k++) {
+				const struct tcpstates_record *r = &recs[i];
+				__u32 want = k ? 0 : 100;
+
+				if (!has_port(r, ports[k]) || r->uid == (__u32)-1)
+					continue;
+				seen[k]++;
+				CHECK(r->uid == want,
+				      "container: seq %llu of port %u: uid %u, want %u",
+				      r->seq, ports[k], r->uid, want);
+			}
+		diag("container reader: %zu records with a uid for its uid-100 connection, %zu for root's",
+		     seen[0], seen[1]);
+		CHECK(seen[0] >= 2 && seen[1] >= 2, "container: too few records with a uid");
+		if (write(go[1], &ports[0], sizeof(ports[0])) != sizeof(ports[0]))
+			die("pipe");
+		_exit(failures ? KSFT_FAIL : KSFT_PASS);
+	}
+	{
+		char c;
+
+		if (read(go[0], &c, 1) != 1)
+			die("sync");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	write_file(path, "0 0 1\n100 65534 1\n");
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	write_file(path, "deny");
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	write_file(path, "0 0 1\n");
+	if (write(done[1], "g", 1) != 1 || read(go[0], &ports[0], sizeof(ports[0])) !=
+	    sizeof(ports[0]))
+		die("container side failed");
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		failures++;
+	{
+		/* The host's view of the same connection: the kernel's uid. */
+		int fd = dev_open(O_RDONLY | O_NONBLOCK);
+		struct tcpstates_record r;
+		size_t host = 0;
+
+		while (read(fd, &r, RS) == RS)
+			if (has_port(&r, ports[0]) && r.uid != (__u32)-1) {
+				host++;
+				CHECK(r.uid == 65534, "host: seq %llu uid %u, want 65534",
+				      r.seq, r.uid);
+			}
+		close(fd);
+		CHECK(host >= 2, "host saw %zu records with a uid of port %u",
+		      host, ports[0]);
+	}
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* stuck: a read() held in copy_to_user() must not hang poll or ioctl. */
+
+struct stuck_reader {
+	int fd;
+	void *page;
+	ssize_t ret;
+};
+
+static void *stuck_read(void *arg)
+{
+	struct stuck_reader *s = arg;
+
+	s->ret = read(s->fd, s->page, RS);
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A reader's buffer is a userfaultfd page nobody serves: read() holds the
+ * file's lock in copy_to_user() for as long as that takes. poll() on the
+ * same file must still answer at once, and INFO must be interruptible by a
+ * signal (EINTR), never hang; once the page is served the read completes.
+ */
+static int cmd_stuck(int argc, char **argv)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct stuck_reader s = { 0 };
+	struct tcpstates_info in;
+	struct uffd_msg msg;
+	struct pollfd p;
+	long pgsz = sysconf(_SC_PAGESIZE);
+	pthread_t th;
+	int uffd, ret, e;
+	__u64 t0;
+
+	(void)argc;
+	(void)argv;
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		printf("# SKIP: userfaultfd unavailable (%s)\n", errname(errno));
+		return KSFT_SKIP;
+	}
+	s.page = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s.page == MAP_FAILED)
+		die("mmap");
+	reg.range.start = (unsigned long)s.page;
+	reg.range.len = pgsz;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	s.fd = dev_open(O_RDONLY);
+	pthread_create(&th, NULL, stuck_read, &s);
+	/* The fault arrives once read() copies a record: the ring has some. */
+	p = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	if (poll(&p, 1, 30000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		die("no userfault from read() in 30 s");
+	t0 = now_ns(CLOCK_MONOTONIC);
+	p = (struct pollfd){ .fd = s.fd, .events = POLLIN };
+	ret = poll(&p, 1, 1000);
+	diag("poll while read() is stuck: %d after %llu ms", ret,
+	     (now_ns(CLOCK_MONOTONIC) - t0) / 1000000);
+	CHECK(ret >= 0, "poll failed: %s", errname(errno));
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	memset(&in, 0, sizeof(in));
+	in.argsz = sizeof(in);
+	ret = ioctl(s.fd, TCPSTATES_IOC_INFO, &in);
+	e = errno;
+	alarm(0);
+	CHECK(ret < 0 && e == EINTR, "INFO while read() is stuck: %d %s, want EINTR",
+	      ret, errname(e));
+	{
+		struct uffdio_zeropage zp = {
+			.range = { .start = reg.range.start, .len = pgsz },
+		};
+
+		if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp))
+			die("UFFDIO_ZEROPAGE");
+	}
+	pthread_join(th, NULL);
+	CHECK(s.ret == RS, "the stuck read() returned %zd once served", s.ret);
+	close(s.fd);
+	close(uffd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1599,7 +1978,7 @@ static const struct {
 	{ "lapped", cmd_lapped, "[CONNS]  one LOST marker, counters add up (capacity=64)" },
 	{ "seekhead", cmd_seekhead, "  cursor start and TCPSTATES_IOC_SEEK_HEAD" },
 	{ "block", cmd_block, "  blocking read woken by traffic, EINTR on a signal" },
-	{ "wakeup", cmd_wakeup, "MIN_MS MAX_MS [CONNS]  a sleeping reader is woken within bounds" },
+	{ "wakeup", cmd_wakeup, "timer|now MIN_MS [CONNS]  what wakes a sleeping reader, and when" },
 	{ "manyopen", cmd_manyopen, "[N]  N simultaneous opens" },
 	{ "netns", cmd_netns, "[CONNS]  namespace isolation of readers" },
 	{ "hold", cmd_hold, "[read|poll]  block until SIGTERM, print records" },
@@ -1608,6 +1987,9 @@ static const struct {
 	{ "openerr", cmd_openerr, "PATH ERRNO  open must fail with ERRNO" },
 	{ "delmod", cmd_delmod, "NAME  delete_module(O_NONBLOCK), prints errno" },
 	{ "dump", cmd_dump, "  print held records" },
+	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, host pids only to the host" },
+	{ "uidmap", cmd_uidmap, "  uids in a container reader's user namespace" },
+	{ "stuck", cmd_stuck, "  poll and INFO while read() is stuck in a page fault" },
 };
 
 int main(int argc, char **argv)

@@ -198,6 +198,8 @@ static int reader(const char *mode)
 	int fd;
 
 	sigaction(SIGTERM, &sa, NULL);
+	info0.argsz = sizeof(info0);
+	info1.argsz = sizeof(info1);
 	fd = open(TCPSTATES_DEVICE, O_RDONLY | (nb ? O_NONBLOCK : 0));
 	if (fd < 0 || ioctl(fd, TCPSTATES_IOC_INFO, &info0)) {
 		perror("stress: open/INFO");
