@@ -8,6 +8,11 @@
 #     N passed, N failed, N skipped
 # Exit status 0 only if nothing failed and every suite ran to its end.
 #
+# Every suite reports a fixed number of checks, the same on every run and every kernel; the numbers
+# are in tests/expected-counts, and a suite that reports more or fewer fails, so a check cannot
+# vanish quietly (or appear only when timing allows). A deliberate change to a suite changes that
+# file in the same commit.
+#
 # Suites, in order (cheap and offline first):
 #   unit      tools/ offline tests: golden files, malformed input, bounded fuzz run
 #   build     the module with W=1 (no warnings), checkpatch and sparse, for each kernel
@@ -38,6 +43,23 @@ passed=0
 failed=0
 skipped=0
 started=$(date +%s)
+nkernels=$(wc -w <<<"$KERNELS")
+
+# expected NAME -> the number of checks suite NAME must report (tests/expected-counts: the first
+# word of a line is a suite name, or a prefix ending in '-' for a family such as vm-; the second
+# an arithmetic expression in which k is the number of kernels of this run)
+expected()
+{
+	local word expr
+	while read -r word expr _; do
+		case "$word" in '' | '#'*) continue ;; esac
+		if [ "$word" = "$1" ] || { [[ "$word" == *- ]] && [[ "$1" == "$word"* ]]; }; then
+			echo $((${expr//k/$nkernels}))
+			return 0
+		fi
+	done <"$TOP/tests/expected-counts"
+	return 1
+}
 
 wanted()
 {
@@ -49,7 +71,7 @@ wanted()
 # count one extra failure if it exits non-zero without reporting any.
 run()
 {
-	local name=$1 log=$LOG_DIR/$1.log t0 rc p f s
+	local name=$1 log=$LOG_DIR/$1.log t0 rc p f s n want
 	shift
 	t0=$(date +%s)
 	printf '# === %s: %s\n' "$name" "$*"
@@ -58,9 +80,20 @@ run()
 	p=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
 	s=$(grep -E '^ok .*# SKIP' -c "$log")
 	f=$(grep -Ec '^not ok ' "$log")
+	n=$((p + f + s))
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
 		printf 'not ok - %s: exited %d without reporting a failure\n' "$name" "$rc"
-		f=1
+		f=$((f + 1))
+	fi
+	if ! want=$(expected "$name"); then
+		printf 'not ok - %s: no expected number of checks in tests/expected-counts\n' "$name"
+		f=$((f + 1))
+	elif [ "$n" -ne "$want" ]; then
+		printf 'not ok - %s: reported %d checks, tests/expected-counts says %d\n' \
+			"$name" "$n" "$want"
+		f=$((f + 1))
+	else
+		printf '# %s: %d checks, as expected\n' "$name" "$want"
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))

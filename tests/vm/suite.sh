@@ -12,7 +12,7 @@
 # harness's own follow: "ok - [KERNEL] kernel log clean" (or not ok, with the offending lines as
 # diagnostics) and, when the guest did not finish, "not ok - [KERNEL] guest finished # reason".
 #
-# Options: --timeout SECS (default 900), --append "kernel args" (added to the defaults below);
+# Options: --timeout SECS (default 1800; the stall watchdog of vm.sh ends a stuck guest long before), --append "kernel args" (added to the defaults below);
 # TCPSTATES_APPEND adds kernel args too. KFENCE samples every 100 ms by default (Debian ships it off).
 # Exit status: 0 all passed (skips allowed), 1 anything failed.
 set -euo pipefail
@@ -29,7 +29,7 @@ usage()
 [ $# -ge 1 ] || usage
 KERNEL=$1
 shift
-timeout=900
+timeout=1800
 append="kfence.sample_interval=100 ${TCPSTATES_APPEND:-}"
 while [ $# -gt 0 ]; do
 	case "$1" in

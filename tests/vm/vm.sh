@@ -11,9 +11,13 @@
 #   tests/vm/vm.sh build KERNEL
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
 #       (W=1 with TCPSTATES_W=1); prints the .ko path
-#   tests/vm/vm.sh run KERNEL [--timeout SECS] [--cpus N] [--mem MB] [--append "ARGS"] [--out DIR]
-#                             -- COMMAND [ARGS...]
-#       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout
+#   tests/vm/vm.sh run KERNEL [--timeout SECS] [--stall SECS] [--cpus N] [--mem MB]
+#                             [--append "ARGS"] [--out DIR] -- COMMAND [ARGS...]
+#       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
+#       --timeout bounds the whole run (default 600 s); --stall (default 300 s,
+#       TCPSTATES_STALL_S) ends a guest that has written nothing to its console or to COMMAND's
+#       output for that long: a guest stuck at boot or hung in a test is reported within minutes,
+#       not at the end of a long timeout
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
@@ -271,10 +275,11 @@ cmd_run()
 {
 	local mode=$1 kernel=$2
 	shift 2
-	local timeout=600 cpus=2 mem=1024 append='' out=''
+	local timeout=600 cpus=2 mem=1024 append='' out='' stall=${TCPSTATES_STALL_S:-300}
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+		--stall) stall=${2:?--stall needs a value}; shift 2 ;;
 		--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
 		--mem) mem=${2:?--mem needs a value}; shift 2 ;;
 		--append) append=${2?--append needs a value}; shift 2 ;;
@@ -284,8 +289,8 @@ cmd_run()
 		*) die "unknown option '$1' (COMMAND goes after --)" ;;
 		esac
 	done
-	[[ "$timeout" =~ ^[0-9]+$ && "$cpus" =~ ^[0-9]+$ && "$mem" =~ ^[0-9]+$ ]] ||
-		die "--timeout, --cpus and --mem take whole numbers"
+	[[ "$timeout" =~ ^[0-9]+$ && "$stall" =~ ^[0-9]+$ && "$cpus" =~ ^[0-9]+$ &&
+		"$mem" =~ ^[0-9]+$ ]] || die "--timeout, --stall, --cpus and --mem take whole numbers"
 	if [ "$mode" = shell ]; then
 		[ $# -gt 0 ] || set -- /bin/bash -l
 		[ -t 0 ] || die "shell needs a terminal on stdin"
@@ -371,10 +376,25 @@ cmd_run()
 		# stream COMMAND's output (ttyS1) live; tail exits once QEMU has
 		tail -n +1 -s 0.2 --pid="$QEMU_PID" -f "$out/output.log" &
 		TAIL_PID=$!
+		local ticks=0 sizes='' last_sizes='' quiet_since=$SECONDS
 		while kill -0 "$QEMU_PID" 2>/dev/null; do
 			if [ -z "$t_cmd" ] && [ -e "$out/.vm/started" ]; then
 				t_cmd=$(now)
 				msg "$kernel: command started $(elapsed "$t0" "$t_cmd") s after QEMU start (guest uptime $(cat "$out/.vm/started") s)"
+			fi
+			# Progress: the console or COMMAND's output grew this second.
+			if [ $((ticks++ % 10)) = 0 ]; then
+				sizes=$(stat -c %s "$out/console.log" "$out/output.log" 2>/dev/null | tr '\n' ' ')
+				if [ "$sizes" != "$last_sizes" ]; then
+					last_sizes=$sizes
+					quiet_since=$SECONDS
+				elif [ $((SECONDS - quiet_since)) -ge "$stall" ]; then
+					printf 'no progress for %d s: nothing on the console or from COMMAND (%s); last console line: %s\n' \
+						"$stall" "${t_cmd:+the command had started}${t_cmd:-stuck before the command started}" \
+						"$(tail -n 1 "$out/console.log" 2>/dev/null | tr -d '\r')" >"$out/.vm/stalled"
+					msg "$kernel: $(cat "$out/.vm/stalled")"
+					kill "$QEMU_PID" 2>/dev/null
+				fi
 			fi
 			sleep 0.1
 		done
@@ -392,7 +412,9 @@ cmd_run()
 	fi
 
 	local rc reason=''
-	if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+	if [ -f "$out/.vm/stalled" ]; then
+		reason="guest stalled: $(cat "$out/.vm/stalled")"
+	elif [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
 		reason="guest timed out after $timeout s"
 	elif [ "$qemu_rc" -ne 0 ]; then
 		reason="QEMU failed (exit $qemu_rc): $(tail -n 3 "$out/qemu.log" | tr '\n' ' ')"
