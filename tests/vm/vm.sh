@@ -384,7 +384,7 @@ cmd_run()
 			fi
 			# Progress: the console or COMMAND's output grew this second.
 			if [ $((ticks++ % 10)) = 0 ]; then
-				sizes=$(stat -c %s "$out/console.log" "$out/output.log" 2>/dev/null | tr '\n' ' ')
+				sizes=$(stat -c %s "$out/console.log" "$out/output.log" 2>/dev/null | tr '\n' ' ' || true)
 				if [ "$sizes" != "$last_sizes" ]; then
 					last_sizes=$sizes
 					quiet_since=$SECONDS
