@@ -189,14 +189,25 @@ for c in $(seq 1 "$CYCLES"); do
 	# rmmod while the blocking and the poll reader sleep in read()/poll(): quiet the ring (see
 	# the top), wait until both sleep, then it must fail with EBUSY and every reader survive
 	kill -STOP "$PARAM_PID"
-	echo 1 > "$P/ports"
+	for ((i = 0; i < 50; i++)); do
+		echo 1 2> "$WORK/quiet.err" > "$P/ports" && read -r q < "$P/ports" && [ "$q" = 1 ] && break
+		echo "# cycle $c: writing ports=1 failed: $(cat "$WORK/quiet.err")"
+		nap 0.1
+	done
 	for ((i = 0; i < 3000; i++)); do
 		both_asleep "${rpids[0]}" "${rpids[2]}" && break
 		nap 0.01
 	done
 	asleep=0
 	both_asleep "${rpids[0]}" "${rpids[2]}" && asleep=1
-	[ $asleep = 1 ] || echo "# cycle $c: the blocking and poll readers are not asleep after 30 s"
+	if [ $asleep = 0 ]; then
+		echo "# cycle $c: the blocking and poll readers are not asleep after 30 s:"
+		for p in "${rpids[0]}" "${rpids[2]}"; do
+			echo "#   $(cat "/proc/$p/stat" 2>&1); wchan $(cat "/proc/$p/wchan" 2>&1)"
+			sed 's/^/#     /' "/proc/$p/stack" 2>&1
+		done
+		echo "#   $(grep -E '^(written|filtered) ' /proc/tcpstates_stats | tr '\n' ' ')"
+	fi
 	if rmmod tcpstates 2> "$WORK/rmmod-busy.err"; then
 		busy_bad=$((busy_bad + 1))
 		echo "# cycle $c: rmmod succeeded with four readers open"
