@@ -19,19 +19,10 @@
 set -uo pipefail
 
 KMEMLEAK=/sys/kernel/debug/kmemleak
-n=0
-fails=0
+TAP_PREFIX="debug: "
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - debug: $2"
-	else
-		echo "not ok $n - debug: $2"
-		fails=$((fails + 1))
-	fi
-}
 
 lockdep_on()
 {
@@ -76,5 +67,5 @@ fi
 tap $((leaks != 0)) "kmemleak after rmmod: $leaks new suspected leaks"
 lockdep_on
 tap $? "lockdep still on at the end (no report switched it off)"
-echo "1..$n"
-[ $fails = 0 ]
+tap_plan
+tap_exit

@@ -14,6 +14,9 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+TAP_PREFIX="device: "
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../lib/tap.sh"
 MOD=tcpstates
 KO=${TCPSTATES_KO:-}
 RESULTS=${TCPSTATES_RESULTS:-}
@@ -21,8 +24,6 @@ RESULTS=${TCPSTATES_RESULTS:-}
 OPEN_WRITE_ERRNO=${OPEN_WRITE_ERRNO:-EINVAL}
 
 KSFT_SKIP=4
-NUM=0
-FAILED=0
 MARK=0
 TMP=
 HOLDERS=()
@@ -41,22 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	NUM=$((NUM + 1))
-	echo "ok $NUM - device: $*"
-}
-
-not_ok() {
-	NUM=$((NUM + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $NUM - device: $*"
-}
-
-skip() {
-	NUM=$((NUM + 1))
-	echo "ok $NUM - device: $1 # SKIP $2"
-}
-
 diag() {
 	local l
 	while IFS= read -r l; do
@@ -68,12 +53,6 @@ diag() {
 }
 
 # check DESCRIPTION COMMAND...: one TAP line from an exit status.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
 # dt DESCRIPTION SUBCOMMAND [ARGS]: one TAP line for one devtest subcommand.
 dt() {
 	local what=$1 rc t0=$EPOCHREALTIME
@@ -334,7 +313,7 @@ mark
 if ! load; then
 	diag < "$TMP/insmod.err"
 	not_ok "load with default parameters"
-	echo "1..$NUM"
+	tap_plan
 	exit 1
 fi
 ok "load with default parameters"
@@ -718,5 +697,5 @@ else
 fi
 
 echo "# device tests took $(elapsed "$T_START") s"
-echo "1..$NUM"
-[ $FAILED = 0 ]
+tap_plan
+tap_exit

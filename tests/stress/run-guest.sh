@@ -28,6 +28,9 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+TAP_PREFIX="stress: "
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../lib/tap.sh"
 KO=${TCPSTATES_KO:-}
 CYCLES=${STRESS_CYCLES:-30}
 READ_S=${STRESS_READ_S:-0.6}
@@ -35,19 +38,7 @@ P=/sys/module/tcpstates/parameters
 WORK=$(mktemp -d /tmp/stress.XXXXXX) || exit 1
 BG=()
 rpids=()
-n=0
-fails=0
 
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - stress: $2"
-	else
-		echo "not ok $n - stress: $2"
-		fails=$((fails + 1))
-	fi
-}
 
 cleanup()
 {
@@ -281,5 +272,5 @@ after_kb=$(vmalloc_kb)
 echo "# vmalloc after: ${after_kb} kB (before ${before_kb} kB)"
 tap $((after_kb - before_kb > 256)) "vmalloc back where it started after the last rmmod (delta $((after_kb - before_kb)) kB; a 4096-record ring is 700 kB)"
 echo "# stress took $((($(now_us) - t0_us) / 1000000)) s"
-echo "1..$n"
-[ $fails = 0 ]
+tap_plan
+tap_exit
