@@ -93,6 +93,47 @@ bool ts_filter_pass(const struct sock *sk, u16 lport)
 	return pass;
 }
 
+/* The cookie of the live namespace with this inode number, or 0. */
+static u64 ts_netns_cookie_of(u32 inum)
+{
+	struct net *net;
+	u64 cookie = 0;
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		if (net->ns.inum == inum) {
+			cookie = ts_net_cookie(net);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return cookie;
+}
+
+static bool ts_netns_exists(u32 inum)
+{
+	struct net *net;
+	bool found = false;
+
+	rcu_read_lock();
+	for_each_net_rcu(net)
+		found |= net->ns.inum == inum;
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Bind the netns filter to the namespace that has its number now: once,
+ * when the value is written, or at init for a value given at load (some
+ * kernels' cookies exist only once init has run, see compat.h).
+ */
+static int ts_netns_bind(void)
+{
+	ts_conf.netns_cookie = ts_conf.netns ?
+			       ts_netns_cookie_of(ts_conf.netns) : 0;
+	return ts_conf.netns && !ts_conf.netns_cookie ? -ENOENT : 0;
+}
+
 /* Called with the parameter lock held. */
 static int ts_filter_publish(void)
 {
@@ -116,10 +157,17 @@ int ts_params_start(void)
 	int err;
 
 	kernel_param_lock(THIS_MODULE);
+	err = ts_netns_bind();
+	if (err) {
+		pr_err("netns=%u refused: that namespace is gone\n",
+		       ts_conf.netns);
+		goto unlock;
+	}
 	ts_running = true;
 	err = ts_filter_publish();
 	if (err)
 		ts_running = false;
+unlock:
 	kernel_param_unlock(THIS_MODULE);
 	return err;
 }
@@ -290,38 +338,20 @@ module_param_cb(family, &ts_family_ops, NULL, 0644);
 MODULE_PARM_DESC(family,
 		 "Record only ipv4 (including v4-mapped) or ipv6 connections (default: any)");
 
-/* The cookie of the live namespace with this inode number, or 0. */
-static u64 ts_netns_cookie_of(u32 inum)
-{
-	struct net *net;
-	u64 cookie = 0;
-
-	rcu_read_lock();
-	for_each_net_rcu(net) {
-		if (net->ns.inum == inum) {
-			cookie = ts_net_cookie(net);
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return cookie;
-}
-
 static int ts_netns_set(const char *val, const struct kernel_param *kp)
 {
-	u64 cookie = 0;
 	u32 inum;
 
-	if (!kstrtou32(val, 0, &inum) && inum)
-		cookie = ts_netns_cookie_of(inum);
-	if (kstrtou32(val, 0, &inum) || (inum && !cookie)) {
-		pr_err("netns=%s refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %%i /proc/PID/ns/net)\n",
-		       val);
-		return -EINVAL;
-	}
+	if (kstrtou32(val, 0, &inum) || (inum && !ts_netns_exists(inum)))
+		goto bad;
 	ts_conf.netns = inum;
-	ts_conf.netns_cookie = cookie;
+	if (ts_running && ts_netns_bind())
+		goto bad;
 	return ts_filter_publish();
+bad:
+	pr_err("netns=%s refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %%i /proc/PID/ns/net)\n",
+	       val);
+	return -EINVAL;
 }
 
 static int ts_netns_get(char *buf, const struct kernel_param *kp)
