@@ -139,11 +139,13 @@ enum {
  *              SYN-flood drop, SYN cookies) make no record: their ISN and
  *              even their addresses may never have been written. They are
  *              counted as requests_unhashed in /proc/tcpstates_stats.
- * time_wait    The full socket handed over to a timewait socket (recorded
- *              once inet_twsk_alloc() has returned one): old = FIN_WAIT2 or
- *              CLOSING, new = the timewait substate (TIME_WAIT, or FIN_WAIT2
- *              for an orphan waiting for the peer's FIN). aux = timeout in
- *              ms. The full socket then goes -> CLOSE (a state record); the
+ * time_wait    The full socket handed over to a timewait socket, which
+ *              exists and whose timer is armed: old = NONE (the timewait
+ *              socket does not keep the full socket's state; the
+ *              connection's previous record shows FIN_WAIT2 or CLOSING),
+ *              new = the timewait substate (TIME_WAIT, or FIN_WAIT2 for an
+ *              orphan waiting for the peer's FIN), aux = timeout in ms. The
+ *              full socket then goes -> CLOSE (a state record); the
  *              connection lives on in the timewait socket.
  * tw_rearm     A timewait socket's timer was re-armed by an incoming FIN:
  *              its substate just moved FIN_WAIT2 -> TIME_WAIT, or a FIN was

@@ -344,7 +344,9 @@ cmd_run()
 		fi
 	fi
 
-	local kargs="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init"
+	# no_timer_check: under TCG on a busy host the kernel's IO-APIC timer check can miss the
+	# timer and panic at boot ("IO-APIC + timer doesn't work!"); the emulated timer works.
+	local kargs="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init no_timer_check"
 	kargs+=" sysctl.kernel.hung_task_timeout_secs=60 $append"
 	local qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
 		"${accel[@]}" -smp "$cpus" -m "$mem"
