@@ -59,8 +59,8 @@
  * that; so ts_emit() does all its work with interrupts off. What stays open
  * is the kprobe core's own path around the handler (the ftrace entry and,
  * for a return probe, the rethook trampoline), which runs with interrupts
- * on and which a module cannot change: under heavy interrupt load a few
- * hits in a million are still missed, and counted.
+ * on and which a module cannot change: under heavy interrupt load some
+ * hits are still missed, and counted (docs/promises.md has the figures).
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
