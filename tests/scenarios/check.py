@@ -353,15 +353,19 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
 
 
 def check_tw_expiry(scen, who, recs):
-    """TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s) from the last time its timer was armed."""
+    """TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s) from the last time its timer was armed.
+
+    The timer cannot fire early, so that bound is checked; how much later it fired is the
+    host's speed (a loaded emulator can be seconds late), printed, not asserted."""
     end = rec(recs, 'tw_expire')
     if not end:
         return
     armed = [r for r in recs if r['EVENT'] in ('time_wait', 'tw_rearm')]
     held = (int(end['TIME_NS']) - int(armed[-1]['TIME_NS'])) / 1e9 if armed else -1
-    tap(armed and armed[-1]['AUX'] == '60000' and 59.9 <= held <= 62.0,
-        f'{scen}: {who} TIME_WAIT armed for 60000 ms, expired after {held:.2f} s',
-        fmt(recs))
+    tap(armed and armed[-1]['AUX'] == '60000' and held >= 59.9,
+        f'{scen}: {who} TIME_WAIT armed for 60000 ms, expired no sooner',
+        fmt(recs) + [f'expired {held:.2f} s after it was last armed'])
+    print(f'# {scen}: {who} TIME_WAIT expired {held:.2f} s after it was last armed')
 
 
 def check_attr(scen, who, s, recs):
