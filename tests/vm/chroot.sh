@@ -3,7 +3,9 @@
 #
 # tests/vm/chroot.sh - sourced library (by kernels.sh): a minimal Debian chroot per suite, for the
 # kernels whose headers need a compiler Debian 12 does not have (5.10: bullseye's gcc-10; trixie's
-# 6.12 and 7.x: gcc-14; sid and experimental: gcc-16). Each chroot is made once with debootstrap
+# 6.12 and 7.x: gcc-14; sid and experimental: gcc-16), and for bookworm-backports' 6.12, whose
+# headers depend on their linux-image: installed here, that would put a kernel and an initramfs
+# into this machine's /boot (minutes each). Each chroot is made once with debootstrap
 # from the Debian mirror and kept in $TCPSTATES_CACHE/chroots/<suite>; nothing depends on it being
 # there: a missing one is made again (a cache speeds things up, it is never needed).
 #
@@ -14,8 +16,8 @@
 #                                (so a build there writes straight into the work tree), in
 #                                $CHROOT_CWD (default /)
 #
-# Suites: bullseye (+ bullseye-security, bullseye-updates), trixie (+ -security, -updates,
-# -backports), sid (+ experimental). The sid and experimental Release files may be past their
+# Suites: bullseye (+ bullseye-security, bullseye-updates), bookworm and trixie (+ -security,
+# -updates, -backports), sid (+ experimental). The sid and experimental Release files may be past their
 # Valid-Until date: the chroot's apt is told not to check it (that is all it relaxes; signatures
 # are checked as always).
 #
@@ -49,15 +51,15 @@ _chroot_sources()
 {
 	local m=$TCPSTATES_MIRROR
 	case "$1" in
-	bullseye | trixie)
+	bullseye | bookworm | trixie)
 		printf 'deb %s %s main\n' "$m" "$1" "$m" "$1-updates"
 		printf 'deb %s-security %s-security main\n' "$m" "$1"
-		[ "$1" = trixie ] && printf 'deb %s %s main\n' "$m" "$1-backports"
+		[ "$1" = bullseye ] || printf 'deb %s %s main\n' "$m" "$1-backports"
 		;;
 	sid)
 		printf 'deb %s %s main\n' "$m" sid "$m" experimental
 		;;
-	*) _chdie "no such toolchain suite '$1' (bullseye, trixie, sid)" ;;
+	*) _chdie "no such toolchain suite '$1' (bullseye, bookworm, trixie, sid)" ;;
 	esac
 	return 0
 }
@@ -128,6 +130,20 @@ chroot_run()
 	' chroot-run "$dir" "${CHROOT_BINDS:-}" "${CHROOT_CWD:-/}" "$@"
 }
 
+# _chroot_no_initramfs SUITE: linux-headers 6.12 and later depend on their linux-image, whose
+# postinst makes an initramfs (a minute or more of CPU each). Nothing boots from a chroot: divert
+# update-initramfs to true, the way Debian's container images do.
+_chroot_no_initramfs()
+{
+	local dir
+	dir=$(chroot_dir "$1")
+	[ -f "$dir/.tcpstates-no-initramfs" ] && return 0
+	chroot_run "$1" dpkg-divert --quiet --local --rename \
+		--divert /usr/sbin/update-initramfs.tcpstates --add /usr/sbin/update-initramfs &&
+		ln -sf /bin/true "$dir/usr/sbin/update-initramfs" &&
+		touch "$dir/.tcpstates-no-initramfs"
+}
+
 # chroot_apt SUITE ARGS...: apt-get in the chroot, serialized per chroot, one update per process
 chroot_apt()
 {
@@ -137,6 +153,7 @@ chroot_apt()
 	var=_CHROOT_UPDATED_$suite
 	(
 		flock 9
+		_chroot_no_initramfs "$suite" || _chdie "$suite: cannot divert update-initramfs"
 		if [ "${!var:-0}" != 1 ] || [ ! -f "$dir/.tcpstates-updated" ]; then
 			_chmsg "$suite: apt-get update"
 			chroot_run "$suite" apt-get update -qq >&2 || _chdie "$suite: apt-get update failed"

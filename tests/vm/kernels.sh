@@ -7,8 +7,8 @@
 # _kernels_table says where each comes from):
 #   5.10        linux-image-amd64     bullseye(-security)          gcc-10, bullseye chroot
 #   6.1         linux-image-amd64     bookworm(-security)          gcc-12, this machine
-#   6.12        linux-image-amd64     bookworm-backports           gcc-12, this machine
-#   6.12-rt     linux-image-rt-amd64  bookworm-backports           gcc-12, this machine (PREEMPT_RT)
+#   6.12        linux-image-amd64     bookworm-backports           gcc-12, bookworm chroot
+#   6.12-rt     linux-image-rt-amd64  bookworm-backports           gcc-12, bookworm chroot (PREEMPT_RT)
 #   6.12-deb13  linux-image-amd64     trixie(-security)            gcc-14, trixie chroot
 #   7.3         linux-image-amd64     trixie-backports (newest)    gcc-14, trixie chroot
 #   7.3-rt      linux-image-rt-amd64  trixie-backports (newest)    gcc-14, trixie chroot (PREEMPT_RT)
@@ -17,8 +17,9 @@
 # kernels_vm_aliases lists the ones the VM suites boot; all of them are built and booted once by
 # the build check. A concrete kernel release such as 6.1.0-56-amd64 is accepted as well.
 #
-# Kernels whose headers need a compiler Debian 12 lacks are built, and their images fetched, in a
-# minimal chroot of their suite (tests/vm/chroot.sh, cached under $TCPSTATES_CACHE/chroots).
+# Kernels whose headers need a compiler Debian 12 lacks (or, 6.12 from bookworm-backports, would
+# install a kernel into this machine's /boot) are built, and their images fetched, in a minimal
+# chroot of their suite (tests/vm/chroot.sh, cached under $TCPSTATES_CACHE/chroots).
 #
 # A kernel built here instead (tests/debug-kernel/build.sh): TCPSTATES_KDIR=<its built tree>
 # (modules_prepare'd, everything the guest needs built in). KERNEL is then only the run's
@@ -27,9 +28,10 @@
 # (not its vmlinux: that one, non-relocatable, stops at once through PVH with nothing on the
 # console).
 #
-# Nothing is installed into /boot: the image .deb is fetched with `apt-get download` and unpacked
-# with `dpkg-deb -x` into $TCPSTATES_CACHE/kernels/<kver>/root/ (default ~/.cache/tcpstates).
-# Only linux-headers-<kver> is installed with apt (it provides /lib/modules/<kver>/build).
+# Nothing is installed into this machine's /boot: the image .deb is fetched with `apt-get download`
+# and unpacked with `dpkg-deb -x` into $TCPSTATES_CACHE/kernels/<kver>/root/ (default
+# ~/.cache/tcpstates). Only linux-headers-<kver> is installed with apt, here for 6.1 (it provides
+# /lib/modules/<kver>/build), in the suite's chroot for the others.
 #
 # Functions (all print diagnostics to stderr, results to stdout):
 #   kernels_aliases                 list the aliases
@@ -56,8 +58,8 @@ _kernels_table()
 	cat <<-'EOF'
 		5.10        bullseye  linux-image-amd64     bullseye,bullseye-security,bullseye-updates  5.10
 		6.1         host      linux-image-amd64     bookworm,bookworm-security,bookworm-updates  6.1
-		6.12        host      linux-image-amd64     bookworm-backports                           6.12
-		6.12-rt     host      linux-image-rt-amd64  bookworm-backports                           6.12
+		6.12        bookworm  linux-image-amd64     bookworm-backports                           6.12
+		6.12-rt     bookworm  linux-image-rt-amd64  bookworm-backports                           6.12
 		6.12-deb13  trixie    linux-image-amd64     trixie,trixie-security,trixie-updates        6.12
 		7.3         trixie    linux-image-amd64     trixie-backports                             7.3
 		7.3-rt      trixie    linux-image-rt-amd64  trixie-backports                             7.3
@@ -202,7 +204,8 @@ _kernels_resolve_once()
 }
 
 # kernel_suite KVER -> where KVER's headers build: host, or the chroot suite whose gcc they need
-# (Debian's release names say it: 6.1.0-N and +deb12 are bookworm's, +deb13 trixie's, 5.10.0-N
+# (Debian's release names say it: 6.1.0-N is bookworm's, built here; +deb12 bookworm-backports',
+# whose headers pull in their image, so in a bookworm chroot; +deb13 trixie's, 5.10.0-N
 # bullseye's; anything newer is sid's or experimental's, both in the sid chroot)
 kernel_suite()
 {
@@ -212,7 +215,8 @@ kernel_suite()
 	fi
 	case "$1" in
 	5.10.*) echo bullseye ;;
-	6.1.0-* | *+deb12-*) echo host ;;
+	6.1.0-*) echo host ;;
+	*+deb12-*) echo bookworm ;;
 	*+deb13-*) echo trixie ;;
 	*) echo sid ;;
 	esac
