@@ -265,8 +265,7 @@ kernel_resolve()
 	[ -n "$kver" ] || _kdie "cannot resolve kernel alias '$alias' from apt (apt-cache madison/depends)"
 	# The alias names a series; say so when Debian has moved on (the tests still run).
 	case "$kver" in
-	"$series".*) ;;
-	"$series"-rc*) ;;
+	"$series".* | "$series"-*) ;; # 7.3.4+deb13-amd64; experimental's 7.3~rc7 is 7.3-amd64
 	*) _kmsg "warning: alias $alias now resolves to $kver" ;;
 	esac
 	case "$alias:$kver" in
@@ -324,20 +323,34 @@ kernel_make()
 	fi
 }
 
-# _kernels_download KVER DIR: apt-get download linux-image-KVER into DIR (here or in the chroot)
+# _kernels_image_packages WHERE KVER: linux-image-KVER and the packages of that release it
+# depends on (7.x splits the image into linux-binary-, linux-modules- and linux-base-KVER)
+_kernels_image_packages()
+{
+	echo "linux-image-$2"
+	_kernels_apt_cache "$1" depends "linux-image-$2" 2>/dev/null |
+		awk -v k="-$2" '$1 == "Depends:" && substr($2, length($2) - length(k) + 1) == k { print $2 }' |
+		sort -u
+}
+
+# _kernels_download KVER DIR: apt-get download the image packages of KVER into DIR (here or in
+# the chroot)
 _kernels_download()
 {
-	local kver=$1 dl=$2 suite
+	local kver=$1 dl=$2 suite pkgs
 	suite=$(kernel_suite "$kver")
 	if [ "$suite" != host ]; then
 		chroot_apt "$suite" check >/dev/null 2>&1 # one apt-get update
+		mapfile -t pkgs < <(_kernels_image_packages "$suite" "$kver")
 		CHROOT_BINDS="$dl" CHROOT_CWD="$dl" chroot_run "$suite" \
-			apt-get download -q "linux-image-$kver" >&2
+			apt-get download -q "${pkgs[@]}" >&2
 		return
 	fi
-	if ! (cd "$dl" && apt-get download -q "linux-image-$kver" >&2 2>/dev/null); then
+	mapfile -t pkgs < <(_kernels_image_packages host "$kver")
+	if ! (cd "$dl" && apt-get download -q "${pkgs[@]}" >&2 2>/dev/null); then
 		_kernels_apt_update
-		(cd "$dl" && apt-get download -q "linux-image-$kver" >&2)
+		mapfile -t pkgs < <(_kernels_image_packages host "$kver")
+		(cd "$dl" && apt-get download -q "${pkgs[@]}" >&2)
 	fi
 }
 
@@ -365,11 +378,21 @@ kernel_fetch()
 		mkdir -p "$dir/dl"
 		_kmsg "downloading linux-image-$kver"
 		_kernels_download "$kver" "$dir/dl" || _kdie "apt-get download linux-image-$kver failed"
-		deb=$(find "$dir/dl" -name "linux-image-${kver}_*.deb" | head -n1)
-		[ -n "$deb" ] || _kdie "no .deb for linux-image-$kver in $dir/dl"
-		_kmsg "unpacking $(basename "$deb")"
-		dpkg-deb -x "$deb" "$root.tmp"
-		[ -f "$root.tmp/boot/vmlinuz-$kver" ] || _kdie "$deb holds no boot/vmlinuz-$kver"
+		[ -n "$(find "$dir/dl" -name "linux-image-${kver}_*.deb")" ] ||
+			_kdie "no .deb for linux-image-$kver in $dir/dl"
+		for deb in "$dir/dl"/*.deb; do
+			_kmsg "unpacking $(basename "$deb")"
+			dpkg-deb -x "$deb" "$root.tmp"
+		done
+		# 7.x ships /usr/lib/modules/<kver>/{vmlinuz,kernel/...} only; this machine's depmod and
+		# the rest of the harness read lib/modules and boot/vmlinuz-<kver>: the older layout
+		if [ ! -d "$root.tmp/lib/modules/$kver" ] && [ -d "$root.tmp/usr/lib/modules/$kver" ]; then
+			mkdir -p "$root.tmp/lib/modules" "$root.tmp/boot"
+			mv "$root.tmp/usr/lib/modules/$kver" "$root.tmp/lib/modules/$kver"
+			[ -f "$root.tmp/lib/modules/$kver/vmlinuz" ] && [ ! -e "$root.tmp/boot/vmlinuz-$kver" ] &&
+				mv "$root.tmp/lib/modules/$kver/vmlinuz" "$root.tmp/boot/vmlinuz-$kver"
+		fi
+		[ -f "$root.tmp/boot/vmlinuz-$kver" ] || _kdie "no boot/vmlinuz-$kver in $dir/dl/*.deb"
 		depmod -b "$root.tmp" "$kver" || _kdie "depmod -b $root.tmp $kver failed"
 		mv "$root.tmp" "$root"
 		rm -rf "$dir/dl"
