@@ -69,6 +69,61 @@ symcheck()
 	fi
 }
 
+# ensure_checker_valid KVER: 7.x's Makefile runs scripts/checker-valid.sh before C=1/C=2 and
+# silently runs no checker when it fails, and Debian's linux-headers do not ship that script.
+# Put the same test there (does the checker know __typeof_unqual__? print 1 if so); a sparse
+# too old for those headers then still runs no checker, and the CHECK count below says so.
+ensure_checker_valid()
+{
+	local kver=$1 suite src
+	suite=$(kernel_suite "$kver")
+	src=$(readlink -f "/lib/modules/$kver/build")
+	if [ "$suite" != host ]; then
+		src=$(chroot_dir "$suite")$(chroot_run "$suite" readlink -f "/lib/modules/$kver/build")
+	fi
+	src=$(sed -n 's/^include \(.*\)\/Makefile$/\1/p' "$src/Makefile" | head -n1)
+	[ -n "$src" ] || return 0
+	[ "$suite" = host ] || src=$(chroot_dir "$suite")$src
+	grep -q checker-valid.sh "$src/Makefile" || return 0
+	[ -x "$src/scripts/checker-valid.sh" ] && return 0
+	cat >"$src/scripts/checker-valid.sh" <<-'EOF'
+		#!/bin/sh
+		# Written by tcpstates' tests/build-check.sh: Debian's headers lack this script.
+		command -v "$1" >/dev/null 2>&1 || exit 1
+		tmp=$(mktemp --suffix=.c) || exit 1
+		printf 'static inline int u(const int *q)\n{\n\t__typeof_unqual__(*q) v = *q;\n\treturn v;\n}\n' >"$tmp"
+		"$@" "$tmp" 2>&1 | awk -v c=1 '/error/ { c = 0 } END { print c }'
+		rm -f "$tmp"
+	EOF
+	chmod 755 "$src/scripts/checker-valid.sh"
+}
+
+# checker KVER -> the CHECK= for KVER's C=2. The suite's own sparse, unless it is too old for the
+# headers (trixie's 0.6.4 cannot parse 7.x's __typeof_unqual__): then sid's, unpacked into the
+# chroot under /opt (it needs glibc 2.38; trixie has 2.41). sparse checks, it does not compile.
+checker()
+{
+	local kver=$1 suite src root
+	suite=$(kernel_suite "$kver")
+	[ "$suite" = host ] && { echo sparse; return; }
+	src=$(chroot_run "$suite" sh -c "sed -n 's/^include \(.*\)\/Makefile\$/\1/p' /lib/modules/$kver/build/Makefile")
+	if [ ! -x "$(chroot_dir "$suite")$src/scripts/checker-valid.sh" ] ||
+		[ "$(chroot_run "$suite" "$src/scripts/checker-valid.sh" sparse)" = 1 ] || [ "$suite" = sid ]; then
+		echo sparse
+		return
+	fi
+	root=$(chroot_dir "$suite")
+	if [ ! -x "$root/opt/sparse-sid/usr/bin/sparse" ]; then
+		mkdir -p "$root/opt/sparse-sid.dl"
+		(chroot_apt sid check >/dev/null 2>&1
+			CHROOT_BINDS="$root/opt/sparse-sid.dl" CHROOT_CWD="$root/opt/sparse-sid.dl" \
+				chroot_run sid apt-get download -q sparse) >&2 &&
+			dpkg-deb -x "$root"/opt/sparse-sid.dl/sparse_*.deb "$root/opt/sparse-sid" >&2
+		rm -rf "$root/opt/sparse-sid.dl"
+	fi
+	echo /opt/sparse-sid/usr/bin/sparse
+}
+
 command -v sparse >/dev/null || _kernels_apt_install sparse >&2
 mkdir -p "$TOP/build/vm-runs"
 [ "$boot" = 1 ] && kernel_ensure_deps
@@ -81,10 +136,18 @@ for k in "$@"; do
 	dir=$TOP/build/check-$kver
 	rm -rf "$dir" && mkdir -p "$dir" && cp -r "$TOP/Kbuild" "$TOP/module" "$dir/"
 	log=$dir/build.log
+	ensure_checker_valid "$kver"
 	t0=$(date +%s)
-	kernel_make "$kver" "$dir" W=1 C=2 modules >"$log" 2>&1
+	kernel_make "$kver" "$dir" W=1 C=2 CHECK="$(checker "$kver")" modules >"$log" 2>&1
 	rc=$?
 	diagnostics "$log"
+	# sparse ran on every source file, or the check proves nothing
+	nsrc=$(grep -c '^ *CC \[M\] *module/' "$log")
+	nchk=$(grep -c '^ *CHECK ' "$log")
+	if [ "$nchk" -lt "$nsrc" ]; then
+		echo "# sparse checked $nchk of $nsrc files: $(grep -m1 'C=2 specified' "$log")"
+		rc=1
+	fi
 	if [ $rc -eq 0 ] && ! grep -qE 'warning:|error:' "$log"; then
 		tap 0 "[$k] W=1 and sparse clean ($kver, $(kernel_suite "$kver"), $(($(date +%s) - t0)) s)"
 	else
