@@ -12,8 +12,9 @@
  *            has it backported)
  *   < 5.12   net->net_cookie made on first use  ts_compat_init(),
  *            by an unexported generator           ts_net_cookie()
- *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok()
- *            RFC 3168 or AccECN
+ *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
+ *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
+ *            AccECN in tcp_request_sock
  */
 #ifndef TCPSTATES_COMPAT_H
 #define TCPSTATES_COMPAT_H
@@ -73,6 +74,16 @@ static inline bool ts_tcp_ecn_ok(const struct tcp_sock *tp)
 #else
 	return tcp_ecn_mode_any(tp);
 #endif
+}
+
+/* Did the SYN ask for ECN that the SYN-ACK agreed to (or AccECN)? */
+static inline bool ts_req_ecn_ok(const struct request_sock *req)
+{
+#ifdef TCP_ECN_MODE_ACCECN
+	if (tcp_rsk(req)->accecn_ok)
+		return true;
+#endif
+	return inet_rsk(req)->ecn_ok;
 }
 
 #endif /* TCPSTATES_COMPAT_H */
