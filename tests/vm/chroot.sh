@@ -22,7 +22,8 @@
 # are checked as always).
 #
 # Environment: TCPSTATES_MIRROR (default http://deb.debian.org/debian); the security archive is
-# the mirror's with -security appended.
+# the mirror's with -security appended. TCPSTATES_APT_MAX_AGE (seconds, default 3600): how old
+# the chroot's package lists may be before aliases are resolved again from a fresh apt-get update.
 
 TCPSTATES_CACHE=${TCPSTATES_CACHE:-${HOME:-/root}/.cache/tcpstates}
 TCPSTATES_MIRROR=${TCPSTATES_MIRROR:-http://deb.debian.org/debian}
@@ -144,40 +145,51 @@ _chroot_no_initramfs()
 		touch "$dir/.tcpstates-no-initramfs"
 }
 
-# chroot_apt SUITE ARGS...: apt-get in the chroot, serialized per chroot, one update per process
+# _chroot_update SUITE: apt-get update in the chroot, at most once per process, and not when the
+# last one is younger than TCPSTATES_APT_MAX_AGE seconds (default an hour). Call with the lock.
+_chroot_update()
+{
+	local dir var
+	dir=$(chroot_dir "$1")
+	var=_CHROOT_UPDATED_$1
+	[ "${!var:-0}" = 1 ] && [ -f "$dir/.tcpstates-updated" ] && return 0
+	if [ -z "$(find "$dir/.tcpstates-updated" -newermt "-${TCPSTATES_APT_MAX_AGE:-3600} seconds" \
+		2>/dev/null)" ]; then
+		_chmsg "$1: apt-get update"
+		chroot_run "$1" apt-get update -qq >&2 || _chdie "$1: apt-get update failed"
+		touch "$dir/.tcpstates-updated"
+	fi
+}
+
+# chroot_apt SUITE ARGS...: apt-get in the chroot, serialized per chroot, after _chroot_update
 chroot_apt()
 {
-	local suite=$1 dir var
+	local suite=$1 dir
 	shift
 	dir=$(chroot_ensure "$suite")
-	var=_CHROOT_UPDATED_$suite
 	(
 		flock 9
 		_chroot_no_initramfs "$suite" || _chdie "$suite: cannot divert update-initramfs"
-		if [ "${!var:-0}" != 1 ] || [ ! -f "$dir/.tcpstates-updated" ]; then
-			_chmsg "$suite: apt-get update"
-			chroot_run "$suite" apt-get update -qq >&2 || _chdie "$suite: apt-get update failed"
-			touch "$dir/.tcpstates-updated"
-		fi
+		_chroot_update "$suite"
 		chroot_run "$suite" apt-get -q -y "$@"
 	) 9>"$dir.apt.lock"
 	local rc=$?
-	printf -v "$var" 1
-	export "${var?}"
+	printf -v "_CHROOT_UPDATED_$suite" 1
+	export "_CHROOT_UPDATED_$suite"
 	return $rc
 }
 
-# chroot_query SUITE CMD...: apt-cache and friends (read only, no lock), after one update
+# chroot_query SUITE CMD...: apt-cache and friends (read only), after _chroot_update
 chroot_query()
 {
-	local suite=$1 dir var
+	local suite=$1 dir
 	shift
 	dir=$(chroot_ensure "$suite")
-	var=_CHROOT_UPDATED_$suite
-	if [ "${!var:-0}" != 1 ]; then
-		chroot_apt "$suite" check >/dev/null 2>&1 || true
-		printf -v "$var" 1
-		export "${var?}"
-	fi
+	(
+		flock 9
+		_chroot_update "$suite"
+	) 9>"$dir.apt.lock" || return 1
+	printf -v "_CHROOT_UPDATED_$suite" 1
+	export "_CHROOT_UPDATED_$suite"
 	chroot_run "$suite" "$@"
 }
