@@ -5,8 +5,11 @@
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
 #   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels, stress)
-#   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (6.1, 6.12, 6.12-rt)
-#   make check           W=1 + sparse on the three Debian kernels, checkpatch --strict
+#   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt)
+#   make test-kernels    the VM suite on each of those, one after the other
+#   make check           W=1 + sparse on every Debian kernel from 5.10 to 7.x (the older gcc or
+#                        newer in a chroot of its suite), a boot of each to check the probed
+#                        symbols and load the module, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
@@ -32,6 +35,10 @@ test-unit:
 
 test-vm:
 	tests/vm/suite.sh $(KERNEL)
+
+test-kernels:
+	set -e; for k in $$(bash -c '. tests/vm/kernels.sh && kernels_vm_aliases'); do \
+		tests/vm/suite.sh $$k; done
 
 check:
 	tests/build-check.sh
@@ -60,4 +67,4 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm test-debug check stress bench fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm test-kernels test-debug check stress bench fuzz demo install clean

@@ -2,24 +2,88 @@
 /*
  * tcpstates: everything that differs between the kernels the module builds
  * on, in one place, so the other files read as if written for the newest.
+ *
+ * Features are probed, not version numbers: a macro the kernel defines is
+ * tested here with #ifdef; anything else (a function, a field's type) is
+ * grepped from the target's headers by ./Kbuild, which passes TS_HAVE_*.
+ *
+ *   kernel   what differs                       helper
+ *   < 6.2    no timer_shutdown_sync() (6.1.y    ts_timer_shutdown_sync()
+ *            has it backported)
+ *   < 5.12   net->net_cookie made on first use  ts_compat_init(),
+ *            by an unexported generator           ts_net_cookie()
+ *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
+ *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
+ *            AccECN in tcp_request_sock
  */
 #ifndef TCPSTATES_COMPAT_H
 #define TCPSTATES_COMPAT_H
 
+#include <linux/timer.h>
 #include <linux/tcp.h>
 #include <net/tcp.h>
 #include <net/net_namespace.h>
+
+#ifdef TS_HAVE_LAZY_NET_COOKIE
+/*
+ * Before 5.12 a namespace's cookie is made on first use, by a per-CPU
+ * generator that an int3 probe could re-enter (a duplicate cookie) and
+ * that modules cannot call. compat.c gives each namespace one where that
+ * is safe, in a pernet init that runs before any socket of the namespace
+ * exists; probes then only read it.
+ */
+int ts_compat_init(void);
+void ts_compat_exit(void);
+
+static inline u64 ts_net_cookie(const struct net *net)
+{
+	return atomic64_read(&net->net_cookie);
+}
+#else
+static inline int ts_compat_init(void)
+{
+	return 0;
+}
+
+static inline void ts_compat_exit(void)
+{
+}
 
 /* The network namespace's cookie (SO_NETNS_COOKIE), unique for the boot. */
 static inline u64 ts_net_cookie(const struct net *net)
 {
 	return net->net_cookie;
 }
+#endif
 
-/* Did the handshake negotiate ECN? */
+/* Stop a timer for good, waiting for a running callback. */
+static inline void ts_timer_shutdown_sync(struct timer_list *timer)
+{
+#ifdef TS_HAVE_TIMER_SHUTDOWN
+	timer_shutdown_sync(timer);
+#else
+	del_timer_sync(timer);	/* the caller re-arms it no more */
+#endif
+}
+
+/* Did the handshake negotiate ECN (RFC 3168, or AccECN where it exists)? */
 static inline bool ts_tcp_ecn_ok(const struct tcp_sock *tp)
 {
+#ifdef TCP_ECN_OK
 	return tp->ecn_flags & TCP_ECN_OK;
+#else
+	return tcp_ecn_mode_any(tp);
+#endif
+}
+
+/* Did the SYN ask for ECN that the SYN-ACK agreed to (or AccECN)? */
+static inline bool ts_req_ecn_ok(const struct request_sock *req)
+{
+#ifdef TCP_ECN_MODE_ACCECN
+	if (tcp_rsk(req)->accecn_ok)
+		return true;
+#endif
+	return inet_rsk(req)->ecn_ok;
 }
 
 #endif /* TCPSTATES_COMPAT_H */

@@ -88,9 +88,12 @@ static int __init ts_init(void)
 
 	ts_build_checks();
 
-	err = ts_params_start();
+	err = ts_compat_init();
 	if (err)
 		return err;
+	err = ts_params_start();
+	if (err)
+		goto err_compat_exit;
 	err = ts_ring_init(capacity);
 	if (err) {
 		pr_err("cannot allocate %u records (%lu KiB): %d\n", capacity,
@@ -120,6 +123,8 @@ err_free_ring:
 	ts_ring_exit();
 err_stop_params:
 	ts_params_stop();
+err_compat_exit:
+	ts_compat_exit();
 	return err;
 }
 
@@ -132,6 +137,7 @@ static void __exit ts_exit(void)
 		ts_ring_head(), ts_filtered_count());
 	ts_ring_exit();
 	ts_params_stop();
+	ts_compat_exit();
 }
 
 module_init(ts_init);

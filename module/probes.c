@@ -241,7 +241,7 @@ static void ts_fill_request(struct tcpstates_record *rec, struct sock *sk)
 		rec->options |= TCPSTATES_OPT_SACK;
 	if (ireq->tstamp_ok)
 		rec->options |= TCPSTATES_OPT_TIMESTAMP;
-	if (ireq->ecn_ok)
+	if (ts_req_ecn_ok(req))
 		rec->options |= TCPSTATES_OPT_ECN;
 }
 

@@ -161,7 +161,7 @@ void ts_ring_exit(void)
 {
 	irq_work_sync(&ring.wake_work);
 	irq_work_sync(&ring.arm_work);
-	timer_shutdown_sync(&ring.wake_timer);
+	ts_timer_shutdown_sync(&ring.wake_timer);
 	vfree(ring.slots);
 	ring.slots = NULL;
 }

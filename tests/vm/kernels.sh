@@ -3,11 +3,23 @@
 #
 # tests/vm/kernels.sh - sourced library: which Debian kernels the VM tests boot, and how to get them.
 #
-# Aliases (the concrete version is resolved from apt at run time, never hard-coded):
-#   6.1      linux-image-amd64     from bookworm / bookworm-security (highest of the two)
-#   6.12     linux-image-amd64     from bookworm-backports
-#   6.12-rt  linux-image-rt-amd64  from bookworm-backports (PREEMPT_RT)
-# A concrete kernel release such as 6.1.0-56-amd64 is accepted as well.
+# Aliases (the concrete version is resolved from apt at run time, never hard-coded; the table in
+# _kernels_table says where each comes from):
+#   5.10        linux-image-amd64     bullseye(-security)          gcc-10, bullseye chroot
+#   6.1         linux-image-amd64     bookworm(-security)          gcc-12, this machine
+#   6.12        linux-image-amd64     bookworm-backports           gcc-12, bookworm chroot
+#   6.12-rt     linux-image-rt-amd64  bookworm-backports           gcc-12, bookworm chroot (PREEMPT_RT)
+#   6.12-deb13  linux-image-amd64     trixie(-security)            gcc-14, trixie chroot
+#   7.3         linux-image-amd64     trixie-backports (newest)    gcc-14, trixie chroot
+#   7.3-rt      linux-image-rt-amd64  trixie-backports (newest)    gcc-14, trixie chroot (PREEMPT_RT)
+#   7.2-sid     linux-image-amd64     sid                          gcc-16, sid chroot
+#   7.3-rc      linux-image-amd64     experimental                 gcc-16, sid chroot
+# kernels_vm_aliases lists the ones the VM suites boot; all of them are built and booted once by
+# the build check. A concrete kernel release such as 6.1.0-56-amd64 is accepted as well.
+#
+# Kernels whose headers need a compiler Debian 12 lacks (or, 6.12 from bookworm-backports, would
+# install a kernel into this machine's /boot) are built, and their images fetched, in a minimal
+# chroot of their suite (tests/vm/chroot.sh, cached under $TCPSTATES_CACHE/chroots).
 #
 # A kernel built here instead (tests/debug-kernel/build.sh): TCPSTATES_KDIR=<its built tree>
 # (modules_prepare'd, everything the guest needs built in). KERNEL is then only the run's
@@ -16,15 +28,18 @@
 # (not its vmlinux: that one, non-relocatable, stops at once through PVH with nothing on the
 # console).
 #
-# Nothing is installed into /boot: the image .deb is fetched with `apt-get download` and unpacked
-# with `dpkg-deb -x` into $TCPSTATES_CACHE/kernels/<kver>/root/ (default ~/.cache/tcpstates).
-# Only linux-headers-<kver> is installed with apt (it provides /lib/modules/<kver>/build).
+# Nothing is installed into this machine's /boot: the image .deb is fetched with `apt-get download`
+# and unpacked with `dpkg-deb -x` into $TCPSTATES_CACHE/kernels/<kver>/root/ (default
+# ~/.cache/tcpstates). Only linux-headers-<kver> is installed with apt, here for 6.1 (it provides
+# /lib/modules/<kver>/build), in the suite's chroot for the others.
 #
 # Functions (all print diagnostics to stderr, results to stdout):
 #   kernels_aliases                 list the aliases
 #   kernel_resolve ALIAS            -> kver, e.g. 6.12.95+deb12-rt-amd64
 #   kernel_ensure_deps              install the host tools the harness needs (apt-get update at most once)
-#   kernel_ensure_headers KVER      install linux-headers-KVER unless /lib/modules/KVER/build exists
+#   kernel_ensure_headers KVER      install linux-headers-KVER (here or in its suite's chroot)
+#   kernel_make KVER DIR ARGS...    make -C <its headers> M=DIR ARGS (here or in the chroot)
+#   kernel_suite KVER               -> host | bullseye | trixie | sid: where KVER's headers build
 #   kernel_fetch KVER               -> directory holding boot/vmlinuz-KVER and lib/modules/KVER (cached)
 #   kernel_cache_dir KVER           -> $TCPSTATES_CACHE/kernels/KVER
 #   kernel_boot_image KVER          -> file for QEMU -kernel (uncompressed PVH vmlinux when possible)
@@ -32,11 +47,36 @@
 #   kernel_custom                   true when TCPSTATES_KDIR names a locally built kernel
 
 TCPSTATES_CACHE=${TCPSTATES_CACHE:-${HOME:-/root}/.cache/tcpstates}
+# shellcheck source=tests/vm/chroot.sh
+. "$(dirname "${BASH_SOURCE[0]}")/chroot.sh"
 _KERNELS_APT_UPDATED=${_KERNELS_APT_UPDATED:-0}
+
+# alias, where it builds (host or a chroot suite), metapackage, the apt dists (apt-cache
+# madison's column) its version is taken from (highest wins), the series the alias promises
+_kernels_table()
+{
+	cat <<-'EOF'
+		5.10        bullseye  linux-image-amd64     bullseye,bullseye-security,bullseye-updates  5.10
+		6.1         host      linux-image-amd64     bookworm,bookworm-security,bookworm-updates  6.1
+		6.12        bookworm  linux-image-amd64     bookworm-backports                           6.12
+		6.12-rt     bookworm  linux-image-rt-amd64  bookworm-backports                           6.12
+		6.12-deb13  trixie    linux-image-amd64     trixie,trixie-security,trixie-updates        6.12
+		7.3         trixie    linux-image-amd64     trixie-backports                             7.3
+		7.3-rt      trixie    linux-image-rt-amd64  trixie-backports                             7.3
+		7.2-sid     sid       linux-image-amd64     sid                                          7.2
+		7.3-rc      sid       linux-image-amd64     experimental                                 7.3
+	EOF
+}
 
 kernels_aliases()
 {
-	printf '%s\n' 6.1 6.12 6.12-rt
+	_kernels_table | awk '{ print $1 }'
+}
+
+# the kernels the VM suites boot: every series once, and the newest with its RT flavour
+kernels_vm_aliases()
+{
+	printf '%s\n' 5.10 6.1 6.12 6.12-rt 7.3 7.3-rt
 }
 
 _kmsg()
@@ -109,46 +149,77 @@ _kernels_apt_install()
 kernel_ensure_deps()
 {
 	_kernels_apt_install qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 \
-		tcpdump iproute2 procps build-essential binutils gcc make bc flex bison libelf-dev coreutils grep
+		tcpdump iproute2 procps build-essential binutils gcc make bc flex bison libelf-dev coreutils grep \
+		debootstrap util-linux
 }
 
-# _kernels_pick_version PKG MODE: highest version of PKG in bookworm{,-security,-updates}
-# (MODE=stable) or in bookworm-backports (MODE=backports), from `apt-cache madison`.
+# _kernels_pick_version WHERE PKG DISTS: highest version of PKG among the comma-separated apt dists
+# DISTS (apt-cache madison's third column), asked of this machine's apt or of WHERE's chroot.
 _kernels_pick_version()
 {
-	local pkg=$1 mode=$2 best='' ver suite
+	local where=$1 pkg=$2 dists=",$3," best='' ver suite
 	while IFS='|' read -r _ ver suite; do
 		ver=${ver// /}
-		case "$suite" in
-		*bookworm-backports/*) [ "$mode" = backports ] || continue ;;
-		*bookworm/* | *bookworm-security/* | *bookworm-updates/*) [ "$mode" = stable ] || continue ;;
-		*) continue ;;
-		esac
+		read -r _ suite _ <<<"$suite" # URL DIST/COMPONENT ARCH Packages
+		suite=${suite%%/*}
+		case "$dists" in *",$suite,"*) ;; *) continue ;; esac
 		if [ -z "$best" ] || dpkg --compare-versions "$ver" gt "$best"; then
 			best=$ver
 		fi
-	done < <(apt-cache madison "$pkg" 2>/dev/null)
+	done < <(_kernels_apt_cache "$where" madison "$pkg" 2>/dev/null)
 	printf '%s\n' "$best"
 }
 
-# _kernels_meta_target PKG VERSION: the linux-image-<kver> the metapackage depends on -> <kver>
+_kernels_apt_cache()
+{
+	local where=$1
+	shift
+	if [ "$where" = host ]; then
+		apt-cache "$@"
+	else
+		chroot_query "$where" apt-cache "$@"
+	fi
+}
+
+# _kernels_meta_target WHERE PKG VERSION: the linux-image-<kver> the metapackage depends on -> <kver>
 _kernels_meta_target()
 {
-	apt-cache depends "$1=$2" 2>/dev/null |
+	_kernels_apt_cache "$1" depends "$2=$3" 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)$/\1/p' | grep -v -- '-unsigned$' | head -n1
+}
+
+# _kernels_alias ALIAS -> "where pkg dists series", or nothing
+_kernels_alias()
+{
+	_kernels_table | awk -v a="$1" '$1 == a { print $2, $3, $4, $5 }'
 }
 
 _kernels_resolve_once()
 {
-	local pkg mode ver
-	case "$1" in
-	6.1) pkg=linux-image-amd64 mode=stable ;;
-	6.12) pkg=linux-image-amd64 mode=backports ;;
-	6.12-rt) pkg=linux-image-rt-amd64 mode=backports ;;
-	esac
-	ver=$(_kernels_pick_version "$pkg" "$mode")
+	local where pkg dists ver
+	read -r where pkg dists _ <<<"$(_kernels_alias "$1")"
+	ver=$(_kernels_pick_version "$where" "$pkg" "$dists")
 	[ -n "$ver" ] || return 1
-	_kernels_meta_target "$pkg" "$ver"
+	_kernels_meta_target "$where" "$pkg" "$ver"
+}
+
+# kernel_suite KVER -> where KVER's headers build: host, or the chroot suite whose gcc they need
+# (Debian's release names say it: 6.1.0-N is bookworm's, built here; +deb12 bookworm-backports',
+# whose headers pull in their image, so in a bookworm chroot; +deb13 trixie's, 5.10.0-N
+# bullseye's; anything newer is sid's or experimental's, both in the sid chroot)
+kernel_suite()
+{
+	if kernel_custom; then
+		echo host
+		return 0
+	fi
+	case "$1" in
+	5.10.*) echo bullseye ;;
+	6.1.0-*) echo host ;;
+	*+deb12-*) echo bookworm ;;
+	*+deb13-*) echo trixie ;;
+	*) echo sid ;;
+	esac
 }
 
 kernel_custom()
@@ -168,34 +239,40 @@ kernel_build_dir()
 # kernel_resolve ALIAS -> kver on stdout
 kernel_resolve()
 {
-	local alias=$1 kver=''
+	local alias=$1 kver='' where series
 	if kernel_custom; then
 		cat "$TCPSTATES_KDIR/include/config/kernel.release" 2>/dev/null ||
 			_kdie "TCPSTATES_KDIR=$TCPSTATES_KDIR is not a built kernel tree"
 		return 0
 	fi
-	case "$alias" in
-	6.1 | 6.12 | 6.12-rt) ;;
-	[0-9]*.*-*)
-		# already a concrete release (6.1.0-56-amd64, 6.12.95+deb12-rt-amd64)
-		printf '%s\n' "$alias"
-		return 0
-		;;
-	*) _kdie "unknown kernel '$alias' (aliases: $(kernels_aliases | tr '\n' ' '))" ;;
-	esac
-	case "$alias" in 6.12*) _kernels_ensure_backports ;; esac
+	read -r where _ _ series <<<"$(_kernels_alias "$alias")"
+	if [ -z "$where" ]; then
+		case "$alias" in
+		[0-9]*.*-*)
+			# already a concrete release (6.1.0-56-amd64, 6.12.95+deb12-rt-amd64)
+			printf '%s\n' "$alias"
+			return 0
+			;;
+		esac
+		_kdie "unknown kernel '$alias' (aliases: $(kernels_aliases | tr '\n' ' '))"
+	fi
+	[ "$where" = host ] && case "$alias" in 6.12*) _kernels_ensure_backports ;; esac
 	kver=$(_kernels_resolve_once "$alias" || true)
-	if [ -z "$kver" ]; then
+	if [ -z "$kver" ] && [ "$where" = host ]; then
 		_kernels_apt_update
 		kver=$(_kernels_resolve_once "$alias" || true)
 	fi
 	[ -n "$kver" ] || _kdie "cannot resolve kernel alias '$alias' from apt (apt-cache madison/depends)"
 	# The alias names a series; say so when Debian has moved on (the tests still run).
-	case "$alias:$kver" in
-	6.1:6.1.*-amd64 | 6.12:6.12.*-amd64 | 6.12-rt:6.12.*-rt-amd64) ;;
+	case "$kver" in
+	"$series".* | "$series"-*) ;; # 7.3.4+deb13-amd64; experimental's 7.3~rc7 is 7.3-amd64
 	*) _kmsg "warning: alias $alias now resolves to $kver" ;;
 	esac
-	case "$alias:$kver" in 6.12:*-rt-amd64) _kdie "alias 6.12 resolved to an RT kernel: $kver" ;; esac
+	case "$alias:$kver" in
+	*-rt:*-rt-amd64) ;;
+	*-rt:*) _kdie "alias $alias resolved to a kernel without PREEMPT_RT: $kver" ;;
+	*:*-rt-amd64) _kdie "alias $alias resolved to an RT kernel: $kver" ;;
+	esac
 	printf '%s\n' "$kver"
 }
 
@@ -206,10 +283,22 @@ kernel_cache_dir()
 
 kernel_ensure_headers()
 {
-	local kver=$1
+	local kver=$1 suite root
 	if kernel_custom; then
 		[ -e "$TCPSTATES_KDIR/Module.symvers" ] ||
 			_kdie "$TCPSTATES_KDIR: no Module.symvers (run make modules_prepare and build it)"
+		return 0
+	fi
+	suite=$(kernel_suite "$kver")
+	if [ "$suite" != host ]; then
+		# /lib/modules/<kver>/build is an absolute link inside the chroot: look at its target
+		root=$(chroot_ensure "$suite")
+		[ -e "$root/usr/src/linux-headers-$kver/Makefile" ] && return 0
+		_kmsg "installing linux-headers-$kver in the $suite chroot"
+		chroot_apt "$suite" install "linux-headers-$kver" >&2 ||
+			_kdie "cannot install linux-headers-$kver in the $suite chroot"
+		[ -e "$root/usr/src/linux-headers-$kver/Makefile" ] ||
+			_kdie "linux-headers-$kver installed but $root/usr/src/linux-headers-$kver is missing"
 		return 0
 	fi
 	[ -e "/lib/modules/$kver/build/Makefile" ] && return 0
@@ -218,6 +307,51 @@ kernel_ensure_headers()
 		_kdie "cannot install linux-headers-$kver"
 	[ -e "/lib/modules/$kver/build/Makefile" ] ||
 		_kdie "linux-headers-$kver installed but /lib/modules/$kver/build is missing"
+}
+
+# kernel_make KVER DIR ARGS...: make -C <KVER's headers> M=DIR ARGS, on this machine or in the
+# chroot of KVER's suite (DIR bound at its own path there, so the output lands in DIR)
+kernel_make()
+{
+	local kver=$1 dir=$2 suite
+	shift 2
+	suite=$(kernel_suite "$kver")
+	if [ "$suite" = host ]; then
+		make -C "$(kernel_build_dir "$kver")" M="$dir" "$@"
+	else
+		CHROOT_BINDS="$dir" chroot_run "$suite" make -C "/lib/modules/$kver/build" M="$dir" "$@"
+	fi
+}
+
+# _kernels_image_packages WHERE KVER: linux-image-KVER and the packages of that release it
+# depends on (7.x splits the image into linux-binary-, linux-modules- and linux-base-KVER)
+_kernels_image_packages()
+{
+	echo "linux-image-$2"
+	_kernels_apt_cache "$1" depends "linux-image-$2" 2>/dev/null |
+		awk -v k="-$2" '$1 == "Depends:" && substr($2, length($2) - length(k) + 1) == k { print $2 }' |
+		sort -u
+}
+
+# _kernels_download KVER DIR: apt-get download the image packages of KVER into DIR (here or in
+# the chroot)
+_kernels_download()
+{
+	local kver=$1 dl=$2 suite pkgs
+	suite=$(kernel_suite "$kver")
+	if [ "$suite" != host ]; then
+		chroot_apt "$suite" check >/dev/null 2>&1 # one apt-get update
+		mapfile -t pkgs < <(_kernels_image_packages "$suite" "$kver")
+		CHROOT_BINDS="$dl" CHROOT_CWD="$dl" chroot_run "$suite" \
+			apt-get download -q "${pkgs[@]}" >&2
+		return
+	fi
+	mapfile -t pkgs < <(_kernels_image_packages host "$kver")
+	if ! (cd "$dl" && apt-get download -q "${pkgs[@]}" >&2 2>/dev/null); then
+		_kernels_apt_update
+		mapfile -t pkgs < <(_kernels_image_packages host "$kver")
+		(cd "$dl" && apt-get download -q "${pkgs[@]}" >&2)
+	fi
 }
 
 # kernel_fetch KVER -> root of the unpacked linux-image package (cached, locked against
@@ -243,16 +377,22 @@ kernel_fetch()
 		rm -rf "$root" "$dir/dl"
 		mkdir -p "$dir/dl"
 		_kmsg "downloading linux-image-$kver"
-		if ! (cd "$dir/dl" && apt-get download -q "linux-image-$kver" >&2 2>/dev/null); then
-			_kernels_apt_update
-			(cd "$dir/dl" && apt-get download -q "linux-image-$kver" >&2) ||
-				_kdie "apt-get download linux-image-$kver failed"
+		_kernels_download "$kver" "$dir/dl" || _kdie "apt-get download linux-image-$kver failed"
+		[ -n "$(find "$dir/dl" -name "linux-image-${kver}_*.deb")" ] ||
+			_kdie "no .deb for linux-image-$kver in $dir/dl"
+		for deb in "$dir/dl"/*.deb; do
+			_kmsg "unpacking $(basename "$deb")"
+			dpkg-deb -x "$deb" "$root.tmp"
+		done
+		# 7.x ships /usr/lib/modules/<kver>/{vmlinuz,kernel/...} only; this machine's depmod and
+		# the rest of the harness read lib/modules and boot/vmlinuz-<kver>: the older layout
+		if [ ! -d "$root.tmp/lib/modules/$kver" ] && [ -d "$root.tmp/usr/lib/modules/$kver" ]; then
+			mkdir -p "$root.tmp/lib/modules" "$root.tmp/boot"
+			mv "$root.tmp/usr/lib/modules/$kver" "$root.tmp/lib/modules/$kver"
+			[ -f "$root.tmp/lib/modules/$kver/vmlinuz" ] && [ ! -e "$root.tmp/boot/vmlinuz-$kver" ] &&
+				mv "$root.tmp/lib/modules/$kver/vmlinuz" "$root.tmp/boot/vmlinuz-$kver"
 		fi
-		deb=$(find "$dir/dl" -name "linux-image-${kver}_*.deb" | head -n1)
-		[ -n "$deb" ] || _kdie "no .deb for linux-image-$kver in $dir/dl"
-		_kmsg "unpacking $(basename "$deb")"
-		dpkg-deb -x "$deb" "$root.tmp"
-		[ -f "$root.tmp/boot/vmlinuz-$kver" ] || _kdie "$deb holds no boot/vmlinuz-$kver"
+		[ -f "$root.tmp/boot/vmlinuz-$kver" ] || _kdie "no boot/vmlinuz-$kver in $dir/dl/*.deb"
 		depmod -b "$root.tmp" "$kver" || _kdie "depmod -b $root.tmp $kver failed"
 		mv "$root.tmp" "$root"
 		rm -rf "$dir/dl"

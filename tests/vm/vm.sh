@@ -10,7 +10,7 @@
 # Usage:
 #   tests/vm/vm.sh build KERNEL
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
-#       (W=1 with TCPSTATES_W=1); prints the .ko path
+#       here or in the chroot of the kernel's suite (W=1 with TCPSTATES_W=1); prints the .ko path
 #   tests/vm/vm.sh run KERNEL [--timeout SECS] [--stall SECS] [--cpus N] [--mem MB]
 #                             [--append "ARGS"] [--out DIR] -- COMMAND [ARGS...]
 #       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
@@ -25,7 +25,8 @@
 #       clean" and, if the guest did not finish, "not ok - LABEL guest finished"; exit 1 on either
 #   tests/vm/vm.sh initramfs KERNEL   build (or reuse) the cached initramfs, print its path
 #
-# KERNEL: 6.1 | 6.12 | 6.12-rt (resolved through apt, see kernels.sh) or a release like 6.1.0-56-amd64.
+# KERNEL: an alias of kernels.sh (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt, and the build-only
+# 6.12-deb13, 7.2-sid, 7.3-rc), resolved through apt, or a release like 6.1.0-56-amd64.
 #
 # Inside the guest COMMAND sees: cwd = repo root, TCPSTATES_KO (built .ko, may not exist if
 # `build` was not run), TCPSTATES_KVER, TCPSTATES_KERNEL_ALIAS, TCPSTATES_RESULTS=/results (a
@@ -117,8 +118,8 @@ build_module()
 		fi
 		local wflag=()
 		[ "${TCPSTATES_W:-0}" = 1 ] && wflag=(W=1)
-		msg "make -C $(kernel_build_dir "$kver") M=$bdir ${wflag[*]} modules"
-		make -s -C "$(kernel_build_dir "$kver")" M="$bdir" "${wflag[@]}" modules >&2 ||
+		msg "make -C $(kernel_build_dir "$kver") M=$bdir ${wflag[*]} modules ($(kernel_suite "$kver"))"
+		kernel_make "$kver" "$bdir" -s "${wflag[@]}" modules >&2 ||
 			die "module build for $kver failed"
 	) 9>"$bdir/.lock" || exit 1
 	ko=$(module_path "$kver")
