@@ -1260,15 +1260,17 @@ static void *timed_reader_tid(void *arg)
 }
 
 /*
- * wakeup CAUSE MIN_MS [CONNS]: a reader is asleep in read() (checked in
- * /proc, not assumed after a sleep); CONNS connections make records; the
- * reader must be woken through CAUSE ("timer": wakeup_ms after the first
- * record; "now": a batch filled, or wakeup_ms=0) and by nothing else, as
- * /proc/tcpstates_stats counts them, and not earlier than MIN_MS after the
- * record that woke it. How much later is a figure of this host's speed,
- * printed, not asserted. For "timer", the records must not cross a batch
- * boundary (a quarter of the ring, at most 1024), which would wake the
- * reader at once: other traffic first moves the head past one if needed.
+ * wakeup CAUSE MS [CONNS]: a reader is asleep in read() (checked in /proc,
+ * not assumed after a sleep); CONNS connections make records; the reader
+ * must be woken through CAUSE ("timer": wakeup_ms (MS) after a record;
+ * "now": a batch filled, or wakeup_ms=0) and, for "timer", by nothing
+ * else, as /proc/tcpstates_stats counts them. The delay from the record
+ * it read is printed, not asserted: the timer may have been armed by a
+ * record before the reader's cursor, whose writer a busy host delayed
+ * (seen once: 230 ms for wakeup_ms=300), and how late it fires is the
+ * host's speed. For "timer", the records must not cross a batch boundary
+ * (a quarter of the ring, at most 1024), which would wake the reader at
+ * once: other traffic first moves the head past one if needed.
  */
 static int cmd_wakeup(int argc, char **argv)
 {
@@ -1282,7 +1284,7 @@ static int cmd_wakeup(int argc, char **argv)
 	pthread_t th;
 
 	if (argc < 3 || (strcmp(argv[1], "timer") && strcmp(argv[1], "now"))) {
-		fprintf(stderr, "usage: devtest wakeup timer|now MIN_MS [CONNS]\n");
+		fprintf(stderr, "usage: devtest wakeup timer|now MS [CONNS]\n");
 		return 2;
 	}
 	by_timer = !strcmp(argv[1], "timer");
@@ -1318,11 +1320,9 @@ static int cmd_wakeup(int argc, char **argv)
 		return KSFT_FAIL;
 	}
 	delay_ms = (w.woke_ns - w.r.ts_ns) / 1000000;
-	diag("woken %llu ms after record %llu was written (at least %u ms); wakeups: now +%ld, timer +%ld",
+	diag("woken %llu ms after record %llu was written (wakeup_ms %u); wakeups: now +%ld, timer +%ld",
 	     delay_ms, w.r.seq, min_ms, now1 - now0, timer1 - timer0);
 	CHECK(w.woke_ns >= w.r.ts_ns, "woken before the record was written");
-	CHECK(delay_ms >= min_ms, "woken after %llu ms, before %u ms", delay_ms,
-	      min_ms);
 	if (by_timer)
 		CHECK(timer1 > timer0 && now1 == now0,
 		      "wakeups: timer +%ld, now +%ld; want the timer alone",

@@ -354,6 +354,12 @@ static void client_one(const struct conv *c, int sync_r)
 	if (connect(fd, (void *)&ss, len))
 		die("connect");
 	report(fd, "client");
+	/*
+	 * Let the final ACK make the server's child before data follows it:
+	 * two segments for one request socket, handled on two CPUs at once,
+	 * make two children, and the loser closes outside tcp_set_state().
+	 */
+	msleep(GAP_MS);
 	send_all(fd, "hello", 5);
 	if (c->closer != CLOSE_UNREAD)
 		recv_exact(fd, buf, 6);
