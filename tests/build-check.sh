@@ -28,19 +28,10 @@ if [ "${1:-}" = --no-boot ]; then
 	boot=0
 	shift
 fi
-n=0
-fails=0
+TAP_PREFIX="build: "
+# shellcheck source=tests/lib/tap.sh
+. "$TOP/tests/lib/tap.sh"
 
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - build: $2"
-	else
-		echo "not ok $n - build: $2"
-		fails=$((fails + 1))
-	fi
-}
 
 # Print lines that look like compiler or sparse diagnostics, as TAP comments.
 diagnostics()
@@ -176,4 +167,4 @@ out=$(cd "$TOP" && {
 [ -n "$out" ] && echo "$out" | sed 's/^/# /'
 tap "$([ -z "$out" ] && echo 0 || echo 1)" "checkpatch --strict module/"
 
-[ $fails -eq 0 ]
+[ "$TAP_FAILED" -eq 0 ]

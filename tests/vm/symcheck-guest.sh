@@ -24,20 +24,11 @@
 # if anything failed.
 set -uo pipefail
 
-n=0
-fails=0
+TAP_PREFIX=""
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 kver=$(uname -r)
 
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
 
 mapfile -t syms < <(sed -n 's/.*TS_KRETPROBE("\([a-z0-9_]*\)".*/\1/p
 	s/.*TS_KPROBE("\([a-z0-9_]*\)".*/\1/p
@@ -85,4 +76,4 @@ else
 	tap $? "[$kver] module unloads"
 fi
 
-[ "$fails" -eq 0 ]
+[ "$TAP_FAILED" -eq 0 ]
