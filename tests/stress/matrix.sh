@@ -22,8 +22,10 @@
 # e.g. tests/stress/matrix.sh run 10.0/multi/6.12/module 10.0/multi/6.12/kprobe-eventsx4
 #
 # Each run boots one guest at nice 10 with 2 vCPUs, STRESS_CYCLES (default 10 here) cycles, a
-# timeout and a stall watchdog; one guest at a time (flock on $TCPSTATES_CACHE/matrix.lock, which
-# tests/bench/bench.sh also takes). MATRIX_LOAD=kbuild (default) keeps a kernel build of
+# timeout and a stall watchdog, and oops=panic softlockup_panic=1: the first report ends the run
+# (it is the one that tells what happened; what follows is its fallout). One guest at a time:
+# each run holds a lock (flock on $TCPSTATES_CACHE/matrix.lock; run other guests of yours under
+# `flock` on it too and they take turns). MATRIX_LOAD=kbuild (default) keeps a kernel build of
 # linux-source-6.1 running at nice 19 beside the guest, as on the busy hosts where the crashes were
 # first seen; MATRIX_LOAD=none does not. Every run's logs stay in MATRIX_OUT (default
 # build/matrix)/CELL/N; one line per run is appended to MATRIX_OUT/runs.tsv as it finishes.
@@ -144,7 +146,8 @@ one_run()
 		echo "$loadavg" >"$dir/loadavg"
 		TCPSTATES_QEMU=$spec TCPSTATES_TCG_THREAD=$thread nice -n 10 \
 			"$REPO/tests/vm/vm.sh" run "$kernel" --cpus 2 --timeout "${MATRIX_TIMEOUT:-1200}" \
-			--stall "${MATRIX_STALL:-180}" --out "$dir" -- env STRESS_CYCLES="$CYCLES" \
+			--stall "${MATRIX_STALL:-180}" --append "oops=panic softlockup_panic=1" \
+			--out "$dir" -- env STRESS_CYCLES="$CYCLES" \
 			STRESS_READ_S="${STRESS_READ_S:-0.6}" "${guest[@]}" >"$dir/tap.log" 2>"$dir/vm.log"
 	) 9>"$LOCK"
 	rc=$?
