@@ -19,8 +19,11 @@
 # nanosecond each), not of the host's clock or load, so conns/s and the ratios count instructions
 # and barely move between runs, where wall-clock TCG figures move with the host's load and price
 # an HPET read or a trap at what the emulator pays for it. icount needs one host thread for all
-# vCPUs. It runs only the hits and churn parts (BENCH_PARTS), bcc in one round (its clang start
-# costs a guest minute), and no scaling boots.
+# vCPUs, and QEMU 10 (TCPSTATES_QEMU=backports unless set: Debian 12's QEMU 7.2 with
+# -icount shift=0,sleep=off printed nothing in 5 minutes, 10.0 boots in a minute). Emulation is
+# about 8 times slower than guest time then, so it runs only the hits and churn parts
+# (BENCH_PARTS), 3 rounds of 2 guest seconds, 20000 hits, bcc in one round, no scaling boots:
+# about 25 minutes.
 #
 # Env: BENCH_OUT (OUTDIR, default build/bench/DATE-TIME: each boot's bench.txt, console and the raw
 # profile), BENCH_CPUS ("1 4": the scaling boots), BENCH_APPEND (guest kernel arguments, default clocksource=hpet: what the guest
@@ -43,7 +46,9 @@ failed=()
 icount=()
 if [ -n "${BENCH_ICOUNT:-}" ]; then
 	icount=(--icount "$BENCH_ICOUNT")
+	export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
 	export BENCH_PARTS=${BENCH_PARTS:-hits churn} BENCH_BCC_ROUNDS=${BENCH_BCC_ROUNDS:-1}
+	export BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_RUN_S=${BENCH_RUN_S:-2} BENCH_HITS=${BENCH_HITS:-20000}
 	BENCH_CPUS=${BENCH_CPUS:-}
 fi
 

@@ -9,6 +9,7 @@
 #                                           round, so every cell has data early), unattended
 #   tests/stress/matrix.sh table           print the table of what ran so far (markdown)
 #   tests/stress/matrix.sh classify DIR    the crash signatures of one run's console.log
+#   tests/stress/matrix.sh reclassify      redo runs.tsv's signatures from the kept console logs
 #
 # A CELL is QEMU/THREAD/KERNEL/LOAD[xRUNS]:
 #   QEMU   7.2 (the system's) or 10.0 (bookworm-backports, tests/vm/qemu.sh)
@@ -63,7 +64,8 @@ classify()
 	local d=$1 c=$1/console.log sig=()
 	[ -f "$c" ] || { echo no-console; return; }
 	grep -aqE 'int3: 0000|Oops: int3|trap int3' "$c" && sig+=(int3-oops)
-	grep -aqE 'RIP: 0010:0x0$|RIP: 0010:0x0 ' "$c" && sig+=(call-to-0)
+	# (console lines end in \r)
+	grep -aqE 'RIP: 0010:0x0([^0-9a-fx]|$)' "$c" && sig+=(call-to-0)
 	grep -aqE 'BUG: kernel NULL pointer dereference' "$c" &&
 		! grep -aqE 'RIP: 0010:0x0' "$c" && sig+=(null-deref)
 	grep -aq 'soft lockup' "$c" && sig+=(soft-lockup)
@@ -88,7 +90,9 @@ classify()
 # where DIR -> "symbol+off" of the first RIP: line (where the first report points), or -
 where()
 {
-	grep -aom1 -E 'RIP: 0010:[^ ]+' "$1/console.log" 2>/dev/null | sed 's/RIP: 0010://' || echo -
+	local w
+	w=$(grep -aom1 -E 'RIP: 0010:[^ ]+' "$1/console.log" 2>/dev/null | tr -d '\r' | sed 's/RIP: 0010://')
+	echo "${w:--}"
 }
 
 start_load()
@@ -227,8 +231,29 @@ cmd_table()
 	}' "$OUT/runs.tsv"
 }
 
+# reclassify: the signature column of runs.tsv again, from each run's console.log (after a change
+# to classify)
+cmd_reclassify()
+{
+	local tmp=$OUT/runs.tsv.new when qemu thread kernel load i rc t la sig dir
+	head -n 1 "$OUT/runs.tsv" >"$tmp"
+	tail -n +2 "$OUT/runs.tsv" | while IFS=$'\t' read -r when qemu thread kernel load i rc t la sig; do
+		dir=$OUT/${qemu}_${thread}_${kernel}_${load}/$i
+		if [ -d "$dir" ]; then
+			sig=$(classify "$dir")
+			[ "$rc" = 0 ] && [ "$sig" = none ] && sig=clean
+			[ "$rc" != 0 ] && [ "$sig" = none ] && sig=test-failed
+			sig="$sig $(where "$dir")"
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$when" "$qemu" "$thread" "$kernel" \
+			"$load" "$i" "$rc" "$t" "$la" "$sig"
+	done >>"$tmp"
+	mv "$tmp" "$OUT/runs.tsv"
+}
+
 case "${1:-}" in
 run) shift; cmd_run "$@" ;;
+reclassify) cmd_reclassify ;;
 table) cmd_table ;;
 classify) classify "$2"; where "$2" ;;
 *) sed -n '/^# Usage:/,/^# A CELL/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
