@@ -22,7 +22,8 @@
 # vCPUs, and QEMU 10 (TCPSTATES_QEMU=backports unless set: Debian 12's QEMU 7.2 with
 # -icount shift=0,sleep=off printed nothing in 5 minutes, 10.0 boots in a minute). Emulation is
 # about 8 times slower than guest time then, so it runs only the hits and churn parts
-# (BENCH_PARTS), 3 rounds of 2 guest seconds, 20000 hits, bcc in one round, no scaling boots:
+# (BENCH_PARTS), 3 rounds of 2 guest seconds, 20000 hits, no scaling boots, and no bcc unless
+# BENCH_BCC=1 (its clang start, 75 s under plain TCG, would cost several minutes more):
 # about 25 minutes.
 #
 # Env: BENCH_OUT (OUTDIR, default build/bench/DATE-TIME: each boot's bench.txt, console and the raw
@@ -47,7 +48,7 @@ icount=()
 if [ -n "${BENCH_ICOUNT:-}" ]; then
 	icount=(--icount "$BENCH_ICOUNT")
 	export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
-	export BENCH_PARTS=${BENCH_PARTS:-hits churn} BENCH_BCC_ROUNDS=${BENCH_BCC_ROUNDS:-1}
+	export BENCH_PARTS=${BENCH_PARTS:-hits churn} BENCH_BCC=${BENCH_BCC:-0} BENCH_BCC_ROUNDS=${BENCH_BCC_ROUNDS:-1}
 	export BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_RUN_S=${BENCH_RUN_S:-2} BENCH_HITS=${BENCH_HITS:-20000}
 	BENCH_CPUS=${BENCH_CPUS:-}
 fi
