@@ -47,10 +47,11 @@ OUT=${BENCH_OUT:-$REPO/build/bench/$(date +%Y%m%d-%H%M%S)}
 VM=$REPO/tests/vm/vm.sh
 t0=$(date +%s)
 failed=()
+# the emulator the stress test runs on (tests/stress/stress.sh): QEMU 10, a host thread per vCPU
+export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
 icount=()
 if [ -n "${BENCH_ICOUNT:-}" ]; then
 	icount=(--icount "$BENCH_ICOUNT")
-	export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
 	export BENCH_PARTS=${BENCH_PARTS:-hits} BENCH_BCC=${BENCH_BCC:-0} BENCH_BCC_ROUNDS=${BENCH_BCC_ROUNDS:-1}
 	export BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_RUN_S=${BENCH_RUN_S:-2} BENCH_HITS=${BENCH_HITS:-20000}
 	BENCH_CPUS=${BENCH_CPUS:-}
