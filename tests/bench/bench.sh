@@ -96,9 +96,12 @@ mkdir -p "$OUT" || exit 1
 {
 	echo "cpu $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 	echo "system Debian $(cat /etc/debian_version), kernel $(uname -r)"
-	echo "qemu $("$REPO/tests/vm/qemu.sh" version "${TCPSTATES_QEMU:-system}"), TCG" \
-		"${BENCH_ICOUNT:+-icount $BENCH_ICOUNT (guest time counts instructions)}" \
-		"${BENCH_ICOUNT:-thread=${TCPSTATES_TCG_THREAD:-multi}, wall-clock guest time}"
+	if [ -n "${BENCH_ICOUNT:-}" ]; then
+		timing="-icount $BENCH_ICOUNT, one host thread (guest time counts instructions)"
+	else
+		timing="thread=${TCPSTATES_TCG_THREAD:-multi} (wall-clock guest time)"
+	fi
+	echo "qemu $("$REPO/tests/vm/qemu.sh" version "${TCPSTATES_QEMU:-system}"), TCG $timing"
 	echo "load_start $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/host.txt"
 
