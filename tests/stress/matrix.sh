@@ -75,7 +75,7 @@ classify()
 	grep -aq 'general protection fault' "$c" && sig+=(gpf)
 	grep -aqE 'invalid opcode' "$c" && sig+=(invalid-opcode)
 	grep -aqE 'BUG: unable to handle page fault' "$c" && sig+=(page-fault)
-	grep -aqE 'Kernel panic' "$c" && sig+=(panic)
+	[ ${#sig[@]} = 0 ] && grep -aqE 'Kernel panic' "$c" && sig+=(panic)
 	if [ ${#sig[@]} = 0 ] && grep -aqE 'WARNING:|BUG:|Oops' "$c"; then
 		sig+=(other-report)
 	fi
