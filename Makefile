@@ -13,6 +13,7 @@
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
+#   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module (modules_install) and tcptimeline
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -52,6 +53,9 @@ test-debug:
 bench:
 	tests/bench/bench.sh
 
+bench-icount:
+	BENCH_ICOUNT=shift=0,sleep=off tests/bench/bench.sh
+
 fuzz:
 	$(MAKE) -C tools fuzz
 
@@ -67,4 +71,5 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm test-kernels test-debug check stress bench fuzz demo install clean
+.PHONY: all module tools test test-unit test-vm test-kernels test-debug check stress bench bench-icount fuzz \
+	demo install clean

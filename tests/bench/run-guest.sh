@@ -9,6 +9,10 @@
 #             / close, a third of the closes by RST) over loopback and across a veth pair from one
 #             network namespace to another, ROUNDS interleaved rounds of every configuration:
 #               base       no tracing
+#               kprobes    the floor: the kernel's own kprobe events on the module's symbols (a
+#                          kretprobe where it has one), enabled with tracing off: the hooks'
+#                          patching and trap cost with nothing behind them
+#               tracepoint sock:inet_sock_set_state enabled into the kernel's own trace ring
 #               module     tcpstates loaded, nobody reading
 #               reader     tcpstates loaded, tcptimeline --from-now -w recording to a file
 #               reader-w0  the same with wakeup_ms=0 (a reader wakeup per record, as before batching)
@@ -28,7 +32,7 @@
 # Every figure goes to $TCPSTATES_RESULTS/bench.txt as one tagged line (report.py documents the
 # format) and is echoed as it is measured; the profile goes to perf-top.txt and perf-script.txt.
 #
-# Env: BENCH_ROUNDS (5), BENCH_RUN_S (4: seconds per churn run), BENCH_THREADS (client threads,
+# Env: BENCH_PARTS (main: "hits churn ring capacity profile"), BENCH_ROUNDS (5), BENCH_RUN_S (4: seconds per churn run), BENCH_THREADS (client threads,
 # default 2 per CPU), BENCH_BCC (1; 0 leaves bcc out), BENCH_BCC_ROUNDS (3: every bcc start compiles
 # its BPF program with clang, about 75 s under TCG), BENCH_HITS (50000 iterations), BENCH_CAP_RUN_S
 # (6), BENCH_PAUSES_MS ("250 1000 4000": the slow readers' pauses), BENCH_PERF_S (4),
@@ -60,6 +64,16 @@ port=7400
 tracer=0
 reader=0
 farm_mounted=0
+T=/sys/kernel/tracing
+KPGROUP=benchfloor
+
+# The module's hooks (module/probes.c): "r" where it places a kretprobe, "p" a kprobe.
+FLOOR_PROBES=(
+	"p tcp_set_state" "r inet_csk_listen_start" "r tcp_connect" "p inet_csk_reqsk_queue_hash_add"
+	"r tcp_v4_syn_recv_sock" "r tcp_v6_syn_recv_sock" "p security_sock_graft"
+	"p tcp_v4_reqsk_destructor" "p __inet_twsk_schedule" "r inet_twsk_alloc" "p tw_timer_handler"
+	"p inet_twsk_kill" "p tcp_send_active_reset" "p tcp_v6_reqsk_destructor"
+)
 
 # The tracer prints nsecs, cpu, pid, old and new state, both ports and comm: as much of what a
 # tcpstates record holds as the tracepoint has. report.py counts its lines by port.
@@ -74,6 +88,8 @@ cleanup()
 	[ "$reader" != 0 ] && kill -KILL "$reader" 2>/dev/null
 	wait 2>/dev/null
 	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
+	floor_off kprobes 2>/dev/null
+	floor_off tracepoint 2>/dev/null
 	ip netns del $SRV_NS 2>/dev/null
 	ip netns del $CLI_NS 2>/dev/null
 	if [ "$farm_mounted" = 1 ]; then
@@ -161,6 +177,50 @@ bcc_headers()
 
 # ---- configurations ---------------------------------------------------------------------------
 
+# floor_on kprobes|tracepoint: the floor's hooks, from tracefs
+floor_on()
+{
+	local p
+	case $1 in
+	kprobes)
+		echo 0 > $T/tracing_on
+		for p in "${FLOOR_PROBES[@]}"; do
+			echo "${p% *}:$KPGROUP/floor_${p#* } ${p#* }" >> $T/kprobe_events || return 1
+		done
+		echo 1 > "$T/events/$KPGROUP/enable"
+		;;
+	tracepoint)
+		echo > $T/trace
+		echo 1 > $T/events/sock/inet_sock_set_state/enable && echo 1 > $T/tracing_on
+		;;
+	esac
+}
+
+floor_off()
+{
+	local p
+	case $1 in
+	kprobes)
+		[ -d "$T/events/$KPGROUP" ] || return 0
+		echo 0 > "$T/events/$KPGROUP/enable"
+		for p in "${FLOOR_PROBES[@]}"; do
+			echo "-:$KPGROUP/floor_${p#* }" >> $T/kprobe_events
+		done
+		echo 1 > $T/tracing_on
+		;;
+	tracepoint)
+		echo 0 > $T/events/sock/inet_sock_set_state/enable
+		;;
+	esac
+}
+
+# floor_hits CONFIG: how often the floor's hooks fired (kprobe_profile's hit column, summed), or -
+floor_hits()
+{
+	[ "$1" = kprobes ] || { echo -; return; }
+	awk 'index($1, "floor_") == 1 { s += $2 } END { print s + 0 }' $T/kprobe_profile
+}
+
 # start CONFIG: set CONFIG up (the module, a reader, a tracer); fails if it cannot
 start()
 {
@@ -169,6 +229,9 @@ start()
 	case $1 in
 	module)
 		insmod "$KO"
+		;;
+	kprobes | tracepoint)
+		floor_on "$1"
 		;;
 	reader | reader-w0)
 		if [ "$1" = reader-w0 ]; then
@@ -212,7 +275,10 @@ stop()
 		wait $tracer
 		tracer=0
 	fi
-	case $1 in module | reader | reader-w0) rmmod tcpstates ;; esac
+	case $1 in
+	module | reader | reader-w0) rmmod tcpstates ;;
+	kprobes | tracepoint) floor_off "$1" ;;
+	esac
 }
 
 # churn PATH PORT SECONDS: the churn generator over loopback or the veth pair; prints conns
@@ -247,6 +313,7 @@ round()
 		port=$((port + 1))
 		w0=-
 		[ -d /sys/module/tcpstates ] && w0=$(stat_of written)
+		[ "$cfg" = kprobes ] && w0=$(floor_hits kprobes)
 		c0=-
 		[ "$reader" != 0 ] && c0=$(ctxsw $reader)
 		b0=$(busy_ticks)
@@ -255,6 +322,7 @@ round()
 		sleep 0.3
 		w1=-
 		[ -d /sys/module/tcpstates ] && w1=$(stat_of written)
+		[ "$cfg" = kprobes ] && w1=$(floor_hits kprobes)
 		c1=-
 		[ "$reader" != 0 ] && c1=$(ctxsw $reader)
 		runs+=("$path ${conns:-0} $((b1 - b0)) $w0 $w1 $c0 $c1 $port")
@@ -309,18 +377,23 @@ part_hits()
 	local r cfg ns w0 w1 written
 	note "hits: $HITS iterations of listen + connect(AF_UNSPEC), 2 records each, $ROUNDS rounds"
 	for r in $(seq "$ROUNDS"); do
-		for cfg in base module reader reader-w0; do
+		for cfg in base kprobes module reader reader-w0; do
 			start "$cfg" || { note "hits: $cfg did not start"; continue; }
 			# warm up: under TCG the first hits of freshly loaded code pay for its translation
 			"$MB" hits 2000 7399 > /dev/null
 			sleep 0.1
 			w0=-
 			[ -d /sys/module/tcpstates ] && w0=$(stat_of written)
+			[ "$cfg" = kprobes ] && w0=$(floor_hits kprobes)
 			ns=$("$MB" hits "$HITS" 7399 | sed -n 's/.* ns=\([0-9]*\) .*/\1/p')
 			written=-
 			if [ "$w0" != - ]; then
 				sleep 0.1
-				w1=$(stat_of written)
+				if [ "$cfg" = kprobes ]; then
+					w1=$(floor_hits kprobes)
+				else
+					w1=$(stat_of written)
+				fi
 				written=$((w1 - w0))
 			fi
 			stop "$cfg"
@@ -464,7 +537,7 @@ setup_veth || { echo "# bench: cannot set up the veth pair"; exit 1; }
 
 case $PART in
 main)
-	configs=(base module reader reader-w0)
+	configs=(base kprobes tracepoint module reader reader-w0)
 	if command -v bpftrace > /dev/null; then
 		configs+=(bpftrace)
 	else
@@ -483,11 +556,16 @@ main)
 	fi
 	# hits first: TIME_WAIT sockets the churn leaves expire a minute later, and the module
 	# records their end, which would spoil the exact record count of the hits loop
-	part_hits
-	part_churn "${configs[@]}"
-	part_ring
-	part_capacity
-	part_profile
+	for p in ${BENCH_PARTS:-hits churn ring capacity profile}; do
+		case $p in
+		hits) part_hits ;;
+		churn) part_churn "${configs[@]}" ;;
+		ring) part_ring ;;
+		capacity) part_capacity ;;
+		profile) part_profile ;;
+		*) note "unknown part $p in BENCH_PARTS" ;;
+		esac
+	done
 	;;
 scaling)
 	part_churn base reader

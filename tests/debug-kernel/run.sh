@@ -17,9 +17,10 @@
 # interrupt and the guest sat idle until the run's timeout; with no AML to run for routing, the
 # boot no longer depends on the emulator's speed. The stall watchdog (tests/vm/vm.sh --stall)
 # ends any guest that still goes quiet.
-# Like tests/stress/stress.sh, it boots with every vCPU on one host thread under TCG (see there).
+# Like tests/stress/stress.sh, it boots on QEMU 10 with a host thread per vCPU (see there).
 set -euo pipefail
-export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-single}
+export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
+export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-multi}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)

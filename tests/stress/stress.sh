@@ -7,13 +7,16 @@
 # lines; exit 0 only if every check passed, the guest finished and the kernel log is clean.
 # The debug kernel runs it through tests/debug-kernel/run.sh.
 #
-# Under TCG the guest runs with all its vCPUs on one host thread (TCPSTATES_TCG_THREAD=single,
-# unless set otherwise): with QEMU 7.2's default thread per vCPU, probes patched in and out under
-# churn on a loaded host crash the emulated kernel in ways only stale emulated code explains (a
-# vCPU trapping again and again on an int3 that memory no longer holds; README, "What the module
-# promises"). TCPSTATES_TCG_THREAD=multi runs it that way anyway; under KVM it does not apply.
+# Under TCG the guest runs on QEMU 10 (bookworm-backports, unpacked into the cache by
+# tests/vm/qemu.sh; TCPSTATES_QEMU=backports unless set) with a host thread per vCPU
+# (TCPSTATES_TCG_THREAD=multi unless set): its vCPUs run in parallel, as a real machine's CPUs do.
+# Under Debian 12's QEMU 7.2 with a thread per vCPU, guests crash at probe sites being patched on a
+# busy host, with this module and without it (the kernel's own kprobe events on the same symbols);
+# QEMU 10 ran the same loads clean (docs/emulator.md has the experiment). TCPSTATES_QEMU=system
+# TCPSTATES_TCG_THREAD=single is the fallback without QEMU 10 (sound, every vCPU on one thread).
 set -euo pipefail
-export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-single}
+export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
+export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-multi}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)

@@ -12,12 +12,14 @@
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
 #       here or in the chroot of the kernel's suite (W=1 with TCPSTATES_W=1); prints the .ko path
 #   tests/vm/vm.sh run KERNEL [--timeout SECS] [--stall SECS] [--cpus N] [--mem MB]
-#                             [--append "ARGS"] [--out DIR] -- COMMAND [ARGS...]
+#                             [--append "ARGS"] [--icount SPEC] [--out DIR] -- COMMAND [ARGS...]
 #       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
 #       --timeout bounds the whole run (default 600 s); --stall (default 300 s,
 #       TCPSTATES_STALL_S) ends a guest that has written nothing to its console or to COMMAND's
 #       output for that long: a guest stuck at boot or hung in a test is reported within minutes,
-#       not at the end of a long timeout
+#       not at the end of a long timeout. --icount SPEC (e.g. shift=0,sleep=off) runs QEMU with
+#       -icount SPEC: guest time follows the instructions executed, not the host's clock (TCG only,
+#       and single-threaded: QEMU refuses icount with a thread per vCPU)
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
@@ -39,11 +41,14 @@
 # crashed, or the console/dmesg shows BUG:/WARNING:/Oops/KFENCE:/... (the lines are printed).
 # Harness messages go to stderr prefixed "# vm:"; stdout carries exactly what COMMAND printed.
 # --out DIR (default build/vm-runs/<alias>.XXXXXX) keeps console.log (kernel console, ttyS0),
-# output.log (COMMAND's output), dmesg.log (full ring buffer at the end) and qemu.log.
+# output.log (COMMAND's output), dmesg.log (full ring buffer at the end) and qemu.log, whose first
+# line is the command line QEMU ran with and its version.
 #
 # Environment: TCPSTATES_CACHE (default ~/.cache/tcpstates) holds unpacked kernels and initramfs
 # images; TCPSTATES_KVM=1 uses /dev/kvm if usable; TCPSTATES_TCG_THREAD=single|multi picks QEMU's
-# TCG threading (default multi: a host thread per vCPU); TCPSTATES_W=1 builds with W=1;
+# TCG threading (default multi: a host thread per vCPU); TCPSTATES_QEMU=system|backports|PATH picks
+# the emulator (tests/vm/qemu.sh: system is Debian 12's 7.2, backports unpacks 10.0 from
+# bookworm-backports into the cache; default system); TCPSTATES_W=1 builds with W=1;
 # TCPSTATES_MODULE_SRC (default: repo root) is where Kbuild and module/ are copied from.
 #
 # Measured boot-to-command times (host start of QEMU -> COMMAND starts in the guest), TCG, -smp 2,
@@ -276,7 +281,7 @@ cmd_run()
 {
 	local mode=$1 kernel=$2
 	shift 2
-	local timeout=600 cpus=2 mem=1024 append='' out='' stall=${TCPSTATES_STALL_S:-300}
+	local timeout=600 cpus=2 mem=1024 append='' icount='' out='' stall=${TCPSTATES_STALL_S:-300}
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
@@ -284,6 +289,7 @@ cmd_run()
 		--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
 		--mem) mem=${2:?--mem needs a value}; shift 2 ;;
 		--append) append=${2?--append needs a value}; shift 2 ;;
+		--icount) icount=${2:?--icount needs a value}; shift 2 ;;
 		--out) out=${2:?--out needs a value}; shift 2 ;;
 		--) shift; break ;;
 		-h | --help) usage ;;
@@ -298,8 +304,9 @@ cmd_run()
 	fi
 	[ $# -gt 0 ] || die "run: no COMMAND (usage: vm.sh run KERNEL [options] -- COMMAND [ARGS...])"
 
-	local kver kroot kimage initrd ko accel qemu_rc
+	local kver kroot kimage initrd ko accel qemu_rc qemu_bin tcg_thread
 	kernel_ensure_deps
+	qemu_bin=$("$VM_DIR/qemu.sh" path "${TCPSTATES_QEMU:-system}") || die "no QEMU for TCPSTATES_QEMU=${TCPSTATES_QEMU:-system}"
 	kver=$(kernel_resolve "$kernel")
 	kroot=$(kernel_fetch "$kver")
 	kimage=$(kernel_boot_image "$kver")
@@ -336,7 +343,12 @@ cmd_run()
 	# TCPSTATES_TCG_THREAD=single runs every vCPU on one host thread (QEMU's default for TCG
 	# is one thread per vCPU): a way to tell emulator cross-CPU code-patching artefacts from
 	# kernel bugs (README, "What the module promises").
-	accel=(-accel "tcg${TCPSTATES_TCG_THREAD:+,thread=$TCPSTATES_TCG_THREAD}")
+	tcg_thread=${TCPSTATES_TCG_THREAD:-}
+	if [ -n "$icount" ]; then
+		[ "${tcg_thread:-single}" = single ] || msg "--icount needs thread=single: not $tcg_thread"
+		tcg_thread=single
+	fi
+	accel=(-accel "tcg${tcg_thread:+,thread=$tcg_thread}")
 	if [ "${TCPSTATES_KVM:-0}" = 1 ]; then
 		if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 			accel=(-accel kvm -cpu host)
@@ -349,12 +361,13 @@ cmd_run()
 	# timer and panic at boot ("IO-APIC + timer doesn't work!"); the emulated timer works.
 	local kargs="console=ttyS0,115200 loglevel=5 panic=-1 rdinit=/init no_timer_check"
 	kargs+=" sysctl.kernel.hung_task_timeout_secs=60 $append"
-	local qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
+	local qemu=("$qemu_bin" -nodefaults -no-user-config -display none -no-reboot
 		"${accel[@]}" -smp "$cpus" -m "$mem"
 		-kernel "$kimage" -initrd "$initrd" -append "$kargs"
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap"
 		-device virtio-rng-pci)
+	[ -z "$icount" ] || [ "${accel[1]}" = kvm ] || qemu+=(-icount "$icount")
 	if [ "$mode" = shell ]; then
 		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log"
 			-serial chardev:con -mon chardev=con)
@@ -364,17 +377,24 @@ cmd_run()
 			-monitor none)
 	fi
 
-	msg "booting $kernel ($kver), ${accel[1]}, $cpus cpus, ${mem} MB, timeout ${timeout}s, out $out"
+	local qemu_ver
+	qemu_ver=$("$qemu_bin" --version | head -n 1)
+	msg "booting $kernel ($kver), ${qemu_ver#QEMU emulator }, ${accel[1]}${icount:+ icount $icount}, $cpus cpus, ${mem} MB, timeout ${timeout}s, out $out"
+	{
+		printf '# %s\n# ' "$qemu_ver"
+		printf ' %q' "${qemu[@]}"
+		printf '\n'
+	} >"$out/qemu.log"
 	local t0 t_cmd='' t_end
 	t0=$(now)
 	trap cleanup EXIT
 	if [ "$mode" = shell ]; then
 		set +e
-		timeout --foreground --kill-after=10 "$timeout" "${qemu[@]}" 2>"$out/qemu.log"
+		timeout --foreground --kill-after=10 "$timeout" "${qemu[@]}" 2>>"$out/qemu.log"
 		qemu_rc=$?
 		set -e
 	else
-		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$out/qemu.log" 2>&1 &
+		timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >>"$out/qemu.log" 2>&1 &
 		QEMU_PID=$!
 		# stream COMMAND's output (ttyS1) live; tail exits once QEMU has
 		tail -n +1 -s 0.2 --pid="$QEMU_PID" -f "$out/output.log" &
@@ -387,6 +407,7 @@ cmd_run()
 			fi
 			# Progress: the console or COMMAND's output grew this second.
 			if [ $((ticks++ % 10)) = 0 ]; then
+				# (console.log appears only once QEMU has opened it)
 				sizes=$(stat -c %s "$out/console.log" "$out/output.log" 2>/dev/null | tr '\n' ' ' || true)
 				if [ "$sizes" != "$last_sizes" ]; then
 					last_sizes=$sizes
