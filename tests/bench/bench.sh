@@ -101,7 +101,7 @@ mkdir -p "$OUT" || exit 1
 	else
 		timing="thread=${TCPSTATES_TCG_THREAD:-multi} (wall-clock guest time)"
 	fi
-	echo "qemu $("$REPO/tests/vm/qemu.sh" version "${TCPSTATES_QEMU:-system}"), TCG $timing"
+	echo "qemu $("$REPO/tests/vm/qemu.sh" version "${TCPSTATES_QEMU:-backports}"), TCG $timing"
 	echo "load_start $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/host.txt"
 

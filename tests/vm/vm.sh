@@ -47,15 +47,10 @@
 # Environment: TCPSTATES_CACHE (default ~/.cache/tcpstates) holds unpacked kernels and initramfs
 # images; TCPSTATES_KVM=1 uses /dev/kvm if usable; TCPSTATES_TCG_THREAD=single|multi picks QEMU's
 # TCG threading (default multi: a host thread per vCPU); TCPSTATES_QEMU=system|backports|PATH picks
-# the emulator (tests/vm/qemu.sh: system is Debian 12's 7.2, backports unpacks 10.0 from
-# bookworm-backports into the cache; default system); TCPSTATES_W=1 builds with W=1;
+# the emulator (tests/vm/qemu.sh: backports, the default, unpacks QEMU 10.0 from bookworm-backports
+# into the cache; system is Debian 12's 7.2, whose multi-threaded TCG runs stale code after the
+# kernel patches itself and crashes stock kernels, docs/emulator.md); TCPSTATES_W=1 builds with W=1;
 # TCPSTATES_MODULE_SRC (default: repo root) is where Kbuild and module/ are copied from.
-#
-# Measured boot-to-command times (host start of QEMU -> COMMAND starts in the guest), TCG, -smp 2,
-# -m 1024, on the 2-core Debian 12 dev machine:
-#   6.1     (6.1.0-56-amd64)           : see MEASURED below
-#   6.12    (6.12.95+deb12-amd64)      : see MEASURED below
-#   6.12-rt (6.12.95+deb12-rt-amd64)   : see MEASURED below
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -306,7 +301,8 @@ cmd_run()
 
 	local kver kroot kimage initrd ko accel qemu_rc qemu_bin tcg_thread
 	kernel_ensure_deps
-	qemu_bin=$("$VM_DIR/qemu.sh" path "${TCPSTATES_QEMU:-system}") || die "no QEMU for TCPSTATES_QEMU=${TCPSTATES_QEMU:-system}"
+	qemu_bin=$("$VM_DIR/qemu.sh" path "${TCPSTATES_QEMU:-backports}") ||
+		die "no QEMU for TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}"
 	kver=$(kernel_resolve "$kernel")
 	kroot=$(kernel_fetch "$kver")
 	kimage=$(kernel_boot_image "$kver")
