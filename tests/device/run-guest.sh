@@ -318,6 +318,13 @@ if ! load; then
 fi
 ok "load with default parameters"
 since_mark | grep '^tcpstates' | diag
+inactive=$(grep '^hook_' /proc/tcpstates_stats | grep -v ' active$' | tr '\n' ' ')
+hooks=$(grep -c '^hook_' /proc/tcpstates_stats)
+if [ -z "$inactive" ] && [ "$hooks" -gt 0 ]; then
+	ok "all $hooks hooks active on $(uname -r)"
+else
+	not_ok "all hooks active on $(uname -r) # $inactive"
+fi
 
 # The node: a misc device, root only, read only.
 node=$(stat -c '%F %a %u %g' /dev/tcpstates 2>&1)
