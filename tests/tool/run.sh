@@ -13,7 +13,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOOLS=$(cd "$HERE/../../tools" && pwd)
 TT=${TT:-$TOOLS/tcptimeline}
-ASAN=$TOOLS/tcptimeline-asan
+O=${O:-$TOOLS/build}
+ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 TMP=$(mktemp -d)
@@ -125,8 +126,8 @@ exec 9>&-
 	notok "SIGINT flushes open connections, exit 0 (rc $rc)"
 
 # Memory: finished connections are freed, live ones stay bounded.
-if make -s -C "$TOOLS" gencap > /dev/null 2>&1; then
-	"$TOOLS/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
+if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
+	"$O/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
 	peak=$(sed -n 's/.*peak live connections \([0-9]*\).*/\1/p' "$TMP/bench")
 	[ -n "$peak" ] && [ "$peak" -lt 1000 ] &&
 		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9]* connections' "$TMP/bench")" ||
@@ -146,6 +147,21 @@ count() { "$TT" -T "$HERE/cases/$1.txt" --json "${@:2}" | grep -c '"cookie"'; }
 [ "$(count client_close_first --comm curl)" = 2 ] && ok "--comm" || notok "--comm"
 [ "$(count client_close_first --pid 777)" = 3 ] && ok "--pid" || notok "--pid"
 [ "$(count server_close_first --state CLOSE_WAIT)" = 2 ] && ok "--state" || notok "--state"
+
+# ---- layers: decode -> reconstruct -> output -> cli, includes only go down ----
+layer_ok=1
+rank() { case $1 in decode) echo 1 ;; reconstruct) echo 2 ;; output) echo 3 ;; cli) echo 4 ;; *) echo 9 ;; esac; }
+for f in "$TOOLS"/decode/* "$TOOLS"/reconstruct/* "$TOOLS"/output/* "$TOOLS"/cli/*; do
+	mine=$(rank "$(basename "$(dirname "$f")")")
+	for inc in $(sed -n 's|^#include "\([a-z]*\)/.*|\1|p' "$f"); do
+		if [ "$(rank "$inc")" -gt "$mine" ]; then
+			echo "# ${f#$TOOLS/} includes a layer above it: $inc"
+			layer_ok=0
+		fi
+	done
+done
+[ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
+	notok "layers include only the layers below them"
 
 # ---- exit codes and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
@@ -209,16 +225,16 @@ if [ -x "$ASAN" ]; then
 	[ $bad = 0 ] && ok "ASan/UBSan build: all inputs, all outputs" ||
 		notok "ASan/UBSan build: all inputs, all outputs"
 else
-	skip "ASan/UBSan build" "tools/tcptimeline-asan not built (make -C tools asan)"
+	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
 
 # ---- bounded fuzz run of the decoder ----
 if [ "${SKIP_FUZZ:-0}" = 1 ]; then
 	skip "fuzz decoder" "SKIP_FUZZ=1"
-elif make -s -C "$TOOLS" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
+elif make -s -C "$TOOLS" O="$O" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
 	mkdir -p "$TMP/corpus"
 	cp "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$TMP/corpus/" 2>/dev/null
-	if "$TOOLS/fuzz-decoder" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
+	if "$O/fuzz-decoder" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
 		"$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
 		ok "fuzz decoder for ${FUZZ_SECONDS}s: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log")"
 	else

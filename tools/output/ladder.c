@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "output/output.h"
 
 struct build {
 	struct tt_ladder *L;
@@ -193,9 +193,9 @@ int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
 		uint16_t lp = l ? l->lport : r->rport, rp = l ? l->rport : r->lport;
 		char x[INET6_ADDRSTRLEN];
 
-		tt_format_addr_fam(fam, lad, x, sizeof(x));
+		tt_format_addr(fam, lad, x, sizeof(x));
 		snprintf(la, sizeof(la), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, lp);
-		tt_format_addr_fam(fam, rad, x, sizeof(x));
+		tt_format_addr(fam, rad, x, sizeof(x));
 		snprintf(ra, sizeof(ra), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, rp);
 		if (k->role == ROLE_LISTENER)
 			snprintf(L->title, sizeof(L->title), "listener %s netns %u cookie %llu",

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "output/output.h"
 
 #define LAG 256
 

@@ -6,7 +6,7 @@
  */
 #include <arpa/inet.h>
 
-#include "tcptimeline.h"
+#include "output/output.h"
 
 static void json_str(FILE *f, const char *s)
 {
@@ -37,8 +37,8 @@ void tt_json_conn(FILE *f, const struct conn *c)
 	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 	const char *o = tt_open_name(c->open);
 
-	tt_format_addr_fam(c->family, c->laddr, l, sizeof(l));
-	tt_format_addr_fam(c->family, c->raddr, r, sizeof(r));
+	tt_format_addr(c->family, c->laddr, l, sizeof(l));
+	tt_format_addr(c->family, c->raddr, r, sizeof(r));
 	fprintf(f, "{\"netns\":%u,\"cookie\":%llu,\"family\":\"%s\",\"mapped\":%s",
 		c->netns, (unsigned long long)c->cookie,
 		c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" : "ipv4",

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "output/output.h"
 
 static FILE *devnull;
 static struct tt_stats *stats;

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "tcptimeline.h"
+#include "reconstruct/recon.h"
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -143,8 +143,6 @@ static uint64_t key_tuple(const uint8_t *la, uint16_t lp, const uint8_t *ra,
 {
 	return mix64(endpoint_hash(la, lp) + endpoint_hash(ra, rp));
 }
-
-/* ---- names of the reconstruction's own values are in names.c ---- */
 
 struct recon *tt_recon_new(const struct tt_sink *sink)
 {
@@ -874,60 +872,5 @@ void tt_recon_finish(struct recon *R)
 			c->peer->peer = NULL;
 		c->peer = NULL;
 		emit(R, c, NULL);
-	}
-}
-
-/* ---- helpers for the output formats ---- */
-
-bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received)
-{
-	if (c->have_isn_local && c->have_fin_local && c->have_isn_remote &&
-	    c->have_fin_remote) {
-		*sent = (uint32_t)(c->fin_local - c->isn_local - 1);
-		*received = (uint32_t)(c->fin_remote - c->isn_remote - 1);
-		return true;
-	}
-	*sent = c->bytes_acked;
-	*received = c->bytes_received;
-	return false;
-}
-
-const struct tt_span *tt_conn_last_span(const struct conn *c)
-{
-	return c->nstates ? &c->states[c->nstates - 1] : NULL;
-}
-
-uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < c->nstates; i++) {
-		const struct tt_span *s = &c->states[i];
-
-		if (s->state == state && s->leave_ns >= s->enter_ns)
-			sum += s->leave_ns - s->enter_ns;
-	}
-	return sum;
-}
-
-bool tt_conn_visited(const struct conn *c, unsigned int state)
-{
-	for (uint32_t i = 0; i < c->nstates; i++)
-		if (c->states[i].state == state)
-			return true;
-	return false;
-}
-
-void tt_pair_order(const struct conn **a, const struct conn **b)
-{
-	const struct conn *t;
-
-	if (!*b)
-		return;
-	if ((*a)->role == ROLE_SERVER ||
-	    ((*b)->role == ROLE_CLIENT && (*a)->role != ROLE_CLIENT)) {
-		t = *a;
-		*a = *b;
-		*b = t;
 	}
 }

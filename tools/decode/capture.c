@@ -22,7 +22,7 @@
  */
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "decode/decode.h"
 
 static const char cap_magic[8] = { 'T', 'C', 'P', 'T', 'L', 'C', 'A', 'P' };
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "decode/decode.h"
 
 #define TT_MAX_LINE	4096
 #define TT_NCOLS	35
@@ -44,8 +44,8 @@ enum {
 #define KNOWN_FLAGS (TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | \
 		     TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO | \
 		     TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST)
-#define KNOWN_OPTS (TCPSTATES_OPT_SACK | TCPSTATES_OPT_TIMESTAMP | \
-		    TCPSTATES_OPT_WSCALE | TCPSTATES_OPT_ECN)
+#define OPTION_BIT(NAME, name, bit) | (1 << (bit))
+#define KNOWN_OPTS (0 TCPSTATES_OPTION_LIST(OPTION_BIT))
 
 int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 {
@@ -71,7 +71,7 @@ int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 		snprintf(why, len, "bad address family %u", r->family);
 		return -1;
 	}
-	if (r->ctx > TCPSTATES_CTX_HARDIRQ) {
+	if (r->ctx >= TCPSTATES_NR_CTX) {
 		snprintf(why, len, "bad context %u", r->ctx);
 		return -1;
 	}
@@ -328,6 +328,17 @@ static int parse_addr(const char *s, unsigned int family, uint8_t *out)
 	return inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
 }
 
+static int option_bit(const char *name)
+{
+	for (unsigned int bit = 0; bit < 8; bit++) {
+		const char *n = tt_option_name(bit);
+
+		if (n && !strcmp(n, name))
+			return bit;
+	}
+	return -1;
+}
+
 static int parse_options(const char *s, uint8_t *out)
 {
 	char buf[64], *tok, *save;
@@ -340,16 +351,11 @@ static int parse_options(const char *s, uint8_t *out)
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "sack"))
-			*out |= TCPSTATES_OPT_SACK;
-		else if (!strcmp(tok, "ts"))
-			*out |= TCPSTATES_OPT_TIMESTAMP;
-		else if (!strcmp(tok, "wscale"))
-			*out |= TCPSTATES_OPT_WSCALE;
-		else if (!strcmp(tok, "ecn"))
-			*out |= TCPSTATES_OPT_ECN;
-		else
+		int bit = option_bit(tok);
+
+		if (bit < 0)
 			return -1;
+		*out |= 1 << bit;
 	}
 	return 0;
 }
@@ -632,8 +638,8 @@ void tt_print_text_line(FILE *f, const struct tcpstates_record *r)
 		la[0] = ra[0] = '-';
 		la[1] = ra[1] = 0;
 	} else {
-		tt_format_addr(r, r->saddr, la, sizeof(la));
-		tt_format_addr(r, r->daddr, ra, sizeof(ra));
+		tt_format_addr(r->family, r->saddr, la, sizeof(la));
+		tt_format_addr(r->family, r->daddr, ra, sizeof(ra));
 	}
 	fprintf(f, " %s", la);
 	put_u(f, !lost, ntohs(r->sport));
@@ -662,16 +668,10 @@ void tt_print_text_line(FILE *f, const struct tcpstates_record *r)
 		fputs(" none", f);
 	} else {
 		const char *sep = " ";
-		static const struct { uint8_t bit; const char *name; } opts[] = {
-			{ TCPSTATES_OPT_SACK, "sack" },
-			{ TCPSTATES_OPT_TIMESTAMP, "ts" },
-			{ TCPSTATES_OPT_WSCALE, "wscale" },
-			{ TCPSTATES_OPT_ECN, "ecn" },
-		};
 
-		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-			if (r->options & opts[i].bit) {
-				fprintf(f, "%s%s", sep, opts[i].name);
+		for (unsigned int bit = 0; bit < 8; bit++) {
+			if ((r->options & (1 << bit)) && tt_option_name(bit)) {
+				fprintf(f, "%s%s", sep, tt_option_name(bit));
 				sep = ",";
 			}
 		}

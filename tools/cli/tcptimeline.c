@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcptimeline.h"
+#include "cli/cli.h"
 
 #define READ_CHUNK	(1 << 20)
 

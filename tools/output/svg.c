@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptimeline.h"
+#include "output/output.h"
 
 #define ROW_H	26
 #define HEAD_H	56

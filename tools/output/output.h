@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The output layer: finished connections (from the reconstruction) and
+ * records (from the decoder) written as text, JSON, CSV, ladders, SVG and
+ * statistics. It depends on the two layers below only.
+ */
+#ifndef TT_OUTPUT_OUTPUT_H
+#define TT_OUTPUT_OUTPUT_H
+
+#include <stdio.h>
+
+#include "decode/decode.h"
+#include "reconstruct/recon.h"
+
+/* ---- timeline.c: the default text, and the helpers it shares ---- */
+void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
+void tt_fmt_ts(char *buf, size_t len, uint64_t ns);
+void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
+		     const uint8_t *addr, uint16_t port);
+void tt_text_conn(FILE *f, const struct conn *c, const struct conn *peer);
+void tt_text_lost(FILE *f, const struct tcpstates_record *r);
+
+/* ---- json.c, csv.c ---- */
+void tt_json_conn(FILE *f, const struct conn *c);
+void tt_json_lost(FILE *f, const struct tcpstates_record *r);
+void tt_csv_header(FILE *f);
+void tt_csv_conn(FILE *f, const struct conn *c);
+
+/* ---- ladder.c, svg.c ---- */
+void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b);
+
+struct tt_svg;
+struct tt_svg *tt_svg_open(FILE *f);
+void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b);
+void tt_svg_close(struct tt_svg *s);
+
+/* The ladder's rows, shared by the terminal and SVG renderers. */
+enum { DIR_NONE, DIR_RIGHT, DIR_LEFT };
+struct tt_step {
+	uint64_t ts;
+	int side;		/* 0 = left, 1 = right */
+	int dir;		/* DIR_* arrow, from the side that sent */
+	char label[48];		/* packet, e.g. "SYN seq=A" */
+	char state[24];		/* state the side entered, or "" */
+};
+struct tt_ladder {
+	const struct conn *side[2];	/* left (client), right (server) */
+	char title[256];
+	char legend[160];
+	struct tt_step *steps;
+	size_t nsteps;
+};
+int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
+		    const struct conn *b);
+void tt_ladder_free(struct tt_ladder *L);
+
+/* ---- stats.c: --stats ---- */
+struct tt_stats;
+struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
+void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
+void tt_stats_conn(struct tt_stats *s, const struct conn *c);
+void tt_stats_print(struct tt_stats *s, FILE *f);
+void tt_stats_free(struct tt_stats *s);
+
+#endif /* TT_OUTPUT_OUTPUT_H */

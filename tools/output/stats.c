@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --stats: counts, latency percentiles, time in state, and what looks wrong.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+#define HIST_SUB	16
+#define HIST_N		(64 * HIST_SUB)
+#define MAX_ODD		50
+
+struct hist {
+	uint64_t n, max, b[HIST_N];
+};
+
+struct tt_stats {
+	uint64_t close_wait_warn_ns;
+	uint64_t records, kinds[TCPSTATES_NR_EVENTS];
+	uint64_t trans[TCPSTATES_NR_EVENTS][TCPSTATES_NR_STATES][TCPSTATES_NR_STATES];
+	uint64_t lost_markers, lost_records;
+	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
+	uint64_t tw_entered, tw_expired, tw_killed;
+	uint64_t syn_retry_conns, resets;
+	struct hist handshake[ROLE_NR];
+	uint64_t state_ns[TCPSTATES_NR_STATES], state_n[TCPSTATES_NR_STATES];
+	uint64_t state_max[TCPSTATES_NR_STATES];
+	char *odd[MAX_ODD];
+	size_t nodd;
+	uint64_t odd_dropped;
+};
+
+static unsigned int hist_idx(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < HIST_SUB)
+		return v;
+	e = 63 - __builtin_clzll(v);
+	return (e - 3) * HIST_SUB + ((v >> (e - 4)) & (HIST_SUB - 1));
+}
+
+static uint64_t hist_val(unsigned int i)
+{
+	unsigned int e;
+
+	if (i < HIST_SUB)
+		return i;
+	e = i / HIST_SUB + 3;
+	return (uint64_t)(HIST_SUB + i % HIST_SUB) << (e - 4);
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	h->b[hist_idx(v)]++;
+	h->n++;
+	if (v > h->max)
+		h->max = v;
+}
+
+static uint64_t hist_pct(const struct hist *h, double p)
+{
+	uint64_t want = (uint64_t)(p * h->n + 0.5), seen = 0;
+
+	if (want == 0)
+		want = 1;
+	for (unsigned int i = 0; i < HIST_N; i++) {
+		seen += h->b[i];
+		if (seen >= want) {
+			uint64_t hi = i + 1 < HIST_N ? hist_val(i + 1) - 1 : h->max;
+
+			return hi < h->max ? hi : h->max;
+		}
+	}
+	return h->max;
+}
+
+struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
+{
+	struct tt_stats *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->close_wait_warn_ns = close_wait_warn_ns;
+	return s;
+}
+
+void tt_stats_free(struct tt_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nodd; i++)
+		free(s->odd[i]);
+	free(s);
+}
+
+void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r)
+{
+	s->records++;
+	if (r->kind < TCPSTATES_NR_EVENTS)
+		s->kinds[r->kind]++;
+	if (r->kind == TCPSTATES_EV_LOST) {
+		s->lost_markers++;
+		s->lost_records += r->aux;
+		return;
+	}
+	if (r->kind < TCPSTATES_NR_EVENTS && r->old_state < TCPSTATES_NR_STATES &&
+	    r->new_state < TCPSTATES_NR_STATES)
+		s->trans[r->kind][r->old_state][r->new_state]++;
+}
+
+static void odd(struct tt_stats *s, const struct conn *c, const char *what)
+{
+	char l[64], r[64], *line;
+
+	if (s->nodd >= MAX_ODD) {
+		s->odd_dropped++;
+		return;
+	}
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu pid %u comm %s: %s",
+		     tt_role_name(c->role), l, r, c->netns,
+		     (unsigned long long)c->cookie, c->tgid,
+		     c->comm[0] ? c->comm : "-", what) < 0)
+		return;
+	s->odd[s->nodd++] = line;
+}
+
+void tt_stats_conn(struct tt_stats *s, const struct conn *c)
+{
+	char d[32], what[96];
+	const struct tt_span *last = tt_conn_last_span(c);
+
+	s->conns++;
+	s->roles[c->role < ROLE_NR ? c->role : 0]++;
+	s->closes[c->close < CLOSE_NR ? c->close : 0]++;
+	if (c->incomplete)
+		s->incomplete++;
+	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
+	    c->role < ROLE_NR)
+		hist_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *sp = &c->states[i];
+		uint64_t end = sp->leave_ns ? sp->leave_ns :
+			       (sp->state != TCPSTATES_CLOSE ? c->end_ns : 0);
+		uint64_t dur;
+
+		if (!end || end < sp->enter_ns || sp->state >= TCPSTATES_NR_STATES)
+			continue;
+		dur = end - sp->enter_ns;
+		s->state_ns[sp->state] += dur;
+		s->state_n[sp->state]++;
+		if (dur > s->state_max[sp->state])
+			s->state_max[sp->state] = dur;
+		if (sp->state == TCPSTATES_CLOSE_WAIT &&
+		    dur >= s->close_wait_warn_ns) {
+			tt_fmt_dur(d, sizeof(d), dur);
+			snprintf(what, sizeof(what),
+				 "CLOSE_WAIT for %s%s: the application did not close()",
+				 d, sp->leave_ns ? "" : " (still)");
+			odd(s, c, what);
+		}
+	}
+	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
+		s->tw_entered++;
+	if (c->twend == TW_EXPIRED)
+		s->tw_expired++;
+	if (c->twend == TW_KILLED)
+		s->tw_killed++;
+	if (c->syn_retrans || c->synack_retrans) {
+		s->syn_retry_conns++;
+		snprintf(what, sizeof(what), "%u SYN / %u SYN-ACK retransmits",
+			 c->syn_retrans, c->synack_retrans);
+		odd(s, c, what);
+	}
+	switch (c->close) {
+	case CLOSE_RESET_SENT:
+	case CLOSE_RESET_RECEIVED:
+	case CLOSE_REFUSED:
+	case CLOSE_TIMEOUT:
+		if (c->close != CLOSE_TIMEOUT && c->close != CLOSE_REFUSED)
+			s->resets++;
+		snprintf(what, sizeof(what), "ended %s in %s",
+			 tt_close_name(c->close),
+			 c->nstates > 1 ? tt_state_name(c->states[c->nstates - 2].state) : "-");
+		odd(s, c, what);
+		break;
+	}
+	if (c->incomplete)
+		odd(s, c, "incomplete history");
+	(void)last;
+}
+
+void tt_stats_print(struct tt_stats *s, FILE *f)
+{
+	char a[32], b[32], c[32], d[32];
+
+	fprintf(f, "records %llu, lost markers %llu (%llu records lost)\n",
+		(unsigned long long)s->records,
+		(unsigned long long)s->lost_markers,
+		(unsigned long long)s->lost_records);
+	fprintf(f, "\ntransitions (event old -> new: count)\n");
+	for (unsigned int k = 1; k < TCPSTATES_NR_EVENTS; k++)
+		for (unsigned int o = 0; o < TCPSTATES_NR_STATES; o++)
+			for (unsigned int n = 0; n < TCPSTATES_NR_STATES; n++)
+				if (s->trans[k][o][n])
+					fprintf(f, "  %-12s %-12s -> %-12s %llu\n",
+						tt_event_name(k), tt_state_name(o),
+						tt_state_name(n),
+						(unsigned long long)s->trans[k][o][n]);
+	fprintf(f, "\nconnections %llu (incomplete %llu)\n",
+		(unsigned long long)s->conns, (unsigned long long)s->incomplete);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		if (s->roles[i])
+			fprintf(f, "  role %-14s %llu\n", tt_role_name(i),
+				(unsigned long long)s->roles[i]);
+	for (unsigned int i = 0; i < CLOSE_NR; i++)
+		if (s->closes[i])
+			fprintf(f, "  close %-13s %llu\n", tt_close_name(i),
+				(unsigned long long)s->closes[i]);
+	fprintf(f, "\nhandshake latency (p50 p90 p99 max)\n");
+	for (unsigned int i = 0; i < ROLE_NR; i++) {
+		struct hist *h = &s->handshake[i];
+
+		if (!h->n)
+			continue;
+		tt_fmt_dur(a, sizeof(a), hist_pct(h, 0.50));
+		tt_fmt_dur(b, sizeof(b), hist_pct(h, 0.90));
+		tt_fmt_dur(c, sizeof(c), hist_pct(h, 0.99));
+		tt_fmt_dur(d, sizeof(d), h->max);
+		fprintf(f, "  %-12s n=%llu %s %s %s %s\n", tt_role_name(i),
+			(unsigned long long)h->n, a, b, c, d);
+	}
+	fprintf(f, "\ntime in state (count total mean max)\n");
+	for (unsigned int i = 1; i < TCPSTATES_NR_STATES; i++) {
+		if (!s->state_n[i])
+			continue;
+		tt_fmt_dur(a, sizeof(a), s->state_ns[i]);
+		tt_fmt_dur(b, sizeof(b), s->state_ns[i] / s->state_n[i]);
+		tt_fmt_dur(c, sizeof(c), s->state_max[i]);
+		fprintf(f, "  %-12s %llu %s %s %s\n", tt_state_name(i),
+			(unsigned long long)s->state_n[i], a, b, c);
+	}
+	fprintf(f, "\nTIME_WAIT entered %llu, expired %llu, killed %llu\n",
+		(unsigned long long)s->tw_entered,
+		(unsigned long long)s->tw_expired,
+		(unsigned long long)s->tw_killed);
+	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
+		(unsigned long long)s->resets,
+		(unsigned long long)s->syn_retry_conns);
+	fprintf(f, "\nlooks wrong (%zu%s)\n", s->nodd + s->odd_dropped,
+		s->odd_dropped ? ", first ones shown" : "");
+	for (size_t i = 0; i < s->nodd; i++)
+		fprintf(f, "  %s\n", s->odd[i]);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The default output: a readable timeline per connection or conversation.
+ * Times are CLOCK_MONOTONIC seconds as the module recorded them; durations
+ * pick a unit that keeps three decimals readable.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.3fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", ns / 1e9);
+}
+
+void tt_fmt_ts(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / 1000000000),
+		 (unsigned long long)(ns % 1000000000));
+}
+
+void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
+		     const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	tt_format_addr(family, addr, a, sizeof(a));
+	if (family == TCPSTATES_FAMILY_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+static const char *opt_list(uint8_t o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", o & TCPSTATES_OPT_SACK ? "sack," : "",
+		 o & TCPSTATES_OPT_TIMESTAMP ? "ts," : "",
+		 o & TCPSTATES_OPT_WSCALE ? "wscale," : "",
+		 o & TCPSTATES_OPT_ECN ? "ecn," : "");
+	if (buf[0])
+		buf[strlen(buf) - 1] = 0;
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static void text_side(FILE *f, const struct conn *c, const char *in)
+{
+	char l[64], r[64], t[32], d[32], d2[32], o[40];
+	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
+			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" : "ipv4";
+	uint64_t est_leave = 0;
+
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	if (c->role == ROLE_LISTENER)
+		fprintf(f, "%slistener %s %s netns %u cookie %llu\n", in, l,
+			fam, c->netns, (unsigned long long)c->cookie);
+	else
+		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu\n", in,
+			tt_role_name(c->role), l, r, fam, c->netns,
+			(unsigned long long)c->cookie);
+	if (c->owner_rank)
+		fprintf(f, "%s  owner      pid %u comm %s uid %u\n", in, c->tgid,
+			c->comm, c->uid);
+	else
+		fprintf(f, "%s  owner      unknown (no process-context event) uid %u\n",
+			in, c->uid);
+	if (c->incomplete)
+		fprintf(f, "%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
+			in);
+
+	if (c->role != ROLE_LISTENER && c->syn_ns) {
+		tt_fmt_ts(t, sizeof(t), c->syn_ns);
+		fprintf(f, "%s  open       %s, %s %s\n", in,
+			tt_open_name(c->open) ? tt_open_name(c->open) : "-",
+			c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
+		if (c->est_ns && c->est_ns >= c->syn_ns) {
+			tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
+			fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,
+				c->role == ROLE_SERVER ? " (from the SYN's arrival)" : "");
+			if (c->syn_retrans)
+				fprintf(f, ", %u SYN retransmits", c->syn_retrans);
+			if (c->synack_retrans)
+				fprintf(f, ", %u SYN-ACK retransmits", c->synack_retrans);
+			fputc('\n', f);
+		} else {
+			fprintf(f, "%s  handshake  not completed", in);
+			if (c->syn_retrans)
+				fprintf(f, ", %u SYN retransmits", c->syn_retrans);
+			if (c->synack_retrans)
+				fprintf(f, ", %u SYN-ACK retransmits", c->synack_retrans);
+			fputc('\n', f);
+		}
+	}
+	if (c->have_isn_local || c->have_isn_remote) {
+		fprintf(f, "%s  isn        local ", in);
+		if (c->have_isn_local)
+			fprintf(f, "%u", c->isn_local);
+		else
+			fputc('-', f);
+		fprintf(f, " remote ");
+		if (c->have_isn_remote)
+			fprintf(f, "%u", c->isn_remote);
+		else
+			fputc('-', f);
+		fprintf(f, " (acks: local+1 = ");
+		if (c->have_isn_local)
+			fprintf(f, "%u", c->isn_local + 1);
+		else
+			fputc('-', f);
+		fprintf(f, ", remote+1 = ");
+		if (c->have_isn_remote)
+			fprintf(f, "%u", c->isn_remote + 1);
+		else
+			fputc('-', f);
+		fprintf(f, ")\n");
+	}
+	if (c->have_opts)
+		fprintf(f, "%s  options    mss %u wscale snd %u rcv %u %s, windows snd %u rcv %u\n",
+			in, c->mss, c->snd_wscale, c->rcv_wscale,
+			opt_list(c->options, o, sizeof(o)), c->snd_wnd, c->rcv_wnd);
+	if (c->est_ns) {
+		for (uint32_t i = 0; i < c->nstates; i++)
+			if (c->states[i].state == TCPSTATES_ESTABLISHED)
+				est_leave = c->states[i].leave_ns;
+		if (est_leave)
+			tt_fmt_dur(d, sizeof(d), est_leave - c->est_ns);
+		else
+			snprintf(d, sizeof(d), "still ESTABLISHED");
+		uint64_t sent, received;
+		bool exact = tt_conn_app_bytes(c, &sent, &received);
+
+		fprintf(f, "%s  data       %s, sent %llu B, received %llu B %s, retrans %u, srtt %uus\n",
+			in, d, (unsigned long long)sent,
+			(unsigned long long)received,
+			exact ? "(from seq numbers)" :
+				"(kernel counters, SYN/FIN included)",
+			c->retrans, c->srtt_us);
+	}
+
+	if (c->role == ROLE_LISTENER) {
+		fprintf(f, "%s  close      %s\n", in,
+			c->close == CLOSE_OPEN ? "still listening at end of input" :
+						 "the listener was closed");
+		goto fins;
+	}
+	fprintf(f, "%s  close      %s", in, tt_close_name(c->close));
+	switch (c->close) {
+	case CLOSE_ACTIVE:
+		fprintf(f, " (we sent the first FIN)");
+		break;
+	case CLOSE_PASSIVE:
+		fprintf(f, " (the peer sent the first FIN)");
+		break;
+	case CLOSE_SIMULTANEOUS:
+		fprintf(f, " (both FINs crossed)");
+		break;
+	case CLOSE_RESET_SENT:
+		tt_fmt_ts(t, sizeof(t), c->reset_ns);
+		fprintf(f, " (we sent RST at %s)", t);
+		break;
+	case CLOSE_RESET_RECEIVED:
+		fprintf(f, " (sk_err %u)", c->sk_err);
+		break;
+	case CLOSE_REFUSED:
+		fprintf(f, " (RST answered our SYN, sk_err %u)", c->sk_err);
+		break;
+	case CLOSE_TIMEOUT:
+		if (c->req_cookie && !c->est_ns)
+			fprintf(f, " (half-open request dropped after %u SYN-ACK retransmits)",
+				c->synack_retrans);
+		else
+			fprintf(f, " (sk_err %u)", c->sk_err);
+		break;
+	case CLOSE_OPEN:
+		fprintf(f, " (still %s at end of input)",
+			tt_state_name(tt_conn_last_span(c) ?
+				      tt_conn_last_span(c)->state : 0));
+		break;
+	}
+	fputc('\n', f);
+fins:
+	if (c->have_fin_local || c->have_fin_remote) {
+		fprintf(f, "%s  fin        local ", in);
+		if (c->have_fin_local)
+			fprintf(f, "%u", c->fin_local);
+		else
+			fputc('-', f);
+		fprintf(f, " remote ");
+		if (c->have_fin_remote)
+			fprintf(f, "%u", c->fin_remote);
+		else
+			fputc('-', f);
+		fprintf(f, " (acks: local+1 = ");
+		if (c->have_fin_local)
+			fprintf(f, "%u", c->fin_local + 1);
+		else
+			fputc('-', f);
+		fprintf(f, ", remote+1 = ");
+		if (c->have_fin_remote)
+			fprintf(f, "%u", c->fin_remote + 1);
+		else
+			fputc('-', f);
+		fprintf(f, ")\n");
+	}
+	if (c->twend != TW_NONE || c->tw_handed) {
+		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n", in,
+			(unsigned long long)c->tw_timeout_ms, c->tw_rearms,
+			c->tw_rearms == 1 ? "" : "s",
+			c->twend == TW_EXPIRED ? "expired" :
+			c->twend == TW_KILLED ? "killed early (reuse or RST)" :
+			"still waiting");
+	}
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		tt_fmt_ts(t, sizeof(t), s->enter_ns);
+		if (s->leave_ns >= s->enter_ns && (s->leave_ns || i + 1 < c->nstates))
+			tt_fmt_dur(d2, sizeof(d2), s->leave_ns - s->enter_ns);
+		else
+			d2[0] = 0;
+		fprintf(f, "%s  %-10s %-12s %s %-10s by %s\n", in,
+			i ? "" : "states", tt_state_name(s->state), t,
+			d2[0] ? d2 : s->state == TCPSTATES_CLOSE ? "end" : "open",
+			tt_event_name(s->kind));
+	}
+}
+
+void tt_text_conn(FILE *f, const struct conn *c, const struct conn *peer)
+{
+	char l[64], r[64];
+
+	if (!peer) {
+		text_side(f, c, "");
+		fputc('\n', f);
+		return;
+	}
+	tt_pair_order(&c, &peer);
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	fprintf(f, "conversation %s <-> %s, both sides on this host%s\n", l, r,
+		c->netns == peer->netns ? "" : " (two network namespaces)");
+	text_side(f, c, "  ");
+	text_side(f, peer, "  ");
+	fputc('\n', f);
+}
+
+void tt_text_lost(FILE *f, const struct tcpstates_record *r)
+{
+	char t[32];
+
+	tt_fmt_ts(t, sizeof(t), r->ts_ns);
+	fprintf(f, "--- LOST %llu records (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
+		(unsigned long long)r->aux, (unsigned long long)r->seq,
+		(unsigned long long)(r->seq + r->aux - 1), t);
+}

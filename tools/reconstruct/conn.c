@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Names of the reconstruction's own values, and the questions the output
+ * formats ask of a finished connection.
+ */
+#include <string.h>
+
+#include "reconstruct/recon.h"
+
+#define NAME_OF(NAME, name) #name,
+static const char *const role_names[ROLE_NR] = { TT_ROLE_LIST(NAME_OF) };
+static const char *const open_names[OPEN_NR] = { TT_OPEN_LIST(NAME_OF) };
+static const char *const close_names[CLOSE_NR] = { TT_CLOSE_LIST(NAME_OF) };
+
+const char *tt_role_name(unsigned int v)
+{
+	return v < ROLE_NR ? role_names[v] : "unknown";
+}
+
+int tt_role_parse(const char *s)
+{
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		if (!strcmp(role_names[i], s))
+			return i;
+	return -1;
+}
+
+const char *tt_open_name(unsigned int v)
+{
+	return v < OPEN_NR && v != OPEN_NONE ? open_names[v] : NULL;
+}
+
+const char *tt_close_name(unsigned int v)
+{
+	return v < CLOSE_NR ? close_names[v] : "open";
+}
+
+bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received)
+{
+	if (c->have_isn_local && c->have_fin_local && c->have_isn_remote &&
+	    c->have_fin_remote) {
+		*sent = (uint32_t)(c->fin_local - c->isn_local - 1);
+		*received = (uint32_t)(c->fin_remote - c->isn_remote - 1);
+		return true;
+	}
+	*sent = c->bytes_acked;
+	*received = c->bytes_received;
+	return false;
+}
+
+const struct tt_span *tt_conn_last_span(const struct conn *c)
+{
+	return c->nstates ? &c->states[c->nstates - 1] : NULL;
+}
+
+uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		if (s->state == state && s->leave_ns >= s->enter_ns)
+			sum += s->leave_ns - s->enter_ns;
+	}
+	return sum;
+}
+
+bool tt_conn_visited(const struct conn *c, unsigned int state)
+{
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == state)
+			return true;
+	return false;
+}
+
+void tt_pair_order(const struct conn **a, const struct conn **b)
+{
+	const struct conn *t;
+
+	if (!*b)
+		return;
+	if ((*a)->role == ROLE_SERVER ||
+	    ((*b)->role == ROLE_CLIENT && (*a)->role != ROLE_CLIENT)) {
+		t = *a;
+		*a = *b;
+		*b = t;
+	}
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The reconstruction layer: validated records in (from the decode layer),
+ * finished connections out, each with its timeline. It depends on the
+ * decode layer only; every output format is built on what it hands over.
+ */
+#ifndef TT_RECONSTRUCT_RECON_H
+#define TT_RECONSTRUCT_RECON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+/* X(NAME, name): the side's part in opening the connection. */
+#define TT_ROLE_LIST(X)			\
+	X(UNKNOWN, unknown)		\
+	X(CLIENT, client)		\
+	X(SERVER, server)		\
+	X(LISTENER, listener)		\
+	X(SIMULTANEOUS, simultaneous)
+
+#define TT_ROLE_ENUM(NAME, name) ROLE_##NAME,
+enum tt_role { TT_ROLE_LIST(TT_ROLE_ENUM) ROLE_NR };
+
+#define TT_OPEN_LIST(X)			\
+	X(NONE, none)			\
+	X(ACTIVE, active)		\
+	X(PASSIVE, passive)		\
+	X(SIMULTANEOUS, simultaneous)
+
+#define TT_OPEN_ENUM(NAME, name) OPEN_##NAME,
+enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
+
+#define TT_CLOSE_LIST(X)		\
+	X(OPEN, open)			\
+	X(ACTIVE, active)		\
+	X(PASSIVE, passive)		\
+	X(SIMULTANEOUS, simultaneous)	\
+	X(RESET_SENT, reset_sent)	\
+	X(RESET_RECEIVED, reset_received) \
+	X(REFUSED, refused)		\
+	X(TIMEOUT, timeout)
+
+#define TT_CLOSE_ENUM(NAME, name) CLOSE_##NAME,
+enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
+
+enum tt_twend { TW_NONE, TW_EXPIRED, TW_KILLED };
+
+const char *tt_role_name(unsigned int v);
+int tt_role_parse(const char *s);
+const char *tt_open_name(unsigned int v);	/* NULL for OPEN_NONE */
+const char *tt_close_name(unsigned int v);
+
+struct tt_span {
+	uint64_t enter_ns;
+	uint64_t leave_ns;	/* 0 while in this state */
+	uint8_t state;
+	uint8_t kind;		/* TCPSTATES_EV_* that entered it */
+};
+
+struct hnode {
+	struct hnode *next;
+	uint64_t hash;
+};
+
+struct conn {
+	struct hnode by_cookie;	/* live table: (netns, cookie) */
+	struct hnode by_tuple;	/* pairing table: symmetric 4-tuple */
+	struct conn *prev, *next;	/* live list, creation order */
+	struct conn *peer;	/* the other side, when paired */
+	void *req;		/* recon.c's pending request that made it */
+	uint64_t id;		/* creation order, for stable output */
+
+	uint64_t cookie, req_cookie;
+	uint32_t netns;
+	uint8_t family, mapped;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;	/* host order */
+
+	uint8_t role, open, close, twend;
+	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
+	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
+	bool have_opts;
+	uint8_t close_first;	/* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
+	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
+	uint32_t pid, tgid, uid;
+	char comm[16];
+
+	uint32_t isn_local, isn_remote, fin_local, fin_remote;
+	uint32_t mss, snd_wnd, rcv_wnd, srtt_us, retrans, synack_retrans;
+	uint32_t syn_retrans;	/* retransmits before ESTABLISHED */
+	uint64_t bytes_acked, bytes_received, tw_timeout_ms;
+	uint64_t first_ns, last_ns, syn_ns, est_ns, reset_ns, end_ns;
+	uint32_t tw_rearms;
+
+	struct tt_span *states;
+	uint32_t nstates, capstates;
+};
+
+/* Called with a finished connection and its peer (or NULL). */
+struct tt_sink {
+	void (*conn)(void *arg, const struct conn *c, const struct conn *peer);
+	void (*lost)(void *arg, const struct tcpstates_record *r);
+	void (*record)(void *arg, const struct tcpstates_record *r);
+	void *arg;
+};
+
+struct recon;
+struct recon *tt_recon_new(const struct tt_sink *sink);
+void tt_recon_record(struct recon *R, const struct tcpstates_record *r);
+void tt_recon_finish(struct recon *R);	/* flush everything still open */
+void tt_recon_free(struct recon *R);
+size_t tt_recon_live(const struct recon *R);
+size_t tt_recon_peak(const struct recon *R);
+
+/* ---- conn.c: questions the output formats ask of a connection ---- */
+uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state);
+bool tt_conn_visited(const struct conn *c, unsigned int state);
+const struct tt_span *tt_conn_last_span(const struct conn *c);
+/*
+ * Application bytes each way. Exact (FIN - ISN - 1) when both ISNs and both
+ * FINs are known, and then returns true; else the kernel's bytes_acked and
+ * bytes_received, which also count the SYN and FIN, and returns false.
+ */
+bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received);
+/* Orders a pair as (client, server). */
+void tt_pair_order(const struct conn **a, const struct conn **b);
+
+#endif /* TT_RECONSTRUCT_RECON_H */
