@@ -92,6 +92,29 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	same "$name: capture keeps every record (dump)" "$TMP/d1" "$TMP/d2"
 done
 
+# ABI 2 text: --dump prints what the module prints, line for line.
+for in in "$HERE"/cases/*.txt; do
+	grep -q '^SEQ .* NETNS_COOKIE$' "$in" || continue
+	name=$(basename "${in%.*}")
+	"$TT" -T "$in" --dump > "$TMP/$name.dump"
+	grep -v '^#' "$in" > "$TMP/$name.lines"
+	same "$name: --dump reproduces the ABI 2 text" "$TMP/$name.lines" "$TMP/$name.dump"
+done
+
+# ABI 1 captures: 168-byte records, netns_cookie reads as 0.
+c=$HERE/cases/client_close_first
+"$TT" -T "$c.txt" -w "$TMP/v2.tcpcap"
+python3 - "$TMP/v2.tcpcap" "$TMP/v1.tcpcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+h = bytearray(d[:64])
+struct.pack_into("<II", h, 16, 1, 168)
+recs = [d[i:i + 168] for i in range(64, len(d), 176)]
+open(sys.argv[2], "wb").write(bytes(h) + b"".join(recs))
+PY
+"$TT" -r "$TMP/v1.tcpcap" --json > "$TMP/v1.json"
+same "ABI 1 capture (168-byte records) reads as the text does" "$c.json" "$TMP/v1.json"
+
 # ---- other input paths, on one case ----
 c=$HERE/cases/client_close_first
 "$TT" -r "$c.txt" --json > "$TMP/auto.json"

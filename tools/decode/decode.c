@@ -12,7 +12,6 @@
  * edited file) becomes a synthetic LOST marker, so the reconstruction sees
  * every gap the same way.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,25 +20,6 @@
 #include "decode/decode.h"
 
 #define TT_MAX_LINE	4096
-#define TT_NCOLS	35
-#define TT_MAX_RECORD	4096
-
-static const char *const columns[TT_NCOLS] = {
-	"SEQ", "TIME_NS", "CPU", "EVENT", "NETNS", "COOKIE", "PID", "COMM",
-	"LADDR", "LPORT", "RADDR", "RPORT", "OLDSTATE", "NEWSTATE",
-	"WRITE_SEQ", "SND_UNA", "SND_NXT", "RCV_NXT", "SND_WND", "RCV_WND",
-	"MSS", "SRTT_US", "TGID", "UID", "CTX", "FAMILY", "FLAGS",
-	"SND_WSCALE", "RCV_WSCALE", "OPTIONS", "RETRANS", "BYTES_ACKED",
-	"BYTES_RECEIVED", "SK_ERR", "AUX",
-};
-
-enum {
-	C_SEQ, C_TIME, C_CPU, C_EVENT, C_NETNS, C_COOKIE, C_PID, C_COMM,
-	C_LADDR, C_LPORT, C_RADDR, C_RPORT, C_OLD, C_NEW, C_WRITE_SEQ,
-	C_SND_UNA, C_SND_NXT, C_RCV_NXT, C_SND_WND, C_RCV_WND, C_MSS, C_SRTT,
-	C_TGID, C_UID, C_CTX, C_FAMILY, C_FLAGS, C_SND_WSCALE, C_RCV_WSCALE,
-	C_OPTIONS, C_RETRANS, C_BYTES_ACKED, C_BYTES_RECEIVED, C_SK_ERR, C_AUX,
-};
 
 #define KNOWN_FLAGS (TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | \
 		     TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO | \
@@ -267,216 +247,6 @@ static void binary_feed(struct tt_decoder *d, const unsigned char *p,
 	}
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s == '-' && s[1] == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* /proc/mounts escaping: \ooo octal. */
-static int unescape_comm(const char *s, char *out, size_t len)
-{
-	size_t n = 0;
-
-	if (!strcmp(s, "-")) {
-		out[0] = 0;
-		return 0;
-	}
-	while (*s) {
-		char c = *s++;
-
-		if (c == '\\') {
-			int v = 0;
-
-			for (int i = 0; i < 3; i++, s++) {
-				if (*s < '0' || *s > '7')
-					return -1;
-				v = v * 8 + (*s - '0');
-			}
-			if (v > 255)
-				return -1;
-			c = (char)v;
-		}
-		if (n + 1 >= len)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = 0;
-	return 0;
-}
-
-static int parse_addr(const char *s, unsigned int family, uint8_t *out)
-{
-	memset(out, 0, 16);
-	if (!strcmp(s, "-"))
-		return 0;
-	if (family == TCPSTATES_FAMILY_INET6)
-		return inet_pton(AF_INET6, s, out) == 1 ? 0 : -1;
-	return inet_pton(AF_INET, s, out) == 1 ? 0 : -1;
-}
-
-static int option_bit(const char *name)
-{
-	for (unsigned int bit = 0; bit < 8; bit++) {
-		const char *n = tt_option_name(bit);
-
-		if (n && !strcmp(n, name))
-			return bit;
-	}
-	return -1;
-}
-
-static int parse_options(const char *s, uint8_t *out)
-{
-	char buf[64], *tok, *save;
-
-	*out = 0;
-	if (!strcmp(s, "-") || !strcmp(s, "none"))
-		return 0;
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int bit = option_bit(tok);
-
-		if (bit < 0)
-			return -1;
-		*out |= 1 << bit;
-	}
-	return 0;
-}
-
-int tt_parse_text_line(char *line, struct tcpstates_record *r, char *why,
-		       size_t len)
-{
-	char *f[TT_NCOLS], *save, *tok;
-	uint64_t v;
-	int n = 0, i;
-
-	memset(r, 0, sizeof(*r));
-	for (tok = strtok_r(line, " ", &save); tok && n < TT_NCOLS;
-	     tok = strtok_r(NULL, " ", &save))
-		f[n++] = tok;
-	if (n < TT_NCOLS) {
-		snprintf(why, len, "%d fields, expected %d", n, TT_NCOLS);
-		return -1;
-	}
-
-#define NUM(col, max, dst, base)					\
-	do {								\
-		if (parse_u64(f[col], (max), &v, (base))) {		\
-			i = (col);					\
-			goto bad_field;					\
-		}							\
-		(dst) = v;						\
-	} while (0)
-
-	NUM(C_SEQ, UINT64_MAX, r->seq, 10);
-	NUM(C_TIME, UINT64_MAX, r->ts_ns, 10);
-	NUM(C_CPU, UINT16_MAX, r->cpu, 10);
-	i = tt_event_parse(f[C_EVENT]);
-	if (i <= 0) {
-		i = C_EVENT;
-		goto bad_field;
-	}
-	r->kind = i;
-	NUM(C_NETNS, UINT32_MAX, r->netns, 10);
-	NUM(C_COOKIE, UINT64_MAX, r->cookie, 10);
-	NUM(C_PID, UINT32_MAX, r->pid, 10);
-	if (unescape_comm(f[C_COMM], r->comm, sizeof(r->comm))) {
-		i = C_COMM;
-		goto bad_field;
-	}
-	if (!strcmp(f[C_FAMILY], "ipv4"))
-		r->family = TCPSTATES_FAMILY_INET;
-	else if (!strcmp(f[C_FAMILY], "ipv6"))
-		r->family = TCPSTATES_FAMILY_INET6;
-	else if (strcmp(f[C_FAMILY], "-")) {
-		i = C_FAMILY;
-		goto bad_field;
-	}
-	if (parse_addr(f[C_LADDR], r->family, r->saddr)) {
-		i = C_LADDR;
-		goto bad_field;
-	}
-	if (parse_addr(f[C_RADDR], r->family, r->daddr)) {
-		i = C_RADDR;
-		goto bad_field;
-	}
-	NUM(C_LPORT, UINT16_MAX, r->sport, 10);
-	r->sport = htons(r->sport);
-	NUM(C_RPORT, UINT16_MAX, r->dport, 10);
-	r->dport = htons(r->dport);
-	for (int c = C_OLD; c <= C_NEW; c++) {
-		int s = tt_state_parse(f[c]);
-
-		if (s < 0) {
-			i = c;
-			goto bad_field;
-		}
-		if (c == C_OLD)
-			r->old_state = s;
-		else
-			r->new_state = s;
-	}
-	NUM(C_WRITE_SEQ, UINT32_MAX, r->write_seq, 10);
-	NUM(C_SND_UNA, UINT32_MAX, r->snd_una, 10);
-	NUM(C_SND_NXT, UINT32_MAX, r->snd_nxt, 10);
-	NUM(C_RCV_NXT, UINT32_MAX, r->rcv_nxt, 10);
-	NUM(C_SND_WND, UINT32_MAX, r->snd_wnd, 10);
-	NUM(C_RCV_WND, UINT32_MAX, r->rcv_wnd, 10);
-	NUM(C_MSS, UINT16_MAX, r->mss, 10);
-	NUM(C_SRTT, UINT32_MAX, r->srtt_us, 10);
-	NUM(C_TGID, UINT32_MAX, r->tgid, 10);
-	NUM(C_UID, UINT32_MAX, r->uid, 10);
-	i = tt_ctx_parse(f[C_CTX]);
-	if (i < 0) {
-		if (strcmp(f[C_CTX], "-")) {
-			i = C_CTX;
-			goto bad_field;
-		}
-		i = 0;
-	}
-	r->ctx = i;
-	if (strncmp(f[C_FLAGS], "0x", 2) ||
-	    parse_u64(f[C_FLAGS] + 2, UINT8_MAX, &v, 16)) {
-		i = C_FLAGS;
-		goto bad_field;
-	}
-	r->flags = v;
-	NUM(C_SND_WSCALE, UINT8_MAX, r->snd_wscale, 10);
-	NUM(C_RCV_WSCALE, UINT8_MAX, r->rcv_wscale, 10);
-	if (parse_options(f[C_OPTIONS], &r->options)) {
-		i = C_OPTIONS;
-		goto bad_field;
-	}
-	NUM(C_RETRANS, UINT32_MAX, r->total_retrans, 10);
-	NUM(C_BYTES_ACKED, UINT64_MAX, r->bytes_acked, 10);
-	NUM(C_BYTES_RECEIVED, UINT64_MAX, r->bytes_received, 10);
-	NUM(C_SK_ERR, UINT8_MAX, r->sk_err, 10);
-	NUM(C_AUX, UINT64_MAX, r->aux, 10);
-#undef NUM
-	return tt_check_record(r, why, len);
-
-bad_field:
-	snprintf(why, len, "bad %s field '%.40s'", columns[i], f[i]);
-	return -1;
-}
-
 static void text_line(struct tt_decoder *d, char *line, size_t n)
 {
 	struct tcpstates_record r;
@@ -488,23 +258,17 @@ static void text_line(struct tt_decoder *d, char *line, size_t n)
 	if (n == 0 || line[0] == '#')
 		return;
 	if (!strncmp(line, "SEQ ", 4)) {
-		char *save, *tok = strtok_r(line, " ", &save);
-
-		for (int i = 0; i < TT_NCOLS; i++, tok = strtok_r(NULL, " ", &save)) {
-			if (!tok || strcmp(tok, columns[i])) {
-				report(d, d->line, "header column %d is '%s', expected '%s'",
-				       i + 1, tok ? tok : "(missing)", columns[i]);
-				return;
-			}
-		}
-		d->header_seen = true;
+		if (tt_text_header(line, &d->ncols, why, sizeof(why)))
+			report(d, d->line, "%s", why);
+		else
+			d->header_seen = true;
 		return;
 	}
 	if (!d->header_seen) {
 		report(d, d->line, "no 'SEQ ...' header line before records");
 		d->header_seen = true; /* say it once */
 	}
-	if (tt_parse_text_line(line, &r, why, sizeof(why)))
+	if (tt_parse_text_line(line, d->ncols, &r, why, sizeof(why)))
 		report(d, d->line, "%s", why);
 	else
 		deliver(d, &r, d->line);
@@ -592,92 +356,4 @@ void tt_decoder_finish(struct tt_decoder *d)
 		       d->npend, d->record_size);
 		d->npend = 0;
 	}
-}
-
-void tt_print_text_header(FILE *f)
-{
-	for (int i = 0; i < TT_NCOLS; i++)
-		fprintf(f, "%s%c", columns[i], i + 1 < TT_NCOLS ? ' ' : '\n');
-}
-
-static void put_u(FILE *f, bool valid, unsigned long long v)
-{
-	if (valid)
-		fprintf(f, " %llu", v);
-	else
-		fputs(" -", f);
-}
-
-void tt_print_text_line(FILE *f, const struct tcpstates_record *r)
-{
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
-	bool task = r->ctx == TCPSTATES_CTX_TASK && r->kind != TCPSTATES_EV_LOST;
-	bool lost = r->kind == TCPSTATES_EV_LOST;
-	bool seq = r->flags & TCPSTATES_F_SEQ;
-	bool wnd = r->flags & TCPSTATES_F_WINDOW;
-	bool info = r->flags & TCPSTATES_F_TCPINFO;
-
-	fprintf(f, "%llu %llu %u %s %u %llu", (unsigned long long)r->seq,
-		(unsigned long long)r->ts_ns, r->cpu, tt_event_name(r->kind),
-		r->netns, (unsigned long long)r->cookie);
-	put_u(f, task, r->pid);
-	fputc(' ', f);
-	if (task && r->comm[0]) {
-		for (size_t i = 0; i < sizeof(r->comm) && r->comm[i]; i++) {
-			unsigned char c = r->comm[i];
-
-			if (c == ' ' || c == '\t' || c == '\n' || c == '\\')
-				fprintf(f, "\\%03o", c);
-			else
-				fputc(c, f);
-		}
-	} else {
-		fputc('-', f);
-	}
-	if (lost) {
-		la[0] = ra[0] = '-';
-		la[1] = ra[1] = 0;
-	} else {
-		tt_format_addr(r->family, r->saddr, la, sizeof(la));
-		tt_format_addr(r->family, r->daddr, ra, sizeof(ra));
-	}
-	fprintf(f, " %s", la);
-	put_u(f, !lost, ntohs(r->sport));
-	fprintf(f, " %s", ra);
-	put_u(f, !lost, ntohs(r->dport));
-	fprintf(f, " %s %s", tt_state_name(r->old_state),
-		tt_state_name(r->new_state));
-	put_u(f, seq, r->write_seq);
-	put_u(f, seq, r->snd_una);
-	put_u(f, seq, r->snd_nxt);
-	put_u(f, seq, r->rcv_nxt);
-	put_u(f, wnd, r->snd_wnd);
-	put_u(f, wnd, r->rcv_wnd);
-	put_u(f, info, r->mss);
-	put_u(f, info, r->srtt_us);
-	put_u(f, task, r->tgid);
-	put_u(f, !lost, r->uid);
-	fprintf(f, " %s %s 0x%02x", lost ? "-" : tt_ctx_name(r->ctx),
-		r->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
-		r->family == TCPSTATES_FAMILY_INET ? "ipv4" : "-", r->flags);
-	put_u(f, info, r->snd_wscale);
-	put_u(f, info, r->rcv_wscale);
-	if (!info) {
-		fputs(" -", f);
-	} else if (!r->options) {
-		fputs(" none", f);
-	} else {
-		const char *sep = " ";
-
-		for (unsigned int bit = 0; bit < 8; bit++) {
-			if ((r->options & (1 << bit)) && tt_option_name(bit)) {
-				fprintf(f, "%s%s", sep, tt_option_name(bit));
-				sep = ",";
-			}
-		}
-	}
-	put_u(f, info, r->total_retrans);
-	put_u(f, info, r->bytes_acked);
-	put_u(f, info, r->bytes_received);
-	fprintf(f, " %u %llu\n", r->sk_err, (unsigned long long)r->aux);
 }

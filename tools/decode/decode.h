@@ -32,6 +32,7 @@ struct tt_decoder {
 	uint64_t next_seq;	/* expected ring seq of the next record */
 	bool have_seq;
 	bool header_seen;	/* text: the "SEQ ..." line */
+	unsigned int ncols;	/* text: columns the header named (0: none) */
 	char *pend;		/* partial record / line carried over */
 	size_t npend, cappend;
 	tt_record_fn emit;
@@ -51,10 +52,19 @@ void tt_decoder_free(struct tt_decoder *d);
 
 /* Checks one record; 0 if valid, else -1 with a reason in @why. */
 int tt_check_record(const struct tcpstates_record *r, char *why, size_t len);
-/* Parses one /proc/tcpstates line (no newline) into @r; -1 + @why on error. */
-int tt_parse_text_line(char *line, struct tcpstates_record *r, char *why,
-		       size_t len);
-/* Prints @r as one /proc/tcpstates line (plus "lost" for LOST markers). */
+/* ---- text.c: the text of /proc/tcpstates ---- */
+#define TT_TEXT_COLUMNS		36	/* ABI 2: ... AUX NETNS_COOKIE */
+#define TT_TEXT_COLUMNS_V1	35	/* ABI 1: ... AUX */
+
+/* Checks a "SEQ ..." header line; its number of columns into @ncols. */
+int tt_text_header(char *line, unsigned int *ncols, char *why, size_t len);
+/*
+ * Parses one line (no newline) into @r; @ncols from the header, or 0 to
+ * take either ABI's. -1 and a reason in @why on error.
+ */
+int tt_parse_text_line(char *line, unsigned int ncols,
+		       struct tcpstates_record *r, char *why, size_t len);
+/* Prints @r as one ABI 2 line (LOST markers too, as kind "lost"). */
 void tt_print_text_line(FILE *f, const struct tcpstates_record *r);
 void tt_print_text_header(FILE *f);
 

@@ -52,7 +52,7 @@ void tt_json_conn(FILE *f, const struct conn *c)
 		json_str(f, c->comm);
 	else
 		fprintf(f, "null");
-	json_u32(f, "uid", true, c->uid);
+	json_u32(f, "uid", c->uid != UINT32_MAX, c->uid);
 	if (o)
 		fprintf(f, ",\"open\":\"%s\"", o);
 	else
@@ -100,7 +100,8 @@ void tt_json_conn(FILE *f, const struct conn *c)
 	json_u32(f, "sk_err", true, c->sk_err);
 	fprintf(f, ",\"time_wait_end\":%s",
 		c->twend == TW_EXPIRED ? "\"expired\"" :
-		c->twend == TW_KILLED ? "\"killed\"" : "null");
+		c->twend == TW_KILLED ? "\"killed\"" :
+		c->twend == TW_SKIPPED ? "\"skipped\"" : "null");
 	if (c->peer)
 		fprintf(f, ",\"peer_netns\":%u,\"peer_cookie\":%llu",
 			c->peer->netns, (unsigned long long)c->peer->cookie);

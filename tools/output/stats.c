@@ -22,7 +22,7 @@ struct tt_stats {
 	uint64_t trans[TCPSTATES_NR_EVENTS][TCPSTATES_NR_STATES][TCPSTATES_NR_STATES];
 	uint64_t lost_markers, lost_records;
 	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
-	uint64_t tw_entered, tw_expired, tw_killed;
+	uint64_t tw_entered, tw_expired, tw_killed, tw_skipped;
 	uint64_t syn_retry_conns, resets;
 	struct hist handshake[ROLE_NR];
 	uint64_t state_ns[TCPSTATES_NR_STATES], state_n[TCPSTATES_NR_STATES];
@@ -169,6 +169,8 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->tw_expired++;
 	if (c->twend == TW_KILLED)
 		s->tw_killed++;
+	if (c->twend == TW_SKIPPED)
+		s->tw_skipped++;
 	if (c->syn_retrans || c->synack_retrans) {
 		s->syn_retry_conns++;
 		snprintf(what, sizeof(what), "%u SYN / %u SYN-ACK retransmits",
@@ -243,10 +245,11 @@ void tt_stats_print(struct tt_stats *s, FILE *f)
 		fprintf(f, "  %-12s %llu %s %s %s\n", tt_state_name(i),
 			(unsigned long long)s->state_n[i], a, b, c);
 	}
-	fprintf(f, "\nTIME_WAIT entered %llu, expired %llu, killed %llu\n",
+	fprintf(f, "\nTIME_WAIT entered %llu, expired %llu, killed %llu, skipped (tw_overflow) %llu\n",
 		(unsigned long long)s->tw_entered,
 		(unsigned long long)s->tw_expired,
-		(unsigned long long)s->tw_killed);
+		(unsigned long long)s->tw_killed,
+		(unsigned long long)s->tw_skipped);
 	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
 		(unsigned long long)s->resets,
 		(unsigned long long)s->syn_retry_conns);

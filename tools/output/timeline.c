@@ -55,7 +55,7 @@ static const char *opt_list(uint8_t o, char *buf, size_t len)
 
 static void text_side(FILE *f, const struct conn *c, const char *in)
 {
-	char l[64], r[64], t[32], d[32], d2[32], o[40];
+	char l[64], r[64], t[32], d[32], d2[32], o[40], uid[16] = "-";
 	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
 			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" : "ipv4";
 	uint64_t est_leave = 0;
@@ -69,12 +69,14 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu\n", in,
 			tt_role_name(c->role), l, r, fam, c->netns,
 			(unsigned long long)c->cookie);
+	if (c->uid != UINT32_MAX)
+		snprintf(uid, sizeof(uid), "%u", c->uid);
 	if (c->owner_rank)
-		fprintf(f, "%s  owner      pid %u comm %s uid %u\n", in, c->tgid,
-			c->comm, c->uid);
+		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in, c->tgid,
+			c->comm, uid);
 	else
-		fprintf(f, "%s  owner      unknown (no process-context event) uid %u\n",
-			in, c->uid);
+		fprintf(f, "%s  owner      unknown (no record named a process) uid %s\n",
+			in, uid);
 	if (c->incomplete)
 		fprintf(f, "%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
 			in);
@@ -213,7 +215,10 @@ fins:
 			fputc('-', f);
 		fprintf(f, ")\n");
 	}
-	if (c->twend != TW_NONE || c->tw_handed) {
+	if (c->twend == TW_SKIPPED)
+		fprintf(f, "%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
+			in);
+	else if (c->twend != TW_NONE || c->tw_handed) {
 		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n", in,
 			(unsigned long long)c->tw_timeout_ms, c->tw_rearms,
 			c->tw_rearms == 1 ? "" : "s",

@@ -261,6 +261,7 @@ static struct conn *conn_new(struct recon *R, const struct tcpstates_record *r)
 	c->cookie = r->cookie;
 	c->netns = r->netns;
 	c->first_ns = c->last_ns = r->ts_ns;
+	c->uid = UINT32_MAX;
 	ht_add(&R->conns, &c->by_cookie, key_cookie(c->netns, c->cookie));
 	conn_set_tuple(R, c, r);
 	c->prev = R->tail;
@@ -720,7 +721,7 @@ static void on_state(struct recon *R, struct conn *c,
 		 * goes to CLOSE first and sends the RST right after, so the
 		 * reset_sent record arrives when the connection is over.
 		 */
-		if (!r->sk_err && !c->reset_sent &&
+		if (!r->sk_err && !c->reset_sent && c->twend != TW_SKIPPED &&
 		    (o == TCPSTATES_ESTABLISHED || o == TCPSTATES_CLOSE_WAIT ||
 		     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
 			c->reset_sent = true;
@@ -822,6 +823,12 @@ void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
 		if (r->new_state == TCPSTATES_TIME_WAIT)
 			remote_fin(c, r);
 		set_state(c, r->new_state, r->ts_ns, r->kind);
+		break;
+	case TCPSTATES_EV_TW_OVERFLOW:
+		/* No timewait socket: the full socket's CLOSE ends it. */
+		c->twend = TW_SKIPPED;
+		if (r->old_state == TCPSTATES_CLOSING)
+			close_first(c, CLOSE_SIMULTANEOUS);
 		break;
 	case TCPSTATES_EV_TW_EXPIRE:
 	case TCPSTATES_EV_TW_KILL:

@@ -46,7 +46,8 @@ enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
 #define TT_CLOSE_ENUM(NAME, name) CLOSE_##NAME,
 enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 
-enum tt_twend { TW_NONE, TW_EXPIRED, TW_KILLED };
+/* How the TIME_WAIT ended; SKIPPED: tw_overflow, there was none. */
+enum tt_twend { TW_NONE, TW_EXPIRED, TW_KILLED, TW_SKIPPED };
 
 const char *tt_role_name(unsigned int v);
 int tt_role_parse(const char *s);
@@ -85,7 +86,8 @@ struct conn {
 	bool have_opts;
 	uint8_t close_first;	/* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
 	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
-	uint32_t pid, tgid, uid;
+	uint32_t pid, tgid;
+	uint32_t uid;		/* UINT32_MAX: unknown */
 	char comm[16];
 
 	uint32_t isn_local, isn_remote, fin_local, fin_remote;
