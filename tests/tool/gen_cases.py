@@ -600,6 +600,48 @@ def case_tw_overflow():
     st.write()
 
 
+def shutdown_then_close(st, t, x, old, new):
+    """shutdown(SHUT_WR) sends the FIN (old -> new), close() 5 ms later sets
+    new again with WRITE_SEQ one past it. Returns the FIN's seq."""
+    fin = x.wseq
+    st.ev(t, "state", x, old, new, task=True)
+    x.wseq += 1
+    x.nxt += 1
+    st.ev(t + 5 * MS, "state", x, new, new, task=True)
+    return fin
+
+
+def case_shutdown_close_repeat():
+    st = Stream("shutdown_close_repeat", """
+        Both sides send their FIN with shutdown(SHUT_WR) and then call close()
+        while the peer's ACK is still on its way (a slow link, netem): the
+        kernel sets the same state again (FIN_WAIT1 -> FIN_WAIT1, LAST_ACK ->
+        LAST_ACK), now with WRITE_SEQ one past the FIN. The FINs on the wire
+        are C and D, the first entries into FIN_WAIT1 and LAST_ACK.""")
+    c, s = lo_pair(cport=44000)
+    t = handshake(st, 1 * S, c, s, 8199, rtt=40 * MS)
+    transfer(c, s, 300)
+    transfer(s, c, 5000)
+    t += 100 * MS
+    C = shutdown_then_close(st, t, c, "ESTABLISHED", "FIN_WAIT1")
+    s.rcv = C + 1
+    st.ev(t + 20 * MS, "state", s, "ESTABLISHED", "CLOSE_WAIT")
+    c.una += 1
+    st.ev(t + 40 * MS, "state", c, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(t + 40 * MS + 1 * US, "time_wait", c, "FIN_WAIT2", "FIN_WAIT2",
+          aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(t + 40 * MS + 2 * US, "state", c, "FIN_WAIT2", "CLOSE", wnd=False)
+    t2 = t + 60 * MS
+    D = shutdown_then_close(st, t2, s, "CLOSE_WAIT", "LAST_ACK")
+    c.rcv = D + 1
+    st.ev(t2 + 20 * MS, "tw_rearm", c, "-", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    s.una += 1
+    st.ev(t2 + 40 * MS, "state", s, "LAST_ACK", "CLOSE")
+    tw_expire(st, t2 + 20 * MS + 60 * S, c)
+    st.write()
+
+
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "cases"), exist_ok=True)
     for name, fn in sorted(globals().items()):

@@ -393,6 +393,22 @@ static void remote_fin(struct conn *c, const struct tcpstates_record *r)
 	}
 }
 
+/*
+ * Our FIN is the first entry into FIN_WAIT1 or LAST_ACK: tcp_close_state()
+ * sets the state before tcp_send_fin() queues the FIN, so WRITE_SEQ is the
+ * FIN's sequence number. A close() after shutdown(SHUT_WR) sets the same
+ * state again with WRITE_SEQ one past the FIN: that repeat must not move
+ * it. Seen first in CLOSING (FIN_WAIT1 missed), the FIN is WRITE_SEQ - 1.
+ */
+static void local_fin(struct conn *c, const struct tcpstates_record *r,
+		      uint32_t queued)
+{
+	if (!c->have_fin_local && (r->flags & TCPSTATES_F_SEQ)) {
+		c->fin_local = r->write_seq - queued;
+		c->have_fin_local = true;
+	}
+}
+
 static void close_first(struct conn *c, uint8_t kind)
 {
 	if (!c->close_first || kind == CLOSE_SIMULTANEOUS)
@@ -693,20 +709,15 @@ static void on_state(struct recon *R, struct conn *c,
 		take_opts(c, r);
 	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_FIN_WAIT1) {
 		close_first(c, CLOSE_ACTIVE);
-		if (seq) {
-			c->fin_local = r->write_seq;
-			c->have_fin_local = true;
-		}
+		local_fin(c, r, 0);
 	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_CLOSE_WAIT) {
 		close_first(c, CLOSE_PASSIVE);
 		remote_fin(c, r);
-	} else if (n == TCPSTATES_LAST_ACK) {
-		if (seq) {
-			c->fin_local = r->write_seq;
-			c->have_fin_local = true;
-		}
+	} else if (n == TCPSTATES_FIN_WAIT1 || n == TCPSTATES_LAST_ACK) {
+		local_fin(c, r, 0);
 	} else if (n == TCPSTATES_CLOSING) {
 		close_first(c, CLOSE_SIMULTANEOUS);
+		local_fin(c, r, 1);
 		remote_fin(c, r);
 	} else if (n == TCPSTATES_TIME_WAIT) {
 		remote_fin(c, r);
