@@ -642,6 +642,63 @@ def case_shutdown_close_repeat():
     st.write()
 
 
+def case_ring_wrapped():
+    st = Stream("ring_wrapped", """
+        The ring wrapped before cat ran: the oldest record held is seq 5000,
+        and four connections to a remote server are seen mid-way. Each close
+        kind is what the states prove: first seen in LAST_ACK, the peer
+        closed first (passive); seen only at TIME_WAIT expiry, unknown (active
+        or simultaneous, the records do not say); first seen going FIN_WAIT1
+        -> CLOSING, simultaneous; first seen in FIN_WAIT1 -> FIN_WAIT2,
+        active. Never "active" for want of anything better.""")
+    st.skip(5000)
+    a = Sock(6001, "10.0.0.1", 50001, "192.0.2.1", 443, pid=501,
+             comm="client", isn=1000)
+    b = Sock(6002, "10.0.0.1", 50002, "192.0.2.1", 443, isn=2000)
+    c = Sock(6003, "10.0.0.1", 50003, "192.0.2.1", 443, isn=3000)
+    d = Sock(6004, "10.0.0.1", 50004, "192.0.2.1", 443, isn=4000)
+    for x in (a, b, c, d):
+        transfer(x, Sock(0, "", 0, "", 0), 100)
+        x.rcv = 9001
+    st.ev(0, "state", a, "LAST_ACK", "CLOSE")
+    tw_expire(st, 1 * MS, b)
+    c.wseq += 1
+    c.nxt += 1
+    st.ev(2 * MS, "state", c, "FIN_WAIT1", "CLOSING")
+    c.una += 1
+    st.ev(3 * MS, "time_wait", c, "CLOSING", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(3 * MS + 1 * US, "state", c, "CLOSING", "CLOSE", wnd=False)
+    d.wseq += 1
+    d.nxt += 1
+    d.una += 1
+    st.ev(4 * MS, "state", d, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(4 * MS + 1 * US, "time_wait", d, "FIN_WAIT2", "FIN_WAIT2",
+          aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(4 * MS + 2 * US, "state", d, "FIN_WAIT2", "CLOSE", wnd=False)
+    tw_expire(st, 60 * S, c)
+    tw_expire(st, 60 * S + 1 * MS, d)
+    st.write()
+
+
+def case_connect_fails():
+    st = Stream("connect_fails", """
+        Two connect() calls that never reach ESTABLISHED: one the application
+        gives up (close() in SYN_SENT: no error, no RST, "aborted"), one that
+        an ICMP host unreachable ends (sk_err EHOSTUNREACH, "error").""")
+    for i, (t, err) in enumerate(((0, 0), (1 * S, 113))):
+        c = Sock(9201 + i, "10.1.1.1", 52100 + i, "192.0.2.9", 80, pid=3232,
+                 comm="curl", isn=55000 + i * 1000)
+        c.una, c.nxt, c.wseq = c.isn, c.isn + 1, c.isn + 1
+        st.ev(t, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False,
+              info=False, wnd=False)
+        st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
+              info=False)
+        st.ev(t + 300 * MS, "state", c, "SYN_SENT", "CLOSE", task=not err,
+              sk_err=err)
+    st.write()
+
+
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "cases"), exist_ok=True)
     for name, fn in sorted(globals().items()):

@@ -81,6 +81,17 @@ const char *tt_option_name(unsigned int bit)
 	return lookup(option_names, ARRAY_SIZE(option_names), bit, NULL);
 }
 
+const char *tt_errno_name(unsigned int err, char *buf, size_t len)
+{
+	const char *name = err ? strerrorname_np(err) : "-";
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "E%u", err);
+	return buf;
+}
+
 void tt_format_addr(unsigned int family, const uint8_t *addr, char *buf,
 		    size_t len)
 {

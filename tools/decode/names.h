@@ -25,6 +25,9 @@ const char *tt_ctx_name(unsigned int ctx);	/* "?" if bad */
 int tt_ctx_parse(const char *s);
 const char *tt_option_name(unsigned int bit);	/* NULL if no such bit */
 
+/* "ECONNRESET" for sk_err 104; "-" for 0, "E123" if glibc has no name. */
+const char *tt_errno_name(unsigned int err, char *buf, size_t len);
+
 void tt_format_addr(unsigned int family, const uint8_t *addr, char *buf,
 		    size_t len);
 

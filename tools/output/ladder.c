@@ -83,7 +83,7 @@ static int cmp_step(const void *x, const void *y)
 
 static int side_steps(struct build *b, int side, const struct conn *c)
 {
-	char label[48], st[24];
+	char label[48], st[24], e[24];
 
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
@@ -102,6 +102,9 @@ static int side_steps(struct build *b, int side, const struct conn *c)
 				snprintf(label, sizeof(label), "(RST: refused)");
 			else if (c->close == CLOSE_TIMEOUT)
 				snprintf(label, sizeof(label), "(timeout)");
+			else if (c->close == CLOSE_ERROR)
+				snprintf(label, sizeof(label), "(%s)",
+					 tt_errno_name(c->sk_err, e, sizeof(e)));
 		}
 		if (add_step(b, s->enter_ns, side,
 			     label[0] == '(' || !label[0] ? DIR_NONE :

@@ -182,7 +182,8 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 	case CLOSE_RESET_RECEIVED:
 	case CLOSE_REFUSED:
 	case CLOSE_TIMEOUT:
-		if (c->close != CLOSE_TIMEOUT && c->close != CLOSE_REFUSED)
+	case CLOSE_ERROR:
+		if (c->close == CLOSE_RESET_SENT || c->close == CLOSE_RESET_RECEIVED)
 			s->resets++;
 		snprintf(what, sizeof(what), "ended %s in %s",
 			 tt_close_name(c->close),

@@ -53,9 +53,48 @@ static const char *opt_list(uint8_t o, char *buf, size_t len)
 	return buf;
 }
 
+/* Why the close kind is what it is, with the numbers behind it. */
+static void close_detail(char *buf, size_t len, const struct conn *c)
+{
+	const struct tt_span *last = tt_conn_last_span(c);
+	char t[32], e[24];
+
+	tt_errno_name(c->sk_err, e, sizeof(e));
+	switch (c->close) {
+	case CLOSE_OPEN:
+		snprintf(buf, len, "still %s at the end of the input",
+			 c->role == ROLE_LISTENER ? "listening" :
+			 tt_state_name(last ? last->state : 0));
+		break;
+	case CLOSE_RESET_SENT:
+		tt_fmt_ts(t, sizeof(t), c->reset_ns);
+		snprintf(buf, len, "we sent an RST at %s", t);
+		break;
+	case CLOSE_RESET_RECEIVED:
+		snprintf(buf, len, "an RST arrived, sk_err %s", e);
+		break;
+	case CLOSE_REFUSED:
+		snprintf(buf, len, "an RST answered our SYN, sk_err %s", e);
+		break;
+	case CLOSE_TIMEOUT:
+		if (c->req_cookie && !c->est_ns)
+			snprintf(buf, len, "half-open request dropped after %u SYN-ACK retransmit%s",
+				 c->synack_retrans, c->synack_retrans == 1 ? "" : "s");
+		else
+			snprintf(buf, len, "retransmissions ran out, sk_err %s", e);
+		break;
+	case CLOSE_ERROR:
+		snprintf(buf, len, "sk_err %s", e);
+		break;
+	default:
+		snprintf(buf, len, "%s", tt_close_meaning(c->close));
+		break;
+	}
+}
+
 static void text_side(FILE *f, const struct conn *c, const char *in)
 {
-	char l[64], r[64], t[32], d[32], d2[32], o[40], uid[16] = "-";
+	char l[64], r[64], t[32], d[96], d2[32], o[40], uid[16] = "-";
 	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
 			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" : "ipv4";
 	uint64_t est_leave = 0;
@@ -150,48 +189,8 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			c->retrans, c->srtt_us);
 	}
 
-	if (c->role == ROLE_LISTENER) {
-		fprintf(f, "%s  close      %s\n", in,
-			c->close == CLOSE_OPEN ? "still listening at end of input" :
-						 "the listener was closed");
-		goto fins;
-	}
-	fprintf(f, "%s  close      %s", in, tt_close_name(c->close));
-	switch (c->close) {
-	case CLOSE_ACTIVE:
-		fprintf(f, " (we sent the first FIN)");
-		break;
-	case CLOSE_PASSIVE:
-		fprintf(f, " (the peer sent the first FIN)");
-		break;
-	case CLOSE_SIMULTANEOUS:
-		fprintf(f, " (both FINs crossed)");
-		break;
-	case CLOSE_RESET_SENT:
-		tt_fmt_ts(t, sizeof(t), c->reset_ns);
-		fprintf(f, " (we sent RST at %s)", t);
-		break;
-	case CLOSE_RESET_RECEIVED:
-		fprintf(f, " (sk_err %u)", c->sk_err);
-		break;
-	case CLOSE_REFUSED:
-		fprintf(f, " (RST answered our SYN, sk_err %u)", c->sk_err);
-		break;
-	case CLOSE_TIMEOUT:
-		if (c->req_cookie && !c->est_ns)
-			fprintf(f, " (half-open request dropped after %u SYN-ACK retransmits)",
-				c->synack_retrans);
-		else
-			fprintf(f, " (sk_err %u)", c->sk_err);
-		break;
-	case CLOSE_OPEN:
-		fprintf(f, " (still %s at end of input)",
-			tt_state_name(tt_conn_last_span(c) ?
-				      tt_conn_last_span(c)->state : 0));
-		break;
-	}
-	fputc('\n', f);
-fins:
+	close_detail(d, sizeof(d), c);
+	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
 	if (c->have_fin_local || c->have_fin_remote) {
 		fprintf(f, "%s  fin        local ", in);
 		if (c->have_fin_local)

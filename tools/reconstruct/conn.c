@@ -10,7 +10,12 @@
 #define NAME_OF(NAME, name) #name,
 static const char *const role_names[ROLE_NR] = { TT_ROLE_LIST(NAME_OF) };
 static const char *const open_names[OPEN_NR] = { TT_OPEN_LIST(NAME_OF) };
-static const char *const close_names[CLOSE_NR] = { TT_CLOSE_LIST(NAME_OF) };
+#define CLOSE_NAME(NAME, name, meaning) #name,
+#define CLOSE_MEANING(NAME, name, meaning) meaning,
+static const char *const close_names[CLOSE_NR] = { TT_CLOSE_LIST(CLOSE_NAME) };
+static const char *const close_meanings[CLOSE_NR] = {
+	TT_CLOSE_LIST(CLOSE_MEANING)
+};
 
 const char *tt_role_name(unsigned int v)
 {
@@ -32,7 +37,12 @@ const char *tt_open_name(unsigned int v)
 
 const char *tt_close_name(unsigned int v)
 {
-	return v < CLOSE_NR ? close_names[v] : "open";
+	return v < CLOSE_NR ? close_names[v] : "unknown";
+}
+
+const char *tt_close_meaning(unsigned int v)
+{
+	return v < CLOSE_NR ? close_meanings[v] : "";
 }
 
 bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received)

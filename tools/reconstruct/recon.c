@@ -25,15 +25,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "reconstruct/recon.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-struct htab {
-	struct hnode **b;
-	size_t mask, n;
-};
+#include "reconstruct/internal.h"
 
 struct request {
 	struct hnode by_cookie, by_tuple;
@@ -53,96 +45,6 @@ struct recon {
 	uint64_t next_id;
 	size_t live, peak;
 };
-
-/* ---- a small intrusive hash table ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static int ht_init(struct htab *h, size_t nb)
-{
-	h->b = calloc(nb, sizeof(*h->b));
-	h->mask = nb - 1;
-	h->n = 0;
-	return h->b ? 0 : -1;
-}
-
-static void ht_grow(struct htab *h)
-{
-	size_t nb = (h->mask + 1) * 2;
-	struct hnode **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return;	/* keep working with longer chains */
-	for (size_t i = 0; i <= h->mask; i++) {
-		struct hnode *n = h->b[i], *next;
-
-		for (; n; n = next) {
-			next = n->next;
-			n->next = b[n->hash & (nb - 1)];
-			b[n->hash & (nb - 1)] = n;
-		}
-	}
-	free(h->b);
-	h->b = b;
-	h->mask = nb - 1;
-}
-
-static void ht_add(struct htab *h, struct hnode *n, uint64_t hash)
-{
-	if (h->n >= 2 * (h->mask + 1))
-		ht_grow(h);
-	n->hash = hash;
-	n->next = h->b[hash & h->mask];
-	h->b[hash & h->mask] = n;
-	h->n++;
-}
-
-static void ht_del(struct htab *h, struct hnode *n)
-{
-	struct hnode **pp = &h->b[n->hash & h->mask];
-
-	for (; *pp; pp = &(*pp)->next) {
-		if (*pp == n) {
-			*pp = n->next;
-			h->n--;
-			return;
-		}
-	}
-}
-
-static struct hnode *ht_bucket(const struct htab *h, uint64_t hash)
-{
-	return h->b[hash & h->mask];
-}
-
-static uint64_t key_cookie(uint32_t netns, uint64_t cookie)
-{
-	return mix64(cookie * 0x9e3779b97f4a7c15ULL ^ netns);
-}
-
-static uint64_t endpoint_hash(const uint8_t *a, uint16_t port)
-{
-	uint64_t x, y;
-
-	memcpy(&x, a, 8);
-	memcpy(&y, a + 8, 8);
-	return mix64(x ^ mix64(y ^ port));
-}
-
-/* Symmetric in the two endpoints, so a side and its mirror share a bucket. */
-static uint64_t key_tuple(const uint8_t *la, uint16_t lp, const uint8_t *ra,
-			  uint16_t rp)
-{
-	return mix64(endpoint_hash(la, lp) + endpoint_hash(ra, rp));
-}
 
 struct recon *tt_recon_new(const struct tt_sink *sink)
 {
@@ -290,131 +192,6 @@ static void conn_unlink(struct recon *R, struct conn *c)
 	R->live--;
 }
 
-static void set_state(struct conn *c, unsigned int state, uint64_t ts,
-		      unsigned int kind)
-{
-	struct tt_span *s;
-
-	if (c->nstates) {
-		s = &c->states[c->nstates - 1];
-		if (s->state == state)
-			return;
-		s->leave_ns = ts;
-	}
-	if (c->nstates == c->capstates) {
-		uint32_t cap = c->capstates ? c->capstates * 2 : 8;
-		struct tt_span *n = realloc(c->states, cap * sizeof(*n));
-
-		if (!n) {
-			c->incomplete = true;
-			return;
-		}
-		c->states = n;
-		c->capstates = cap;
-	}
-	c->states[c->nstates++] = (struct tt_span){
-		.enter_ns = ts, .state = state, .kind = kind,
-	};
-}
-
-static unsigned int cur_state(const struct conn *c)
-{
-	return c->nstates ? c->states[c->nstates - 1].state :
-			    TCPSTATES_STATE_NONE;
-}
-
-/*
- * pid/comm only from process context; connect/accept/listen name the owner
- * better than a state change does (close() may run in a forked child).
- */
-static void attribute(struct conn *c, const struct tcpstates_record *r)
-{
-	uint8_t rank;
-
-	if (r->ctx != TCPSTATES_CTX_TASK)
-		return;
-	switch (r->kind) {
-	case TCPSTATES_EV_CONNECT:
-	case TCPSTATES_EV_ACCEPT:
-	case TCPSTATES_EV_LISTEN:
-		rank = 2;
-		break;
-	case TCPSTATES_EV_STATE:
-	case TCPSTATES_EV_RESET_SENT:
-		rank = 1;
-		break;
-	default:
-		return;
-	}
-	if (rank <= c->owner_rank || (!r->pid && !r->tgid))
-		return;
-	c->owner_rank = rank;
-	c->pid = r->pid;
-	c->tgid = r->tgid ? r->tgid : r->pid;
-	memcpy(c->comm, r->comm, sizeof(c->comm));
-	c->comm[sizeof(c->comm) - 1] = 0;
-}
-
-static void take_info(struct conn *c, const struct tcpstates_record *r)
-{
-	if (r->flags & TCPSTATES_F_TCPINFO) {
-		if (r->bytes_acked > c->bytes_acked)
-			c->bytes_acked = r->bytes_acked;
-		if (r->bytes_received > c->bytes_received)
-			c->bytes_received = r->bytes_received;
-		if (r->total_retrans > c->retrans)
-			c->retrans = r->total_retrans;
-		if (r->srtt_us)
-			c->srtt_us = r->srtt_us;
-	}
-}
-
-/* MSS, window scale, options and windows as the handshake left them. */
-static void take_opts(struct conn *c, const struct tcpstates_record *r)
-{
-	if (c->have_opts || !(r->flags & TCPSTATES_F_TCPINFO))
-		return;
-	c->have_opts = true;
-	c->mss = r->mss;
-	c->snd_wscale = r->snd_wscale;
-	c->rcv_wscale = r->rcv_wscale;
-	c->options = r->options;
-	if (r->flags & TCPSTATES_F_WINDOW) {
-		c->snd_wnd = r->snd_wnd;
-		c->rcv_wnd = r->rcv_wnd;
-	}
-}
-
-static void remote_fin(struct conn *c, const struct tcpstates_record *r)
-{
-	if (!c->have_fin_remote && (r->flags & TCPSTATES_F_SEQ)) {
-		c->fin_remote = r->rcv_nxt - 1;
-		c->have_fin_remote = true;
-	}
-}
-
-/*
- * Our FIN is the first entry into FIN_WAIT1 or LAST_ACK: tcp_close_state()
- * sets the state before tcp_send_fin() queues the FIN, so WRITE_SEQ is the
- * FIN's sequence number. A close() after shutdown(SHUT_WR) sets the same
- * state again with WRITE_SEQ one past the FIN: that repeat must not move
- * it. Seen first in CLOSING (FIN_WAIT1 missed), the FIN is WRITE_SEQ - 1.
- */
-static void local_fin(struct conn *c, const struct tcpstates_record *r,
-		      uint32_t queued)
-{
-	if (!c->have_fin_local && (r->flags & TCPSTATES_F_SEQ)) {
-		c->fin_local = r->write_seq - queued;
-		c->have_fin_local = true;
-	}
-}
-
-static void close_first(struct conn *c, uint8_t kind)
-{
-	if (!c->close_first || kind == CLOSE_SIMULTANEOUS)
-		c->close_first = kind;
-}
-
 static bool pair_match(const struct conn *x, const struct conn *y)
 {
 	if (x == y || y->peer || x->family != y->family ||
@@ -452,24 +229,6 @@ static struct conn *find_peer(struct recon *R, struct conn *x)
 	return NULL;
 }
 
-static uint8_t close_kind(const struct conn *c)
-{
-	if (c->reset_sent)
-		return CLOSE_RESET_SENT;
-	switch (c->sk_err) {
-	case 104:	/* ECONNRESET */
-	case 32:	/* EPIPE: RST in CLOSE_WAIT */
-		return CLOSE_RESET_RECEIVED;
-	case 111:	/* ECONNREFUSED */
-		return CLOSE_REFUSED;
-	case 110:	/* ETIMEDOUT */
-		return CLOSE_TIMEOUT;
-	}
-	if (c->close_first)
-		return c->close_first;
-	return CLOSE_ACTIVE;
-}
-
 static void emit(struct recon *R, struct conn *c, struct conn *peer)
 {
 	if (peer && tt_conn_last_span(peer) && peer->id < c->id) {
@@ -496,8 +255,7 @@ static void finish(struct recon *R, struct conn *c, uint64_t ts, bool still_open
 		c->states[c->nstates - 1].leave_ns = 0;
 	c->end_ns = ts;
 	c->ended = true;
-	/* Both FINs are done once in TIME_WAIT: say who closed, not "open". */
-	c->close = still_open && !c->tw_handed ? CLOSE_OPEN : close_kind(c);
+	c->close = tt_side_close_kind(c, still_open);
 	ht_del(&R->conns, &c->by_cookie);
 
 	peer = c->peer;
@@ -600,7 +358,7 @@ static void server_from_request(struct conn *c, const struct request *q)
 	c->req_cookie = q->cookie;
 	c->first_ns = q->ts;
 	c->syn_ns = q->ts;
-	set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts, TCPSTATES_EV_REQUEST);
+	tt_side_set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts, TCPSTATES_EV_REQUEST);
 	if (r->flags & TCPSTATES_F_SEQ) {
 		c->isn_local = r->snd_una;
 		c->isn_remote = r->rcv_nxt - 1;
@@ -629,7 +387,7 @@ static void on_request_end(struct recon *R, const struct tcpstates_record *r)
 			c->synack_retrans = r->aux;
 			c->sk_err = 110;
 			c->last_ns = r->ts_ns;
-			set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+			tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
 			finish(R, c, r->ts_ns, false);
 		}
 	}
@@ -663,9 +421,9 @@ static void on_child(struct recon *R, const struct tcpstates_record *r)
 			c->have_isn_local = c->have_isn_remote = true;
 		}
 	}
-	set_state(c, TCPSTATES_SYN_RECV, r->ts_ns, r->kind);
-	attribute(c, r);
-	take_info(c, r);
+	tt_side_set_state(c, TCPSTATES_SYN_RECV, r->ts_ns, r->kind);
+	tt_side_attribute(c, r);
+	tt_side_take_info(c, r);
 }
 
 static void on_lost(struct recon *R, const struct tcpstates_record *r)
@@ -675,73 +433,6 @@ static void on_lost(struct recon *R, const struct tcpstates_record *r)
 			c->incomplete = true;
 	if (R->sink.lost)
 		R->sink.lost(R->sink.arg, r);
-}
-
-static void on_state(struct recon *R, struct conn *c,
-		     const struct tcpstates_record *r)
-{
-	unsigned int o = r->old_state, n = r->new_state;
-	bool seq = r->flags & TCPSTATES_F_SEQ;
-
-	if (n == TCPSTATES_CLOSE && c->tw_handed)
-		return;	/* the full socket died; the timewait socket lives on */
-	set_state(c, n, r->ts_ns, r->kind);
-	if (o == TCPSTATES_CLOSE && n == TCPSTATES_SYN_SENT) {
-		c->role = ROLE_CLIENT;
-		c->open = OPEN_ACTIVE;
-		c->syn_ns = r->ts_ns;
-	} else if (o == TCPSTATES_SYN_SENT && n == TCPSTATES_SYN_RECV) {
-		c->role = ROLE_SIMULTANEOUS;
-		c->open = OPEN_SIMULTANEOUS;
-		if (seq && !c->have_isn_remote) {
-			c->isn_remote = r->rcv_nxt - 1;
-			c->have_isn_remote = true;
-		}
-	} else if (n == TCPSTATES_ESTABLISHED &&
-		   (o == TCPSTATES_SYN_SENT || o == TCPSTATES_SYN_RECV)) {
-		c->est_ns = r->ts_ns;
-		if (r->flags & TCPSTATES_F_TCPINFO)
-			c->syn_retrans = r->total_retrans;
-		if (o == TCPSTATES_SYN_SENT && seq && !c->have_isn_remote) {
-			c->isn_remote = r->rcv_nxt - 1;
-			c->have_isn_remote = true;
-		}
-		take_opts(c, r);
-	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_FIN_WAIT1) {
-		close_first(c, CLOSE_ACTIVE);
-		local_fin(c, r, 0);
-	} else if (o == TCPSTATES_ESTABLISHED && n == TCPSTATES_CLOSE_WAIT) {
-		close_first(c, CLOSE_PASSIVE);
-		remote_fin(c, r);
-	} else if (n == TCPSTATES_FIN_WAIT1 || n == TCPSTATES_LAST_ACK) {
-		local_fin(c, r, 0);
-	} else if (n == TCPSTATES_CLOSING) {
-		close_first(c, CLOSE_SIMULTANEOUS);
-		local_fin(c, r, 1);
-		remote_fin(c, r);
-	} else if (n == TCPSTATES_TIME_WAIT) {
-		remote_fin(c, r);
-	} else if (n == TCPSTATES_LISTEN) {
-		c->role = ROLE_LISTENER;
-	}
-	if (n == TCPSTATES_CLOSE) {
-		c->sk_err = r->sk_err;
-		/*
-		 * Leaving a synchronised state for CLOSE with no error is our
-		 * abort (SO_LINGER 0, close() with unread data): the kernel
-		 * goes to CLOSE first and sends the RST right after, so the
-		 * reset_sent record arrives when the connection is over.
-		 */
-		if (!r->sk_err && !c->reset_sent && c->twend != TW_SKIPPED &&
-		    (o == TCPSTATES_ESTABLISHED || o == TCPSTATES_CLOSE_WAIT ||
-		     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
-			c->reset_sent = true;
-			c->reset_ns = r->ts_ns;
-		}
-		if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO))
-			c->syn_retrans = r->total_retrans;
-		finish(R, c, r->ts_ns, false);
-	}
 }
 
 void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
@@ -767,7 +458,7 @@ void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
 
 	c = conn_lookup(R, r->netns, r->cookie);
 	if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
-	    cur_state(c) != TCPSTATES_STATE_NONE) {
+	    tt_side_state(c) != TCPSTATES_STATE_NONE) {
 		/* a reused socket whose end we missed */
 		c->incomplete = true;
 		finish(R, c, r->ts_ns, true);
@@ -785,75 +476,10 @@ void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
 		if (!is_beginning(r))
 			c->incomplete = true;
 	}
-	c->last_ns = r->ts_ns;
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
-	/* A timewait socket has no owner uid: the module reports (u32)-1. */
-	if (!(r->flags & TCPSTATES_F_TIMEWAIT) && r->uid != UINT32_MAX)
-		c->uid = r->uid;
-	attribute(c, r);
-	take_info(c, r);
-
-	switch (r->kind) {
-	case TCPSTATES_EV_STATE:
-		on_state(R, c, r);
-		break;
-	case TCPSTATES_EV_LISTEN:
-		c->role = ROLE_LISTENER;
-		set_state(c, TCPSTATES_LISTEN, r->ts_ns, r->kind);
-		break;
-	case TCPSTATES_EV_CONNECT:
-		if (c->role == ROLE_UNKNOWN)
-			c->role = ROLE_CLIENT;
-		if (c->open == OPEN_NONE)
-			c->open = OPEN_ACTIVE;
-		if (!c->syn_ns)
-			c->syn_ns = r->ts_ns;
-		if (cur_state(c) == TCPSTATES_STATE_NONE)
-			set_state(c, TCPSTATES_SYN_SENT, r->ts_ns, r->kind);
-		if (r->flags & TCPSTATES_F_SEQ) {
-			c->isn_local = r->snd_una;
-			c->have_isn_local = true;
-		}
-		break;
-	case TCPSTATES_EV_ACCEPT:
-		break;
-	case TCPSTATES_EV_TIME_WAIT:
-		c->tw_handed = true;
-		c->tw_timeout_ms = r->aux;
-		if (r->old_state == TCPSTATES_CLOSING)
-			close_first(c, CLOSE_SIMULTANEOUS);
-		if (r->new_state == TCPSTATES_TIME_WAIT)
-			remote_fin(c, r);
-		set_state(c, r->new_state, r->ts_ns, r->kind);
-		break;
-	case TCPSTATES_EV_TW_REARM:
-		c->tw_handed = true;
-		c->tw_timeout_ms = r->aux;
-		c->tw_rearms++;
-		if (r->new_state == TCPSTATES_TIME_WAIT)
-			remote_fin(c, r);
-		set_state(c, r->new_state, r->ts_ns, r->kind);
-		break;
-	case TCPSTATES_EV_TW_OVERFLOW:
-		/* No timewait socket: the full socket's CLOSE ends it. */
-		c->twend = TW_SKIPPED;
-		if (r->old_state == TCPSTATES_CLOSING)
-			close_first(c, CLOSE_SIMULTANEOUS);
-		break;
-	case TCPSTATES_EV_TW_EXPIRE:
-	case TCPSTATES_EV_TW_KILL:
-		c->twend = r->kind == TCPSTATES_EV_TW_EXPIRE ? TW_EXPIRED :
-							       TW_KILLED;
-		set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+	if (tt_side_update(c, r) == SIDE_ENDS)
 		finish(R, c, r->ts_ns, false);
-		break;
-	case TCPSTATES_EV_RESET_SENT:
-		if (!c->reset_sent)
-			c->reset_ns = r->ts_ns;
-		c->reset_sent = true;
-		break;
-	}
 }
 
 void tt_recon_finish(struct recon *R)

@@ -33,17 +33,25 @@ enum tt_role { TT_ROLE_LIST(TT_ROLE_ENUM) ROLE_NR };
 #define TT_OPEN_ENUM(NAME, name) OPEN_##NAME,
 enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
 
-#define TT_CLOSE_LIST(X)		\
-	X(OPEN, open)			\
-	X(ACTIVE, active)		\
-	X(PASSIVE, passive)		\
-	X(SIMULTANEOUS, simultaneous)	\
-	X(RESET_SENT, reset_sent)	\
-	X(RESET_RECEIVED, reset_received) \
-	X(REFUSED, refused)		\
-	X(TIMEOUT, timeout)
+/* X(NAME, name, meaning): how the side's connection ended. */
+#define TT_CLOSE_LIST(X)						\
+	X(OPEN, open, "still open at the end of the input")		\
+	X(ACTIVE, active, "we sent the first FIN")			\
+	X(PASSIVE, passive, "the peer sent the first FIN")		\
+	X(SIMULTANEOUS, simultaneous, "both FINs crossed")		\
+	X(RESET_SENT, reset_sent, "we sent an RST (an abort)")		\
+	X(RESET_RECEIVED, reset_received,				\
+	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")	\
+	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")	\
+	X(TIMEOUT, timeout,						\
+	  "retransmissions ran out (ETIMEDOUT), or a half-open request was dropped") \
+	X(ERROR, error, "another error ended it (sk_err names it)")	\
+	X(ABORTED, aborted,						\
+	  "closed in SYN_SENT, without an error: connect() given up")	\
+	X(LISTENER_CLOSED, listener_closed, "a listening socket was closed") \
+	X(UNKNOWN, unknown, "the records that would tell are missing")
 
-#define TT_CLOSE_ENUM(NAME, name) CLOSE_##NAME,
+#define TT_CLOSE_ENUM(NAME, name, meaning) CLOSE_##NAME,
 enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 
 /* How the TIME_WAIT ended; SKIPPED: tw_overflow, there was none. */
@@ -53,6 +61,7 @@ const char *tt_role_name(unsigned int v);
 int tt_role_parse(const char *s);
 const char *tt_open_name(unsigned int v);	/* NULL for OPEN_NONE */
 const char *tt_close_name(unsigned int v);
+const char *tt_close_meaning(unsigned int v);
 
 struct tt_span {
 	uint64_t enter_ns;
