@@ -115,6 +115,17 @@ PY
 "$TT" -r "$TMP/v1.tcpcap" --json > "$TMP/v1.json"
 same "ABI 1 capture (168-byte records) reads as the text does" "$c.json" "$TMP/v1.json"
 
+# Two overlapping snapshots appended to one file (cat /proc/tcpstates >> t.txt,
+# twice): merged, each record once, no error.
+c=$HERE/cases/client_close_first
+{ grep -v '^#' "$c.txt" | head -13; grep -v '^#' "$c.txt" | sed -n '1p;7,$p'; } > "$TMP/twice.txt"
+"$TT" -T "$TMP/twice.txt" --json > "$TMP/twice.json" 2> "$TMP/twice.err"
+rc=$?
+[ $rc = 0 ] && cmp -s "$c.json" "$TMP/twice.json" &&
+	grep -q '^tcptimeline: .*: 7 records seen twice (overlapping snapshots) skipped$' "$TMP/twice.err" &&
+	ok "overlapping snapshots merge" ||
+	notok "overlapping snapshots merge (rc $rc: $(head -1 "$TMP/twice.err"))"
+
 # ---- other input paths, on one case ----
 c=$HERE/cases/client_close_first
 "$TT" -r "$c.txt" --json > "$TMP/auto.json"

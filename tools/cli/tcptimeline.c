@@ -566,6 +566,10 @@ int main(int argc, char **argv)
 			(unsigned long long)a.shown, s, dec.records / s,
 			tt_recon_peak(a.recon));
 	}
+	if (dec.seen_twice)
+		fprintf(stderr, "%s: %s: %llu record%s seen twice (overlapping snapshots) skipped\n",
+			TT_NAME, in_name, (unsigned long long)dec.seen_twice,
+			dec.seen_twice == 1 ? "" : "s");
 	if (dec.errors) {
 		fprintf(stderr, "%s: %s: %llu input error%s (see above)\n",
 			TT_NAME, in_name, (unsigned long long)dec.errors,

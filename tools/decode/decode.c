@@ -153,40 +153,52 @@ static void report(struct tt_decoder *d, uint64_t where, const char *fmt, ...)
 			d->name);
 }
 
-/* Follows the ring sequence, making up a LOST marker for a silent gap. */
+static void emit(struct tt_decoder *d, const struct tcpstates_record *r)
+{
+	d->records++;
+	d->emit(d->arg, r);
+}
+
+/*
+ * Follows the ring sequence. A silent forward gap (records overwritten
+ * while `cat /proc/tcpstates` ran, or between two snapshots) becomes a
+ * LOST marker. Snapshots appended to one file (`cat /proc/tcpstates >>
+ * t.txt`, twice) overlap: after a second header line, records behind the
+ * sequence and no newer than what was seen are ones seen already. Behind
+ * and newer is not a repeat: the sequence restarted (module reloaded).
+ */
 static void deliver(struct tt_decoder *d, const struct tcpstates_record *r,
 		    uint64_t where)
 {
-	if (r->kind == TCPSTATES_EV_LOST) {
-		d->next_seq = r->seq + r->aux;
-		d->have_seq = true;
-		d->records++;
-		d->emit(d->arg, r);
-		return;
-	}
-	if (d->have_seq && r->seq != d->next_seq) {
-		if (r->seq > d->next_seq) {
-			struct tcpstates_record lost = {
-				.seq = d->next_seq,
-				.ts_ns = r->ts_ns,
-				.aux = r->seq - d->next_seq,
-				.kind = TCPSTATES_EV_LOST,
-			};
+	uint64_t next = r->kind == TCPSTATES_EV_LOST ? r->seq + r->aux :
+						       r->seq + 1;
 
-			d->synth_lost++;
-			d->records++;
-			d->emit(d->arg, &lost);
-		} else {
-			report(d, where,
-			       "sequence went backwards (%llu after %llu)",
-			       (unsigned long long)r->seq,
-			       (unsigned long long)d->next_seq - 1);
+	if (d->have_seq && r->seq < d->next_seq) {
+		if (d->overlap && r->ts_ns <= d->max_ts) {
+			d->seen_twice++;
+			return;
 		}
+		report(d, where, "sequence went backwards (%llu after %llu)",
+		       (unsigned long long)r->seq,
+		       (unsigned long long)d->next_seq - 1);
+	} else if (d->have_seq && r->seq > d->next_seq &&
+		   r->kind != TCPSTATES_EV_LOST) {
+		struct tcpstates_record lost = {
+			.seq = d->next_seq,
+			.ts_ns = r->ts_ns,
+			.aux = r->seq - d->next_seq,
+			.kind = TCPSTATES_EV_LOST,
+		};
+
+		d->synth_lost++;
+		emit(d, &lost);
 	}
-	d->next_seq = r->seq + 1;
+	d->next_seq = next;
 	d->have_seq = true;
-	d->records++;
-	d->emit(d->arg, r);
+	d->overlap = false;
+	if (r->ts_ns > d->max_ts)
+		d->max_ts = r->ts_ns;
+	emit(d, r);
 }
 
 static void binary_one(struct tt_decoder *d, const unsigned char *p)
@@ -262,6 +274,7 @@ static void text_line(struct tt_decoder *d, char *line, size_t n)
 			report(d, d->line, "%s", why);
 		else
 			d->header_seen = true;
+		d->overlap = d->have_seq;
 		return;
 	}
 	if (!d->header_seen) {

@@ -30,8 +30,10 @@ struct tt_decoder {
 	uint64_t offset;	/* bytes of the stream consumed so far */
 	uint64_t line;		/* text: lines consumed so far */
 	uint64_t next_seq;	/* expected ring seq of the next record */
+	uint64_t max_ts;	/* the latest TIME_NS seen */
 	bool have_seq;
 	bool header_seen;	/* text: the "SEQ ..." line */
+	bool overlap;		/* text: a new snapshot may repeat records */
 	unsigned int ncols;	/* text: columns the header named (0: none) */
 	char *pend;		/* partial record / line carried over */
 	size_t npend, cappend;
@@ -40,6 +42,7 @@ struct tt_decoder {
 	uint64_t records;	/* records emitted (including LOST) */
 	uint64_t errors;	/* corrupt records / lines skipped */
 	uint64_t synth_lost;	/* LOST markers made up from seq gaps */
+	uint64_t seen_twice;	/* records skipped: overlapping snapshots */
 	unsigned int max_msgs;	/* error messages printed before going quiet */
 };
 
