@@ -197,12 +197,61 @@ done
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
 	notok "layers include only the layers below them"
 
-# ---- exit codes and help ----
+# ---- exit codes, messages and help ----
+# expect NAME RC STDERR CMD...: exit status RC and exactly STDERR on stderr
+expect() {
+	local name=$1 rc=$2 err=$3 got
+	shift 3
+	"$@" > "$TMP/expect.out" 2> "$TMP/expect.err"
+	got=$?
+	if [ "$got" = "$rc" ] && [ "$(cat "$TMP/expect.err")" = "$err" ]; then
+		ok "$name"
+	else
+		notok "$name (exit $got)"
+		sed 's/^/# /' "$TMP/expect.err" | head -5
+	fi
+}
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
-"$TT" --no-such-option > /dev/null 2>&1; [ $? = 1 ] && ok "bad option: exit 1" || notok "bad option: exit 1"
-"$TT" --port 70000 -T "$c.txt" > /dev/null 2>&1; [ $? = 1 ] && ok "bad port: exit 1" || notok "bad port: exit 1"
-"$TT" -r "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing file: exit 2" || notok "missing file: exit 2"
-"$TT" --device "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing device: exit 2" || notok "missing device: exit 2"
+expect "--version" 0 "" "$TT" --version
+grep -q "^tcptimeline [0-9.]* (reads tcpstates ABI 1 and 2)$" "$TMP/expect.out" &&
+	ok "--version names the ABIs" || notok "--version names the ABIs"
+expect "unknown option: one line and a hint, exit 1" 1 "tcptimeline: unrecognized option '--no-such-option'
+Try 'tcptimeline --help' for more information." "$TT" --no-such-option
+expect "a bad value names the option, exit 1" 1 \
+	"tcptimeline: --port: '70000' is not a port (0 to 65535)" "$TT" -p 70000 -T "$c.txt"
+expect "missing file: exit 2" 2 \
+	"tcptimeline: $TMP/does-not-exist: No such file or directory" "$TT" -r "$TMP/does-not-exist"
+expect "missing device says to load the module, exit 2" 2 \
+	"tcptimeline: $TMP/does-not-exist: No such file or directory (is the tcpstates module loaded? insmod tcpstates.ko)" \
+	"$TT" --device "$TMP/does-not-exist"
+
+# ---- outputs: never over the input, never two in one stream ----
+cp "$TMP/c.tcpcap" "$TMP/keep.tcpcap"
+expect "-r x -w x is refused" 1 \
+	"tcptimeline: --write: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" -w "$TMP/keep.tcpcap"
+expect "--svg over the input is refused" 1 \
+	"tcptimeline: --svg: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" --svg "$TMP/keep.tcpcap"
+expect "-r - -w x < x is refused" 1 \
+	"tcptimeline: --write: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	sh -c '"$1" -r - -w "$2" < "$2"' sh "$TT" "$TMP/keep.tcpcap"
+cmp -s "$TMP/c.tcpcap" "$TMP/keep.tcpcap" && ok "the refused input is intact" ||
+	notok "the refused input is intact"
+expect "two formats on stdout are refused" 1 \
+	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
+	"$TT" -T "$c.txt" --json --csv
+expect "two formats into one file are refused" 1 \
+	"tcptimeline: --json and --csv both write to $TMP/both" \
+	"$TT" -T "$c.txt" --json="$TMP/both" --csv="$TMP/both"
+"$TT" -T "$c.txt" --json="$TMP/own.json" --csv > "$TMP/own.csv"
+cmp -s "$TMP/own.json" "$c.json" && cmp -s "$TMP/own.csv" "$c.csv" &&
+	ok "each format to its own file" || notok "each format to its own file"
+"$TT" -T "$c.txt" -w - | "$TT" -r - --json > "$TMP/pipe.json"
+same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
+"$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
+[ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&
+	ok "CSV has its header even with no rows" || notok "CSV has its header even with no rows"
 
 # ---- malformed inputs ----
 # Binary ones are made from a good capture, so they track the format.

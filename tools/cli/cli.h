@@ -6,9 +6,15 @@
 #ifndef TT_CLI_CLI_H
 #define TT_CLI_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
 #include "decode/decode.h"
 #include "reconstruct/recon.h"
 #include "output/output.h"
+
+#define TT_VERSION "2.0"
 
 /* Exit codes (also in --help and the man page). */
 enum {
@@ -17,5 +23,86 @@ enum {
 	TT_EXIT_IO = 2,		/* cannot open/read/write a file or device */
 	TT_EXIT_DATA = 3,	/* input had corrupt or truncated records */
 };
+
+/*
+ * Output formats. Each goes to standard output or to a file of its own
+ * (--json=FILE); at most one may take standard output, so two formats are
+ * never interleaved in one stream.
+ */
+#define TT_FORMAT_LIST(X)				\
+	X(TIMELINE, "--timeline")			\
+	X(LADDER, "--ladder")				\
+	X(JSON, "--json")				\
+	X(CSV, "--csv")					\
+	X(STATS, "--stats")				\
+	X(DUMP, "--dump")				\
+	X(SVG, "--svg")
+
+#define TT_FORMAT_ENUM(NAME, option) FMT_##NAME,
+enum tt_format { TT_FORMAT_LIST(TT_FORMAT_ENUM) FMT_NR };
+
+const char *tt_format_option(enum tt_format f);
+
+struct filter {
+	int port;		/* -1: any */
+	bool have_addr;
+	uint8_t addr[16];
+	unsigned int addr_family;
+	long pid;		/* -1: any */
+	const char *comm;
+	long long netns;	/* -1: any */
+	int state;		/* -1: any */
+	int role;		/* -1: any */
+};
+
+struct opts {
+	const char *read_file;	/* -r, -T: a file, "-" for stdin */
+	bool text;		/* -T: the input is /proc/tcpstates text */
+	const char *write_file;	/* -w: capture, "-" for stdout */
+	const char *out[FMT_NR];	/* NULL: not wanted; "-": stdout */
+	const char *device;
+	bool from_now, bench;
+	uint64_t close_wait_ns;
+	struct filter flt;
+};
+
+/* ---- options.c ---- */
+/* 0, or an exit code: usage errors and --help/--version end here. */
+int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done);
+
+/* ---- filter.c ---- */
+bool tt_filter_conn(const struct filter *f, const struct conn *c);
+
+/* ---- input.c: where the records come from ---- */
+struct tt_source {
+	int fd;
+	const char *name;	/* for messages */
+	enum tt_input mode;
+	bool live;		/* the device: poll, follow until a signal */
+	struct tt_cap_info ci;	/* record size, realtime offset, capacity */
+	unsigned char *head;	/* bytes read while sniffing the format */
+	size_t nhead;
+	dev_t dev;		/* what it is, to refuse writing over it */
+	ino_t ino;
+};
+
+/* Opens and identifies the input; an exit code on failure (said why). */
+int tt_source_open(struct tt_source *src, const struct opts *o);
+void tt_source_close(struct tt_source *src);
+
+/* ---- outputs.c: the output files ---- */
+struct tt_outputs {
+	FILE *f[FMT_NR];	/* NULL: format not wanted */
+	FILE *cap;		/* -w */
+};
+
+/*
+ * Checks that no output is the input or another output and that at most
+ * one takes stdout, then opens them all. An exit code on failure.
+ */
+int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
+		    const struct tt_source *src);
+/* Closes everything; -1 if any write failed (said which). */
+int tt_outputs_close(struct tt_outputs *out, const struct opts *o);
 
 #endif /* TT_CLI_CLI_H */

@@ -27,7 +27,6 @@
 static const char cap_magic[8] = { 'T', 'C', 'P', 'T', 'L', 'C', 'A', 'P' };
 
 #define TT_CAP_FORMAT		1
-#define TT_CAP_MAX_HEADER	4096
 #define TT_CAP_MAX_RECORD	4096
 
 static uint32_t get32(const unsigned char *p)

@@ -81,6 +81,7 @@ struct tt_cap_info {
 };
 
 #define TT_CAP_HEADER_SIZE 64
+#define TT_CAP_MAX_HEADER 4096
 /* Parses a capture header from @buf (@len bytes); -1 + @why if invalid. */
 int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 			char *why, size_t whylen);

@@ -143,7 +143,6 @@ void tt_svg_close(struct tt_svg *s)
 	if (s->buf)
 		fwrite(s->buf, 1, s->len, s->out);
 	fputs("</svg>\n", s->out);
-	fclose(s->out);
 	free(s->buf);
 	free(s);
 }
