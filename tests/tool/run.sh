@@ -52,6 +52,19 @@ same() {
 	fi
 }
 
+# expect NAME RC STDERR CMD...: exit status RC and exactly STDERR on stderr
+expect() {
+	local name=$1 rc=$2 err=$3 got
+	shift 3
+	"$@" > "$TMP/expect.out" 2> "$TMP/expect.err"
+	got=$?
+	if [ "$got" = "$rc" ] && [ "$(cat "$TMP/expect.err")" = "$err" ]; then
+		ok "$name"
+	else
+		notok "$name (exit $got)"
+		sed 's/^/# /' "$TMP/expect.err" | head -5
+	fi
+}
 input_args() {
 	case $1 in
 	*.txt) echo "-T $1" ;;
@@ -84,7 +97,7 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	case $in in *.tcpcap) continue ;; esac
 
 	# The same records through the binary path: text -> capture -> replay.
-	"$TT" -T "$in" -w "$TMP/$name.tcpcap"
+	"$TT" -T "$in" -w "$TMP/$name.tcpcap" 2> /dev/null
 	"$TT" -r "$TMP/$name.tcpcap" --json > "$TMP/$name.rjson"
 	same "$name: capture replay = text (json)" "$TMP/$name.json" "$TMP/$name.rjson"
 	"$TT" -T "$in" --dump > "$TMP/d1"
@@ -103,7 +116,7 @@ done
 
 # ABI 1 captures: 168-byte records, netns_cookie reads as 0.
 c=$HERE/cases/client_close_first
-"$TT" -T "$c.txt" -w "$TMP/v2.tcpcap"
+"$TT" -T "$c.txt" -w "$TMP/v2.tcpcap" 2> /dev/null
 python3 - "$TMP/v2.tcpcap" "$TMP/v1.tcpcap" <<'PY'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
@@ -133,31 +146,74 @@ same "-r auto-detects /proc text" "$c.json" "$TMP/auto.json"
 "$TT" -T - --json < "$c.txt" > "$TMP/stdin.json"
 same "--text - reads stdin" "$c.json" "$TMP/stdin.json"
 # the device path: raw records, no header, through a FIFO in odd chunks
-"$TT" -T "$c.txt" -w "$TMP/c.tcpcap"
+"$TT" -T "$c.txt" -w "$TMP/c.tcpcap" 2> /dev/null
 mkfifo "$TMP/fifo"
 (tail -c +65 "$TMP/c.tcpcap" | dd bs=100 status=none > "$TMP/fifo") &
 "$TT" --device "$TMP/fifo" --json > "$TMP/dev.json"
 wait
 same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 # a lost marker from the device survives a capture
-"$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap"
+"$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap" 2> /dev/null
 "$TT" -r "$TMP/lost.tcpcap" --json | grep -q '^{"lost":40,"seq":8,' &&
 	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
 
-# Ctrl-C in follow mode: what is still open is flushed, exit 0. The FIFO's
-# writer stays open, so only the signal can end the loop.
-exec 9<> "$TMP/fifo"
-"$TT" --device "$TMP/fifo" --json > "$TMP/sigint.json" &
-pid=$!
-head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" | tail -c +65 >&9
-sleep 0.5
-kill -INT $pid
-wait $pid
-rc=$?
-exec 9>&-
-[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$TMP/sigint.json")" = 3 ] &&
-	ok "SIGINT flushes open connections, exit 0" ||
-	notok "SIGINT flushes open connections, exit 0 (rc $rc)"
+# ---- follow mode: signals end it cleanly, a kill leaves a readable capture ----
+# follow SIGNAL DIR: the live path through a FIFO whose writer stays open, so
+# only a signal ends it. The handshake is deterministic: the tool's --dump
+# (a FIFO too, -U: a line per record as it is done) shows the header and all
+# 10 records before the signal is sent. A dead tool ends the reads at once.
+head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" > "$TMP/first10.tcpcap"
+follow() {
+	local sig=$1 d=$2 i line
+	mkdir -p "$d"
+	mkfifo "$d/in" "$d/dump"
+	exec 9<> "$d/in"
+	"$TT" --device "$d/in" -U --dump="$d/dump" --json="$d/out.json" \
+		-w "$d/out.tcpcap" 2> "$d/err" &
+	pid=$!
+	exec 8< "$d/dump"
+	tail -c +65 "$TMP/first10.tcpcap" >&9
+	for i in $(seq 11); do read -r -u 8 line; done
+	kill -"$sig" $pid
+	{ wait $pid; } 2> /dev/null	# no "Killed" from the shell
+	rc=$?
+	exec 8<&- 9>&-
+}
+for sig in INT TERM HUP; do
+	follow $sig "$TMP/follow-$sig"
+	d=$TMP/follow-$sig
+	"$TT" -r "$d/out.tcpcap" --dump > "$d/replay" 2> "$d/replay.err"
+	[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$d/out.json")" = 3 ] &&
+		[ "$(wc -l < "$d/replay")" = 11 ] &&
+		grep -q "^tcptimeline: 10 records written to $d/out.tcpcap (1824 bytes); none lost$" "$d/err" &&
+		ok "SIG$sig ends follow mode: open connections flushed, capture complete, exit 0" ||
+		notok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
+done
+follow KILL "$TMP/follow-KILL"
+"$TT" -r "$TMP/follow-KILL/out.tcpcap" --dump > "$TMP/follow-KILL/replay"
+[ $? = 0 ] && [ "$(wc -l < "$TMP/follow-KILL/replay")" = 11 ] &&
+	ok "-U: a killed recording is readable to its last record" ||
+	notok "-U: a killed recording is readable to its last record"
+
+# ---- write errors: reported, exit 2 ----
+expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" --svg /dev/full
+expect "--json on a full disk" 2 "tcptimeline: --json: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" --json=/dev/full
+expect "-w on a full disk" 2 "tcptimeline: --write: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" -w /dev/full
+python3 - "$TT" "$c.txt" > "$TMP/epipe" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)  # nobody will read: every write is EPIPE
+p = subprocess.run([sys.argv[1], "-T", sys.argv[2], "--json"], stdout=w,
+                   stderr=subprocess.PIPE)
+print(p.returncode)
+sys.stdout.write(p.stderr.decode())
+PY
+[ "$(cat "$TMP/epipe")" = "2
+tcptimeline: --json: standard output: Broken pipe" ] && ok "a closed pipe is reported, exit 2" ||
+	notok "a closed pipe is reported, exit 2: $(tail -1 "$TMP/epipe")"
 
 # Memory: finished connections are freed, live ones stay bounded.
 if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
@@ -198,19 +254,6 @@ done
 	notok "layers include only the layers below them"
 
 # ---- exit codes, messages and help ----
-# expect NAME RC STDERR CMD...: exit status RC and exactly STDERR on stderr
-expect() {
-	local name=$1 rc=$2 err=$3 got
-	shift 3
-	"$@" > "$TMP/expect.out" 2> "$TMP/expect.err"
-	got=$?
-	if [ "$got" = "$rc" ] && [ "$(cat "$TMP/expect.err")" = "$err" ]; then
-		ok "$name"
-	else
-		notok "$name (exit $got)"
-		sed 's/^/# /' "$TMP/expect.err" | head -5
-	fi
-}
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
 expect "--version" 0 "" "$TT" --version
 grep -q "^tcptimeline [0-9.]* (reads tcpstates ABI 1 and 2)$" "$TMP/expect.out" &&
@@ -247,7 +290,7 @@ expect "two formats into one file are refused" 1 \
 "$TT" -T "$c.txt" --json="$TMP/own.json" --csv > "$TMP/own.csv"
 cmp -s "$TMP/own.json" "$c.json" && cmp -s "$TMP/own.csv" "$c.csv" &&
 	ok "each format to its own file" || notok "each format to its own file"
-"$TT" -T "$c.txt" -w - | "$TT" -r - --json > "$TMP/pipe.json"
+"$TT" -T "$c.txt" -w - 2> /dev/null | "$TT" -r - --json > "$TMP/pipe.json"
 same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
 "$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
 [ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&

@@ -62,6 +62,7 @@ struct opts {
 	const char *out[FMT_NR];	/* NULL: not wanted; "-": stdout */
 	const char *device;
 	bool from_now, bench;
+	bool unbuffered;	/* -U: every record and connection at once */
 	uint64_t close_wait_ns;
 	struct filter flt;
 };
@@ -90,10 +91,22 @@ struct tt_source {
 int tt_source_open(struct tt_source *src, const struct opts *o);
 void tt_source_close(struct tt_source *src);
 
+/* ---- recorder.c: -w, the capture writer ---- */
+struct tt_recorder;
+/* NULL after saying why on stderr. */
+struct tt_recorder *tt_recorder_open(const char *path, bool per_record);
+int tt_recorder_header(struct tt_recorder *w, const struct tt_cap_info *ci);
+int tt_recorder_record(struct tt_recorder *w,
+		       const struct tcpstates_record *r);
+int tt_recorder_flush(struct tt_recorder *w);
+int tt_recorder_error(const struct tt_recorder *w);	/* errno, or 0 */
+/* Flushes, closes, says what was written (or the error). -1 on error. */
+int tt_recorder_close(struct tt_recorder *w);
+
 /* ---- outputs.c: the output files ---- */
 struct tt_outputs {
 	FILE *f[FMT_NR];	/* NULL: format not wanted */
-	FILE *cap;		/* -w */
+	struct tt_recorder *rec;	/* -w */
 };
 
 /*
@@ -104,5 +117,9 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		    const struct tt_source *src);
 /* Closes everything; -1 if any write failed (said which). */
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o);
+/* True once any output has failed: there is no point in going on. */
+bool tt_outputs_failed(const struct tt_outputs *out);
+/* Pushes what the formats have written (live, -U). */
+void tt_outputs_flush(const struct tt_outputs *out);
 
 #endif /* TT_CLI_CLI_H */

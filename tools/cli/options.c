@@ -33,7 +33,10 @@ static void usage(FILE *f)
 "  -T, --text FILE       the text of " TCPSTATES_PROC " ('-': standard input)\n"
 "      --from-now        live: skip the history already in the ring\n"
 "  -w, --write FILE      save the records to a capture file ('-': standard\n"
-"                        output); no timeline unless a format is also given\n"
+"                        output); no timeline unless a format is also given.\n"
+"                        On exit it says what it wrote: records, bytes, lost\n"
+"  -U, --packet-buffered write each record (and each connection) at once,\n"
+"                        not a buffer at a time\n"
 "\n"
 "Output formats, each to standard output or to its own =FILE (at most one\n"
 "may take standard output; default: --timeline):\n"
@@ -116,6 +119,7 @@ static const struct option longopts[] = {
 	{ "read", required_argument, NULL, 'r' },
 	{ "text", required_argument, NULL, 'T' },
 	{ "write", required_argument, NULL, 'w' },
+	{ "packet-buffered", no_argument, NULL, 'U' },
 	{ "from-now", no_argument, NULL, O_FROM_NOW },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
 	{ "ladder", optional_argument, NULL, 'l' },
@@ -219,6 +223,9 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	case 'w':
 		o->write_file = optarg;
 		break;
+	case 'U':
+		o->unbuffered = true;
+		break;
 	case O_FROM_NOW:
 		o->from_now = true;
 		break;
@@ -292,7 +299,7 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	};
 	*done = false;
 	argv[0] = (char *)TT_NAME;	/* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:ljsp:a:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "r:T:w:Uljsp:a:hV", longopts,
 				 NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);

@@ -13,7 +13,7 @@
 struct dest {
 	const char *option;
 	const char *path;
-	FILE **f;
+	FILE **f;		/* NULL for --write, the recorder's */
 };
 
 static size_t collect(struct dest *d, struct tt_outputs *out,
@@ -22,7 +22,7 @@ static size_t collect(struct dest *d, struct tt_outputs *out,
 	size_t n = 0;
 
 	if (o->write_file)
-		d[n++] = (struct dest){ "--write", o->write_file, &out->cap };
+		d[n++] = (struct dest){ "--write", o->write_file, NULL };
 	for (int i = 0; i < FMT_NR; i++)
 		if (o->out[i])
 			d[n++] = (struct dest){ tt_format_option(i), o->out[i],
@@ -88,12 +88,12 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 	int ret = check(d, n, src);
 
 	for (size_t i = 0; i < n && !ret; i++) {
-		if (!strcmp(d[i].path, "-")) {
+		if (!d[i].f) {
+			out->rec = tt_recorder_open(d[i].path, o->unbuffered);
+			ret = out->rec ? 0 : TT_EXIT_IO;
+		} else if (!strcmp(d[i].path, "-")) {
 			*d[i].f = stdout;
-			continue;
-		}
-		*d[i].f = fopen(d[i].path, "we");
-		if (!*d[i].f) {
+		} else if (!(*d[i].f = fopen(d[i].path, "we"))) {
 			fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, d[i].option,
 				d[i].path, strerror(errno));
 			ret = TT_EXIT_IO;
@@ -127,9 +127,30 @@ int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 
 	for (size_t i = 0; i < n; i++) {
 		errno = 0;
-		if (close_one(*d[i].f, d[i].option, d[i].path))
+		if (d[i].f && close_one(*d[i].f, d[i].option, d[i].path))
 			ret = -1;
-		*d[i].f = NULL;
+		if (d[i].f)
+			*d[i].f = NULL;
 	}
+	if (tt_recorder_close(out->rec))
+		ret = -1;
+	out->rec = NULL;
 	return ret;
+}
+
+bool tt_outputs_failed(const struct tt_outputs *out)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		if (out->f[i] && ferror(out->f[i]))
+			return true;
+	return out->rec && tt_recorder_error(out->rec);
+}
+
+void tt_outputs_flush(const struct tt_outputs *out)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		if (out->f[i] && i != FMT_SVG)
+			fflush(out->f[i]);
+	if (out->rec)
+		tt_recorder_flush(out->rec);
 }

@@ -27,7 +27,7 @@ struct app {
 	struct recon *recon;
 	/* false when no output wants connections (-w alone): skip rebuilding them */
 	bool reconstruct;
-	bool live, write_failed;
+	bool live;
 	uint64_t shown;
 };
 
@@ -37,6 +37,33 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP end the loop alike: what is open is flushed as
+ * open, the capture is complete. SIGPIPE is ignored so that a closed pipe
+ * is a write error that is reported, like any other.
+ */
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void block_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
@@ -67,10 +94,8 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 	}
 	if (a->svg)
 		tt_svg_conn(a->svg, l, r);
-	if (a->live)
-		for (int i = 0; i < FMT_NR; i++)
-			if (f[i])
-				fflush(f[i]);
+	if (a->live || a->o->unbuffered)
+		tt_outputs_flush(a->out);
 }
 
 static void sink_lost(void *arg, const struct tcpstates_record *r)
@@ -86,19 +111,22 @@ static void sink_lost(void *arg, const struct tcpstates_record *r)
 		tt_json_lost(f[FMT_JSON], r);
 }
 
+/* --dump comes last: a record it shows has been through everything. */
 static void on_record(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
 
-	if (a->out->cap && !a->write_failed &&
-	    tt_cap_write_record(a->out->cap, r))
-		a->write_failed = true;
-	if (a->out->f[FMT_DUMP])
-		tt_print_text_line(a->out->f[FMT_DUMP], r);
+	if (a->out->rec)
+		tt_recorder_record(a->out->rec, r);
 	if (a->stats)
 		tt_stats_record(a->stats, r);
 	if (a->reconstruct)
 		tt_recon_record(a->recon, r);
+	if (a->out->f[FMT_DUMP]) {
+		tt_print_text_line(a->out->f[FMT_DUMP], r);
+		if (a->o->unbuffered)
+			fflush(a->out->f[FMT_DUMP]);
+	}
 }
 
 static uint64_t now_ns(void)
@@ -117,8 +145,8 @@ static int start_formats(struct app *a, const struct tt_source *src)
 	struct tt_sink sink = { .conn = sink_conn, .lost = sink_lost, .arg = a };
 
 	a->live = src->live;
-	if (a->out->cap && tt_cap_write_header(a->out->cap, &src->ci))
-		a->write_failed = true;
+	if (a->out->rec)
+		tt_recorder_header(a->out->rec, &src->ci);
 	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG])))
 		return -1;
 	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
@@ -145,29 +173,40 @@ static void stop_formats(struct app *a)
 	a->svg = NULL;
 }
 
-static int wait_readable(const struct tt_source *src)
+/*
+ * Live, the signals that end the loop are blocked except inside ppoll(), so
+ * one that comes between the check of stop and the wait cannot be lost.
+ */
+static int wait_readable(const struct tt_source *src, const sigset_t *mask)
 {
 	struct pollfd p = { .fd = src->fd, .events = POLLIN };
 
-	if (poll(&p, 1, -1) >= 0 || errno == EINTR)
+	if (ppoll(&p, 1, NULL, mask) >= 0 || errno == EINTR)
 		return 0;
 	fprintf(stderr, "%s: %s: poll: %s\n", TT_NAME, src->name,
 		strerror(errno));
 	return -1;
 }
 
-/* Until the end of the input, or a signal: 0, or -1 after a read error. */
-static int read_loop(const struct tt_source *src, struct tt_decoder *dec,
-		     unsigned char *buf)
+/*
+ * Until the end of the input, a signal, or an output that cannot be
+ * written any more: 0, or -1 after a read error.
+ */
+static int read_loop(struct app *a, const struct tt_source *src,
+		     struct tt_decoder *dec, unsigned char *buf)
 {
 	size_t chunk = src->live ? src->ci.record_size * 1024 : READ_CHUNK;
+	sigset_t mask;
 
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	if (src->live)
+		block_signals(true);
 	if (src->nhead)
 		tt_decoder_feed(dec, src->head, src->nhead);
-	while (!stop) {
+	while (!stop && !tt_outputs_failed(a->out)) {
 		ssize_t n;
 
-		if (src->live && wait_readable(src))
+		if (src->live && wait_readable(src, &mask))
 			return -1;
 		n = read(src->fd, buf, chunk);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -180,17 +219,11 @@ static int read_loop(const struct tt_source *src, struct tt_decoder *dec,
 		if (n == 0)
 			break;
 		tt_decoder_feed(dec, buf, n);
+		if (src->live && a->out->f[FMT_DUMP])
+			fflush(a->out->f[FMT_DUMP]);
 	}
+	block_signals(false);
 	return 0;
-}
-
-static void signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 static int summary(const struct app *a, const struct tt_decoder *dec,
@@ -232,8 +265,7 @@ static int run(struct app *a, const struct tt_source *src)
 			on_record, a);
 	if (!src->live && src->mode == TT_IN_BINARY)
 		dec.offset = src->ci.header_size;	/* report file offsets */
-	signals();
-	if (!read_loop(src, &dec, buf)) {
+	if (!read_loop(a, src, &dec, buf)) {
 		tt_decoder_finish(&dec);
 		tt_recon_finish(a->recon);
 		stop_formats(a);
@@ -256,6 +288,7 @@ int main(int argc, char **argv)
 	ret = tt_parse_opts(argc, argv, &o, &done);
 	if (ret || done)
 		return ret;
+	signals();
 	ret = tt_source_open(&src, &o);
 	if (ret)
 		goto cleanup;
@@ -263,11 +296,6 @@ int main(int argc, char **argv)
 	if (ret)
 		goto cleanup;
 	ret = run(&a, &src);
-	if (a.write_failed)
-		fprintf(stderr, "%s: --write: %s: write failed\n", TT_NAME,
-			o.write_file);
-	if (a.write_failed && !ret)
-		ret = TT_EXIT_IO;
 
 cleanup:
 	if (a.svg)

@@ -8,7 +8,7 @@
  *       12     4  header_size         64 (readers skip what they don't know)
  *       16     4  abi_version         TCPSTATES_ABI_VERSION of the records
  *       20     4  record_size         bytes per record that follows
- *       24     8  realtime_offset_ns  CLOCK_REALTIME - CLOCK_MONOTONIC
+ *       24     8  realtime_offset_ns  CLOCK_REALTIME - CLOCK_MONOTONIC, signed
  *       32     8  capacity            ring capacity of the source (0 unknown)
  *       40    24  reserved, zero
  *       64     -  records, record_size bytes each, back to back
@@ -102,10 +102,10 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	return 0;
 }
 
-int tt_cap_write_header(FILE *f, const struct tt_cap_info *ci)
+void tt_cap_header(unsigned char h[TT_CAP_HEADER_SIZE],
+		   const struct tt_cap_info *ci)
 {
-	unsigned char h[TT_CAP_HEADER_SIZE] = { 0 };
-
+	memset(h, 0, TT_CAP_HEADER_SIZE);
 	memcpy(h, cap_magic, sizeof(cap_magic));
 	put32(h + 8, TT_CAP_FORMAT);
 	put32(h + 12, TT_CAP_HEADER_SIZE);
@@ -113,10 +113,4 @@ int tt_cap_write_header(FILE *f, const struct tt_cap_info *ci)
 	put32(h + 20, sizeof(struct tcpstates_record));
 	put64(h + 24, ci->realtime_offset_ns);
 	put64(h + 32, ci->capacity);
-	return fwrite(h, sizeof(h), 1, f) == 1 ? 0 : -1;
-}
-
-int tt_cap_write_record(FILE *f, const struct tcpstates_record *r)
-{
-	return fwrite(r, sizeof(*r), 1, f) == 1 ? 0 : -1;
 }

@@ -75,7 +75,7 @@ void tt_print_text_header(FILE *f);
 struct tt_cap_info {
 	uint32_t abi_version;
 	uint32_t record_size;
-	uint64_t realtime_offset_ns;
+	int64_t realtime_offset_ns;	/* ABI 1 wrote it unsigned: same bits */
 	uint64_t capacity;
 	uint32_t header_size;
 };
@@ -86,7 +86,8 @@ struct tt_cap_info {
 int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 			char *why, size_t whylen);
 bool tt_cap_is_capture(const void *buf, size_t len);
-int tt_cap_write_header(FILE *f, const struct tt_cap_info *ci);
-int tt_cap_write_record(FILE *f, const struct tcpstates_record *r);
+/* Encodes the header for @ci's realtime offset and capacity. */
+void tt_cap_header(unsigned char h[TT_CAP_HEADER_SIZE],
+		   const struct tt_cap_info *ci);
 
 #endif /* TT_DECODE_DECODE_H */

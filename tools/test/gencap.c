@@ -22,7 +22,7 @@ static void put(const struct tcpstates_record *r)
 	x.seq = seq++;
 	x.ts_ns = now;
 	now += 1000;
-	tt_cap_write_record(stdout, &x);
+	fwrite(&x, sizeof(x), 1, stdout);
 }
 
 static void ev(struct tcpstates_record *r, uint16_t kind, uint8_t o, uint8_t n,
@@ -38,11 +38,13 @@ static void ev(struct tcpstates_record *r, uint16_t kind, uint8_t o, uint8_t n,
 int main(int argc, char **argv)
 {
 	struct tt_cap_info ci = { 0 };
+	unsigned char h[TT_CAP_HEADER_SIZE];
 	struct tcpstates_record *tw = calloc(LAG, sizeof(*tw));
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
 	uint64_t i;
 
-	if (!tw || tt_cap_write_header(stdout, &ci))
+	tt_cap_header(h, &ci);
+	if (!tw || fwrite(h, sizeof(h), 1, stdout) != 1)
 		return 2;
 	for (i = 0; seq < n; i++) {
 		struct tcpstates_record c = { 0 }, s, q;
