@@ -160,9 +160,12 @@ static void emit(struct tt_decoder *d, const struct tcpstates_record *r)
 }
 
 /*
- * Follows the ring sequence. A silent forward gap (records overwritten
- * while `cat /proc/tcpstates` ran, or between two snapshots) becomes a
- * LOST marker. Snapshots appended to one file (`cat /proc/tcpstates >>
+ * Follows the ring sequence. In text, a silent forward gap (records
+ * overwritten while `cat /proc/tcpstates` ran, or between two snapshots)
+ * becomes a LOST marker. Binary records come from the device, which
+ * announces every loss with a LOST marker of its own: a gap there is
+ * records this reader does not see (another network namespace's, or a
+ * filtered recording's), not a loss. Snapshots appended to one file (`cat /proc/tcpstates >>
  * t.txt`, twice) overlap: after a second header line, records behind the
  * sequence and no newer than what was seen are ones seen already. Behind
  * and newer is not a repeat: the sequence restarted (module reloaded).
@@ -182,7 +185,7 @@ static void deliver(struct tt_decoder *d, const struct tcpstates_record *r,
 		       (unsigned long long)r->seq,
 		       (unsigned long long)d->next_seq - 1);
 	} else if (d->have_seq && r->seq > d->next_seq &&
-		   r->kind != TCPSTATES_EV_LOST) {
+		   r->kind != TCPSTATES_EV_LOST && d->mode == TT_IN_TEXT) {
 		struct tcpstates_record lost = {
 			.seq = d->next_seq,
 			.ts_ns = r->ts_ns,

@@ -41,7 +41,7 @@ struct tt_decoder {
 	void *arg;
 	uint64_t records;	/* records emitted (including LOST) */
 	uint64_t errors;	/* corrupt records / lines skipped */
-	uint64_t synth_lost;	/* LOST markers made up from seq gaps */
+	uint64_t synth_lost;	/* text: LOST markers made up from seq gaps */
 	uint64_t seen_twice;	/* records skipped: overlapping snapshots */
 	unsigned int max_msgs;	/* error messages printed before going quiet */
 };
