@@ -46,9 +46,10 @@ class Stream:
     a pid the reader may not know (hide_pid: a reader in another PID
     namespace) and a uid with no mapping in its user namespace."""
 
-    def __init__(self, name, comment, abi=1, hide_pid=False):
+    def __init__(self, name, comment, abi=1, hide_pid=False, preamble=""):
         self.name, self.comment = name, comment
         self.abi, self.hide_pid = abi, hide_pid
+        self.preamble = preamble
         self.lines, self.seq = [], 0
 
     def skip(self, n):
@@ -91,6 +92,7 @@ class Stream:
         with open(os.path.join(HERE, "cases", self.name + ".txt"), "w") as f:
             for line in self.comment.strip().splitlines():
                 f.write("# " + line.strip() + "\n")
+            f.write(self.preamble)
             f.write((HEADER_V2 if self.abi >= 2 else HEADER) + "\n")
             for line in self.lines:
                 f.write(line + "\n")
@@ -522,6 +524,29 @@ def case_abi2_client_close_first():
         client_close_first as an ABI 2 module prints it: the NETNS_COOKIE
         column, and the time_wait record from the timewait socket (old state
         "-"). The timelines must not differ from the ABI 1 ones.""", abi=2))
+
+
+# /proc/tcpstates_stats as an ABI 2 module prints it, its realtime offset
+# putting the stream's T0 (5000 s of uptime) at 2026-11-30 14:03:07.123456 UTC.
+STATS = """abi_version 2
+record_size 176
+capacity 65536
+written 18
+oldest 0
+filtered 0
+requests_unhashed 0
+realtime_offset_ns 1796042387123456000
+wakeups_now 0
+wakeups_timer 18
+hook_set_state active
+"""
+
+
+def case_wallclock():
+    client_close_first(Stream("wallclock", """
+        client_close_first saved with 'cat /proc/tcpstates_stats
+        /proc/tcpstates': the stats lines carry the realtime offset, so the
+        times can be shown as wall-clock time.""", abi=2, preamble=STATS))
 
 
 def case_abi2_container():

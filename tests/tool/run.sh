@@ -10,6 +10,7 @@
 # UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
 # binary ones, each with NAME.err (expected stderr) and exit status 3.
 set -u
+export TZ=UTC	# wall-clock times in the goldens are local time
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOOLS=$(cd "$HERE/../../tools" && pwd)
 TT=${TT:-$TOOLS/tcptimeline}
@@ -110,7 +111,7 @@ for in in "$HERE"/cases/*.txt; do
 	grep -q '^SEQ .* NETNS_COOKIE$' "$in" || continue
 	name=$(basename "${in%.*}")
 	"$TT" -T "$in" --dump > "$TMP/$name.dump"
-	grep -v '^#' "$in" > "$TMP/$name.lines"
+	grep -v -e '^#' -e '^[a-z][a-z0-9_]* [^ ]*$' "$in" > "$TMP/$name.lines"
 	same "$name: --dump reproduces the ABI 2 text" "$TMP/$name.lines" "$TMP/$name.dump"
 done
 
@@ -146,6 +147,28 @@ rc=$?
 [ $? = 0 ] && [ "$(wc -l < "$TMP/gap.dump")" = 16 ] && ! grep -q ' lost ' "$TMP/gap.dump" &&
 	ok "a seq gap in a capture is not taken for a loss" ||
 	notok "a seq gap in a capture is not taken for a loss"
+
+# ---- wall-clock time ----
+w=$HERE/cases/wallclock
+"$TT" -T "$w.txt" --time=utc > "$TMP/utc.out"
+grep -q '^    open       active, SYN sent 2026-11-30 14:03:08.123456Z$' "$TMP/utc.out" &&
+	ok "--time=utc" || notok "--time=utc"
+"$TT" -T "$w.txt" --time=relative --ladder > "$TMP/rel.out"
+grep -q '^  1.000000000 ' "$TMP/rel.out" && ok "--time=relative" || notok "--time=relative"
+"$TT" -T "$w.txt" --time=mono > "$TMP/mono.out"
+cmp -s "$TMP/mono.out" "$HERE/cases/client_close_first.out" &&
+	ok "--time=mono: the times as recorded" || notok "--time=mono: the times as recorded"
+"$TT" -T "$c.txt" --realtime-offset=1796042387123456000 > "$TMP/offset.out"
+same "--realtime-offset gives text its wall-clock time" "$w.out" "$TMP/offset.out"
+"$TT" -T "$w.txt" -w "$TMP/w.tcpcap" 2> /dev/null
+"$TT" -r "$TMP/w.tcpcap" > "$TMP/w.out"
+same "a capture keeps the text's wall-clock offset" "$w.out" "$TMP/w.out"
+expect "--time=wall without an offset is an error" 1 \
+	"tcptimeline: $c.txt: --time=wall needs the wall-clock offset, which this text does not carry: give --realtime-offset, or save the text with 'cat /proc/tcpstates_stats /proc/tcpstates'" \
+	"$TT" -T "$c.txt" --time=wall
+expect "by default, text without an offset says its times are monotonic" 0 \
+	"tcptimeline: $c.txt: this text carries no wall-clock offset: times are CLOCK_MONOTONIC seconds (see --realtime-offset)" \
+	"$TT" -T "$c.txt"
 
 # ---- other input paths, on one case ----
 c=$HERE/cases/client_close_first
@@ -205,7 +228,7 @@ follow KILL "$TMP/follow-KILL"
 
 # ---- write errors: reported, exit 2 ----
 expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
-	"$TT" -T "$c.txt" --svg /dev/full
+	"$TT" -T "$c.txt" --svg /dev/full --time=mono
 expect "--json on a full disk" 2 "tcptimeline: --json: /dev/full: No space left on device" \
 	"$TT" -T "$c.txt" --json=/dev/full
 expect "-w on a full disk" 2 "tcptimeline: --write: /dev/full: No space left on device" \

@@ -63,6 +63,10 @@ struct opts {
 	const char *device;
 	bool from_now, bench;
 	bool unbuffered;	/* -U: every record and connection at once */
+	enum tt_time_mode time;	/* --time */
+	bool time_given;	/* --time was given: no quiet fallback */
+	bool have_offset;	/* --realtime-offset */
+	int64_t offset_ns;
 	uint64_t close_wait_ns;
 	struct filter flt;
 };
@@ -85,6 +89,7 @@ struct tt_source {
 	size_t nhead;
 	dev_t dev;		/* what it is, to refuse writing over it */
 	ino_t ino;
+	bool have_offset;	/* capture header, device, or the live stats */
 };
 
 /* Opens and identifies the input; an exit code on failure (said why). */

@@ -70,7 +70,29 @@ static int read_capture_header(struct tt_source *src)
 		return TT_EXIT_DATA;
 	}
 	src->nhead = 0;
+	src->have_offset = src->ci.realtime_offset_ns != 0;	/* 0: unknown */
 	return 0;
+}
+
+/*
+ * Reading this host's /proc/tcpstates: its realtime offset is this host's,
+ * in /proc/tcpstates_stats. (Text from anywhere else carries none, unless
+ * the stats were saved with it.)
+ */
+static void live_proc_offset(struct tt_source *src)
+{
+	char line[128];
+	long long v;
+	FILE *f = fopen(TCPSTATES_PROC_STATS, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "realtime_offset_ns %lld", &v) == 1) {
+			src->ci.realtime_offset_ns = v;
+			src->have_offset = true;
+		}
+	}
+	if (f)
+		fclose(f);
 }
 
 static int open_file(struct tt_source *src, const struct opts *o)
@@ -93,6 +115,8 @@ static int open_file(struct tt_source *src, const struct opts *o)
 	if (o->text || (!tt_cap_is_capture(src->head, src->nhead) &&
 			looks_like_text(src->head, src->nhead))) {
 		src->mode = TT_IN_TEXT;
+		if (!strcmp(o->read_file, TCPSTATES_PROC))
+			live_proc_offset(src);
 		return 0;
 	}
 	return read_capture_header(src);
@@ -120,6 +144,7 @@ static int device_info(struct tt_source *src, const struct opts *o)
 	src->ci.record_size = info.record_size;
 	src->ci.realtime_offset_ns = info.realtime_offset_ns;
 	src->ci.capacity = info.capacity;
+	src->have_offset = true;
 	if (o->from_now && ioctl(src->fd, TCPSTATES_IOC_SEEK_HEAD, 0) < 0)
 		return fail(src, "seek head", errno);
 	return 0;

@@ -48,6 +48,13 @@ static void usage(FILE *f)
 "  -s, --stats[=FILE]    counts, latency percentiles, time in state, oddities\n"
 "      --close-wait SECS --stats: flag CLOSE_WAIT longer than this (10)\n"
 "      --dump[=FILE]     every record, in the text format of " TCPSTATES_PROC "\n"
+"      --time=MODE       wall (default: local time, 2026-11-30 14:03:07.123456),\n"
+"                        utc, mono (CLOCK_MONOTONIC seconds, as recorded) or\n"
+"                        relative (seconds since the first record)\n"
+"      --realtime-offset=NS  CLOCK_REALTIME - CLOCK_MONOTONIC of the recording\n"
+"                        host, for text that does not carry it (captures and\n"
+"                        the device do; so does text saved with\n"
+"                        cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC ")\n"
 "\n"
 "Filters (a conversation is shown if either side matches):\n"
 "  -p, --port N          local or remote port\n"
@@ -97,6 +104,19 @@ static int parse_uint(const char *s, unsigned long long max,
 	return 0;
 }
 
+static int parse_int(const char *s, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_addr(struct filter *f, const char *s)
 {
 	memset(f->addr, 0, sizeof(f->addr));
@@ -112,7 +132,8 @@ static int parse_addr(struct filter *f, const char *s)
 
 enum {
 	O_TIMELINE = 256, O_SVG, O_CSV, O_DUMP, O_CLOSE_WAIT, O_FROM_NOW,
-	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH,
+	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH, O_TIME,
+	O_OFFSET,
 };
 
 static const struct option longopts[] = {
@@ -128,6 +149,8 @@ static const struct option longopts[] = {
 	{ "csv", optional_argument, NULL, O_CSV },
 	{ "stats", optional_argument, NULL, 's' },
 	{ "close-wait", required_argument, NULL, O_CLOSE_WAIT },
+	{ "time", required_argument, NULL, O_TIME },
+	{ "realtime-offset", required_argument, NULL, O_OFFSET },
 	{ "dump", optional_argument, NULL, O_DUMP },
 	{ "port", required_argument, NULL, 'p' },
 	{ "addr", required_argument, NULL, 'a' },
@@ -233,6 +256,17 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		if (parse_uint(optarg, 1000000, &v))
 			return bad_arg(name, optarg, "a number of seconds");
 		o->close_wait_ns = v * 1000000000ULL;
+		break;
+	case O_TIME:
+		if (tt_time_mode_parse(optarg) < 0)
+			return bad_arg(name, optarg, "wall, utc, mono or relative");
+		o->time = tt_time_mode_parse(optarg);
+		o->time_given = true;
+		break;
+	case O_OFFSET:
+		if (parse_int(optarg, &o->offset_ns))
+			return bad_arg(name, optarg, "a number of nanoseconds");
+		o->have_offset = true;
 		break;
 	case O_DEVICE:
 		o->device = optarg;

@@ -21,13 +21,17 @@
 
 struct app {
 	const struct opts *o;
+	const struct tt_source *src;
+	struct tt_decoder *dec;
+	struct tt_clock clock;
+	bool started;		/* the first record has been seen */
 	struct tt_outputs *out;
 	struct tt_svg *svg;
 	struct tt_stats *stats;
 	struct recon *recon;
 	/* false when no output wants connections (-w alone): skip rebuilding them */
 	bool reconstruct;
-	bool live;
+	bool live, clock_failed;
 	uint64_t shown;
 };
 
@@ -83,9 +87,9 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 			tt_stats_conn(a->stats, r);
 	}
 	if (f[FMT_TIMELINE])
-		tt_text_conn(f[FMT_TIMELINE], l, r);
+		tt_text_conn(f[FMT_TIMELINE], &a->clock, l, r);
 	if (f[FMT_LADDER])
-		tt_ladder_conn(f[FMT_LADDER], l, r);
+		tt_ladder_conn(f[FMT_LADDER], &a->clock, l, r);
 	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
 		if (f[FMT_JSON])
 			tt_json_conn(f[FMT_JSON], x);
@@ -104,17 +108,77 @@ static void sink_lost(void *arg, const struct tcpstates_record *r)
 	FILE *const *f = a->out->f;
 
 	if (f[FMT_TIMELINE])
-		tt_text_lost(f[FMT_TIMELINE], r);
+		tt_text_lost(f[FMT_TIMELINE], &a->clock, r);
 	if (f[FMT_LADDER])
-		tt_text_lost(f[FMT_LADDER], r);
+		tt_text_lost(f[FMT_LADDER], &a->clock, r);
 	if (f[FMT_JSON])
 		tt_json_lost(f[FMT_JSON], r);
+}
+
+static const char *input_kind(const struct app *a)
+{
+	return a->src->mode == TT_IN_TEXT ? "text" : "capture";
+}
+
+/* Formats that print times for people (JSON and CSV carry both clocks). */
+static bool shows_times(const struct app *a)
+{
+	FILE *const *f = a->out->f;
+
+	return f[FMT_TIMELINE] || f[FMT_LADDER] || f[FMT_SVG];
+}
+
+/*
+ * The clock is settled at the first record, when text has shown whether it
+ * carries the wall-clock offset: wall time asked for and not to be had is
+ * an error; by default the times fall back to monotonic, and say so. A
+ * capture written from text gets the offset in its header.
+ */
+static int start_clock(struct app *a, const struct tcpstates_record *r)
+{
+	struct tt_clock *k = &a->clock;
+	struct tt_cap_info ci = a->src->ci;
+
+	k->t0 = r->ts_ns;
+	if (!k->have_offset && a->dec->have_offset) {
+		k->have_offset = true;
+		k->offset_ns = a->dec->realtime_offset_ns;
+	}
+	ci.realtime_offset_ns = k->have_offset ? k->offset_ns : 0;
+	if (a->out->rec && a->src->mode == TT_IN_TEXT)
+		tt_recorder_header(a->out->rec, &ci);
+	if (k->have_offset || (k->mode != TT_TIME_WALL && k->mode != TT_TIME_UTC))
+		return 0;
+	if (a->o->time_given) {
+		fprintf(stderr, "%s: %s: --time=%s needs the wall-clock offset, which this %s does not carry: give --realtime-offset%s\n",
+			TT_NAME, a->src->name,
+			k->mode == TT_TIME_UTC ? "utc" : "wall", input_kind(a),
+			a->src->mode == TT_IN_TEXT ?
+			", or save the text with 'cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC "'" : "");
+		return -1;
+	}
+	k->mode = TT_TIME_MONO;
+	if (shows_times(a))
+		fprintf(stderr, "%s: %s: this %s carries no wall-clock offset: times are CLOCK_MONOTONIC seconds (see --realtime-offset)\n",
+			TT_NAME, a->src->name, input_kind(a));
+	return 0;
 }
 
 /* --dump comes last: a record it shows has been through everything. */
 static void on_record(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
+
+	if (!a->started) {
+		a->started = true;
+		if (start_clock(a, r)) {
+			a->clock_failed = true;
+			stop = 1;
+			return;
+		}
+	}
+	if (a->clock_failed)
+		return;
 
 	if (a->out->rec)
 		tt_recorder_record(a->out->rec, r);
@@ -145,9 +209,19 @@ static int start_formats(struct app *a, const struct tt_source *src)
 	struct tt_sink sink = { .conn = sink_conn, .lost = sink_lost, .arg = a };
 
 	a->live = src->live;
-	if (a->out->rec)
-		tt_recorder_header(a->out->rec, &src->ci);
-	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG])))
+	a->clock = (struct tt_clock){
+		.mode = o->time,
+		.have_offset = o->have_offset || src->have_offset,
+		.offset_ns = o->have_offset ? o->offset_ns :
+			     src->ci.realtime_offset_ns,
+	};
+	if (a->out->rec && src->mode == TT_IN_BINARY) {
+		struct tt_cap_info ci = src->ci;
+
+		ci.realtime_offset_ns = a->clock.offset_ns;
+		tt_recorder_header(a->out->rec, &ci);
+	}
+	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG], &a->clock)))
 		return -1;
 	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
 		return -1;
@@ -263,13 +337,18 @@ static int run(struct app *a, const struct tt_source *src)
 	}
 	tt_decoder_init(&dec, src->mode, src->ci.record_size, src->name,
 			on_record, a);
+	a->dec = &dec;
 	if (!src->live && src->mode == TT_IN_BINARY)
 		dec.offset = src->ci.header_size;	/* report file offsets */
-	if (!read_loop(a, src, &dec, buf)) {
+	if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
 		tt_decoder_finish(&dec);
+		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
+			tt_recorder_header(a->out->rec, &src->ci);
 		tt_recon_finish(a->recon);
 		stop_formats(a);
 		ret = summary(a, &dec, t0);
+	} else if (a->clock_failed) {
+		ret = TT_EXIT_USAGE;
 	}
 	tt_decoder_free(&dec);
 	free(buf);
@@ -281,7 +360,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct tt_source src = { .fd = -1 };
 	struct tt_outputs out = { 0 };
-	struct app a = { .o = &o, .out = &out };
+	struct app a = { .o = &o, .src = &src, .out = &out };
 	bool done;
 	int ret;
 

@@ -262,6 +262,28 @@ static void binary_feed(struct tt_decoder *d, const unsigned char *p,
 	}
 }
 
+/*
+ * A line of /proc/tcpstates_stats, "key value", is welcome anywhere in the
+ * text (`cat /proc/tcpstates_stats /proc/tcpstates > t.txt` keeps the
+ * wall-clock offset with the records); realtime_offset_ns is the one used.
+ */
+static bool stats_line(struct tt_decoder *d, const char *line)
+{
+	char key[64], value[64], rest;
+	long long v;
+
+	if (sscanf(line, "%63s %63s %c", key, value, &rest) != 2 ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(key) ||
+	    key[0] < 'a' || key[0] > 'z')
+		return false;
+	if (!strcmp(key, "realtime_offset_ns") &&
+	    sscanf(value, "%lld%c", &v, &rest) == 1) {
+		d->realtime_offset_ns = v;
+		d->have_offset = true;
+	}
+	return true;
+}
+
 static void text_line(struct tt_decoder *d, char *line, size_t n)
 {
 	struct tcpstates_record r;
@@ -270,7 +292,7 @@ static void text_line(struct tt_decoder *d, char *line, size_t n)
 	d->line++;
 	if (n && line[n - 1] == '\r')
 		line[--n] = 0;
-	if (n == 0 || line[0] == '#')
+	if (n == 0 || line[0] == '#' || stats_line(d, line))
 		return;
 	if (!strncmp(line, "SEQ ", 4)) {
 		if (tt_text_header(line, &d->ncols, why, sizeof(why)))

@@ -44,6 +44,8 @@ struct tt_decoder {
 	uint64_t synth_lost;	/* text: LOST markers made up from seq gaps */
 	uint64_t seen_twice;	/* records skipped: overlapping snapshots */
 	unsigned int max_msgs;	/* error messages printed before going quiet */
+	bool have_offset;	/* text: a realtime_offset_ns line was seen */
+	int64_t realtime_offset_ns;
 };
 
 void tt_decoder_init(struct tt_decoder *d, enum tt_input mode,

@@ -311,7 +311,8 @@ static void arrow(char *buf, int dir, const char *label)
 	buf[i] = 0;
 }
 
-void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b)
+void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
+		    const struct conn *b)
 {
 	struct tt_ladder L;
 	char ts[32], d[32], arr[ARROW_W + 8];
@@ -329,7 +330,7 @@ void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b)
 	for (size_t i = 0; i < L.nsteps; i++) {
 		const struct tt_step *s = &L.steps[i];
 
-		tt_fmt_ts(ts, sizeof(ts), s->ts);
+		tt_fmt_time(k, ts, sizeof(ts), s->ts);
 		if (i) {
 			d[0] = '+';
 			tt_fmt_dur(d + 1, sizeof(d) - 1, s->ts - prev);
@@ -338,7 +339,7 @@ void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b)
 		}
 		prev = s->ts;
 		arrow(arr, s->dir, s->label);
-		fprintf(f, "  %-20s %-11s %15s %s %s\n", ts, d,
+		fprintf(f, "  %-*s %-11s %15s %s %s\n", tt_time_width(k), ts, d,
 			s->side == 0 ? s->state : "", arr,
 			s->side == 1 ? s->state : "");
 	}

@@ -12,13 +12,33 @@
 #include "decode/decode.h"
 #include "reconstruct/recon.h"
 
+/* ---- clock.c: how times are shown ---- */
+enum tt_time_mode { TT_TIME_WALL, TT_TIME_UTC, TT_TIME_MONO, TT_TIME_RELATIVE };
+
+struct tt_clock {
+	enum tt_time_mode mode;
+	bool have_offset;
+	int64_t offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t t0;		/* relative: the first record's time */
+};
+
+int tt_time_mode_parse(const char *s);	/* -1 if unknown */
+/* @mono_ns as @k shows it; monotonic seconds where wall time is unknown. */
+void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,
+		 uint64_t mono_ns);
+/* RFC 3339 UTC with nanoseconds; false without an offset. */
+bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
+		    uint64_t mono_ns);
+int tt_time_width(const struct tt_clock *k);	/* columns tt_fmt_time takes */
+
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
-void tt_fmt_ts(char *buf, size_t len, uint64_t ns);
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 		     const uint8_t *addr, uint16_t port);
-void tt_text_conn(FILE *f, const struct conn *c, const struct conn *peer);
-void tt_text_lost(FILE *f, const struct tcpstates_record *r);
+void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
+		  const struct conn *peer);
+void tt_text_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r);
 
 /* ---- json.c, csv.c ---- */
 void tt_json_conn(FILE *f, const struct conn *c);
@@ -27,10 +47,11 @@ void tt_csv_header(FILE *f);
 void tt_csv_conn(FILE *f, const struct conn *c);
 
 /* ---- ladder.c, svg.c ---- */
-void tt_ladder_conn(FILE *f, const struct conn *a, const struct conn *b);
+void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
+		    const struct conn *b);
 
 struct tt_svg;
-struct tt_svg *tt_svg_open(FILE *f);
+struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k);
 void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b);
 void tt_svg_close(struct tt_svg *s);
 

@@ -17,19 +17,21 @@
 #define WIDTH	900
 
 struct tt_svg {
+	const struct tt_clock *clock;
 	FILE *out, *body;
 	char *buf;
 	size_t len;
 	unsigned int y;
 };
 
-struct tt_svg *tt_svg_open(FILE *f)
+struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k)
 {
 	struct tt_svg *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->out = f;
+	s->clock = k;
 	s->body = open_memstream(&s->buf, &s->len);
 	if (!s->body) {
 		free(s);
@@ -91,7 +93,7 @@ void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b)
 	for (size_t i = 0; i < L.nsteps; i++, y += ROW_H) {
 		const struct tt_step *st = &L.steps[i];
 
-		tt_fmt_ts(ts, sizeof(ts), st->ts);
+		tt_fmt_time(s->clock, ts, sizeof(ts), st->ts);
 		if (i) {
 			d[0] = '+';
 			tt_fmt_dur(d + 1, sizeof(d) - 1, st->ts - prev);

@@ -22,12 +22,6 @@ void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.3fs", ns / 1e9);
 }
 
-void tt_fmt_ts(char *buf, size_t len, uint64_t ns)
-{
-	snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / 1000000000),
-		 (unsigned long long)(ns % 1000000000));
-}
-
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 		     const uint8_t *addr, uint16_t port)
 {
@@ -54,7 +48,8 @@ static const char *opt_list(uint8_t o, char *buf, size_t len)
 }
 
 /* Why the close kind is what it is, with the numbers behind it. */
-static void close_detail(char *buf, size_t len, const struct conn *c)
+static void close_detail(char *buf, size_t len, const struct tt_clock *k,
+			 const struct conn *c)
 {
 	const struct tt_span *last = tt_conn_last_span(c);
 	char t[32], e[24];
@@ -67,7 +62,7 @@ static void close_detail(char *buf, size_t len, const struct conn *c)
 			 tt_state_name(last ? last->state : 0));
 		break;
 	case CLOSE_RESET_SENT:
-		tt_fmt_ts(t, sizeof(t), c->reset_ns);
+		tt_fmt_time(k, t, sizeof(t), c->reset_ns);
 		snprintf(buf, len, "we sent an RST at %s", t);
 		break;
 	case CLOSE_RESET_RECEIVED:
@@ -92,7 +87,8 @@ static void close_detail(char *buf, size_t len, const struct conn *c)
 	}
 }
 
-static void text_side(FILE *f, const struct conn *c, const char *in)
+static void text_side(FILE *f, const struct tt_clock *k,
+		      const struct conn *c, const char *in)
 {
 	char l[64], r[64], t[32], d[96], d2[32], o[40], uid[16] = "-";
 	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
@@ -121,7 +117,7 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			in);
 
 	if (c->role != ROLE_LISTENER && c->syn_ns) {
-		tt_fmt_ts(t, sizeof(t), c->syn_ns);
+		tt_fmt_time(k, t, sizeof(t), c->syn_ns);
 		fprintf(f, "%s  open       %s, %s %s\n", in,
 			tt_open_name(c->open) ? tt_open_name(c->open) : "-",
 			c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
@@ -189,7 +185,7 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 			c->retrans, c->srtt_us);
 	}
 
-	close_detail(d, sizeof(d), c);
+	close_detail(d, sizeof(d), k, c);
 	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
 	if (c->have_fin_local || c->have_fin_remote) {
 		fprintf(f, "%s  fin        local ", in);
@@ -228,7 +224,7 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
 
-		tt_fmt_ts(t, sizeof(t), s->enter_ns);
+		tt_fmt_time(k, t, sizeof(t), s->enter_ns);
 		if (s->leave_ns >= s->enter_ns && (s->leave_ns || i + 1 < c->nstates))
 			tt_fmt_dur(d2, sizeof(d2), s->leave_ns - s->enter_ns);
 		else
@@ -240,12 +236,13 @@ static void text_side(FILE *f, const struct conn *c, const char *in)
 	}
 }
 
-void tt_text_conn(FILE *f, const struct conn *c, const struct conn *peer)
+void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
+		  const struct conn *peer)
 {
 	char l[64], r[64];
 
 	if (!peer) {
-		text_side(f, c, "");
+		text_side(f, k, c, "");
 		fputc('\n', f);
 		return;
 	}
@@ -254,16 +251,17 @@ void tt_text_conn(FILE *f, const struct conn *c, const struct conn *peer)
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
 	fprintf(f, "conversation %s <-> %s, both sides on this host%s\n", l, r,
 		c->netns == peer->netns ? "" : " (two network namespaces)");
-	text_side(f, c, "  ");
-	text_side(f, peer, "  ");
+	text_side(f, k, c, "  ");
+	text_side(f, k, peer, "  ");
 	fputc('\n', f);
 }
 
-void tt_text_lost(FILE *f, const struct tcpstates_record *r)
+void tt_text_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r)
 {
 	char t[32];
 
-	tt_fmt_ts(t, sizeof(t), r->ts_ns);
+	tt_fmt_time(k, t, sizeof(t), r->ts_ns);
 	fprintf(f, "--- LOST %llu records (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
 		(unsigned long long)r->aux, (unsigned long long)r->seq,
 		(unsigned long long)(r->seq + r->aux - 1), t);

@@ -12,13 +12,15 @@
 #include "output/output.h"
 
 static FILE *devnull;
+static const struct tt_clock clk = { .mode = TT_TIME_WALL, .have_offset = true,
+				     .offset_ns = 1700000000000000000LL };
 static struct tt_stats *stats;
 
 static void fz_conn(void *arg, const struct conn *c, const struct conn *peer)
 {
 	(void)arg;
-	tt_text_conn(devnull, c, peer);
-	tt_ladder_conn(devnull, c, peer);
+	tt_text_conn(devnull, &clk, c, peer);
+	tt_ladder_conn(devnull, &clk, c, peer);
 	tt_json_conn(devnull, c);
 	tt_csv_conn(devnull, c);
 	tt_stats_conn(stats, c);
@@ -27,7 +29,7 @@ static void fz_conn(void *arg, const struct conn *c, const struct conn *peer)
 static void fz_lost(void *arg, const struct tcpstates_record *r)
 {
 	(void)arg;
-	tt_text_lost(devnull, r);
+	tt_text_lost(devnull, &clk, r);
 	tt_json_lost(devnull, r);
 }
 
