@@ -234,17 +234,22 @@ int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
 	if (r && r->reset_sent && data_ts && r->reset_ns < data_ts)
 		data_ts = r->reset_ns;
 	if (data_ts) {
-		uint64_t lsent, rsent;
-		char label[48];
+		struct tt_bytes right, left;
+		char label[64], a[24], b[24];
 		size_t i;
 
 		/* Either side knows both directions; prefer the client's. */
 		if (l)
-			tt_conn_app_bytes(l, &lsent, &rsent);
+			tt_conn_bytes(l, &right, &left);
 		else
-			tt_conn_app_bytes(r, &rsent, &lsent);
-		snprintf(label, sizeof(label), "data %llu B > < %llu B",
-			 (unsigned long long)lsent, (unsigned long long)rsent);
+			tt_conn_bytes(r, &left, &right);
+		tt_fmt_bytes(a, sizeof(a), &right);
+		tt_fmt_bytes(b, sizeof(b), &left);
+		snprintf(label, sizeof(label), "data %s > < %s", a, b);
+		if (right.kind == TT_BYTES_KERNEL || left.kind == TT_BYTES_KERNEL)
+			snprintf(L->legend + strlen(L->legend),
+				 sizeof(L->legend) - strlen(L->legend),
+				 " (~: kernel byte counters)");
 		if (add_step(&B, data_ts, 2, DIR_NONE, label, ""))
 			return -1;
 		/* move it before the first step at data_ts */

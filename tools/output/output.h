@@ -33,6 +33,8 @@ int tt_time_width(const struct tt_clock *k);	/* columns tt_fmt_time takes */
 
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
+/* "78 B", "~79 B" for a kernel counter, "?" when unknown. */
+void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b);
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 		     const uint8_t *addr, uint16_t port);
 void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,

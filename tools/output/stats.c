@@ -8,12 +8,12 @@
 
 #include "output/output.h"
 
-#define HIST_SUB	16
-#define HIST_N		(64 * HIST_SUB)
 #define MAX_ODD		50
 
-struct hist {
-	uint64_t n, max, b[HIST_N];
+/* Every sample is kept: percentiles are exact (nearest rank), not buckets. */
+struct samples {
+	uint64_t *v;
+	size_t n, cap;
 };
 
 struct tt_stats {
@@ -24,7 +24,7 @@ struct tt_stats {
 	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
 	uint64_t tw_entered, tw_expired, tw_killed, tw_skipped;
 	uint64_t syn_retry_conns, resets;
-	struct hist handshake[ROLE_NR];
+	struct samples handshake[ROLE_NR];
 	uint64_t state_ns[TCPSTATES_NR_STATES], state_n[TCPSTATES_NR_STATES];
 	uint64_t state_max[TCPSTATES_NR_STATES];
 	char *odd[MAX_ODD];
@@ -32,49 +32,35 @@ struct tt_stats {
 	uint64_t odd_dropped;
 };
 
-static unsigned int hist_idx(uint64_t v)
+static void samples_add(struct samples *h, uint64_t v)
 {
-	unsigned int e;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		uint64_t *p = realloc(h->v, cap * sizeof(*p));
 
-	if (v < HIST_SUB)
-		return v;
-	e = 63 - __builtin_clzll(v);
-	return (e - 3) * HIST_SUB + ((v >> (e - 4)) & (HIST_SUB - 1));
-}
-
-static uint64_t hist_val(unsigned int i)
-{
-	unsigned int e;
-
-	if (i < HIST_SUB)
-		return i;
-	e = i / HIST_SUB + 3;
-	return (uint64_t)(HIST_SUB + i % HIST_SUB) << (e - 4);
-}
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-	h->b[hist_idx(v)]++;
-	h->n++;
-	if (v > h->max)
-		h->max = v;
-}
-
-static uint64_t hist_pct(const struct hist *h, double p)
-{
-	uint64_t want = (uint64_t)(p * h->n + 0.5), seen = 0;
-
-	if (want == 0)
-		want = 1;
-	for (unsigned int i = 0; i < HIST_N; i++) {
-		seen += h->b[i];
-		if (seen >= want) {
-			uint64_t hi = i + 1 < HIST_N ? hist_val(i + 1) - 1 : h->max;
-
-			return hi < h->max ? hi : h->max;
-		}
+		if (!p)
+			return;	/* out of memory: the percentiles miss it */
+		h->v = p;
+		h->cap = cap;
 	}
-	return h->max;
+	h->v[h->n++] = v;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The nearest-rank percentile p (0 < p <= 1) of sorted samples. */
+static uint64_t percentile(const struct samples *h, double p)
+{
+	size_t rank = (size_t)(p * h->n + 0.999999);
+
+	if (rank < 1)
+		rank = 1;
+	return h->v[(rank > h->n ? h->n : rank) - 1];
 }
 
 struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
@@ -92,6 +78,8 @@ void tt_stats_free(struct tt_stats *s)
 		return;
 	for (size_t i = 0; i < s->nodd; i++)
 		free(s->odd[i]);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		free(s->handshake[i].v);
 	free(s);
 }
 
@@ -140,7 +128,7 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->incomplete++;
 	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
 	    c->role < ROLE_NR)
-		hist_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
+		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *sp = &c->states[i];
 		uint64_t end = sp->leave_ns ? sp->leave_ns :
@@ -196,10 +184,8 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 	(void)last;
 }
 
-void tt_stats_print(struct tt_stats *s, FILE *f)
+static void print_records(const struct tt_stats *s, FILE *f)
 {
-	char a[32], b[32], c[32], d[32];
-
 	fprintf(f, "records %llu, lost markers %llu (%llu records lost)\n",
 		(unsigned long long)s->records,
 		(unsigned long long)s->lost_markers,
@@ -213,29 +199,46 @@ void tt_stats_print(struct tt_stats *s, FILE *f)
 						tt_event_name(k), tt_state_name(o),
 						tt_state_name(n),
 						(unsigned long long)s->trans[k][o][n]);
+}
+
+static void print_connections(const struct tt_stats *s, FILE *f)
+{
 	fprintf(f, "\nconnections %llu (incomplete %llu)\n",
 		(unsigned long long)s->conns, (unsigned long long)s->incomplete);
 	for (unsigned int i = 0; i < ROLE_NR; i++)
 		if (s->roles[i])
-			fprintf(f, "  role %-14s %llu\n", tt_role_name(i),
+			fprintf(f, "  role %-16s %llu\n", tt_role_name(i),
 				(unsigned long long)s->roles[i]);
 	for (unsigned int i = 0; i < CLOSE_NR; i++)
 		if (s->closes[i])
-			fprintf(f, "  close %-13s %llu\n", tt_close_name(i),
+			fprintf(f, "  close %-15s %llu\n", tt_close_name(i),
 				(unsigned long long)s->closes[i]);
-	fprintf(f, "\nhandshake latency (p50 p90 p99 max)\n");
+}
+
+static void print_handshakes(struct tt_stats *s, FILE *f)
+{
+	char a[32], b[32], c[32], d[32];
+
+	fprintf(f, "\nhandshake latency (exact, nearest rank: p50 p90 p99 max)\n");
 	for (unsigned int i = 0; i < ROLE_NR; i++) {
-		struct hist *h = &s->handshake[i];
+		struct samples *h = &s->handshake[i];
 
 		if (!h->n)
 			continue;
-		tt_fmt_dur(a, sizeof(a), hist_pct(h, 0.50));
-		tt_fmt_dur(b, sizeof(b), hist_pct(h, 0.90));
-		tt_fmt_dur(c, sizeof(c), hist_pct(h, 0.99));
-		tt_fmt_dur(d, sizeof(d), h->max);
-		fprintf(f, "  %-12s n=%llu %s %s %s %s\n", tt_role_name(i),
-			(unsigned long long)h->n, a, b, c, d);
+		qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
+		tt_fmt_dur(a, sizeof(a), percentile(h, 0.50));
+		tt_fmt_dur(b, sizeof(b), percentile(h, 0.90));
+		tt_fmt_dur(c, sizeof(c), percentile(h, 0.99));
+		tt_fmt_dur(d, sizeof(d), h->v[h->n - 1]);
+		fprintf(f, "  %-12s n=%zu %s %s %s %s\n", tt_role_name(i), h->n,
+			a, b, c, d);
 	}
+}
+
+static void print_states(const struct tt_stats *s, FILE *f)
+{
+	char a[32], b[32], c[32];
+
 	fprintf(f, "\ntime in state (count total mean max)\n");
 	for (unsigned int i = 1; i < TCPSTATES_NR_STATES; i++) {
 		if (!s->state_n[i])
@@ -251,6 +254,14 @@ void tt_stats_print(struct tt_stats *s, FILE *f)
 		(unsigned long long)s->tw_expired,
 		(unsigned long long)s->tw_killed,
 		(unsigned long long)s->tw_skipped);
+}
+
+void tt_stats_print(struct tt_stats *s, FILE *f)
+{
+	print_records(s, f);
+	print_connections(s, f);
+	print_handshakes(s, f);
+	print_states(s, f);
 	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
 		(unsigned long long)s->resets,
 		(unsigned long long)s->syn_retry_conns);

@@ -22,6 +22,15 @@ void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.3fs", ns / 1e9);
 }
 
+void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
+{
+	if (b->kind == TT_BYTES_NONE)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%s%llu B", b->kind == TT_BYTES_KERNEL ? "~" : "",
+			 (unsigned long long)b->n);
+}
+
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 		     const uint8_t *addr, uint16_t port)
 {
@@ -85,6 +94,22 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 		snprintf(buf, len, "%s", tt_close_meaning(c->close));
 		break;
 	}
+}
+
+/* Bytes each way: the application's, or marked as the kernel's counters. */
+static void data_line(FILE *f, const char *in, const struct conn *c,
+		      const char *dur)
+{
+	struct tt_bytes tx, rx;
+	char s[32], r[32];
+
+	tt_conn_bytes(c, &tx, &rx);
+	tt_fmt_bytes(s, sizeof(s), &tx);
+	tt_fmt_bytes(r, sizeof(r), &rx);
+	fprintf(f, "%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
+		in, dur, s, r, c->retrans, c->srtt_us,
+		tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL ?
+		" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" : "");
 }
 
 static void text_side(FILE *f, const struct tt_clock *k,
@@ -174,15 +199,7 @@ static void text_side(FILE *f, const struct tt_clock *k,
 			tt_fmt_dur(d, sizeof(d), est_leave - c->est_ns);
 		else
 			snprintf(d, sizeof(d), "still ESTABLISHED");
-		uint64_t sent, received;
-		bool exact = tt_conn_app_bytes(c, &sent, &received);
-
-		fprintf(f, "%s  data       %s, sent %llu B, received %llu B %s, retrans %u, srtt %uus\n",
-			in, d, (unsigned long long)sent,
-			(unsigned long long)received,
-			exact ? "(from seq numbers)" :
-				"(kernel counters, SYN/FIN included)",
-			c->retrans, c->srtt_us);
+		data_line(f, in, c, d);
 	}
 
 	close_detail(d, sizeof(d), k, c);

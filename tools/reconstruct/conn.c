@@ -45,17 +45,23 @@ const char *tt_close_meaning(unsigned int v)
 	return v < CLOSE_NR ? close_meanings[v] : "";
 }
 
-bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received)
+static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_fin,
+			       uint32_t fin, bool have_info, uint64_t counter)
 {
-	if (c->have_isn_local && c->have_fin_local && c->have_isn_remote &&
-	    c->have_fin_remote) {
-		*sent = (uint32_t)(c->fin_local - c->isn_local - 1);
-		*received = (uint32_t)(c->fin_remote - c->isn_remote - 1);
-		return true;
-	}
-	*sent = c->bytes_acked;
-	*received = c->bytes_received;
-	return false;
+	if (have_isn && have_fin)
+		return (struct tt_bytes){ (uint32_t)(fin - isn - 1), TT_BYTES_APP };
+	if (have_info)
+		return (struct tt_bytes){ counter, TT_BYTES_KERNEL };
+	return (struct tt_bytes){ 0, TT_BYTES_NONE };
+}
+
+void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
+		   struct tt_bytes *rx)
+{
+	*tx = one_way(c->have_isn_local, c->isn_local, c->have_fin_local,
+		      c->fin_local, c->have_info, c->bytes_acked);
+	*rx = one_way(c->have_isn_remote, c->isn_remote, c->have_fin_remote,
+		      c->fin_remote, c->have_info, c->bytes_received);
 }
 
 const struct tt_span *tt_conn_last_span(const struct conn *c)

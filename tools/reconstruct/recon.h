@@ -92,7 +92,7 @@ struct conn {
 	uint8_t role, open, close, twend;
 	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
 	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
-	bool have_opts;
+	bool have_opts, have_info;
 	uint8_t close_first;	/* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
 	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
 	uint32_t pid, tgid;
@@ -131,11 +131,19 @@ uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state);
 bool tt_conn_visited(const struct conn *c, unsigned int state);
 const struct tt_span *tt_conn_last_span(const struct conn *c);
 /*
- * Application bytes each way. Exact (FIN - ISN - 1) when both ISNs and both
- * FINs are known, and then returns true; else the kernel's bytes_acked and
- * bytes_received, which also count the SYN and FIN, and returns false.
+ * Bytes one way. APP: the application's bytes, exact, from the sequence
+ * numbers (FIN - ISN - 1: that side's ISN and FIN were both recorded).
+ * KERNEL: the kernel's bytes_acked or bytes_received instead, which count
+ * the SYN and FIN too. NONE: neither was recorded.
  */
-bool tt_conn_app_bytes(const struct conn *c, uint64_t *sent, uint64_t *received);
+enum tt_bytes_kind { TT_BYTES_NONE, TT_BYTES_APP, TT_BYTES_KERNEL };
+struct tt_bytes {
+	uint64_t n;
+	enum tt_bytes_kind kind;
+};
+
+void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
+		   struct tt_bytes *rx);
 /* Orders a pair as (client, server). */
 void tt_pair_order(const struct conn **a, const struct conn **b);
 

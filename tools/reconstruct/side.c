@@ -88,6 +88,7 @@ void tt_side_take_info(struct conn *c, const struct tcpstates_record *r)
 {
 	if (!(r->flags & TCPSTATES_F_TCPINFO))
 		return;
+	c->have_info = true;
 	if (r->bytes_acked > c->bytes_acked)
 		c->bytes_acked = r->bytes_acked;
 	if (r->bytes_received > c->bytes_received)
