@@ -284,6 +284,25 @@ done
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
 	notok "layers include only the layers below them"
 
+# ---- one schema: the man page lists the fields --json and --csv carry ----
+MAN=$TOOLS/tcptimeline.8
+"$TT" --fields | awk -F'\t' 'NR > 1 {
+	print ".TP"; print ".B " $1
+	print "(" $2 "; " ($3 == "never" ? "never null" : "null: " $3) ") " $4 }' > "$TMP/fields.roff"
+sed -n '/^\.\\" BEGIN FIELDS/,/^\.\\" END FIELDS/p' "$MAN" | sed '1d;$d' > "$TMP/man.fields"
+if [ "$UPDATE" = 1 ]; then
+	sed -i -e '/^\.\\" BEGIN FIELDS/,/^\.\\" END FIELDS/{//!d}' \
+		-e "/^\.\\\\\" BEGIN FIELDS/r $TMP/fields.roff" "$MAN"
+	ok "man page fields (updated)"
+else
+	same "the man page lists the fields --json and --csv carry" "$TMP/fields.roff" "$TMP/man.fields"
+fi
+fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = "," }')
+[ "$(head -1 "$c.csv")" = "$fields" ] && ok "the CSV header is the field list" ||
+	notok "the CSV header is the field list"
+[ "$(head -1 "$c.json" | python3 -c 'import json, sys; print(",".join(json.loads(sys.stdin.read())))')" = "$fields" ] &&
+	ok "JSON keys are the field list, in order" || notok "JSON keys are the field list, in order"
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
 expect "--version" 0 "" "$TT" --version

@@ -65,6 +65,8 @@ static void usage(FILE *f)
 "      --state STATE     connections that went through STATE (e.g. CLOSE_WAIT)\n"
 "      --role ROLE       client, server, listener or simultaneous\n"
 "\n"
+"      --fields          the fields of --json and --csv: name, type, when\n"
+"                        null, meaning (tab-separated)\n"
 "  -h, --help            this text\n"
 "  -V, --version         the version, and the ABI it reads\n"
 "\n"
@@ -133,7 +135,7 @@ static int parse_addr(struct filter *f, const char *s)
 enum {
 	O_TIMELINE = 256, O_SVG, O_CSV, O_DUMP, O_CLOSE_WAIT, O_FROM_NOW,
 	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH, O_TIME,
-	O_OFFSET,
+	O_OFFSET, O_FIELDS,
 };
 
 static const struct option longopts[] = {
@@ -163,6 +165,7 @@ static const struct option longopts[] = {
 	{ "bench", no_argument, NULL, O_BENCH },		/* tests */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "fields", no_argument, NULL, O_FIELDS },
 	{ 0 }
 };
 
@@ -300,9 +303,11 @@ static int one_option(struct opts *o, int ch, const char *name, bool *done)
 {
 	int ret;
 
-	if (ch == 'h' || ch == 'V') {
+	if (ch == 'h' || ch == 'V' || ch == O_FIELDS) {
 		if (ch == 'h')
 			usage(stdout);
+		else if (ch == O_FIELDS)
+			tt_fields_list(stdout);
 		else
 			printf("%s %s (reads tcpstates ABI 1 and %d)\n", TT_NAME,
 			       TT_VERSION, TCPSTATES_ABI_VERSION);

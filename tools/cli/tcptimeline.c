@@ -92,9 +92,9 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 		tt_ladder_conn(f[FMT_LADDER], &a->clock, l, r);
 	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
 		if (f[FMT_JSON])
-			tt_json_conn(f[FMT_JSON], x);
+			tt_json_conn(f[FMT_JSON], &a->clock, x);
 		if (f[FMT_CSV])
-			tt_csv_conn(f[FMT_CSV], x);
+			tt_csv_conn(f[FMT_CSV], &a->clock, x);
 	}
 	if (a->svg)
 		tt_svg_conn(a->svg, l, r);
@@ -112,7 +112,7 @@ static void sink_lost(void *arg, const struct tcpstates_record *r)
 	if (f[FMT_LADDER])
 		tt_text_lost(f[FMT_LADDER], &a->clock, r);
 	if (f[FMT_JSON])
-		tt_json_lost(f[FMT_JSON], r);
+		tt_json_lost(f[FMT_JSON], &a->clock, r);
 }
 
 static const char *input_kind(const struct app *a)

@@ -1,68 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * --csv: one row per connection, with a header line.
+ * --csv: one row per connection side, the fields of fields.c in their
+ * order, after a header line that is printed even when no row follows.
+ * Null is an empty field. A field with a comma, a quote or a space is
+ * quoted (RFC 4180); control characters are written \ooo, so that no row
+ * spans lines and none reaches a terminal raw.
  */
-#include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "output/output.h"
 
 void tt_csv_header(FILE *f)
 {
-	fprintf(f, "netns,cookie,family,laddr,lport,raddr,rport,role,pid,comm,"
-		   "open,close,isn_local,isn_remote,fin_seq_local,fin_seq_remote,"
-		   "handshake_ns,start_ns,end_ns,bytes_acked,bytes_received,"
-		   "retrans,srtt_us,mss,incomplete,peer_cookie,states\n");
+	size_t n;
+	const struct tt_field *fl = tt_fields(&n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%c", fl[i].name, i + 1 < n ? ',' : '\n');
 }
 
-static void csv_opt_u32(FILE *f, bool have, uint32_t v)
+static void csv_str(FILE *f, const char *s)
 {
-	if (have)
-		fprintf(f, "%u,", v);
-	else
-		fputc(',', f);
-}
+	bool quote = s[strcspn(s, ",\" ")] != 0;
 
-void tt_csv_conn(FILE *f, const struct conn *c)
-{
-	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
-	const char *o = tt_open_name(c->open);
+	if (quote)
+		fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
 
-	tt_format_addr(c->family, c->laddr, l, sizeof(l));
-	tt_format_addr(c->family, c->raddr, r, sizeof(r));
-	fprintf(f, "%u,%llu,%s,%s,%u,%s,%u,%s,", c->netns,
-		(unsigned long long)c->cookie,
-		c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" : "ipv4", l,
-		c->lport, r, c->rport, tt_role_name(c->role));
-	if (c->owner_rank)
-		fprintf(f, "%u,", c->tgid);
-	else
-		fputc(',', f);
-	fputc('"', f);
-	for (const char *p = c->comm; *p; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
+		if (c == '"')
+			fputs("\"\"", f);
+		else if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\%03o", c);
+		else
+			fputc(c, f);
 	}
-	fprintf(f, "\",%s,%s,", o ? o : "", tt_close_name(c->close));
-	csv_opt_u32(f, c->have_isn_local, c->isn_local);
-	csv_opt_u32(f, c->have_isn_remote, c->isn_remote);
-	csv_opt_u32(f, c->have_fin_local, c->fin_local);
-	csv_opt_u32(f, c->have_fin_remote, c->fin_remote);
-	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns)
-		fprintf(f, "%llu,", (unsigned long long)(c->est_ns - c->syn_ns));
-	else
-		fputc(',', f);
-	fprintf(f, "%llu,%llu,%llu,%llu,%u,%u,%u,%s,",
-		(unsigned long long)c->first_ns, (unsigned long long)c->end_ns,
-		(unsigned long long)c->bytes_acked,
-		(unsigned long long)c->bytes_received, c->retrans, c->srtt_us,
-		c->mss, c->incomplete ? "true" : "false");
-	if (c->peer)
-		fprintf(f, "%llu,", (unsigned long long)c->peer->cookie);
-	else
-		fputc(',', f);
+	if (quote)
+		fputc('"', f);
+}
+
+/* STATE:nanoseconds in it, ';'-separated; the last state has no time. */
+static void csv_states(FILE *f, const struct conn *c)
+{
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
 
@@ -71,6 +50,30 @@ void tt_csv_conn(FILE *f, const struct conn *c)
 			fprintf(f, ":%llu",
 				(unsigned long long)(s->leave_ns - s->enter_ns));
 	}
-	fputc('\n', f);
 }
 
+void tt_csv_conn(FILE *f, const struct tt_clock *k, const struct conn *c)
+{
+	const struct tt_row x = { .c = c, .clock = k };
+	size_t n;
+	const struct tt_field *fl = tt_fields(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct tt_value v = { 0 };
+
+		fl[i].get(&x, &v);
+		if (i)
+			fputc(',', f);
+		if (v.null)
+			continue;
+		if (fl[i].type == FT_UINT)
+			fprintf(f, "%llu", (unsigned long long)v.u);
+		else if (fl[i].type == FT_BOOL)
+			fputs(v.u ? "true" : "false", f);
+		else if (fl[i].type == FT_STATES)
+			csv_states(f, c);
+		else
+			csv_str(f, v.s);
+	}
+	fputc('\n', f);
+}

@@ -42,11 +42,42 @@ void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
 void tt_text_lost(FILE *f, const struct tt_clock *k,
 		  const struct tcpstates_record *r);
 
+/* ---- fields.c: the one schema JSON and CSV are rendered from ---- */
+#define TT_VALUE_BUF 64
+
+enum tt_ftype { FT_UINT, FT_STR, FT_BOOL, FT_TIME, FT_STATES };
+
+struct tt_row {
+	const struct conn *c;
+	const struct tt_clock *clock;
+};
+
+struct tt_value {
+	bool null;
+	uint64_t u;		/* FT_UINT, FT_BOOL */
+	const char *s;		/* FT_STR, FT_TIME */
+	char buf[TT_VALUE_BUF];
+};
+
+struct tt_field {
+	const char *name;
+	enum tt_ftype type;
+	const char *null_when;	/* "never", or when it is null */
+	const char *desc;
+	void (*get)(const struct tt_row *x, struct tt_value *v);
+};
+
+const struct tt_field *tt_fields(size_t *n);
+const char *tt_field_type(enum tt_ftype t);
+/* --fields: one line per field, tab-separated, after a header. */
+void tt_fields_list(FILE *f);
+
 /* ---- json.c, csv.c ---- */
-void tt_json_conn(FILE *f, const struct conn *c);
-void tt_json_lost(FILE *f, const struct tcpstates_record *r);
+void tt_json_conn(FILE *f, const struct tt_clock *k, const struct conn *c);
+void tt_json_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r);
 void tt_csv_header(FILE *f);
-void tt_csv_conn(FILE *f, const struct conn *c);
+void tt_csv_conn(FILE *f, const struct tt_clock *k, const struct conn *c);
 
 /* ---- ladder.c, svg.c ---- */
 void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,

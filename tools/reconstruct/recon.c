@@ -162,6 +162,7 @@ static struct conn *conn_new(struct recon *R, const struct tcpstates_record *r)
 	c->id = R->next_id++;
 	c->cookie = r->cookie;
 	c->netns = r->netns;
+	c->netns_cookie = r->netns_cookie;
 	c->first_ns = c->last_ns = r->ts_ns;
 	c->uid = UINT32_MAX;
 	ht_add(&R->conns, &c->by_cookie, key_cookie(c->netns, c->cookie));

@@ -84,6 +84,7 @@ struct conn {
 	uint64_t id;		/* creation order, for stable output */
 
 	uint64_t cookie, req_cookie;
+	uint64_t netns_cookie;	/* 0: not known (ABI 1) */
 	uint32_t netns;
 	uint8_t family, mapped;
 	uint8_t laddr[16], raddr[16];

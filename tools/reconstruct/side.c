@@ -287,6 +287,8 @@ enum tt_side_end tt_side_update(struct conn *c,
 				const struct tcpstates_record *r)
 {
 	c->last_ns = r->ts_ns;
+	if (r->netns_cookie)
+		c->netns_cookie = r->netns_cookie;
 	/* A timewait socket has no owner uid: the module reports (u32)-1. */
 	if (!(r->flags & TCPSTATES_F_TIMEWAIT) && r->uid != UINT32_MAX)
 		c->uid = r->uid;

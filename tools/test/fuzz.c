@@ -21,8 +21,8 @@ static void fz_conn(void *arg, const struct conn *c, const struct conn *peer)
 	(void)arg;
 	tt_text_conn(devnull, &clk, c, peer);
 	tt_ladder_conn(devnull, &clk, c, peer);
-	tt_json_conn(devnull, c);
-	tt_csv_conn(devnull, c);
+	tt_json_conn(devnull, &clk, c);
+	tt_csv_conn(devnull, &clk, c);
 	tt_stats_conn(stats, c);
 }
 
@@ -30,7 +30,7 @@ static void fz_lost(void *arg, const struct tcpstates_record *r)
 {
 	(void)arg;
 	tt_text_lost(devnull, &clk, r);
-	tt_json_lost(devnull, r);
+	tt_json_lost(devnull, &clk, r);
 }
 
 static void fz_record(void *arg, const struct tcpstates_record *r)
