@@ -168,6 +168,7 @@ static int start_clock(struct app *a, const struct tcpstates_record *r)
 static void on_record(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
+	const struct conn *live;
 
 	if (!a->started) {
 		a->started = true;
@@ -185,7 +186,7 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 	if (a->stats)
 		tt_stats_record(a->stats, r);
 	if (a->reconstruct)
-		tt_recon_record(a->recon, r);
+		tt_recon_record(a->recon, r, &live);
 	if (a->out->f[FMT_DUMP]) {
 		tt_print_text_line(a->out->f[FMT_DUMP], r);
 		if (a->o->unbuffered)

@@ -9,42 +9,24 @@
  * so a socket that is reused (connect() again after a failure, listen() again)
  * starts a new connection under the same cookie.
  *
- * Server side: a request record (its own cookie) waits in the request table,
- * found again by (netns, 4-tuple) when the child is born (new cookie); the
- * child's connection starts at the request's time, the SYN's arrival. A
- * request that ends without a child is a half-open connection that timed out.
+ * Server sides are born of request sockets: request.c.
  *
  * Finished connections are paired with their mirror (same host: loopback or
  * two namespaces) when the ISNs agree, or, without ISNs, the same netns and
  * overlapping times. A finished side whose peer is still live is held until
  * the peer finishes; then both go to the sink together and are freed. Memory
- * is the live connections, the pending requests and the held sides: nothing
- * that has been printed stays.
+ * is the live connections, the pending requests, the held sides and a ring
+ * of tombstones: nothing that has been printed stays.
+ *
+ * Every record is said to belong to a connection by its id (a request's id
+ * until its connection exists; 0 for none), so that filters can pick the
+ * records of the connections they pick: see struct tt_sink.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "reconstruct/internal.h"
-
-struct request {
-	struct hnode by_cookie, by_tuple;
-	struct request *prev, *next;
-	uint64_t cookie, ts;
-	uint32_t netns;
-	struct tcpstates_record rec;
-	struct conn *child;	/* the child while it is live */
-	bool claimed;		/* a child took it over */
-};
-
-struct recon {
-	struct tt_sink sink;
-	struct htab conns, tuples, reqs, req_tuples;
-	struct conn *head, *tail;	/* live and held, creation order */
-	struct request *rhead;
-	uint64_t next_id;
-	size_t live, peak;
-};
 
 struct recon *tt_recon_new(const struct tt_sink *sink)
 {
@@ -53,8 +35,11 @@ struct recon *tt_recon_new(const struct tt_sink *sink)
 	if (!R)
 		return NULL;
 	R->sink = *sink;
-	if (ht_init(&R->conns, 1024) || ht_init(&R->tuples, 1024) ||
-	    ht_init(&R->reqs, 256) || ht_init(&R->req_tuples, 256)) {
+	R->next_id = 1;
+	R->tomb_ring = calloc(TT_TOMBS, sizeof(*R->tomb_ring));
+	if (!R->tomb_ring || ht_init(&R->conns, 1024) ||
+	    ht_init(&R->tuples, 1024) || ht_init(&R->reqs, 256) ||
+	    ht_init(&R->req_tuples, 256) || ht_init(&R->tombs, TT_TOMBS)) {
 		tt_recon_free(R);
 		return NULL;
 	}
@@ -79,20 +64,6 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-static void req_unlink(struct recon *R, struct request *q)
-{
-	if (q->child)
-		q->child->req = NULL;
-	ht_del(&R->reqs, &q->by_cookie);
-	ht_del(&R->req_tuples, &q->by_tuple);
-	if (q->prev)
-		q->prev->next = q->next;
-	else
-		R->rhead = q->next;
-	if (q->next)
-		q->next->prev = q->prev;
-}
-
 void tt_recon_free(struct recon *R)
 {
 	if (!R)
@@ -103,12 +74,9 @@ void tt_recon_free(struct recon *R)
 		R->head = c->next;
 		conn_free(c);
 	}
-	while (R->rhead) {
-		struct request *q = R->rhead;
-
-		R->rhead = q->next;
-		free(q);
-	}
+	tt_requests_free(R);
+	free(R->tomb_ring);
+	free(R->tombs.b);
 	free(R->conns.b);
 	free(R->tuples.b);
 	free(R->reqs.b);
@@ -116,8 +84,7 @@ void tt_recon_free(struct recon *R)
 	free(R);
 }
 
-static struct conn *conn_lookup(struct recon *R, uint32_t netns,
-				uint64_t cookie)
+struct conn *tt_conn_lookup(struct recon *R, uint32_t netns, uint64_t cookie)
 {
 	uint64_t h = key_cookie(netns, cookie);
 
@@ -153,7 +120,7 @@ static void conn_set_tuple(struct recon *R, struct conn *c,
 	c->in_tuple = true;
 }
 
-static struct conn *conn_new(struct recon *R, const struct tcpstates_record *r)
+struct conn *tt_conn_new(struct recon *R, const struct tcpstates_record *r)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
@@ -230,6 +197,40 @@ static struct conn *find_peer(struct recon *R, struct conn *x)
 	return NULL;
 }
 
+void tt_recon_alias(struct recon *R, uint64_t from, uint64_t to)
+{
+	if (R->sink.alias)
+		R->sink.alias(R->sink.arg, from, to);
+}
+
+/* Remembers an ended side; the oldest tombstone makes room, its id retired. */
+static void tomb_add(struct recon *R, const struct conn *c)
+{
+	struct tomb *t = &R->tomb_ring[R->tomb_next++ % TT_TOMBS];
+
+	if (t->used) {
+		ht_del(&R->tombs, &t->node);
+		if (R->sink.retire)
+			R->sink.retire(R->sink.arg, t->id);
+	}
+	*t = (struct tomb){ .cookie = c->cookie, .id = c->id,
+			    .netns = c->netns, .used = true };
+	ht_add(&R->tombs, &t->node, key_cookie(t->netns, t->cookie));
+}
+
+static struct tomb *tomb_find(struct recon *R, uint32_t netns, uint64_t cookie)
+{
+	uint64_t h = key_cookie(netns, cookie);
+
+	for (struct hnode *n = ht_bucket(&R->tombs, h); n; n = n->next) {
+		struct tomb *t = container_of(n, struct tomb, node);
+
+		if (n->hash == h && t->cookie == cookie && t->netns == netns)
+			return t;
+	}
+	return NULL;
+}
+
 static void emit(struct recon *R, struct conn *c, struct conn *peer)
 {
 	if (peer && tt_conn_last_span(peer) && peer->id < c->id) {
@@ -248,7 +249,8 @@ static void emit(struct recon *R, struct conn *c, struct conn *peer)
 }
 
 /* The connection is over (or the input is): pair it, or hold it, or emit. */
-static void finish(struct recon *R, struct conn *c, uint64_t ts, bool still_open)
+bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
+		    bool still_open)
 {
 	struct conn *peer;
 
@@ -258,21 +260,23 @@ static void finish(struct recon *R, struct conn *c, uint64_t ts, bool still_open
 	c->ended = true;
 	c->close = tt_side_close_kind(c, still_open);
 	ht_del(&R->conns, &c->by_cookie);
+	tomb_add(R, c);
 
 	peer = c->peer;
 	if (!peer && c->role != ROLE_LISTENER)
 		peer = find_peer(R, c);
 	if (!peer) {
 		emit(R, c, NULL);
-		return;
+		return true;
 	}
 	c->peer = peer;
 	peer->peer = c;
 	if (!peer->held) {
 		c->held = true;	/* wait for the other side to finish */
-		return;
+		return false;
 	}
 	emit(R, c, peer);
+	return true;
 }
 
 static bool is_beginning(const struct tcpstates_record *r)
@@ -290,143 +294,6 @@ static bool is_beginning(const struct tcpstates_record *r)
 	return false;
 }
 
-static uint64_t req_tuple_key(uint32_t netns, const struct tcpstates_record *r)
-{
-	return mix64(key_tuple(r->saddr, r->sport, r->daddr, r->dport) ^ netns);
-}
-
-static struct request *req_by_cookie(struct recon *R, uint32_t netns,
-				     uint64_t cookie)
-{
-	uint64_t h = key_cookie(netns, cookie);
-
-	for (struct hnode *n = ht_bucket(&R->reqs, h); n; n = n->next) {
-		struct request *q = container_of(n, struct request, by_cookie);
-
-		if (n->hash == h && q->cookie == cookie && q->netns == netns)
-			return q;
-	}
-	return NULL;
-}
-
-static struct request *req_by_tuple(struct recon *R,
-				    const struct tcpstates_record *r)
-{
-	uint64_t h = req_tuple_key(r->netns, r);
-	struct request *best = NULL;
-
-	for (struct hnode *n = ht_bucket(&R->req_tuples, h); n; n = n->next) {
-		struct request *q = container_of(n, struct request, by_tuple);
-
-		if (n->hash != h || q->claimed || q->netns != r->netns ||
-		    q->rec.sport != r->sport || q->rec.dport != r->dport ||
-		    memcmp(q->rec.saddr, r->saddr, 16) ||
-		    memcmp(q->rec.daddr, r->daddr, 16) || q->ts > r->ts_ns)
-			continue;
-		if (!best || q->ts > best->ts)
-			best = q;
-	}
-	return best;
-}
-
-static void on_request(struct recon *R, const struct tcpstates_record *r)
-{
-	struct request *q = req_by_cookie(R, r->netns, r->cookie);
-
-	if (q) {	/* same cookie again: the old one's end was lost */
-		req_unlink(R, q);
-		free(q);
-	}
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		return;
-	q->cookie = r->cookie;
-	q->netns = r->netns;
-	q->ts = r->ts_ns;
-	q->rec = *r;
-	ht_add(&R->reqs, &q->by_cookie, key_cookie(q->netns, q->cookie));
-	ht_add(&R->req_tuples, &q->by_tuple, req_tuple_key(r->netns, r));
-	q->next = R->rhead;
-	if (R->rhead)
-		R->rhead->prev = q;
-	R->rhead = q;
-}
-
-static void server_from_request(struct conn *c, const struct request *q)
-{
-	const struct tcpstates_record *r = &q->rec;
-
-	c->req_cookie = q->cookie;
-	c->first_ns = q->ts;
-	c->syn_ns = q->ts;
-	tt_side_set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts, TCPSTATES_EV_REQUEST);
-	if (r->flags & TCPSTATES_F_SEQ) {
-		c->isn_local = r->snd_una;
-		c->isn_remote = r->rcv_nxt - 1;
-		c->have_isn_local = c->have_isn_remote = true;
-	}
-}
-
-static void on_request_end(struct recon *R, const struct tcpstates_record *r)
-{
-	struct request *q = req_by_cookie(R, r->netns, r->cookie);
-	struct conn *c;
-
-	if (!q)
-		return;	/* its request record was before our history */
-	if (q->claimed) {
-		if (q->child)
-			q->child->synack_retrans = r->aux;
-	} else {
-		/* The handshake never completed: a half-open connection. */
-		c = conn_new(R, &q->rec);
-		if (c) {
-			c->role = ROLE_SERVER;
-			c->open = OPEN_PASSIVE;
-			server_from_request(c, q);
-			c->cookie = q->cookie;
-			c->synack_retrans = r->aux;
-			c->sk_err = 110;
-			c->last_ns = r->ts_ns;
-			tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
-			finish(R, c, r->ts_ns, false);
-		}
-	}
-	req_unlink(R, q);
-	free(q);
-}
-
-static void on_child(struct recon *R, const struct tcpstates_record *r)
-{
-	struct conn *c = conn_lookup(R, r->netns, r->cookie);
-	struct request *q;
-
-	if (c)	/* a second child on a live cookie: history was lost */
-		finish(R, c, r->ts_ns, true);
-	c = conn_new(R, r);
-	if (!c)
-		return;
-	c->role = ROLE_SERVER;
-	c->open = OPEN_PASSIVE;
-	q = req_by_tuple(R, r);
-	if (q) {
-		q->child = c;
-		q->claimed = true;
-		c->req = q;
-		server_from_request(c, q);
-	} else {
-		c->syn_ns = r->ts_ns;
-		if (r->flags & TCPSTATES_F_SEQ) {
-			c->isn_local = r->snd_una - 1;
-			c->isn_remote = r->rcv_nxt - 1;
-			c->have_isn_local = c->have_isn_remote = true;
-		}
-	}
-	tt_side_set_state(c, TCPSTATES_SYN_RECV, r->ts_ns, r->kind);
-	tt_side_attribute(c, r);
-	tt_side_take_info(c, r);
-}
-
 static void on_lost(struct recon *R, const struct tcpstates_record *r)
 {
 	for (struct conn *c = R->head; c; c = c->next)
@@ -436,80 +303,85 @@ static void on_lost(struct recon *R, const struct tcpstates_record *r)
 		R->sink.lost(R->sink.arg, r);
 }
 
-void tt_recon_record(struct recon *R, const struct tcpstates_record *r)
+/* What trails a side already over: its RST, a CLOSE -> CLOSE, a TIME_WAIT end. */
+static bool trails(const struct tcpstates_record *r)
 {
-	struct conn *c;
+	if (r->kind == TCPSTATES_EV_TW_EXPIRE || r->kind == TCPSTATES_EV_TW_KILL)
+		return true;
+	return r->old_state == TCPSTATES_CLOSE &&
+	       (r->kind == TCPSTATES_EV_RESET_SENT ||
+		(r->kind == TCPSTATES_EV_STATE &&
+		 r->new_state == TCPSTATES_CLOSE));
+}
 
-	if (R->sink.record)
-		R->sink.record(R->sink.arg, r);
-	switch (r->kind) {
-	case TCPSTATES_EV_LOST:
-		on_lost(R, r);
-		return;
-	case TCPSTATES_EV_REQUEST:
-		on_request(R, r);
-		return;
-	case TCPSTATES_EV_REQUEST_END:
-		on_request_end(R, r);
-		return;
-	case TCPSTATES_EV_CHILD:
-		on_child(R, r);
-		return;
-	}
+/* The live side @r is about, made if need be; NULL if it trails one. */
+static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
+			    uint64_t *id)
+{
+	struct conn *c = tt_conn_lookup(R, r->netns, r->cookie);
+	struct tomb *t;
 
-	c = conn_lookup(R, r->netns, r->cookie);
 	if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
 	    tt_side_state(c) != TCPSTATES_STATE_NONE) {
 		/* a reused socket whose end we missed */
 		c->incomplete = true;
-		finish(R, c, r->ts_ns, true);
+		tt_conn_finish(R, c, r->ts_ns, true);
 		c = NULL;
 	}
-	/* What trails a connection already over: its reset, a CLOSE -> CLOSE. */
-	if (!c && r->old_state == TCPSTATES_CLOSE &&
-	    (r->kind == TCPSTATES_EV_RESET_SENT ||
-	     (r->kind == TCPSTATES_EV_STATE && r->new_state == TCPSTATES_CLOSE)))
-		return;
-	if (!c) {
-		c = conn_new(R, r);
-		if (!c)
-			return;
-		if (!is_beginning(r))
-			c->incomplete = true;
+	if (!c && trails(r) && (t = tomb_find(R, r->netns, r->cookie))) {
+		*id = t->id;
+		return NULL;
 	}
+	if (!c && trails(r) && r->old_state == TCPSTATES_CLOSE)
+		return NULL;	/* trails what we never saw */
+	if (!c && (c = tt_conn_new(R, r)) && !is_beginning(r))
+		c->incomplete = true;
+	if (c)
+		*id = c->id;
+	return c;
+}
+
+uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
+			 const struct conn **live)
+{
+	struct conn *c;
+	uint64_t id = 0;
+
+	*live = NULL;
+	switch (r->kind) {
+	case TCPSTATES_EV_LOST:
+		on_lost(R, r);
+		return 0;
+	case TCPSTATES_EV_REQUEST:
+		return tt_on_request(R, r);
+	case TCPSTATES_EV_REQUEST_END:
+		return tt_on_request_end(R, r);
+	case TCPSTATES_EV_CHILD:
+		return tt_on_child(R, r, live);
+	}
+	c = side_of(R, r, &id);
+	if (!c)
+		return id;
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
-	if (tt_side_update(c, r) == SIDE_ENDS)
-		finish(R, c, r->ts_ns, false);
+	if (tt_side_update(c, r) == SIDE_GOES_ON ||
+	    !tt_conn_finish(R, c, r->ts_ns, false))
+		*live = c->ended ? NULL : c;
+	return id;
 }
 
 void tt_recon_finish(struct recon *R)
 {
 	struct conn *c;
 
-	/* Requests that are still waiting for the final ACK: half-open now. */
-	while (R->rhead) {
-		struct request *q = R->rhead;
-
-		if (!q->claimed) {
-			c = conn_new(R, &q->rec);
-			if (c) {
-				c->role = ROLE_SERVER;
-				c->open = OPEN_PASSIVE;
-				server_from_request(c, q);
-				c->last_ns = q->ts;
-			}
-		}
-		req_unlink(R, q);
-		free(q);
-	}
+	tt_requests_finish(R);
 	/* Emitting frees the current entry and perhaps its held peer. */
 	while ((c = R->head)) {
 		for (c = R->head; c && c->ended; c = c->next)
 			;
 		if (!c)
 			break;
-		finish(R, c, c->last_ns, true);
+		tt_conn_finish(R, c, c->last_ns, true);
 	}
 	/* Anything still held had a peer that never finished. */
 	while ((c = R->head)) {

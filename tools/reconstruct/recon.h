@@ -81,7 +81,7 @@ struct conn {
 	struct conn *prev, *next;	/* live list, creation order */
 	struct conn *peer;	/* the other side, when paired */
 	void *req;		/* recon.c's pending request that made it */
-	uint64_t id;		/* creation order, for stable output */
+	uint64_t id;		/* creation order, for stable output; never 0 */
 
 	uint64_t cookie, req_cookie;
 	uint64_t netns_cookie;	/* 0: not known (ABI 1) */
@@ -111,17 +111,30 @@ struct conn {
 	uint32_t nstates, capstates;
 };
 
-/* Called with a finished connection and its peer (or NULL). */
+/*
+ * What the reconstruction hands over. Records belong to connections by id
+ * (conn.id, never 0); a server's first records belong to its request, and
+ * alias() says when they become a connection's.
+ */
 struct tt_sink {
+	/* A finished connection and its peer on this host (or NULL). */
 	void (*conn)(void *arg, const struct conn *c, const struct conn *peer);
 	void (*lost)(void *arg, const struct tcpstates_record *r);
-	void (*record)(void *arg, const struct tcpstates_record *r);
+	/* Records of @from are @to's from now on (0: no connection's). */
+	void (*alias)(void *arg, uint64_t from, uint64_t to);
+	/* No record will name @id again. */
+	void (*retire)(void *arg, uint64_t id);
 	void *arg;
 };
 
 struct recon;
 struct recon *tt_recon_new(const struct tt_sink *sink);
-void tt_recon_record(struct recon *R, const struct tcpstates_record *r);
+/*
+ * Applies @r. Returns the id of the connection it belongs to (0: none),
+ * and in @live that connection while it is still open, else NULL.
+ */
+uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
+			 const struct conn **live);
 void tt_recon_finish(struct recon *R);	/* flush everything still open */
 void tt_recon_free(struct recon *R);
 size_t tt_recon_live(const struct recon *R);

@@ -35,9 +35,11 @@ static void fz_lost(void *arg, const struct tcpstates_record *r)
 
 static void fz_record(void *arg, const struct tcpstates_record *r)
 {
+	const struct conn *live;
+
 	tt_print_text_line(devnull, r);
 	tt_stats_record(stats, r);
-	tt_recon_record(arg, r);
+	tt_recon_record(arg, r, &live);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
