@@ -185,33 +185,40 @@ wait
 same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 # a lost marker from the device survives a capture
 "$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap" 2> /dev/null
-"$TT" -r "$TMP/lost.tcpcap" --json | grep -q '^{"lost":40,"seq":8,' &&
+"$TT" -r "$TMP/lost.tcpcap" --json > "$TMP/lost.json"
+grep -q '^{"lost":40,"seq":8,' "$TMP/lost.json" &&
 	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
 
 # ---- follow mode: signals end it cleanly, a kill leaves a readable capture ----
-# follow SIGNAL DIR: the live path through a FIFO whose writer stays open, so
-# only a signal ends it. The handshake is deterministic: the tool's --dump
-# (a FIFO too, -U: a line per record as it is done) shows the header and all
-# 10 records before the signal is sent. A dead tool ends the reads at once.
+# follow SIGNAL DIR LINES [ARGS]: the live path through a FIFO whose writer
+# stays open, so only a signal ends it. The handshake is deterministic: the
+# tool's --dump (a FIFO too, -U: a line per record as it is done) shows LINES
+# lines (the header and the records) before the signal is sent. A dead tool
+# ends the reads at once; the 120 s guard only keeps a broken tool from
+# hanging the suite.
 head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" > "$TMP/first10.tcpcap"
 follow() {
-	local sig=$1 d=$2 i line
+	local sig=$1 d=$2 lines=$3 i line
+	shift 3
 	mkdir -p "$d"
 	mkfifo "$d/in" "$d/dump"
 	exec 9<> "$d/in"
 	"$TT" --device "$d/in" -U --dump="$d/dump" --json="$d/out.json" \
-		-w "$d/out.tcpcap" 2> "$d/err" &
+		-w "$d/out.tcpcap" "$@" 2> "$d/err" &
 	pid=$!
 	exec 8< "$d/dump"
 	tail -c +65 "$TMP/first10.tcpcap" >&9
-	for i in $(seq 11); do read -r -u 8 line; done
+	shown=0
+	for i in $(seq "$lines"); do
+		read -r -t 120 -u 8 line && shown=$((shown + 1))
+	done
 	kill -"$sig" $pid
 	{ wait $pid; } 2> /dev/null	# no "Killed" from the shell
 	rc=$?
 	exec 8<&- 9>&-
 }
 for sig in INT TERM HUP; do
-	follow $sig "$TMP/follow-$sig"
+	follow $sig "$TMP/follow-$sig" 11
 	d=$TMP/follow-$sig
 	"$TT" -r "$d/out.tcpcap" --dump > "$d/replay" 2> "$d/replay.err"
 	[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$d/out.json")" = 3 ] &&
@@ -220,11 +227,17 @@ for sig in INT TERM HUP; do
 		ok "SIG$sig ends follow mode: open connections flushed, capture complete, exit 0" ||
 		notok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
 done
-follow KILL "$TMP/follow-KILL"
+follow KILL "$TMP/follow-KILL" 11
 "$TT" -r "$TMP/follow-KILL/out.tcpcap" --dump > "$TMP/follow-KILL/replay"
 [ $? = 0 ] && [ "$(wc -l < "$TMP/follow-KILL/replay")" = 11 ] &&
 	ok "-U: a killed recording is readable to its last record" ||
 	notok "-U: a killed recording is readable to its last record"
+
+# A filtered live recording passes a record on as soon as its connection is
+# decided: with a port filter that is when the port is known, not at the end.
+follow INT "$TMP/follow-port" 11 -p 8080
+[ $rc = 0 ] && [ $shown = 11 ] && ok "live -p: each record is passed on once its port is known" ||
+	notok "live -p: each record is passed on once its port is known ($shown of 11 lines)"
 
 # ---- write errors: reported, exit 2 ----
 expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
@@ -258,16 +271,61 @@ else
 fi
 
 # ---- filters ----
-count() { "$TT" -T "$HERE/cases/$1.txt" --json "${@:2}" | grep -c '"cookie"'; }
-[ "$(count client_close_first --role server)" = 2 ] && ok "--role keeps the conversation" || notok "--role keeps the conversation"
-[ "$(count client_close_first --role listener)" = 1 ] && ok "--role listener" || notok "--role listener"
-[ "$(count refused --port 9999)" = 2 ] && ok "--port" || notok "--port"
-[ "$(count refused --port 1)" = 0 ] && ok "--port no match" || notok "--port no match"
-[ "$(count two_netns --netns 4026532600)" = 2 ] && ok "--netns" || notok "--netns"
-[ "$(count ipv6 --addr ::1)" = 2 ] && ok "--addr ipv6" || notok "--addr ipv6"
-[ "$(count client_close_first --comm curl)" = 2 ] && ok "--comm" || notok "--comm"
-[ "$(count client_close_first --pid 777)" = 3 ] && ok "--pid" || notok "--pid"
-[ "$(count server_close_first --state CLOSE_WAIT)" = 2 ] && ok "--state" || notok "--state"
+# filt NAME WANT CASE ARGS...: the JSON lines (sides) shown
+filt() {
+	local name=$1 want=$2 case=$3 got
+	shift 3
+	got=$("$TT" -T "$HERE/cases/$case.txt" --json "$@" 2> /dev/null | grep -c '"cookie"')
+	[ "$got" = "$want" ] && ok "filter $name" || notok "filter $name: $got sides, want $want"
+}
+filt "--role keeps the conversation" 2 client_close_first --role server
+filt "--role listener" 1 client_close_first --role LISTENER
+filt "--port" 2 refused --port 9999
+filt "--port no match" 0 refused --port 1
+filt "-p repeated adds (or)" 3 client_close_first -p 1 -p 8080
+filt "-p comma list" 3 client_close_first -p 1,8080
+filt "-p range" 2 refused -p 9000-9999
+filt "-L local port: the server side brings its conversation, and the listener" 3 client_close_first -L 8080
+filt "-D remote port" 2 client_close_first -D 8080
+filt "-L and -D must both hold" 2 client_close_first -L 45678 -D 8080
+filt "-L and -D, neither side has both" 0 client_close_first -L 8080 -D 8080
+filt "-4" 0 ipv6 -4
+filt "-6" 2 ipv6 -6
+filt "-4 -6 is either" 2 ipv6 -4 -6
+filt "--addr ipv6" 2 ipv6 --addr ::1
+filt "--addr CIDR: not the listener on 0.0.0.0" 2 client_close_first --addr 127.0.0.0/8
+filt "--addr CIDR no match" 0 client_close_first --addr 10.0.0.0/8
+filt "--netns" 2 two_netns --netns 4026532600
+filt "--comm" 2 client_close_first --comm curl
+filt "--pid" 3 client_close_first --pid 777
+filt "--state" 2 server_close_first --state CLOSE_WAIT
+filt "--state in any spelling" 2 server_close_first --state close-wait
+filt "--since (wall clock): the conversation and the listener" 3 wallclock --since "2026-11-30 14:03:08"
+filt "--until (time of day): the listener only" 1 wallclock --until 14:03:07.5
+filt "--until (monotonic seconds)" 1 client_close_first --until 5000.5
+filt "--since after everything ended but the listener" 1 wallclock --since 2026-11-30T15:00:00Z
+expect "--since a wall time needs the offset" 1 \
+	"tcptimeline: --since: a wall-clock time needs the realtime offset, which this text does not carry: give --realtime-offset, or monotonic seconds" \
+	"$TT" -T "$c.txt" --since 14:00 --time=mono
+
+# Records follow the filters: --dump, --stats counts and -w keep the records
+# of the conversations shown, in order, and a filtered recording replays as
+# the filter shows the whole input.
+"$TT" -T "$c.txt" --comm curl --dump > "$TMP/fdump"
+[ "$(grep -vc '^SEQ' "$TMP/fdump")" = 17 ] && ! grep -q ' listen ' "$TMP/fdump" &&
+	ok "--dump keeps the records of the conversations shown" ||
+	notok "--dump keeps the records of the conversations shown"
+"$TT" -T "$c.txt" --comm curl --stats | grep -q '^records 17, ' &&
+	ok "--stats counts only the records of the conversations shown" ||
+	notok "--stats counts only the records of the conversations shown"
+for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since 5001.0015"; do
+	# shellcheck disable=SC2086
+	"$TT" -T "$HERE/cases/lost_marker.txt" $f -w "$TMP/f.tcpcap" 2> /dev/null
+	"$TT" -r "$TMP/f.tcpcap" --json > "$TMP/f1.json"
+	# shellcheck disable=SC2086
+	"$TT" -T "$HERE/cases/lost_marker.txt" $f --json > "$TMP/f2.json"
+	same "-w $f: the filtered recording replays as the filter shows" "$TMP/f2.json" "$TMP/f1.json"
+done
 
 # ---- layers: decode -> reconstruct -> output -> cli, includes only go down ----
 layer_ok=1
@@ -311,7 +369,8 @@ grep -q "^tcptimeline [0-9.]* (reads tcpstates ABI 1 and 2)$" "$TMP/expect.out" 
 expect "unknown option: one line and a hint, exit 1" 1 "tcptimeline: unrecognized option '--no-such-option'
 Try 'tcptimeline --help' for more information." "$TT" --no-such-option
 expect "a bad value names the option, exit 1" 1 \
-	"tcptimeline: --port: '70000' is not a port (0 to 65535)" "$TT" -p 70000 -T "$c.txt"
+	"tcptimeline: --port: '70000' is not a port or range (0 to 65535, e.g. 80,8000-8099)" \
+	"$TT" -p 70000 -T "$c.txt"
 expect "missing file: exit 2" 2 \
 	"tcptimeline: $TMP/does-not-exist: No such file or directory" "$TT" -r "$TMP/does-not-exist"
 expect "missing device says to load the module, exit 2" 2 \

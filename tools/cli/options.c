@@ -3,7 +3,6 @@
  * Options into struct opts, and --help. An error names the option and says
  * what it wanted; an unknown option gets one line (getopt's) and a hint.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -56,14 +55,21 @@ static void usage(FILE *f)
 "                        the device do; so does text saved with\n"
 "                        cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC ")\n"
 "\n"
-"Filters (a conversation is shown if either side matches):\n"
-"  -p, --port N          local or remote port\n"
-"  -a, --addr ADDR       local or remote address\n"
-"      --pid N           owner process id\n"
+"Filters. A value may be a comma list, and an option may be repeated: the\n"
+"values add up (-p 80 -p 443, like tcpdump's 'or'); different filters must\n"
+"all hold. A conversation is shown, and its records kept by -w, --dump and\n"
+"--stats, if either side matches:\n"
+"  -p, --port PORTS      local or remote port (ranges: 8000-8099)\n"
+"  -L, --lport PORTS     local port        -D, --rport PORTS   remote port\n"
+"  -4, --ipv4            IPv4 only         -6, --ipv6          IPv6 only\n"
+"  -a, --addr ADDR[/LEN] local or remote address, or prefix (10.0.0.0/8)\n"
+"      --pid PIDS        owner process id\n"
 "      --comm NAME       owner command name\n"
-"      --netns N         network namespace inode\n"
-"      --state STATE     connections that went through STATE (e.g. CLOSE_WAIT)\n"
-"      --role ROLE       client, server, listener or simultaneous\n"
+"      --netns INODES    network namespace inode\n"
+"      --state STATES    went through STATE (any spelling: close_wait)\n"
+"      --role ROLES      client, server, listener, simultaneous, unknown\n"
+"      --since TIME, --until TIME  active in that time: 2026-11-30 14:03:07,\n"
+"                        14:03 (that day), @EPOCH, or monotonic seconds\n"
 "\n"
 "      --fields          the fields of --json and --csv: name, type, when\n"
 "                        null, meaning (tab-separated)\n"
@@ -90,22 +96,6 @@ static int bad_arg(const char *option, const char *arg, const char *what)
 	return TT_EXIT_USAGE;
 }
 
-static int parse_uint(const char *s, unsigned long long max,
-		      unsigned long long *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_int(const char *s, int64_t *out)
 {
 	long long v;
@@ -119,23 +109,10 @@ static int parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
-static int parse_addr(struct filter *f, const char *s)
-{
-	memset(f->addr, 0, sizeof(f->addr));
-	f->have_addr = true;
-	if (inet_pton(AF_INET, s, f->addr) == 1)
-		f->addr_family = TCPSTATES_FAMILY_INET;
-	else if (inet_pton(AF_INET6, s, f->addr) == 1)
-		f->addr_family = TCPSTATES_FAMILY_INET6;
-	else
-		return -1;
-	return 0;
-}
-
 enum {
 	O_TIMELINE = 256, O_SVG, O_CSV, O_DUMP, O_CLOSE_WAIT, O_FROM_NOW,
 	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH, O_TIME,
-	O_OFFSET, O_FIELDS,
+	O_OFFSET, O_FIELDS, O_SINCE, O_UNTIL,
 };
 
 static const struct option longopts[] = {
@@ -155,7 +132,13 @@ static const struct option longopts[] = {
 	{ "realtime-offset", required_argument, NULL, O_OFFSET },
 	{ "dump", optional_argument, NULL, O_DUMP },
 	{ "port", required_argument, NULL, 'p' },
+	{ "lport", required_argument, NULL, 'L' },
+	{ "rport", required_argument, NULL, 'D' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
 	{ "addr", required_argument, NULL, 'a' },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "until", required_argument, NULL, O_UNTIL },
 	{ "pid", required_argument, NULL, O_PID },
 	{ "comm", required_argument, NULL, O_COMM },
 	{ "netns", required_argument, NULL, O_NETNS },
@@ -190,53 +173,42 @@ static bool format_opt(struct opts *o, int ch)
 /* Filters: 0, an exit code, or -1 for "not mine". */
 static int filter_opt(struct opts *o, int ch, const char *name)
 {
+	static const struct { int ch; enum tt_filter_kind k; } map[] = {
+		{ 'p', TT_F_PORT }, { 'L', TT_F_LPORT }, { 'D', TT_F_RPORT },
+		{ 'a', TT_F_ADDR }, { O_PID, TT_F_PID }, { O_NETNS, TT_F_NETNS },
+		{ O_COMM, TT_F_COMM }, { O_STATE, TT_F_STATE },
+		{ O_ROLE, TT_F_ROLE },
+	};
 	struct filter *f = &o->flt;
-	unsigned long long v;
+	const char *want;
 
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (map[i].ch == ch)
+			return tt_filter_add(f, map[i].k, optarg, &want) ?
+			       bad_arg(name, optarg, want) : 0;
 	switch (ch) {
-	case 'p':
-		if (parse_uint(optarg, 65535, &v))
-			return bad_arg(name, optarg, "a port (0 to 65535)");
-		f->port = v;
+	case '4':
+	case '6':
+		*(ch == '4' ? &f->v4 : &f->v6) = true;
 		break;
-	case 'a':
-		if (parse_addr(f, optarg))
-			return bad_arg(name, optarg, "an IPv4 or IPv6 address");
-		break;
-	case O_PID:
-		if (parse_uint(optarg, UINT32_MAX, &v))
-			return bad_arg(name, optarg, "a process id");
-		f->pid = v;
-		break;
-	case O_COMM:
-		f->comm = optarg;
-		break;
-	case O_NETNS:
-		if (parse_uint(optarg, UINT32_MAX, &v))
-			return bad_arg(name, optarg, "a namespace inode number");
-		f->netns = v;
-		break;
-	case O_STATE:
-		f->state = tt_state_parse(optarg);
-		if (f->state <= 0)
-			return bad_arg(name, optarg, "a TCP state (e.g. CLOSE_WAIT)");
-		break;
-	case O_ROLE:
-		f->role = tt_role_parse(optarg);
-		if (f->role < 0)
+	case O_SINCE:
+	case O_UNTIL:
+		if (tt_when_parse(optarg, ch == O_SINCE ? &f->since : &f->until))
 			return bad_arg(name, optarg,
-				       "a role (client, server, listener, simultaneous)");
+				       "a time (2026-11-30 14:03:07, 14:03, @EPOCH or monotonic seconds)");
+		*(ch == O_SINCE ? &f->have_since : &f->have_until) = true;
 		break;
 	default:
 		return -1;
 	}
+	f->any = true;
 	return 0;
 }
 
 /* Everything else: 0, an exit code, or -1 for "not mine". */
 static int other_opt(struct opts *o, int ch, const char *name)
 {
-	unsigned long long v;
+	uint32_t v;
 
 	switch (ch) {
 	case 'r':
@@ -256,7 +228,7 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		o->from_now = true;
 		break;
 	case O_CLOSE_WAIT:
-		if (parse_uint(optarg, 1000000, &v))
+		if (tt_parse_u32(optarg, 1000000, &v))
 			return bad_arg(name, optarg, "a number of seconds");
 		o->close_wait_ns = v * 1000000000ULL;
 		break;
@@ -330,15 +302,12 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	char name[64];
 	int ch, ret;
 
-	*o = (struct opts){
-		.device = TCPSTATES_DEVICE,
-		.close_wait_ns = 10ULL * 1000000000,
-		.flt = { .port = -1, .pid = -1, .netns = -1, .state = -1,
-			 .role = -1 },
-	};
+	memset(o, 0, sizeof(*o));
+	o->device = TCPSTATES_DEVICE;
+	o->close_wait_ns = 10ULL * 1000000000;
 	*done = false;
 	argv[0] = (char *)TT_NAME;	/* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:Uljsp:a:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "r:T:w:Uljsp:L:D:46a:hV", longopts,
 				 NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);

@@ -20,7 +20,7 @@
 #define READ_CHUNK	(1 << 20)
 
 struct app {
-	const struct opts *o;
+	struct opts *o;		/* the filter's times are resolved in place */
 	const struct tt_source *src;
 	struct tt_decoder *dec;
 	struct tt_clock clock;
@@ -29,6 +29,7 @@ struct app {
 	struct tt_svg *svg;
 	struct tt_stats *stats;
 	struct recon *recon;
+	struct tt_select *sel;	/* NULL: the record outputs take every record */
 	/* false when no output wants connections (-w alone): skip rebuilding them */
 	bool reconstruct;
 	bool live, clock_failed;
@@ -76,8 +77,12 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 	FILE *const *f = a->out->f;
 	const struct conn *l = c, *r = peer;
 
-	if (!tt_filter_conn(&a->o->flt, c) &&
-	    !(peer && tt_filter_conn(&a->o->flt, peer)))
+	bool shown = tt_filter_conn(&a->o->flt, c) ||
+		     (peer && tt_filter_conn(&a->o->flt, peer));
+
+	if (a->sel)
+		tt_select_decide(a->sel, c->id, peer ? peer->id : 0, shown);
+	if (!shown)
 		return;
 	a->shown++;
 	tt_pair_order(&l, &r);
@@ -128,6 +133,25 @@ static bool shows_times(const struct app *a)
 	return f[FMT_TIMELINE] || f[FMT_LADDER] || f[FMT_SVG];
 }
 
+/* --since and --until in the records' clock, now that the offset is known. */
+static int resolve_window(struct app *a, uint64_t first_ns)
+{
+	struct filter *f = &a->o->flt;
+	const char *bad = NULL;
+
+	if (f->have_since &&
+	    tt_when_resolve(&f->since, &a->clock, first_ns, &f->since_ns))
+		bad = "--since";
+	if (f->have_until &&
+	    tt_when_resolve(&f->until, &a->clock, first_ns, &f->until_ns))
+		bad = "--until";
+	if (!bad)
+		return 0;
+	fprintf(stderr, "%s: %s: a wall-clock time needs the realtime offset, which this %s does not carry: give --realtime-offset, or monotonic seconds\n",
+		TT_NAME, bad, input_kind(a));
+	return -1;
+}
+
 /*
  * The clock is settled at the first record, when text has shown whether it
  * carries the wall-clock offset: wall time asked for and not to be had is
@@ -147,6 +171,8 @@ static int start_clock(struct app *a, const struct tcpstates_record *r)
 	ci.realtime_offset_ns = k->have_offset ? k->offset_ns : 0;
 	if (a->out->rec && a->src->mode == TT_IN_TEXT)
 		tt_recorder_header(a->out->rec, &ci);
+	if (resolve_window(a, r->ts_ns))
+		return -1;
 	if (k->have_offset || (k->mode != TT_TIME_WALL && k->mode != TT_TIME_UTC))
 		return 0;
 	if (a->o->time_given) {
@@ -164,11 +190,44 @@ static int start_clock(struct app *a, const struct tcpstates_record *r)
 	return 0;
 }
 
+static void sink_alias(void *arg, uint64_t from, uint64_t to)
+{
+	struct app *a = arg;
+
+	if (a->sel)
+		tt_select_alias(a->sel, from, to);
+}
+
+static void sink_retire(void *arg, uint64_t id)
+{
+	struct app *a = arg;
+
+	if (a->sel)
+		tt_select_retire(a->sel, id);
+}
+
+/* The record outputs: -w, --stats counts, --dump. */
+static void record_out(void *arg, const struct tcpstates_record *r)
+{
+	struct app *a = arg;
+
+	if (a->out->rec)
+		tt_recorder_record(a->out->rec, r);
+	if (a->stats)
+		tt_stats_record(a->stats, r);
+	if (a->out->f[FMT_DUMP]) {
+		tt_print_text_line(a->out->f[FMT_DUMP], r);
+		if (a->o->unbuffered)
+			fflush(a->out->f[FMT_DUMP]);
+	}
+}
+
 /* --dump comes last: a record it shows has been through everything. */
 static void on_record(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
-	const struct conn *live;
+	const struct conn *live = NULL;
+	uint64_t id = 0;
 
 	if (!a->started) {
 		a->started = true;
@@ -181,17 +240,12 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 	if (a->clock_failed)
 		return;
 
-	if (a->out->rec)
-		tt_recorder_record(a->out->rec, r);
-	if (a->stats)
-		tt_stats_record(a->stats, r);
 	if (a->reconstruct)
-		tt_recon_record(a->recon, r, &live);
-	if (a->out->f[FMT_DUMP]) {
-		tt_print_text_line(a->out->f[FMT_DUMP], r);
-		if (a->o->unbuffered)
-			fflush(a->out->f[FMT_DUMP]);
-	}
+		id = tt_recon_record(a->recon, r, &live);
+	if (a->sel)
+		tt_select_record(a->sel, r, id, live);
+	else
+		record_out(a, r);
 }
 
 static uint64_t now_ns(void)
@@ -207,7 +261,10 @@ static int start_formats(struct app *a, const struct tt_source *src)
 {
 	const struct opts *o = a->o;
 	FILE *const *f = a->out->f;
-	struct tt_sink sink = { .conn = sink_conn, .lost = sink_lost, .arg = a };
+	struct tt_sink sink = { .conn = sink_conn, .lost = sink_lost,
+				.alias = sink_alias, .retire = sink_retire,
+				.arg = a };
+	bool records = a->out->rec || f[FMT_STATS] || f[FMT_DUMP];
 
 	a->live = src->live;
 	a->clock = (struct tt_clock){
@@ -234,6 +291,12 @@ static int start_formats(struct app *a, const struct tt_source *src)
 		if (f[i] && i != FMT_DUMP)
 			a->reconstruct = true;
 	a->reconstruct |= o->bench;
+	if (o->flt.any && records) {
+		a->reconstruct = true;	/* a record follows its connection */
+		a->sel = tt_select_new(&o->flt, record_out, a);
+		if (!a->sel)
+			return -1;
+	}
 	a->recon = tt_recon_new(&sink);
 	return a->recon ? 0 : -1;
 }
@@ -346,6 +409,8 @@ static int run(struct app *a, const struct tt_source *src)
 		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
 			tt_recorder_header(a->out->rec, &src->ci);
 		tt_recon_finish(a->recon);
+		if (a->sel)
+			tt_select_finish(a->sel);
 		stop_formats(a);
 		ret = summary(a, &dec, t0);
 	} else if (a->clock_failed) {
@@ -381,6 +446,7 @@ cleanup:
 	if (a.svg)
 		tt_svg_close(a.svg);
 	tt_recon_free(a.recon);
+	tt_select_free(a.sel);
 	tt_stats_free(a.stats);
 	if (tt_outputs_close(&out, &o) && !ret)
 		ret = TT_EXIT_IO;

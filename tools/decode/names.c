@@ -56,6 +56,33 @@ int tt_state_parse(const char *s)
 	return rlookup(state_names, ARRAY_SIZE(state_names), s);
 }
 
+/* Upper case letters and digits only: CLOSE_WAIT and close-wait meet. */
+static void squash(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 1 < len; s++) {
+		if (*s >= 'a' && *s <= 'z')
+			out[n++] = *s - 'a' + 'A';
+		else if ((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))
+			out[n++] = *s;
+	}
+	out[n] = 0;
+}
+
+int tt_state_lookup(const char *s)
+{
+	char want[32], name[32];
+
+	squash(s, want, sizeof(want));
+	for (unsigned int i = 1; i < ARRAY_SIZE(state_names); i++) {
+		squash(state_names[i], name, sizeof(name));
+		if (!strcmp(want, name))
+			return i;
+	}
+	return -1;
+}
+
 const char *tt_event_name(unsigned int k)
 {
 	return lookup(event_names, ARRAY_SIZE(event_names), k, "?");

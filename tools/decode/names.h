@@ -19,6 +19,8 @@
 
 const char *tt_state_name(unsigned int state);	/* "-" for NONE, "?" if bad */
 int tt_state_parse(const char *s);		/* exact kernel name or "-"; -1 */
+/* Any spelling: close_wait, CLOSE-WAIT, "Close Wait", closewait; -1. */
+int tt_state_lookup(const char *s);
 const char *tt_event_name(unsigned int kind);	/* "?" if bad */
 int tt_event_parse(const char *s);
 const char *tt_ctx_name(unsigned int ctx);	/* "?" if bad */

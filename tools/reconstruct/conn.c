@@ -4,6 +4,7 @@
  * formats ask of a finished connection.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "reconstruct/recon.h"
 
@@ -25,7 +26,7 @@ const char *tt_role_name(unsigned int v)
 int tt_role_parse(const char *s)
 {
 	for (unsigned int i = 0; i < ROLE_NR; i++)
-		if (!strcmp(role_names[i], s))
+		if (!strcasecmp(role_names[i], s))
 			return i;
 	return -1;
 }

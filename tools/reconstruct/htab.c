@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconstruct/internal.h"
+#include "reconstruct/htab.h"
 
 uint64_t mix64(uint64_t x)
 {

@@ -6,27 +6,8 @@
 #ifndef TT_RECONSTRUCT_INTERNAL_H
 #define TT_RECONSTRUCT_INTERNAL_H
 
+#include "reconstruct/htab.h"
 #include "reconstruct/recon.h"
-
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-/* ---- htab.c: a small intrusive hash table, chained, doubling ---- */
-struct htab {
-	struct hnode **b;
-	size_t mask, n;
-};
-
-int ht_init(struct htab *h, size_t nb);	/* nb: a power of two */
-void ht_add(struct htab *h, struct hnode *n, uint64_t hash);
-void ht_del(struct htab *h, struct hnode *n);
-struct hnode *ht_bucket(const struct htab *h, uint64_t hash);
-
-uint64_t key_cookie(uint32_t netns, uint64_t cookie);
-/* Symmetric in the two endpoints, so a side and its mirror share a bucket. */
-uint64_t key_tuple(const uint8_t *la, uint16_t lp, const uint8_t *ra,
-		   uint16_t rp);
-uint64_t mix64(uint64_t x);
 
 /* ---- recon.c: the connections, their pairs, what trails them ---- */
 struct request {
