@@ -6,7 +6,7 @@
 #
 # Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
 # (a capture written with -w). Expected outputs next to it: NAME.out (default
-# timeline), .json, .ladder, .csv, .stats, .svg; a missing one fails until
+# timeline), .brief, .json, .ladder, .csv, .stats, .svg; a missing one fails until
 # UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
 # binary ones, each with NAME.err (expected stderr) and exit status 3.
 set -u
@@ -79,7 +79,7 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	base=${in%.*}
 	name=$(basename "$base")
 	args=$(input_args "$in")
-	for fmt in out json ladder csv stats svg; do
+	for fmt in out brief json ladder csv stats svg; do
 		case $fmt in
 		out) opt= ;;
 		svg) opt="--svg $TMP/$name.svg" ;;

@@ -32,6 +32,7 @@ enum {
  */
 #define TT_FORMAT_LIST(X)				\
 	X(TIMELINE, "--timeline")			\
+	X(BRIEF, "--brief")				\
 	X(LADDER, "--ladder")				\
 	X(JSON, "--json")				\
 	X(CSV, "--csv")					\

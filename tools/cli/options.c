@@ -40,6 +40,8 @@ static void usage(FILE *f)
 "Output formats, each to standard output or to its own =FILE (at most one\n"
 "may take standard output; default: --timeline):\n"
 "      --timeline[=FILE] a readable timeline per connection as it completes\n"
+"  -b, --brief[=FILE]    a line per connection, as tcplife: START PID COMM\n"
+"                        LADDR LPORT RADDR RPORT TX_B RX_B MS CLOSE\n"
 "  -l, --ladder[=FILE]   two-column sequence diagram of handshake and teardown\n"
 "      --svg FILE        the same diagrams as one SVG picture\n"
 "  -j, --json[=FILE]     one JSON object per connection per line\n"
@@ -122,6 +124,7 @@ static const struct option longopts[] = {
 	{ "packet-buffered", no_argument, NULL, 'U' },
 	{ "from-now", no_argument, NULL, O_FROM_NOW },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
+	{ "brief", optional_argument, NULL, 'b' },
 	{ "ladder", optional_argument, NULL, 'l' },
 	{ "svg", required_argument, NULL, O_SVG },
 	{ "json", optional_argument, NULL, 'j' },
@@ -156,7 +159,8 @@ static const struct option longopts[] = {
 static bool format_opt(struct opts *o, int ch)
 {
 	static const struct { int ch; enum tt_format fmt; } map[] = {
-		{ O_TIMELINE, FMT_TIMELINE }, { 'l', FMT_LADDER },
+		{ O_TIMELINE, FMT_TIMELINE }, { 'b', FMT_BRIEF },
+		{ 'l', FMT_LADDER },
 		{ 'j', FMT_JSON }, { O_CSV, FMT_CSV }, { 's', FMT_STATS },
 		{ O_DUMP, FMT_DUMP }, { O_SVG, FMT_SVG },
 	};
@@ -307,7 +311,7 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	o->close_wait_ns = 10ULL * 1000000000;
 	*done = false;
 	argv[0] = (char *)TT_NAME;	/* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:Uljsp:L:D:46a:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "r:T:w:Ubljsp:L:D:46a:hV", longopts,
 				 NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);

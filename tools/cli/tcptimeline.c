@@ -27,6 +27,7 @@ struct app {
 	bool started;		/* the first record has been seen */
 	struct tt_outputs *out;
 	struct tt_svg *svg;
+	struct tt_brief *brief;
 	struct tt_stats *stats;
 	struct recon *recon;
 	struct tt_select *sel;	/* NULL: the record outputs take every record */
@@ -96,6 +97,8 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 	if (f[FMT_LADDER])
 		tt_ladder_conn(f[FMT_LADDER], &a->clock, l, r);
 	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
+		if (a->brief)
+			tt_brief_conn(a->brief, x);
 		if (f[FMT_JSON])
 			tt_json_conn(f[FMT_JSON], &a->clock, x);
 		if (f[FMT_CSV])
@@ -130,7 +133,7 @@ static bool shows_times(const struct app *a)
 {
 	FILE *const *f = a->out->f;
 
-	return f[FMT_TIMELINE] || f[FMT_LADDER] || f[FMT_SVG];
+	return f[FMT_TIMELINE] || f[FMT_BRIEF] || f[FMT_LADDER] || f[FMT_SVG];
 }
 
 /* --since and --until in the records' clock, now that the offset is known. */
@@ -281,6 +284,9 @@ static int start_formats(struct app *a, const struct tt_source *src)
 	}
 	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG], &a->clock)))
 		return -1;
+	if (f[FMT_BRIEF] &&
+	    !(a->brief = tt_brief_open(f[FMT_BRIEF], &a->clock, a->live)))
+		return -1;
 	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
 		return -1;
 	if (f[FMT_DUMP])
@@ -304,6 +310,8 @@ static int start_formats(struct app *a, const struct tt_source *src)
 /* What is written only at the end: the statistics and the SVG picture. */
 static void stop_formats(struct app *a)
 {
+	tt_brief_close(a->brief);
+	a->brief = NULL;
 	if (a->stats)
 		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
 	if (a->svg)
@@ -445,6 +453,7 @@ int main(int argc, char **argv)
 cleanup:
 	if (a.svg)
 		tt_svg_close(a.svg);
+	tt_brief_close(a.brief);
 	tt_recon_free(a.recon);
 	tt_select_free(a.sel);
 	tt_stats_free(a.stats);

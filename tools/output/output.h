@@ -31,6 +31,16 @@ bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 		    uint64_t mono_ns);
 int tt_time_width(const struct tt_clock *k);	/* columns tt_fmt_time takes */
 
+/* ---- escape.c ---- */
+/* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
+const char *tt_escape(char *buf, size_t len, const char *s, bool space);
+
+/* ---- brief.c: --brief, a line per connection side ---- */
+struct tt_brief;
+struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live);
+void tt_brief_conn(struct tt_brief *b, const struct conn *c);
+void tt_brief_close(struct tt_brief *b);
+
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
 /* "78 B", "~79 B" for a kernel counter, "?" when unknown. */
