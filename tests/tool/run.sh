@@ -66,6 +66,14 @@ expect() {
 		sed 's/^/# /' "$TMP/expect.err" | head -5
 	fi
 }
+# filt NAME WANT CASE ARGS...: the JSON lines (sides) shown
+filt() {
+	local name=$1 want=$2 case=$3 got
+	shift 3
+	got=$("$TT" -T "$HERE/cases/$case.txt" --json "$@" 2> /dev/null | grep -c '"cookie"')
+	[ "$got" = "$want" ] && ok "filter $name" || notok "filter $name: $got sides, want $want"
+}
+
 input_args() {
 	case $1 in
 	*.txt) echo "-T $1" ;;
@@ -239,6 +247,38 @@ follow INT "$TMP/follow-port" 11 -p 8080
 [ $rc = 0 ] && [ $shown = 11 ] && ok "live -p: each record is passed on once its port is known" ||
 	notok "live -p: each record is passed on once its port is known ($shown of 11 lines)"
 
+# --on-time-wait: a conversation is shown when its closer enters TIME_WAIT,
+# not 60 s later, and the timewait socket's end makes no second connection.
+"$TT" -T "$c.txt" --on-time-wait --json > "$TMP/otw.json"
+[ "$(wc -l < "$TMP/otw.json")" = 3 ] &&
+	grep -q '"cookie":8193,.*"end_ns":5001002393000,.*"time_wait_end":null' "$TMP/otw.json" &&
+	ok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed" ||
+	notok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed"
+filt "--on-time-wait: a killed timewait socket makes no extra side" 4 timewait_reuse --on-time-wait
+d=$TMP/otw-live
+mkdir -p "$d"
+mkfifo "$d/in" "$d/json"
+exec 9<> "$d/in"
+"$TT" --device "$d/in" --on-time-wait --json="$d/json" 2> /dev/null &
+pid=$!
+exec 8< "$d/json"
+head -c $((64 + 176 * 17)) "$TMP/c.tcpcap" | tail -c +65 >&9	# all but the expiry
+shown=0
+for i in 1 2; do read -r -t 120 -u 8 line && shown=$((shown + 1)); done
+kill -INT $pid
+{ wait $pid; } 2> /dev/null
+exec 8<&- 9>&-
+[ $shown = 2 ] && ok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends" ||
+	notok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends ($shown of 2)"
+
+# -i: --stats for each interval of the records' time.
+"$TT" -T "$HERE/cases/vm61_scenarios.txt" -i 5 --time=relative > "$TMP/interval"
+[ "$(grep -c '^--- ' "$TMP/interval")" = 13 ] &&
+	[ "$(awk '/^records / { n += $2 } END { print n }' "$TMP/interval")" = 200 ] &&
+	head -1 "$TMP/interval" | grep -qx -- '--- 0.000000000 to 5.000000000 ---' &&
+	ok "-i: statistics per interval, every record in one" ||
+	notok "-i: statistics per interval, every record in one"
+
 # ---- write errors: reported, exit 2 ----
 expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
 	"$TT" -T "$c.txt" --svg /dev/full --time=mono
@@ -271,13 +311,6 @@ else
 fi
 
 # ---- filters ----
-# filt NAME WANT CASE ARGS...: the JSON lines (sides) shown
-filt() {
-	local name=$1 want=$2 case=$3 got
-	shift 3
-	got=$("$TT" -T "$HERE/cases/$case.txt" --json "$@" 2> /dev/null | grep -c '"cookie"')
-	[ "$got" = "$want" ] && ok "filter $name" || notok "filter $name: $got sides, want $want"
-}
 filt "--role keeps the conversation" 2 client_close_first --role server
 filt "--role listener" 1 client_close_first --role LISTENER
 filt "--port" 2 refused --port 9999

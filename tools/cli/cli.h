@@ -93,6 +93,8 @@ struct opts {
 	bool time_given;	/* --time was given: no quiet fallback */
 	bool have_offset;	/* --realtime-offset */
 	int64_t offset_ns;
+	bool on_time_wait;	/* --on-time-wait */
+	uint64_t interval_ns;	/* -i: --stats every so often; 0: at the end */
 	uint64_t close_wait_ns;
 	struct filter flt;
 };

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 "                        " TCPSTATES_PROC " ('-': standard input)\n"
 "  -T, --text FILE       the text of " TCPSTATES_PROC " ('-': standard input)\n"
 "      --from-now        live: skip the history already in the ring\n"
+"      --on-time-wait    show a connection when it enters TIME_WAIT, not when\n"
+"                        TIME_WAIT ends (60 s later)\n"
 "  -w, --write FILE      save the records to a capture file ('-': standard\n"
 "                        output); no timeline unless a format is also given.\n"
 "                        On exit it says what it wrote: records, bytes, lost\n"
@@ -48,6 +50,8 @@ static void usage(FILE *f)
 "      --csv[=FILE]      one CSV row per connection, after a header line\n"
 "  -s, --stats[=FILE]    counts, latency percentiles, time in state, oddities\n"
 "      --close-wait SECS --stats: flag CLOSE_WAIT longer than this (10)\n"
+"  -i, --interval SECS   --stats for every SECS of the records' time (live:\n"
+"                        every SECS), each for that interval alone\n"
 "      --dump[=FILE]     every record, in the text format of " TCPSTATES_PROC "\n"
 "      --time=MODE       wall (default: local time, 2026-11-30 14:03:07.123456),\n"
 "                        utc, mono (CLOCK_MONOTONIC seconds, as recorded) or\n"
@@ -114,7 +118,7 @@ static int parse_int(const char *s, int64_t *out)
 enum {
 	O_TIMELINE = 256, O_SVG, O_CSV, O_DUMP, O_CLOSE_WAIT, O_FROM_NOW,
 	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH, O_TIME,
-	O_OFFSET, O_FIELDS, O_SINCE, O_UNTIL,
+	O_OFFSET, O_FIELDS, O_SINCE, O_UNTIL, O_ON_TIME_WAIT,
 };
 
 static const struct option longopts[] = {
@@ -123,6 +127,8 @@ static const struct option longopts[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "packet-buffered", no_argument, NULL, 'U' },
 	{ "from-now", no_argument, NULL, O_FROM_NOW },
+	{ "on-time-wait", no_argument, NULL, O_ON_TIME_WAIT },
+	{ "interval", required_argument, NULL, 'i' },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
 	{ "brief", optional_argument, NULL, 'b' },
 	{ "ladder", optional_argument, NULL, 'l' },
@@ -231,6 +237,14 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	case O_FROM_NOW:
 		o->from_now = true;
 		break;
+	case O_ON_TIME_WAIT:
+		o->on_time_wait = true;
+		break;
+	case 'i':
+		if (tt_parse_u32(optarg, 86400, &v) || !v)
+			return bad_arg(name, optarg, "a number of seconds (1 to 86400)");
+		o->interval_ns = v * 1000000000ULL;
+		break;
 	case O_CLOSE_WAIT:
 		if (tt_parse_u32(optarg, 1000000, &v))
 			return bad_arg(name, optarg, "a number of seconds");
@@ -311,7 +325,7 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	o->close_wait_ns = 10ULL * 1000000000;
 	*done = false;
 	argv[0] = (char *)TT_NAME;	/* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:Ubljsp:L:D:46a:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "r:T:w:Ui:bljsp:L:D:46a:hV", longopts,
 				 NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);
@@ -324,6 +338,8 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 		fprintf(stderr, "Try '%s --help' for more information.\n", TT_NAME);
 		return TT_EXIT_USAGE;
 	}
+	if (o->interval_ns && !o->out[FMT_STATS])
+		o->out[FMT_STATS] = "-";
 	if (!any_format(o) && !o->write_file && !o->bench)
 		o->out[FMT_TIMELINE] = "-";
 	return 0;

@@ -19,6 +19,14 @@
 
 #define READ_CHUNK	(1 << 20)
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 struct app {
 	struct opts *o;		/* the filter's times are resolved in place */
 	const struct tt_source *src;
@@ -34,6 +42,7 @@ struct app {
 	/* false when no output wants connections (-w alone): skip rebuilding them */
 	bool reconstruct;
 	bool live, clock_failed;
+	uint64_t tick_ns;	/* -i: the end of the current interval */
 	uint64_t shown;
 };
 
@@ -225,6 +234,28 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 	}
 }
 
+/*
+ * -i: the statistics of each interval, [tick - interval, tick), printed
+ * when time reaches its end: the records' time, which live is this host's
+ * monotonic clock, so an idle interval is printed too.
+ */
+static void tick(struct app *a, uint64_t now)
+{
+	char from[40], to[40];
+
+	while (a->o->interval_ns && a->tick_ns && now >= a->tick_ns) {
+		tt_fmt_time(&a->clock, from, sizeof(from),
+			    a->tick_ns - a->o->interval_ns);
+		tt_fmt_time(&a->clock, to, sizeof(to), a->tick_ns);
+		fprintf(a->out->f[FMT_STATS], "--- %s to %s ---\n", from, to);
+		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+		fputc('\n', a->out->f[FMT_STATS]);
+		fflush(a->out->f[FMT_STATS]);
+		tt_stats_reset(a->stats);
+		a->tick_ns += a->o->interval_ns;
+	}
+}
+
 /* --dump comes last: a record it shows has been through everything. */
 static void on_record(void *arg, const struct tcpstates_record *r)
 {
@@ -242,6 +273,9 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 	}
 	if (a->clock_failed)
 		return;
+	if (a->o->interval_ns && !a->tick_ns)
+		a->tick_ns = r->ts_ns + a->o->interval_ns;
+	tick(a, r->ts_ns);
 
 	if (a->reconstruct)
 		id = tt_recon_record(a->recon, r, &live);
@@ -251,13 +285,6 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 		record_out(a, r);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* The formats' headers, and what each needs before the first record. */
 static int start_formats(struct app *a, const struct tt_source *src)
@@ -304,14 +331,23 @@ static int start_formats(struct app *a, const struct tt_source *src)
 			return -1;
 	}
 	a->recon = tt_recon_new(&sink);
+	if (a->recon && o->on_time_wait)
+		tt_recon_early_time_wait(a->recon);
 	return a->recon ? 0 : -1;
 }
 
 /* What is written only at the end: the statistics and the SVG picture. */
 static void stop_formats(struct app *a)
 {
+	char from[40];
+
 	tt_brief_close(a->brief);
 	a->brief = NULL;
+	if (a->stats && a->tick_ns) {
+		tt_fmt_time(&a->clock, from, sizeof(from),
+			    a->tick_ns - a->o->interval_ns);
+		fprintf(a->out->f[FMT_STATS], "--- %s to the end ---\n", from);
+	}
 	if (a->stats)
 		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
 	if (a->svg)
@@ -323,12 +359,23 @@ static void stop_formats(struct app *a)
  * Live, the signals that end the loop are blocked except inside ppoll(), so
  * one that comes between the check of stop and the wait cannot be lost.
  */
-static int wait_readable(const struct tt_source *src, const sigset_t *mask)
+static int wait_readable(struct app *a, const struct tt_source *src,
+			 const sigset_t *mask)
 {
 	struct pollfd p = { .fd = src->fd, .events = POLLIN };
+	struct timespec t, *timeout = NULL;
+	uint64_t now = now_ns();
 
-	if (ppoll(&p, 1, NULL, mask) >= 0 || errno == EINTR)
+	if (a->tick_ns) {
+		uint64_t left = a->tick_ns > now ? a->tick_ns - now : 0;
+
+		t = (struct timespec){ left / 1000000000, left % 1000000000 };
+		timeout = &t;
+	}
+	if (ppoll(&p, 1, timeout, mask) >= 0 || errno == EINTR) {
+		tick(a, now_ns());
 		return 0;
+	}
 	fprintf(stderr, "%s: %s: poll: %s\n", TT_NAME, src->name,
 		strerror(errno));
 	return -1;
@@ -349,10 +396,12 @@ static int read_loop(struct app *a, const struct tt_source *src,
 		block_signals(true);
 	if (src->nhead)
 		tt_decoder_feed(dec, src->head, src->nhead);
+	if (src->live && a->o->interval_ns)
+		a->tick_ns = now_ns() + a->o->interval_ns;
 	while (!stop && !tt_outputs_failed(a->out)) {
 		ssize_t n;
 
-		if (src->live && wait_readable(src, &mask))
+		if (src->live && wait_readable(a, src, &mask))
 			return -1;
 		n = read(src->fd, buf, chunk);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))

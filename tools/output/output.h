@@ -124,6 +124,7 @@ struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
 void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
 void tt_stats_conn(struct tt_stats *s, const struct conn *c);
 void tt_stats_print(struct tt_stats *s, FILE *f);
+void tt_stats_reset(struct tt_stats *s);	/* -i: a new interval */
 void tt_stats_free(struct tt_stats *s);
 
 #endif /* TT_OUTPUT_OUTPUT_H */

@@ -72,6 +72,18 @@ struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
 	return s;
 }
 
+void tt_stats_reset(struct tt_stats *s)
+{
+	uint64_t warn = s->close_wait_warn_ns;
+
+	for (size_t i = 0; i < s->nodd; i++)
+		free(s->odd[i]);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		free(s->handshake[i].v);
+	memset(s, 0, sizeof(*s));
+	s->close_wait_warn_ns = warn;
+}
+
 void tt_stats_free(struct tt_stats *s)
 {
 	if (!s)

@@ -28,9 +28,15 @@ struct request {
  */
 struct tomb {
 	struct hnode node;
+	struct tomb *prev, *next;	/* tw: the list of them */
 	uint64_t cookie, id;
 	uint32_t netns;
 	bool used;
+	/*
+	 * --on-time-wait: the side was shown on entering TIME_WAIT; this one
+	 * stands for its timewait socket until that ends (not in the ring).
+	 */
+	bool tw;
 };
 
 #define TT_TOMBS 1024
@@ -42,6 +48,8 @@ struct recon {
 	struct request *rhead;
 	struct tomb *tomb_ring;		/* TT_TOMBS, the oldest reused */
 	size_t tomb_next;
+	struct tomb *tw_tombs;
+	bool early_tw;			/* --on-time-wait */
 	uint64_t next_id;
 	size_t live, peak;
 };

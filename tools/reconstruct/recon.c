@@ -75,6 +75,12 @@ void tt_recon_free(struct recon *R)
 		conn_free(c);
 	}
 	tt_requests_free(R);
+	while (R->tw_tombs) {
+		struct tomb *t = R->tw_tombs;
+
+		R->tw_tombs = t->next;
+		free(t);
+	}
 	free(R->tomb_ring);
 	free(R->tombs.b);
 	free(R->conns.b);
@@ -218,6 +224,43 @@ static void tomb_add(struct recon *R, const struct conn *c)
 	ht_add(&R->tombs, &t->node, key_cookie(t->netns, t->cookie));
 }
 
+/* --on-time-wait: a tombstone for the timewait socket, until it ends. */
+static void tomb_add_tw(struct recon *R, const struct conn *c)
+{
+	struct tomb *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		tomb_add(R, c);
+		return;
+	}
+	*t = (struct tomb){ .cookie = c->cookie, .id = c->id,
+			    .netns = c->netns, .used = true, .tw = true,
+			    .next = R->tw_tombs };
+	if (R->tw_tombs)
+		R->tw_tombs->prev = t;
+	R->tw_tombs = t;
+	ht_add(&R->tombs, &t->node, key_cookie(t->netns, t->cookie));
+}
+
+static void tomb_free_tw(struct recon *R, struct tomb *t)
+{
+	ht_del(&R->tombs, &t->node);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		R->tw_tombs = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	if (R->sink.retire)
+		R->sink.retire(R->sink.arg, t->id);
+	free(t);
+}
+
+void tt_recon_early_time_wait(struct recon *R)
+{
+	R->early_tw = true;
+}
+
 static struct tomb *tomb_find(struct recon *R, uint32_t netns, uint64_t cookie)
 {
 	uint64_t h = key_cookie(netns, cookie);
@@ -260,7 +303,10 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 	c->ended = true;
 	c->close = tt_side_close_kind(c, still_open);
 	ht_del(&R->conns, &c->by_cookie);
-	tomb_add(R, c);
+	if (c->tw_early)
+		tomb_add_tw(R, c);
+	else
+		tomb_add(R, c);
 
 	peer = c->peer;
 	if (!peer && c->role != ROLE_LISTENER)
@@ -314,12 +360,42 @@ static bool trails(const struct tcpstates_record *r)
 		 r->new_state == TCPSTATES_CLOSE));
 }
 
+/* What a side shown on entering TIME_WAIT still does: the timewait socket. */
+static bool tw_tail(const struct tcpstates_record *r)
+{
+	switch (r->kind) {
+	case TCPSTATES_EV_TIME_WAIT:
+	case TCPSTATES_EV_TW_REARM:
+	case TCPSTATES_EV_TW_EXPIRE:
+	case TCPSTATES_EV_TW_KILL:
+	case TCPSTATES_EV_RESET_SENT:
+		return true;
+	case TCPSTATES_EV_STATE:
+		return r->new_state == TCPSTATES_CLOSE;
+	}
+	return false;
+}
+
+/* @r belongs to a side already over: its id, the tombstone let go at the end. */
+static bool absorbed(struct recon *R, const struct tcpstates_record *r,
+		     uint64_t *id)
+{
+	struct tomb *t = tomb_find(R, r->netns, r->cookie);
+
+	if (!t || !(trails(r) || (t->tw && tw_tail(r))))
+		return false;
+	*id = t->id;
+	if (t->tw && (r->kind == TCPSTATES_EV_TW_EXPIRE ||
+		      r->kind == TCPSTATES_EV_TW_KILL))
+		tomb_free_tw(R, t);
+	return true;
+}
+
 /* The live side @r is about, made if need be; NULL if it trails one. */
 static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 			    uint64_t *id)
 {
 	struct conn *c = tt_conn_lookup(R, r->netns, r->cookie);
-	struct tomb *t;
 
 	if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
 	    tt_side_state(c) != TCPSTATES_STATE_NONE) {
@@ -328,10 +404,8 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 		tt_conn_finish(R, c, r->ts_ns, true);
 		c = NULL;
 	}
-	if (!c && trails(r) && (t = tomb_find(R, r->netns, r->cookie))) {
-		*id = t->id;
+	if (!c && absorbed(R, r, id))
 		return NULL;
-	}
 	if (!c && trails(r) && r->old_state == TCPSTATES_CLOSE)
 		return NULL;	/* trails what we never saw */
 	if (!c && (c = tt_conn_new(R, r)) && !is_beginning(r))
@@ -344,6 +418,7 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 			 const struct conn **live)
 {
+	enum tt_side_end end;
 	struct conn *c;
 	uint64_t id = 0;
 
@@ -364,9 +439,14 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 		return id;
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
-	if (tt_side_update(c, r) == SIDE_GOES_ON ||
-	    !tt_conn_finish(R, c, r->ts_ns, false))
-		*live = c->ended ? NULL : c;
+	end = tt_side_update(c, r);
+	if (end == SIDE_GOES_ON && R->early_tw && c->tw_handed &&
+	    tt_side_state(c) == TCPSTATES_TIME_WAIT)
+		c->tw_early = true;
+	if (end == SIDE_GOES_ON && !c->tw_early)
+		*live = c;
+	else if (!tt_conn_finish(R, c, r->ts_ns, c->tw_early))
+		*live = NULL;	/* held for its peer */
 	return id;
 }
 

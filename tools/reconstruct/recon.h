@@ -94,6 +94,7 @@ struct conn {
 	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
 	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
 	bool have_opts, have_info;
+	bool tw_early;		/* shown on entering TIME_WAIT, which goes on */
 	uint8_t close_first;	/* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
 	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
 	uint32_t pid, tgid;
@@ -136,6 +137,11 @@ struct recon *tt_recon_new(const struct tt_sink *sink);
 uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 			 const struct conn **live);
 void tt_recon_finish(struct recon *R);	/* flush everything still open */
+/*
+ * Hand a side over on entering TIME_WAIT (with its peer, if that is done),
+ * not when TIME_WAIT ends; its timewait socket's records still belong to it.
+ */
+void tt_recon_early_time_wait(struct recon *R);
 void tt_recon_free(struct recon *R);
 size_t tt_recon_live(const struct recon *R);
 size_t tt_recon_peak(const struct recon *R);
