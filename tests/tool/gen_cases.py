@@ -724,6 +724,22 @@ def case_connect_fails():
     st.write()
 
 
+def case_comm_escapes():
+    st = Stream("comm_escapes", """
+        A process named itself with control characters (prctl PR_SET_NAME
+        takes any bytes): ESC ] 0 ; x BEL, and a space. /proc/tcpstates
+        escapes only whitespace and backslash, so the raw bytes are in the
+        record; every human output must show them escaped, none may reach
+        the terminal.""")
+    c, s = lo_pair(cport=47100)
+    c.comm = "evil\\033]0;x\\007\\040z"
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 5)
+    t = orderly_close(st, t + MS, c, s)
+    tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
 if __name__ == "__main__":
     os.makedirs(os.path.join(HERE, "cases"), exist_ok=True)
     for name, fn in sorted(globals().items()):

@@ -156,6 +156,18 @@ rc=$?
 	ok "a seq gap in a capture is not taken for a loss" ||
 	notok "a seq gap in a capture is not taken for a loss"
 
+# Terminal safety: a comm of control characters comes out escaped in every
+# format (the goldens show how); not one raw control byte reaches stdout.
+ce=$HERE/cases/comm_escapes.txt
+raw=0
+for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -"; do
+	# shellcheck disable=SC2086
+	bad=$("$TT" -T "$ce" $opt 2> /dev/null | tr -d '\n\t' | LC_ALL=C tr -d '[:print:]' | wc -c)
+	[ "$bad" = 0 ] || { raw=1; echo "# $opt: $bad raw control bytes"; }
+done
+[ $raw = 0 ] && ok "no raw control character from a comm reaches the terminal" ||
+	notok "no raw control character from a comm reaches the terminal"
+
 # ---- wall-clock time ----
 w=$HERE/cases/wallclock
 "$TT" -T "$w.txt" --time=utc > "$TMP/utc.out"
@@ -304,7 +316,7 @@ if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
 	"$O/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
 	peak=$(sed -n 's/.*peak live connections \([0-9]*\).*/\1/p' "$TMP/bench")
 	[ -n "$peak" ] && [ "$peak" -lt 1000 ] &&
-		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9]* connections' "$TMP/bench")" ||
+		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9][0-9]* connections' "$TMP/bench")" ||
 		notok "follow memory bounded: $(cat "$TMP/bench")"
 else
 	skip "follow memory bounded" "gencap did not build"

@@ -108,6 +108,20 @@ const char *tt_option_name(unsigned int bit)
 	return lookup(option_names, ARRAY_SIZE(option_names), bit, NULL);
 }
 
+const char *tt_options_format(uint8_t options, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned int bit = 0; bit < 8; bit++)
+		if ((options & (1 << bit)) && tt_option_name(bit) && n < len)
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      tt_option_name(bit));
+	if (!n)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
 const char *tt_errno_name(unsigned int err, char *buf, size_t len)
 {
 	const char *name = err ? strerrorname_np(err) : "-";

@@ -26,6 +26,8 @@ int tt_event_parse(const char *s);
 const char *tt_ctx_name(unsigned int ctx);	/* "?" if bad */
 int tt_ctx_parse(const char *s);
 const char *tt_option_name(unsigned int bit);	/* NULL if no such bit */
+/* "sack,ts,wscale", or "none"; returns @buf. */
+const char *tt_options_format(uint8_t options, char *buf, size_t len);
 
 /* "ECONNRESET" for sk_err 104; "-" for 0, "E123" if glibc has no name. */
 const char *tt_errno_name(unsigned int err, char *buf, size_t len);

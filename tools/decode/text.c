@@ -351,20 +351,6 @@ static void print_comm(FILE *f, const char *comm, size_t size)
 	}
 }
 
-static void print_options(FILE *f, uint8_t options)
-{
-	const char *sep = "";
-
-	if (!options)
-		fputs("none", f);
-	for (unsigned int bit = 0; bit < 8; bit++) {
-		if ((options & (1 << bit)) && tt_option_name(bit)) {
-			fprintf(f, "%s%s", sep, tt_option_name(bit));
-			sep = ",";
-		}
-	}
-}
-
 static void print_column(FILE *f, const struct column *c,
 			 const struct tcpstates_record *r)
 {
@@ -388,7 +374,7 @@ static void print_column(FILE *f, const struct column *c,
 		print_comm(f, (const char *)p, c->size);
 		break;
 	case T_OPTIONS:
-		print_options(f, r->options);
+		fputs(tt_options_format(r->options, a, sizeof(a)), f);
 		break;
 	case T_ADDR:
 		tt_format_addr(r->family, p, a, sizeof(a));

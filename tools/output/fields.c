@@ -57,18 +57,6 @@ static const char *twend(const struct conn *c)
 	return c->twend < ARRAY_SIZE(names) ? names[c->twend] : NULL;
 }
 
-static const char *options(char *buf, const struct conn *c)
-{
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (unsigned int bit = 0; bit < 8; bit++)
-		if ((c->options & (1 << bit)) && tt_option_name(bit))
-			n += snprintf(buf + n, TT_VALUE_BUF - n, "%s%s",
-				      n ? "," : "", tt_option_name(bit));
-	return n ? buf : "none";
-}
-
 static bool handshake_done(const struct conn *c)
 {
 	return c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns;
@@ -114,7 +102,7 @@ UINT(srtt_us, c->srtt_us, !c->srtt_us)
 UINT(mss, c->mss, !c->have_opts)
 UINT(snd_wscale, c->snd_wscale, !c->have_opts)
 UINT(rcv_wscale, c->rcv_wscale, !c->have_opts)
-STR(options, c->have_opts ? options(v->buf, c) : NULL)
+STR(options, c->have_opts ? tt_options_format(c->options, v->buf, TT_VALUE_BUF) : NULL)
 UINT(snd_wnd, c->snd_wnd, !c->have_opts)
 UINT(rcv_wnd, c->rcv_wnd, !c->have_opts)
 UINT(start_ns, c->first_ns, false)

@@ -32,6 +32,7 @@ bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 int tt_time_width(const struct tt_clock *k);	/* columns tt_fmt_time takes */
 
 /* ---- escape.c ---- */
+#define TT_COMM_ESCAPED (16 * 4)	/* a comm, every byte \ooo */
 /* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
 const char *tt_escape(char *buf, size_t len, const char *s, bool space);
 

@@ -112,7 +112,8 @@ void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r)
 
 static void odd(struct tt_stats *s, const struct conn *c, const char *what)
 {
-	char l[64], r[64], *line;
+	char l[64], r[64], owner[TT_COMM_ESCAPED + 32], comm[TT_COMM_ESCAPED];
+	char *line;
 
 	if (s->nodd >= MAX_ODD) {
 		s->odd_dropped++;
@@ -120,27 +121,23 @@ static void odd(struct tt_stats *s, const struct conn *c, const char *what)
 	}
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
-	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu pid %u comm %s: %s",
+	if (c->owner_rank)
+		snprintf(owner, sizeof(owner), "pid %u comm %s", c->tgid,
+			 tt_escape(comm, sizeof(comm), c->comm, false));
+	else
+		snprintf(owner, sizeof(owner), "owner unknown");
+	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu %s: %s",
 		     tt_role_name(c->role), l, r, c->netns,
-		     (unsigned long long)c->cookie, c->tgid,
-		     c->comm[0] ? c->comm : "-", what) < 0)
+		     (unsigned long long)c->cookie, owner, what) < 0)
 		return;
 	s->odd[s->nodd++] = line;
 }
 
-void tt_stats_conn(struct tt_stats *s, const struct conn *c)
+/* Time in each state; a CLOSE_WAIT the application let last is odd. */
+static void state_times(struct tt_stats *s, const struct conn *c)
 {
 	char d[32], what[96];
-	const struct tt_span *last = tt_conn_last_span(c);
 
-	s->conns++;
-	s->roles[c->role < ROLE_NR ? c->role : 0]++;
-	s->closes[c->close < CLOSE_NR ? c->close : 0]++;
-	if (c->incomplete)
-		s->incomplete++;
-	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
-	    c->role < ROLE_NR)
-		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *sp = &c->states[i];
 		uint64_t end = sp->leave_ns ? sp->leave_ns :
@@ -163,6 +160,56 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 			odd(s, c, what);
 		}
 	}
+}
+
+static void retries(struct tt_stats *s, const struct conn *c)
+{
+	char what[96];
+	int n = 0;
+
+	if (!c->syn_retrans && !c->synack_retrans)
+		return;
+	s->syn_retry_conns++;
+	if (c->syn_retrans)
+		n = snprintf(what, sizeof(what), "%u SYN retransmit%s",
+			     c->syn_retrans, c->syn_retrans == 1 ? "" : "s");
+	if (c->synack_retrans)
+		snprintf(what + n, sizeof(what) - n, "%s%u SYN-ACK retransmit%s",
+			 n ? ", " : "", c->synack_retrans,
+			 c->synack_retrans == 1 ? "" : "s");
+	odd(s, c, what);
+}
+
+static void abnormal_end(struct tt_stats *s, const struct conn *c)
+{
+	char what[96];
+
+	switch (c->close) {
+	case CLOSE_RESET_SENT:
+	case CLOSE_RESET_RECEIVED:
+		s->resets++;
+		break;
+	case CLOSE_REFUSED:
+	case CLOSE_TIMEOUT:
+	case CLOSE_ERROR:
+		break;
+	default:
+		return;
+	}
+	snprintf(what, sizeof(what), "ended %s in %s", tt_close_name(c->close),
+		 c->nstates > 1 ? tt_state_name(c->states[c->nstates - 2].state) : "-");
+	odd(s, c, what);
+}
+
+void tt_stats_conn(struct tt_stats *s, const struct conn *c)
+{
+	s->conns++;
+	s->roles[c->role < ROLE_NR ? c->role : 0]++;
+	s->closes[c->close < CLOSE_NR ? c->close : 0]++;
+	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
+	    c->role < ROLE_NR)
+		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
+	state_times(s, c);
 	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
 		s->tw_entered++;
 	if (c->twend == TW_EXPIRED)
@@ -171,37 +218,21 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->tw_killed++;
 	if (c->twend == TW_SKIPPED)
 		s->tw_skipped++;
-	if (c->syn_retrans || c->synack_retrans) {
-		s->syn_retry_conns++;
-		snprintf(what, sizeof(what), "%u SYN / %u SYN-ACK retransmits",
-			 c->syn_retrans, c->synack_retrans);
-		odd(s, c, what);
-	}
-	switch (c->close) {
-	case CLOSE_RESET_SENT:
-	case CLOSE_RESET_RECEIVED:
-	case CLOSE_REFUSED:
-	case CLOSE_TIMEOUT:
-	case CLOSE_ERROR:
-		if (c->close == CLOSE_RESET_SENT || c->close == CLOSE_RESET_RECEIVED)
-			s->resets++;
-		snprintf(what, sizeof(what), "ended %s in %s",
-			 tt_close_name(c->close),
-			 c->nstates > 1 ? tt_state_name(c->states[c->nstates - 2].state) : "-");
-		odd(s, c, what);
-		break;
-	}
-	if (c->incomplete)
+	retries(s, c);
+	abnormal_end(s, c);
+	if (c->incomplete) {
+		s->incomplete++;
 		odd(s, c, "incomplete history");
-	(void)last;
+	}
 }
 
 static void print_records(const struct tt_stats *s, FILE *f)
 {
-	fprintf(f, "records %llu, lost markers %llu (%llu records lost)\n",
+	fprintf(f, "records %llu, lost markers %llu (%llu record%s lost)\n",
 		(unsigned long long)s->records,
 		(unsigned long long)s->lost_markers,
-		(unsigned long long)s->lost_records);
+		(unsigned long long)s->lost_records,
+		s->lost_records == 1 ? "" : "s");
 	fprintf(f, "\ntransitions (event old -> new: count)\n");
 	for (unsigned int k = 1; k < TCPSTATES_NR_EVENTS; k++)
 		for (unsigned int o = 0; o < TCPSTATES_NR_STATES; o++)

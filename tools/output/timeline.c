@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The default output: a readable timeline per connection or conversation.
- * Times are CLOCK_MONOTONIC seconds as the module recorded them; durations
- * pick a unit that keeps three decimals readable.
+ * The default output: a readable timeline per connection or conversation,
+ * a line per fact, each from a small function. Times as clock.c shows
+ * them; durations pick a unit that keeps three decimals readable; the
+ * owner's comm is escaped for the terminal.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -43,25 +44,12 @@ void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 		snprintf(buf, len, "%s:%u", a, port);
 }
 
-static const char *opt_list(uint8_t o, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s%s", o & TCPSTATES_OPT_SACK ? "sack," : "",
-		 o & TCPSTATES_OPT_TIMESTAMP ? "ts," : "",
-		 o & TCPSTATES_OPT_WSCALE ? "wscale," : "",
-		 o & TCPSTATES_OPT_ECN ? "ecn," : "");
-	if (buf[0])
-		buf[strlen(buf) - 1] = 0;
-	else
-		snprintf(buf, len, "none");
-	return buf;
-}
-
 /* Why the close kind is what it is, with the numbers behind it. */
 static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 			 const struct conn *c)
 {
 	const struct tt_span *last = tt_conn_last_span(c);
-	char t[32], e[24];
+	char t[40], e[24];
 
 	tt_errno_name(c->sk_err, e, sizeof(e));
 	switch (c->close) {
@@ -112,13 +100,11 @@ static void data_line(FILE *f, const char *in, const struct conn *c,
 		" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" : "");
 }
 
-static void text_side(FILE *f, const struct tt_clock *k,
-		      const struct conn *c, const char *in)
+static void head_line(FILE *f, const char *in, const struct conn *c)
 {
-	char l[64], r[64], t[32], d[96], d2[32], o[40], uid[16] = "-";
 	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
 			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" : "ipv4";
-	uint64_t est_leave = 0;
+	char l[64], r[64];
 
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
@@ -129,128 +115,162 @@ static void text_side(FILE *f, const struct tt_clock *k,
 		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu\n", in,
 			tt_role_name(c->role), l, r, fam, c->netns,
 			(unsigned long long)c->cookie);
+}
+
+static void owner_line(FILE *f, const char *in, const struct conn *c)
+{
+	char uid[16] = "-", comm[TT_COMM_ESCAPED];
+
 	if (c->uid != UINT32_MAX)
 		snprintf(uid, sizeof(uid), "%u", c->uid);
 	if (c->owner_rank)
 		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in, c->tgid,
-			c->comm, uid);
+			tt_escape(comm, sizeof(comm), c->comm, false), uid);
 	else
 		fprintf(f, "%s  owner      unknown (no record named a process) uid %s\n",
 			in, uid);
 	if (c->incomplete)
 		fprintf(f, "%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
 			in);
+}
 
-	if (c->role != ROLE_LISTENER && c->syn_ns) {
-		tt_fmt_time(k, t, sizeof(t), c->syn_ns);
-		fprintf(f, "%s  open       %s, %s %s\n", in,
-			tt_open_name(c->open) ? tt_open_name(c->open) : "-",
-			c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
-		if (c->est_ns && c->est_ns >= c->syn_ns) {
-			tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
-			fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,
-				c->role == ROLE_SERVER ? " (from the SYN's arrival)" : "");
-			if (c->syn_retrans)
-				fprintf(f, ", %u SYN retransmits", c->syn_retrans);
-			if (c->synack_retrans)
-				fprintf(f, ", %u SYN-ACK retransmits", c->synack_retrans);
-			fputc('\n', f);
-		} else {
-			fprintf(f, "%s  handshake  not completed", in);
-			if (c->syn_retrans)
-				fprintf(f, ", %u SYN retransmits", c->syn_retrans);
-			if (c->synack_retrans)
-				fprintf(f, ", %u SYN-ACK retransmits", c->synack_retrans);
-			fputc('\n', f);
-		}
+static void retransmits(FILE *f, const struct conn *c)
+{
+	if (c->syn_retrans)
+		fprintf(f, ", %u SYN retransmit%s", c->syn_retrans,
+			c->syn_retrans == 1 ? "" : "s");
+	if (c->synack_retrans)
+		fprintf(f, ", %u SYN-ACK retransmit%s", c->synack_retrans,
+			c->synack_retrans == 1 ? "" : "s");
+	fputc('\n', f);
+}
+
+static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
+		       const struct conn *c)
+{
+	char t[40], d[32];
+
+	if (c->role == ROLE_LISTENER || !c->syn_ns)
+		return;
+	tt_fmt_time(k, t, sizeof(t), c->syn_ns);
+	fprintf(f, "%s  open       %s, %s %s\n", in,
+		tt_open_name(c->open) ? tt_open_name(c->open) : "-",
+		c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
+	if (c->est_ns && c->est_ns >= c->syn_ns) {
+		tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
+		fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,
+			c->role == ROLE_SERVER ? " (from the SYN's arrival)" : "");
+	} else {
+		fprintf(f, "%s  handshake  not completed", in);
 	}
-	if (c->have_isn_local || c->have_isn_remote) {
-		fprintf(f, "%s  isn        local ", in);
-		if (c->have_isn_local)
-			fprintf(f, "%u", c->isn_local);
-		else
-			fputc('-', f);
-		fprintf(f, " remote ");
-		if (c->have_isn_remote)
-			fprintf(f, "%u", c->isn_remote);
-		else
-			fputc('-', f);
-		fprintf(f, " (acks: local+1 = ");
-		if (c->have_isn_local)
-			fprintf(f, "%u", c->isn_local + 1);
-		else
-			fputc('-', f);
-		fprintf(f, ", remote+1 = ");
-		if (c->have_isn_remote)
-			fprintf(f, "%u", c->isn_remote + 1);
-		else
-			fputc('-', f);
-		fprintf(f, ")\n");
-	}
+	retransmits(f, c);
+}
+
+static void seq_or_dash(FILE *f, bool have, uint32_t v)
+{
+	if (have)
+		fprintf(f, "%u", v);
+	else
+		fputc('-', f);
+}
+
+/* "isn" or "fin": ours and the peer's, and the ACKs that answer them. */
+static void seq_line(FILE *f, const char *in, const char *what, bool hl,
+		     uint32_t l, bool hr, uint32_t r)
+{
+	if (!hl && !hr)
+		return;
+	fprintf(f, "%s  %-10s local ", in, what);
+	seq_or_dash(f, hl, l);
+	fputs(" remote ", f);
+	seq_or_dash(f, hr, r);
+	fputs(" (acks: local+1 = ", f);
+	seq_or_dash(f, hl, l + 1);
+	fputs(", remote+1 = ", f);
+	seq_or_dash(f, hr, r + 1);
+	fputs(")\n", f);
+}
+
+static void options_line(FILE *f, const char *in, const struct conn *c)
+{
+	char o[64];
+
 	if (c->have_opts)
 		fprintf(f, "%s  options    mss %u wscale snd %u rcv %u %s, windows snd %u rcv %u\n",
 			in, c->mss, c->snd_wscale, c->rcv_wscale,
-			opt_list(c->options, o, sizeof(o)), c->snd_wnd, c->rcv_wnd);
-	if (c->est_ns) {
-		for (uint32_t i = 0; i < c->nstates; i++)
-			if (c->states[i].state == TCPSTATES_ESTABLISHED)
-				est_leave = c->states[i].leave_ns;
-		if (est_leave)
-			tt_fmt_dur(d, sizeof(d), est_leave - c->est_ns);
-		else
-			snprintf(d, sizeof(d), "still ESTABLISHED");
-		data_line(f, in, c, d);
-	}
+			tt_options_format(c->options, o, sizeof(o)), c->snd_wnd,
+			c->rcv_wnd);
+}
 
-	close_detail(d, sizeof(d), k, c);
-	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
-	if (c->have_fin_local || c->have_fin_remote) {
-		fprintf(f, "%s  fin        local ", in);
-		if (c->have_fin_local)
-			fprintf(f, "%u", c->fin_local);
-		else
-			fputc('-', f);
-		fprintf(f, " remote ");
-		if (c->have_fin_remote)
-			fprintf(f, "%u", c->fin_remote);
-		else
-			fputc('-', f);
-		fprintf(f, " (acks: local+1 = ");
-		if (c->have_fin_local)
-			fprintf(f, "%u", c->fin_local + 1);
-		else
-			fputc('-', f);
-		fprintf(f, ", remote+1 = ");
-		if (c->have_fin_remote)
-			fprintf(f, "%u", c->fin_remote + 1);
-		else
-			fputc('-', f);
-		fprintf(f, ")\n");
-	}
+static void established(FILE *f, const char *in, const struct conn *c)
+{
+	uint64_t leave = 0;
+	char d[32];
+
+	if (!c->est_ns)
+		return;
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == TCPSTATES_ESTABLISHED)
+			leave = c->states[i].leave_ns;
+	if (leave)
+		tt_fmt_dur(d, sizeof(d), leave - c->est_ns);
+	else
+		snprintf(d, sizeof(d), "still ESTABLISHED");
+	data_line(f, in, c, d);
+}
+
+static void time_wait_line(FILE *f, const char *in, const struct conn *c)
+{
 	if (c->twend == TW_SKIPPED)
 		fprintf(f, "%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
 			in);
-	else if (c->twend != TW_NONE || c->tw_handed) {
+	else if (c->twend != TW_NONE || c->tw_handed)
 		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n", in,
 			(unsigned long long)c->tw_timeout_ms, c->tw_rearms,
 			c->tw_rearms == 1 ? "" : "s",
 			c->twend == TW_EXPIRED ? "expired" :
 			c->twend == TW_KILLED ? "killed early (reuse or RST)" :
 			"still waiting");
-	}
+}
+
+static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
+			const struct conn *c)
+{
+	char t[40], d[32];
+
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
 
 		tt_fmt_time(k, t, sizeof(t), s->enter_ns);
 		if (s->leave_ns >= s->enter_ns && (s->leave_ns || i + 1 < c->nstates))
-			tt_fmt_dur(d2, sizeof(d2), s->leave_ns - s->enter_ns);
+			tt_fmt_dur(d, sizeof(d), s->leave_ns - s->enter_ns);
 		else
-			d2[0] = 0;
+			snprintf(d, sizeof(d), "%s",
+				 s->state == TCPSTATES_CLOSE ? "end" : "open");
 		fprintf(f, "%s  %-10s %-12s %s %-10s by %s\n", in,
-			i ? "" : "states", tt_state_name(s->state), t,
-			d2[0] ? d2 : s->state == TCPSTATES_CLOSE ? "end" : "open",
+			i ? "" : "states", tt_state_name(s->state), t, d,
 			tt_event_name(s->kind));
 	}
+}
+
+static void text_side(FILE *f, const struct tt_clock *k,
+		      const struct conn *c, const char *in)
+{
+	char d[96];
+
+	head_line(f, in, c);
+	owner_line(f, in, c);
+	open_lines(f, k, in, c);
+	seq_line(f, in, "isn", c->have_isn_local, c->isn_local,
+		 c->have_isn_remote, c->isn_remote);
+	options_line(f, in, c);
+	established(f, in, c);
+	close_detail(d, sizeof(d), k, c);
+	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
+	seq_line(f, in, "fin", c->have_fin_local, c->fin_local,
+		 c->have_fin_remote, c->fin_remote);
+	time_wait_line(f, in, c);
+	state_lines(f, k, in, c);
 }
 
 void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
@@ -276,10 +296,11 @@ void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
 void tt_text_lost(FILE *f, const struct tt_clock *k,
 		  const struct tcpstates_record *r)
 {
-	char t[32];
+	char t[40];
 
 	tt_fmt_time(k, t, sizeof(t), r->ts_ns);
-	fprintf(f, "--- LOST %llu records (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
-		(unsigned long long)r->aux, (unsigned long long)r->seq,
+	fprintf(f, "--- LOST %llu record%s (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
+		(unsigned long long)r->aux, r->aux == 1 ? "" : "s",
+		(unsigned long long)r->seq,
 		(unsigned long long)(r->seq + r->aux - 1), t);
 }
