@@ -406,6 +406,14 @@ fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = ","
 [ "$(head -1 "$c.json" | python3 -c 'import json, sys; print(",".join(json.loads(sys.stdin.read())))')" = "$fields" ] &&
 	ok "JSON keys are the field list, in order" || notok "JSON keys are the field list, in order"
 
+# ---- kernel coding style: the kernel's .clang-format, as tools/.clang-format ----
+if command -v clang-format > /dev/null; then
+	make -s -C "$TOOLS" style > "$TMP/style" 2>&1 && ok "kernel .clang-format clean" ||
+		{ notok "kernel .clang-format clean (make -C tools style FIX=1)"; head -5 "$TMP/style" | sed 's/^/# /'; }
+else
+	skip "kernel .clang-format clean" "no clang-format"
+fi
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
 expect "--version" 0 "" "$TT" --version

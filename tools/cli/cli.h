@@ -20,9 +20,9 @@
 /* Exit codes (also in --help and the man page). */
 enum {
 	TT_EXIT_OK = 0,
-	TT_EXIT_USAGE = 1,	/* bad option or argument */
-	TT_EXIT_IO = 2,		/* cannot open/read/write a file or device */
-	TT_EXIT_DATA = 3,	/* input had corrupt or truncated records */
+	TT_EXIT_USAGE = 1, /* bad option or argument */
+	TT_EXIT_IO = 2, /* cannot open/read/write a file or device */
+	TT_EXIT_DATA = 3, /* input had corrupt or truncated records */
 };
 
 /*
@@ -30,14 +30,14 @@ enum {
  * (--json=FILE); at most one may take standard output, so two formats are
  * never interleaved in one stream.
  */
-#define TT_FORMAT_LIST(X)				\
-	X(TIMELINE, "--timeline")			\
-	X(BRIEF, "--brief")				\
-	X(LADDER, "--ladder")				\
-	X(JSON, "--json")				\
-	X(CSV, "--csv")					\
-	X(STATS, "--stats")				\
-	X(DUMP, "--dump")				\
+#define TT_FORMAT_LIST(X)         \
+	X(TIMELINE, "--timeline") \
+	X(BRIEF, "--brief")       \
+	X(LADDER, "--ladder")     \
+	X(JSON, "--json")         \
+	X(CSV, "--csv")           \
+	X(STATS, "--stats")       \
+	X(DUMP, "--dump")         \
 	X(SVG, "--svg")
 
 #define TT_FORMAT_ENUM(NAME, option) FMT_##NAME,
@@ -48,9 +48,9 @@ const char *tt_format_option(enum tt_format f);
 /* --since, --until: as given, resolved at the first record (when.c). */
 struct when {
 	enum { WHEN_MONO, WHEN_EPOCH, WHEN_CIVIL, WHEN_TODAY } kind;
-	struct tm tm;		/* CIVIL: the date and time; TODAY: the time */
-	int64_t ns;		/* MONO, EPOCH: all of it; else the fraction */
-	bool zulu;		/* a trailing Z: UTC */
+	struct tm tm; /* CIVIL: the date and time; TODAY: the time */
+	int64_t ns; /* MONO, EPOCH: all of it; else the fraction */
+	bool zulu; /* a trailing Z: UTC */
 };
 
 #define TT_FILTER_VALUES 64
@@ -62,9 +62,9 @@ struct cidr {
 
 /* Values of one group are alternatives; the groups given must all hold. */
 struct filter {
-	bool any;		/* some filter was given */
+	bool any; /* some filter was given */
 	bool have_port, have_lport, have_rport;
-	uint8_t port[8192], lport[8192], rport[8192];	/* a bit per port */
+	uint8_t port[8192], lport[8192], rport[8192]; /* a bit per port */
 	struct cidr addrs[TT_FILTER_VALUES];
 	unsigned int naddrs;
 	bool v4, v6;
@@ -74,27 +74,27 @@ struct filter {
 	unsigned int ncomms;
 	uint32_t netns[TT_FILTER_VALUES];
 	unsigned int nnetns;
-	uint32_t states;	/* a bit per TCP state */
-	uint32_t roles;		/* a bit per enum tt_role */
+	uint32_t states; /* a bit per TCP state */
+	uint32_t roles; /* a bit per enum tt_role */
 	bool have_since, have_until;
 	struct when since, until;
-	uint64_t since_ns, until_ns;	/* resolved: CLOCK_MONOTONIC */
+	uint64_t since_ns, until_ns; /* resolved: CLOCK_MONOTONIC */
 };
 
 struct opts {
-	const char *read_file;	/* -r, -T: a file, "-" for stdin */
-	bool text;		/* -T: the input is /proc/tcpstates text */
-	const char *write_file;	/* -w: capture, "-" for stdout */
-	const char *out[FMT_NR];	/* NULL: not wanted; "-": stdout */
+	const char *read_file; /* -r, -T: a file, "-" for stdin */
+	bool text; /* -T: the input is /proc/tcpstates text */
+	const char *write_file; /* -w: capture, "-" for stdout */
+	const char *out[FMT_NR]; /* NULL: not wanted; "-": stdout */
 	const char *device;
 	bool from_now, bench;
-	bool unbuffered;	/* -U: every record and connection at once */
-	enum tt_time_mode time;	/* --time */
-	bool time_given;	/* --time was given: no quiet fallback */
-	bool have_offset;	/* --realtime-offset */
+	bool unbuffered; /* -U: every record and connection at once */
+	enum tt_time_mode time; /* --time */
+	bool time_given; /* --time was given: no quiet fallback */
+	bool have_offset; /* --realtime-offset */
 	int64_t offset_ns;
-	bool on_time_wait;	/* --on-time-wait */
-	uint64_t interval_ns;	/* -i: --stats every so often; 0: at the end */
+	bool on_time_wait; /* --on-time-wait */
+	uint64_t interval_ns; /* -i: --stats every so often; 0: at the end */
 	uint64_t close_wait_ns;
 	struct filter flt;
 };
@@ -105,8 +105,15 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done);
 
 /* ---- filter_opts.c ---- */
 enum tt_filter_kind {
-	TT_F_PORT, TT_F_LPORT, TT_F_RPORT, TT_F_ADDR, TT_F_PID, TT_F_NETNS,
-	TT_F_COMM, TT_F_STATE, TT_F_ROLE,
+	TT_F_PORT,
+	TT_F_LPORT,
+	TT_F_RPORT,
+	TT_F_ADDR,
+	TT_F_PID,
+	TT_F_NETNS,
+	TT_F_COMM,
+	TT_F_STATE,
+	TT_F_ROLE,
 };
 
 /* A decimal number up to @max, the whole string; -1 if not. */
@@ -147,15 +154,15 @@ int tt_when_resolve(const struct when *w, const struct tt_clock *k,
 /* ---- input.c: where the records come from ---- */
 struct tt_source {
 	int fd;
-	const char *name;	/* for messages */
+	const char *name; /* for messages */
 	enum tt_input mode;
-	bool live;		/* the device: poll, follow until a signal */
-	struct tt_cap_info ci;	/* record size, realtime offset, capacity */
-	unsigned char *head;	/* bytes read while sniffing the format */
+	bool live; /* the device: poll, follow until a signal */
+	struct tt_cap_info ci; /* record size, realtime offset, capacity */
+	unsigned char *head; /* bytes read while sniffing the format */
 	size_t nhead;
-	dev_t dev;		/* what it is, to refuse writing over it */
+	dev_t dev; /* what it is, to refuse writing over it */
 	ino_t ino;
-	bool have_offset;	/* capture header, device, or the live stats */
+	bool have_offset; /* capture header, device, or the live stats */
 };
 
 /* Opens and identifies the input; an exit code on failure (said why). */
@@ -167,17 +174,16 @@ struct tt_recorder;
 /* NULL after saying why on stderr. */
 struct tt_recorder *tt_recorder_open(const char *path, bool per_record);
 int tt_recorder_header(struct tt_recorder *w, const struct tt_cap_info *ci);
-int tt_recorder_record(struct tt_recorder *w,
-		       const struct tcpstates_record *r);
+int tt_recorder_record(struct tt_recorder *w, const struct tcpstates_record *r);
 int tt_recorder_flush(struct tt_recorder *w);
-int tt_recorder_error(const struct tt_recorder *w);	/* errno, or 0 */
+int tt_recorder_error(const struct tt_recorder *w); /* errno, or 0 */
 /* Flushes, closes, says what was written (or the error). -1 on error. */
 int tt_recorder_close(struct tt_recorder *w);
 
 /* ---- outputs.c: the output files ---- */
 struct tt_outputs {
-	FILE *f[FMT_NR];	/* NULL: format not wanted */
-	struct tt_recorder *rec;	/* -w */
+	FILE *f[FMT_NR]; /* NULL: format not wanted */
+	struct tt_recorder *rec; /* -w */
 };
 
 /*

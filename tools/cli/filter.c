@@ -30,8 +30,7 @@ static bool bit(const uint8_t *map, unsigned int i)
 	return map[i / 8] & (1 << (i % 8));
 }
 
-static bool in_cidr(const struct cidr *n, unsigned int family,
-		    const uint8_t *a)
+static bool in_cidr(const struct cidr *n, unsigned int family, const uint8_t *a)
 {
 	unsigned int full = n->bits / 8, rest = n->bits % 8;
 
@@ -81,8 +80,7 @@ static bool tuple_known(const struct conn *c)
 	return c->lport && (c->rport || c->role == ROLE_LISTENER);
 }
 
-static int side_tuple(const struct filter *f, const struct conn *c,
-		      bool mirror)
+static int side_tuple(const struct filter *f, const struct conn *c, bool mirror)
 {
 	if (!tuple_known(c) && !c->ended)
 		return UNSURE;
@@ -153,7 +151,8 @@ static int side(const struct filter *f, const struct conn *c, bool mirror)
 
 	if (mirror)
 		return v;
-	v = all(v, f->nnetns && !in_list(f->netns, f->nnetns, c->netns) ? NO : YES);
+	v = all(v, f->nnetns && !in_list(f->netns, f->nnetns, c->netns) ? NO :
+									  YES);
 	v = all(v, side_owner(f, c));
 	v = all(v, side_states(f, c));
 	v = all(v, side_role(f, c));
@@ -201,8 +200,8 @@ bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r)
 		return false;
 	if (f->ncomms && !(task && comm_in(f, r->comm)))
 		return false;
-	if (f->states && !(f->states & ((1u << r->old_state) |
-					(1u << r->new_state))))
+	if (f->states &&
+	    !(f->states & ((1u << r->old_state) | (1u << r->new_state))))
 		return false;
 	return !f->roles && tt_filter_when(f, r->ts_ns);
 }

@@ -135,7 +135,8 @@ static const char *const wants[] = {
 	[TT_F_NETNS] = "a namespace inode number",
 	[TT_F_COMM] = "a command name (1 to 15 characters)",
 	[TT_F_STATE] = "a TCP state (e.g. CLOSE_WAIT, close-wait, fin_wait2)",
-	[TT_F_ROLE] = "a role (client, server, listener, simultaneous, unknown)",
+	[TT_F_ROLE] =
+		"a role (client, server, listener, simultaneous, unknown)",
 };
 
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,

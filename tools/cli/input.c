@@ -59,18 +59,19 @@ static int read_capture_header(struct tt_source *src)
 
 	if (tt_cap_parse_header(src->head, src->nhead, &src->ci, why,
 				sizeof(why))) {
-		fprintf(stderr, "%s: %s: offset 0: %s\n", TT_NAME, src->name, why);
+		fprintf(stderr, "%s: %s: offset 0: %s\n", TT_NAME, src->name,
+			why);
 		return TT_EXIT_DATA;
 	}
 	/* skip the rest of a longer (newer) header */
 	skip = src->ci.header_size - TT_CAP_HEADER_SIZE;
 	if (skip && read_full(src->fd, src->head, skip) != (ssize_t)skip) {
-		fprintf(stderr, "%s: %s: offset %d: truncated header\n", TT_NAME,
-			src->name, TT_CAP_HEADER_SIZE);
+		fprintf(stderr, "%s: %s: offset %d: truncated header\n",
+			TT_NAME, src->name, TT_CAP_HEADER_SIZE);
 		return TT_EXIT_DATA;
 	}
 	src->nhead = 0;
-	src->have_offset = src->ci.realtime_offset_ns != 0;	/* 0: unknown */
+	src->have_offset = src->ci.realtime_offset_ns != 0; /* 0: unknown */
 	return 0;
 }
 
@@ -129,14 +130,16 @@ static int device_info(struct tt_source *src, const struct opts *o)
 	if (ioctl(src->fd, TCPSTATES_IOC_INFO, &info) < 0) {
 		if (errno != ENOTTY && errno != EINVAL)
 			return fail(src, "info ioctl", errno);
-		fprintf(stderr, "%s: %s: no INFO ioctl: the module is older than ABI %d, which this tool needs live\n",
+		fprintf(stderr,
+			"%s: %s: no INFO ioctl: the module is older than ABI %d, which this tool needs live\n",
 			TT_NAME, src->name, TCPSTATES_ABI_VERSION);
 		return TT_EXIT_IO;
 	}
 	if (info.abi_version != TCPSTATES_ABI_VERSION ||
 	    info.record_size < TCPSTATES_RECORD_SIZE ||
 	    info.record_size > TT_MAX_RECORD) {
-		fprintf(stderr, "%s: %s: ABI %u with %u-byte records; this tool reads ABI %d (%d bytes)\n",
+		fprintf(stderr,
+			"%s: %s: ABI %u with %u-byte records; this tool reads ABI %d (%d bytes)\n",
 			TT_NAME, src->name, info.abi_version, info.record_size,
 			TCPSTATES_ABI_VERSION, TCPSTATES_RECORD_SIZE);
 		return TT_EXIT_IO;
@@ -158,12 +161,14 @@ static int open_device(struct tt_source *src, const struct opts *o)
 	src->live = true;
 	src->fd = open(o->device, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (src->fd < 0 && errno == ENOENT) {
-		fprintf(stderr, "%s: %s: %s (is the tcpstates module loaded? insmod tcpstates.ko)\n",
+		fprintf(stderr,
+			"%s: %s: %s (is the tcpstates module loaded? insmod tcpstates.ko)\n",
 			TT_NAME, src->name, strerror(errno));
 		return TT_EXIT_IO;
 	}
 	if (src->fd < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr, "%s: %s: %s (reading it needs CAP_NET_ADMIN: run as root)\n",
+		fprintf(stderr,
+			"%s: %s: %s (reading it needs CAP_NET_ADMIN: run as root)\n",
 			TT_NAME, src->name, strerror(errno));
 		return TT_EXIT_IO;
 	}
@@ -171,7 +176,7 @@ static int open_device(struct tt_source *src, const struct opts *o)
 		return fail(src, "", errno);
 	if (fstat(src->fd, &st) == 0 && S_ISCHR(st.st_mode))
 		return device_info(src, o);
-	return 0;	/* a FIFO or file of raw records (tests) */
+	return 0; /* a FIFO or file of raw records (tests) */
 }
 
 int tt_source_open(struct tt_source *src, const struct opts *o)

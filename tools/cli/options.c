@@ -11,9 +11,8 @@
 #include "cli/cli.h"
 
 #define FORMAT_OPTION(NAME, option) [FMT_##NAME] = option,
-static const char *const format_options[FMT_NR] = {
-	TT_FORMAT_LIST(FORMAT_OPTION)
-};
+static const char *const format_options[FMT_NR] = { TT_FORMAT_LIST(
+	FORMAT_OPTION) };
 
 const char *tt_format_option(enum tt_format f)
 {
@@ -22,6 +21,7 @@ const char *tt_format_option(enum tt_format f)
 
 static void usage(FILE *f)
 {
+	/* clang-format off */
 	fprintf(f,
 "Usage: " TT_NAME " [OPTIONS]\n"
 "Per-connection TCP timelines from the tcpstates kernel module.\n"
@@ -32,34 +32,35 @@ static void usage(FILE *f)
 "  -T, --text FILE       the text of " TCPSTATES_PROC " ('-': standard input)\n"
 "      --from-now        live: skip the history already in the ring\n"
 "      --on-time-wait    show a connection when it enters TIME_WAIT, not when\n"
-"                        TIME_WAIT ends (60 s later)\n"
-"  -w, --write FILE      save the records to a capture file ('-': standard\n"
-"                        output); no timeline unless a format is also given.\n"
-"                        On exit it says what it wrote: records, bytes, lost\n"
-"  -U, --packet-buffered write each record (and each connection) at once,\n"
-"                        not a buffer at a time\n"
+"                        its TIME_WAIT ends (60 s later)\n"
+"  -w, --write FILE      save the records to a capture ('-': standard output);\n"
+"                        no timeline unless a format is given too. On exit it\n"
+"                        says what it wrote: records, bytes, how many lost\n"
+"  -U, --packet-buffered write each record and connection at once (tcpdump -U)\n"
 "\n"
-"Output formats, each to standard output or to its own =FILE (at most one\n"
-"may take standard output; default: --timeline):\n"
+"Output formats, each to standard output or to a file of its own (=FILE); at\n"
+"most one may take standard output. Default: --timeline.\n"
 "      --timeline[=FILE] a readable timeline per connection as it completes\n"
 "  -b, --brief[=FILE]    a line per connection, as tcplife: START PID COMM\n"
 "                        LADDR LPORT RADDR RPORT TX_B RX_B MS CLOSE\n"
 "  -l, --ladder[=FILE]   two-column sequence diagram of handshake and teardown\n"
 "      --svg FILE        the same diagrams as one SVG picture\n"
-"  -j, --json[=FILE]     one JSON object per connection per line\n"
-"      --csv[=FILE]      one CSV row per connection, after a header line\n"
-"  -s, --stats[=FILE]    counts, latency percentiles, time in state, oddities\n"
+"  -j, --json[=FILE]     one JSON object per connection side per line\n"
+"      --csv[=FILE]      one CSV row per connection side, after a header line\n"
+"      --fields          the fields of --json and --csv, and when each is null\n"
+"  -s, --stats[=FILE]    counts, exact latency percentiles, time in state, and\n"
+"                        what looks wrong\n"
+"  -i, --interval SECS   --stats for each SECS of the records' time, alone\n"
 "      --close-wait SECS --stats: flag CLOSE_WAIT longer than this (10)\n"
-"  -i, --interval SECS   --stats for every SECS of the records' time (live:\n"
-"                        every SECS), each for that interval alone\n"
-"      --dump[=FILE]     every record, in the text format of " TCPSTATES_PROC "\n"
-"      --time=MODE       wall (default: local time, 2026-11-30 14:03:07.123456),\n"
-"                        utc, mono (CLOCK_MONOTONIC seconds, as recorded) or\n"
-"                        relative (seconds since the first record)\n"
+"      --dump[=FILE]     every record, as " TCPSTATES_PROC " prints it\n"
+"\n"
+"Times (records carry CLOCK_MONOTONIC; captures and the device carry the\n"
+"offset to wall-clock time, /proc text does not):\n"
+"      --time=MODE       wall: local time, 2026-11-30 14:03:07.123456 (default)\n"
+"                        utc, mono (as recorded), relative (to the first record)\n"
 "      --realtime-offset=NS  CLOCK_REALTIME - CLOCK_MONOTONIC of the recording\n"
-"                        host, for text that does not carry it (captures and\n"
-"                        the device do; so does text saved with\n"
-"                        cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC ")\n"
+"                        host, for /proc text; or save the text with\n"
+"                        cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC "\n"
 "\n"
 "Filters. A value may be a comma list, and an option may be repeated: the\n"
 "values add up (-p 80 -p 443, like tcpdump's 'or'); different filters must\n"
@@ -70,30 +71,32 @@ static void usage(FILE *f)
 "  -4, --ipv4            IPv4 only         -6, --ipv6          IPv6 only\n"
 "  -a, --addr ADDR[/LEN] local or remote address, or prefix (10.0.0.0/8)\n"
 "      --pid PIDS        owner process id\n"
-"      --comm NAME       owner command name\n"
+"      --comm NAMES      owner command name\n"
 "      --netns INODES    network namespace inode\n"
 "      --state STATES    went through STATE (any spelling: close_wait)\n"
 "      --role ROLES      client, server, listener, simultaneous, unknown\n"
-"      --since TIME, --until TIME  active in that time: 2026-11-30 14:03:07,\n"
-"                        14:03 (that day), @EPOCH, or monotonic seconds\n"
+"      --since TIME, --until TIME  active at some time in between:\n"
+"                        2026-11-30 14:03:07, 14:03 (that day), @EPOCH, or\n"
+"                        monotonic seconds (5001.25)\n"
 "\n"
-"      --fields          the fields of --json and --csv: name, type, when\n"
-"                        null, meaning (tab-separated)\n"
 "  -h, --help            this text\n"
-"  -V, --version         the version, and the ABI it reads\n"
+"  -V, --version         the version, and the ABIs it reads\n"
 "\n"
 "Examples:\n"
-"  " TT_NAME "                           follow live connections\n"
-"  " TT_NAME " -w trace.tcpcap           record until Ctrl-C\n"
-"  " TT_NAME " -r trace.tcpcap --ladder  replay as sequence diagrams\n"
+"  " TT_NAME "                            follow live connections\n"
+"  " TT_NAME " --brief --on-time-wait     a line per connection as it closes\n"
+"  " TT_NAME " -w trace.tcpcap -p 443     record port 443 until Ctrl-C\n"
+"  " TT_NAME " -r trace.tcpcap --ladder   replay as sequence diagrams\n"
 "  " TT_NAME " -r trace.tcpcap --json | jq 'select(.close==\"reset_received\")'\n"
+"  " TT_NAME " -r trace.tcpcap --state close_wait --since 14:00 --until 14:05\n"
 "  " TT_NAME " -r trace.tcpcap --json=conns.json --stats\n"
-"  cat " TCPSTATES_PROC " | " TT_NAME " -T - --stats\n"
-"  ssh host cat " TCPSTATES_PROC " > t.txt; " TT_NAME " -r t.txt --port 443\n"
-"  " TT_NAME " -r trace.tcpcap --svg flows.svg --role client\n"
+"  " TT_NAME " -i 10                      live statistics every 10 seconds\n"
+"  cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC " > t.txt    (on any host)\n"
+"  " TT_NAME " -r t.txt -b -D 5432        its connections to PostgreSQL\n"
 "\n"
 "Exit status: 0 ok, 1 usage error, 2 cannot open/read/write, 3 the input had\n"
 "corrupt or truncated records (reported on stderr with offset and reason).\n");
+	/* clang-format on */
 }
 
 static int bad_arg(const char *option, const char *arg, const char *what)
@@ -116,9 +119,25 @@ static int parse_int(const char *s, int64_t *out)
 }
 
 enum {
-	O_TIMELINE = 256, O_SVG, O_CSV, O_DUMP, O_CLOSE_WAIT, O_FROM_NOW,
-	O_PID, O_COMM, O_NETNS, O_STATE, O_ROLE, O_DEVICE, O_BENCH, O_TIME,
-	O_OFFSET, O_FIELDS, O_SINCE, O_UNTIL, O_ON_TIME_WAIT,
+	O_TIMELINE = 256,
+	O_SVG,
+	O_CSV,
+	O_DUMP,
+	O_CLOSE_WAIT,
+	O_FROM_NOW,
+	O_PID,
+	O_COMM,
+	O_NETNS,
+	O_STATE,
+	O_ROLE,
+	O_DEVICE,
+	O_BENCH,
+	O_TIME,
+	O_OFFSET,
+	O_FIELDS,
+	O_SINCE,
+	O_UNTIL,
+	O_ON_TIME_WAIT,
 };
 
 static const struct option longopts[] = {
@@ -153,8 +172,8 @@ static const struct option longopts[] = {
 	{ "netns", required_argument, NULL, O_NETNS },
 	{ "state", required_argument, NULL, O_STATE },
 	{ "role", required_argument, NULL, O_ROLE },
-	{ "device", required_argument, NULL, O_DEVICE },	/* tests */
-	{ "bench", no_argument, NULL, O_BENCH },		/* tests */
+	{ "device", required_argument, NULL, O_DEVICE }, /* tests */
+	{ "bench", no_argument, NULL, O_BENCH }, /* tests */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "fields", no_argument, NULL, O_FIELDS },
@@ -164,11 +183,14 @@ static const struct option longopts[] = {
 /* Output formats: the option, and where it writes ("-" unless =FILE). */
 static bool format_opt(struct opts *o, int ch)
 {
-	static const struct { int ch; enum tt_format fmt; } map[] = {
+	static const struct {
+		int ch;
+		enum tt_format fmt;
+	} map[] = {
 		{ O_TIMELINE, FMT_TIMELINE }, { 'b', FMT_BRIEF },
-		{ 'l', FMT_LADDER },
-		{ 'j', FMT_JSON }, { O_CSV, FMT_CSV }, { 's', FMT_STATS },
-		{ O_DUMP, FMT_DUMP }, { O_SVG, FMT_SVG },
+		{ 'l', FMT_LADDER },	      { 'j', FMT_JSON },
+		{ O_CSV, FMT_CSV },	      { 's', FMT_STATS },
+		{ O_DUMP, FMT_DUMP },	      { O_SVG, FMT_SVG },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
@@ -183,9 +205,13 @@ static bool format_opt(struct opts *o, int ch)
 /* Filters: 0, an exit code, or -1 for "not mine". */
 static int filter_opt(struct opts *o, int ch, const char *name)
 {
-	static const struct { int ch; enum tt_filter_kind k; } map[] = {
-		{ 'p', TT_F_PORT }, { 'L', TT_F_LPORT }, { 'D', TT_F_RPORT },
-		{ 'a', TT_F_ADDR }, { O_PID, TT_F_PID }, { O_NETNS, TT_F_NETNS },
+	static const struct {
+		int ch;
+		enum tt_filter_kind k;
+	} map[] = {
+		{ 'p', TT_F_PORT },    { 'L', TT_F_LPORT },
+		{ 'D', TT_F_RPORT },   { 'a', TT_F_ADDR },
+		{ O_PID, TT_F_PID },   { O_NETNS, TT_F_NETNS },
 		{ O_COMM, TT_F_COMM }, { O_STATE, TT_F_STATE },
 		{ O_ROLE, TT_F_ROLE },
 	};
@@ -195,7 +221,8 @@ static int filter_opt(struct opts *o, int ch, const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (map[i].ch == ch)
 			return tt_filter_add(f, map[i].k, optarg, &want) ?
-			       bad_arg(name, optarg, want) : 0;
+				       bad_arg(name, optarg, want) :
+				       0;
 	switch (ch) {
 	case '4':
 	case '6':
@@ -203,9 +230,11 @@ static int filter_opt(struct opts *o, int ch, const char *name)
 		break;
 	case O_SINCE:
 	case O_UNTIL:
-		if (tt_when_parse(optarg, ch == O_SINCE ? &f->since : &f->until))
-			return bad_arg(name, optarg,
-				       "a time (2026-11-30 14:03:07, 14:03, @EPOCH or monotonic seconds)");
+		if (tt_when_parse(optarg,
+				  ch == O_SINCE ? &f->since : &f->until))
+			return bad_arg(
+				name, optarg,
+				"a time (2026-11-30 14:03:07, 14:03, @EPOCH or monotonic seconds)");
 		*(ch == O_SINCE ? &f->have_since : &f->have_until) = true;
 		break;
 	default:
@@ -224,7 +253,8 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	case 'r':
 	case 'T':
 		if (o->read_file)
-			return bad_arg(name, optarg, "a second input (one -r or -T)");
+			return bad_arg(name, optarg,
+				       "a second input (one -r or -T)");
 		o->read_file = optarg;
 		o->text = ch == 'T';
 		break;
@@ -242,7 +272,8 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		break;
 	case 'i':
 		if (tt_parse_u32(optarg, 86400, &v) || !v)
-			return bad_arg(name, optarg, "a number of seconds (1 to 86400)");
+			return bad_arg(name, optarg,
+				       "a number of seconds (1 to 86400)");
 		o->interval_ns = v * 1000000000ULL;
 		break;
 	case O_CLOSE_WAIT:
@@ -252,7 +283,8 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		break;
 	case O_TIME:
 		if (tt_time_mode_parse(optarg) < 0)
-			return bad_arg(name, optarg, "wall, utc, mono or relative");
+			return bad_arg(name, optarg,
+				       "wall, utc, mono or relative");
 		o->time = tt_time_mode_parse(optarg);
 		o->time_given = true;
 		break;
@@ -299,8 +331,8 @@ static int one_option(struct opts *o, int ch, const char *name, bool *done)
 		else if (ch == O_FIELDS)
 			tt_fields_list(stdout);
 		else
-			printf("%s %s (reads tcpstates ABI 1 and %d)\n", TT_NAME,
-			       TT_VERSION, TCPSTATES_ABI_VERSION);
+			printf("%s %s (reads tcpstates ABI 1 and %d)\n",
+			       TT_NAME, TT_VERSION, TCPSTATES_ABI_VERSION);
 		*done = true;
 		return fflush(stdout) ? TT_EXIT_IO : TT_EXIT_OK;
 	}
@@ -324,9 +356,9 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	o->device = TCPSTATES_DEVICE;
 	o->close_wait_ns = 10ULL * 1000000000;
 	*done = false;
-	argv[0] = (char *)TT_NAME;	/* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:Ui:bljsp:L:D:46a:hV", longopts,
-				 NULL)) != -1) {
+	argv[0] = (char *)TT_NAME; /* getopt's messages name the tool */
+	while ((ch = getopt_long(argc, argv, "r:T:w:Ui:bljsp:L:D:46a:hV",
+				 longopts, NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);
 		if (ret || *done)
@@ -335,7 +367,8 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", TT_NAME,
 			argv[optind]);
-		fprintf(stderr, "Try '%s --help' for more information.\n", TT_NAME);
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			TT_NAME);
 		return TT_EXIT_USAGE;
 	}
 	if (o->interval_ns && !o->out[FMT_STATS])

@@ -13,7 +13,7 @@
 struct dest {
 	const char *option;
 	const char *path;
-	FILE **f;		/* NULL for --write, the recorder's */
+	FILE **f; /* NULL for --write, the recorder's */
 };
 
 static size_t collect(struct dest *d, struct tt_outputs *out,
@@ -55,7 +55,8 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(d[i].path, "-")) {
 			if (out) {
-				fprintf(stderr, "%s: %s and %s both write to standard output; give one a file (%s=FILE)\n",
+				fprintf(stderr,
+					"%s: %s and %s both write to standard output; give one a file (%s=FILE)\n",
 					TT_NAME, out->option, d[i].option,
 					d[i].option);
 				return TT_EXIT_USAGE;
@@ -64,13 +65,16 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 			continue;
 		}
 		if (is_source(d[i].path, src)) {
-			fprintf(stderr, "%s: %s: %s is the input; refusing to overwrite it\n",
+			fprintf(stderr,
+				"%s: %s: %s is the input; refusing to overwrite it\n",
 				TT_NAME, d[i].option, d[i].path);
 			return TT_EXIT_USAGE;
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(d[j].path, "-") && same_file(d[i].path, d[j].path)) {
-				fprintf(stderr, "%s: %s and %s both write to %s\n",
+			if (strcmp(d[j].path, "-") &&
+			    same_file(d[i].path, d[j].path)) {
+				fprintf(stderr,
+					"%s: %s and %s both write to %s\n",
 					TT_NAME, d[j].option, d[i].option,
 					d[i].path);
 				return TT_EXIT_USAGE;
@@ -94,8 +98,8 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		} else if (!strcmp(d[i].path, "-")) {
 			*d[i].f = stdout;
 		} else if (!(*d[i].f = fopen(d[i].path, "we"))) {
-			fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, d[i].option,
-				d[i].path, strerror(errno));
+			fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME,
+				d[i].option, d[i].path, strerror(errno));
 			ret = TT_EXIT_IO;
 		}
 	}

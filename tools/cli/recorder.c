@@ -16,7 +16,7 @@
 
 #include "cli/cli.h"
 
-#define REC_BUF_RECORDS 372	/* 64 KiB of 176-byte records */
+#define REC_BUF_RECORDS 372 /* 64 KiB of 176-byte records */
 
 struct tt_recorder {
 	int fd;
@@ -25,7 +25,7 @@ struct tt_recorder {
 	unsigned char *buf;
 	size_t len, cap;
 	uint64_t records, lost, bytes;
-	int err;		/* the first write error, or 0 */
+	int err; /* the first write error, or 0 */
 };
 
 static int write_all(struct tt_recorder *w, const void *p, size_t len)
@@ -57,8 +57,9 @@ struct tt_recorder *tt_recorder_open(const char *path, bool per_record)
 	w->cap = REC_BUF_RECORDS * sizeof(struct tcpstates_record);
 	w->buf = malloc(w->cap);
 	w->fd = strcmp(path, "-") ?
-		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) :
-		STDOUT_FILENO;
+			open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644) :
+			STDOUT_FILENO;
 	if (!w->buf || w->fd < 0) {
 		w->err = w->buf ? errno : ENOMEM;
 		tt_recorder_close(w);
@@ -83,8 +84,7 @@ static int flush(struct tt_recorder *w)
 	return ret;
 }
 
-int tt_recorder_record(struct tt_recorder *w,
-		       const struct tcpstates_record *r)
+int tt_recorder_record(struct tt_recorder *w, const struct tcpstates_record *r)
 {
 	if (w->err)
 		return -1;
@@ -122,14 +122,16 @@ int tt_recorder_close(struct tt_recorder *w)
 		w->err = errno;
 	err = w->err;
 	if (w->lost)
-		snprintf(lost, sizeof(lost), "the ring lost %llu before they were read",
+		snprintf(lost, sizeof(lost),
+			 "the ring lost %llu before they were read",
 			 (unsigned long long)w->lost);
 	if (err)
 		fprintf(stderr, "%s: --write: %s: %s\n", TT_NAME,
 			strcmp(w->path, "-") ? w->path : "standard output",
 			strerror(err));
 	else
-		fprintf(stderr, "%s: %llu record%s written to %s (%llu bytes); %s\n",
+		fprintf(stderr,
+			"%s: %llu record%s written to %s (%llu bytes); %s\n",
 			TT_NAME, (unsigned long long)w->records,
 			w->records == 1 ? "" : "s",
 			strcmp(w->path, "-") ? w->path : "standard output",

@@ -27,15 +27,15 @@ enum { V_UNSURE = -1, V_NO = 0, V_YES = 1, V_ALONE = 2 };
 struct verdict {
 	struct hnode node;
 	uint64_t id;
-	int v;			/* V_*: ALONE, judge each record by itself */
-	struct verdict *to;	/* an alias: the verdict is to's */
-	uint32_t refs;		/* held records and aliases naming it */
+	int v; /* V_*: ALONE, judge each record by itself */
+	struct verdict *to; /* an alias: the verdict is to's */
+	uint32_t refs; /* held records and aliases naming it */
 	bool retired;
 };
 
 struct held {
 	struct tcpstates_record r;
-	struct verdict *owner;	/* NULL: judged already, see v */
+	struct verdict *owner; /* NULL: judged already, see v */
 	int v;
 };
 
@@ -45,7 +45,7 @@ struct tt_select {
 	void *arg;
 	struct htab ids;
 	struct held *q;
-	size_t head, len, cap;	/* a ring */
+	size_t head, len, cap; /* a ring */
 };
 
 struct tt_select *tt_select_new(const struct filter *f, tt_record_fn out,
@@ -148,9 +148,9 @@ void tt_select_record(struct tt_select *S, const struct tcpstates_record *r,
 	int v = V_ALONE;
 
 	if (r->kind == TCPSTATES_EV_LOST)
-		v = V_YES;	/* a loss is everybody's */
+		v = V_YES; /* a loss is everybody's */
 	else if (id && !(e = find(S, id, true)))
-		v = V_ALONE;	/* out of memory: judge it by itself */
+		v = V_ALONE; /* out of memory: judge it by itself */
 	if (e && e->v == V_UNSURE && !e->to && live)
 		e->v = tt_filter_early(S->f, live);
 	if (e && resolve(e) != V_UNSURE) {
@@ -187,7 +187,7 @@ void tt_select_alias(struct tt_select *S, uint64_t from, uint64_t to)
 		e->to = t;
 		t->refs++;
 	}
-	e->refs++;	/* released below: frees it if nothing holds it */
+	e->refs++; /* released below: frees it if nothing holds it */
 	unref(S, e);
 	flush(S, false);
 }

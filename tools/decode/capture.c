@@ -26,8 +26,8 @@
 
 static const char cap_magic[8] = { 'T', 'C', 'P', 'T', 'L', 'C', 'A', 'P' };
 
-#define TT_CAP_FORMAT		1
-#define TT_CAP_MAX_RECORD	4096
+#define TT_CAP_FORMAT 1
+#define TT_CAP_MAX_RECORD 4096
 
 static uint32_t get32(const unsigned char *p)
 {
@@ -53,7 +53,8 @@ static void put64(unsigned char *p, uint64_t v)
 
 bool tt_cap_is_capture(const void *buf, size_t len)
 {
-	return len >= sizeof(cap_magic) && !memcmp(buf, cap_magic, sizeof(cap_magic));
+	return len >= sizeof(cap_magic) &&
+	       !memcmp(buf, cap_magic, sizeof(cap_magic));
 }
 
 int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
@@ -78,7 +79,8 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	ci->realtime_offset_ns = get64(p + 24);
 	ci->capacity = get64(p + 32);
 	if (fmt != TT_CAP_FORMAT) {
-		snprintf(why, whylen, "unsupported capture format version %u", fmt);
+		snprintf(why, whylen, "unsupported capture format version %u",
+			 fmt);
 		return -1;
 	}
 	if (ci->header_size < TT_CAP_HEADER_SIZE ||
@@ -88,7 +90,8 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	}
 	/* ABI 1 records are ABI 2's without netns_cookie, which reads as 0. */
 	if (ci->abi_version < 1 || ci->abi_version > TCPSTATES_ABI_VERSION) {
-		snprintf(why, whylen, "unsupported ABI version %u (this tool reads 1 to %d)",
+		snprintf(why, whylen,
+			 "unsupported ABI version %u (this tool reads 1 to %d)",
 			 ci->abi_version, TCPSTATES_ABI_VERSION);
 		return -1;
 	}

@@ -19,13 +19,57 @@
 
 #include "decode/decode.h"
 
-#define TT_MAX_LINE	4096
+#define TT_MAX_LINE 4096
 
-#define KNOWN_FLAGS (TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | \
-		     TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO | \
-		     TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST)
+#define KNOWN_FLAGS                                                  \
+	(TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW | \
+	 TCPSTATES_F_TCPINFO | TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST)
 #define OPTION_BIT(NAME, name, bit) | (1 << (bit))
 #define KNOWN_OPTS (0 TCPSTATES_OPTION_LIST(OPTION_BIT))
+
+/* The fields every record but a LOST marker must get right. */
+static int check_fields(const struct tcpstates_record *r, char *why, size_t len)
+{
+	if (r->family != TCPSTATES_FAMILY_INET &&
+	    r->family != TCPSTATES_FAMILY_INET6)
+		snprintf(why, len, "bad address family %u", r->family);
+	else if (r->ctx >= TCPSTATES_NR_CTX)
+		snprintf(why, len, "bad context %u", r->ctx);
+	else if (r->flags & ~KNOWN_FLAGS)
+		snprintf(why, len, "unknown flags 0x%02x", r->flags);
+	else if ((r->flags & TCPSTATES_F_MAPPED) &&
+		 r->family != TCPSTATES_FAMILY_INET)
+		snprintf(why, len, "mapped flag on a non-IPv4 record");
+	else if (r->options & ~KNOWN_OPTS)
+		snprintf(why, len, "unknown options 0x%02x", r->options);
+	else if (!memchr(r->comm, 0, sizeof(r->comm)))
+		snprintf(why, len, "comm not NUL-terminated");
+	else if (r->cookie == 0)
+		snprintf(why, len, "cookie 0 on a %s record",
+			 tt_event_name(r->kind));
+	else if (r->snd_wscale > 14 || r->rcv_wscale > 14)
+		snprintf(why, len, "window scale %u/%u out of range",
+			 r->snd_wscale, r->rcv_wscale);
+	else
+		return 0;
+	return -1;
+}
+
+/* The states each kind of record may carry (see the header). */
+static bool states_fit(const struct tcpstates_record *r)
+{
+	switch (r->kind) {
+	case TCPSTATES_EV_REQUEST:
+		return r->new_state == TCPSTATES_NEW_SYN_RECV;
+	case TCPSTATES_EV_CHILD:
+		return r->new_state == TCPSTATES_SYN_RECV;
+	case TCPSTATES_EV_REQUEST_END:
+		return r->old_state == TCPSTATES_NEW_SYN_RECV;
+	case TCPSTATES_EV_LISTEN:
+		return r->new_state == TCPSTATES_LISTEN;
+	}
+	return r->new_state != TCPSTATES_STATE_NONE;
+}
 
 int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 {
@@ -34,11 +78,10 @@ int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 		return -1;
 	}
 	if (r->kind == TCPSTATES_EV_LOST) {
-		if (r->aux == 0) {
-			snprintf(why, len, "lost marker with count 0");
-			return -1;
-		}
-		return 0;
+		if (r->aux)
+			return 0;
+		snprintf(why, len, "lost marker with count 0");
+		return -1;
 	}
 	if (r->old_state >= TCPSTATES_NR_STATES ||
 	    r->new_state >= TCPSTATES_NR_STATES) {
@@ -46,67 +89,10 @@ int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 			 r->new_state);
 		return -1;
 	}
-	if (r->family != TCPSTATES_FAMILY_INET &&
-	    r->family != TCPSTATES_FAMILY_INET6) {
-		snprintf(why, len, "bad address family %u", r->family);
+	if (check_fields(r, why, len))
 		return -1;
-	}
-	if (r->ctx >= TCPSTATES_NR_CTX) {
-		snprintf(why, len, "bad context %u", r->ctx);
-		return -1;
-	}
-	if (r->flags & ~KNOWN_FLAGS) {
-		snprintf(why, len, "unknown flags 0x%02x", r->flags);
-		return -1;
-	}
-	if ((r->flags & TCPSTATES_F_MAPPED) &&
-	    r->family != TCPSTATES_FAMILY_INET) {
-		snprintf(why, len, "mapped flag on a non-IPv4 record");
-		return -1;
-	}
-	if (r->options & ~KNOWN_OPTS) {
-		snprintf(why, len, "unknown options 0x%02x", r->options);
-		return -1;
-	}
-	if (!memchr(r->comm, 0, sizeof(r->comm))) {
-		snprintf(why, len, "comm not NUL-terminated");
-		return -1;
-	}
-	if (r->cookie == 0) {
-		snprintf(why, len, "cookie 0 on a %s record",
-			 tt_event_name(r->kind));
-		return -1;
-	}
-	if (r->snd_wscale > 14 || r->rcv_wscale > 14) {
-		snprintf(why, len, "window scale %u/%u out of range",
-			 r->snd_wscale, r->rcv_wscale);
-		return -1;
-	}
-	switch (r->kind) {
-	case TCPSTATES_EV_REQUEST:
-		if (r->new_state != TCPSTATES_NEW_SYN_RECV)
-			goto bad_kind_state;
-		break;
-	case TCPSTATES_EV_CHILD:
-		if (r->new_state != TCPSTATES_SYN_RECV)
-			goto bad_kind_state;
-		break;
-	case TCPSTATES_EV_REQUEST_END:
-		if (r->old_state != TCPSTATES_NEW_SYN_RECV)
-			goto bad_kind_state;
-		break;
-	case TCPSTATES_EV_LISTEN:
-		if (r->new_state != TCPSTATES_LISTEN)
-			goto bad_kind_state;
-		break;
-	default:
-		if (r->new_state == TCPSTATES_STATE_NONE)
-			goto bad_kind_state;
-		break;
-	}
-	return 0;
-
-bad_kind_state:
+	if (states_fit(r))
+		return 0;
 	snprintf(why, len, "%s record with states %s -> %s",
 		 tt_event_name(r->kind), tt_state_name(r->old_state),
 		 tt_state_name(r->new_state));
@@ -273,7 +259,8 @@ static bool stats_line(struct tt_decoder *d, const char *line)
 	long long v;
 
 	if (sscanf(line, "%63s %63s %c", key, value, &rest) != 2 ||
-	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(key) ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+		    strlen(key) ||
 	    key[0] < 'a' || key[0] > 'z')
 		return false;
 	if (!strcmp(key, "realtime_offset_ns") &&
@@ -325,7 +312,7 @@ static void text_feed(struct tt_decoder *d, const char *p, size_t len)
 		const char *nl = memchr(p, '\n', len);
 		size_t n = nl ? (size_t)(nl - p) : len;
 
-		if (d->npend == SIZE_MAX) {	/* discarding a long line */
+		if (d->npend == SIZE_MAX) { /* discarding a long line */
 			if (nl) {
 				d->npend = 0;
 				d->line++;

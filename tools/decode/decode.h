@@ -25,26 +25,26 @@ enum tt_input { TT_IN_BINARY, TT_IN_TEXT };
 
 struct tt_decoder {
 	enum tt_input mode;
-	size_t record_size;	/* binary: stride of one record */
-	const char *name;	/* for messages */
-	uint64_t offset;	/* bytes of the stream consumed so far */
-	uint64_t line;		/* text: lines consumed so far */
-	uint64_t next_seq;	/* expected ring seq of the next record */
-	uint64_t max_ts;	/* the latest TIME_NS seen */
+	size_t record_size; /* binary: stride of one record */
+	const char *name; /* for messages */
+	uint64_t offset; /* bytes of the stream consumed so far */
+	uint64_t line; /* text: lines consumed so far */
+	uint64_t next_seq; /* expected ring seq of the next record */
+	uint64_t max_ts; /* the latest TIME_NS seen */
 	bool have_seq;
-	bool header_seen;	/* text: the "SEQ ..." line */
-	bool overlap;		/* text: a new snapshot may repeat records */
-	unsigned int ncols;	/* text: columns the header named (0: none) */
-	char *pend;		/* partial record / line carried over */
+	bool header_seen; /* text: the "SEQ ..." line */
+	bool overlap; /* text: a new snapshot may repeat records */
+	unsigned int ncols; /* text: columns the header named (0: none) */
+	char *pend; /* partial record / line carried over */
 	size_t npend, cappend;
 	tt_record_fn emit;
 	void *arg;
-	uint64_t records;	/* records emitted (including LOST) */
-	uint64_t errors;	/* corrupt records / lines skipped */
-	uint64_t synth_lost;	/* text: LOST markers made up from seq gaps */
-	uint64_t seen_twice;	/* records skipped: overlapping snapshots */
-	unsigned int max_msgs;	/* error messages printed before going quiet */
-	bool have_offset;	/* text: a realtime_offset_ns line was seen */
+	uint64_t records; /* records emitted (including LOST) */
+	uint64_t errors; /* corrupt records / lines skipped */
+	uint64_t synth_lost; /* text: LOST markers made up from seq gaps */
+	uint64_t seen_twice; /* records skipped: overlapping snapshots */
+	unsigned int max_msgs; /* error messages printed before going quiet */
+	bool have_offset; /* text: a realtime_offset_ns line was seen */
 	int64_t realtime_offset_ns;
 };
 
@@ -52,14 +52,14 @@ void tt_decoder_init(struct tt_decoder *d, enum tt_input mode,
 		     size_t record_size, const char *name, tt_record_fn emit,
 		     void *arg);
 void tt_decoder_feed(struct tt_decoder *d, const void *data, size_t len);
-void tt_decoder_finish(struct tt_decoder *d);	/* reports a truncated tail */
+void tt_decoder_finish(struct tt_decoder *d); /* reports a truncated tail */
 void tt_decoder_free(struct tt_decoder *d);
 
 /* Checks one record; 0 if valid, else -1 with a reason in @why. */
 int tt_check_record(const struct tcpstates_record *r, char *why, size_t len);
 /* ---- text.c: the text of /proc/tcpstates ---- */
-#define TT_TEXT_COLUMNS		36	/* ABI 2: ... AUX NETNS_COOKIE */
-#define TT_TEXT_COLUMNS_V1	35	/* ABI 1: ... AUX */
+#define TT_TEXT_COLUMNS 36 /* ABI 2: ... AUX NETNS_COOKIE */
+#define TT_TEXT_COLUMNS_V1 35 /* ABI 1: ... AUX */
 
 /* Checks a "SEQ ..." header line; its number of columns into @ncols. */
 int tt_text_header(char *line, unsigned int *ncols, char *why, size_t len);
@@ -77,7 +77,7 @@ void tt_print_text_header(FILE *f);
 struct tt_cap_info {
 	uint32_t abi_version;
 	uint32_t record_size;
-	int64_t realtime_offset_ns;	/* ABI 1 wrote it unsigned: same bits */
+	int64_t realtime_offset_ns; /* ABI 1 wrote it unsigned: same bits */
 	uint64_t capacity;
 	uint32_t header_size;
 };

@@ -21,14 +21,12 @@ static const char *const event_names[TCPSTATES_NR_EVENTS] = {
 };
 
 #define CTX_NAME(NAME, name, nr) [nr] = #name,
-static const char *const ctx_names[TCPSTATES_NR_CTX] = {
-	TCPSTATES_CTX_LIST(CTX_NAME)
-};
+static const char *const ctx_names[TCPSTATES_NR_CTX] = { TCPSTATES_CTX_LIST(
+	CTX_NAME) };
 
 #define OPTION_NAME(NAME, name, bit) [bit] = #name,
-static const char *const option_names[8] = {
-	TCPSTATES_OPTION_LIST(OPTION_NAME)
-};
+static const char *const option_names[8] = { TCPSTATES_OPTION_LIST(
+	OPTION_NAME) };
 
 static const char *lookup(const char *const *tab, size_t n, unsigned int i,
 			  const char *bad)

@@ -17,15 +17,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *tt_state_name(unsigned int state);	/* "-" for NONE, "?" if bad */
-int tt_state_parse(const char *s);		/* exact kernel name or "-"; -1 */
+const char *tt_state_name(unsigned int state); /* "-" for NONE, "?" if bad */
+int tt_state_parse(const char *s); /* exact kernel name or "-"; -1 */
 /* Any spelling: close_wait, CLOSE-WAIT, "Close Wait", closewait; -1. */
 int tt_state_lookup(const char *s);
-const char *tt_event_name(unsigned int kind);	/* "?" if bad */
+const char *tt_event_name(unsigned int kind); /* "?" if bad */
 int tt_event_parse(const char *s);
-const char *tt_ctx_name(unsigned int ctx);	/* "?" if bad */
+const char *tt_ctx_name(unsigned int ctx); /* "?" if bad */
 int tt_ctx_parse(const char *s);
-const char *tt_option_name(unsigned int bit);	/* NULL if no such bit */
+const char *tt_option_name(unsigned int bit); /* NULL if no such bit */
 /* "sack,ts,wscale", or "none"; returns @buf. */
 const char *tt_options_format(uint8_t options, char *buf, size_t len);
 

@@ -20,8 +20,19 @@
 #include "decode/decode.h"
 
 enum col_type {
-	T_U64, T_U32, T_U16, T_U8, T_HEX8, T_EVENT, T_STATE, T_COMM, T_ADDR,
-	T_PORT, T_CTX, T_FAMILY, T_OPTIONS,
+	T_U64,
+	T_U32,
+	T_U16,
+	T_U8,
+	T_HEX8,
+	T_EVENT,
+	T_STATE,
+	T_COMM,
+	T_ADDR,
+	T_PORT,
+	T_CTX,
+	T_FAMILY,
+	T_OPTIONS,
 };
 
 /* When a column prints "-" instead of its value. */
@@ -34,9 +45,11 @@ struct column {
 	size_t off, size;
 };
 
-#define COL(name, type, valid, field)					\
-	{ name, type, valid, offsetof(struct tcpstates_record, field),	\
-	  sizeof(((struct tcpstates_record *)0)->field) }
+#define COL(name, type, valid, field)                                        \
+	{                                                                    \
+		name, type, valid, offsetof(struct tcpstates_record, field), \
+			sizeof(((struct tcpstates_record *)0)->field)        \
+	}
 
 static const struct column columns[TT_TEXT_COLUMNS] = {
 	COL("SEQ", T_U64, V_ALWAYS, seq),
@@ -79,7 +92,7 @@ static const struct column columns[TT_TEXT_COLUMNS] = {
 
 static const uint64_t type_max[] = {
 	[T_U64] = UINT64_MAX, [T_U32] = UINT32_MAX, [T_U16] = UINT16_MAX,
-	[T_U8] = UINT8_MAX, [T_HEX8] = UINT8_MAX, [T_PORT] = UINT16_MAX,
+	[T_U8] = UINT8_MAX,   [T_HEX8] = UINT8_MAX, [T_PORT] = UINT16_MAX,
 };
 
 static void put_uint(void *p, size_t size, uint64_t v)
@@ -120,8 +133,8 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
 	char *end;
 
 	if (!((*s >= '0' && *s <= '9') ||
-	      (base == 16 && ((*s >= 'a' && *s <= 'f') ||
-			      (*s >= 'A' && *s <= 'F')))))
+	      (base == 16 &&
+	       ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, base);
@@ -174,7 +187,8 @@ static int parse_options(const char *s, uint8_t *out)
 		unsigned int bit;
 
 		for (bit = 0; bit < 8; bit++)
-			if (tt_option_name(bit) && !strcmp(tok, tt_option_name(bit)))
+			if (tt_option_name(bit) &&
+			    !strcmp(tok, tt_option_name(bit)))
 				break;
 		if (bit == 8)
 			return -1;
@@ -204,12 +218,13 @@ static int parse_column(const struct column *c, const char *s,
 	if (!strcmp(s, "-") && c->type != T_EVENT) {
 		if (c->valid == V_UID)
 			put_uint(p, c->size, UINT32_MAX);
-		return 0;	/* not carried: zero, as the module zeroes it */
+		return 0; /* not carried: zero, as the module zeroes it */
 	}
 	switch (c->type) {
 	case T_EVENT:
-		return parse_named(s, tt_event_parse, 1, &v) ? -1 :
-			(put_uint(p, c->size, v), 0);
+		return parse_named(s, tt_event_parse, 1, &v) ?
+			       -1 :
+			       (put_uint(p, c->size, v), 0);
 	case T_STATE:
 		if (parse_named(s, tt_state_parse, 0, &v))
 			return -1;
@@ -221,7 +236,8 @@ static int parse_column(const struct column *c, const char *s,
 	case T_FAMILY:
 		if (strcmp(s, "ipv4") && strcmp(s, "ipv6"))
 			return -1;
-		v = s[3] == '6' ? TCPSTATES_FAMILY_INET6 : TCPSTATES_FAMILY_INET;
+		v = s[3] == '6' ? TCPSTATES_FAMILY_INET6 :
+				  TCPSTATES_FAMILY_INET;
 		break;
 	case T_COMM:
 		return unescape_comm(s, (char *)p, c->size);
@@ -263,7 +279,8 @@ int tt_text_header(char *line, unsigned int *ncols, char *why, size_t len)
 
 	for (i = 0; i < TT_TEXT_COLUMNS && tok; i++) {
 		if (strcmp(tok, columns[i].name)) {
-			snprintf(why, len, "header column %u is '%.40s', expected '%s'",
+			snprintf(why, len,
+				 "header column %u is '%.40s', expected '%s'",
 				 i + 1, tok, columns[i].name);
 			return -1;
 		}

@@ -26,10 +26,10 @@ static const struct {
 	int min;
 	bool right;
 } cols[NCOL] = {
-	{ "START", 5, false }, { "PID", 7, true }, { "COMM", 15, false },
-	{ "LADDR", 15, false }, { "LPORT", 5, true }, { "RADDR", 15, false },
-	{ "RPORT", 5, true }, { "TX_B", 8, true }, { "RX_B", 8, true },
-	{ "MS", 9, true }, { "CLOSE", 5, false },
+	{ "START", 5, false },	{ "PID", 7, true },    { "COMM", 15, false },
+	{ "LADDR", 15, false }, { "LPORT", 5, true },  { "RADDR", 15, false },
+	{ "RPORT", 5, true },	{ "TX_B", 8, true },   { "RX_B", 8, true },
+	{ "MS", 9, true },	{ "CLOSE", 5, false },
 };
 
 struct tt_brief {
@@ -62,7 +62,8 @@ static void bytes_cell(char *cell, const struct tt_bytes *x)
 	if (x->kind == TT_BYTES_NONE)
 		snprintf(cell, CELL, "-");
 	else
-		snprintf(cell, CELL, "%s%llu", x->kind == TT_BYTES_KERNEL ? "~" : "",
+		snprintf(cell, CELL, "%s%llu",
+			 x->kind == TT_BYTES_KERNEL ? "~" : "",
 			 (unsigned long long)x->n);
 }
 
@@ -87,7 +88,8 @@ static void fill(const struct tt_brief *b, char row[NCOL][CELL],
 	tt_conn_bytes(c, &tx, &rx);
 	bytes_cell(row[7], &tx);
 	bytes_cell(row[8], &rx);
-	snprintf(row[9], CELL, "%llu.%02llu", (unsigned long long)(ns / 1000000),
+	snprintf(row[9], CELL, "%llu.%02llu",
+		 (unsigned long long)(ns / 1000000),
 		 (unsigned long long)(ns / 10000 % 100));
 	snprintf(row[10], CELL, "%s", tt_close_name(c->close));
 }
@@ -115,7 +117,7 @@ static void flush(struct tt_brief *b)
 		b->header_done = true;
 	}
 	for (size_t r = 0; r < b->n; r++)
-		print_row(b, (const char (*)[CELL])b->rows[r], false);
+		print_row(b, (const char(*)[CELL])b->rows[r], false);
 	b->n = 0;
 }
 

@@ -21,8 +21,10 @@
 #define NSEC 1000000000LL
 
 static const char *const mode_names[] = {
-	[TT_TIME_WALL] = "wall", [TT_TIME_UTC] = "utc",
-	[TT_TIME_MONO] = "mono", [TT_TIME_RELATIVE] = "relative",
+	[TT_TIME_WALL] = "wall",
+	[TT_TIME_UTC] = "utc",
+	[TT_TIME_MONO] = "mono",
+	[TT_TIME_RELATIVE] = "relative",
 };
 
 int tt_time_mode_parse(const char *s)
@@ -62,8 +64,7 @@ static void fmt_civil(char *buf, size_t len, const struct timespec *ts,
 	else
 		localtime_r(&ts->tv_sec, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ld%s", d, ts->tv_nsec / 1000,
-		 utc ? "Z" : "");
+	snprintf(buf, len, "%s.%06ld%s", d, ts->tv_nsec / 1000, utc ? "Z" : "");
 }
 
 static void fmt_seconds(char *buf, size_t len, uint64_t ns)

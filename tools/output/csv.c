@@ -48,7 +48,8 @@ static void csv_states(FILE *f, const struct conn *c)
 		fprintf(f, "%s%s", i ? ";" : "", tt_state_name(s->state));
 		if (s->leave_ns >= s->enter_ns && s->leave_ns)
 			fprintf(f, ":%llu",
-				(unsigned long long)(s->leave_ns - s->enter_ns));
+				(unsigned long long)(s->leave_ns -
+						     s->enter_ns));
 	}
 }
 

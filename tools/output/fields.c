@@ -19,21 +19,21 @@
 	static void get_##fname(const struct tt_row *x, struct tt_value *v)
 
 /* A number from the connection, null when @nul holds. */
-#define UINT(fname, expr, nul)						\
-	GET(fname)							\
-	{								\
-		const struct conn *c = x->c;				\
-		v->u = (expr);						\
-		v->null = (nul);					\
+#define UINT(fname, expr, nul)               \
+	GET(fname)                           \
+	{                                    \
+		const struct conn *c = x->c; \
+		v->u = (expr);               \
+		v->null = (nul);             \
 	}
 
 /* A string from the connection, null when it is NULL. */
-#define STR(fname, expr)						\
-	GET(fname)							\
-	{								\
-		const struct conn *c = x->c;				\
-		v->s = (expr);						\
-		v->null = !v->s;					\
+#define STR(fname, expr)                     \
+	GET(fname)                           \
+	{                                    \
+		const struct conn *c = x->c; \
+		v->s = (expr);               \
+		v->null = !v->s;             \
 	}
 
 static const char *family(unsigned int f)
@@ -50,7 +50,8 @@ static const char *addr(char *buf, const struct conn *c, const uint8_t *a)
 static const char *twend(const struct conn *c)
 {
 	static const char *const names[] = {
-		[TW_EXPIRED] = "expired", [TW_KILLED] = "killed",
+		[TW_EXPIRED] = "expired",
+		[TW_KILLED] = "killed",
 		[TW_SKIPPED] = "skipped",
 	};
 
@@ -102,7 +103,8 @@ UINT(srtt_us, c->srtt_us, !c->srtt_us)
 UINT(mss, c->mss, !c->have_opts)
 UINT(snd_wscale, c->snd_wscale, !c->have_opts)
 UINT(rcv_wscale, c->rcv_wscale, !c->have_opts)
-STR(options, c->have_opts ? tt_options_format(c->options, v->buf, TT_VALUE_BUF) : NULL)
+STR(options,
+    c->have_opts ? tt_options_format(c->options, v->buf, TT_VALUE_BUF) : NULL)
 UINT(snd_wnd, c->snd_wnd, !c->have_opts)
 UINT(rcv_wnd, c->rcv_wnd, !c->have_opts)
 UINT(start_ns, c->first_ns, false)
@@ -117,7 +119,8 @@ UINT(incomplete, c->incomplete, false)
 GET(start_time)
 {
 	v->s = v->buf;
-	v->null = !tt_fmt_rfc3339(x->clock, v->buf, TT_VALUE_BUF, x->c->first_ns);
+	v->null =
+		!tt_fmt_rfc3339(x->clock, v->buf, TT_VALUE_BUF, x->c->first_ns);
 }
 
 GET(end_time)
@@ -129,10 +132,12 @@ GET(end_time)
 GET(states)
 {
 	(void)x;
-	v->null = false;	/* json.c and csv.c render the spans */
+	v->null = false; /* json.c and csv.c render the spans */
 }
 
+/* clang-format off */
 #define F(name, type, nul, desc) { #name, type, nul, desc, get_##name }
+/* clang-format on */
 
 static const struct tt_field fields[] = {
 	F(netns, FT_UINT, NEVER, "network namespace inode number"),
@@ -149,15 +154,22 @@ static const struct tt_field fields[] = {
 	  "client, server, listener, simultaneous (open) or unknown"),
 	F(pid, FT_UINT, "no record named a process",
 	  "the owner's process id, from connect, accept or listen in process context"),
-	F(comm, FT_STR, "no record named a process", "the owner's command name"),
-	F(uid, FT_UINT, "unknown", "the socket's uid, as the reader's user namespace maps it"),
+	F(comm, FT_STR, "no record named a process",
+	  "the owner's command name"),
+	F(uid, FT_UINT, "unknown",
+	  "the socket's uid, as the reader's user namespace maps it"),
 	F(open, FT_STR, "not seen opening", "active, passive or simultaneous"),
 	F(close, FT_STR, NEVER, "how it ended; see CLOSE KINDS"),
-	F(sk_err, FT_STR, "no error", "the error that ended it, e.g. ECONNRESET"),
-	F(isn_local, FT_UINT, "not recorded", "our initial sequence number (A or B)"),
-	F(isn_remote, FT_UINT, "not recorded", "the peer's initial sequence number"),
-	F(fin_seq_local, FT_UINT, "no FIN recorded", "sequence number of our FIN"),
-	F(fin_seq_remote, FT_UINT, "no FIN recorded", "sequence number of the peer's FIN"),
+	F(sk_err, FT_STR, "no error",
+	  "the error that ended it, e.g. ECONNRESET"),
+	F(isn_local, FT_UINT, "not recorded",
+	  "our initial sequence number (A or B)"),
+	F(isn_remote, FT_UINT, "not recorded",
+	  "the peer's initial sequence number"),
+	F(fin_seq_local, FT_UINT, "no FIN recorded",
+	  "sequence number of our FIN"),
+	F(fin_seq_remote, FT_UINT, "no FIN recorded",
+	  "sequence number of the peer's FIN"),
 	F(tx_bytes, FT_UINT, "our ISN or FIN not recorded",
 	  "application bytes sent, exact: fin_seq_local - isn_local - 1"),
 	F(rx_bytes, FT_UINT, "the peer's ISN or FIN not recorded",
@@ -168,10 +180,14 @@ static const struct tt_field fields[] = {
 	  "the kernel's tcp_sock.bytes_received (counts the FIN too)"),
 	F(handshake_ns, FT_UINT, "no handshake completed",
 	  "SYN sent (or, for a server, received) to ESTABLISHED"),
-	F(syn_retrans, FT_UINT, NEVER, "SYN retransmissions before ESTABLISHED"),
-	F(synack_retrans, FT_UINT, NEVER, "SYN-ACK retransmissions of its request"),
-	F(retrans, FT_UINT, NO_INFO, "total retransmissions (tcp_sock.total_retrans)"),
-	F(srtt_us, FT_UINT, "no RTT measured", "smoothed round-trip time, microseconds"),
+	F(syn_retrans, FT_UINT, NEVER,
+	  "SYN retransmissions before ESTABLISHED"),
+	F(synack_retrans, FT_UINT, NEVER,
+	  "SYN-ACK retransmissions of its request"),
+	F(retrans, FT_UINT, NO_INFO,
+	  "total retransmissions (tcp_sock.total_retrans)"),
+	F(srtt_us, FT_UINT, "no RTT measured",
+	  "smoothed round-trip time, microseconds"),
 	F(mss, FT_UINT, NO_OPTS, "MSS after the handshake"),
 	F(snd_wscale, FT_UINT, NO_OPTS, "send window scale"),
 	F(rcv_wscale, FT_UINT, NO_OPTS, "receive window scale"),
@@ -179,8 +195,10 @@ static const struct tt_field fields[] = {
 	  "TCP options negotiated: sack, ts, wscale, ecn, comma-separated, or none"),
 	F(snd_wnd, FT_UINT, NO_OPTS, "send window after the handshake"),
 	F(rcv_wnd, FT_UINT, NO_OPTS, "receive window after the handshake"),
-	F(start_ns, FT_UINT, NEVER, "first record, CLOCK_MONOTONIC nanoseconds"),
-	F(start_time, FT_TIME, "no realtime offset", "start_ns as RFC 3339 UTC"),
+	F(start_ns, FT_UINT, NEVER,
+	  "first record, CLOCK_MONOTONIC nanoseconds"),
+	F(start_time, FT_TIME, "no realtime offset",
+	  "start_ns as RFC 3339 UTC"),
 	F(end_ns, FT_UINT, NEVER,
 	  "last record (the end of the input for open ones), CLOCK_MONOTONIC ns"),
 	F(end_time, FT_TIME, "no realtime offset", "end_ns as RFC 3339 UTC"),
@@ -188,8 +206,10 @@ static const struct tt_field fields[] = {
 	F(time_wait_end, FT_STR, "no TIME_WAIT end seen",
 	  "expired, killed (reused or reset) or skipped (tw_overflow)"),
 	F(time_wait_ms, FT_UINT, "no timewait socket", "the TIME_WAIT timeout"),
-	F(peer_netns, FT_UINT, "no peer on this host", "the other side's netns"),
-	F(peer_cookie, FT_UINT, "no peer on this host", "the other side's cookie"),
+	F(peer_netns, FT_UINT, "no peer on this host",
+	  "the other side's netns"),
+	F(peer_cookie, FT_UINT, "no peer on this host",
+	  "the other side's cookie"),
 	F(incomplete, FT_BOOL, NEVER,
 	  "records of its history are missing (lost, or before the input began)"),
 	F(states, FT_STATES, NEVER,
@@ -205,8 +225,8 @@ const struct tt_field *tt_fields(size_t *n)
 const char *tt_field_type(enum tt_ftype t)
 {
 	static const char *const names[] = {
-		[FT_UINT] = "integer", [FT_STR] = "string",
-		[FT_BOOL] = "boolean", [FT_TIME] = "string (RFC 3339)",
+		[FT_UINT] = "integer",	[FT_STR] = "string",
+		[FT_BOOL] = "boolean",	[FT_TIME] = "string (RFC 3339)",
 		[FT_STATES] = "states",
 	};
 

@@ -28,9 +28,11 @@ static void json_states(FILE *f, const struct conn *c)
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
 
-		fprintf(f, "%s{\"state\":\"%s\",\"event\":\"%s\",\"enter_ns\":%llu,\"leave_ns\":",
+		fprintf(f,
+			"%s{\"state\":\"%s\",\"event\":\"%s\",\"enter_ns\":%llu,\"leave_ns\":",
 			i ? "," : "", tt_state_name(s->state),
-			tt_event_name(s->kind), (unsigned long long)s->enter_ns);
+			tt_event_name(s->kind),
+			(unsigned long long)s->enter_ns);
 		if (s->leave_ns)
 			fprintf(f, "%llu}", (unsigned long long)s->leave_ns);
 		else

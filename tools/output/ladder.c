@@ -21,7 +21,7 @@
 struct build {
 	struct tt_ladder *L;
 	size_t cap;
-	char isn[2], fin[2];	/* letters per side */
+	char isn[2], fin[2]; /* letters per side */
 	int prio;
 };
 
@@ -58,7 +58,8 @@ static void packet(const struct build *b, int side, unsigned int o,
 	char myfin = b->fin[side], peerfin = b->fin[!side];
 
 	buf[0] = 0;
-	if (n == TCPSTATES_SYN_SENT && (o == TCPSTATES_STATE_NONE || o == TCPSTATES_CLOSE))
+	if (n == TCPSTATES_SYN_SENT &&
+	    (o == TCPSTATES_STATE_NONE || o == TCPSTATES_CLOSE))
 		snprintf(buf, len, "SYN seq=%c", me);
 	else if (n == TCPSTATES_NEW_SYN_RECV ||
 		 (o == TCPSTATES_SYN_SENT && n == TCPSTATES_SYN_RECV))
@@ -87,7 +88,8 @@ static int side_steps(struct build *b, int side, const struct conn *c)
 
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
-		unsigned int o = i ? c->states[i - 1].state : TCPSTATES_STATE_NONE;
+		unsigned int o = i ? c->states[i - 1].state :
+				     TCPSTATES_STATE_NONE;
 
 		packet(b, side, o, s->state, label, sizeof(label));
 		snprintf(st, sizeof(st), "%s", tt_state_name(s->state));
@@ -97,22 +99,27 @@ static int side_steps(struct build *b, int side, const struct conn *c)
 			else if (c->twend == TW_KILLED)
 				snprintf(st, sizeof(st), "CLOSE (killed)");
 			else if (c->close == CLOSE_RESET_RECEIVED)
-				snprintf(label, sizeof(label), "(RST received)");
+				snprintf(label, sizeof(label),
+					 "(RST received)");
 			else if (c->close == CLOSE_REFUSED)
-				snprintf(label, sizeof(label), "(RST: refused)");
+				snprintf(label, sizeof(label),
+					 "(RST: refused)");
 			else if (c->close == CLOSE_TIMEOUT)
 				snprintf(label, sizeof(label), "(timeout)");
 			else if (c->close == CLOSE_ERROR)
 				snprintf(label, sizeof(label), "(%s)",
-					 tt_errno_name(c->sk_err, e, sizeof(e)));
+					 tt_errno_name(c->sk_err, e,
+						       sizeof(e)));
 		}
 		if (add_step(b, s->enter_ns, side,
 			     label[0] == '(' || !label[0] ? DIR_NONE :
-			     side ? DIR_LEFT : DIR_RIGHT, label, st))
+			     side			  ? DIR_LEFT :
+							    DIR_RIGHT,
+			     label, st))
 			return -1;
 	}
-	if (c->reset_sent &&
-	    add_step(b, c->reset_ns, side, side ? DIR_LEFT : DIR_RIGHT, "RST", ""))
+	if (c->reset_sent && add_step(b, c->reset_ns, side,
+				      side ? DIR_LEFT : DIR_RIGHT, "RST", ""))
 		return -1;
 	return 0;
 }
@@ -133,87 +140,71 @@ static void seqval(char *buf, size_t len, bool have, uint32_t v)
 		snprintf(buf, len, "?");
 }
 
-int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
-		    const struct conn *b)
+/* Which side sent the first FIN: 0 (left) or 1 (right). */
+static int first_fin(const struct conn *l, const struct conn *r)
 {
-	struct build B = { .L = L, .isn = { 'A', 'B' } };
-	const struct conn *l, *r;
-	char la[64], ra[64], sa[16], sb[16], sc[16], sd[16];
-	int first = 0;
-	uint64_t data_ts = 0;
+	if (l && l->close_first == CLOSE_PASSIVE)
+		return 1;
+	if (!l || !l->close_first)
+		return r && r->close_first == CLOSE_ACTIVE;
+	return 0;
+}
 
-	memset(L, 0, sizeof(*L));
-	tt_pair_order(&a, &b);
-	if (!b && a->role == ROLE_SERVER) {
-		l = NULL;
-		r = a;
-	} else {
-		l = a;
-		r = b;
-	}
-	L->side[0] = l;
-	L->side[1] = r;
+/*
+ * A side's FIN is its own fin_local or, if that side was not recorded, the
+ * other's fin_remote: the one it received.
+ */
+static void fin_value(char *buf, size_t len, const struct conn *own,
+		      const struct conn *other)
+{
+	if (own)
+		seqval(buf, len, own->have_fin_local, own->fin_local);
+	else
+		seqval(buf, len, other->have_fin_remote, other->fin_remote);
+}
 
-	/* who sent the first FIN */
-	if (l && (l->close_first == CLOSE_ACTIVE || l->close_first == CLOSE_SIMULTANEOUS))
-		first = 0;
-	else if (l && l->close_first == CLOSE_PASSIVE)
-		first = 1;
-	else if (r && r->close_first == CLOSE_ACTIVE)
-		first = 1;
-	B.fin[first] = 'C';
-	B.fin[!first] = 'D';
+/* The values behind the letters, from whichever side saw them. */
+static void legend(struct tt_ladder *L, int first)
+{
+	const struct conn *l = L->side[0], *r = L->side[1];
+	const struct conn *cf = first ? r : l, *df = first ? l : r;
+	char sa[16], sb[16], sc[16], sd[16];
 
-	/* the values behind the letters, from whichever side saw them */
 	seqval(sa, sizeof(sa), l ? l->have_isn_local : r->have_isn_remote,
 	       l ? l->isn_local : r->isn_remote);
 	seqval(sb, sizeof(sb), r ? r->have_isn_local : l->have_isn_remote,
 	       r ? r->isn_local : l->isn_remote);
-	{
-		const struct conn *cf = first ? r : l, *df = first ? l : r;
-		const struct conn *known = l ? l : r;
-		bool known_is_first = (known == l) == (first == 0);
-
-		if (cf)
-			seqval(sc, sizeof(sc), cf->have_fin_local, cf->fin_local);
-		else
-			seqval(sc, sizeof(sc), known->have_fin_remote && !known_is_first,
-			       known->fin_remote);
-		if (df)
-			seqval(sd, sizeof(sd), df->have_fin_local, df->fin_local);
-		else
-			seqval(sd, sizeof(sd), known->have_fin_remote && known_is_first,
-			       known->fin_remote);
-	}
+	fin_value(sc, sizeof(sc), cf, df);
+	fin_value(sd, sizeof(sd), df, cf);
 	snprintf(L->legend, sizeof(L->legend), "A=%s B=%s C=%s D=%s", sa, sb,
 		 sc, sd);
+}
 
-	{
-		const struct conn *k = l ? l : r;
-		unsigned int fam = k->family;
-		const uint8_t *lad = l ? l->laddr : r->raddr;
-		const uint8_t *rad = l ? l->raddr : r->laddr;
-		uint16_t lp = l ? l->lport : r->rport, rp = l ? l->rport : r->lport;
-		char x[INET6_ADDRSTRLEN];
+static void title(struct tt_ladder *L)
+{
+	const struct conn *l = L->side[0], *r = L->side[1], *k = l ? l : r;
+	char la[64], ra[64];
 
-		tt_format_addr(fam, lad, x, sizeof(x));
-		snprintf(la, sizeof(la), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, lp);
-		tt_format_addr(fam, rad, x, sizeof(x));
-		snprintf(ra, sizeof(ra), fam == TCPSTATES_FAMILY_INET6 ? "[%s]:%u" : "%s:%u", x, rp);
-		if (k->role == ROLE_LISTENER)
-			snprintf(L->title, sizeof(L->title), "listener %s netns %u cookie %llu",
-				 la, k->netns, (unsigned long long)k->cookie);
-		else
-			snprintf(L->title, sizeof(L->title), "%s %s | %s %s",
-				 l ? tt_role_name(l->role) : "peer (not recorded)", la,
-				 r ? tt_role_name(r->role) : "peer (not recorded)", ra);
+	if (l) {
+		tt_fmt_endpoint(la, sizeof(la), k->family, l->laddr, l->lport);
+		tt_fmt_endpoint(ra, sizeof(ra), k->family, l->raddr, l->rport);
+	} else {
+		tt_fmt_endpoint(la, sizeof(la), k->family, r->raddr, r->rport);
+		tt_fmt_endpoint(ra, sizeof(ra), k->family, r->laddr, r->lport);
 	}
+	if (k->role == ROLE_LISTENER)
+		snprintf(L->title, sizeof(L->title),
+			 "listener %s netns %u cookie %llu", la, k->netns,
+			 (unsigned long long)k->cookie);
+	else
+		snprintf(L->title, sizeof(L->title), "%s %s | %s %s",
+			 l ? tt_role_name(l->role) : "peer (not recorded)", la,
+			 r ? tt_role_name(r->role) : "peer (not recorded)", ra);
+}
 
-	if (l && side_steps(&B, 0, l))
-		return -1;
-	if (r && side_steps(&B, 1, r))
-		return -1;
-	/* stable: left side first on equal times */
+/* Stable: the left side first on equal times. */
+static void sort_steps(struct tt_ladder *L)
+{
 	for (size_t i = 1; i < L->nsteps; i++) {
 		struct tt_step t = L->steps[i];
 		size_t j = i;
@@ -224,45 +215,82 @@ int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
 		}
 		L->steps[j] = t;
 	}
-	/* the data phase, between the handshake and the first close */
-	if (l && est_leave(l))
-		data_ts = est_leave(l);
-	if (r && est_leave(r) && (!data_ts || est_leave(r) < data_ts))
-		data_ts = est_leave(r);
-	if (l && l->reset_sent && data_ts && l->reset_ns < data_ts)
-		data_ts = l->reset_ns;
-	if (r && r->reset_sent && data_ts && r->reset_ns < data_ts)
-		data_ts = r->reset_ns;
-	if (data_ts) {
-		struct tt_bytes right, left;
-		char label[64], a[24], b[24];
-		size_t i;
+}
 
-		/* Either side knows both directions; prefer the client's. */
-		if (l)
-			tt_conn_bytes(l, &right, &left);
-		else
-			tt_conn_bytes(r, &left, &right);
-		tt_fmt_bytes(a, sizeof(a), &right);
-		tt_fmt_bytes(b, sizeof(b), &left);
-		snprintf(label, sizeof(label), "data %s > < %s", a, b);
-		if (right.kind == TT_BYTES_KERNEL || left.kind == TT_BYTES_KERNEL)
-			snprintf(L->legend + strlen(L->legend),
-				 sizeof(L->legend) - strlen(L->legend),
-				 " (~: kernel byte counters)");
-		if (add_step(&B, data_ts, 2, DIR_NONE, label, ""))
-			return -1;
-		/* move it before the first step at data_ts */
-		for (i = 0; i + 1 < L->nsteps && L->steps[i].ts < data_ts; i++)
-			;
-		if (i + 1 < L->nsteps) {
-			struct tt_step t = L->steps[L->nsteps - 1];
+/* When the data phase ends: the first side to leave ESTABLISHED, or reset. */
+static uint64_t data_end(const struct conn *l, const struct conn *r)
+{
+	uint64_t ts = 0;
 
-			memmove(&L->steps[i + 1], &L->steps[i],
-				(L->nsteps - 1 - i) * sizeof(t));
-			L->steps[i] = t;
-		}
+	for (int i = 0; i < 2; i++) {
+		const struct conn *c = i ? r : l;
+
+		if (c && est_leave(c) && (!ts || est_leave(c) < ts))
+			ts = est_leave(c);
 	}
+	for (int i = 0; i < 2; i++) {
+		const struct conn *c = i ? r : l;
+
+		if (c && c->reset_sent && ts && c->reset_ns < ts)
+			ts = c->reset_ns;
+	}
+	return ts;
+}
+
+/* The bytes each way, as a row before the first step of the close. */
+static int data_step(struct build *B, uint64_t ts)
+{
+	struct tt_ladder *L = B->L;
+	struct tt_bytes right, left;
+	char label[64], a[24], b[24];
+	struct tt_step t;
+	size_t i;
+
+	/* Either side knows both directions; prefer the client's. */
+	if (L->side[0])
+		tt_conn_bytes(L->side[0], &right, &left);
+	else
+		tt_conn_bytes(L->side[1], &left, &right);
+	tt_fmt_bytes(a, sizeof(a), &right);
+	tt_fmt_bytes(b, sizeof(b), &left);
+	snprintf(label, sizeof(label), "data %s > < %s", a, b);
+	if (right.kind == TT_BYTES_KERNEL || left.kind == TT_BYTES_KERNEL)
+		snprintf(L->legend + strlen(L->legend),
+			 sizeof(L->legend) - strlen(L->legend),
+			 " (~: kernel byte counters)");
+	if (add_step(B, ts, 2, DIR_NONE, label, ""))
+		return -1;
+	for (i = 0; i + 1 < L->nsteps && L->steps[i].ts < ts; i++)
+		;
+	t = L->steps[L->nsteps - 1];
+	memmove(&L->steps[i + 1], &L->steps[i],
+		(L->nsteps - 1 - i) * sizeof(t));
+	L->steps[i] = t;
+	return 0;
+}
+
+int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
+		    const struct conn *b)
+{
+	struct build B = { .L = L, .isn = { 'A', 'B' } };
+	int first;
+
+	memset(L, 0, sizeof(*L));
+	tt_pair_order(&a, &b);
+	L->side[0] = !b && a->role == ROLE_SERVER ? NULL : a;
+	L->side[1] = L->side[0] ? b : a;
+	first = first_fin(L->side[0], L->side[1]);
+	B.fin[first] = 'C';
+	B.fin[!first] = 'D';
+	legend(L, first);
+	title(L);
+	if (L->side[0] && side_steps(&B, 0, L->side[0]))
+		return -1;
+	if (L->side[1] && side_steps(&B, 1, L->side[1]))
+		return -1;
+	sort_steps(L);
+	if (data_end(L->side[0], L->side[1]))
+		return data_step(&B, data_end(L->side[0], L->side[1]));
 	return 0;
 }
 
@@ -329,7 +357,9 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 	}
 	fprintf(f, "%s%s\n", L.title,
 		(L.side[0] && L.side[0]->incomplete) ||
-		(L.side[1] && L.side[1]->incomplete) ? "  [INCOMPLETE]" : "");
+				(L.side[1] && L.side[1]->incomplete) ?
+			"  [INCOMPLETE]" :
+			"");
 	if (!(L.side[0] && L.side[0]->role == ROLE_LISTENER))
 		fprintf(f, "  %s\n", L.legend);
 	for (size_t i = 0; i < L.nsteps; i++) {

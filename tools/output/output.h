@@ -18,21 +18,21 @@ enum tt_time_mode { TT_TIME_WALL, TT_TIME_UTC, TT_TIME_MONO, TT_TIME_RELATIVE };
 struct tt_clock {
 	enum tt_time_mode mode;
 	bool have_offset;
-	int64_t offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
-	uint64_t t0;		/* relative: the first record's time */
+	int64_t offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t t0; /* relative: the first record's time */
 };
 
-int tt_time_mode_parse(const char *s);	/* -1 if unknown */
+int tt_time_mode_parse(const char *s); /* -1 if unknown */
 /* @mono_ns as @k shows it; monotonic seconds where wall time is unknown. */
 void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,
 		 uint64_t mono_ns);
 /* RFC 3339 UTC with nanoseconds; false without an offset. */
 bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 		    uint64_t mono_ns);
-int tt_time_width(const struct tt_clock *k);	/* columns tt_fmt_time takes */
+int tt_time_width(const struct tt_clock *k); /* columns tt_fmt_time takes */
 
 /* ---- escape.c ---- */
-#define TT_COMM_ESCAPED (16 * 4)	/* a comm, every byte \ooo */
+#define TT_COMM_ESCAPED (16 * 4) /* a comm, every byte \ooo */
 /* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
 const char *tt_escape(char *buf, size_t len, const char *s, bool space);
 
@@ -65,15 +65,15 @@ struct tt_row {
 
 struct tt_value {
 	bool null;
-	uint64_t u;		/* FT_UINT, FT_BOOL */
-	const char *s;		/* FT_STR, FT_TIME */
+	uint64_t u; /* FT_UINT, FT_BOOL */
+	const char *s; /* FT_STR, FT_TIME */
 	char buf[TT_VALUE_BUF];
 };
 
 struct tt_field {
 	const char *name;
 	enum tt_ftype type;
-	const char *null_when;	/* "never", or when it is null */
+	const char *null_when; /* "never", or when it is null */
 	const char *desc;
 	void (*get)(const struct tt_row *x, struct tt_value *v);
 };
@@ -103,13 +103,13 @@ void tt_svg_close(struct tt_svg *s);
 enum { DIR_NONE, DIR_RIGHT, DIR_LEFT };
 struct tt_step {
 	uint64_t ts;
-	int side;		/* 0 = left, 1 = right */
-	int dir;		/* DIR_* arrow, from the side that sent */
-	char label[48];		/* packet, e.g. "SYN seq=A" */
-	char state[24];		/* state the side entered, or "" */
+	int side; /* 0 = left, 1 = right */
+	int dir; /* DIR_* arrow, from the side that sent */
+	char label[48]; /* packet, e.g. "SYN seq=A" */
+	char state[24]; /* state the side entered, or "" */
 };
 struct tt_ladder {
-	const struct conn *side[2];	/* left (client), right (server) */
+	const struct conn *side[2]; /* left (client), right (server) */
 	char title[256];
 	char legend[160];
 	struct tt_step *steps;
@@ -125,7 +125,7 @@ struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
 void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
 void tt_stats_conn(struct tt_stats *s, const struct conn *c);
 void tt_stats_print(struct tt_stats *s, FILE *f);
-void tt_stats_reset(struct tt_stats *s);	/* -i: a new interval */
+void tt_stats_reset(struct tt_stats *s); /* -i: a new interval */
 void tt_stats_free(struct tt_stats *s);
 
 #endif /* TT_OUTPUT_OUTPUT_H */

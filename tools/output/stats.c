@@ -8,7 +8,7 @@
 
 #include "output/output.h"
 
-#define MAX_ODD		50
+#define MAX_ODD 50
 
 /* Every sample is kept: percentiles are exact (nearest rank), not buckets. */
 struct samples {
@@ -19,7 +19,8 @@ struct samples {
 struct tt_stats {
 	uint64_t close_wait_warn_ns;
 	uint64_t records, kinds[TCPSTATES_NR_EVENTS];
-	uint64_t trans[TCPSTATES_NR_EVENTS][TCPSTATES_NR_STATES][TCPSTATES_NR_STATES];
+	uint64_t trans[TCPSTATES_NR_EVENTS][TCPSTATES_NR_STATES]
+		      [TCPSTATES_NR_STATES];
 	uint64_t lost_markers, lost_records;
 	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
 	uint64_t tw_entered, tw_expired, tw_killed, tw_skipped;
@@ -39,7 +40,7 @@ static void samples_add(struct samples *h, uint64_t v)
 		uint64_t *p = realloc(h->v, cap * sizeof(*p));
 
 		if (!p)
-			return;	/* out of memory: the percentiles miss it */
+			return; /* out of memory: the percentiles miss it */
 		h->v = p;
 		h->cap = cap;
 	}
@@ -105,7 +106,8 @@ void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r)
 		s->lost_records += r->aux;
 		return;
 	}
-	if (r->kind < TCPSTATES_NR_EVENTS && r->old_state < TCPSTATES_NR_STATES &&
+	if (r->kind < TCPSTATES_NR_EVENTS &&
+	    r->old_state < TCPSTATES_NR_STATES &&
 	    r->new_state < TCPSTATES_NR_STATES)
 		s->trans[r->kind][r->old_state][r->new_state]++;
 }
@@ -140,11 +142,14 @@ static void state_times(struct tt_stats *s, const struct conn *c)
 
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *sp = &c->states[i];
-		uint64_t end = sp->leave_ns ? sp->leave_ns :
-			       (sp->state != TCPSTATES_CLOSE ? c->end_ns : 0);
+		uint64_t end =
+			sp->leave_ns ?
+				sp->leave_ns :
+				(sp->state != TCPSTATES_CLOSE ? c->end_ns : 0);
 		uint64_t dur;
 
-		if (!end || end < sp->enter_ns || sp->state >= TCPSTATES_NR_STATES)
+		if (!end || end < sp->enter_ns ||
+		    sp->state >= TCPSTATES_NR_STATES)
 			continue;
 		dur = end - sp->enter_ns;
 		s->state_ns[sp->state] += dur;
@@ -154,9 +159,10 @@ static void state_times(struct tt_stats *s, const struct conn *c)
 		if (sp->state == TCPSTATES_CLOSE_WAIT &&
 		    dur >= s->close_wait_warn_ns) {
 			tt_fmt_dur(d, sizeof(d), dur);
-			snprintf(what, sizeof(what),
-				 "CLOSE_WAIT for %s%s: the application did not close()",
-				 d, sp->leave_ns ? "" : " (still)");
+			snprintf(
+				what, sizeof(what),
+				"CLOSE_WAIT for %s%s: the application did not close()",
+				d, sp->leave_ns ? "" : " (still)");
 			odd(s, c, what);
 		}
 	}
@@ -174,9 +180,9 @@ static void retries(struct tt_stats *s, const struct conn *c)
 		n = snprintf(what, sizeof(what), "%u SYN retransmit%s",
 			     c->syn_retrans, c->syn_retrans == 1 ? "" : "s");
 	if (c->synack_retrans)
-		snprintf(what + n, sizeof(what) - n, "%s%u SYN-ACK retransmit%s",
-			 n ? ", " : "", c->synack_retrans,
-			 c->synack_retrans == 1 ? "" : "s");
+		snprintf(what + n, sizeof(what) - n,
+			 "%s%u SYN-ACK retransmit%s", n ? ", " : "",
+			 c->synack_retrans, c->synack_retrans == 1 ? "" : "s");
 	odd(s, c, what);
 }
 
@@ -197,7 +203,9 @@ static void abnormal_end(struct tt_stats *s, const struct conn *c)
 		return;
 	}
 	snprintf(what, sizeof(what), "ended %s in %s", tt_close_name(c->close),
-		 c->nstates > 1 ? tt_state_name(c->states[c->nstates - 2].state) : "-");
+		 c->nstates > 1 ?
+			 tt_state_name(c->states[c->nstates - 2].state) :
+			 "-");
 	odd(s, c, what);
 }
 
@@ -238,16 +246,20 @@ static void print_records(const struct tt_stats *s, FILE *f)
 		for (unsigned int o = 0; o < TCPSTATES_NR_STATES; o++)
 			for (unsigned int n = 0; n < TCPSTATES_NR_STATES; n++)
 				if (s->trans[k][o][n])
-					fprintf(f, "  %-12s %-12s -> %-12s %llu\n",
-						tt_event_name(k), tt_state_name(o),
+					fprintf(f,
+						"  %-12s %-12s -> %-12s %llu\n",
+						tt_event_name(k),
+						tt_state_name(o),
 						tt_state_name(n),
-						(unsigned long long)s->trans[k][o][n]);
+						(unsigned long long)
+							s->trans[k][o][n]);
 }
 
 static void print_connections(const struct tt_stats *s, FILE *f)
 {
 	fprintf(f, "\nconnections %llu (incomplete %llu)\n",
-		(unsigned long long)s->conns, (unsigned long long)s->incomplete);
+		(unsigned long long)s->conns,
+		(unsigned long long)s->incomplete);
 	for (unsigned int i = 0; i < ROLE_NR; i++)
 		if (s->roles[i])
 			fprintf(f, "  role %-16s %llu\n", tt_role_name(i),
@@ -262,7 +274,8 @@ static void print_handshakes(struct tt_stats *s, FILE *f)
 {
 	char a[32], b[32], c[32], d[32];
 
-	fprintf(f, "\nhandshake latency (exact, nearest rank: p50 p90 p99 max)\n");
+	fprintf(f,
+		"\nhandshake latency (exact, nearest rank: p50 p90 p99 max)\n");
 	for (unsigned int i = 0; i < ROLE_NR; i++) {
 		struct samples *h = &s->handshake[i];
 
@@ -292,7 +305,8 @@ static void print_states(const struct tt_stats *s, FILE *f)
 		fprintf(f, "  %-12s %llu %s %s %s\n", tt_state_name(i),
 			(unsigned long long)s->state_n[i], a, b, c);
 	}
-	fprintf(f, "\nTIME_WAIT entered %llu, expired %llu, killed %llu, skipped (tw_overflow) %llu\n",
+	fprintf(f,
+		"\nTIME_WAIT entered %llu, expired %llu, killed %llu, skipped (tw_overflow) %llu\n",
 		(unsigned long long)s->tw_entered,
 		(unsigned long long)s->tw_expired,
 		(unsigned long long)s->tw_killed,

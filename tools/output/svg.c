@@ -9,12 +9,12 @@
 
 #include "output/output.h"
 
-#define ROW_H	26
-#define HEAD_H	56
-#define X_TIME	10
-#define X_LEFT	330
-#define X_RIGHT	650
-#define WIDTH	900
+#define ROW_H 26
+#define HEAD_H 56
+#define X_TIME 10
+#define X_LEFT 330
+#define X_RIGHT 650
+#define WIDTH 900
 
 struct tt_svg {
 	const struct tt_clock *clock;
@@ -63,69 +63,73 @@ static void esc(FILE *f, const char *t)
 	}
 }
 
+static void svg_text(FILE *f, int x, unsigned int y, const char *attrs,
+		     const char *text)
+{
+	fprintf(f, "<text x=\"%d\" y=\"%u\"%s>", x, y, attrs);
+	esc(f, text);
+	fputs("</text>\n", f);
+}
+
+/* One step: its time, the state a side entered, the packet's arrow. */
+static void svg_step(struct tt_svg *s, const struct tt_step *st,
+		     const char *delta, unsigned int y)
+{
+	FILE *f = s->body;
+	char ts[48], line[96];
+
+	tt_fmt_time(s->clock, ts, sizeof(ts), st->ts);
+	snprintf(line, sizeof(line), "%s %s", ts, delta);
+	svg_text(f, X_TIME, y + 14, " class=\"time\"", line);
+	if (st->state[0] && st->side == 0)
+		svg_text(f, X_LEFT - 6, y + 14,
+			 " class=\"state\" text-anchor=\"end\"", st->state);
+	else if (st->state[0])
+		svg_text(f, X_RIGHT + 6, y + 14, " class=\"state\"", st->state);
+	if (st->dir != DIR_NONE) {
+		int x1 = st->dir == DIR_RIGHT ? X_LEFT : X_RIGHT;
+		int x2 = st->dir == DIR_RIGHT ? X_RIGHT : X_LEFT;
+
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%u\" class=\"pkt\" marker-end=\"url(#arrow)\"/>\n",
+			x1, y + 6, x2, y + 20);
+	}
+	if (st->label[0])
+		svg_text(f, (X_LEFT + X_RIGHT) / 2, y + 10,
+			 " text-anchor=\"middle\" class=\"label\"", st->label);
+}
+
 void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b)
 {
 	struct tt_ladder L;
 	FILE *f = s->body;
-	unsigned int y0, y;
-	uint64_t prev = 0;
-	char ts[32], d[32];
+	unsigned int y = s->y + HEAD_H;
+	char title[300], d[32];
 
 	if (tt_ladder_build(&L, a, b)) {
 		tt_ladder_free(&L);
 		return;
 	}
-	y0 = s->y;
-	fprintf(f, "<g class=\"conn\">\n<text x=\"%d\" y=\"%u\" class=\"title\">",
-		X_TIME, y0 + 16);
-	esc(f, L.title);
-	if ((L.side[0] && L.side[0]->incomplete) ||
-	    (L.side[1] && L.side[1]->incomplete))
-		fputs(" [INCOMPLETE]", f);
-	fprintf(f, "</text>\n<text x=\"%d\" y=\"%u\">", X_TIME, y0 + 34);
-	esc(f, L.legend);
-	fputs("</text>\n", f);
-	y = y0 + HEAD_H;
-	fprintf(f, "<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%zu\" class=\"life\"/>\n",
-		X_LEFT, y - 10, X_LEFT, y + L.nsteps * ROW_H);
-	fprintf(f, "<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%zu\" class=\"life\"/>\n",
-		X_RIGHT, y - 10, X_RIGHT, y + L.nsteps * ROW_H);
+	snprintf(title, sizeof(title), "%s%s", L.title,
+		 (L.side[0] && L.side[0]->incomplete) ||
+				 (L.side[1] && L.side[1]->incomplete) ?
+			 " [INCOMPLETE]" :
+			 "");
+	fputs("<g class=\"conn\">\n", f);
+	svg_text(f, X_TIME, s->y + 16, " class=\"title\"", title);
+	svg_text(f, X_TIME, s->y + 34, "", L.legend);
+	for (int x = X_LEFT; x <= X_RIGHT; x += X_RIGHT - X_LEFT)
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%zu\" class=\"life\"/>\n",
+			x, y - 10, x, y + L.nsteps * ROW_H);
 	for (size_t i = 0; i < L.nsteps; i++, y += ROW_H) {
-		const struct tt_step *st = &L.steps[i];
-
-		tt_fmt_time(s->clock, ts, sizeof(ts), st->ts);
+		d[0] = 0;
 		if (i) {
 			d[0] = '+';
-			tt_fmt_dur(d + 1, sizeof(d) - 1, st->ts - prev);
-		} else {
-			d[0] = 0;
+			tt_fmt_dur(d + 1, sizeof(d) - 1,
+				   L.steps[i].ts - L.steps[i - 1].ts);
 		}
-		prev = st->ts;
-		fprintf(f, "<text x=\"%d\" y=\"%u\" class=\"time\">%s %s</text>\n",
-			X_TIME, y + 14, ts, d);
-		if (st->state[0]) {
-			if (st->side == 0)
-				fprintf(f, "<text x=\"%d\" y=\"%u\" class=\"state\" text-anchor=\"end\">",
-					X_LEFT - 6, y + 14);
-			else
-				fprintf(f, "<text x=\"%d\" y=\"%u\" class=\"state\">",
-					X_RIGHT + 6, y + 14);
-			esc(f, st->state);
-			fputs("</text>\n", f);
-		}
-		if (st->dir != DIR_NONE) {
-			int x1 = st->dir == DIR_RIGHT ? X_LEFT : X_RIGHT;
-			int x2 = st->dir == DIR_RIGHT ? X_RIGHT : X_LEFT;
-
-			fprintf(f, "<line x1=\"%d\" y1=\"%u\" x2=\"%d\" y2=\"%u\" class=\"pkt\" marker-end=\"url(#arrow)\"/>\n",
-				x1, y + 6, x2, y + 20);
-		}
-		if (st->label[0]) {
-			fprintf(f, "<text x=\"%d\" y=\"%u\" text-anchor=\"middle\" class=\"label\">",
-				(X_LEFT + X_RIGHT) / 2, y + 10);
-			esc(f, st->label);
-			fputs("</text>\n", f);
-		}
+		svg_step(s, &L.steps[i], d, y);
 	}
 	fputs("</g>\n", f);
 	s->y = y + 20;

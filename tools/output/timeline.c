@@ -28,7 +28,8 @@ void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
 	if (b->kind == TT_BYTES_NONE)
 		snprintf(buf, len, "?");
 	else
-		snprintf(buf, len, "%s%llu B", b->kind == TT_BYTES_KERNEL ? "~" : "",
+		snprintf(buf, len, "%s%llu B",
+			 b->kind == TT_BYTES_KERNEL ? "~" : "",
 			 (unsigned long long)b->n);
 }
 
@@ -55,8 +56,9 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 	switch (c->close) {
 	case CLOSE_OPEN:
 		snprintf(buf, len, "still %s at the end of the input",
-			 c->role == ROLE_LISTENER ? "listening" :
-			 tt_state_name(last ? last->state : 0));
+			 c->role == ROLE_LISTENER ?
+				 "listening" :
+				 tt_state_name(last ? last->state : 0));
 		break;
 	case CLOSE_RESET_SENT:
 		tt_fmt_time(k, t, sizeof(t), c->reset_ns);
@@ -70,10 +72,14 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 		break;
 	case CLOSE_TIMEOUT:
 		if (c->req_cookie && !c->est_ns)
-			snprintf(buf, len, "half-open request dropped after %u SYN-ACK retransmit%s",
-				 c->synack_retrans, c->synack_retrans == 1 ? "" : "s");
+			snprintf(
+				buf, len,
+				"half-open request dropped after %u SYN-ACK retransmit%s",
+				c->synack_retrans,
+				c->synack_retrans == 1 ? "" : "s");
 		else
-			snprintf(buf, len, "retransmissions ran out, sk_err %s", e);
+			snprintf(buf, len, "retransmissions ran out, sk_err %s",
+				 e);
 		break;
 	case CLOSE_ERROR:
 		snprintf(buf, len, "sk_err %s", e);
@@ -94,16 +100,19 @@ static void data_line(FILE *f, const char *in, const struct conn *c,
 	tt_conn_bytes(c, &tx, &rx);
 	tt_fmt_bytes(s, sizeof(s), &tx);
 	tt_fmt_bytes(r, sizeof(r), &rx);
-	fprintf(f, "%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
+	fprintf(f,
+		"%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
 		in, dur, s, r, c->retrans, c->srtt_us,
 		tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL ?
-		" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" : "");
+			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" :
+			"");
 }
 
 static void head_line(FILE *f, const char *in, const struct conn *c)
 {
 	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
-			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" : "ipv4";
+			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" :
+				      "ipv4";
 	char l[64], r[64];
 
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
@@ -124,13 +133,16 @@ static void owner_line(FILE *f, const char *in, const struct conn *c)
 	if (c->uid != UINT32_MAX)
 		snprintf(uid, sizeof(uid), "%u", c->uid);
 	if (c->owner_rank)
-		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in, c->tgid,
-			tt_escape(comm, sizeof(comm), c->comm, false), uid);
+		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in,
+			c->tgid, tt_escape(comm, sizeof(comm), c->comm, false),
+			uid);
 	else
-		fprintf(f, "%s  owner      unknown (no record named a process) uid %s\n",
+		fprintf(f,
+			"%s  owner      unknown (no record named a process) uid %s\n",
 			in, uid);
 	if (c->incomplete)
-		fprintf(f, "%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
+		fprintf(f,
+			"%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
 			in);
 }
 
@@ -159,7 +171,8 @@ static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
 	if (c->est_ns && c->est_ns >= c->syn_ns) {
 		tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
 		fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,
-			c->role == ROLE_SERVER ? " (from the SYN's arrival)" : "");
+			c->role == ROLE_SERVER ? " (from the SYN's arrival)" :
+						 "");
 	} else {
 		fprintf(f, "%s  handshake  not completed", in);
 	}
@@ -196,7 +209,8 @@ static void options_line(FILE *f, const char *in, const struct conn *c)
 	char o[64];
 
 	if (c->have_opts)
-		fprintf(f, "%s  options    mss %u wscale snd %u rcv %u %s, windows snd %u rcv %u\n",
+		fprintf(f,
+			"%s  options    mss %u wscale snd %u rcv %u %s, windows snd %u rcv %u\n",
 			in, c->mss, c->snd_wscale, c->rcv_wscale,
 			tt_options_format(c->options, o, sizeof(o)), c->snd_wnd,
 			c->rcv_wnd);
@@ -222,15 +236,16 @@ static void established(FILE *f, const char *in, const struct conn *c)
 static void time_wait_line(FILE *f, const char *in, const struct conn *c)
 {
 	if (c->twend == TW_SKIPPED)
-		fprintf(f, "%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
+		fprintf(f,
+			"%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
 			in);
 	else if (c->twend != TW_NONE || c->tw_handed)
-		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n", in,
-			(unsigned long long)c->tw_timeout_ms, c->tw_rearms,
+		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n",
+			in, (unsigned long long)c->tw_timeout_ms, c->tw_rearms,
 			c->tw_rearms == 1 ? "" : "s",
 			c->twend == TW_EXPIRED ? "expired" :
-			c->twend == TW_KILLED ? "killed early (reuse or RST)" :
-			"still waiting");
+			c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
+						 "still waiting");
 }
 
 static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
@@ -242,7 +257,8 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 		const struct tt_span *s = &c->states[i];
 
 		tt_fmt_time(k, t, sizeof(t), s->enter_ns);
-		if (s->leave_ns >= s->enter_ns && (s->leave_ns || i + 1 < c->nstates))
+		if (s->leave_ns >= s->enter_ns &&
+		    (s->leave_ns || i + 1 < c->nstates))
 			tt_fmt_dur(d, sizeof(d), s->leave_ns - s->enter_ns);
 		else
 			snprintf(d, sizeof(d), "%s",
@@ -253,8 +269,8 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 	}
 }
 
-static void text_side(FILE *f, const struct tt_clock *k,
-		      const struct conn *c, const char *in)
+static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
+		      const char *in)
 {
 	char d[96];
 
@@ -299,7 +315,8 @@ void tt_text_lost(FILE *f, const struct tt_clock *k,
 	char t[40];
 
 	tt_fmt_time(k, t, sizeof(t), r->ts_ns);
-	fprintf(f, "--- LOST %llu record%s (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
+	fprintf(f,
+		"--- LOST %llu record%s (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
 		(unsigned long long)r->aux, r->aux == 1 ? "" : "s",
 		(unsigned long long)r->seq,
 		(unsigned long long)(r->seq + r->aux - 1), t);

@@ -14,9 +14,8 @@ static const char *const open_names[OPEN_NR] = { TT_OPEN_LIST(NAME_OF) };
 #define CLOSE_NAME(NAME, name, meaning) #name,
 #define CLOSE_MEANING(NAME, name, meaning) meaning,
 static const char *const close_names[CLOSE_NR] = { TT_CLOSE_LIST(CLOSE_NAME) };
-static const char *const close_meanings[CLOSE_NR] = {
-	TT_CLOSE_LIST(CLOSE_MEANING)
-};
+static const char *const close_meanings[CLOSE_NR] = { TT_CLOSE_LIST(
+	CLOSE_MEANING) };
 
 const char *tt_role_name(unsigned int v)
 {
@@ -50,7 +49,8 @@ static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_fin,
 			       uint32_t fin, bool have_info, uint64_t counter)
 {
 	if (have_isn && have_fin)
-		return (struct tt_bytes){ (uint32_t)(fin - isn - 1), TT_BYTES_APP };
+		return (struct tt_bytes){ (uint32_t)(fin - isn - 1),
+					  TT_BYTES_APP };
 	if (have_info)
 		return (struct tt_bytes){ counter, TT_BYTES_KERNEL };
 	return (struct tt_bytes){ 0, TT_BYTES_NONE };

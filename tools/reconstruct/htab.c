@@ -32,7 +32,7 @@ static void ht_grow(struct htab *h)
 	struct hnode **b = calloc(nb, sizeof(*b));
 
 	if (!b)
-		return;	/* keep working with longer chains */
+		return; /* keep working with longer chains */
 	for (size_t i = 0; i <= h->mask; i++) {
 		struct hnode *n = h->b[i], *next;
 

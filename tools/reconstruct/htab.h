@@ -13,14 +13,14 @@
 #include "reconstruct/recon.h"
 
 #define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct htab {
 	struct hnode **b;
 	size_t mask, n;
 };
 
-int ht_init(struct htab *h, size_t nb);	/* nb: a power of two */
+int ht_init(struct htab *h, size_t nb); /* nb: a power of two */
 void ht_add(struct htab *h, struct hnode *n, uint64_t hash);
 void ht_del(struct htab *h, struct hnode *n);
 struct hnode *ht_bucket(const struct htab *h, uint64_t hash);

@@ -13,12 +13,12 @@
 struct request {
 	struct hnode by_cookie, by_tuple;
 	struct request *prev, *next;
-	uint64_t id;		/* the records' owner until a connection is */
+	uint64_t id; /* the records' owner until a connection is */
 	uint64_t cookie, ts;
 	uint32_t netns;
 	struct tcpstates_record rec;
-	struct conn *child;	/* the child while it is live */
-	uint64_t child_id;	/* the child's id once claimed */
+	struct conn *child; /* the child while it is live */
+	uint64_t child_id; /* the child's id once claimed */
 };
 
 /*
@@ -28,7 +28,7 @@ struct request {
  */
 struct tomb {
 	struct hnode node;
-	struct tomb *prev, *next;	/* tw: the list of them */
+	struct tomb *prev, *next; /* tw: the list of them */
 	uint64_t cookie, id;
 	uint32_t netns;
 	bool used;
@@ -44,12 +44,12 @@ struct tomb {
 struct recon {
 	struct tt_sink sink;
 	struct htab conns, tuples, reqs, req_tuples, tombs;
-	struct conn *head, *tail;	/* live and held, creation order */
+	struct conn *head, *tail; /* live and held, creation order */
 	struct request *rhead;
-	struct tomb *tomb_ring;		/* TT_TOMBS, the oldest reused */
+	struct tomb *tomb_ring; /* TT_TOMBS, the oldest reused */
 	size_t tomb_next;
 	struct tomb *tw_tombs;
-	bool early_tw;			/* --on-time-wait */
+	bool early_tw; /* --on-time-wait */
 	uint64_t next_id;
 	size_t live, peak;
 };

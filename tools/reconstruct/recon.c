@@ -112,7 +112,7 @@ static void conn_set_tuple(struct recon *R, struct conn *c,
 	    !memcmp(c->laddr, r->saddr, 16) && !memcmp(c->raddr, r->daddr, 16))
 		return;
 	if (!lp && c->lport)
-		return;	/* not yet bound: keep what we know */
+		return; /* not yet bound: keep what we know */
 	if (c->in_tuple)
 		ht_del(&R->tuples, &c->by_tuple);
 	memcpy(c->laddr, r->saddr, 16);
@@ -219,8 +219,10 @@ static void tomb_add(struct recon *R, const struct conn *c)
 		if (R->sink.retire)
 			R->sink.retire(R->sink.arg, t->id);
 	}
-	*t = (struct tomb){ .cookie = c->cookie, .id = c->id,
-			    .netns = c->netns, .used = true };
+	*t = (struct tomb){ .cookie = c->cookie,
+			    .id = c->id,
+			    .netns = c->netns,
+			    .used = true };
 	ht_add(&R->tombs, &t->node, key_cookie(t->netns, t->cookie));
 }
 
@@ -233,8 +235,11 @@ static void tomb_add_tw(struct recon *R, const struct conn *c)
 		tomb_add(R, c);
 		return;
 	}
-	*t = (struct tomb){ .cookie = c->cookie, .id = c->id,
-			    .netns = c->netns, .used = true, .tw = true,
+	*t = (struct tomb){ .cookie = c->cookie,
+			    .id = c->id,
+			    .netns = c->netns,
+			    .used = true,
+			    .tw = true,
 			    .next = R->tw_tombs };
 	if (R->tw_tombs)
 		R->tw_tombs->prev = t;
@@ -318,7 +323,7 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 	c->peer = peer;
 	peer->peer = c;
 	if (!peer->held) {
-		c->held = true;	/* wait for the other side to finish */
+		c->held = true; /* wait for the other side to finish */
 		return false;
 	}
 	emit(R, c, peer);
@@ -352,7 +357,8 @@ static void on_lost(struct recon *R, const struct tcpstates_record *r)
 /* What trails a side already over: its RST, a CLOSE -> CLOSE, a TIME_WAIT end. */
 static bool trails(const struct tcpstates_record *r)
 {
-	if (r->kind == TCPSTATES_EV_TW_EXPIRE || r->kind == TCPSTATES_EV_TW_KILL)
+	if (r->kind == TCPSTATES_EV_TW_EXPIRE ||
+	    r->kind == TCPSTATES_EV_TW_KILL)
 		return true;
 	return r->old_state == TCPSTATES_CLOSE &&
 	       (r->kind == TCPSTATES_EV_RESET_SENT ||
@@ -407,7 +413,7 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 	if (!c && absorbed(R, r, id))
 		return NULL;
 	if (!c && trails(r) && r->old_state == TCPSTATES_CLOSE)
-		return NULL;	/* trails what we never saw */
+		return NULL; /* trails what we never saw */
 	if (!c && (c = tt_conn_new(R, r)) && !is_beginning(r))
 		c->incomplete = true;
 	if (c)
@@ -446,7 +452,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	if (end == SIDE_GOES_ON && !c->tw_early)
 		*live = c;
 	else if (!tt_conn_finish(R, c, r->ts_ns, c->tw_early))
-		*live = NULL;	/* held for its peer */
+		*live = NULL; /* held for its peer */
 	return id;
 }
 

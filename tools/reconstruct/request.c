@@ -73,7 +73,7 @@ uint64_t tt_on_request(struct recon *R, const struct tcpstates_record *r)
 {
 	struct request *q = req_by_cookie(R, r->netns, r->cookie);
 
-	if (q) {	/* same cookie again: the old one's end was lost */
+	if (q) { /* same cookie again: the old one's end was lost */
 		tt_recon_alias(R, q->id, q->child_id);
 		req_free(R, q);
 	}
@@ -103,7 +103,8 @@ static void server_from_request(struct conn *c, const struct request *q)
 	c->req_cookie = q->cookie;
 	c->first_ns = q->ts;
 	c->syn_ns = q->ts;
-	tt_side_set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts, TCPSTATES_EV_REQUEST);
+	tt_side_set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts,
+			  TCPSTATES_EV_REQUEST);
 	if (r->flags & TCPSTATES_F_SEQ) {
 		c->isn_local = r->snd_una;
 		c->isn_remote = r->rcv_nxt - 1;
@@ -131,7 +132,7 @@ uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r)
 	uint64_t id;
 
 	if (!q)
-		return 0;	/* its request record was before our history */
+		return 0; /* its request record was before our history */
 	id = q->child_id;
 	if (q->child) {
 		q->child->synack_retrans = r->aux;
@@ -153,7 +154,7 @@ uint64_t tt_on_child(struct recon *R, const struct tcpstates_record *r,
 	struct conn *c = tt_conn_lookup(R, r->netns, r->cookie);
 	struct request *q;
 
-	if (c)	/* a second child on a live cookie: history was lost */
+	if (c) /* a second child on a live cookie: history was lost */
 		tt_conn_finish(R, c, r->ts_ns, true);
 	c = tt_conn_new(R, r);
 	if (!c)

@@ -41,7 +41,9 @@ void tt_side_set_state(struct conn *c, unsigned int state, uint64_t ts,
 		c->capstates = cap;
 	}
 	c->states[c->nstates++] = (struct tt_span){
-		.enter_ns = ts, .state = state, .kind = kind,
+		.enter_ns = ts,
+		.state = state,
+		.kind = kind,
 	};
 }
 
@@ -245,7 +247,7 @@ static enum tt_side_end on_state(struct conn *c,
 				 const struct tcpstates_record *r)
 {
 	if (r->new_state == TCPSTATES_CLOSE && c->tw_handed)
-		return SIDE_GOES_ON;	/* the timewait socket lives on */
+		return SIDE_GOES_ON; /* the timewait socket lives on */
 	tt_side_set_state(c, r->new_state, r->ts_ns, r->kind);
 	state_open(c, r);
 	state_fins(c, r);
@@ -311,7 +313,7 @@ enum tt_side_end tt_side_update(struct conn *c,
 		on_timewait(c, r);
 		break;
 	case TCPSTATES_EV_TW_OVERFLOW:
-		c->twend = TW_SKIPPED;	/* the full socket's CLOSE ends it */
+		c->twend = TW_SKIPPED; /* the full socket's CLOSE ends it */
 		break;
 	case TCPSTATES_EV_TW_EXPIRE:
 	case TCPSTATES_EV_TW_KILL:
@@ -342,7 +344,7 @@ static uint8_t error_kind(unsigned int err)
 	case 0:
 		return 0;
 	case ECONNRESET:
-	case EPIPE:		/* an RST in CLOSE_WAIT */
+	case EPIPE: /* an RST in CLOSE_WAIT */
 		return CLOSE_RESET_RECEIVED;
 	case ECONNREFUSED:
 		return CLOSE_REFUSED;

@@ -12,7 +12,8 @@
 #include "output/output.h"
 
 static FILE *devnull;
-static const struct tt_clock clk = { .mode = TT_TIME_WALL, .have_offset = true,
+static const struct tt_clock clk = { .mode = TT_TIME_WALL,
+				     .have_offset = true,
 				     .offset_ns = 1700000000000000000LL };
 static struct tt_stats *stats;
 
