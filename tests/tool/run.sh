@@ -17,7 +17,7 @@ TT=${TT:-$TOOLS/tcptimeline}
 O=${O:-$TOOLS/build}
 ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -373,17 +373,15 @@ for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since
 done
 
 # ---- layers: decode -> reconstruct -> output -> cli, includes only go down ----
-layer_ok=1
-rank() { case $1 in decode) echo 1 ;; reconstruct) echo 2 ;; output) echo 3 ;; cli) echo 4 ;; *) echo 9 ;; esac; }
-for f in "$TOOLS"/decode/* "$TOOLS"/reconstruct/* "$TOOLS"/output/* "$TOOLS"/cli/*; do
-	mine=$(rank "$(basename "$(dirname "$f")")")
-	for inc in $(sed -n 's|^#include "\([a-z]*\)/.*|\1|p' "$f"); do
-		if [ "$(rank "$inc")" -gt "$mine" ]; then
-			echo "# ${f#$TOOLS/} includes a layer above it: $inc"
-			layer_ok=0
-		fi
-	done
-done
+# rank of a layer; a file's includes of layers ranked above its own are errors
+layer_bad=$(cd "$TOOLS" && awk '
+	function rank(l) { return l == "decode" ? 1 : l == "reconstruct" ? 2 : l == "output" ? 3 : l == "cli" ? 4 : 9 }
+	/^#include "[a-z]*\// {
+		split(FILENAME, d, "/"); split($2, i, "/"); sub(/^"/, "", i[1])
+		if (rank(i[1]) > rank(d[1])) print FILENAME " includes " i[1]
+	}' decode/* reconstruct/* output/* cli/*)
+[ -n "$layer_bad" ] && echo "$layer_bad" | sed 's/^/# /'
+layer_ok=$([ -z "$layer_bad" ] && echo 1 || echo 0)
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
 	notok "layers include only the layers below them"
 
@@ -499,7 +497,11 @@ if [ -x "$ASAN" ]; then
 	bad=0
 	for in in "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
 		[ -f "$in" ] || continue
-		for opt in --json --ladder --stats --csv "--svg $TMP/x.svg" ""; do
+		# every format at once, to files; then with the filter, -i and
+		# --on-time-wait on top
+		all="--timeline --brief=$TMP/a.brief --ladder=$TMP/a.ladder --json=$TMP/a.json
+			--csv=$TMP/a.csv --stats=$TMP/a.stats --dump=$TMP/a.dump --svg $TMP/a.svg"
+		for opt in "$all" "$all --comm curl -p 8080 --on-time-wait -i 1"; do
 			# shellcheck disable=SC2086
 			"$ASAN" -r "$in" $opt > /dev/null 2> "$TMP/asan.err"
 			rc=$?
@@ -516,18 +518,19 @@ else
 	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
 
-# ---- bounded fuzz run of the decoder ----
+# ---- bounded fuzz run: a fixed seed and number of runs, the same every time ----
 if [ "${SKIP_FUZZ:-0}" = 1 ]; then
 	skip "fuzz decoder" "SKIP_FUZZ=1"
 elif make -s -C "$TOOLS" O="$O" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
 	mkdir -p "$TMP/corpus"
 	cp "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$TMP/corpus/" 2>/dev/null
-	if "$O/fuzz-decoder" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
-		"$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
-		ok "fuzz decoder for ${FUZZ_SECONDS}s: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log")"
+	if "$O/fuzz-decoder" -seed=1 -runs="$FUZZ_RUNS" -max_len=8192 \
+		-artifact_prefix="$TMP/" "$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
+		ok "fuzz decoder, reconstruction, filter and formats: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log") (seed 1)"
 	else
 		notok "fuzz decoder"
-		grep -A20 'ERROR' "$TMP/fuzz.log" | head -30 | sed 's/^/# /'
+		{ grep -A20 'ERROR' "$TMP/fuzz.log" || tail -5 "$TMP/fuzz.log"; } |
+			head -30 | sed 's/^/# /'
 	fi
 else
 	skip "fuzz decoder" "no libFuzzer (apt-get install clang libclang-rt-14-dev)"

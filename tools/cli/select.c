@@ -53,7 +53,7 @@ struct tt_select *tt_select_new(const struct filter *f, tt_record_fn out,
 {
 	struct tt_select *S = calloc(1, sizeof(*S));
 
-	if (!S || ht_init(&S->ids, 1024)) {
+	if (!S || ht_init(&S->ids, 256)) {
 		free(S);
 		return NULL;
 	}

@@ -112,9 +112,12 @@ int tt_when_resolve(const struct when *w, const struct tt_clock *k,
 		epoch = w->ns;
 	} else {
 		if (w->kind == WHEN_TODAY) {
+			struct timespec first;
 			struct tm day;
 
-			t = ((int64_t)first_ns + k->offset_ns) / NSEC;
+			if (!tt_clock_epoch(k, first_ns, &first))
+				return -1;
+			t = first.tv_sec;
 			if (utc)
 				gmtime_r(&t, &day);
 			else
@@ -127,6 +130,8 @@ int tt_when_resolve(const struct when *w, const struct tt_clock *k,
 		t = utc ? timegm(&tm) : mktime(&tm);
 		epoch = (int64_t)t * NSEC + w->ns;
 	}
-	*mono = epoch - k->offset_ns > 0 ? epoch - k->offset_ns : 0;
+	if (__builtin_sub_overflow(epoch, k->offset_ns, &epoch) || epoch < 0)
+		epoch = 0;
+	*mono = epoch;
 	return 0;
 }

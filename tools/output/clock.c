@@ -35,9 +35,8 @@ int tt_time_mode_parse(const char *s)
 	return -1;
 }
 
-/* Seconds and nanoseconds since the epoch; false without an offset. */
-static bool to_epoch(const struct tt_clock *k, uint64_t mono_ns,
-		     struct timespec *ts)
+bool tt_clock_epoch(const struct tt_clock *k, uint64_t mono_ns,
+		    struct timespec *ts)
 {
 	int64_t ns;
 
@@ -81,7 +80,7 @@ void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,
 	switch (k->mode) {
 	case TT_TIME_WALL:
 	case TT_TIME_UTC:
-		if (to_epoch(k, mono_ns, &ts)) {
+		if (tt_clock_epoch(k, mono_ns, &ts)) {
 			fmt_civil(buf, len, &ts, k->mode == TT_TIME_UTC);
 			return;
 		}
@@ -102,7 +101,7 @@ bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 	struct tm tm;
 	char d[32];
 
-	if (!to_epoch(k, mono_ns, &ts))
+	if (!tt_clock_epoch(k, mono_ns, &ts))
 		return false;
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);

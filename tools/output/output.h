@@ -8,6 +8,7 @@
 #define TT_OUTPUT_OUTPUT_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "decode/decode.h"
 #include "reconstruct/recon.h"
@@ -23,6 +24,9 @@ struct tt_clock {
 };
 
 int tt_time_mode_parse(const char *s); /* -1 if unknown */
+/* @mono_ns since the epoch; false without an offset (or out of range). */
+bool tt_clock_epoch(const struct tt_clock *k, uint64_t mono_ns,
+		    struct timespec *ts);
 /* @mono_ns as @k shows it; monotonic seconds where wall time is unknown. */
 void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,
 		 uint64_t mono_ns);

@@ -37,9 +37,9 @@ struct recon *tt_recon_new(const struct tt_sink *sink)
 	R->sink = *sink;
 	R->next_id = 1;
 	R->tomb_ring = calloc(TT_TOMBS, sizeof(*R->tomb_ring));
-	if (!R->tomb_ring || ht_init(&R->conns, 1024) ||
-	    ht_init(&R->tuples, 1024) || ht_init(&R->reqs, 256) ||
-	    ht_init(&R->req_tuples, 256) || ht_init(&R->tombs, TT_TOMBS)) {
+	if (!R->tomb_ring || ht_init(&R->conns, 256) ||
+	    ht_init(&R->tuples, 256) || ht_init(&R->reqs, 64) ||
+	    ht_init(&R->req_tuples, 64) || ht_init(&R->tombs, 256)) {
 		tt_recon_free(R);
 		return NULL;
 	}
