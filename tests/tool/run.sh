@@ -385,24 +385,73 @@ layer_ok=$([ -z "$layer_bad" ] && echo 1 || echo 0)
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
 	notok "layers include only the layers below them"
 
-# ---- one schema: the man page lists the fields --json and --csv carry ----
+# ---- one schema: the man page's lists are generated from the tool's ----
+# man_section NAME ROFF: the man page's section between the BEGIN/END NAME
+# markers must be ROFF (UPDATE=1 writes it).
 MAN=$TOOLS/tcptimeline.8
+man_section() {
+	local name=$1 roff=$2
+	sed -n "/^\\.\\\\\" BEGIN $name/,/^\\.\\\\\" END $name/p" "$MAN" | sed '1d;$d' > "$TMP/man.section"
+	if [ "$UPDATE" = 1 ]; then
+		sed -i -e "/^\\.\\\\\" BEGIN $name/,/^\\.\\\\\" END $name/{//!d}" \
+			-e "/^\\.\\\\\" BEGIN $name/r $roff" "$MAN"
+		ok "man page $name (updated)"
+	else
+		same "the man page's $name are the tool's" "$roff" "$TMP/man.section"
+	fi
+}
 "$TT" --fields | awk -F'\t' 'NR > 1 {
 	print ".TP"; print ".B " $1
 	print "(" $2 "; " ($3 == "never" ? "never null" : "null: " $3) ") " $4 }' > "$TMP/fields.roff"
-sed -n '/^\.\\" BEGIN FIELDS/,/^\.\\" END FIELDS/p' "$MAN" | sed '1d;$d' > "$TMP/man.fields"
-if [ "$UPDATE" = 1 ]; then
-	sed -i -e '/^\.\\" BEGIN FIELDS/,/^\.\\" END FIELDS/{//!d}' \
-		-e "/^\.\\\\\" BEGIN FIELDS/r $TMP/fields.roff" "$MAN"
-	ok "man page fields (updated)"
+man_section FIELDS "$TMP/fields.roff"
+"$TT" --close-kinds | awk -F'\t' '{ print ".TP"; print ".B " $1; print $2 }' > "$TMP/close.roff"
+man_section "CLOSE KINDS" "$TMP/close.roff"
+if command -v man > /dev/null; then
+	MANWIDTH=80 man --warnings -l "$MAN" > /dev/null 2> "$TMP/man.err"
+	[ ! -s "$TMP/man.err" ] && ok "man --warnings is quiet" ||
+		{ notok "man --warnings is quiet"; head -5 "$TMP/man.err" | sed 's/^/# /'; }
 else
-	same "the man page lists the fields --json and --csv carry" "$TMP/fields.roff" "$TMP/man.fields"
+	skip "man --warnings is quiet" "no man"
 fi
 fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = "," }')
 [ "$(head -1 "$c.csv")" = "$fields" ] && ok "the CSV header is the field list" ||
 	notok "the CSV header is the field list"
 [ "$(head -1 "$c.json" | python3 -c 'import json, sys; print(",".join(json.loads(sys.stdin.read())))')" = "$fields" ] &&
 	ok "JSON keys are the field list, in order" || notok "JSON keys are the field list, in order"
+
+# The --help and man page examples that read a file run as shown (on a test
+# capture named as they name it).
+"$TT" -T "$HERE/cases/wallclock.txt" -w "$TMP/trace.tcpcap" 2> /dev/null
+cp "$HERE/cases/wallclock.txt" "$TMP/t.txt"
+ex_bad=0
+ex_n=0
+while read -r line; do
+	cmd=${line%%   *}
+	cmd=${cmd%% | *}
+	ex_n=$((ex_n + 1))
+	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > /dev/null 2>&1 ||
+		{ ex_bad=1; echo "# fails: $cmd"; }
+done < <({ "$TT" --help; MANWIDTH=200 man -l "$TOOLS/tcptimeline.8" 2> /dev/null; } |
+	sed -n 's/^ *\(tcptimeline -r \(trace.tcpcap\|t.txt\) .*\)/\1/p' | sed 's/ *#.*//')
+[ $ex_bad = 0 ] && [ $ex_n -ge 10 ] && ok "the $ex_n examples of --help and the man page that read a file run" ||
+	notok "the examples of --help and the man page that read a file run ($ex_n found)"
+
+# The examples of tools/NOTES-for-README.md: each "$ tcptimeline ..." line
+# of a code block is run and must print the rest of the block.
+notes=$TOOLS/NOTES-for-README.md
+awk -v dir="$TMP/notes" 'BEGIN { n = 0 }
+	/^\$ tcptimeline / { n++; f = dir "." n; print substr($0, 3) > (f ".cmd"); out = f ".want"; printf "" > out; next }
+	/^```/ { out = ""; next }
+	out != "" { print > out }' "$notes"
+notes_n=0
+for cmdf in "$TMP"/notes.*.cmd; do
+	[ -f "$cmdf" ] || continue
+	notes_n=$((notes_n + 1))
+	cmd=$(cat "$cmdf")
+	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > "${cmdf%.cmd}.got" 2> /dev/null
+	same "NOTES-for-README.md: \$ $cmd" "${cmdf%.cmd}.want" "${cmdf%.cmd}.got"
+done
+[ $notes_n -ge 3 ] || notok "NOTES-for-README.md has its examples ($notes_n found)"
 
 # ---- kernel coding style: the kernel's .clang-format, as tools/.clang-format ----
 if command -v clang-format > /dev/null; then

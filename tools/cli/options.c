@@ -48,6 +48,7 @@ static void usage(FILE *f)
 "  -j, --json[=FILE]     one JSON object per connection side per line\n"
 "      --csv[=FILE]      one CSV row per connection side, after a header line\n"
 "      --fields          the fields of --json and --csv, and when each is null\n"
+"      --close-kinds     the values of 'close', and what each means\n"
 "  -s, --stats[=FILE]    counts, exact latency percentiles, time in state, and\n"
 "                        what looks wrong\n"
 "  -i, --interval SECS   --stats for each SECS of the records' time, alone\n"
@@ -135,6 +136,7 @@ enum {
 	O_TIME,
 	O_OFFSET,
 	O_FIELDS,
+	O_CLOSE_KINDS,
 	O_SINCE,
 	O_UNTIL,
 	O_ON_TIME_WAIT,
@@ -177,6 +179,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "fields", no_argument, NULL, O_FIELDS },
+	{ "close-kinds", no_argument, NULL, O_CLOSE_KINDS },
 	{ 0 }
 };
 
@@ -321,21 +324,30 @@ static bool any_format(const struct opts *o)
 	return false;
 }
 
+/* --help, --version, --fields, --close-kinds: print and be done. */
+static int info_opt(int ch, bool *done)
+{
+	if (ch == 'h')
+		usage(stdout);
+	else if (ch == O_FIELDS)
+		tt_fields_list(stdout);
+	else if (ch == O_CLOSE_KINDS)
+		for (unsigned int i = 0; i < CLOSE_NR; i++)
+			printf("%s\t%s\n", tt_close_name(i),
+			       tt_close_meaning(i));
+	else
+		printf("%s %s (reads tcpstates ABI 1 and %d)\n", TT_NAME,
+		       TT_VERSION, TCPSTATES_ABI_VERSION);
+	*done = true;
+	return fflush(stdout) ? TT_EXIT_IO : TT_EXIT_OK;
+}
+
 static int one_option(struct opts *o, int ch, const char *name, bool *done)
 {
 	int ret;
 
-	if (ch == 'h' || ch == 'V' || ch == O_FIELDS) {
-		if (ch == 'h')
-			usage(stdout);
-		else if (ch == O_FIELDS)
-			tt_fields_list(stdout);
-		else
-			printf("%s %s (reads tcpstates ABI 1 and %d)\n",
-			       TT_NAME, TT_VERSION, TCPSTATES_ABI_VERSION);
-		*done = true;
-		return fflush(stdout) ? TT_EXIT_IO : TT_EXIT_OK;
-	}
+	if (ch == 'h' || ch == 'V' || ch == O_FIELDS || ch == O_CLOSE_KINDS)
+		return info_opt(ch, done);
 	if (format_opt(o, ch))
 		return 0;
 	ret = other_opt(o, ch, name);

@@ -374,8 +374,9 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		}
 		prev = s->ts;
 		arrow(arr, s->dir, s->label);
-		fprintf(f, "  %-*s %-11s %15s %s %s\n", tt_time_width(k), ts, d,
-			s->side == 0 ? s->state : "", arr,
+		fprintf(f, "  %-*s %-11s %15s %s%s%s\n", tt_time_width(k), ts,
+			d, s->side == 0 ? s->state : "", arr,
+			s->side == 1 && s->state[0] ? " " : "",
 			s->side == 1 ? s->state : "");
 	}
 	fputc('\n', f);
