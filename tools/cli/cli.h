@@ -129,8 +129,6 @@ bool tt_filter_conn(const struct filter *f, const struct conn *c);
 int tt_filter_early(const struct filter *f, const struct conn *c);
 /* A record no connection claims, on its own fields. */
 bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r);
-/* Within --since and --until. */
-bool tt_filter_when(const struct filter *f, uint64_t ts);
 
 /* ---- select.c: which records -w, --dump and --stats keep ---- */
 struct tt_select;

@@ -180,7 +180,7 @@ int tt_filter_early(const struct filter *f, const struct conn *c)
 	return UNSURE;
 }
 
-bool tt_filter_when(const struct filter *f, uint64_t ts)
+static bool within(const struct filter *f, uint64_t ts)
 {
 	return (!f->have_since || ts >= f->since_ns) &&
 	       (!f->have_until || ts <= f->until_ns);
@@ -203,5 +203,5 @@ bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r)
 	if (f->states &&
 	    !(f->states & ((1u << r->old_state) | (1u << r->new_state))))
 		return false;
-	return !f->roles && tt_filter_when(f, r->ts_ns);
+	return !f->roles && within(f, r->ts_ns);
 }

@@ -255,9 +255,12 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	switch (ch) {
 	case 'r':
 	case 'T':
-		if (o->read_file)
-			return bad_arg(name, optarg,
-				       "a second input (one -r or -T)");
+		if (o->read_file) {
+			fprintf(stderr,
+				"%s: %s %s: there is one input, %s already\n",
+				TT_NAME, name, optarg, o->read_file);
+			return TT_EXIT_USAGE;
+		}
 		o->read_file = optarg;
 		o->text = ch == 'T';
 		break;

@@ -70,19 +70,6 @@ const struct tt_span *tt_conn_last_span(const struct conn *c)
 	return c->nstates ? &c->states[c->nstates - 1] : NULL;
 }
 
-uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < c->nstates; i++) {
-		const struct tt_span *s = &c->states[i];
-
-		if (s->state == state && s->leave_ns >= s->enter_ns)
-			sum += s->leave_ns - s->enter_ns;
-	}
-	return sum;
-}
-
 bool tt_conn_visited(const struct conn *c, unsigned int state)
 {
 	for (uint32_t i = 0; i < c->nstates; i++)

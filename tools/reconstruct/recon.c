@@ -46,11 +46,6 @@ struct recon *tt_recon_new(const struct tt_sink *sink)
 	return R;
 }
 
-size_t tt_recon_live(const struct recon *R)
-{
-	return R->live;
-}
-
 size_t tt_recon_peak(const struct recon *R)
 {
 	return R->peak;

@@ -144,11 +144,9 @@ void tt_recon_finish(struct recon *R); /* flush everything still open */
  */
 void tt_recon_early_time_wait(struct recon *R);
 void tt_recon_free(struct recon *R);
-size_t tt_recon_live(const struct recon *R);
 size_t tt_recon_peak(const struct recon *R);
 
 /* ---- conn.c: questions the output formats ask of a connection ---- */
-uint64_t tt_conn_state_ns(const struct conn *c, unsigned int state);
 bool tt_conn_visited(const struct conn *c, unsigned int state);
 const struct tt_span *tt_conn_last_span(const struct conn *c);
 /*
