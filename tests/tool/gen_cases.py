@@ -19,6 +19,8 @@ HEADER = ("SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT RADDR RPORT "
           "OLDSTATE NEWSTATE WRITE_SEQ SND_UNA SND_NXT RCV_NXT SND_WND RCV_WND "
           "MSS SRTT_US TGID UID CTX FAMILY FLAGS SND_WSCALE RCV_WSCALE OPTIONS "
           "RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX")
+HEADER_V2 = HEADER + " NETNS_COOKIE"  # ABI 2 appended the namespace's cookie
+NETNS_COOKIE_HOST = 1
 
 F_MAPPED, F_SEQ, F_WINDOW, F_TCPINFO, F_TIMEWAIT, F_REQUEST = 1, 2, 4, 8, 16, 32
 
@@ -27,7 +29,8 @@ class Sock:
     """One socket's view: addresses, owner and its sequence counters."""
 
     def __init__(self, cookie, la, lp, ra, rp, pid=0, comm="-", netns=NS_HOST,
-                 fam="ipv4", mapped=False, uid=1000, isn=0, mss=65483):
+                 fam="ipv4", mapped=False, uid=1000, isn=0, mss=65483,
+                 netns_cookie=NETNS_COOKIE_HOST):
         self.__dict__.update(locals())
         del self.__dict__["self"]
         self.una = self.nxt = self.wseq = isn + 1
@@ -38,8 +41,15 @@ class Sock:
 
 
 class Stream:
-    def __init__(self, name, comment):
+    """abi=2 writes what an ABI 2 module prints: the NETNS_COOKIE column,
+    time_wait records from the timewait socket (old state "-"), and "-" for
+    a pid the reader may not know (hide_pid: a reader in another PID
+    namespace) and a uid with no mapping in its user namespace."""
+
+    def __init__(self, name, comment, abi=1, hide_pid=False, preamble=""):
         self.name, self.comment = name, comment
+        self.abi, self.hide_pid = abi, hide_pid
+        self.preamble = preamble
         self.lines, self.seq = [], 0
 
     def skip(self, n):
@@ -56,6 +66,10 @@ class Stream:
         if info:
             f |= F_TCPINFO
         p = (pid if pid is not None else s.pid) if task else None
+        if self.hide_pid:
+            p = None
+        if self.abi >= 2 and kind == "time_wait":
+            old = "-"
         col = [self.seq, T0 + t, cpu, kind, s.netns, s.cookie,
                p if p else "-", s.comm if p else "-",
                s.la, s.lp, s.ra, s.rp, old, new]
@@ -63,11 +77,14 @@ class Stream:
             if seq else ["-"] * 4
         col += [65536, 65483] if wnd else ["-"] * 2
         col += [s.mss, s.srtt] if info else ["-"] * 2
-        col += [p if p else "-", s.uid, "task" if task else "softirq",
+        col += [p if p else "-", "-" if s.uid is None else s.uid,
+                "task" if task else "softirq",
                 s.fam, "0x%02x" % f]
         col += [7, 7, "sack,ts,wscale", s.retrans, s.acked, s.recvd] if info \
             else ["-"] * 6
         col += [sk_err, aux]
+        if self.abi >= 2:
+            col.append(s.netns_cookie)
         self.lines.append(" ".join(str(c) for c in col))
         self.seq += 1
 
@@ -75,7 +92,8 @@ class Stream:
         with open(os.path.join(HERE, "cases", self.name + ".txt"), "w") as f:
             for line in self.comment.strip().splitlines():
                 f.write("# " + line.strip() + "\n")
-            f.write(HEADER + "\n")
+            f.write(self.preamble)
+            f.write((HEADER_V2 if self.abi >= 2 else HEADER) + "\n")
             for line in self.lines:
                 f.write(line + "\n")
 
@@ -182,12 +200,7 @@ def lo_pair(cport=45678, sport=8080, A=1_000_000_000, B=3_000_000_000,
     return c, s
 
 
-def case_client_close_first():
-    st = Stream("client_close_first", """
-        Loopback: curl connects to nginx on 127.0.0.1:8080, sends a request,
-        gets a reply and closes first (orphaned: FIN_WAIT2 handed to a
-        timewait socket, TIME_WAIT when nginx's FIN arrives, expiry 60 s later).
-        The listener stays open to the end of the input.""")
+def client_close_first(st):
     lsk = Sock(4097, "0.0.0.0", 8080, "0.0.0.0", 0, pid=777, comm="nginx")
     listen(st, 0, lsk)
     c, s = lo_pair()
@@ -197,6 +210,14 @@ def case_client_close_first():
     t = orderly_close(st, t + 2 * MS, c, s)
     tw_expire(st, t + 60 * S, c)
     st.write()
+
+
+def case_client_close_first():
+    client_close_first(Stream("client_close_first", """
+        Loopback: curl connects to nginx on 127.0.0.1:8080, sends a request,
+        gets a reply and closes first (orphaned: FIN_WAIT2 handed to a
+        timewait socket, TIME_WAIT when nginx's FIN arrives, expiry 60 s later).
+        The listener stays open to the end of the input."""))
 
 
 def case_server_close_first():
@@ -495,6 +516,227 @@ def case_simultaneous_open():
     st.ev(21 * US, "state", b, "SYN_RECV", "ESTABLISHED")
     t = orderly_close(st, 5 * MS, a, b)
     tw_expire(st, t + 60 * S, a)
+    st.write()
+
+
+def case_abi2_client_close_first():
+    client_close_first(Stream("abi2_client_close_first", """
+        client_close_first as an ABI 2 module prints it: the NETNS_COOKIE
+        column, and the time_wait record from the timewait socket (old state
+        "-"). The timelines must not differ from the ABI 1 ones.""", abi=2))
+
+
+# /proc/tcpstates_stats as an ABI 2 module prints it, its realtime offset
+# putting the stream's T0 (5000 s of uptime) at 2026-11-30 14:03:07.123456 UTC.
+STATS = """abi_version 2
+record_size 176
+capacity 65536
+written 18
+oldest 0
+filtered 0
+requests_unhashed 0
+realtime_offset_ns 1796042387123456000
+wakeups_now 0
+wakeups_timer 18
+hook_set_state active
+"""
+
+
+def case_wallclock():
+    client_close_first(Stream("wallclock", """
+        client_close_first saved with 'cat /proc/tcpstates_stats
+        /proc/tcpstates': the stats lines carry the realtime offset, so the
+        times can be shown as wall-clock time.""", abi=2, preamble=STATS))
+
+
+def case_abi2_container():
+    st = Stream("abi2_container", """
+        ABI 2, read inside a container: its own network namespace (cookie 7)
+        and PID namespace, so the module gives no pid (the reader could not
+        translate it) and uid "-" (not mapped in the container's user
+        namespace). A remote client talks to the container's server, which
+        closes first. The owner is unknown, never pid 0 or uid 0 (root).""",
+        abi=2, hide_pid=True)
+    ns, nsc = 4026532700, 7
+    lsk = Sock(5001, "0.0.0.0", 80, "0.0.0.0", 0, pid=1, comm="httpd",
+               netns=ns, netns_cookie=nsc, uid=None)
+    listen(st, 0, lsk)
+    req = Sock(5002, "10.88.0.5", 80, "192.0.2.50", 40000, netns=ns,
+               netns_cookie=nsc, uid=None, isn=900)
+    req.una, req.nxt, req.wseq, req.rcv = 900, 901, 901, 501
+    st.ev(1 * S, "request", req, "-", "NEW_SYN_RECV", flags=F_REQUEST,
+          wnd=False, info=False)
+    s = Sock(5003, "10.88.0.5", 80, "192.0.2.50", 40000, pid=1, comm="httpd",
+             netns=ns, netns_cookie=nsc, uid=None, isn=900)
+    s.una, s.nxt, s.wseq, s.rcv, s.srtt = 901, 901, 901, 501, 4000
+    st.ev(1 * S + 8 * MS, "child", s, "NEW_SYN_RECV", "SYN_RECV")
+    st.ev(1 * S + 8 * MS + 2 * US, "request_end", req, "NEW_SYN_RECV", "-",
+          flags=F_REQUEST, wnd=False, info=False)
+    st.ev(1 * S + 8 * MS + 4 * US, "state", s, "SYN_RECV", "ESTABLISHED")
+    st.ev(1 * S + 9 * MS, "accept", s, "ESTABLISHED", "ESTABLISHED",
+          task=True)
+    c = Sock(0, "192.0.2.50", 40000, "10.88.0.5", 80, isn=500)
+    transfer(c, s, 100)
+    transfer(s, c, 2000)
+    t = 1 * S + 20 * MS
+    st.ev(t, "state", s, "ESTABLISHED", "FIN_WAIT1", task=True)
+    s.wseq += 1
+    s.nxt += 1
+    s.una += 1
+    st.ev(t + 8 * MS, "state", s, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(t + 8 * MS + 1 * US, "time_wait", s, "FIN_WAIT2", "FIN_WAIT2",
+          aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(t + 8 * MS + 2 * US, "state", s, "FIN_WAIT2", "CLOSE", wnd=False)
+    s.rcv += 1
+    st.ev(t + 12 * MS, "tw_rearm", s, "-", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    tw_expire(st, t + 12 * MS + 60 * S, s)
+    st.write()
+
+
+def case_tw_overflow():
+    st = Stream("tw_overflow", """
+        ABI 2: net.ipv4.tcp_max_tw_buckets is reached when the client, which
+        closed first, would enter TIME_WAIT: tw_overflow (no timewait socket),
+        then the full socket goes FIN_WAIT2 -> CLOSE. The server's FIN then
+        finds no socket and is answered by an RST (LAST_ACK -> CLOSE with
+        ECONNRESET).""", abi=2)
+    c, s = lo_pair(cport=43000)
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 20)
+    transfer(s, c, 200)
+    t += MS
+    st.ev(t, "state", c, "ESTABLISHED", "FIN_WAIT1", task=True)
+    C = c.wseq
+    c.wseq += 1
+    c.nxt += 1
+    s.rcv = C + 1
+    st.ev(t + 10 * US, "state", s, "ESTABLISHED", "CLOSE_WAIT")
+    c.una += 1
+    st.ev(t + 20 * US, "state", c, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(t + 21 * US, "tw_overflow", c, "FIN_WAIT2", "FIN_WAIT2",
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(t + 22 * US, "state", c, "FIN_WAIT2", "CLOSE", wnd=False)
+    t2 = t + 300 * US
+    st.ev(t2, "state", s, "CLOSE_WAIT", "LAST_ACK", task=True)
+    s.wseq += 1
+    s.nxt += 1
+    st.ev(t2 + 20 * US, "state", s, "LAST_ACK", "CLOSE", sk_err=104)
+    st.write()
+
+
+def shutdown_then_close(st, t, x, old, new):
+    """shutdown(SHUT_WR) sends the FIN (old -> new), close() 5 ms later sets
+    new again with WRITE_SEQ one past it. Returns the FIN's seq."""
+    fin = x.wseq
+    st.ev(t, "state", x, old, new, task=True)
+    x.wseq += 1
+    x.nxt += 1
+    st.ev(t + 5 * MS, "state", x, new, new, task=True)
+    return fin
+
+
+def case_shutdown_close_repeat():
+    st = Stream("shutdown_close_repeat", """
+        Both sides send their FIN with shutdown(SHUT_WR) and then call close()
+        while the peer's ACK is still on its way (a slow link, netem): the
+        kernel sets the same state again (FIN_WAIT1 -> FIN_WAIT1, LAST_ACK ->
+        LAST_ACK), now with WRITE_SEQ one past the FIN. The FINs on the wire
+        are C and D, the first entries into FIN_WAIT1 and LAST_ACK.""")
+    c, s = lo_pair(cport=44000)
+    t = handshake(st, 1 * S, c, s, 8199, rtt=40 * MS)
+    transfer(c, s, 300)
+    transfer(s, c, 5000)
+    t += 100 * MS
+    C = shutdown_then_close(st, t, c, "ESTABLISHED", "FIN_WAIT1")
+    s.rcv = C + 1
+    st.ev(t + 20 * MS, "state", s, "ESTABLISHED", "CLOSE_WAIT")
+    c.una += 1
+    st.ev(t + 40 * MS, "state", c, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(t + 40 * MS + 1 * US, "time_wait", c, "FIN_WAIT2", "FIN_WAIT2",
+          aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(t + 40 * MS + 2 * US, "state", c, "FIN_WAIT2", "CLOSE", wnd=False)
+    t2 = t + 60 * MS
+    D = shutdown_then_close(st, t2, s, "CLOSE_WAIT", "LAST_ACK")
+    c.rcv = D + 1
+    st.ev(t2 + 20 * MS, "tw_rearm", c, "-", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    s.una += 1
+    st.ev(t2 + 40 * MS, "state", s, "LAST_ACK", "CLOSE")
+    tw_expire(st, t2 + 20 * MS + 60 * S, c)
+    st.write()
+
+
+def case_ring_wrapped():
+    st = Stream("ring_wrapped", """
+        The ring wrapped before cat ran: the oldest record held is seq 5000,
+        and four connections to a remote server are seen mid-way. Each close
+        kind is what the states prove: first seen in LAST_ACK, the peer
+        closed first (passive); seen only at TIME_WAIT expiry, unknown (active
+        or simultaneous, the records do not say); first seen going FIN_WAIT1
+        -> CLOSING, simultaneous; first seen in FIN_WAIT1 -> FIN_WAIT2,
+        active. Never "active" for want of anything better.""")
+    st.skip(5000)
+    a = Sock(6001, "10.0.0.1", 50001, "192.0.2.1", 443, pid=501,
+             comm="client", isn=1000)
+    b = Sock(6002, "10.0.0.1", 50002, "192.0.2.1", 443, isn=2000)
+    c = Sock(6003, "10.0.0.1", 50003, "192.0.2.1", 443, isn=3000)
+    d = Sock(6004, "10.0.0.1", 50004, "192.0.2.1", 443, isn=4000)
+    for x in (a, b, c, d):
+        transfer(x, Sock(0, "", 0, "", 0), 100)
+        x.rcv = 9001
+    st.ev(0, "state", a, "LAST_ACK", "CLOSE")
+    tw_expire(st, 1 * MS, b)
+    c.wseq += 1
+    c.nxt += 1
+    st.ev(2 * MS, "state", c, "FIN_WAIT1", "CLOSING")
+    c.una += 1
+    st.ev(3 * MS, "time_wait", c, "CLOSING", "TIME_WAIT", aux=60000,
+          flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(3 * MS + 1 * US, "state", c, "CLOSING", "CLOSE", wnd=False)
+    d.wseq += 1
+    d.nxt += 1
+    d.una += 1
+    st.ev(4 * MS, "state", d, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(4 * MS + 1 * US, "time_wait", d, "FIN_WAIT2", "FIN_WAIT2",
+          aux=60000, flags=F_TIMEWAIT, wnd=False, info=False)
+    st.ev(4 * MS + 2 * US, "state", d, "FIN_WAIT2", "CLOSE", wnd=False)
+    tw_expire(st, 60 * S, c)
+    tw_expire(st, 60 * S + 1 * MS, d)
+    st.write()
+
+
+def case_connect_fails():
+    st = Stream("connect_fails", """
+        Two connect() calls that never reach ESTABLISHED: one the application
+        gives up (close() in SYN_SENT: no error, no RST, "aborted"), one that
+        an ICMP host unreachable ends (sk_err EHOSTUNREACH, "error").""")
+    for i, (t, err) in enumerate(((0, 0), (1 * S, 113))):
+        c = Sock(9201 + i, "10.1.1.1", 52100 + i, "192.0.2.9", 80, pid=3232,
+                 comm="curl", isn=55000 + i * 1000)
+        c.una, c.nxt, c.wseq = c.isn, c.isn + 1, c.isn + 1
+        st.ev(t, "state", c, "CLOSE", "SYN_SENT", task=True, seq=False,
+              info=False, wnd=False)
+        st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
+              info=False)
+        st.ev(t + 300 * MS, "state", c, "SYN_SENT", "CLOSE", task=not err,
+              sk_err=err)
+    st.write()
+
+
+def case_comm_escapes():
+    st = Stream("comm_escapes", """
+        A process named itself with control characters (prctl PR_SET_NAME
+        takes any bytes): ESC ] 0 ; x BEL, and a space. /proc/tcpstates
+        escapes only whitespace and backslash, so the raw bytes are in the
+        record; every human output must show them escaped, none may reach
+        the terminal.""")
+    c, s = lo_pair(cport=47100)
+    c.comm = "evil\\033]0;x\\007\\040z"
+    t = handshake(st, 1 * S, c, s, 8199)
+    transfer(c, s, 5)
+    t = orderly_close(st, t + MS, c, s)
+    tw_expire(st, t + 60 * S, c)
     st.write()
 
 

@@ -6,16 +6,18 @@
 #
 # Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
 # (a capture written with -w). Expected outputs next to it: NAME.out (default
-# timeline), .json, .ladder, .csv, .stats, .svg; a missing one fails until
+# timeline), .brief, .json, .ladder, .csv, .stats, .svg; a missing one fails until
 # UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
 # binary ones, each with NAME.err (expected stderr) and exit status 3.
 set -u
+export TZ=UTC	# wall-clock times in the goldens are local time
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOOLS=$(cd "$HERE/../../tools" && pwd)
 TT=${TT:-$TOOLS/tcptimeline}
-ASAN=$TOOLS/tcptimeline-asan
+O=${O:-$TOOLS/build}
+ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -51,6 +53,27 @@ same() {
 	fi
 }
 
+# expect NAME RC STDERR CMD...: exit status RC and exactly STDERR on stderr
+expect() {
+	local name=$1 rc=$2 err=$3 got
+	shift 3
+	"$@" > "$TMP/expect.out" 2> "$TMP/expect.err"
+	got=$?
+	if [ "$got" = "$rc" ] && [ "$(cat "$TMP/expect.err")" = "$err" ]; then
+		ok "$name"
+	else
+		notok "$name (exit $got)"
+		sed 's/^/# /' "$TMP/expect.err" | head -5
+	fi
+}
+# filt NAME WANT CASE ARGS...: the JSON lines (sides) shown
+filt() {
+	local name=$1 want=$2 case=$3 got
+	shift 3
+	got=$("$TT" -T "$HERE/cases/$case.txt" --json "$@" 2> /dev/null | grep -c '"cookie"')
+	[ "$got" = "$want" ] && ok "filter $name" || notok "filter $name: $got sides, want $want"
+}
+
 input_args() {
 	case $1 in
 	*.txt) echo "-T $1" ;;
@@ -64,7 +87,7 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	base=${in%.*}
 	name=$(basename "$base")
 	args=$(input_args "$in")
-	for fmt in out json ladder csv stats svg; do
+	for fmt in out brief json ladder csv stats svg; do
 		case $fmt in
 		out) opt= ;;
 		svg) opt="--svg $TMP/$name.svg" ;;
@@ -83,13 +106,89 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	case $in in *.tcpcap) continue ;; esac
 
 	# The same records through the binary path: text -> capture -> replay.
-	"$TT" -T "$in" -w "$TMP/$name.tcpcap"
+	"$TT" -T "$in" -w "$TMP/$name.tcpcap" 2> /dev/null
 	"$TT" -r "$TMP/$name.tcpcap" --json > "$TMP/$name.rjson"
 	same "$name: capture replay = text (json)" "$TMP/$name.json" "$TMP/$name.rjson"
 	"$TT" -T "$in" --dump > "$TMP/d1"
 	"$TT" -r "$TMP/$name.tcpcap" --dump > "$TMP/d2"
 	same "$name: capture keeps every record (dump)" "$TMP/d1" "$TMP/d2"
 done
+
+# ABI 2 text: --dump prints what the module prints, line for line.
+for in in "$HERE"/cases/*.txt; do
+	grep -q '^SEQ .* NETNS_COOKIE$' "$in" || continue
+	name=$(basename "${in%.*}")
+	"$TT" -T "$in" --dump > "$TMP/$name.dump"
+	grep -v -e '^#' -e '^[a-z][a-z0-9_]* [^ ]*$' "$in" > "$TMP/$name.lines"
+	same "$name: --dump reproduces the ABI 2 text" "$TMP/$name.lines" "$TMP/$name.dump"
+done
+
+# ABI 1 captures: 168-byte records, netns_cookie reads as 0.
+c=$HERE/cases/client_close_first
+"$TT" -T "$c.txt" -w "$TMP/v2.tcpcap" 2> /dev/null
+python3 - "$TMP/v2.tcpcap" "$TMP/v1.tcpcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+h = bytearray(d[:64])
+struct.pack_into("<II", h, 16, 1, 168)
+recs = [d[i:i + 168] for i in range(64, len(d), 176)]
+open(sys.argv[2], "wb").write(bytes(h) + b"".join(recs))
+PY
+"$TT" -r "$TMP/v1.tcpcap" --json > "$TMP/v1.json"
+same "ABI 1 capture (168-byte records) reads as the text does" "$c.json" "$TMP/v1.json"
+
+# Two overlapping snapshots appended to one file (cat /proc/tcpstates >> t.txt,
+# twice): merged, each record once, no error.
+c=$HERE/cases/client_close_first
+{ grep -v '^#' "$c.txt" | head -13; grep -v '^#' "$c.txt" | sed -n '1p;7,$p'; } > "$TMP/twice.txt"
+"$TT" -T "$TMP/twice.txt" --json > "$TMP/twice.json" 2> "$TMP/twice.err"
+rc=$?
+[ $rc = 0 ] && cmp -s "$c.json" "$TMP/twice.json" &&
+	grep -q '^tcptimeline: .*: 7 records seen twice (overlapping snapshots) skipped$' "$TMP/twice.err" &&
+	ok "overlapping snapshots merge" ||
+	notok "overlapping snapshots merge (rc $rc: $(head -1 "$TMP/twice.err"))"
+
+# A gap in a capture's sequence is not a loss: the device marks every loss
+# itself; a gap is records this reader does not see (another namespace's).
+{ head -c $((64 + 176 * 5)) "$TMP/v2.tcpcap"; tail -c +$((64 + 176 * 8 + 1)) "$TMP/v2.tcpcap"; } > "$TMP/gap.tcpcap"
+"$TT" -r "$TMP/gap.tcpcap" --dump > "$TMP/gap.dump"
+[ $? = 0 ] && [ "$(wc -l < "$TMP/gap.dump")" = 16 ] && ! grep -q ' lost ' "$TMP/gap.dump" &&
+	ok "a seq gap in a capture is not taken for a loss" ||
+	notok "a seq gap in a capture is not taken for a loss"
+
+# Terminal safety: a comm of control characters comes out escaped in every
+# format (the goldens show how); not one raw control byte reaches stdout.
+ce=$HERE/cases/comm_escapes.txt
+raw=0
+for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -"; do
+	# shellcheck disable=SC2086
+	bad=$("$TT" -T "$ce" $opt 2> /dev/null | tr -d '\n\t' | LC_ALL=C tr -d '[:print:]' | wc -c)
+	[ "$bad" = 0 ] || { raw=1; echo "# $opt: $bad raw control bytes"; }
+done
+[ $raw = 0 ] && ok "no raw control character from a comm reaches the terminal" ||
+	notok "no raw control character from a comm reaches the terminal"
+
+# ---- wall-clock time ----
+w=$HERE/cases/wallclock
+"$TT" -T "$w.txt" --time=utc > "$TMP/utc.out"
+grep -q '^    open       active, SYN sent 2026-11-30 14:03:08.123456Z$' "$TMP/utc.out" &&
+	ok "--time=utc" || notok "--time=utc"
+"$TT" -T "$w.txt" --time=relative --ladder > "$TMP/rel.out"
+grep -q '^  1.000000000 ' "$TMP/rel.out" && ok "--time=relative" || notok "--time=relative"
+"$TT" -T "$w.txt" --time=mono > "$TMP/mono.out"
+cmp -s "$TMP/mono.out" "$HERE/cases/client_close_first.out" &&
+	ok "--time=mono: the times as recorded" || notok "--time=mono: the times as recorded"
+"$TT" -T "$c.txt" --realtime-offset=1796042387123456000 > "$TMP/offset.out"
+same "--realtime-offset gives text its wall-clock time" "$w.out" "$TMP/offset.out"
+"$TT" -T "$w.txt" -w "$TMP/w.tcpcap" 2> /dev/null
+"$TT" -r "$TMP/w.tcpcap" > "$TMP/w.out"
+same "a capture keeps the text's wall-clock offset" "$w.out" "$TMP/w.out"
+expect "--time=wall without an offset is an error" 1 \
+	"tcptimeline: $c.txt: --time=wall needs the wall-clock offset, which this text does not carry: give --realtime-offset, or save the text with 'cat /proc/tcpstates_stats /proc/tcpstates'" \
+	"$TT" -T "$c.txt" --time=wall
+expect "by default, text without an offset says its times are monotonic" 0 \
+	"tcptimeline: $c.txt: this text carries no wall-clock offset: times are CLOCK_MONOTONIC seconds (see --realtime-offset)" \
+	"$TT" -T "$c.txt"
 
 # ---- other input paths, on one case ----
 c=$HERE/cases/client_close_first
@@ -98,61 +197,313 @@ same "-r auto-detects /proc text" "$c.json" "$TMP/auto.json"
 "$TT" -T - --json < "$c.txt" > "$TMP/stdin.json"
 same "--text - reads stdin" "$c.json" "$TMP/stdin.json"
 # the device path: raw records, no header, through a FIFO in odd chunks
-"$TT" -T "$c.txt" -w "$TMP/c.tcpcap"
+"$TT" -T "$c.txt" -w "$TMP/c.tcpcap" 2> /dev/null
 mkfifo "$TMP/fifo"
 (tail -c +65 "$TMP/c.tcpcap" | dd bs=100 status=none > "$TMP/fifo") &
 "$TT" --device "$TMP/fifo" --json > "$TMP/dev.json"
 wait
 same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 # a lost marker from the device survives a capture
-"$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap"
-"$TT" -r "$TMP/lost.tcpcap" --json | grep -q '^{"lost":40,"seq":8,' &&
+"$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap" 2> /dev/null
+"$TT" -r "$TMP/lost.tcpcap" --json > "$TMP/lost.json"
+grep -q '^{"lost":40,"seq":8,' "$TMP/lost.json" &&
 	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
 
-# Ctrl-C in follow mode: what is still open is flushed, exit 0. The FIFO's
-# writer stays open, so only the signal can end the loop.
-exec 9<> "$TMP/fifo"
-"$TT" --device "$TMP/fifo" --json > "$TMP/sigint.json" &
+# ---- follow mode: signals end it cleanly, a kill leaves a readable capture ----
+# follow SIGNAL DIR LINES [ARGS]: the live path through a FIFO whose writer
+# stays open, so only a signal ends it. The handshake is deterministic: the
+# tool's --dump (a FIFO too, -U: a line per record as it is done) shows LINES
+# lines (the header and the records) before the signal is sent. A dead tool
+# ends the reads at once; the 120 s guard only keeps a broken tool from
+# hanging the suite.
+head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" > "$TMP/first10.tcpcap"
+follow() {
+	local sig=$1 d=$2 lines=$3 i line
+	shift 3
+	mkdir -p "$d"
+	mkfifo "$d/in" "$d/dump"
+	exec 9<> "$d/in"
+	"$TT" --device "$d/in" -U --dump="$d/dump" --json="$d/out.json" \
+		-w "$d/out.tcpcap" "$@" 2> "$d/err" &
+	pid=$!
+	exec 8< "$d/dump"
+	tail -c +65 "$TMP/first10.tcpcap" >&9
+	shown=0
+	for i in $(seq "$lines"); do
+		read -r -t 120 -u 8 line && shown=$((shown + 1))
+	done
+	kill -"$sig" $pid
+	{ wait $pid; } 2> /dev/null	# no "Killed" from the shell
+	rc=$?
+	exec 8<&- 9>&-
+}
+for sig in INT TERM HUP; do
+	follow $sig "$TMP/follow-$sig" 11
+	d=$TMP/follow-$sig
+	"$TT" -r "$d/out.tcpcap" --dump > "$d/replay" 2> "$d/replay.err"
+	[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$d/out.json")" = 3 ] &&
+		[ "$(wc -l < "$d/replay")" = 11 ] &&
+		grep -q "^tcptimeline: 10 records written to $d/out.tcpcap (1824 bytes); none lost$" "$d/err" &&
+		ok "SIG$sig ends follow mode: open connections flushed, capture complete, exit 0" ||
+		notok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
+done
+follow KILL "$TMP/follow-KILL" 11
+"$TT" -r "$TMP/follow-KILL/out.tcpcap" --dump > "$TMP/follow-KILL/replay"
+[ $? = 0 ] && [ "$(wc -l < "$TMP/follow-KILL/replay")" = 11 ] &&
+	ok "-U: a killed recording is readable to its last record" ||
+	notok "-U: a killed recording is readable to its last record"
+
+# A filtered live recording passes a record on as soon as its connection is
+# decided: with a port filter that is when the port is known, not at the end.
+follow INT "$TMP/follow-port" 11 -p 8080
+[ $rc = 0 ] && [ $shown = 11 ] && ok "live -p: each record is passed on once its port is known" ||
+	notok "live -p: each record is passed on once its port is known ($shown of 11 lines)"
+
+# --on-time-wait: a conversation is shown when its closer enters TIME_WAIT,
+# not 60 s later, and the timewait socket's end makes no second connection.
+"$TT" -T "$c.txt" --on-time-wait --json > "$TMP/otw.json"
+[ "$(wc -l < "$TMP/otw.json")" = 3 ] &&
+	grep -q '"cookie":8193,.*"end_ns":5001002393000,.*"time_wait_end":null' "$TMP/otw.json" &&
+	ok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed" ||
+	notok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed"
+filt "--on-time-wait: a killed timewait socket makes no extra side" 4 timewait_reuse --on-time-wait
+d=$TMP/otw-live
+mkdir -p "$d"
+mkfifo "$d/in" "$d/json"
+exec 9<> "$d/in"
+"$TT" --device "$d/in" --on-time-wait --json="$d/json" 2> /dev/null &
 pid=$!
-head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" | tail -c +65 >&9
-sleep 0.5
+exec 8< "$d/json"
+head -c $((64 + 176 * 17)) "$TMP/c.tcpcap" | tail -c +65 >&9	# all but the expiry
+shown=0
+for i in 1 2; do read -r -t 120 -u 8 line && shown=$((shown + 1)); done
 kill -INT $pid
-wait $pid
-rc=$?
-exec 9>&-
-[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$TMP/sigint.json")" = 3 ] &&
-	ok "SIGINT flushes open connections, exit 0" ||
-	notok "SIGINT flushes open connections, exit 0 (rc $rc)"
+{ wait $pid; } 2> /dev/null
+exec 8<&- 9>&-
+[ $shown = 2 ] && ok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends" ||
+	notok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends ($shown of 2)"
+
+# -i: --stats for each interval of the records' time.
+"$TT" -T "$HERE/cases/vm61_scenarios.txt" -i 5 --time=relative > "$TMP/interval"
+[ "$(grep -c '^--- ' "$TMP/interval")" = 13 ] &&
+	[ "$(awk '/^records / { n += $2 } END { print n }' "$TMP/interval")" = 200 ] &&
+	head -1 "$TMP/interval" | grep -qx -- '--- 0.000000000 to 5.000000000 ---' &&
+	ok "-i: statistics per interval, every record in one" ||
+	notok "-i: statistics per interval, every record in one"
+
+# ---- write errors: reported, exit 2 ----
+expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" --svg /dev/full --time=mono
+expect "--json on a full disk" 2 "tcptimeline: --json: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" --json=/dev/full
+expect "-w on a full disk" 2 "tcptimeline: --write: /dev/full: No space left on device" \
+	"$TT" -T "$c.txt" -w /dev/full
+python3 - "$TT" "$c.txt" > "$TMP/epipe" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)  # nobody will read: every write is EPIPE
+p = subprocess.run([sys.argv[1], "-T", sys.argv[2], "--json"], stdout=w,
+                   stderr=subprocess.PIPE)
+print(p.returncode)
+sys.stdout.write(p.stderr.decode())
+PY
+[ "$(cat "$TMP/epipe")" = "2
+tcptimeline: --json: standard output: Broken pipe" ] && ok "a closed pipe is reported, exit 2" ||
+	notok "a closed pipe is reported, exit 2: $(tail -1 "$TMP/epipe")"
 
 # Memory: finished connections are freed, live ones stay bounded.
-if make -s -C "$TOOLS" gencap > /dev/null 2>&1; then
-	"$TOOLS/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
+if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
+	"$O/gencap" 300000 | "$TT" -r /dev/stdin --bench 2> "$TMP/bench"
 	peak=$(sed -n 's/.*peak live connections \([0-9]*\).*/\1/p' "$TMP/bench")
 	[ -n "$peak" ] && [ "$peak" -lt 1000 ] &&
-		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9]* connections' "$TMP/bench")" ||
+		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9][0-9]* connections' "$TMP/bench")" ||
 		notok "follow memory bounded: $(cat "$TMP/bench")"
 else
 	skip "follow memory bounded" "gencap did not build"
 fi
 
 # ---- filters ----
-count() { "$TT" -T "$HERE/cases/$1.txt" --json "${@:2}" | grep -c '"cookie"'; }
-[ "$(count client_close_first --role server)" = 2 ] && ok "--role keeps the conversation" || notok "--role keeps the conversation"
-[ "$(count client_close_first --role listener)" = 1 ] && ok "--role listener" || notok "--role listener"
-[ "$(count refused --port 9999)" = 2 ] && ok "--port" || notok "--port"
-[ "$(count refused --port 1)" = 0 ] && ok "--port no match" || notok "--port no match"
-[ "$(count two_netns --netns 4026532600)" = 2 ] && ok "--netns" || notok "--netns"
-[ "$(count ipv6 --addr ::1)" = 2 ] && ok "--addr ipv6" || notok "--addr ipv6"
-[ "$(count client_close_first --comm curl)" = 2 ] && ok "--comm" || notok "--comm"
-[ "$(count client_close_first --pid 777)" = 3 ] && ok "--pid" || notok "--pid"
-[ "$(count server_close_first --state CLOSE_WAIT)" = 2 ] && ok "--state" || notok "--state"
+filt "--role keeps the conversation" 2 client_close_first --role server
+filt "--role listener" 1 client_close_first --role LISTENER
+filt "--port" 2 refused --port 9999
+filt "--port no match" 0 refused --port 1
+filt "-p repeated adds (or)" 3 client_close_first -p 1 -p 8080
+filt "-p comma list" 3 client_close_first -p 1,8080
+filt "-p range" 2 refused -p 9000-9999
+filt "-L local port: the server side brings its conversation, and the listener" 3 client_close_first -L 8080
+filt "-D remote port" 2 client_close_first -D 8080
+filt "-L and -D must both hold" 2 client_close_first -L 45678 -D 8080
+filt "-L and -D, neither side has both" 0 client_close_first -L 8080 -D 8080
+filt "-4" 0 ipv6 -4
+filt "-6" 2 ipv6 -6
+filt "-4 -6 is either" 2 ipv6 -4 -6
+filt "--addr ipv6" 2 ipv6 --addr ::1
+filt "--addr CIDR: not the listener on 0.0.0.0" 2 client_close_first --addr 127.0.0.0/8
+filt "--addr CIDR no match" 0 client_close_first --addr 10.0.0.0/8
+filt "--netns" 2 two_netns --netns 4026532600
+filt "--comm" 2 client_close_first --comm curl
+filt "--pid" 3 client_close_first --pid 777
+filt "--state" 2 server_close_first --state CLOSE_WAIT
+filt "--state in any spelling" 2 server_close_first --state close-wait
+filt "--since (wall clock): the conversation and the listener" 3 wallclock --since "2026-11-30 14:03:08"
+filt "--until (time of day): the listener only" 1 wallclock --until 14:03:07.5
+filt "--until (monotonic seconds)" 1 client_close_first --until 5000.5
+filt "--since after everything ended but the listener" 1 wallclock --since 2026-11-30T15:00:00Z
+expect "--since a wall time needs the offset" 1 \
+	"tcptimeline: --since: a wall-clock time needs the realtime offset, which this text does not carry: give --realtime-offset, or monotonic seconds" \
+	"$TT" -T "$c.txt" --since 14:00 --time=mono
 
-# ---- exit codes and help ----
+# Records follow the filters: --dump, --stats counts and -w keep the records
+# of the conversations shown, in order, and a filtered recording replays as
+# the filter shows the whole input.
+"$TT" -T "$c.txt" --comm curl --dump > "$TMP/fdump"
+[ "$(grep -vc '^SEQ' "$TMP/fdump")" = 17 ] && ! grep -q ' listen ' "$TMP/fdump" &&
+	ok "--dump keeps the records of the conversations shown" ||
+	notok "--dump keeps the records of the conversations shown"
+"$TT" -T "$c.txt" --comm curl --stats | grep -q '^records 17, ' &&
+	ok "--stats counts only the records of the conversations shown" ||
+	notok "--stats counts only the records of the conversations shown"
+for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since 5001.0015"; do
+	# shellcheck disable=SC2086
+	"$TT" -T "$HERE/cases/lost_marker.txt" $f -w "$TMP/f.tcpcap" 2> /dev/null
+	"$TT" -r "$TMP/f.tcpcap" --json > "$TMP/f1.json"
+	# shellcheck disable=SC2086
+	"$TT" -T "$HERE/cases/lost_marker.txt" $f --json > "$TMP/f2.json"
+	same "-w $f: the filtered recording replays as the filter shows" "$TMP/f2.json" "$TMP/f1.json"
+done
+
+# ---- layers: decode -> reconstruct -> output -> cli, includes only go down ----
+# rank of a layer; a file's includes of layers ranked above its own are errors
+layer_bad=$(cd "$TOOLS" && awk '
+	function rank(l) { return l == "decode" ? 1 : l == "reconstruct" ? 2 : l == "output" ? 3 : l == "cli" ? 4 : 9 }
+	/^#include "[a-z]*\// {
+		split(FILENAME, d, "/"); split($2, i, "/"); sub(/^"/, "", i[1])
+		if (rank(i[1]) > rank(d[1])) print FILENAME " includes " i[1]
+	}' decode/* reconstruct/* output/* cli/*)
+[ -n "$layer_bad" ] && echo "$layer_bad" | sed 's/^/# /'
+layer_ok=$([ -z "$layer_bad" ] && echo 1 || echo 0)
+[ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
+	notok "layers include only the layers below them"
+
+# ---- one schema: the man page's lists are generated from the tool's ----
+# man_section NAME ROFF: the man page's section between the BEGIN/END NAME
+# markers must be ROFF (UPDATE=1 writes it).
+MAN=$TOOLS/tcptimeline.8
+man_section() {
+	local name=$1 roff=$2
+	sed -n "/^\\.\\\\\" BEGIN $name/,/^\\.\\\\\" END $name/p" "$MAN" | sed '1d;$d' > "$TMP/man.section"
+	if [ "$UPDATE" = 1 ]; then
+		sed -i -e "/^\\.\\\\\" BEGIN $name/,/^\\.\\\\\" END $name/{//!d}" \
+			-e "/^\\.\\\\\" BEGIN $name/r $roff" "$MAN"
+		ok "man page $name (updated)"
+	else
+		same "the man page's $name are the tool's" "$roff" "$TMP/man.section"
+	fi
+}
+"$TT" --fields | awk -F'\t' 'NR > 1 {
+	print ".TP"; print ".B " $1
+	print "(" $2 "; " ($3 == "never" ? "never null" : "null: " $3) ") " $4 }' > "$TMP/fields.roff"
+man_section FIELDS "$TMP/fields.roff"
+"$TT" --close-kinds | awk -F'\t' '{ print ".TP"; print ".B " $1; print $2 }' > "$TMP/close.roff"
+man_section "CLOSE KINDS" "$TMP/close.roff"
+if command -v man > /dev/null; then
+	MANWIDTH=80 man --warnings -l "$MAN" > /dev/null 2> "$TMP/man.err"
+	[ ! -s "$TMP/man.err" ] && ok "man --warnings is quiet" ||
+		{ notok "man --warnings is quiet"; head -5 "$TMP/man.err" | sed 's/^/# /'; }
+else
+	skip "man --warnings is quiet" "no man"
+fi
+fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = "," }')
+[ "$(head -1 "$c.csv")" = "$fields" ] && ok "the CSV header is the field list" ||
+	notok "the CSV header is the field list"
+[ "$(head -1 "$c.json" | python3 -c 'import json, sys; print(",".join(json.loads(sys.stdin.read())))')" = "$fields" ] &&
+	ok "JSON keys are the field list, in order" || notok "JSON keys are the field list, in order"
+
+# The --help and man page examples that read a file run as shown (on a test
+# capture named as they name it).
+"$TT" -T "$HERE/cases/wallclock.txt" -w "$TMP/trace.tcpcap" 2> /dev/null
+cp "$HERE/cases/wallclock.txt" "$TMP/t.txt"
+ex_bad=0
+ex_n=0
+while read -r line; do
+	cmd=${line%%   *}
+	cmd=${cmd%% | *}
+	ex_n=$((ex_n + 1))
+	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > /dev/null 2>&1 ||
+		{ ex_bad=1; echo "# fails: $cmd"; }
+done < <({ "$TT" --help; MANWIDTH=200 man -l "$TOOLS/tcptimeline.8" 2> /dev/null; } |
+	sed -n 's/^ *\(tcptimeline -r \(trace.tcpcap\|t.txt\) .*\)/\1/p' | sed 's/ *#.*//')
+[ $ex_bad = 0 ] && [ $ex_n -ge 10 ] && ok "the $ex_n examples of --help and the man page that read a file run" ||
+	notok "the examples of --help and the man page that read a file run ($ex_n found)"
+
+# The examples of tools/NOTES-for-README.md: each "$ tcptimeline ..." line
+# of a code block is run and must print the rest of the block.
+notes=$TOOLS/NOTES-for-README.md
+awk -v dir="$TMP/notes" 'BEGIN { n = 0 }
+	/^\$ tcptimeline / { n++; f = dir "." n; print substr($0, 3) > (f ".cmd"); out = f ".want"; printf "" > out; next }
+	/^```/ { out = ""; next }
+	out != "" { print > out }' "$notes"
+notes_n=0
+for cmdf in "$TMP"/notes.*.cmd; do
+	[ -f "$cmdf" ] || continue
+	notes_n=$((notes_n + 1))
+	cmd=$(cat "$cmdf")
+	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > "${cmdf%.cmd}.got" 2> /dev/null
+	same "NOTES-for-README.md: \$ $cmd" "${cmdf%.cmd}.want" "${cmdf%.cmd}.got"
+done
+[ $notes_n -ge 3 ] || notok "NOTES-for-README.md has its examples ($notes_n found)"
+
+# ---- kernel coding style: the kernel's .clang-format, as tools/.clang-format ----
+if command -v clang-format > /dev/null; then
+	make -s -C "$TOOLS" style > "$TMP/style" 2>&1 && ok "kernel .clang-format clean" ||
+		{ notok "kernel .clang-format clean (make -C tools style FIX=1)"; head -5 "$TMP/style" | sed 's/^/# /'; }
+else
+	skip "kernel .clang-format clean" "no clang-format"
+fi
+
+# ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
-"$TT" --no-such-option > /dev/null 2>&1; [ $? = 1 ] && ok "bad option: exit 1" || notok "bad option: exit 1"
-"$TT" --port 70000 -T "$c.txt" > /dev/null 2>&1; [ $? = 1 ] && ok "bad port: exit 1" || notok "bad port: exit 1"
-"$TT" -r "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing file: exit 2" || notok "missing file: exit 2"
-"$TT" --device "$TMP/does-not-exist" > /dev/null 2>&1; [ $? = 2 ] && ok "missing device: exit 2" || notok "missing device: exit 2"
+expect "--version" 0 "" "$TT" --version
+grep -q "^tcptimeline [0-9.]* (reads tcpstates ABI 1 and 2)$" "$TMP/expect.out" &&
+	ok "--version names the ABIs" || notok "--version names the ABIs"
+expect "unknown option: one line and a hint, exit 1" 1 "tcptimeline: unrecognized option '--no-such-option'
+Try 'tcptimeline --help' for more information." "$TT" --no-such-option
+expect "a bad value names the option, exit 1" 1 \
+	"tcptimeline: --port: '70000' is not a port or range (0 to 65535, e.g. 80,8000-8099)" \
+	"$TT" -p 70000 -T "$c.txt"
+expect "missing file: exit 2" 2 \
+	"tcptimeline: $TMP/does-not-exist: No such file or directory" "$TT" -r "$TMP/does-not-exist"
+expect "missing device says to load the module, exit 2" 2 \
+	"tcptimeline: $TMP/does-not-exist: No such file or directory (is the tcpstates module loaded? insmod tcpstates.ko)" \
+	"$TT" --device "$TMP/does-not-exist"
+
+# ---- outputs: never over the input, never two in one stream ----
+cp "$TMP/c.tcpcap" "$TMP/keep.tcpcap"
+expect "-r x -w x is refused" 1 \
+	"tcptimeline: --write: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" -w "$TMP/keep.tcpcap"
+expect "--svg over the input is refused" 1 \
+	"tcptimeline: --svg: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" --svg "$TMP/keep.tcpcap"
+expect "-r - -w x < x is refused" 1 \
+	"tcptimeline: --write: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
+	sh -c '"$1" -r - -w "$2" < "$2"' sh "$TT" "$TMP/keep.tcpcap"
+cmp -s "$TMP/c.tcpcap" "$TMP/keep.tcpcap" && ok "the refused input is intact" ||
+	notok "the refused input is intact"
+expect "two formats on stdout are refused" 1 \
+	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
+	"$TT" -T "$c.txt" --json --csv
+expect "two formats into one file are refused" 1 \
+	"tcptimeline: --json and --csv both write to $TMP/both" \
+	"$TT" -T "$c.txt" --json="$TMP/both" --csv="$TMP/both"
+"$TT" -T "$c.txt" --json="$TMP/own.json" --csv > "$TMP/own.csv"
+cmp -s "$TMP/own.json" "$c.json" && cmp -s "$TMP/own.csv" "$c.csv" &&
+	ok "each format to its own file" || notok "each format to its own file"
+"$TT" -T "$c.txt" -w - 2> /dev/null | "$TT" -r - --json > "$TMP/pipe.json"
+same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
+"$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
+[ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&
+	ok "CSV has its header even with no rows" || notok "CSV has its header even with no rows"
 
 # ---- malformed inputs ----
 # Binary ones are made from a good capture, so they track the format.
@@ -195,7 +546,11 @@ if [ -x "$ASAN" ]; then
 	bad=0
 	for in in "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
 		[ -f "$in" ] || continue
-		for opt in --json --ladder --stats --csv "--svg $TMP/x.svg" ""; do
+		# every format at once, to files; then with the filter, -i and
+		# --on-time-wait on top
+		all="--timeline --brief=$TMP/a.brief --ladder=$TMP/a.ladder --json=$TMP/a.json
+			--csv=$TMP/a.csv --stats=$TMP/a.stats --dump=$TMP/a.dump --svg $TMP/a.svg"
+		for opt in "$all" "$all --comm curl -p 8080 --on-time-wait -i 1"; do
 			# shellcheck disable=SC2086
 			"$ASAN" -r "$in" $opt > /dev/null 2> "$TMP/asan.err"
 			rc=$?
@@ -209,21 +564,22 @@ if [ -x "$ASAN" ]; then
 	[ $bad = 0 ] && ok "ASan/UBSan build: all inputs, all outputs" ||
 		notok "ASan/UBSan build: all inputs, all outputs"
 else
-	skip "ASan/UBSan build" "tools/tcptimeline-asan not built (make -C tools asan)"
+	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
 
-# ---- bounded fuzz run of the decoder ----
+# ---- bounded fuzz run: a fixed seed and number of runs, the same every time ----
 if [ "${SKIP_FUZZ:-0}" = 1 ]; then
 	skip "fuzz decoder" "SKIP_FUZZ=1"
-elif make -s -C "$TOOLS" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
+elif make -s -C "$TOOLS" O="$O" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
 	mkdir -p "$TMP/corpus"
 	cp "$HERE"/cases/*.txt "$TMP"/*.tcpcap "$TMP/corpus/" 2>/dev/null
-	if "$TOOLS/fuzz-decoder" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
-		"$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
-		ok "fuzz decoder for ${FUZZ_SECONDS}s: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log")"
+	if "$O/fuzz-decoder" -seed=1 -runs="$FUZZ_RUNS" -max_len=8192 \
+		-artifact_prefix="$TMP/" "$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
+		ok "fuzz decoder, reconstruction, filter and formats: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log") (seed 1)"
 	else
 		notok "fuzz decoder"
-		grep -A20 'ERROR' "$TMP/fuzz.log" | head -30 | sed 's/^/# /'
+		{ grep -A20 'ERROR' "$TMP/fuzz.log" || tail -5 "$TMP/fuzz.log"; } |
+			head -30 | sed 's/^/# /'
 	fi
 else
 	skip "fuzz decoder" "no libFuzzer (apt-get install clang libclang-rt-14-dev)"

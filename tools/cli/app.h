@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The running tool, shared by the files of the command line: formats.c
+ * (what each record and connection is written to), clock.c (the clock,
+ * settled at the first record) and tcptimeline.c (main and the loop).
+ */
+#ifndef TT_CLI_APP_H
+#define TT_CLI_APP_H
+
+#include "cli/cli.h"
+
+struct app {
+	struct opts *o; /* the filter's times are resolved in place */
+	const struct tt_source *src;
+	struct tt_decoder *dec;
+	struct tt_clock clock;
+	bool started; /* the first record has been seen */
+	struct tt_outputs *out;
+	struct tt_svg *svg;
+	struct tt_brief *brief;
+	struct tt_stats *stats;
+	struct recon *recon;
+	struct tt_select *sel; /* NULL: the record outputs take every record */
+	/* false when no output wants connections (-w alone): skip rebuilding them */
+	bool reconstruct;
+	bool live, clock_failed;
+	uint64_t tick_ns; /* -i: the end of the current interval */
+	uint64_t shown;
+};
+
+uint64_t tt_now_ns(void);
+
+/* ---- formats.c ---- */
+/* The formats' headers, the reconstruction, the record filter. */
+int tt_formats_start(struct app *a, const struct tt_source *src);
+/* A record, decoded: through the reconstruction to the formats. */
+void tt_formats_record(struct app *a, const struct tcpstates_record *r);
+/* -i: prints and restarts the statistics of each interval ended by @now. */
+void tt_formats_tick(struct app *a, uint64_t now);
+/* The end of the input: what is written only at the end. */
+void tt_formats_stop(struct app *a);
+void tt_formats_free(struct app *a);
+
+/* ---- clock.c ---- */
+/* Settles the clock and the filter's times; -1 (said why) if it cannot. */
+int tt_clock_start(struct app *a, const struct tcpstates_record *r);
+
+#endif /* TT_CLI_APP_H */

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The formats: what each finished connection and each record is written
+ * to. Connections come from the reconstruction's sink; records either go
+ * straight to -w, --stats and --dump, or, under a filter, through
+ * select.c, which keeps those of the conversations shown.
+ */
+#include <stdlib.h>
+
+#include "cli/app.h"
+
+static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
+{
+	struct app *a = arg;
+	FILE *const *f = a->out->f;
+	const struct conn *l = c, *r = peer;
+
+	bool shown = tt_filter_conn(&a->o->flt, c) ||
+		     (peer && tt_filter_conn(&a->o->flt, peer));
+
+	if (a->sel)
+		tt_select_decide(a->sel, c->id, peer ? peer->id : 0, shown);
+	if (!shown)
+		return;
+	a->shown++;
+	tt_pair_order(&l, &r);
+	if (a->stats) {
+		tt_stats_conn(a->stats, l);
+		if (r)
+			tt_stats_conn(a->stats, r);
+	}
+	if (f[FMT_TIMELINE])
+		tt_text_conn(f[FMT_TIMELINE], &a->clock, l, r);
+	if (f[FMT_LADDER])
+		tt_ladder_conn(f[FMT_LADDER], &a->clock, l, r);
+	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
+		if (a->brief)
+			tt_brief_conn(a->brief, x);
+		if (f[FMT_JSON])
+			tt_json_conn(f[FMT_JSON], &a->clock, x);
+		if (f[FMT_CSV])
+			tt_csv_conn(f[FMT_CSV], &a->clock, x);
+	}
+	if (a->svg)
+		tt_svg_conn(a->svg, l, r);
+	if (a->live || a->o->unbuffered)
+		tt_outputs_flush(a->out);
+}
+
+static void sink_lost(void *arg, const struct tcpstates_record *r)
+{
+	struct app *a = arg;
+	FILE *const *f = a->out->f;
+
+	if (f[FMT_TIMELINE])
+		tt_text_lost(f[FMT_TIMELINE], &a->clock, r);
+	if (f[FMT_LADDER])
+		tt_text_lost(f[FMT_LADDER], &a->clock, r);
+	if (f[FMT_JSON])
+		tt_json_lost(f[FMT_JSON], &a->clock, r);
+}
+
+static void sink_alias(void *arg, uint64_t from, uint64_t to)
+{
+	struct app *a = arg;
+
+	if (a->sel)
+		tt_select_alias(a->sel, from, to);
+}
+
+static void sink_retire(void *arg, uint64_t id)
+{
+	struct app *a = arg;
+
+	if (a->sel)
+		tt_select_retire(a->sel, id);
+}
+
+/* The record outputs: -w, --stats counts, --dump. */
+static void record_out(void *arg, const struct tcpstates_record *r)
+{
+	struct app *a = arg;
+
+	if (a->out->rec)
+		tt_recorder_record(a->out->rec, r);
+	if (a->stats)
+		tt_stats_record(a->stats, r);
+	if (a->out->f[FMT_DUMP]) {
+		tt_print_text_line(a->out->f[FMT_DUMP], r);
+		if (a->o->unbuffered)
+			fflush(a->out->f[FMT_DUMP]);
+	}
+}
+
+/*
+ * -i: the statistics of each interval, [tick - interval, tick), printed
+ * when time reaches its end: the records' time, which live is this host's
+ * monotonic clock, so an idle interval is printed too.
+ */
+void tt_formats_tick(struct app *a, uint64_t now)
+{
+	char from[40], to[40];
+
+	while (a->o->interval_ns && a->tick_ns && now >= a->tick_ns) {
+		tt_fmt_time(&a->clock, from, sizeof(from),
+			    a->tick_ns - a->o->interval_ns);
+		tt_fmt_time(&a->clock, to, sizeof(to), a->tick_ns);
+		fprintf(a->out->f[FMT_STATS], "--- %s to %s ---\n", from, to);
+		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+		fputc('\n', a->out->f[FMT_STATS]);
+		fflush(a->out->f[FMT_STATS]);
+		tt_stats_reset(a->stats);
+		a->tick_ns += a->o->interval_ns;
+	}
+}
+
+void tt_formats_record(struct app *a, const struct tcpstates_record *r)
+{
+	const struct conn *live = NULL;
+	uint64_t id = 0;
+
+	if (a->reconstruct)
+		id = tt_recon_record(a->recon, r, &live);
+	if (a->sel)
+		tt_select_record(a->sel, r, id, live);
+	else
+		record_out(a, r);
+}
+
+/* The formats' headers, and what each needs before the first record. */
+int tt_formats_start(struct app *a, const struct tt_source *src)
+{
+	const struct opts *o = a->o;
+	FILE *const *f = a->out->f;
+	struct tt_sink sink = { .conn = sink_conn,
+				.lost = sink_lost,
+				.alias = sink_alias,
+				.retire = sink_retire,
+				.arg = a };
+	bool records = a->out->rec || f[FMT_STATS] || f[FMT_DUMP];
+
+	a->live = src->live;
+	a->clock = (struct tt_clock){
+		.mode = o->time,
+		.have_offset = o->have_offset || src->have_offset,
+		.offset_ns = o->have_offset ? o->offset_ns :
+					      src->ci.realtime_offset_ns,
+	};
+	if (a->out->rec && src->mode == TT_IN_BINARY) {
+		struct tt_cap_info ci = src->ci;
+
+		ci.realtime_offset_ns = a->clock.offset_ns;
+		tt_recorder_header(a->out->rec, &ci);
+	}
+	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG], &a->clock)))
+		return -1;
+	if (f[FMT_BRIEF] &&
+	    !(a->brief = tt_brief_open(f[FMT_BRIEF], &a->clock, a->live)))
+		return -1;
+	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
+		return -1;
+	if (f[FMT_DUMP])
+		tt_print_text_header(f[FMT_DUMP]);
+	if (f[FMT_CSV])
+		tt_csv_header(f[FMT_CSV]);
+	for (int i = 0; i < FMT_NR; i++)
+		if (f[i] && i != FMT_DUMP)
+			a->reconstruct = true;
+	a->reconstruct |= o->bench;
+	if (o->flt.any && records) {
+		a->reconstruct = true; /* a record follows its connection */
+		a->sel = tt_select_new(&o->flt, record_out, a);
+		if (!a->sel)
+			return -1;
+	}
+	a->recon = tt_recon_new(&sink);
+	if (a->recon && o->on_time_wait)
+		tt_recon_early_time_wait(a->recon);
+	return a->recon ? 0 : -1;
+}
+
+/* What is written only at the end: the statistics and the SVG picture. */
+void tt_formats_stop(struct app *a)
+{
+	char from[40];
+
+	tt_brief_close(a->brief);
+	a->brief = NULL;
+	if (a->stats && a->tick_ns) {
+		tt_fmt_time(&a->clock, from, sizeof(from),
+			    a->tick_ns - a->o->interval_ns);
+		fprintf(a->out->f[FMT_STATS], "--- %s to the end ---\n", from);
+	}
+	if (a->stats)
+		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+	if (a->svg)
+		tt_svg_close(a->svg);
+	a->svg = NULL;
+}
+
+/*
+ * Live, the signals that end the loop are blocked except inside ppoll(), so
+ * one that comes between the check of stop and the wait cannot be lost.
+ */
+
+void tt_formats_free(struct app *a)
+{
+	if (a->svg)
+		tt_svg_close(a->svg);
+	tt_brief_close(a->brief);
+	tt_recon_free(a->recon);
+	tt_select_free(a->sel);
+	tt_stats_free(a->stats);
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The output files. Nothing is opened (and so nothing truncated) before
+ * every check has passed: no output is the input, no two outputs are one
+ * file, and at most one takes standard output.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+struct dest {
+	const char *option;
+	const char *path;
+	FILE **f; /* NULL for --write, the recorder's */
+};
+
+static size_t collect(struct dest *d, struct tt_outputs *out,
+		      const struct opts *o)
+{
+	size_t n = 0;
+
+	if (o->write_file)
+		d[n++] = (struct dest){ "--write", o->write_file, NULL };
+	for (int i = 0; i < FMT_NR; i++)
+		if (o->out[i])
+			d[n++] = (struct dest){ tt_format_option(i), o->out[i],
+						&out->f[i] };
+	return n;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static bool is_source(const char *path, const struct tt_source *src)
+{
+	struct stat st;
+
+	return src->ino && !stat(path, &st) && st.st_dev == src->dev &&
+	       st.st_ino == src->ino;
+}
+
+static int check(const struct dest *d, size_t n, const struct tt_source *src)
+{
+	const struct dest *out = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(d[i].path, "-")) {
+			if (out) {
+				fprintf(stderr,
+					"%s: %s and %s both write to standard output; give one a file (%s=FILE)\n",
+					TT_NAME, out->option, d[i].option,
+					d[i].option);
+				return TT_EXIT_USAGE;
+			}
+			out = &d[i];
+			continue;
+		}
+		if (is_source(d[i].path, src)) {
+			fprintf(stderr,
+				"%s: %s: %s is the input; refusing to overwrite it\n",
+				TT_NAME, d[i].option, d[i].path);
+			return TT_EXIT_USAGE;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(d[j].path, "-") &&
+			    same_file(d[i].path, d[j].path)) {
+				fprintf(stderr,
+					"%s: %s and %s both write to %s\n",
+					TT_NAME, d[j].option, d[i].option,
+					d[i].path);
+				return TT_EXIT_USAGE;
+			}
+		}
+	}
+	return 0;
+}
+
+int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
+		    const struct tt_source *src)
+{
+	struct dest d[FMT_NR + 1];
+	size_t n = collect(d, out, o);
+	int ret = check(d, n, src);
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!d[i].f) {
+			out->rec = tt_recorder_open(d[i].path, o->unbuffered);
+			ret = out->rec ? 0 : TT_EXIT_IO;
+		} else if (!strcmp(d[i].path, "-")) {
+			*d[i].f = stdout;
+		} else if (!(*d[i].f = fopen(d[i].path, "we"))) {
+			fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME,
+				d[i].option, d[i].path, strerror(errno));
+			ret = TT_EXIT_IO;
+		}
+	}
+	return ret;
+}
+
+static int close_one(FILE *f, const char *option, const char *path)
+{
+	int err = 0;
+
+	if (!f)
+		return 0;
+	if (fflush(f) || ferror(f))
+		err = errno ? errno : EIO;
+	if (f != stdout && fclose(f) && !err)
+		err = errno;
+	if (!err)
+		return 0;
+	fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, option,
+		strcmp(path, "-") ? path : "standard output", strerror(err));
+	return -1;
+}
+
+int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
+{
+	struct dest d[FMT_NR + 1];
+	size_t n = collect(d, out, o);
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		errno = 0;
+		if (d[i].f && close_one(*d[i].f, d[i].option, d[i].path))
+			ret = -1;
+		if (d[i].f)
+			*d[i].f = NULL;
+	}
+	if (tt_recorder_close(out->rec))
+		ret = -1;
+	out->rec = NULL;
+	return ret;
+}
+
+bool tt_outputs_failed(const struct tt_outputs *out)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		if (out->f[i] && ferror(out->f[i]))
+			return true;
+	return out->rec && tt_recorder_error(out->rec);
+}
+
+void tt_outputs_flush(const struct tt_outputs *out)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		if (out->f[i] && i != FMT_SVG)
+			fflush(out->f[i]);
+	if (out->rec)
+		tt_recorder_flush(out->rec);
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcptimeline: per-connection TCP timelines from the tcpstates module.
+ *
+ * main() parses the options, acquires in order (the input, the output
+ * files, the formats and the reconstruction) and runs the one read loop:
+ * decoder -> reconstruction -> the formats asked for. It leaves through
+ * one cleanup: label.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+
+#define READ_CHUNK (1 << 20)
+
+uint64_t tt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP end the loop alike: what is open is flushed as
+ * open, the capture is complete. SIGPIPE is ignored so that a closed pipe
+ * is a write error that is reported, like any other.
+ */
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void block_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* --dump comes last: a record it shows has been through everything. */
+static void on_record(void *arg, const struct tcpstates_record *r)
+{
+	struct app *a = arg;
+
+	if (!a->started) {
+		a->started = true;
+		if (tt_clock_start(a, r)) {
+			a->clock_failed = true;
+			stop = 1;
+			return;
+		}
+	}
+	if (a->clock_failed)
+		return;
+	if (a->o->interval_ns && !a->tick_ns)
+		a->tick_ns = r->ts_ns + a->o->interval_ns;
+	tt_formats_tick(a, r->ts_ns);
+	tt_formats_record(a, r);
+}
+
+static int wait_readable(struct app *a, const struct tt_source *src,
+			 const sigset_t *mask)
+{
+	struct pollfd p = { .fd = src->fd, .events = POLLIN };
+	struct timespec t, *timeout = NULL;
+	uint64_t now = tt_now_ns();
+
+	if (a->tick_ns) {
+		uint64_t left = a->tick_ns > now ? a->tick_ns - now : 0;
+
+		t = (struct timespec){ left / 1000000000, left % 1000000000 };
+		timeout = &t;
+	}
+	if (ppoll(&p, 1, timeout, mask) >= 0 || errno == EINTR) {
+		tt_formats_tick(a, tt_now_ns());
+		return 0;
+	}
+	fprintf(stderr, "%s: %s: poll: %s\n", TT_NAME, src->name,
+		strerror(errno));
+	return -1;
+}
+
+/*
+ * Until the end of the input, a signal, or an output that cannot be
+ * written any more: 0, or -1 after a read error.
+ */
+static int read_loop(struct app *a, const struct tt_source *src,
+		     struct tt_decoder *dec, unsigned char *buf)
+{
+	size_t chunk = src->live ? src->ci.record_size * 1024 : READ_CHUNK;
+	sigset_t mask;
+
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	if (src->live)
+		block_signals(true);
+	if (src->nhead)
+		tt_decoder_feed(dec, src->head, src->nhead);
+	if (src->live && a->o->interval_ns)
+		a->tick_ns = tt_now_ns() + a->o->interval_ns;
+	while (!stop && !tt_outputs_failed(a->out)) {
+		ssize_t n;
+
+		if (src->live && wait_readable(a, src, &mask))
+			return -1;
+		n = read(src->fd, buf, chunk);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "%s: %s: read: %s\n", TT_NAME,
+				src->name, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		tt_decoder_feed(dec, buf, n);
+		if (src->live && a->out->f[FMT_DUMP])
+			fflush(a->out->f[FMT_DUMP]);
+	}
+	block_signals(false);
+	return 0;
+}
+
+static int summary(const struct app *a, const struct tt_decoder *dec,
+		   uint64_t t0)
+{
+	if (a->o->bench) {
+		double s = (tt_now_ns() - t0) / 1e9;
+
+		fprintf(stderr,
+			"%s: %llu records, %llu connections in %.3fs: %.0f records/s, peak live connections %zu\n",
+			TT_NAME, (unsigned long long)dec->records,
+			(unsigned long long)a->shown, s, dec->records / s,
+			tt_recon_peak(a->recon));
+	}
+	if (dec->seen_twice)
+		fprintf(stderr,
+			"%s: %s: %llu record%s seen twice (overlapping snapshots) skipped\n",
+			TT_NAME, dec->name, (unsigned long long)dec->seen_twice,
+			dec->seen_twice == 1 ? "" : "s");
+	if (!dec->errors)
+		return TT_EXIT_OK;
+	fprintf(stderr, "%s: %s: %llu input error%s (see above)\n", TT_NAME,
+		dec->name, (unsigned long long)dec->errors,
+		dec->errors == 1 ? "" : "s");
+	return TT_EXIT_DATA;
+}
+
+static int run(struct app *a, const struct tt_source *src)
+{
+	struct tt_decoder dec;
+	unsigned char *buf = malloc(READ_CHUNK);
+	uint64_t t0 = tt_now_ns();
+	int ret = TT_EXIT_IO;
+
+	if (!buf || tt_formats_start(a, src)) {
+		fprintf(stderr, "%s: out of memory\n", TT_NAME);
+		free(buf);
+		return TT_EXIT_IO;
+	}
+	tt_decoder_init(&dec, src->mode, src->ci.record_size, src->name,
+			on_record, a);
+	a->dec = &dec;
+	if (!src->live && src->mode == TT_IN_BINARY)
+		dec.offset = src->ci.header_size; /* report file offsets */
+	if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
+		tt_decoder_finish(&dec);
+		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
+			tt_recorder_header(a->out->rec, &src->ci);
+		tt_recon_finish(a->recon);
+		if (a->sel)
+			tt_select_finish(a->sel);
+		tt_formats_stop(a);
+		ret = summary(a, &dec, t0);
+	} else if (a->clock_failed) {
+		ret = TT_EXIT_USAGE;
+	}
+	tt_decoder_free(&dec);
+	free(buf);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct tt_source src = { .fd = -1 };
+	struct tt_outputs out = { 0 };
+	struct app a = { .o = &o, .src = &src, .out = &out };
+	bool done;
+	int ret;
+
+	ret = tt_parse_opts(argc, argv, &o, &done);
+	if (ret || done)
+		return ret;
+	signals();
+	ret = tt_source_open(&src, &o);
+	if (ret)
+		goto cleanup;
+	ret = tt_outputs_open(&out, &o, &src);
+	if (ret)
+		goto cleanup;
+	ret = run(&a, &src);
+
+cleanup:
+	tt_formats_free(&a);
+	if (tt_outputs_close(&out, &o) && !ret)
+		ret = TT_EXIT_IO;
+	tt_source_close(&src);
+	return ret;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --brief: one line per connection side, as bcc's tcplife prints them,
+ * under a header, in aligned columns:
+ *
+ *   START PID COMM LADDR LPORT RADDR RPORT TX_B RX_B MS CLOSE
+ *
+ * TX_B and RX_B are the application's bytes; "~" marks the kernel's
+ * counters where the sequence numbers for the exact count are missing.
+ * MS is the side's life, first record to end, in milliseconds. Columns
+ * are as wide as their widest value: from a file, rows are written a block
+ * at a time, each block aligned; live, each row at once, the columns
+ * widening when a value needs it (never narrowing).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+#define BLOCK 1024
+#define NCOL 11
+#define CELL 80
+
+static const struct {
+	const char *name;
+	int min;
+	bool right;
+} cols[NCOL] = {
+	{ "START", 5, false },	{ "PID", 7, true },    { "COMM", 15, false },
+	{ "LADDR", 15, false }, { "LPORT", 5, true },  { "RADDR", 15, false },
+	{ "RPORT", 5, true },	{ "TX_B", 8, true },   { "RX_B", 8, true },
+	{ "MS", 9, true },	{ "CLOSE", 5, false },
+};
+
+struct tt_brief {
+	FILE *f;
+	const struct tt_clock *clock;
+	bool live, header_done;
+	int width[NCOL];
+	char (*rows)[NCOL][CELL];
+	size_t n;
+};
+
+struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live)
+{
+	struct tt_brief *b = calloc(1, sizeof(*b));
+
+	if (!b || !(b->rows = calloc(live ? 1 : BLOCK, sizeof(*b->rows)))) {
+		free(b);
+		return NULL;
+	}
+	b->f = f;
+	b->clock = k;
+	b->live = live;
+	for (int i = 0; i < NCOL; i++)
+		b->width[i] = cols[i].min;
+	return b;
+}
+
+static void bytes_cell(char *cell, const struct tt_bytes *x)
+{
+	if (x->kind == TT_BYTES_NONE)
+		snprintf(cell, CELL, "-");
+	else
+		snprintf(cell, CELL, "%s%llu",
+			 x->kind == TT_BYTES_KERNEL ? "~" : "",
+			 (unsigned long long)x->n);
+}
+
+static void fill(const struct tt_brief *b, char row[NCOL][CELL],
+		 const struct conn *c)
+{
+	struct tt_bytes tx, rx;
+	uint64_t ns = c->end_ns > c->first_ns ? c->end_ns - c->first_ns : 0;
+
+	tt_fmt_time(b->clock, row[0], CELL, c->first_ns);
+	if (c->owner_rank) {
+		snprintf(row[1], CELL, "%u", c->tgid);
+		tt_escape(row[2], CELL, c->comm, true);
+	} else {
+		strcpy(row[1], "-");
+		strcpy(row[2], "-");
+	}
+	tt_format_addr(c->family, c->laddr, row[3], CELL);
+	snprintf(row[4], CELL, "%u", c->lport);
+	tt_format_addr(c->family, c->raddr, row[5], CELL);
+	snprintf(row[6], CELL, "%u", c->rport);
+	tt_conn_bytes(c, &tx, &rx);
+	bytes_cell(row[7], &tx);
+	bytes_cell(row[8], &rx);
+	snprintf(row[9], CELL, "%llu.%02llu",
+		 (unsigned long long)(ns / 1000000),
+		 (unsigned long long)(ns / 10000 % 100));
+	snprintf(row[10], CELL, "%s", tt_close_name(c->close));
+}
+
+static void print_row(const struct tt_brief *b, const char (*row)[CELL],
+		      bool header)
+{
+	for (int i = 0; i < NCOL; i++) {
+		const char *v = header ? cols[i].name : row[i];
+		int w = i + 1 < NCOL ? b->width[i] : 0;
+
+		fprintf(b->f, cols[i].right ? "%*s%s" : "%-*s%s", w, v,
+			i + 1 < NCOL ? " " : "\n");
+	}
+}
+
+static void flush(struct tt_brief *b)
+{
+	for (size_t r = 0; r < b->n; r++)
+		for (int i = 0; i < NCOL; i++)
+			if ((int)strlen(b->rows[r][i]) > b->width[i])
+				b->width[i] = strlen(b->rows[r][i]);
+	if (!b->header_done) {
+		print_row(b, NULL, true);
+		b->header_done = true;
+	}
+	for (size_t r = 0; r < b->n; r++)
+		print_row(b, (const char(*)[CELL])b->rows[r], false);
+	b->n = 0;
+}
+
+void tt_brief_conn(struct tt_brief *b, const struct conn *c)
+{
+	fill(b, b->rows[b->n++], c);
+	if (b->live || b->n == BLOCK)
+		flush(b);
+}
+
+void tt_brief_close(struct tt_brief *b)
+{
+	if (!b)
+		return;
+	if (b->n || !b->header_done)
+		flush(b);
+	free(b->rows);
+	free(b);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --csv: one row per connection side, the fields of fields.c in their
+ * order, after a header line that is printed even when no row follows.
+ * Null is an empty field. A field with a comma, a quote or a space is
+ * quoted (RFC 4180); control characters are written \ooo, so that no row
+ * spans lines and none reaches a terminal raw.
+ */
+#include <string.h>
+
+#include "output/output.h"
+
+void tt_csv_header(FILE *f)
+{
+	size_t n;
+	const struct tt_field *fl = tt_fields(&n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%c", fl[i].name, i + 1 < n ? ',' : '\n');
+}
+
+static void csv_str(FILE *f, const char *s)
+{
+	bool quote = s[strcspn(s, ",\" ")] != 0;
+
+	if (quote)
+		fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"')
+			fputs("\"\"", f);
+		else if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\%03o", c);
+		else
+			fputc(c, f);
+	}
+	if (quote)
+		fputc('"', f);
+}
+
+/* STATE:nanoseconds in it, ';'-separated; the last state has no time. */
+static void csv_states(FILE *f, const struct conn *c)
+{
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		fprintf(f, "%s%s", i ? ";" : "", tt_state_name(s->state));
+		if (s->leave_ns >= s->enter_ns && s->leave_ns)
+			fprintf(f, ":%llu",
+				(unsigned long long)(s->leave_ns -
+						     s->enter_ns));
+	}
+}
+
+void tt_csv_conn(FILE *f, const struct tt_clock *k, const struct conn *c)
+{
+	const struct tt_row x = { .c = c, .clock = k };
+	size_t n;
+	const struct tt_field *fl = tt_fields(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct tt_value v = { 0 };
+
+		fl[i].get(&x, &v);
+		if (i)
+			fputc(',', f);
+		if (v.null)
+			continue;
+		if (fl[i].type == FT_UINT)
+			fprintf(f, "%llu", (unsigned long long)v.u);
+		else if (fl[i].type == FT_BOOL)
+			fputs(v.u ? "true" : "false", f);
+		else if (fl[i].type == FT_STATES)
+			csv_states(f, c);
+		else
+			csv_str(f, v.s);
+	}
+	fputc('\n', f);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The output layer: finished connections (from the reconstruction) and
+ * records (from the decoder) written as text, JSON, CSV, ladders, SVG and
+ * statistics. It depends on the two layers below only.
+ */
+#ifndef TT_OUTPUT_OUTPUT_H
+#define TT_OUTPUT_OUTPUT_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "decode/decode.h"
+#include "reconstruct/recon.h"
+
+/* ---- clock.c: how times are shown ---- */
+enum tt_time_mode { TT_TIME_WALL, TT_TIME_UTC, TT_TIME_MONO, TT_TIME_RELATIVE };
+
+struct tt_clock {
+	enum tt_time_mode mode;
+	bool have_offset;
+	int64_t offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t t0; /* relative: the first record's time */
+};
+
+int tt_time_mode_parse(const char *s); /* -1 if unknown */
+/* @mono_ns since the epoch; false without an offset (or out of range). */
+bool tt_clock_epoch(const struct tt_clock *k, uint64_t mono_ns,
+		    struct timespec *ts);
+/* @mono_ns as @k shows it; monotonic seconds where wall time is unknown. */
+void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,
+		 uint64_t mono_ns);
+/* RFC 3339 UTC with nanoseconds; false without an offset. */
+bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
+		    uint64_t mono_ns);
+int tt_time_width(const struct tt_clock *k); /* columns tt_fmt_time takes */
+
+/* ---- escape.c ---- */
+#define TT_COMM_ESCAPED (16 * 4) /* a comm, every byte \ooo */
+/* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
+const char *tt_escape(char *buf, size_t len, const char *s, bool space);
+
+/* ---- brief.c: --brief, a line per connection side ---- */
+struct tt_brief;
+struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live);
+void tt_brief_conn(struct tt_brief *b, const struct conn *c);
+void tt_brief_close(struct tt_brief *b);
+
+/* ---- timeline.c: the default text, and the helpers it shares ---- */
+void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
+/* "78 B", "~79 B" for a kernel counter, "?" when unknown. */
+void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b);
+void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
+		     const uint8_t *addr, uint16_t port);
+void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
+		  const struct conn *peer);
+void tt_text_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r);
+
+/* ---- fields.c: the one schema JSON and CSV are rendered from ---- */
+#define TT_VALUE_BUF 64
+
+enum tt_ftype { FT_UINT, FT_STR, FT_BOOL, FT_TIME, FT_STATES };
+
+struct tt_row {
+	const struct conn *c;
+	const struct tt_clock *clock;
+};
+
+struct tt_value {
+	bool null;
+	uint64_t u; /* FT_UINT, FT_BOOL */
+	const char *s; /* FT_STR, FT_TIME */
+	char buf[TT_VALUE_BUF];
+};
+
+struct tt_field {
+	const char *name;
+	enum tt_ftype type;
+	const char *null_when; /* "never", or when it is null */
+	const char *desc;
+	void (*get)(const struct tt_row *x, struct tt_value *v);
+};
+
+const struct tt_field *tt_fields(size_t *n);
+const char *tt_field_type(enum tt_ftype t);
+/* --fields: one line per field, tab-separated, after a header. */
+void tt_fields_list(FILE *f);
+
+/* ---- json.c, csv.c ---- */
+void tt_json_conn(FILE *f, const struct tt_clock *k, const struct conn *c);
+void tt_json_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r);
+void tt_csv_header(FILE *f);
+void tt_csv_conn(FILE *f, const struct tt_clock *k, const struct conn *c);
+
+/* ---- ladder.c, svg.c ---- */
+void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
+		    const struct conn *b);
+
+struct tt_svg;
+struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k);
+void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b);
+void tt_svg_close(struct tt_svg *s);
+
+/* The ladder's rows, shared by the terminal and SVG renderers. */
+enum { DIR_NONE, DIR_RIGHT, DIR_LEFT };
+struct tt_step {
+	uint64_t ts;
+	int side; /* 0 = left, 1 = right */
+	int dir; /* DIR_* arrow, from the side that sent */
+	char label[48]; /* packet, e.g. "SYN seq=A" */
+	char state[24]; /* state the side entered, or "" */
+};
+struct tt_ladder {
+	const struct conn *side[2]; /* left (client), right (server) */
+	char title[256];
+	char legend[160];
+	struct tt_step *steps;
+	size_t nsteps;
+};
+int tt_ladder_build(struct tt_ladder *L, const struct conn *a,
+		    const struct conn *b);
+void tt_ladder_free(struct tt_ladder *L);
+
+/* ---- stats.c: --stats ---- */
+struct tt_stats;
+struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
+void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
+void tt_stats_conn(struct tt_stats *s, const struct conn *c);
+void tt_stats_print(struct tt_stats *s, FILE *f);
+void tt_stats_reset(struct tt_stats *s); /* -i: a new interval */
+void tt_stats_free(struct tt_stats *s);
+
+#endif /* TT_OUTPUT_OUTPUT_H */

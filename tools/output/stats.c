@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --stats: counts, latency percentiles, time in state, and what looks wrong.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+#define MAX_ODD 50
+
+/* Every sample is kept: percentiles are exact (nearest rank), not buckets. */
+struct samples {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct tt_stats {
+	uint64_t close_wait_warn_ns;
+	uint64_t records, kinds[TCPSTATES_NR_EVENTS];
+	uint64_t trans[TCPSTATES_NR_EVENTS][TCPSTATES_NR_STATES]
+		      [TCPSTATES_NR_STATES];
+	uint64_t lost_markers, lost_records;
+	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
+	uint64_t tw_entered, tw_expired, tw_killed, tw_skipped;
+	uint64_t syn_retry_conns, resets;
+	struct samples handshake[ROLE_NR];
+	uint64_t state_ns[TCPSTATES_NR_STATES], state_n[TCPSTATES_NR_STATES];
+	uint64_t state_max[TCPSTATES_NR_STATES];
+	char *odd[MAX_ODD];
+	size_t nodd;
+	uint64_t odd_dropped;
+};
+
+static void samples_add(struct samples *h, uint64_t v)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		uint64_t *p = realloc(h->v, cap * sizeof(*p));
+
+		if (!p)
+			return; /* out of memory: the percentiles miss it */
+		h->v = p;
+		h->cap = cap;
+	}
+	h->v[h->n++] = v;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The nearest-rank percentile p (0 < p <= 1) of sorted samples. */
+static uint64_t percentile(const struct samples *h, double p)
+{
+	size_t rank = (size_t)(p * h->n + 0.999999);
+
+	if (rank < 1)
+		rank = 1;
+	return h->v[(rank > h->n ? h->n : rank) - 1];
+}
+
+struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
+{
+	struct tt_stats *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->close_wait_warn_ns = close_wait_warn_ns;
+	return s;
+}
+
+void tt_stats_reset(struct tt_stats *s)
+{
+	uint64_t warn = s->close_wait_warn_ns;
+
+	for (size_t i = 0; i < s->nodd; i++)
+		free(s->odd[i]);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		free(s->handshake[i].v);
+	memset(s, 0, sizeof(*s));
+	s->close_wait_warn_ns = warn;
+}
+
+void tt_stats_free(struct tt_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nodd; i++)
+		free(s->odd[i]);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		free(s->handshake[i].v);
+	free(s);
+}
+
+void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r)
+{
+	s->records++;
+	if (r->kind < TCPSTATES_NR_EVENTS)
+		s->kinds[r->kind]++;
+	if (r->kind == TCPSTATES_EV_LOST) {
+		s->lost_markers++;
+		s->lost_records += r->aux;
+		return;
+	}
+	if (r->kind < TCPSTATES_NR_EVENTS &&
+	    r->old_state < TCPSTATES_NR_STATES &&
+	    r->new_state < TCPSTATES_NR_STATES)
+		s->trans[r->kind][r->old_state][r->new_state]++;
+}
+
+static void odd(struct tt_stats *s, const struct conn *c, const char *what)
+{
+	char l[64], r[64], owner[TT_COMM_ESCAPED + 32], comm[TT_COMM_ESCAPED];
+	char *line;
+
+	if (s->nodd >= MAX_ODD) {
+		s->odd_dropped++;
+		return;
+	}
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	if (c->owner_rank)
+		snprintf(owner, sizeof(owner), "pid %u comm %s", c->tgid,
+			 tt_escape(comm, sizeof(comm), c->comm, false));
+	else
+		snprintf(owner, sizeof(owner), "owner unknown");
+	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu %s: %s",
+		     tt_role_name(c->role), l, r, c->netns,
+		     (unsigned long long)c->cookie, owner, what) < 0)
+		return;
+	s->odd[s->nodd++] = line;
+}
+
+/* Time in each state; a CLOSE_WAIT the application let last is odd. */
+static void state_times(struct tt_stats *s, const struct conn *c)
+{
+	char d[32], what[96];
+
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *sp = &c->states[i];
+		uint64_t end =
+			sp->leave_ns ?
+				sp->leave_ns :
+				(sp->state != TCPSTATES_CLOSE ? c->end_ns : 0);
+		uint64_t dur;
+
+		if (!end || end < sp->enter_ns ||
+		    sp->state >= TCPSTATES_NR_STATES)
+			continue;
+		dur = end - sp->enter_ns;
+		s->state_ns[sp->state] += dur;
+		s->state_n[sp->state]++;
+		if (dur > s->state_max[sp->state])
+			s->state_max[sp->state] = dur;
+		if (sp->state == TCPSTATES_CLOSE_WAIT &&
+		    dur >= s->close_wait_warn_ns) {
+			tt_fmt_dur(d, sizeof(d), dur);
+			snprintf(
+				what, sizeof(what),
+				"CLOSE_WAIT for %s%s: the application did not close()",
+				d, sp->leave_ns ? "" : " (still)");
+			odd(s, c, what);
+		}
+	}
+}
+
+static void retries(struct tt_stats *s, const struct conn *c)
+{
+	char what[96];
+	int n = 0;
+
+	if (!c->syn_retrans && !c->synack_retrans)
+		return;
+	s->syn_retry_conns++;
+	if (c->syn_retrans)
+		n = snprintf(what, sizeof(what), "%u SYN retransmit%s",
+			     c->syn_retrans, c->syn_retrans == 1 ? "" : "s");
+	if (c->synack_retrans)
+		snprintf(what + n, sizeof(what) - n,
+			 "%s%u SYN-ACK retransmit%s", n ? ", " : "",
+			 c->synack_retrans, c->synack_retrans == 1 ? "" : "s");
+	odd(s, c, what);
+}
+
+static void abnormal_end(struct tt_stats *s, const struct conn *c)
+{
+	char what[96];
+
+	switch (c->close) {
+	case CLOSE_RESET_SENT:
+	case CLOSE_RESET_RECEIVED:
+		s->resets++;
+		break;
+	case CLOSE_REFUSED:
+	case CLOSE_TIMEOUT:
+	case CLOSE_ERROR:
+		break;
+	default:
+		return;
+	}
+	snprintf(what, sizeof(what), "ended %s in %s", tt_close_name(c->close),
+		 c->nstates > 1 ?
+			 tt_state_name(c->states[c->nstates - 2].state) :
+			 "-");
+	odd(s, c, what);
+}
+
+void tt_stats_conn(struct tt_stats *s, const struct conn *c)
+{
+	s->conns++;
+	s->roles[c->role < ROLE_NR ? c->role : 0]++;
+	s->closes[c->close < CLOSE_NR ? c->close : 0]++;
+	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
+	    c->role < ROLE_NR)
+		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
+	state_times(s, c);
+	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
+		s->tw_entered++;
+	if (c->twend == TW_EXPIRED)
+		s->tw_expired++;
+	if (c->twend == TW_KILLED)
+		s->tw_killed++;
+	if (c->twend == TW_SKIPPED)
+		s->tw_skipped++;
+	retries(s, c);
+	abnormal_end(s, c);
+	if (c->incomplete) {
+		s->incomplete++;
+		odd(s, c, "incomplete history");
+	}
+}
+
+static void print_records(const struct tt_stats *s, FILE *f)
+{
+	fprintf(f, "records %llu, lost markers %llu (%llu record%s lost)\n",
+		(unsigned long long)s->records,
+		(unsigned long long)s->lost_markers,
+		(unsigned long long)s->lost_records,
+		s->lost_records == 1 ? "" : "s");
+	fprintf(f, "\ntransitions (event old -> new: count)\n");
+	for (unsigned int k = 1; k < TCPSTATES_NR_EVENTS; k++)
+		for (unsigned int o = 0; o < TCPSTATES_NR_STATES; o++)
+			for (unsigned int n = 0; n < TCPSTATES_NR_STATES; n++)
+				if (s->trans[k][o][n])
+					fprintf(f,
+						"  %-12s %-12s -> %-12s %llu\n",
+						tt_event_name(k),
+						tt_state_name(o),
+						tt_state_name(n),
+						(unsigned long long)
+							s->trans[k][o][n]);
+}
+
+static void print_connections(const struct tt_stats *s, FILE *f)
+{
+	fprintf(f, "\nconnections %llu (incomplete %llu)\n",
+		(unsigned long long)s->conns,
+		(unsigned long long)s->incomplete);
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		if (s->roles[i])
+			fprintf(f, "  role %-16s %llu\n", tt_role_name(i),
+				(unsigned long long)s->roles[i]);
+	for (unsigned int i = 0; i < CLOSE_NR; i++)
+		if (s->closes[i])
+			fprintf(f, "  close %-15s %llu\n", tt_close_name(i),
+				(unsigned long long)s->closes[i]);
+}
+
+static void print_handshakes(struct tt_stats *s, FILE *f)
+{
+	char a[32], b[32], c[32], d[32];
+
+	fprintf(f,
+		"\nhandshake latency (exact, nearest rank: p50 p90 p99 max)\n");
+	for (unsigned int i = 0; i < ROLE_NR; i++) {
+		struct samples *h = &s->handshake[i];
+
+		if (!h->n)
+			continue;
+		qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
+		tt_fmt_dur(a, sizeof(a), percentile(h, 0.50));
+		tt_fmt_dur(b, sizeof(b), percentile(h, 0.90));
+		tt_fmt_dur(c, sizeof(c), percentile(h, 0.99));
+		tt_fmt_dur(d, sizeof(d), h->v[h->n - 1]);
+		fprintf(f, "  %-12s n=%zu %s %s %s %s\n", tt_role_name(i), h->n,
+			a, b, c, d);
+	}
+}
+
+static void print_states(const struct tt_stats *s, FILE *f)
+{
+	char a[32], b[32], c[32];
+
+	fprintf(f, "\ntime in state (count total mean max)\n");
+	for (unsigned int i = 1; i < TCPSTATES_NR_STATES; i++) {
+		if (!s->state_n[i])
+			continue;
+		tt_fmt_dur(a, sizeof(a), s->state_ns[i]);
+		tt_fmt_dur(b, sizeof(b), s->state_ns[i] / s->state_n[i]);
+		tt_fmt_dur(c, sizeof(c), s->state_max[i]);
+		fprintf(f, "  %-12s %llu %s %s %s\n", tt_state_name(i),
+			(unsigned long long)s->state_n[i], a, b, c);
+	}
+	fprintf(f,
+		"\nTIME_WAIT entered %llu, expired %llu, killed %llu, skipped (tw_overflow) %llu\n",
+		(unsigned long long)s->tw_entered,
+		(unsigned long long)s->tw_expired,
+		(unsigned long long)s->tw_killed,
+		(unsigned long long)s->tw_skipped);
+}
+
+void tt_stats_print(struct tt_stats *s, FILE *f)
+{
+	print_records(s, f);
+	print_connections(s, f);
+	print_handshakes(s, f);
+	print_states(s, f);
+	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
+		(unsigned long long)s->resets,
+		(unsigned long long)s->syn_retry_conns);
+	fprintf(f, "\nlooks wrong (%zu%s)\n", s->nodd + s->odd_dropped,
+		s->odd_dropped ? ", first ones shown" : "");
+	for (size_t i = 0; i < s->nodd; i++)
+		fprintf(f, "  %s\n", s->odd[i]);
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The default output: a readable timeline per connection or conversation,
+ * a line per fact, each from a small function. Times as clock.c shows
+ * them; durations pick a unit that keeps three decimals readable; the
+ * owner's comm is escaped for the terminal.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.3fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", ns / 1e9);
+}
+
+void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
+{
+	if (b->kind == TT_BYTES_NONE)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%s%llu B",
+			 b->kind == TT_BYTES_KERNEL ? "~" : "",
+			 (unsigned long long)b->n);
+}
+
+void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
+		     const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	tt_format_addr(family, addr, a, sizeof(a));
+	if (family == TCPSTATES_FAMILY_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+/* Why the close kind is what it is, with the numbers behind it. */
+static void close_detail(char *buf, size_t len, const struct tt_clock *k,
+			 const struct conn *c)
+{
+	const struct tt_span *last = tt_conn_last_span(c);
+	char t[40], e[24];
+
+	tt_errno_name(c->sk_err, e, sizeof(e));
+	switch (c->close) {
+	case CLOSE_OPEN:
+		snprintf(buf, len, "still %s at the end of the input",
+			 c->role == ROLE_LISTENER ?
+				 "listening" :
+				 tt_state_name(last ? last->state : 0));
+		break;
+	case CLOSE_RESET_SENT:
+		tt_fmt_time(k, t, sizeof(t), c->reset_ns);
+		snprintf(buf, len, "we sent an RST at %s", t);
+		break;
+	case CLOSE_RESET_RECEIVED:
+		snprintf(buf, len, "an RST arrived, sk_err %s", e);
+		break;
+	case CLOSE_REFUSED:
+		snprintf(buf, len, "an RST answered our SYN, sk_err %s", e);
+		break;
+	case CLOSE_TIMEOUT:
+		if (c->req_cookie && !c->est_ns)
+			snprintf(
+				buf, len,
+				"half-open request dropped after %u SYN-ACK retransmit%s",
+				c->synack_retrans,
+				c->synack_retrans == 1 ? "" : "s");
+		else
+			snprintf(buf, len, "retransmissions ran out, sk_err %s",
+				 e);
+		break;
+	case CLOSE_ERROR:
+		snprintf(buf, len, "sk_err %s", e);
+		break;
+	default:
+		snprintf(buf, len, "%s", tt_close_meaning(c->close));
+		break;
+	}
+}
+
+/* Bytes each way: the application's, or marked as the kernel's counters. */
+static void data_line(FILE *f, const char *in, const struct conn *c,
+		      const char *dur)
+{
+	struct tt_bytes tx, rx;
+	char s[32], r[32];
+
+	tt_conn_bytes(c, &tx, &rx);
+	tt_fmt_bytes(s, sizeof(s), &tx);
+	tt_fmt_bytes(r, sizeof(r), &rx);
+	fprintf(f,
+		"%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
+		in, dur, s, r, c->retrans, c->srtt_us,
+		tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL ?
+			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" :
+			"");
+}
+
+static void head_line(FILE *f, const char *in, const struct conn *c)
+{
+	const char *fam = c->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
+			  c->mapped ? "ipv4 (v4-mapped ipv6 socket)" :
+				      "ipv4";
+	char l[64], r[64];
+
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	if (c->role == ROLE_LISTENER)
+		fprintf(f, "%slistener %s %s netns %u cookie %llu\n", in, l,
+			fam, c->netns, (unsigned long long)c->cookie);
+	else
+		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu\n", in,
+			tt_role_name(c->role), l, r, fam, c->netns,
+			(unsigned long long)c->cookie);
+}
+
+static void owner_line(FILE *f, const char *in, const struct conn *c)
+{
+	char uid[16] = "-", comm[TT_COMM_ESCAPED];
+
+	if (c->uid != UINT32_MAX)
+		snprintf(uid, sizeof(uid), "%u", c->uid);
+	if (c->owner_rank)
+		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in,
+			c->tgid, tt_escape(comm, sizeof(comm), c->comm, false),
+			uid);
+	else
+		fprintf(f,
+			"%s  owner      unknown (no record named a process) uid %s\n",
+			in, uid);
+	if (c->incomplete)
+		fprintf(f,
+			"%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
+			in);
+}
+
+static void retransmits(FILE *f, const struct conn *c)
+{
+	if (c->syn_retrans)
+		fprintf(f, ", %u SYN retransmit%s", c->syn_retrans,
+			c->syn_retrans == 1 ? "" : "s");
+	if (c->synack_retrans)
+		fprintf(f, ", %u SYN-ACK retransmit%s", c->synack_retrans,
+			c->synack_retrans == 1 ? "" : "s");
+	fputc('\n', f);
+}
+
+static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
+		       const struct conn *c)
+{
+	char t[40], d[32];
+
+	if (c->role == ROLE_LISTENER || !c->syn_ns)
+		return;
+	tt_fmt_time(k, t, sizeof(t), c->syn_ns);
+	fprintf(f, "%s  open       %s, %s %s\n", in,
+		tt_open_name(c->open) ? tt_open_name(c->open) : "-",
+		c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
+	if (c->est_ns && c->est_ns >= c->syn_ns) {
+		tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
+		fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,
+			c->role == ROLE_SERVER ? " (from the SYN's arrival)" :
+						 "");
+	} else {
+		fprintf(f, "%s  handshake  not completed", in);
+	}
+	retransmits(f, c);
+}
+
+static void seq_or_dash(FILE *f, bool have, uint32_t v)
+{
+	if (have)
+		fprintf(f, "%u", v);
+	else
+		fputc('-', f);
+}
+
+/* "isn" or "fin": ours and the peer's, and the ACKs that answer them. */
+static void seq_line(FILE *f, const char *in, const char *what, bool hl,
+		     uint32_t l, bool hr, uint32_t r)
+{
+	if (!hl && !hr)
+		return;
+	fprintf(f, "%s  %-10s local ", in, what);
+	seq_or_dash(f, hl, l);
+	fputs(" remote ", f);
+	seq_or_dash(f, hr, r);
+	fputs(" (acks: local+1 = ", f);
+	seq_or_dash(f, hl, l + 1);
+	fputs(", remote+1 = ", f);
+	seq_or_dash(f, hr, r + 1);
+	fputs(")\n", f);
+}
+
+static void options_line(FILE *f, const char *in, const struct conn *c)
+{
+	char o[64];
+
+	if (c->have_opts)
+		fprintf(f,
+			"%s  options    mss %u wscale snd %u rcv %u %s, windows snd %u rcv %u\n",
+			in, c->mss, c->snd_wscale, c->rcv_wscale,
+			tt_options_format(c->options, o, sizeof(o)), c->snd_wnd,
+			c->rcv_wnd);
+}
+
+static void established(FILE *f, const char *in, const struct conn *c)
+{
+	uint64_t leave = 0;
+	char d[32];
+
+	if (!c->est_ns)
+		return;
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == TCPSTATES_ESTABLISHED)
+			leave = c->states[i].leave_ns;
+	if (leave)
+		tt_fmt_dur(d, sizeof(d), leave - c->est_ns);
+	else
+		snprintf(d, sizeof(d), "still ESTABLISHED");
+	data_line(f, in, c, d);
+}
+
+static void time_wait_line(FILE *f, const char *in, const struct conn *c)
+{
+	if (c->twend == TW_SKIPPED)
+		fprintf(f,
+			"%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
+			in);
+	else if (c->twend != TW_NONE || c->tw_handed)
+		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n",
+			in, (unsigned long long)c->tw_timeout_ms, c->tw_rearms,
+			c->tw_rearms == 1 ? "" : "s",
+			c->twend == TW_EXPIRED ? "expired" :
+			c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
+						 "still waiting");
+}
+
+static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
+			const struct conn *c)
+{
+	char t[40], d[32];
+
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		tt_fmt_time(k, t, sizeof(t), s->enter_ns);
+		if (s->leave_ns >= s->enter_ns &&
+		    (s->leave_ns || i + 1 < c->nstates))
+			tt_fmt_dur(d, sizeof(d), s->leave_ns - s->enter_ns);
+		else
+			snprintf(d, sizeof(d), "%s",
+				 s->state == TCPSTATES_CLOSE ? "end" : "open");
+		fprintf(f, "%s  %-10s %-12s %s %-10s by %s\n", in,
+			i ? "" : "states", tt_state_name(s->state), t, d,
+			tt_event_name(s->kind));
+	}
+}
+
+static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
+		      const char *in)
+{
+	char d[96];
+
+	head_line(f, in, c);
+	owner_line(f, in, c);
+	open_lines(f, k, in, c);
+	seq_line(f, in, "isn", c->have_isn_local, c->isn_local,
+		 c->have_isn_remote, c->isn_remote);
+	options_line(f, in, c);
+	established(f, in, c);
+	close_detail(d, sizeof(d), k, c);
+	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
+	seq_line(f, in, "fin", c->have_fin_local, c->fin_local,
+		 c->have_fin_remote, c->fin_remote);
+	time_wait_line(f, in, c);
+	state_lines(f, k, in, c);
+}
+
+void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
+		  const struct conn *peer)
+{
+	char l[64], r[64];
+
+	if (!peer) {
+		text_side(f, k, c, "");
+		fputc('\n', f);
+		return;
+	}
+	tt_pair_order(&c, &peer);
+	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
+	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
+	fprintf(f, "conversation %s <-> %s, both sides on this host%s\n", l, r,
+		c->netns == peer->netns ? "" : " (two network namespaces)");
+	text_side(f, k, c, "  ");
+	text_side(f, k, peer, "  ");
+	fputc('\n', f);
+}
+
+void tt_text_lost(FILE *f, const struct tt_clock *k,
+		  const struct tcpstates_record *r)
+{
+	char t[40];
+
+	tt_fmt_time(k, t, sizeof(t), r->ts_ns);
+	fprintf(f,
+		"--- LOST %llu record%s (seq %llu..%llu) at %s: connections open across this gap are incomplete ---\n\n",
+		(unsigned long long)r->aux, r->aux == 1 ? "" : "s",
+		(unsigned long long)r->seq,
+		(unsigned long long)(r->seq + r->aux - 1), t);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Names of the reconstruction's own values, and the questions the output
+ * formats ask of a finished connection.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "reconstruct/recon.h"
+
+#define NAME_OF(NAME, name) #name,
+static const char *const role_names[ROLE_NR] = { TT_ROLE_LIST(NAME_OF) };
+static const char *const open_names[OPEN_NR] = { TT_OPEN_LIST(NAME_OF) };
+#define CLOSE_NAME(NAME, name, meaning) #name,
+#define CLOSE_MEANING(NAME, name, meaning) meaning,
+static const char *const close_names[CLOSE_NR] = { TT_CLOSE_LIST(CLOSE_NAME) };
+static const char *const close_meanings[CLOSE_NR] = { TT_CLOSE_LIST(
+	CLOSE_MEANING) };
+
+const char *tt_role_name(unsigned int v)
+{
+	return v < ROLE_NR ? role_names[v] : "unknown";
+}
+
+int tt_role_parse(const char *s)
+{
+	for (unsigned int i = 0; i < ROLE_NR; i++)
+		if (!strcasecmp(role_names[i], s))
+			return i;
+	return -1;
+}
+
+const char *tt_open_name(unsigned int v)
+{
+	return v < OPEN_NR && v != OPEN_NONE ? open_names[v] : NULL;
+}
+
+const char *tt_close_name(unsigned int v)
+{
+	return v < CLOSE_NR ? close_names[v] : "unknown";
+}
+
+const char *tt_close_meaning(unsigned int v)
+{
+	return v < CLOSE_NR ? close_meanings[v] : "";
+}
+
+static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_fin,
+			       uint32_t fin, bool have_info, uint64_t counter)
+{
+	if (have_isn && have_fin)
+		return (struct tt_bytes){ (uint32_t)(fin - isn - 1),
+					  TT_BYTES_APP };
+	if (have_info)
+		return (struct tt_bytes){ counter, TT_BYTES_KERNEL };
+	return (struct tt_bytes){ 0, TT_BYTES_NONE };
+}
+
+void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
+		   struct tt_bytes *rx)
+{
+	*tx = one_way(c->have_isn_local, c->isn_local, c->have_fin_local,
+		      c->fin_local, c->have_info, c->bytes_acked);
+	*rx = one_way(c->have_isn_remote, c->isn_remote, c->have_fin_remote,
+		      c->fin_remote, c->have_info, c->bytes_received);
+}
+
+const struct tt_span *tt_conn_last_span(const struct conn *c)
+{
+	return c->nstates ? &c->states[c->nstates - 1] : NULL;
+}
+
+bool tt_conn_visited(const struct conn *c, unsigned int state)
+{
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == state)
+			return true;
+	return false;
+}
+
+void tt_pair_order(const struct conn **a, const struct conn **b)
+{
+	const struct conn *t;
+
+	if (!*b)
+		return;
+	if ((*a)->role == ROLE_SERVER ||
+	    ((*b)->role == ROLE_CLIENT && (*a)->role != ROLE_CLIENT)) {
+		t = *a;
+		*a = *b;
+		*b = t;
+	}
+}

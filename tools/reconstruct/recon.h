@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The reconstruction layer: validated records in (from the decode layer),
+ * finished connections out, each with its timeline. It depends on the
+ * decode layer only; every output format is built on what it hands over.
+ */
+#ifndef TT_RECONSTRUCT_RECON_H
+#define TT_RECONSTRUCT_RECON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+
+/* X(NAME, name): the side's part in opening the connection. */
+#define TT_ROLE_LIST(X)       \
+	X(UNKNOWN, unknown)   \
+	X(CLIENT, client)     \
+	X(SERVER, server)     \
+	X(LISTENER, listener) \
+	X(SIMULTANEOUS, simultaneous)
+
+#define TT_ROLE_ENUM(NAME, name) ROLE_##NAME,
+enum tt_role { TT_ROLE_LIST(TT_ROLE_ENUM) ROLE_NR };
+
+#define TT_OPEN_LIST(X)     \
+	X(NONE, none)       \
+	X(ACTIVE, active)   \
+	X(PASSIVE, passive) \
+	X(SIMULTANEOUS, simultaneous)
+
+#define TT_OPEN_ENUM(NAME, name) OPEN_##NAME,
+enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
+
+/* X(NAME, name, meaning): how the side's connection ended. */
+#define TT_CLOSE_LIST(X)                                                     \
+	X(OPEN, open, "still open at the end of the input")                  \
+	X(ACTIVE, active, "we sent the first FIN")                           \
+	X(PASSIVE, passive, "the peer sent the first FIN")                   \
+	X(SIMULTANEOUS, simultaneous, "both FINs crossed")                   \
+	X(RESET_SENT, reset_sent, "we sent an RST (an abort)")               \
+	X(RESET_RECEIVED, reset_received,                                    \
+	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")             \
+	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")        \
+	X(TIMEOUT, timeout,                                                  \
+	  "retransmissions ran out (ETIMEDOUT),"                             \
+	  " or a half-open request was dropped")                             \
+	X(ERROR, error, "another error ended it (sk_err names it)")          \
+	X(ABORTED, aborted,                                                  \
+	  "closed in SYN_SENT, without an error: connect() given up")        \
+	X(LISTENER_CLOSED, listener_closed, "a listening socket was closed") \
+	X(UNKNOWN, unknown, "the records that would tell are missing")
+
+#define TT_CLOSE_ENUM(NAME, name, meaning) CLOSE_##NAME,
+enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
+
+/* How the TIME_WAIT ended; SKIPPED: tw_overflow, there was none. */
+enum tt_twend { TW_NONE, TW_EXPIRED, TW_KILLED, TW_SKIPPED };
+
+const char *tt_role_name(unsigned int v);
+int tt_role_parse(const char *s);
+const char *tt_open_name(unsigned int v); /* NULL for OPEN_NONE */
+const char *tt_close_name(unsigned int v);
+const char *tt_close_meaning(unsigned int v);
+
+struct tt_span {
+	uint64_t enter_ns;
+	uint64_t leave_ns; /* 0 while in this state */
+	uint8_t state;
+	uint8_t kind; /* TCPSTATES_EV_* that entered it */
+};
+
+struct hnode {
+	struct hnode *next;
+	uint64_t hash;
+};
+
+struct conn {
+	struct hnode by_cookie; /* live table: (netns, cookie) */
+	struct hnode by_tuple; /* pairing table: symmetric 4-tuple */
+	struct conn *prev, *next; /* live list, creation order */
+	struct conn *peer; /* the other side, when paired */
+	void *req; /* recon.c's pending request that made it */
+	uint64_t id; /* creation order, for stable output; never 0 */
+
+	uint64_t cookie, req_cookie;
+	uint64_t netns_cookie; /* 0: not known (ABI 1) */
+	uint32_t netns;
+	uint8_t family, mapped;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport; /* host order */
+
+	uint8_t role, open, close, twend;
+	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
+	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
+	bool have_opts, have_info;
+	bool tw_early; /* shown on entering TIME_WAIT, which goes on */
+	uint8_t close_first; /* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
+	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
+	uint32_t pid, tgid;
+	uint32_t uid; /* UINT32_MAX: unknown */
+	char comm[16];
+
+	uint32_t isn_local, isn_remote, fin_local, fin_remote;
+	uint32_t mss, snd_wnd, rcv_wnd, srtt_us, retrans, synack_retrans;
+	uint32_t syn_retrans; /* retransmits before ESTABLISHED */
+	uint64_t bytes_acked, bytes_received, tw_timeout_ms;
+	uint64_t first_ns, last_ns, syn_ns, est_ns, reset_ns, end_ns;
+	uint32_t tw_rearms;
+
+	struct tt_span *states;
+	uint32_t nstates, capstates;
+};
+
+/*
+ * What the reconstruction hands over. Records belong to connections by id
+ * (conn.id, never 0); a server's first records belong to its request, and
+ * alias() says when they become a connection's.
+ */
+struct tt_sink {
+	/* A finished connection and its peer on this host (or NULL). */
+	void (*conn)(void *arg, const struct conn *c, const struct conn *peer);
+	void (*lost)(void *arg, const struct tcpstates_record *r);
+	/* Records of @from are @to's from now on (0: no connection's). */
+	void (*alias)(void *arg, uint64_t from, uint64_t to);
+	/* No record will name @id again. */
+	void (*retire)(void *arg, uint64_t id);
+	void *arg;
+};
+
+struct recon;
+struct recon *tt_recon_new(const struct tt_sink *sink);
+/*
+ * Applies @r. Returns the id of the connection it belongs to (0: none),
+ * and in @live that connection while it is still open, else NULL.
+ */
+uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
+			 const struct conn **live);
+void tt_recon_finish(struct recon *R); /* flush everything still open */
+/*
+ * Hand a side over on entering TIME_WAIT (with its peer, if that is done),
+ * not when TIME_WAIT ends; its timewait socket's records still belong to it.
+ */
+void tt_recon_early_time_wait(struct recon *R);
+void tt_recon_free(struct recon *R);
+size_t tt_recon_peak(const struct recon *R);
+
+/* ---- conn.c: questions the output formats ask of a connection ---- */
+bool tt_conn_visited(const struct conn *c, unsigned int state);
+const struct tt_span *tt_conn_last_span(const struct conn *c);
+/*
+ * Bytes one way. APP: the application's bytes, exact, from the sequence
+ * numbers (FIN - ISN - 1: that side's ISN and FIN were both recorded).
+ * KERNEL: the kernel's bytes_acked or bytes_received instead, which count
+ * the SYN and FIN too. NONE: neither was recorded.
+ */
+enum tt_bytes_kind { TT_BYTES_NONE, TT_BYTES_APP, TT_BYTES_KERNEL };
+struct tt_bytes {
+	uint64_t n;
+	enum tt_bytes_kind kind;
+};
+
+void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
+		   struct tt_bytes *rx);
+/* Orders a pair as (client, server). */
+void tt_pair_order(const struct conn **a, const struct conn **b);
+
+#endif /* TT_RECONSTRUCT_RECON_H */

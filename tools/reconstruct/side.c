@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one record tells about one side of a connection: its state spans,
+ * its owner, ISNs and FINs, options and counters, and how it closed.
+ *
+ * Who closed first comes from what the states prove, never from a default:
+ *   CLOSE_WAIT, LAST_ACK      the peer's FIN came first: passive
+ *   FIN_WAIT1, FIN_WAIT2      ours came first: active, unless later
+ *   CLOSING                   the two FINs crossed: simultaneous
+ * A side seen in one of these states, as old or new state of any record,
+ * says which, even when the start of its history was lost. A side seen
+ * only in TIME_WAIT (active or simultaneous: the records do not say) is
+ * unknown; an error (sk_err) or an RST we sent decides over all of them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconstruct/internal.h"
+
+void tt_side_set_state(struct conn *c, unsigned int state, uint64_t ts,
+		       unsigned int kind)
+{
+	struct tt_span *s;
+
+	if (c->nstates) {
+		s = &c->states[c->nstates - 1];
+		if (s->state == state)
+			return;
+		s->leave_ns = ts;
+	}
+	if (c->nstates == c->capstates) {
+		uint32_t cap = c->capstates ? c->capstates * 2 : 8;
+		struct tt_span *n = realloc(c->states, cap * sizeof(*n));
+
+		if (!n) {
+			c->incomplete = true;
+			return;
+		}
+		c->states = n;
+		c->capstates = cap;
+	}
+	c->states[c->nstates++] = (struct tt_span){
+		.enter_ns = ts,
+		.state = state,
+		.kind = kind,
+	};
+}
+
+unsigned int tt_side_state(const struct conn *c)
+{
+	return c->nstates ? c->states[c->nstates - 1].state :
+			    TCPSTATES_STATE_NONE;
+}
+
+/*
+ * pid/comm only from process context, and only a real pid (0: none, or
+ * one this reader may not know); connect/accept/listen name the owner
+ * better than a state change does (close() may run in a forked child).
+ */
+void tt_side_attribute(struct conn *c, const struct tcpstates_record *r)
+{
+	uint8_t rank;
+
+	if (r->ctx != TCPSTATES_CTX_TASK || (!r->pid && !r->tgid))
+		return;
+	switch (r->kind) {
+	case TCPSTATES_EV_CONNECT:
+	case TCPSTATES_EV_ACCEPT:
+	case TCPSTATES_EV_LISTEN:
+		rank = 2;
+		break;
+	case TCPSTATES_EV_STATE:
+	case TCPSTATES_EV_RESET_SENT:
+		rank = 1;
+		break;
+	default:
+		return;
+	}
+	if (rank <= c->owner_rank)
+		return;
+	c->owner_rank = rank;
+	c->pid = r->pid;
+	c->tgid = r->tgid ? r->tgid : r->pid;
+	memcpy(c->comm, r->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = 0;
+}
+
+void tt_side_take_info(struct conn *c, const struct tcpstates_record *r)
+{
+	if (!(r->flags & TCPSTATES_F_TCPINFO))
+		return;
+	c->have_info = true;
+	if (r->bytes_acked > c->bytes_acked)
+		c->bytes_acked = r->bytes_acked;
+	if (r->bytes_received > c->bytes_received)
+		c->bytes_received = r->bytes_received;
+	if (r->total_retrans > c->retrans)
+		c->retrans = r->total_retrans;
+	if (r->srtt_us)
+		c->srtt_us = r->srtt_us;
+}
+
+/* MSS, window scale, options and windows as the handshake left them. */
+static void take_opts(struct conn *c, const struct tcpstates_record *r)
+{
+	if (c->have_opts || !(r->flags & TCPSTATES_F_TCPINFO))
+		return;
+	c->have_opts = true;
+	c->mss = r->mss;
+	c->snd_wscale = r->snd_wscale;
+	c->rcv_wscale = r->rcv_wscale;
+	c->options = r->options;
+	if (r->flags & TCPSTATES_F_WINDOW) {
+		c->snd_wnd = r->snd_wnd;
+		c->rcv_wnd = r->rcv_wnd;
+	}
+}
+
+static void remote_isn(struct conn *c, const struct tcpstates_record *r)
+{
+	if (!c->have_isn_remote && (r->flags & TCPSTATES_F_SEQ)) {
+		c->isn_remote = r->rcv_nxt - 1;
+		c->have_isn_remote = true;
+	}
+}
+
+/* The peer's FIN is RCV_NXT - 1 once it has been received. */
+static void remote_fin(struct conn *c, const struct tcpstates_record *r)
+{
+	if (!c->have_fin_remote && (r->flags & TCPSTATES_F_SEQ)) {
+		c->fin_remote = r->rcv_nxt - 1;
+		c->have_fin_remote = true;
+	}
+}
+
+/*
+ * Our FIN is the first entry into FIN_WAIT1 or LAST_ACK: tcp_close_state()
+ * sets the state before tcp_send_fin() queues the FIN, so WRITE_SEQ is the
+ * FIN's sequence number. A close() after shutdown(SHUT_WR) sets the same
+ * state again with WRITE_SEQ one past the FIN: that repeat must not move
+ * it. Seen first in CLOSING (FIN_WAIT1 missed), the FIN is WRITE_SEQ - 1.
+ */
+static void local_fin(struct conn *c, const struct tcpstates_record *r,
+		      uint32_t queued)
+{
+	if (!c->have_fin_local && (r->flags & TCPSTATES_F_SEQ)) {
+		c->fin_local = r->write_seq - queued;
+		c->have_fin_local = true;
+	}
+}
+
+static uint8_t closer_of(unsigned int state)
+{
+	switch (state) {
+	case TCPSTATES_CLOSE_WAIT:
+	case TCPSTATES_LAST_ACK:
+		return CLOSE_PASSIVE;
+	case TCPSTATES_FIN_WAIT1:
+	case TCPSTATES_FIN_WAIT2:
+		return CLOSE_ACTIVE;
+	case TCPSTATES_CLOSING:
+		return CLOSE_SIMULTANEOUS;
+	}
+	return 0;
+}
+
+/* The first proof wins, except that crossing FINs override "active". */
+static void infer_closer(struct conn *c, const struct tcpstates_record *r)
+{
+	uint8_t o = closer_of(r->old_state), n = closer_of(r->new_state);
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t k = i ? n : o;
+
+		if (k && (!c->close_first || k == CLOSE_SIMULTANEOUS))
+			c->close_first = k;
+	}
+}
+
+static void state_open(struct conn *c, const struct tcpstates_record *r)
+{
+	unsigned int o = r->old_state, n = r->new_state;
+
+	if (o == TCPSTATES_CLOSE && n == TCPSTATES_SYN_SENT) {
+		c->role = ROLE_CLIENT;
+		c->open = OPEN_ACTIVE;
+		c->syn_ns = r->ts_ns;
+	} else if (o == TCPSTATES_SYN_SENT && n == TCPSTATES_SYN_RECV) {
+		c->role = ROLE_SIMULTANEOUS;
+		c->open = OPEN_SIMULTANEOUS;
+		remote_isn(c, r);
+	} else if (n == TCPSTATES_ESTABLISHED &&
+		   (o == TCPSTATES_SYN_SENT || o == TCPSTATES_SYN_RECV)) {
+		c->est_ns = r->ts_ns;
+		if (r->flags & TCPSTATES_F_TCPINFO)
+			c->syn_retrans = r->total_retrans;
+		if (o == TCPSTATES_SYN_SENT)
+			remote_isn(c, r);
+		take_opts(c, r);
+	} else if (n == TCPSTATES_LISTEN) {
+		c->role = ROLE_LISTENER;
+	}
+}
+
+static void state_fins(struct conn *c, const struct tcpstates_record *r)
+{
+	switch (r->new_state) {
+	case TCPSTATES_FIN_WAIT1:
+	case TCPSTATES_LAST_ACK:
+		local_fin(c, r, 0);
+		break;
+	case TCPSTATES_CLOSING:
+		local_fin(c, r, 1);
+		remote_fin(c, r);
+		break;
+	case TCPSTATES_CLOSE_WAIT:
+	case TCPSTATES_TIME_WAIT:
+		remote_fin(c, r);
+		break;
+	}
+}
+
+/*
+ * Leaving a synchronised state for CLOSE with no error is our abort
+ * (SO_LINGER 0, close() with unread data): the kernel goes to CLOSE first
+ * and sends the RST right after, so the reset_sent record comes when the
+ * connection is already over. Not after tw_overflow: that CLOSE is the
+ * orphan ending without its TIME_WAIT.
+ */
+static void state_close(struct conn *c, const struct tcpstates_record *r)
+{
+	unsigned int o = r->old_state;
+
+	c->sk_err = r->sk_err;
+	if (!r->sk_err && !c->reset_sent && c->twend != TW_SKIPPED &&
+	    (o == TCPSTATES_ESTABLISHED || o == TCPSTATES_CLOSE_WAIT ||
+	     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
+		c->reset_sent = true;
+		c->reset_ns = r->ts_ns;
+	}
+	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO))
+		c->syn_retrans = r->total_retrans;
+}
+
+static enum tt_side_end on_state(struct conn *c,
+				 const struct tcpstates_record *r)
+{
+	if (r->new_state == TCPSTATES_CLOSE && c->tw_handed)
+		return SIDE_GOES_ON; /* the timewait socket lives on */
+	tt_side_set_state(c, r->new_state, r->ts_ns, r->kind);
+	state_open(c, r);
+	state_fins(c, r);
+	if (r->new_state != TCPSTATES_CLOSE)
+		return SIDE_GOES_ON;
+	state_close(c, r);
+	return SIDE_ENDS;
+}
+
+static void on_connect(struct conn *c, const struct tcpstates_record *r)
+{
+	if (c->role == ROLE_UNKNOWN)
+		c->role = ROLE_CLIENT;
+	if (c->open == OPEN_NONE)
+		c->open = OPEN_ACTIVE;
+	if (!c->syn_ns)
+		c->syn_ns = r->ts_ns;
+	if (tt_side_state(c) == TCPSTATES_STATE_NONE)
+		tt_side_set_state(c, TCPSTATES_SYN_SENT, r->ts_ns, r->kind);
+	if (r->flags & TCPSTATES_F_SEQ) {
+		c->isn_local = r->snd_una;
+		c->have_isn_local = true;
+	}
+}
+
+/* time_wait and tw_rearm: the timewait socket and its substate. */
+static void on_timewait(struct conn *c, const struct tcpstates_record *r)
+{
+	c->tw_handed = true;
+	c->tw_timeout_ms = r->aux;
+	if (r->kind == TCPSTATES_EV_TW_REARM)
+		c->tw_rearms++;
+	if (r->new_state == TCPSTATES_TIME_WAIT)
+		remote_fin(c, r);
+	tt_side_set_state(c, r->new_state, r->ts_ns, r->kind);
+}
+
+enum tt_side_end tt_side_update(struct conn *c,
+				const struct tcpstates_record *r)
+{
+	c->last_ns = r->ts_ns;
+	if (r->netns_cookie)
+		c->netns_cookie = r->netns_cookie;
+	/* A timewait socket has no owner uid: the module reports (u32)-1. */
+	if (!(r->flags & TCPSTATES_F_TIMEWAIT) && r->uid != UINT32_MAX)
+		c->uid = r->uid;
+	tt_side_attribute(c, r);
+	tt_side_take_info(c, r);
+	infer_closer(c, r);
+
+	switch (r->kind) {
+	case TCPSTATES_EV_STATE:
+		return on_state(c, r);
+	case TCPSTATES_EV_LISTEN:
+		c->role = ROLE_LISTENER;
+		tt_side_set_state(c, TCPSTATES_LISTEN, r->ts_ns, r->kind);
+		break;
+	case TCPSTATES_EV_CONNECT:
+		on_connect(c, r);
+		break;
+	case TCPSTATES_EV_TIME_WAIT:
+	case TCPSTATES_EV_TW_REARM:
+		on_timewait(c, r);
+		break;
+	case TCPSTATES_EV_TW_OVERFLOW:
+		c->twend = TW_SKIPPED; /* the full socket's CLOSE ends it */
+		break;
+	case TCPSTATES_EV_TW_EXPIRE:
+	case TCPSTATES_EV_TW_KILL:
+		c->twend = r->kind == TCPSTATES_EV_TW_EXPIRE ? TW_EXPIRED :
+							       TW_KILLED;
+		tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+		return SIDE_ENDS;
+	case TCPSTATES_EV_RESET_SENT:
+		if (!c->reset_sent)
+			c->reset_ns = r->ts_ns;
+		c->reset_sent = true;
+		break;
+	}
+	return SIDE_GOES_ON;
+}
+
+/* The state the side left for CLOSE, or NONE. */
+static unsigned int state_before_close(const struct conn *c)
+{
+	if (c->nstates < 2 || tt_side_state(c) != TCPSTATES_CLOSE)
+		return TCPSTATES_STATE_NONE;
+	return c->states[c->nstates - 2].state;
+}
+
+static uint8_t error_kind(unsigned int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case ECONNRESET:
+	case EPIPE: /* an RST in CLOSE_WAIT */
+		return CLOSE_RESET_RECEIVED;
+	case ECONNREFUSED:
+		return CLOSE_REFUSED;
+	case ETIMEDOUT:
+		return CLOSE_TIMEOUT;
+	}
+	return CLOSE_ERROR;
+}
+
+uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
+{
+	if (c->role == ROLE_LISTENER)
+		return still_open ? CLOSE_OPEN : CLOSE_LISTENER_CLOSED;
+	/* In TIME_WAIT both FINs are done: say who closed, not "open". */
+	if (still_open && !c->tw_handed)
+		return CLOSE_OPEN;
+	if (c->reset_sent)
+		return CLOSE_RESET_SENT;
+	if (error_kind(c->sk_err))
+		return error_kind(c->sk_err);
+	if (c->close_first)
+		return c->close_first;
+	if (state_before_close(c) == TCPSTATES_SYN_SENT)
+		return CLOSE_ABORTED;
+	return CLOSE_UNKNOWN;
+}
