@@ -7,8 +7,9 @@
  * decoder, so ring sequence numbers run on across file boundaries and a
  * connection that spans two files is one connection; a file deleted in
  * between shows as a gap (a LOST marker). Two or more groups are captures
- * of different hosts, for merge.c. A file without a boot id (written by an
- * older tcptimeline) is a group of its own.
+ * of different hosts, for merge.c. Files without a boot id (older captures,
+ * or ones made from /proc text) all count as one host's: they were read as
+ * one stream before hosts could be told apart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,14 +90,6 @@ static int add_arg(struct tt_files *fs, const char *arg, size_t *cap)
 	return ret;
 }
 
-static bool zero_id(const uint8_t *id)
-{
-	for (int i = 0; i < 16; i++)
-		if (id[i])
-			return false;
-	return true;
-}
-
 int tt_files_open(struct tt_files *fs, char **paths, size_t npaths)
 {
 	size_t cap = 0;
@@ -112,7 +105,7 @@ int tt_files_open(struct tt_files *fs, char **paths, size_t npaths)
 		struct tt_file *f = &fs->f[i];
 
 		f->group = -1;
-		for (size_t j = 0; j < i && !zero_id(f->ci.boot_id); j++)
+		for (size_t j = 0; j < i; j++)
 			if (!memcmp(fs->f[j].ci.boot_id, f->ci.boot_id, 16)) {
 				f->group = fs->f[j].group;
 				break;

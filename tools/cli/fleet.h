@@ -94,7 +94,6 @@ int tt_read_boot_id(uint8_t id[16]);
 struct tt_file {
 	char *path;
 	struct tt_cap_info ci;
-	uint64_t first_seq;
 	int group; /* host: files with one boot id are one */
 };
 
@@ -108,9 +107,9 @@ struct tt_files {
 };
 
 /*
- * Expands globs, reads every header, groups the files by host (boot id;
- * files without one are each their own host) and orders each group by its
- * first record. An exit code on failure, said on stderr.
+ * Expands globs, reads every header and groups the files by host (boot
+ * id; files without one are one host's), each group in the order given.
+ * An exit code on failure, said on stderr.
  */
 int tt_files_open(struct tt_files *fs, char **paths,
 		  size_t npaths); /* @fs zeroed */

@@ -79,7 +79,7 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 
 	if (json) {
 		fprintf(f,
-			"{\"clock\":{\"reference\":\"%s\",\"host\":\"%s\",\"wall_offset_ns\":%lld,\"offset_ns\":%lld,",
+			"{\"clock\":{\"reference\":\"%s\",\"host\":\"%s\",\"realtime_offset_diff_ns\":%lld,\"offset_ns\":%lld,",
 			ref, name, (long long)k->wall_ns, (long long)k->est_ns);
 		if (k->have_lo)
 			fprintf(f, "\"offset_min_ns\":%lld,",
@@ -101,28 +101,28 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 	}
 	fmt_off(w, sizeof(w), k->wall_ns);
 	fprintf(f,
-		"clock %s - %s: the wall clocks of the captures differ by %s\n",
+		"clock %s - %s: each capture's CLOCK_REALTIME - CLOCK_MONOTONIC puts both on wall-clock time (they differ by %s)\n",
 		name, ref, w);
 	if (!k->bounds) {
 		fprintf(f,
-			"  no conversation between them bounds the rest: times are as the wall clocks say\n");
+			"  no conversation between them bounds the wall clocks' difference: taken as 0\n\n");
 		return;
 	}
 	fmt_off(lo, sizeof(lo), k->lo_ns);
 	fmt_off(hi, sizeof(hi), k->hi_ns);
 	fmt_off(est, sizeof(est), k->est_ns);
 	fprintf(f,
-		"  beyond that, %s's clock is %s%s%s%s%s (%u packet%s sent and received in %u conversation%s)\n",
-		name, k->have_lo ? "after " : "", k->have_lo ? lo : "",
+		"  %s's wall clock - %s's is %s%s%s%s%s: %u packet%s sent and received in %u conversation%s say so\n",
+		name, ref, k->have_lo ? "above " : "", k->have_lo ? lo : "",
 		k->have_lo && k->have_hi ? " and " : "",
-		k->have_hi ? "before " : "", k->have_hi ? hi : "", k->bounds,
+		k->have_hi ? "below " : "", k->have_hi ? hi : "", k->bounds,
 		k->bounds == 1 ? "" : "s", k->conversations,
 		k->conversations == 1 ? "" : "s");
 	if (k->have_lo && k->have_hi && k->lo_ns > k->hi_ns)
 		fprintf(f,
 			"  these bounds contradict each other: the clocks drifted during the captures\n");
-	fprintf(f, "  %s's times below are moved by %s onto %s's clock\n\n",
-		name, est, ref);
+	fprintf(f, "  taken as %s: %s's times below are on %s's clock\n\n", est,
+		name, ref);
 }
 
 int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,

@@ -13,7 +13,8 @@
  *       40    16  boot_id             the recording host's
  *                                     /proc/sys/kernel/random/boot_id, as
  *                                     16 bytes (0s: unknown, older writers):
- *                                     files with one boot id are one host's
+ *                                     files with one boot id (or none) are
+ *                                     one host's
  *       56     8  reserved, zero
  *       64     -  records, record_size bytes each, back to back
  *
