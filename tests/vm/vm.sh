@@ -12,8 +12,10 @@
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
 #       (W=1 with TCPSTATES_W=1); prints the .ko path
 #   tests/vm/vm.sh run KERNEL [--timeout SECS] [--cpus N] [--mem MB] [--append "ARGS"] [--out DIR]
-#                             -- COMMAND [ARGS...]
-#       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout
+#                             [--qemu-arg ARG]... [--env NAME=VALUE]... -- COMMAND [ARGS...]
+#       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
+#       --qemu-arg adds one argument to QEMU's command line (a NIC: tests/vm/pair.sh), --env
+#       exports NAME=VALUE to COMMAND
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
@@ -271,9 +273,15 @@ cmd_run()
 {
 	local mode=$1 kernel=$2
 	shift 2
-	local timeout=600 cpus=2 mem=1024 append='' out=''
+	local timeout=600 cpus=2 mem=1024 append='' out='' extra=() envs=() e
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--qemu-arg) extra+=("${2?--qemu-arg needs a value}"); shift 2 ;;
+		--env)
+			[[ "${2:-}" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env takes NAME=VALUE"
+			envs+=("$2")
+			shift 2
+			;;
 		--timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
 		--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
 		--mem) mem=${2:?--mem needs a value}; shift 2 ;;
@@ -322,6 +330,9 @@ cmd_run()
 	} >"$out/.vm/env"
 	{
 		printf 'cd %q || exit 125\n' "$REPO"
+		for e in "${envs[@]}"; do
+			printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
+		done
 		printf 'exec'
 		printf ' %q' "$@"
 		printf '\n'
@@ -346,7 +357,7 @@ cmd_run()
 		-kernel "$kimage" -initrd "$initrd" -append "$kargs"
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap"
-		-device virtio-rng-pci)
+		-device virtio-rng-pci "${extra[@]}")
 	if [ "$mode" = shell ]; then
 		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log"
 			-serial chardev:con -mon chardev=con)
