@@ -61,7 +61,8 @@ else
 	tcpdump_up() { grep -q "listening on" "$RES/tcpdump.err" 2>/dev/null; }
 	step "tcpdump listening on $nic" wait_for 10 tcpdump_up
 	step "b answers on $PEER:7399 (b booted)" python3 tests/crosshost/peer.py wait "$PEER" 400 || exit 1
-	step "conversations with b" python3 tests/crosshost/peer.py talk "$PEER" > "$RES/clients.jsonl"
+	talk() { python3 tests/crosshost/peer.py talk "$PEER" > "$RES/clients.jsonl"; }
+	step "conversations with b" talk
 	step "told b to stop" python3 tests/crosshost/peer.py done "$PEER"
 fi
 
