@@ -10,6 +10,7 @@
 #
 #   UPDATE=1 tests/fleet/run.sh    rewrite the golden files from the tool
 set -u
+export TZ=UTC	# wall-clock times in the goldens are local time
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 TT=${TT:-$REPO/tools/tcptimeline}
@@ -203,7 +204,7 @@ if [ -x "$ASAN" ]; then
 	bad=0
 	for args in "-T $CASES/client_close_first.txt --metrics - --metrics-ports 8080" \
 		"-T $TMP/many.txt --metrics -" "-r $TMP/rot/t-*.tcpcap --json" \
-		"-r $TMP/hosts/cli.tcpcap -r $TMP/hosts/srv.tcpcap --ladder --json --stats"; do
+		"-r $TMP/hosts/cli.tcpcap -r $TMP/hosts/srv.tcpcap --ladder --json=$TMP/j --stats=$TMP/s"; do
 		# shellcheck disable=SC2086
 		set -f	# the glob is for tcptimeline
 		"$ASAN" $args > /dev/null 2> "$TMP/asan.err" || { bad=1; head -5 "$TMP/asan.err" | sed 's/^/# /'; }
