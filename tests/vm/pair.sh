@@ -20,8 +20,6 @@
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-A_PID=
-B_PID=
 
 msg() { printf '# pair: %s\n' "$*" >&2; }
 die() { printf '# pair: error: %s\n' "$*" >&2; exit 1; }
@@ -29,9 +27,11 @@ usage() { sed -n '/^# Usage:/,/^# Exit:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1
 
 cleanup()
 {
-	# only what this script started, by pid
-	[ -n "$A_PID" ] && kill "$A_PID" 2>/dev/null
-	[ -n "$B_PID" ] && kill "$B_PID" 2>/dev/null
+	# only what this script started, by pid: each guest's vm.sh, which stops its QEMU
+	local r
+	for r in a b; do
+		[ -s "$out/$r.pid" ] && kill "$(cat "$out/$r.pid")" 2>/dev/null
+	done
 	return 0
 }
 
@@ -63,40 +63,70 @@ done
 mkdir -p "$out/a" "$out/b"
 trap cleanup EXIT
 
-port=$(free_port)
 nic() { # nic ROLE MAC BACKEND
 	printf '%s\n' -netdev "socket,id=pair,$3" -device "virtio-net-pci,netdev=pair,mac=$2"
 }
-run_guest() { # run_guest ROLE ADDR PEER MAC BACKEND
+run_guest() { # run_guest ROLE ADDR PEER MAC BACKEND COMMAND...
 	local role=$1 addr=$2 peer=$3 mac=$4 backend=$5 qargs=() a
 	shift 5
 	while IFS= read -r a; do
 		qargs+=(--qemu-arg "$a")
 	done < <(nic "$role" "$mac" "$backend")
+	rm -rf "${out:?}/$role"
+	mkdir -p "$out/$role"
+	# no_timer_check: a loaded host can make TCG miss the IO-APIC timer check at boot (a panic)
 	"$VM_DIR/vm.sh" run "$kernel" --timeout "$timeout" --mem "$mem" --out "$out/$role" \
-		"${qargs[@]}" --env TCPSTATES_PAIR_ROLE="$role" --env TCPSTATES_PAIR_ADDR="$addr" \
-		--env TCPSTATES_PAIR_PEER="$peer" -- "$@" 2> "$out/$role.vm.log" | sed -u "s/^/$role: /"
-	return "${PIPESTATUS[0]}"
+		--append no_timer_check "${qargs[@]}" --env TCPSTATES_PAIR_ROLE="$role" \
+		--env TCPSTATES_PAIR_ADDR="$addr" --env TCPSTATES_PAIR_PEER="$peer" -- "$@" \
+		2> "$out/$role.vm.log" > >(sed -u "s/^/$role: /") &
+	echo $! > "$out/$role.pid"
+	wait $!
+}
+died_early() { # died_early PID ROLE: the guest is gone and never started its command
+	! kill -0 "$1" 2>/dev/null && [ ! -e "$out/$2/.vm/started" ]
 }
 
-msg "guest a listens on 127.0.0.1:$port for guest b's link"
-run_guest a 10.254.0.1 10.254.0.2 52:54:00:fe:00:01 "listen=127.0.0.1:$port" "$@" &
-A_PID=$!
-# b connects only once a's QEMU listens (a build of the initramfs may come first)
-for _ in $(seq 1200); do
-	listening "$port" && break
-	kill -0 "$A_PID" 2>/dev/null || break
-	sleep 0.5
+# A guest that dies before its command starts (a boot flake under TCG) has run nothing: both are
+# booted again, at most 3 times. Anything after that counts.
+for attempt in 1 2 3; do
+	port=$(free_port)
+	msg "attempt $attempt: guest a listens on 127.0.0.1:$port for guest b's link"
+	run_guest a 10.254.0.1 10.254.0.2 52:54:00:fe:00:01 "listen=127.0.0.1:$port" "$@" &
+	A_PID=$!
+	# b connects only once a's QEMU listens (a build of the initramfs may come first)
+	for _ in $(seq 1200); do
+		listening "$port" && break
+		kill -0 "$A_PID" 2>/dev/null || break
+		sleep 0.5
+	done
+	listening "$port" || die "guest a's QEMU never listened on 127.0.0.1:$port (see $out/a.vm.log)"
+	run_guest b 10.254.0.2 10.254.0.1 52:54:00:fe:00:02 "connect=127.0.0.1:$port" "$@" &
+	B_PID=$!
+	retry=0
+	while kill -0 "$A_PID" 2>/dev/null || kill -0 "$B_PID" 2>/dev/null; do
+		if died_early "$A_PID" a || died_early "$B_PID" b; then
+			retry=1
+			break
+		fi
+		sleep 0.5
+	done
+	if [ $retry = 1 ] && [ $attempt -lt 3 ]; then
+		msg "attempt $attempt: a guest died before its command started; booting both again"
+		cleanup
+		wait "$A_PID" "$B_PID" 2>/dev/null
+		A_PID= B_PID=
+		rm -f "$out/a.pid" "$out/b.pid"
+		continue
+	fi
+	break
 done
-listening "$port" || die "guest a's QEMU never listened on 127.0.0.1:$port (see $out/a.vm.log)"
-run_guest b 10.254.0.2 10.254.0.1 52:54:00:fe:00:02 "connect=127.0.0.1:$port" "$@" &
-B_PID=$!
 
 rc=0
 wait "$A_PID" || rc=1
 A_PID=
 wait "$B_PID" || rc=1
 B_PID=
+rm -f "$out/a.pid" "$out/b.pid"
 for r in a b; do
 	grep -h '^# vm:' "$out/$r.vm.log" | sed "s/^# vm:/# pair: $r:/" | tail -n 3 >&2
 done
