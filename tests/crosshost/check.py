@@ -35,6 +35,20 @@ def packets(pcap):
     return pk, out
 
 
+def missed(d):
+    """Probe hits the modules of both guests counted as missed (kprobe nmissed)."""
+    n = {}
+    for host in ("a", "b"):
+        try:
+            for line in open("%s/%s/%s.stats" % (d, host, host)):
+                k, _, v = line.partition(" ")
+                if k.startswith("missed_") and v.strip().isdigit() and int(v):
+                    n["%s:%s" % (host, k[7:])] = int(v)
+        except OSError:
+            pass
+    return n
+
+
 def main():
     tt, d = sys.argv[1], sys.argv[2]
     results = []
@@ -67,6 +81,7 @@ def main():
           % (len(clients), len(pairs)))
 
     isn_ok = fin_ok = close_ok = order_ok = bool(pairs)
+    misses = missed(d)
     for c, cl, sv in pairs:
         up = pk.get((cl["laddr"], cl["lport"], cl["raddr"], cl["rport"]), {})
         down = pk.get((cl["raddr"], cl["rport"], cl["laddr"], cl["lport"]), {})
@@ -80,9 +95,15 @@ def main():
         got = ((cl["fin_seq_local"], cl["fin_seq_remote"]),
                (sv["fin_seq_remote"], sv["fin_seq_local"]))
         if got[0] != want or got[1] != want:
-            fin_ok = False
-            print("# port %d: FINs on the wire %s, recorded client %s server %s"
-                  % (cl["lport"], want, got[0], got[1]))
+            # A FIN the recording lacks (null) is a record the module did not make; that is
+            # honest only if the module counted a missed probe hit. A wrong number never is.
+            wrong = any(g is not None and g != w for side in got for g, w in zip(side, want))
+            print("# port %d: FINs on the wire %s, recorded client %s server %s%s"
+                  % (cl["lport"], want, got[0], got[1],
+                     "" if wrong or not misses else
+                     " (unknown, not wrong: the modules counted missed probe hits %s)" % misses))
+            if wrong or not misses:
+                fin_ok = False
         if (cl["close"], sv["close"]) != CLOSES[c["rport"]]:
             close_ok = False
             print("# port %d -> %d: closes %s/%s" % (cl["lport"], c["rport"], cl["close"], sv["close"]))
@@ -93,7 +114,8 @@ def main():
             order_ok = False
             print("# port %d: handshake out of order on the merged clock: %s" % (cl["lport"], seq))
     check(isn_ok, "both ISNs of every pair equal the SYN and SYN-ACK on the wire (tcpdump -S on a)")
-    check(fin_ok, "both FIN sequence numbers of every pair equal the FINs on the wire")
+    check(fin_ok, "both FIN sequence numbers of every pair equal the FINs on the wire"
+          " (or are unknown where the module counted a missed probe)")
     check(close_ok, "close kinds: 7301 client active / server passive, 7302 the other way round")
     check(order_ok, "on the merged clock every handshake runs forward: SYN < SYN in < SYN-ACK in < ACK in")
     if clock:

@@ -6,8 +6,8 @@
 # Both guests load the module and record (tcptimeline -w) while guest a (the client host) talks to
 # guest b (the server host) over their private link (tests/crosshost/peer.py); a also captures the
 # packets on its NIC (tcpdump -S). Leaves in /results: the capture (a.tcpcap or b.tcpcap), on a the
-# packets (a.pcap) and the client sockets (clients.jsonl). tests/crosshost/run.sh checks them on
-# the host. Output: "# ..." diagnostics and one "ok"/"not ok" line per step that could fail.
+# packets (a.pcap) and the client sockets (clients.jsonl), and /proc/tcpstates_stats (a.stats,
+# b.stats). tests/crosshost/run.sh checks them on the host. Output: "# ..." diagnostics and one "ok"/"not ok" line per step that could fail.
 # Exit: 0 when every step worked, 1 otherwise, 4 skip.
 set -uo pipefail
 
@@ -70,6 +70,8 @@ fi
 kill -INT $REC
 wait $REC
 step "recorder exits 0" [ $? = 0 ]
+# what the module counted, missed probe hits included, for check.py
+cat /proc/tcpstates_stats > "$RES/$ROLE.stats"
 PIDS=("${PIDS[@]/$REC/}")
 if [ "$ROLE" = a ]; then
 	for p in "${PIDS[@]}"; do
