@@ -12,14 +12,17 @@
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
 #       here or in the chroot of the kernel's suite (W=1 with TCPSTATES_W=1); prints the .ko path
 #   tests/vm/vm.sh run KERNEL [--timeout SECS] [--stall SECS] [--cpus N] [--mem MB]
-#                             [--append "ARGS"] [--icount SPEC] [--out DIR] -- COMMAND [ARGS...]
+#                             [--append "ARGS"] [--icount SPEC] [--out DIR]
+#                             [--qemu-arg ARG]... [--env NAME=VALUE]... -- COMMAND [ARGS...]
 #       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
 #       --timeout bounds the whole run (default 600 s); --stall (default 300 s,
 #       TCPSTATES_STALL_S) ends a guest that has written nothing to its console or to COMMAND's
 #       output for that long: a guest stuck at boot or hung in a test is reported within minutes,
 #       not at the end of a long timeout. --icount SPEC (e.g. shift=0,sleep=off) runs QEMU with
 #       -icount SPEC: guest time follows the instructions executed, not the host's clock (TCG only,
-#       and single-threaded: QEMU refuses icount with a thread per vCPU)
+#       and single-threaded: QEMU refuses icount with a thread per vCPU). --qemu-arg adds one
+#       argument to QEMU's command line (a NIC: tests/vm/pair.sh), --env exports NAME=VALUE to
+#       COMMAND
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
@@ -277,8 +280,15 @@ cmd_run()
 	local mode=$1 kernel=$2
 	shift 2
 	local timeout=600 cpus=2 mem=1024 append='' icount='' out='' stall=${TCPSTATES_STALL_S:-300}
+	local extra=() envs=() e
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--qemu-arg) extra+=("${2?--qemu-arg needs a value}"); shift 2 ;;
+		--env)
+			[[ "${2:-}" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env takes NAME=VALUE"
+			envs+=("$2")
+			shift 2
+			;;
 		--timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
 		--stall) stall=${2:?--stall needs a value}; shift 2 ;;
 		--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
@@ -331,6 +341,9 @@ cmd_run()
 	} >"$out/.vm/env"
 	{
 		printf 'cd %q || exit 125\n' "$REPO"
+		for e in "${envs[@]}"; do
+			printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
+		done
 		printf 'exec'
 		printf ' %q' "$@"
 		printf '\n'
@@ -362,7 +375,7 @@ cmd_run()
 		-kernel "$kimage" -initrd "$initrd" -append "$kargs"
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap"
-		-device virtio-rng-pci)
+		-device virtio-rng-pci "${extra[@]}")
 	[ -z "$icount" ] || [ "${accel[1]}" = kvm ] || qemu+=(-icount "$icount")
 	if [ "$mode" = shell ]; then
 		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$out/console.log"

@@ -21,6 +21,8 @@ struct app {
 	struct tt_stats *stats;
 	struct recon *recon;
 	struct tt_select *sel; /* NULL: the record outputs take every record */
+	struct tt_live_metrics lm; /* --metrics (fleet.c) */
+	struct tt_rotor *rot; /* -w with -C, -G, -W (fleet.c) */
 	/* false when no output wants connections (-w alone): skip rebuilding them */
 	bool reconstruct;
 	bool live, clock_failed;
@@ -40,6 +42,15 @@ void tt_formats_tick(struct app *a, uint64_t now);
 /* The end of the input: what is written only at the end. */
 void tt_formats_stop(struct app *a);
 void tt_formats_free(struct app *a);
+/* Captures of several hosts: merge.c's conversations to the formats. */
+int tt_formats_merge(struct app *a, struct tt_files *fs, uint64_t *errors);
+
+/* ---- fleet.c ---- */
+/* --metrics and the rotating -w, after the outputs are open. */
+int tt_fleet_start(struct app *a, struct tt_source *src);
+/* Publishes metrics, rotates by time; how long the reader may wait (ms). */
+int tt_fleet_tick(struct app *a);
+void tt_fleet_stop(struct app *a);
 
 /* ---- clock.c ---- */
 /* Settles the clock and the filter's times; -1 (said why) if it cannot. */

@@ -14,6 +14,7 @@
 #include "decode/decode.h"
 #include "reconstruct/recon.h"
 #include "output/output.h"
+#include "cli/fleet.h"
 
 #define TT_VERSION "2.0"
 
@@ -97,6 +98,11 @@ struct opts {
 	uint64_t interval_ns; /* -i: --stats every so often; 0: at the end */
 	uint64_t close_wait_ns;
 	struct filter flt;
+	char **reads; /* every -r, in order (read_file: the first) */
+	size_t nreads;
+	const char *metrics; /* --metrics ADDR:PORT, or - */
+	struct tt_metrics_cfg metrics_cfg; /* --metrics-ports */
+	struct tt_rotate_cfg rotate; /* -C, -G, -W */
 };
 
 /* ---- options.c ---- */
@@ -161,6 +167,7 @@ struct tt_source {
 	dev_t dev; /* what it is, to refuse writing over it */
 	ino_t ino;
 	bool have_offset; /* capture header, device, or the live stats */
+	struct tt_files *files; /* several -r, or a glob: files.c reads them */
 };
 
 /* Opens and identifies the input; an exit code on failure (said why). */

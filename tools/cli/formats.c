@@ -47,6 +47,14 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 		tt_outputs_flush(a->out);
 }
 
+static void sink_side(void *arg, const struct conn *c, enum tt_side_event ev)
+{
+	struct app *a = arg;
+
+	if (a->lm.m)
+		tt_metrics_side(a->lm.m, c, ev);
+}
+
 static void sink_lost(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
@@ -80,7 +88,11 @@ static void sink_retire(void *arg, uint64_t id)
 static void record_out(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
+	char why[160];
 
+	if (a->rot && tt_rotor_next(a->rot, &a->out->rec, a->clock.offset_ns,
+				    why, sizeof(why)))
+		fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);
 	if (a->out->rec)
 		tt_recorder_record(a->out->rec, r);
 	if (a->stats)
@@ -119,6 +131,10 @@ void tt_formats_record(struct app *a, const struct tcpstates_record *r)
 	const struct conn *live = NULL;
 	uint64_t id = 0;
 
+	if (a->lm.m) { /* every record, whatever the filters */
+		tt_metrics_record(a->lm.m, r);
+		a->lm.dirty = true;
+	}
 	if (a->reconstruct)
 		id = tt_recon_record(a->recon, r, &live);
 	if (a->sel)
@@ -133,11 +149,12 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	const struct opts *o = a->o;
 	FILE *const *f = a->out->f;
 	struct tt_sink sink = { .conn = sink_conn,
+				.side = sink_side,
 				.lost = sink_lost,
 				.alias = sink_alias,
 				.retire = sink_retire,
 				.arg = a };
-	bool records = a->out->rec || f[FMT_STATS] || f[FMT_DUMP];
+	bool records = a->out->rec || a->rot || f[FMT_STATS] || f[FMT_DUMP];
 
 	a->live = src->live;
 	a->clock = (struct tt_clock){
@@ -166,7 +183,7 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	for (int i = 0; i < FMT_NR; i++)
 		if (f[i] && i != FMT_DUMP)
 			a->reconstruct = true;
-	a->reconstruct |= o->bench;
+	a->reconstruct |= o->bench || a->lm.m;
 	if (o->flt.any && records) {
 		a->reconstruct = true; /* a record follows its connection */
 		a->sel = tt_select_new(&o->flt, record_out, a);
@@ -202,6 +219,13 @@ void tt_formats_stop(struct app *a)
  * Live, the signals that end the loop are blocked except inside ppoll(), so
  * one that comes between the check of stop and the wait cannot be lost.
  */
+
+int tt_formats_merge(struct app *a, struct tt_files *fs, uint64_t *errors)
+{
+	struct tt_sink sink = { .conn = sink_conn, .arg = a };
+
+	return tt_merge_run(fs, &sink, a->out->f, errors);
+}
 
 void tt_formats_free(struct app *a)
 {

@@ -195,6 +195,8 @@ int tt_source_open(struct tt_source *src, const struct opts *o)
 		fprintf(stderr, "%s: out of memory\n", TT_NAME);
 		return TT_EXIT_IO;
 	}
+	if (tt_many_files(o))
+		return tt_files_source(src, o);
 	ret = o->read_file ? open_file(src, o) : open_device(src, o);
 	if (!ret && fstat(src->fd, &st) == 0) {
 		src->dev = st.st_dev;
@@ -208,6 +210,7 @@ void tt_source_close(struct tt_source *src)
 	if (src->fd > STDIN_FILENO)
 		close(src->fd);
 	src->fd = -1;
+	tt_files_free(src->files);
 	free(src->head);
 	src->head = NULL;
 }

@@ -83,6 +83,18 @@ static void usage(FILE *f)
 "  -h, --help            this text\n"
 "  -V, --version         the version, and the ABIs it reads\n"
 "\n"
+"Several captures, the flight recorder, metrics:\n"
+"  -r A -r B, -r 'GLOB'  captures of one host: read as one stream; of several\n"
+"                        hosts (boot ids): conversations paired across them\n"
+"  -C MB                 -w: a new file before one passes MB x 1,000,000 bytes\n"
+"  -G SECS               -w: a new file every SECS seconds\n"
+"  -W COUNT              -w: keep the newest COUNT files, delete older ones\n"
+"                        (with any of these, -w FILE writes\n"
+"                        FILE-<UTC time>.tcpcap: names sort by time)\n"
+"      --metrics ADDR:PORT  serve Prometheus /metrics (:PORT = every address;\n"
+"                        '-': print them once at the end of the input)\n"
+"      --metrics-ports LIST  per local port too (80,443; others port=\"other\")\n"
+"\n"
 "Examples:\n"
 "  " TT_NAME "                            follow live connections\n"
 "  " TT_NAME " --brief --on-time-wait     a line per connection as it closes\n"
@@ -92,6 +104,10 @@ static void usage(FILE *f)
 "  " TT_NAME " -r trace.tcpcap --state close_wait --since 14:00 --until 14:05\n"
 "  " TT_NAME " -r trace.tcpcap --json=conns.json --stats\n"
 "  " TT_NAME " -i 10                      live statistics every 10 seconds\n"
+"  " TT_NAME " -w /var/lib/tcpstates/trace.tcpcap -C 100 -G 3600 -W 168\n"
+"  " TT_NAME " --metrics 127.0.0.1:9185 --metrics-ports 80,443\n"
+"  " TT_NAME " -r '/var/lib/tcpstates/trace-*.tcpcap' --stats\n"
+"  " TT_NAME " -r web1.tcpcap -r db1.tcpcap --ladder   (two hosts)\n"
 "  cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC " > t.txt    (on any host)\n"
 "  " TT_NAME " -r t.txt -b -D 5432        its connections to PostgreSQL\n"
 "\n"
@@ -140,6 +156,8 @@ enum {
 	O_SINCE,
 	O_UNTIL,
 	O_ON_TIME_WAIT,
+	O_METRICS,
+	O_METRICS_PORTS,
 };
 
 static const struct option longopts[] = {
@@ -149,6 +167,8 @@ static const struct option longopts[] = {
 	{ "packet-buffered", no_argument, NULL, 'U' },
 	{ "from-now", no_argument, NULL, O_FROM_NOW },
 	{ "on-time-wait", no_argument, NULL, O_ON_TIME_WAIT },
+	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "metrics-ports", required_argument, NULL, O_METRICS_PORTS },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
 	{ "brief", optional_argument, NULL, 'b' },
@@ -255,14 +275,15 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	switch (ch) {
 	case 'r':
 	case 'T':
-		if (o->read_file) {
-			fprintf(stderr,
-				"%s: %s %s: there is one input, %s already\n",
-				TT_NAME, name, optarg, o->read_file);
-			return TT_EXIT_USAGE;
+		if (o->read_file && (ch == 'T' || o->text))
+			return bad_arg(name, optarg,
+				       "a second input (-T reads one)");
+		if (!o->read_file) {
+			o->read_file = optarg;
+			o->text = ch == 'T';
 		}
-		o->read_file = optarg;
-		o->text = ch == 'T';
+		if (ch == 'r')
+			o->reads[o->nreads++] = optarg; /* files.c */
 		break;
 	case 'w':
 		o->write_file = optarg;
@@ -356,6 +377,8 @@ static int one_option(struct opts *o, int ch, const char *name, bool *done)
 	ret = other_opt(o, ch, name);
 	if (ret < 0)
 		ret = filter_opt(o, ch, name);
+	if (ret < 0)
+		ret = tt_fleet_opt(o, ch, name, optarg);
 	if (ret >= 0)
 		return ret;
 	fprintf(stderr, "Try '%s --help' for more information.\n", TT_NAME);
@@ -370,9 +393,14 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	memset(o, 0, sizeof(*o));
 	o->device = TCPSTATES_DEVICE;
 	o->close_wait_ns = 10ULL * 1000000000;
+	o->reads = calloc(argc, sizeof(char *));
 	*done = false;
+	if (!o->reads) {
+		fprintf(stderr, "%s: out of memory\n", TT_NAME);
+		return TT_EXIT_IO;
+	}
 	argv[0] = (char *)TT_NAME; /* getopt's messages name the tool */
-	while ((ch = getopt_long(argc, argv, "r:T:w:Ui:bljsp:L:D:46a:hV",
+	while ((ch = getopt_long(argc, argv, "r:T:w:Ui:bljsp:L:D:46a:hVC:G:W:",
 				 longopts, NULL)) != -1) {
 		snprintf(name, sizeof(name), "--%s", long_name(ch));
 		ret = one_option(o, ch, name, done);
@@ -388,7 +416,10 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	}
 	if (o->interval_ns && !o->out[FMT_STATS])
 		o->out[FMT_STATS] = "-";
-	if (!any_format(o) && !o->write_file && !o->bench)
+	ret = tt_fleet_check_opts(o);
+	if (ret)
+		return ret;
+	if (!any_format(o) && !o->write_file && !o->bench && !o->metrics)
 		o->out[FMT_TIMELINE] = "-";
 	return 0;
 }

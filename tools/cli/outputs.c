@@ -21,7 +21,7 @@ static size_t collect(struct dest *d, struct tt_outputs *out,
 {
 	size_t n = 0;
 
-	if (o->write_file)
+	if (o->write_file && !tt_rotating(o)) /* else rotate.c's files */
 		d[n++] = (struct dest){ "--write", o->write_file, NULL };
 	for (int i = 0; i < FMT_NR; i++)
 		if (o->out[i])

@@ -88,11 +88,14 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 {
 	struct pollfd p = { .fd = src->fd, .events = POLLIN };
 	struct timespec t, *timeout = NULL;
-	uint64_t now = tt_now_ns();
+	uint64_t now = tt_now_ns(), left = UINT64_MAX;
+	int ms = tt_fleet_tick(a); /* metrics, rotation: -1 or a deadline */
 
-	if (a->tick_ns) {
-		uint64_t left = a->tick_ns > now ? a->tick_ns - now : 0;
-
+	if (a->tick_ns) /* -i: the end of the interval */
+		left = a->tick_ns > now ? a->tick_ns - now : 0;
+	if (ms >= 0 && ms * 1000000ULL < left)
+		left = ms * 1000000ULL;
+	if (left != UINT64_MAX) {
 		t = (struct timespec){ left / 1000000000, left % 1000000000 };
 		timeout = &t;
 	}
@@ -127,7 +130,12 @@ static int read_loop(struct app *a, const struct tt_source *src,
 
 		if (src->live && wait_readable(a, src, &mask))
 			return -1;
-		n = read(src->fd, buf, chunk);
+		if (src->files) /* several files: one stream */
+			n = tt_files_read(src->files, dec, buf, chunk);
+		else
+			n = read(src->fd, buf, chunk);
+		if (n < 0 && src->files)
+			return -1;
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
@@ -187,8 +195,19 @@ static int run(struct app *a, const struct tt_source *src)
 	a->dec = &dec;
 	if (!src->live && src->mode == TT_IN_BINARY)
 		dec.offset = src->ci.header_size; /* report file offsets */
-	if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
+	if (src->files && src->files->ngroups > 1) {
+		ret = tt_formats_merge(a, src->files, &dec.errors);
+		if (!ret) {
+			tt_formats_stop(a);
+			ret = summary(a, &dec, t0);
+		}
+	} else if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
 		tt_decoder_finish(&dec);
+		/* the metrics as the input ended, before open sides are closed */
+		tt_live_metrics_stop(
+			&a->lm, a->recon,
+			a->o->metrics && !strcmp(a->o->metrics, "-") ? stdout :
+								       NULL);
 		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
 			tt_recorder_header(a->out->rec, &src->ci);
 		tt_recon_finish(a->recon);
@@ -214,13 +233,18 @@ int main(int argc, char **argv)
 	int ret;
 
 	ret = tt_parse_opts(argc, argv, &o, &done);
-	if (ret || done)
+	if (ret || done) {
+		free(o.reads);
 		return ret;
+	}
 	signals();
 	ret = tt_source_open(&src, &o);
 	if (ret)
 		goto cleanup;
 	ret = tt_outputs_open(&out, &o, &src);
+	if (ret)
+		goto cleanup;
+	ret = tt_fleet_start(&a, &src);
 	if (ret)
 		goto cleanup;
 	ret = run(&a, &src);
@@ -229,6 +253,7 @@ cleanup:
 	tt_formats_free(&a);
 	if (tt_outputs_close(&out, &o) && !ret)
 		ret = TT_EXIT_IO;
+	tt_fleet_stop(&a);
 	tt_source_close(&src);
 	return ret;
 }

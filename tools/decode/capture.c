@@ -10,7 +10,12 @@
  *       20     4  record_size         bytes per record that follows
  *       24     8  realtime_offset_ns  CLOCK_REALTIME - CLOCK_MONOTONIC, signed
  *       32     8  capacity            ring capacity of the source (0 unknown)
- *       40    24  reserved, zero
+ *       40    16  boot_id             the recording host's
+ *                                     /proc/sys/kernel/random/boot_id, as
+ *                                     16 bytes (0s: unknown, older writers):
+ *                                     files with one boot id (or none) are
+ *                                     one host's
+ *       56     8  reserved, zero
  *       64     -  records, record_size bytes each, back to back
  *
  * All integers are little-endian (the host order of every machine the module
@@ -78,6 +83,7 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	ci->record_size = get32(p + 20);
 	ci->realtime_offset_ns = get64(p + 24);
 	ci->capacity = get64(p + 32);
+	memcpy(ci->boot_id, p + 40, sizeof(ci->boot_id));
 	if (fmt != TT_CAP_FORMAT) {
 		snprintf(why, whylen, "unsupported capture format version %u",
 			 fmt);
@@ -116,4 +122,5 @@ void tt_cap_header(unsigned char h[TT_CAP_HEADER_SIZE],
 	put32(h + 20, sizeof(struct tcpstates_record));
 	put64(h + 24, ci->realtime_offset_ns);
 	put64(h + 32, ci->capacity);
+	memcpy(h + 40, ci->boot_id, sizeof(ci->boot_id));
 }

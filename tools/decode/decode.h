@@ -80,6 +80,7 @@ struct tt_cap_info {
 	int64_t realtime_offset_ns; /* ABI 1 wrote it unsigned: same bits */
 	uint64_t capacity;
 	uint32_t header_size;
+	uint8_t boot_id[16]; /* the recording host's boot id; 0s: unknown */
 };
 
 #define TT_CAP_HEADER_SIZE 64

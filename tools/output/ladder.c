@@ -180,6 +180,17 @@ static void legend(struct tt_ladder *L, int first)
 		 sc, sd);
 }
 
+/* Captures of several hosts: " on HOST" after each side's address. */
+static const char *on(const struct conn *c)
+{
+	return c && c->host ? " on " : "";
+}
+
+static const char *host(const struct conn *c)
+{
+	return c && c->host ? c->host : "";
+}
+
 static void title(struct tt_ladder *L)
 {
 	const struct conn *l = L->side[0], *r = L->side[1], *k = l ? l : r;
@@ -194,12 +205,14 @@ static void title(struct tt_ladder *L)
 	}
 	if (k->role == ROLE_LISTENER)
 		snprintf(L->title, sizeof(L->title),
-			 "listener %s netns %u cookie %llu", la, k->netns,
-			 (unsigned long long)k->cookie);
+			 "listener %s netns %u cookie %llu%s%s", la, k->netns,
+			 (unsigned long long)k->cookie, on(k), host(k));
 	else
-		snprintf(L->title, sizeof(L->title), "%s %s | %s %s",
+		snprintf(L->title, sizeof(L->title), "%s %s%s%s | %s %s%s%s",
 			 l ? tt_role_name(l->role) : "peer (not recorded)", la,
-			 r ? tt_role_name(r->role) : "peer (not recorded)", ra);
+			 on(l), host(l),
+			 r ? tt_role_name(r->role) : "peer (not recorded)", ra,
+			 on(r), host(r));
 }
 
 /* Stable: the left side first on equal times. */

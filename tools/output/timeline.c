@@ -118,12 +118,14 @@ static void head_line(FILE *f, const char *in, const struct conn *c)
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
 	if (c->role == ROLE_LISTENER)
-		fprintf(f, "%slistener %s %s netns %u cookie %llu\n", in, l,
-			fam, c->netns, (unsigned long long)c->cookie);
+		fprintf(f, "%slistener %s %s netns %u cookie %llu", in, l, fam,
+			c->netns, (unsigned long long)c->cookie);
 	else
-		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu\n", in,
+		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu", in,
 			tt_role_name(c->role), l, r, fam, c->netns,
 			(unsigned long long)c->cookie);
+	fprintf(f, "%s%s\n", c->host ? " on host " : "",
+		c->host ? c->host : "");
 }
 
 static void owner_line(FILE *f, const char *in, const struct conn *c)
@@ -302,8 +304,15 @@ void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
 	tt_pair_order(&c, &peer);
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
-	fprintf(f, "conversation %s <-> %s, both sides on this host%s\n", l, r,
-		c->netns == peer->netns ? "" : " (two network namespaces)");
+	if (c->host && peer->host && strcmp(c->host, peer->host))
+		fprintf(f, "conversation %s <-> %s, between hosts %s and %s\n",
+			l, r, c->host, peer->host);
+	else
+		fprintf(f,
+			"conversation %s <-> %s, both sides on this host%s\n",
+			l, r,
+			c->netns == peer->netns ? "" :
+						  " (two network namespaces)");
 	text_side(f, k, c, "  ");
 	text_side(f, k, peer, "  ");
 	fputc('\n', f);

@@ -3,6 +3,7 @@
  * Names of the reconstruction's own values, and the questions the output
  * formats ask of a finished connection.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,4 +91,63 @@ void tt_pair_order(const struct conn **a, const struct conn **b)
 		*a = *b;
 		*b = t;
 	}
+}
+
+struct conn *tt_conn_clone(const struct conn *c)
+{
+	struct conn *n = malloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = *c;
+	n->by_cookie.next = n->by_tuple.next = NULL;
+	n->prev = n->next = n->peer = NULL;
+	n->req = NULL;
+	n->states = NULL;
+	n->capstates = n->nstates;
+	if (c->nstates) {
+		n->states = malloc(c->nstates * sizeof(*n->states));
+		if (!n->states) {
+			free(n);
+			return NULL;
+		}
+		memcpy(n->states, c->states, c->nstates * sizeof(*n->states));
+	}
+	return n;
+}
+
+void tt_conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	free(c->states);
+	free(c);
+}
+
+static void shift(uint64_t *t, int64_t delta)
+{
+	if (*t)
+		*t += delta;
+}
+
+void tt_conn_shift(struct conn *c, int64_t delta)
+{
+	shift(&c->first_ns, delta);
+	shift(&c->last_ns, delta);
+	shift(&c->syn_ns, delta);
+	shift(&c->est_ns, delta);
+	shift(&c->reset_ns, delta);
+	shift(&c->end_ns, delta);
+	for (uint32_t i = 0; i < c->nstates; i++) {
+		shift(&c->states[i].enter_ns, delta);
+		shift(&c->states[i].leave_ns, delta);
+	}
+}
+
+uint64_t tt_conn_entered(const struct conn *c, unsigned int state)
+{
+	for (uint32_t i = 0; i < c->nstates; i++)
+		if (c->states[i].state == state)
+			return c->states[i].enter_ns;
+	return 0;
 }

@@ -51,6 +51,14 @@ size_t tt_recon_peak(const struct recon *R)
 	return R->peak;
 }
 
+void tt_recon_each_live(const struct recon *R,
+			void (*fn)(void *arg, const struct conn *c), void *arg)
+{
+	for (const struct conn *c = R->head; c; c = c->next)
+		if (!c->ended)
+			fn(arg, c);
+}
+
 static void conn_free(struct conn *c)
 {
 	if (c->req)
@@ -307,6 +315,8 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 		tomb_add_tw(R, c);
 	else
 		tomb_add(R, c);
+	if (R->sink.side)
+		R->sink.side(R->sink.arg, c, TT_SIDE_ENDED);
 
 	peer = c->peer;
 	if (!peer && c->role != ROLE_LISTENER)
@@ -421,7 +431,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 {
 	enum tt_side_end end;
 	struct conn *c;
-	uint64_t id = 0;
+	uint64_t id = 0, est;
 
 	*live = NULL;
 	switch (r->kind) {
@@ -440,7 +450,10 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 		return id;
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
+	est = c->est_ns;
 	end = tt_side_update(c, r);
+	if (!est && c->est_ns && R->sink.side)
+		R->sink.side(R->sink.arg, c, TT_SIDE_ESTABLISHED);
 	if (end == SIDE_GOES_ON && R->early_tw && c->tw_handed &&
 	    tt_side_state(c) == TCPSTATES_TIME_WAIT)
 		c->tw_early = true;

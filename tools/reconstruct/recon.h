@@ -111,6 +111,13 @@ struct conn {
 
 	struct tt_span *states;
 	uint32_t nstates, capstates;
+	const char *host; /* captures of several hosts: its label, else NULL */
+};
+
+/* What happened to one side, for the sink's side callback. */
+enum tt_side_event {
+	TT_SIDE_ESTABLISHED, /* it just reached ESTABLISHED */
+	TT_SIDE_ENDED, /* it ended (before pairing, which may hold it) */
 };
 
 /*
@@ -121,6 +128,7 @@ struct conn {
 struct tt_sink {
 	/* A finished connection and its peer on this host (or NULL). */
 	void (*conn)(void *arg, const struct conn *c, const struct conn *peer);
+	void (*side)(void *arg, const struct conn *c, enum tt_side_event ev);
 	void (*lost)(void *arg, const struct tcpstates_record *r);
 	/* Records of @from are @to's from now on (0: no connection's). */
 	void (*alias)(void *arg, uint64_t from, uint64_t to);
@@ -145,6 +153,9 @@ void tt_recon_finish(struct recon *R); /* flush everything still open */
 void tt_recon_early_time_wait(struct recon *R);
 void tt_recon_free(struct recon *R);
 size_t tt_recon_peak(const struct recon *R);
+/* Calls @fn for every side that has not ended yet, in creation order. */
+void tt_recon_each_live(const struct recon *R,
+			void (*fn)(void *arg, const struct conn *c), void *arg);
 
 /* ---- conn.c: questions the output formats ask of a connection ---- */
 bool tt_conn_visited(const struct conn *c, unsigned int state);
@@ -165,5 +176,36 @@ void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
 		   struct tt_bytes *rx);
 /* Orders a pair as (client, server). */
 void tt_pair_order(const struct conn **a, const struct conn **b);
+/* A copy that owns its states, outside any table (NULL: no memory). */
+struct conn *tt_conn_clone(const struct conn *c);
+void tt_conn_free(struct conn *c);
+/* Moves every time of @c by @delta ns (another host's clock onto ours). */
+void tt_conn_shift(struct conn *c, int64_t delta);
+/* When @c first entered @state; 0 if never. */
+uint64_t tt_conn_entered(const struct conn *c, unsigned int state);
+
+/* ---- hosts.c: conversations between captures of several hosts ---- */
+struct tt_host_clock {
+	int64_t wall_ns; /* this host's realtime - the reference's */
+	bool have_lo, have_hi; /* residual offset bounds from packets */
+	int64_t lo_ns, hi_ns;
+	int64_t est_ns; /* residual applied: the middle of the bounds */
+	unsigned int bounds, conversations;
+};
+
+struct tt_hosts;
+/* @realtime_offset_ns per host: CLOCK_REALTIME - CLOCK_MONOTONIC there. */
+struct tt_hosts *tt_hosts_new(unsigned int nhosts, const char *const *labels,
+			      const int64_t *realtime_offset_ns);
+/* Keeps a copy of a finished side (and its same-host peer) of @host. */
+int tt_hosts_add(struct tt_hosts *H, unsigned int host, const struct conn *c,
+		 const struct conn *peer);
+/* Pairs sides across hosts and estimates each host's clock offset. */
+void tt_hosts_pair(struct tt_hosts *H);
+const struct tt_host_clock *tt_hosts_clock(const struct tt_hosts *H,
+					   unsigned int host);
+/* Every conversation to @sink, on host 0's clock, in time order. */
+void tt_hosts_emit(struct tt_hosts *H, const struct tt_sink *sink);
+void tt_hosts_free(struct tt_hosts *H);
 
 #endif /* TT_RECONSTRUCT_RECON_H */

@@ -1,0 +1,241 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/fleet/run.sh - offline tests of tcptimeline's fleet features (make -C tools test runs it):
+# the Prometheus exposition (golden files, promtool, the cardinality bound), the exporter on a FIFO
+# standing in for the device (same numbers as offline, hostile clients), the flight recorder's
+# rotation (-C, -G, -W) and reading its files back as one stream, JSON lines flushed per line, the
+# cross-host merge (golden files from two synthetic hosts), and the systemd unit (make install,
+# systemd-analyze verify). A fixed number of TAP checks, a plan line; exit 0 or 1.
+#
+#   UPDATE=1 tests/fleet/run.sh    rewrite the golden files from the tool
+set -u
+export TZ=UTC	# wall-clock times in the goldens are local time
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+TT=${TT:-$REPO/tools/tcptimeline}
+O=${O:-$REPO/tools/build}
+CASES=$REPO/tests/tool/cases
+UPDATE=${UPDATE:-0}
+TMP=$(mktemp -d)
+# shellcheck source=tests/fleet/lib.sh
+. "$HERE/lib.sh"
+cleanup()
+{
+	stop_pids
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+golden() { # golden NAME EXPECTED ACTUAL
+	if [ "$UPDATE" = 1 ]; then
+		cp "$3" "$2"
+		ok "$1 (updated)"
+	elif diff -u "$2" "$3" > "$TMP/diff" 2>&1; then
+		ok "$1"
+	else
+		notok "$1"
+		sed 's/^/# /' "$TMP/diff" | head -30
+	fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---- 1. the exposition: golden files, promtool, bounded labels ----
+for c in client_close_first abi2_container; do
+	"$TT" -T "$CASES/$c.txt" --metrics - > "$TMP/$c.metrics"
+	golden "metrics of $c" "$HERE/cases/$c.metrics" "$TMP/$c.metrics"
+done
+"$TT" -T "$CASES/client_close_first.txt" --metrics - --metrics-ports 8080,443 > "$TMP/ports.metrics"
+golden "metrics per local port (--metrics-ports 8080,443)" "$HERE/cases/client_close_first.ports.metrics" "$TMP/ports.metrics"
+if command -v promtool > /dev/null; then
+	bad=0
+	for m in "$TMP"/*.metrics; do
+		promtool check metrics < "$m" > "$TMP/promtool.out" 2>&1 && [ ! -s "$TMP/promtool.out" ] ||
+			{ bad=1; sed 's/^/# /' "$TMP/promtool.out"; }
+	done
+	check "promtool check metrics reports nothing" [ $bad = 0 ]
+else
+	skip "promtool check metrics" "no promtool (apt-get install prometheus)"
+fi
+# 300 namespaces x 300 ports of traffic: at most 16 netns + "other", 2 ports + "other"
+python3 - "$CASES/client_close_first.txt" > "$TMP/many.txt" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1]) if l[0].isdigit()]
+print(open(sys.argv[1]).read().split("\n")[4])
+seq = 0
+for i in range(300):
+    for l in lines:
+        l = list(l)
+        l[0] = str(seq); seq += 1
+        l[4] = str(4026532000 + i)
+        for col in (9, 11):
+            if l[col] not in ("0", "8080"):
+                l[col] = str(20000 + i)
+        if l[9] == "8080":
+            l[9] = str(1000 + i)
+        if l[11] == "8080":
+            l[11] = str(1000 + i)
+        l[5] = str(int(l[5]) + 100000 * i)
+        print(" ".join(l))
+PY
+"$TT" -T "$TMP/many.txt" --metrics - --metrics-ports 1000,1001 > "$TMP/many.metrics"
+netns=$(grep -o 'netns="[^"]*"' "$TMP/many.metrics" | sort -u | wc -l)
+ports=$(grep -o 'port="[^"]*"' "$TMP/many.metrics" | sort -u | wc -l)
+series=$(grep -vc '^#' "$TMP/many.metrics")
+check "cardinality bounded: 300 netns, 300 ports -> $netns netns, $ports port labels, $series series" \
+	[ "$netns" = 17 ] && [ "$ports" = 3 ] && [ "$series" -lt 3000 ]
+
+# ---- 2. the exporter, a FIFO standing in for /dev/tcpstates ----
+"$TT" -T "$CASES/client_close_first.txt" -w "$TMP/c.tcpcap"
+mkfifo "$TMP/dev"
+exec 9<> "$TMP/dev"
+port=$(free_port)
+"$TT" --device "$TMP/dev" --metrics "127.0.0.1:$port" > "$TMP/exporter.out" 2>&1 &
+EXP=$!
+PIDS+=($EXP)
+tail -c +65 "$TMP/c.tcpcap" >&9
+records=$(( ($(stat -c %s "$TMP/c.tcpcap") - 64) / 176 ))
+read_all() { curl -sf -m 2 "http://127.0.0.1:$port/metrics" | grep -qx "tcpstates_records_read_total $records"; }
+check "exporter publishes what it read ($records records)" wait_for 20 read_all
+curl -sf "http://127.0.0.1:$port/metrics" > "$TMP/live.metrics"
+"$TT" -r "$TMP/c.tcpcap" --metrics - > "$TMP/offline.metrics"
+check "a scrape equals the offline exposition of the same records" cmp -s "$TMP/live.metrics" "$TMP/offline.metrics"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data x "http://127.0.0.1:$port/metrics")
+code2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")
+check "POST is 405, another path 404 ($code, $code2)" [ "$code" = 405 ] && [ "$code2" = 404 ]
+python3 "$HERE/../metrics/hostile.py" huge "$port" 4 > "$TMP/huge.txt" 2>&1
+python3 "$HERE/../metrics/hostile.py" hold "$port" 1000 10 2 > "$TMP/hold.txt" 2>&1
+echo "# $(cat "$TMP/huge.txt"); $(cat "$TMP/hold.txt")"
+# the ring runs on: the next records' sequence numbers follow the first batch's
+awk '/^[0-9]/ { $1 += 1000 } { print }' "$CASES/server_close_first.txt" > "$TMP/s.txt"
+"$TT" -T "$TMP/s.txt" -w "$TMP/s.tcpcap"
+tail -c +65 "$TMP/s.tcpcap" >&9	# more records while the hostile clients were there
+records=$((records + ($(stat -c %s "$TMP/s.tcpcap") - 64) / 176))
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXP/status")
+check "after 1000 connections, slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
+	eval 'grep -q ^rejected "$TMP/huge.txt" && wait_for 20 read_all && [ "$hwm" -lt 32768 ]'
+kill -INT $EXP
+wait $EXP
+rc=$?
+check "exporter exits 0 on SIGINT (exit $rc)" [ $rc = 0 ]
+exec 9>&-
+
+# ---- 3. the flight recorder ----
+if make -s -C "$REPO/tools" O="$O" gencap > /dev/null 2>&1; then
+	"$O/gencap" 20000 > "$TMP/big.tcpcap"
+else
+	cp "$TMP/c.tcpcap" "$TMP/big.tcpcap"
+fi
+mkdir "$TMP/rot" "$TMP/rotw"
+"$TT" -r "$TMP/big.tcpcap" -w "$TMP/rot/t.tcpcap" -C 1
+nfiles=$(ls "$TMP/rot" | wc -l)
+names_ok=1
+for f in "$TMP"/rot/*; do
+	[[ $(basename "$f") =~ ^t-[0-9]{8}T[0-9]{6}\.[0-9]{6}Z\.tcpcap$ ]] || names_ok=0
+	sz=$(stat -c %s "$f")
+	[ "$sz" -le 1000000 ] && [ $(( (sz - 64) % 176 )) = 0 ] || names_ok=0
+	"$TT" -r "$f" --dump > /dev/null 2>&1 || names_ok=0
+done
+check "-C 1: $nfiles files, names NAME-<UTC time>.tcpcap, each <= 1 MB of whole records, each readable alone" \
+	[ "$nfiles" -ge 3 ] && [ $names_ok = 1 ]
+"$TT" -r "$TMP/big.tcpcap" --json > "$TMP/one.json"
+"$TT" -r "$TMP/rot/t-*.tcpcap" --json > "$TMP/glob.json"
+check "-r 'GLOB' reads the files as one stream (connections carried across files)" cmp -s "$TMP/one.json" "$TMP/glob.json"
+# shellcheck disable=SC2046
+"$TT" $(for f in "$TMP"/rot/*; do printf -- '-r %s ' "$f"; done) --json > "$TMP/list.json"
+check "-r A -r B ... (one host's files) = the glob" cmp -s "$TMP/one.json" "$TMP/list.json"
+: > "$TMP/rotw/t-20000101T000000.000000Z.tcpcap.keep"	# not ours: never deleted
+"$TT" -r "$TMP/big.tcpcap" -w "$TMP/rotw/t.tcpcap" -C 1 -W 2
+kept() { # the 2 files -W kept are the last 2 of the unlimited run, byte for byte
+	local a b
+	[ "$(ls "$TMP/rotw" | grep -c 'Z\.tcpcap$')" = 2 ] && [ -e "$TMP"/rotw/*.keep ] || return 1
+	a=$(ls "$TMP/rot" | tail -2 | xargs -I{} cat "$TMP/rot/{}" | md5sum)
+	b=$(ls "$TMP/rotw" | grep 'Z\.tcpcap$' | xargs -I{} cat "$TMP/rotw/{}" | md5sum)
+	[ "$a" = "$b" ]
+}
+check "-W 2 keeps the newest 2 files, and nothing else is deleted" kept
+mkfifo "$TMP/dev2"
+exec 8<> "$TMP/dev2"
+mkdir "$TMP/rotg"
+"$TT" --device "$TMP/dev2" -w "$TMP/rotg/g.tcpcap" -G 1 -W 3 > /dev/null 2>&1 &
+G=$!
+PIDS+=($G)
+three() { [ "$(ls "$TMP/rotg" | wc -l)" -ge 3 ]; }
+# the 4th file's opening deletes the 1st: wait for a rotation past the limit
+fourth() { three && [ "$(ls "$TMP/rotg" | head -1)" != "$first" ]; }
+wait_for 20 three
+first=$(ls "$TMP/rotg" | head -1)
+check "-G 1 -W 3: a new file every second, never more than 3" wait_for 20 fourth
+kill -INT $G
+wait $G
+exec 8>&-
+check "-C without -w is a usage error" eval '"$TT" -C 1 > /dev/null 2>&1; [ $? = 1 ]'
+
+# ---- 4. JSON lines, flushed per line ----
+mkfifo "$TMP/dev3"
+exec 7<> "$TMP/dev3"
+"$TT" --device "$TMP/dev3" --json > "$TMP/stream.json" &
+J=$!
+PIDS+=($J)
+tail -c +65 "$TMP/c.tcpcap" >&7
+two_lines() { [ "$(wc -l < "$TMP/stream.json")" -ge 2 ]; }
+# the conversation is on disk while the device is still open and tcptimeline still runs
+check "--json live: each finished connection is a line, flushed at once" \
+	eval 'wait_for 20 two_lines && kill -0 $J && python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1])]" "$TMP/stream.json"'
+kill -INT $J
+wait $J
+exec 7>&-
+
+# ---- 5. conversations across hosts ----
+mkdir "$TMP/hosts"
+python3 "$HERE/mkhosts.py" "$TT" "$CASES/client_close_first.txt" 8080 "$TMP/hosts"
+for fmt in out ladder json; do
+	case $fmt in out) opt= ;; *) opt=--$fmt ;; esac
+	# shellcheck disable=SC2086
+	"$TT" -r "$TMP/hosts/cli.tcpcap" -r "$TMP/hosts/srv.tcpcap" $opt > "$TMP/hosts.$fmt"
+	golden "two hosts, merged ($fmt)" "$HERE/cases/two_hosts.$fmt" "$TMP/hosts.$fmt"
+done
+est=$(python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).readline())["clock"]; print(c["offset_min_ns"] <= 3000000 <= c["offset_max_ns"])' "$TMP/hosts.json")
+check "the clock offset's bounds hold the true 3 ms skew" [ "$est" = True ]
+
+# ---- 6. the same through the sanitizers ----
+ASAN=$O/tcptimeline-asan
+if [ -x "$ASAN" ]; then
+	bad=0
+	for args in "-T $CASES/client_close_first.txt --metrics - --metrics-ports 8080" \
+		"-T $TMP/many.txt --metrics -" "-r $TMP/rot/t-*.tcpcap --json" \
+		"-r $TMP/hosts/cli.tcpcap -r $TMP/hosts/srv.tcpcap --ladder --json=$TMP/j --stats=$TMP/s"; do
+		# shellcheck disable=SC2086
+		set -f	# the glob is for tcptimeline
+		"$ASAN" $args > /dev/null 2> "$TMP/asan.err" || { bad=1; head -5 "$TMP/asan.err" | sed 's/^/# /'; }
+		set +f
+	done
+	check "ASan/UBSan build: metrics, a glob of rotated files, two hosts" [ $bad = 0 ]
+else
+	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
+fi
+
+# ---- 7. the systemd unit ----
+make -s -C "$REPO/tools" install DESTDIR="$TMP/destdir" > /dev/null
+inst_ok=1
+for f in usr/local/sbin/tcptimeline usr/local/lib/systemd/system/tcpstates-recorder.service \
+	usr/local/lib/modules-load.d/tcpstates.conf usr/local/lib/modprobe.d/tcpstates.conf \
+	usr/local/share/man/man8/tcptimeline.8; do
+	[ -f "$TMP/destdir/$f" ] || { inst_ok=0; echo "# missing $f"; }
+done
+grep -q '^ExecStart=/usr/local/sbin/tcptimeline ' \
+	"$TMP/destdir/usr/local/lib/systemd/system/tcpstates-recorder.service" || inst_ok=0
+check "make install DESTDIR=...: binary, man page, unit, modules-load.d, modprobe.d" [ $inst_ok = 1 ]
+if command -v systemd-analyze > /dev/null; then
+	make -s -C "$REPO/tools" install PREFIX="$TMP/prefix/usr" > /dev/null
+	MANPATH=$TMP/prefix/usr/share/man systemd-analyze verify \
+		"$TMP/prefix/usr/lib/systemd/system/tcpstates-recorder.service" > "$TMP/verify.out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$TMP/verify.out"
+	check "systemd-analyze verify tcpstates-recorder.service reports nothing" [ $rc = 0 ] && [ ! -s "$TMP/verify.out" ]
+else
+	skip "systemd-analyze verify" "no systemd-analyze (apt-get install systemd)"
+fi
+
+echo "1..$n"
+[ $fail = 0 ]

@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/metrics/run-guest.sh - runs INSIDE the guest (tests/metrics/run.sh boots it).
+#
+# The exporter (tcptimeline --metrics) follows /dev/tcpstates while Debian's Prometheus scrapes it
+# every second and real connections come and go (tests/scenarios/tcpscen); then PromQL through
+# Prometheus' HTTP API must give exactly the counts the traffic made. Hostile HTTP clients (1000
+# connections, slowloris, an 8 MB request) run while more traffic is recorded: the records must
+# still be counted and the exporter's memory must stay bounded. No fixed sleeps: every wait polls
+# for its condition with a deadline.
+#
+# The traffic runs in a network namespace of its own ("traffic"), the exporter and Prometheus in
+# the initial one: the exporter records its own HTTP connections too, and the netns label keeps
+# them apart from what is checked. Traffic (loopback of the traffic namespace):
+#   7201 client_close x3, 7202 server_close x2, 7203 linger0 x1, 7204 refused x2,
+#   7205 client_close x1 while the hostile clients hold the exporter.
+# The exporter is asked for ports 7201,7202: every other local port is port="other".
+#
+# Output: TAP lines "ok N - ..." numbered from 1, no plan (run.sh adds the harness's lines and the
+# plan). Exit 0 pass, 1 fail, 4 skip.
+set -uo pipefail
+
+TT=tools/tcptimeline
+SCEN=tests/scenarios/tcpscen
+HOSTILE=tests/metrics/hostile.py
+KO=${TCPSTATES_KO:-}
+OUT=${TCPSTATES_RESULTS:-/tmp}/metrics
+WORK=$(mktemp -d /tmp/metrics.XXXXXX) || exit 1
+EXP=127.0.0.1:9185
+PROM=127.0.0.1:9090
+# shellcheck source=tests/fleet/lib.sh
+. tests/fleet/lib.sh
+
+cleanup()
+{
+	stop_pids
+	ip netns del traffic 2>/dev/null
+	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
+	mkdir -p "$OUT" && cp "$WORK"/*.txt "$WORK"/*.log "$OUT"/ 2>/dev/null
+}
+trap cleanup EXIT
+
+if [ ! -e /proc/modules ]; then
+	echo "ok 1 - metrics # SKIP this kernel cannot load modules"
+	exit 4
+fi
+for f in "$TT" "$SCEN" /usr/bin/prometheus /usr/bin/promtool; do
+	if [ ! -x "$f" ]; then
+		echo "not ok 1 - metrics: $f missing (make -C tools; make -C tests/scenarios; apt-get install prometheus)"
+		exit 1
+	fi
+done
+if ! insmod "$KO" 2> "$WORK/insmod.log"; then
+	diag < "$WORK/insmod.log"
+	echo "not ok 1 - metrics: insmod $KO"
+	exit 1
+fi
+
+metric() { # metric NAME: the exporter's own value of a label-less sample
+	curl -sf -m 5 "http://$EXP/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# promql QUERY: the value of a scalar-ish instant query (sum of the vector; "none" if empty)
+promql()
+{
+	curl -sf -m 10 "http://$PROM/api/v1/query" --data-urlencode "query=$1" |
+		python3 -c '
+import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print("none" if not r else "%g" % sum(float(x["value"][1]) for x in r))'
+}
+
+ip netns add traffic && ip -n traffic link set lo up || {
+	echo "not ok 1 - metrics: network namespace for the traffic"
+	exit 1
+}
+NS=$(stat -L -c %i /run/netns/traffic)
+echo "# traffic in netns $NS"
+
+# 1. the exporter
+"$TT" --metrics "$EXP" --metrics-ports 7201,7202 > "$WORK/exporter.log" 2>&1 &
+EXPORTER=$!
+PIDS+=($EXPORTER)
+check "exporter serves /metrics" wait_for 30 curl -sf -m 2 -o /dev/null "http://$EXP/metrics"
+
+# 2. Prometheus, scraping every second, its storage on the guest's tmpfs
+cat > "$WORK/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: tcpstates
+    static_configs:
+      - targets: ['$EXP']
+EOF
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+	--web.listen-address="$PROM" --log.level=warn > "$WORK/prometheus.log" 2>&1 &
+PIDS+=($!)
+check "prometheus is ready" wait_for 120 curl -sf -m 2 -o /dev/null "http://$PROM/-/ready"
+echo "# $(prometheus --version 2>&1 | head -1)"
+
+# 3. the traffic
+scen() { timeout 60 ip netns exec traffic "$SCEN" "$@" >> "$WORK/sockets.txt" 2>> "$WORK/scen.log"; }
+traffic_ok=1
+scen conv client_close --port 7201 --conns 3 --close client || traffic_ok=0
+scen conv server_close --port 7202 --conns 2 --close server || traffic_ok=0
+scen conv linger0 --port 7203 --close linger0 || traffic_ok=0
+scen refused refused 127.0.0.1 7204 || traffic_ok=0
+scen refused refused 127.0.0.1 7204 || traffic_ok=0
+[ $traffic_ok = 1 ] || diag < "$WORK/scen.log"
+check "traffic ran (client_close x3, server_close x2, linger0, refused x2)" [ $traffic_ok = 1 ]
+
+# 4. hostile clients hold the exporter while one more conversation is recorded
+hwm_before=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXPORTER/status")
+python3 "$HOSTILE" hold 9185 1000 20 8 > "$WORK/hold.txt" 2>&1 &
+HOLD=$!
+PIDS+=($HOLD)
+scen conv client_close --port 7205 --close client
+hostile_traffic=$?
+wait $HOLD
+# with a slot free: the request itself is what gets it closed
+python3 "$HOSTILE" huge 9185 8 > "$WORK/huge.txt" 2>&1
+echo "# hold: $(cat "$WORK/hold.txt")"
+echo "# huge: $(cat "$WORK/huge.txt")"
+check "1000 connections and 20 slowloris clients ran against the exporter" grep -q '^connected' "$WORK/hold.txt"
+check "an 8 MB request is rejected" grep -q '^rejected' "$WORK/huge.txt"
+check "recording went on under the hostile clients (exporter alive, traffic ran)" \
+	eval '[ $hostile_traffic = 0 ] && kill -0 $EXPORTER'
+hwm_after=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXPORTER/status")
+echo "# exporter peak RSS: ${hwm_before} kB before the hostile clients, ${hwm_after} kB after"
+check "exporter memory bounded (peak RSS ${hwm_after} kB < 32768 kB, grew < 8192 kB)" \
+	eval '[ "${hwm_after:-999999}" -lt 32768 ] && [ $((hwm_after - hwm_before)) -lt 8192 ]'
+
+# 5. done: every connection of the traffic ended (TIME_WAIT: 60 s); then one scrape after that
+settled()
+{
+	curl -sf -m 5 "http://$EXP/metrics" > "$WORK/settle.txt" &&
+		! grep -q "^tcpstates_connections{netns=\"$NS\"" "$WORK/settle.txt"
+}
+check "every connection of the traffic ended (within 150 s)" wait_for 150 settled
+CLOSED=$(awk -v ns="netns=\"$NS\"" '/^tcpstates_connections_closed_total\{/ && index($0, ns) { s += $2 }
+	END { print s + 0 }' "$WORK/settle.txt")
+scraped() { [ "$(promql "sum(tcpstates_connections_closed_total{netns=\"$NS\"})")" = "$CLOSED" ]; }
+check "prometheus scraped the final state ($CLOSED sides closed)" wait_for 30 scraped
+curl -sf "http://$EXP/metrics" > "$WORK/metrics.txt"
+
+# 6. PromQL = what the traffic did
+expect() { # expect QUERY VALUE WHAT
+	local got
+	got=$(promql "$1")
+	if [ "$got" = "$2" ]; then ok "$3: $1 = $2"; else notok "$3: $1 = $got, expected $2"; fi
+}
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"client\",kind=\"active\"})" 4 "clients that closed first"
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"server\",kind=\"passive\",port=\"7201\"})" 3 "their servers, on port 7201"
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"server\",kind=\"active\",port=\"7202\"})" 2 "servers that closed first, port 7202"
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"client\",kind=\"passive\"})" 2 "their clients"
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"client\",kind=\"refused\"})" 2 "refused connects"
+expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"listener\",kind=\"listener_closed\"})" 4 "listeners closed"
+expect "sum(tcpstates_handshake_seconds_count{netns=\"$NS\",role=\"client\"})" 7 "client handshakes"
+expect "sum(tcpstates_handshake_seconds_count{netns=\"$NS\",role=\"server\"})" 7 "server handshakes"
+expect "sum(tcpstates_connection_duration_seconds_count{netns=\"$NS\",role=~\"client|server\"})" 16 "connection durations"
+expect "sum(tcpstates_resets_sent_total{netns=\"$NS\"})" 1 "resets sent (linger0)"
+expect "sum(tcpstates_resets_received_total{netns=\"$NS\"})" 3 "resets received (linger0's server, refused x2)"
+expect "sum(tcpstates_transitions_total{netns=\"$NS\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"})" 6 "FINs sent first"
+expect 'sum(tcpstates_records_lost_total)' 0 "records lost"
+expect "count(count by (port) (tcpstates_connections_closed_total{netns=\"$NS\"}))" 3 "port labels bounded (7201, 7202, other)"
+
+# 7. the format
+promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.txt" 2>&1
+rc=$?
+diag < "$WORK/promtool.txt"
+check "promtool check metrics reports nothing" eval '[ $rc = 0 ] && [ ! -s "$WORK/promtool.txt" ]'
+
+kill -INT $EXPORTER
+wait $EXPORTER
+check "exporter exits 0 on SIGINT" [ $? = 0 ]
+PIDS=("${PIDS[@]/$EXPORTER/}")
+[ $fail = 0 ]

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fleet options (-C, -G, -W, --metrics, --metrics-ports) and the one
+ * call the read loop makes while it waits: publish the metrics, rotate by
+ * time. The modes themselves are in exporter.c, rotate.c, files.c and
+ * merge.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/app.h"
+
+static int count(const char *name, const char *arg, unsigned long long max,
+		 unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || errno || *end || !*v || *v > max) {
+		fprintf(stderr, "%s: %s: '%s' is not a number from 1 to %llu\n",
+			TT_NAME, name, arg, max);
+		return TT_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int tt_fleet_opt(struct opts *o, int ch, const char *name, const char *arg)
+{
+	unsigned long long v;
+	char why[96];
+
+	switch (ch) {
+	case 'C':
+		if (count("-C", arg, 1000000, &v))
+			return TT_EXIT_USAGE;
+		o->rotate.max_bytes = v * 1000000ULL;
+		return 0;
+	case 'G':
+		if (count("-G", arg, 100000000, &v))
+			return TT_EXIT_USAGE;
+		o->rotate.max_secs = v;
+		return 0;
+	case 'W':
+		if (count("-W", arg, 1000000, &v))
+			return TT_EXIT_USAGE;
+		o->rotate.max_files = v;
+		return 0;
+	}
+	if (!strcmp(name, "--metrics")) {
+		o->metrics = arg;
+		return 0;
+	}
+	if (!strcmp(name, "--metrics-ports")) {
+		if (!tt_metrics_parse_ports(arg, &o->metrics_cfg, why,
+					    sizeof(why)))
+			return 0;
+		fprintf(stderr, "%s: %s: %s\n", TT_NAME, name, why);
+		return TT_EXIT_USAGE;
+	}
+	return -1;
+}
+
+bool tt_rotating(const struct opts *o)
+{
+	return o->rotate.max_bytes || o->rotate.max_secs || o->rotate.max_files;
+}
+
+int tt_fleet_check_opts(const struct opts *o)
+{
+	const char *why = NULL;
+
+	if (tt_rotating(o) && (!o->write_file || !strcmp(o->write_file, "-")))
+		why = "-C, -G and -W rotate the file of -w FILE";
+	else if (o->metrics_cfg.nports && !o->metrics)
+		why = "--metrics-ports goes with --metrics";
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: %s\n", TT_NAME, why);
+	fprintf(stderr, "Try '%s --help' for more information.\n", TT_NAME);
+	return TT_EXIT_USAGE;
+}
+
+/* Several -r, or one that is a glob and not a file. */
+bool tt_many_files(const struct opts *o)
+{
+	return o->nreads > 1 ||
+	       (o->nreads == 1 && strpbrk(o->reads[0], "*?[") &&
+		access(o->reads[0], F_OK));
+}
+
+int tt_fleet_start(struct app *a, struct tt_source *src)
+{
+	const struct opts *o = a->o;
+	int devfd = src->live ? src->fd : -1;
+	char why[160];
+
+	/* the live device's captures name its boot: files of one host */
+	if (src->live && tt_read_boot_id(src->ci.boot_id))
+		memset(src->ci.boot_id, 0, sizeof(src->ci.boot_id));
+	/* JSON Lines for log shippers: live, each line leaves when it is done */
+	if (src->live && a->out->f[FMT_JSON])
+		setvbuf(a->out->f[FMT_JSON], NULL, _IOLBF, 0);
+	if (o->metrics &&
+	    tt_live_metrics_start(&a->lm, o->metrics, &o->metrics_cfg, devfd,
+				  why, sizeof(why))) {
+		fprintf(stderr, "%s: --metrics: %s\n", TT_NAME, why);
+		return TT_EXIT_IO;
+	}
+	if (!tt_rotating(o))
+		return 0;
+	a->rot = tt_rotor_new(o->write_file, &o->rotate, &src->ci, devfd,
+			      o->unbuffered, why, sizeof(why));
+	if (a->rot)
+		return 0;
+	fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);
+	return TT_EXIT_IO;
+}
+
+int tt_fleet_tick(struct app *a)
+{
+	int t = -1, tr = -1;
+	char why[160];
+
+	if (a->lm.m)
+		t = tt_live_metrics_tick(&a->lm, a->recon);
+	if (a->rot && tt_rotor_tick(a->rot, &a->out->rec, a->clock.offset_ns,
+				    &tr, why, sizeof(why)))
+		fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);
+	return t < 0 || (tr >= 0 && tr < t) ? tr : t;
+}
+
+/* After the outputs are closed: the last file's recorder named it. */
+void tt_fleet_stop(struct app *a)
+{
+	tt_live_metrics_stop(&a->lm, NULL, NULL);
+	tt_rotor_free(a->rot);
+	a->rot = NULL;
+	free(a->o->reads);
+	a->o->reads = NULL;
+}

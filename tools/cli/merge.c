@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Captures of several hosts (see reconstruct/hosts.c for the pairing and
+ * the clocks): each host's files go through a decoder and a reconstruction
+ * of their own, the finished sides are kept, paired across hosts, put on
+ * the first host's clock and handed to the command line's usual sink, so
+ * every output format shows a cross-host conversation as one.
+ *
+ * The whole input is held in memory until the end (the clock estimate
+ * needs every conversation before the first can be drawn): this mode is for
+ * the captures of an incident, not for weeks of recordings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define MERGE_CHUNK (1 << 20)
+
+struct host_arg {
+	struct tt_hosts *H;
+	unsigned int host;
+	bool failed;
+};
+
+static void host_conn(void *arg, const struct conn *c, const struct conn *peer)
+{
+	struct host_arg *ha = arg;
+
+	if (tt_hosts_add(ha->H, ha->host, c, peer))
+		ha->failed = true;
+}
+
+static void host_record(void *arg, const struct tcpstates_record *r)
+{
+	const struct conn *live;
+
+	tt_recon_record(arg, r, &live);
+}
+
+/* One host's files through a reconstruction of its own. */
+static int read_host(struct tt_files *fs, struct tt_hosts *H, unsigned int g,
+		     void *buf, uint64_t *errors)
+{
+	struct host_arg ha = { .H = H, .host = g };
+	struct tt_sink sink = { .conn = host_conn, .arg = &ha };
+	struct tt_decoder dec;
+	struct recon *R = tt_recon_new(&sink);
+	ssize_t n;
+
+	if (!R)
+		return -1;
+	tt_decoder_init(&dec, TT_IN_BINARY, TCPSTATES_RECORD_SIZE, "?",
+			host_record, R);
+	tt_files_rewind(fs, g);
+	while ((n = tt_files_read(fs, &dec, buf, MERGE_CHUNK)) > 0)
+		tt_decoder_feed(&dec, buf, n);
+	tt_decoder_finish(&dec);
+	tt_recon_finish(R);
+	*errors += dec.errors;
+	tt_decoder_free(&dec);
+	tt_recon_free(R);
+	return n < 0 || ha.failed ? -1 : 0;
+}
+
+static void fmt_off(char *buf, size_t len, int64_t ns)
+{
+	uint64_t a = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	char d[32];
+
+	tt_fmt_dur(d, sizeof(d), a);
+	snprintf(buf, len, "%c%s", ns < 0 ? '-' : '+', d);
+}
+
+static void print_clock(FILE *f, bool json, const char *ref, const char *name,
+			const struct tt_host_clock *k)
+{
+	char w[40], lo[40], hi[40], est[40];
+
+	if (json) {
+		fprintf(f,
+			"{\"clock\":{\"reference\":\"%s\",\"host\":\"%s\",\"realtime_offset_diff_ns\":%lld,\"offset_ns\":%lld,",
+			ref, name, (long long)k->wall_ns, (long long)k->est_ns);
+		if (k->have_lo)
+			fprintf(f, "\"offset_min_ns\":%lld,",
+				(long long)k->lo_ns);
+		else
+			fprintf(f, "\"offset_min_ns\":null,");
+		if (k->have_hi)
+			fprintf(f, "\"offset_max_ns\":%lld,",
+				(long long)k->hi_ns);
+		else
+			fprintf(f, "\"offset_max_ns\":null,");
+		fprintf(f,
+			"\"bounds\":%u,\"conversations\":%u,\"consistent\":%s}}\n",
+			k->bounds, k->conversations,
+			k->have_lo && k->have_hi && k->lo_ns > k->hi_ns ?
+				"false" :
+				"true");
+		return;
+	}
+	fmt_off(w, sizeof(w), k->wall_ns);
+	fprintf(f,
+		"clock %s - %s: each capture's CLOCK_REALTIME - CLOCK_MONOTONIC puts both on wall-clock time (they differ by %s)\n",
+		name, ref, w);
+	if (!k->bounds) {
+		fprintf(f,
+			"  no conversation between them bounds the wall clocks' difference: taken as 0\n\n");
+		return;
+	}
+	fmt_off(lo, sizeof(lo), k->lo_ns);
+	fmt_off(hi, sizeof(hi), k->hi_ns);
+	fmt_off(est, sizeof(est), k->est_ns);
+	fprintf(f,
+		"  %s's wall clock - %s's is %s%s%s%s%s: %u packet%s sent and received in %u conversation%s say so\n",
+		name, ref, k->have_lo ? "above " : "", k->have_lo ? lo : "",
+		k->have_lo && k->have_hi ? " and " : "",
+		k->have_hi ? "below " : "", k->have_hi ? hi : "", k->bounds,
+		k->bounds == 1 ? "" : "s", k->conversations,
+		k->conversations == 1 ? "" : "s");
+	if (k->have_lo && k->have_hi && k->lo_ns > k->hi_ns)
+		fprintf(f,
+			"  these bounds contradict each other: the clocks drifted during the captures\n");
+	fprintf(f, "  taken as %s: %s's times below are on %s's clock\n\n", est,
+		name, ref);
+}
+
+int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,
+		 FILE *const *out, uint64_t *errors)
+{
+	unsigned int nh = fs->ngroups;
+	char(*labels)[64] = calloc(nh, sizeof(*labels));
+	const char **lp = calloc(nh, sizeof(*lp));
+	int64_t *rt = calloc(nh, sizeof(*rt));
+	void *buf = malloc(MERGE_CHUNK);
+	struct tt_hosts *H = NULL;
+	int ret = TT_EXIT_IO;
+
+	if (!labels || !lp || !rt || !buf)
+		goto out;
+	for (unsigned int g = 0; g < nh; g++) {
+		tt_files_label(fs, g, labels[g], sizeof(labels[g]));
+		lp[g] = labels[g];
+		for (size_t i = 0; i < fs->n; i++)
+			if (fs->f[i].group == (int)g) {
+				rt[g] = (int64_t)fs->f[i].ci.realtime_offset_ns;
+				break;
+			}
+	}
+	H = tt_hosts_new(nh, lp, rt);
+	if (!H)
+		goto out;
+	for (unsigned int g = 0; g < nh; g++)
+		if (read_host(fs, H, g, buf, errors))
+			goto out;
+	tt_hosts_pair(H);
+	for (unsigned int g = 1; g < nh; g++) {
+		const struct tt_host_clock *k = tt_hosts_clock(H, g);
+
+		if (out[FMT_TIMELINE])
+			print_clock(out[FMT_TIMELINE], false, lp[0], lp[g], k);
+		if (out[FMT_LADDER])
+			print_clock(out[FMT_LADDER], false, lp[0], lp[g], k);
+		if (out[FMT_JSON])
+			print_clock(out[FMT_JSON], true, lp[0], lp[g], k);
+	}
+	tt_hosts_emit(H, sink);
+	ret = TT_EXIT_OK;
+out:
+	if (ret)
+		fprintf(stderr,
+			"%s: merging the captures failed (out of memory or a read error)\n",
+			TT_NAME);
+	tt_hosts_free(H);
+	free(buf);
+	free(rt);
+	free(lp);
+	free(labels);
+	return ret;
+}
