@@ -7,6 +7,8 @@
  * copied out of the ring like any reader does, so `cat` never consumes,
  * blocks or disturbs /dev/tcpstates readers or writers. Records overwritten
  * while `cat` runs are skipped: their SEQ is missing from the output.
+ * ts_show_record() prints the columns in the order TCPSTATES_PROC_COLUMNS
+ * lists them, each as its type and validity there say.
  * The column format is documented in tcpstates(4). Who may open either file,
  * and what a reader sees, is view.c's to say.
  */
@@ -14,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -73,11 +76,21 @@ struct ts_snapshot {
 	struct tcpstates_record rec;
 };
 
-#define TS_HEADER "SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT " \
-	"RADDR RPORT OLDSTATE NEWSTATE WRITE_SEQ SND_UNA SND_NXT RCV_NXT " \
-	"SND_WND RCV_WND MSS SRTT_US TGID UID CTX FAMILY FLAGS SND_WSCALE " \
-	"RCV_WSCALE OPTIONS RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX " \
-	"NETNS_COOKIE\n"
+#define TS_COLUMN_NAME(NAME, field, type, valid) \
+	[TCPSTATES_COL_##NAME] = #NAME,
+static const char *const ts_column_names[TCPSTATES_NR_PROC_COLUMNS] = {
+	TCPSTATES_PROC_COLUMNS(TS_COLUMN_NAME)
+};
+
+/* The header: the column names of uapi/tcpstates.h, in that order. */
+static void ts_put_header(struct seq_file *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ts_column_names); i++)
+		seq_printf(m, "%s%c", ts_column_names[i],
+			   i + 1 < ARRAY_SIZE(ts_column_names) ? ' ' : '\n');
+}
 
 /* The seq_file position is 0 for the header, 1 + n for seq start + n. */
 static void *ts_seq_start(struct seq_file *m, loff_t *pos)
@@ -119,14 +132,24 @@ static void ts_put_addr(struct seq_file *m, const struct tcpstates_record *r,
 		seq_printf(m, " %pI4", addr);
 }
 
-/* Only whitespace and backslash are escaped, as /proc/mounts does. */
+/*
+ * Every byte outside printable ASCII, space and backslash as \ooo, so every
+ * line splits on spaces and no control character reaches a terminal (the
+ * /proc/mounts convention, taken to all bytes a comm may hold).
+ */
 static void ts_put_comm(struct seq_file *m, const char *comm)
 {
-	char buf[TASK_COMM_LEN];
+	size_t i;
 
-	strscpy(buf, comm, sizeof(buf));
 	seq_putc(m, ' ');
-	seq_escape(m, buf, " \t\n\\");
+	for (i = 0; i < TASK_COMM_LEN && comm[i]; i++) {
+		unsigned char c = comm[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '\\')
+			seq_printf(m, "\\%03o", c);
+		else
+			seq_putc(m, c);
+	}
 }
 
 static void ts_put_u32(struct seq_file *m, bool valid, u32 val)
@@ -206,7 +229,7 @@ static int ts_seq_show(struct seq_file *m, void *v)
 	u64 next, lost;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, TS_HEADER);
+		ts_put_header(m);
 		return 0;
 	}
 	next = snap->cur;
@@ -277,6 +300,7 @@ static const char *const ts_hook_status_names[] = {
  */
 static int ts_stats_show(struct seq_file *m, void *v)
 {
+	const struct ts_view *view = m->private;
 	unsigned int h;
 
 	seq_printf(m, "abi_version %u\n", TCPSTATES_ABI_VERSION);
@@ -287,6 +311,8 @@ static int ts_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "filtered %llu\n", ts_filtered_count());
 	seq_printf(m, "requests_unhashed %llu\n", ts_unhashed_count());
 	seq_printf(m, "realtime_offset_ns %lld\n", ts_realtime_offset_ns());
+	/* 0: this reader sees every namespace; gaps in SEQ are then losses */
+	seq_printf(m, "reader_netns_cookie %llu\n", view->net_cookie);
 	seq_printf(m, "wakeups_now %llu\n", ts_ring_wakeups(TS_WAKE_NOW));
 	seq_printf(m, "wakeups_timer %llu\n", ts_ring_wakeups(TS_WAKE_TIMER));
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
@@ -303,21 +329,41 @@ static int ts_stats_show(struct seq_file *m, void *v)
 /* The same check as the records': who may read, may read the counters. */
 static int ts_stats_open(struct inode *inode, struct file *file)
 {
-	struct ts_view view;
+	struct ts_view *view;
 	int err;
 
-	err = ts_view_open(&view, file);
+	view = kzalloc(sizeof(*view), GFP_KERNEL);
+	if (!view)
+		return -ENOMEM;
+	err = ts_view_open(view, file);
 	if (err)
-		return err;
-	ts_view_release(&view);
-	return single_open(file, ts_stats_show, NULL);
+		goto err_free;
+	err = single_open(file, ts_stats_show, view);
+	if (err)
+		goto err_release;
+	return 0;
+
+err_release:
+	ts_view_release(view);
+err_free:
+	kfree(view);
+	return err;
+}
+
+static int ts_stats_release(struct inode *inode, struct file *file)
+{
+	struct ts_view *view = ((struct seq_file *)file->private_data)->private;
+
+	ts_view_release(view);
+	kfree(view);
+	return single_release(inode, file);
 }
 
 static const struct proc_ops ts_stats_ops = {
 	.proc_open	= ts_stats_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= single_release,
+	.proc_release	= ts_stats_release,
 };
 
 int ts_procfs_init(void)

@@ -269,6 +269,66 @@ enum {
 	TCPSTATES_OPTION_LIST(__TCPSTATES_OPTION_BIT)
 };
 
+/*
+ * The columns of /proc/tcpstates, in order: X(NAME, field, type, valid).
+ * NAME is the header's word, field the record member it shows. type says
+ * how it prints: U64 U32 U16 U8 decimal, HEX8 0x%02x, EVENT STATE CTX
+ * FAMILY OPTIONS by name (the lists above; OPTIONS comma-separated or
+ * "none"), COMM with every byte outside printable ASCII, space and
+ * backslash as \ooo, ADDR in the family's text form, PORT host order.
+ * valid says when it prints "-" instead: ALWAYS never; SEQ, WND, INFO
+ * without TCPSTATES_F_SEQ, F_WINDOW, F_TCPINFO; TASK outside task context
+ * or with pid 0 (no process the reader may know); UID for (__u32)-1;
+ * RECORD only for a lost marker, which /proc never shows. ABI 2 appended
+ * NETNS_COOKIE: a header without it is ABI 1's.
+ */
+#define TCPSTATES_PROC_COLUMNS(X)					\
+	X(SEQ,			seq,		U64,	ALWAYS)		\
+	X(TIME_NS,		ts_ns,		U64,	ALWAYS)		\
+	X(CPU,			cpu,		U16,	ALWAYS)		\
+	X(EVENT,		kind,		EVENT,	ALWAYS)		\
+	X(NETNS,		netns,		U32,	ALWAYS)		\
+	X(COOKIE,		cookie,		U64,	ALWAYS)		\
+	X(PID,			pid,		U32,	TASK)		\
+	X(COMM,			comm,		COMM,	TASK)		\
+	X(LADDR,		saddr,		ADDR,	RECORD)		\
+	X(LPORT,		sport,		PORT,	RECORD)		\
+	X(RADDR,		daddr,		ADDR,	RECORD)		\
+	X(RPORT,		dport,		PORT,	RECORD)		\
+	X(OLDSTATE,		old_state,	STATE,	ALWAYS)		\
+	X(NEWSTATE,		new_state,	STATE,	ALWAYS)		\
+	X(WRITE_SEQ,		write_seq,	U32,	SEQ)		\
+	X(SND_UNA,		snd_una,	U32,	SEQ)		\
+	X(SND_NXT,		snd_nxt,	U32,	SEQ)		\
+	X(RCV_NXT,		rcv_nxt,	U32,	SEQ)		\
+	X(SND_WND,		snd_wnd,	U32,	WND)		\
+	X(RCV_WND,		rcv_wnd,	U32,	WND)		\
+	X(MSS,			mss,		U16,	INFO)		\
+	X(SRTT_US,		srtt_us,	U32,	INFO)		\
+	X(TGID,			tgid,		U32,	TASK)		\
+	X(UID,			uid,		U32,	UID)		\
+	X(CTX,			ctx,		CTX,	RECORD)		\
+	X(FAMILY,		family,		FAMILY,	RECORD)		\
+	X(FLAGS,		flags,		HEX8,	ALWAYS)		\
+	X(SND_WSCALE,		snd_wscale,	U8,	INFO)		\
+	X(RCV_WSCALE,		rcv_wscale,	U8,	INFO)		\
+	X(OPTIONS,		options,	OPTIONS, INFO)		\
+	X(RETRANS,		total_retrans,	U32,	INFO)		\
+	X(BYTES_ACKED,		bytes_acked,	U64,	INFO)		\
+	X(BYTES_RECEIVED,	bytes_received,	U64,	INFO)		\
+	X(SK_ERR,		sk_err,		U8,	ALWAYS)		\
+	X(AUX,			aux,		U64,	ALWAYS)		\
+	X(NETNS_COOKIE,		netns_cookie,	U64,	ALWAYS)
+
+#define __TCPSTATES_COLUMN_ENUM(NAME, field, type, valid)	\
+	TCPSTATES_COL_##NAME,
+enum {
+	TCPSTATES_PROC_COLUMNS(__TCPSTATES_COLUMN_ENUM)
+	TCPSTATES_NR_PROC_COLUMNS
+};
+
+#define TCPSTATES_PROC_COLUMNS_V1	35	/* ABI 1: up to AUX */
+
 struct tcpstates_record {
 	__u64	seq;		/* ring sequence number, from 0 at load */
 	__u64	ts_ns;		/* CLOCK_MONOTONIC, read NMI-safely */

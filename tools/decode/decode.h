@@ -58,8 +58,9 @@ void tt_decoder_free(struct tt_decoder *d);
 /* Checks one record; 0 if valid, else -1 with a reason in @why. */
 int tt_check_record(const struct tcpstates_record *r, char *why, size_t len);
 /* ---- text.c: the text of /proc/tcpstates ---- */
-#define TT_TEXT_COLUMNS 36 /* ABI 2: ... AUX NETNS_COOKIE */
-#define TT_TEXT_COLUMNS_V1 35 /* ABI 1: ... AUX */
+/* ABI 2: SEQ ... AUX NETNS_COOKIE; ABI 1 ends at AUX */
+#define TT_TEXT_COLUMNS TCPSTATES_NR_PROC_COLUMNS
+#define TT_TEXT_COLUMNS_V1 TCPSTATES_PROC_COLUMNS_V1
 
 /* Checks a "SEQ ..." header line; its number of columns into @ncols. */
 int tt_text_header(char *line, unsigned int *ncols, char *why, size_t len);

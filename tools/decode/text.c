@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The text of /proc/tcpstates, one record a line, parsed and printed from
- * one table of columns. ABI 2 appended NETNS_COOKIE; a header (and so a
- * file) without it is ABI 1, whose records read it as 0.
+ * one table of columns, the module's own list (TCPSTATES_PROC_COLUMNS). ABI
+ * 2 appended NETNS_COOKIE; a header (and so a file) without it is ABI 1,
+ * whose records read it as 0.
  *
  * "-" stands for a value the record does not carry: the sequence fields
  * without TCPSTATES_F_SEQ, the windows without F_WINDOW, the tcp_info
@@ -51,44 +52,15 @@ struct column {
 			sizeof(((struct tcpstates_record *)0)->field)        \
 	}
 
+/* The module's column list, with its printing rules (uapi/tcpstates.h). */
+#define TT_COLUMN(NAME, field, type, valid) \
+	[TCPSTATES_COL_##NAME] = COL(#NAME, T_##type, V_##valid, field),
+/* An X-macro list reads best as one entry a line. */
+/* clang-format off */
 static const struct column columns[TT_TEXT_COLUMNS] = {
-	COL("SEQ", T_U64, V_ALWAYS, seq),
-	COL("TIME_NS", T_U64, V_ALWAYS, ts_ns),
-	COL("CPU", T_U16, V_ALWAYS, cpu),
-	COL("EVENT", T_EVENT, V_ALWAYS, kind),
-	COL("NETNS", T_U32, V_ALWAYS, netns),
-	COL("COOKIE", T_U64, V_ALWAYS, cookie),
-	COL("PID", T_U32, V_TASK, pid),
-	COL("COMM", T_COMM, V_TASK, comm),
-	COL("LADDR", T_ADDR, V_RECORD, saddr),
-	COL("LPORT", T_PORT, V_RECORD, sport),
-	COL("RADDR", T_ADDR, V_RECORD, daddr),
-	COL("RPORT", T_PORT, V_RECORD, dport),
-	COL("OLDSTATE", T_STATE, V_ALWAYS, old_state),
-	COL("NEWSTATE", T_STATE, V_ALWAYS, new_state),
-	COL("WRITE_SEQ", T_U32, V_SEQ, write_seq),
-	COL("SND_UNA", T_U32, V_SEQ, snd_una),
-	COL("SND_NXT", T_U32, V_SEQ, snd_nxt),
-	COL("RCV_NXT", T_U32, V_SEQ, rcv_nxt),
-	COL("SND_WND", T_U32, V_WND, snd_wnd),
-	COL("RCV_WND", T_U32, V_WND, rcv_wnd),
-	COL("MSS", T_U16, V_INFO, mss),
-	COL("SRTT_US", T_U32, V_INFO, srtt_us),
-	COL("TGID", T_U32, V_TASK, tgid),
-	COL("UID", T_U32, V_UID, uid),
-	COL("CTX", T_CTX, V_RECORD, ctx),
-	COL("FAMILY", T_FAMILY, V_RECORD, family),
-	COL("FLAGS", T_HEX8, V_ALWAYS, flags),
-	COL("SND_WSCALE", T_U8, V_INFO, snd_wscale),
-	COL("RCV_WSCALE", T_U8, V_INFO, rcv_wscale),
-	COL("OPTIONS", T_OPTIONS, V_INFO, options),
-	COL("RETRANS", T_U32, V_INFO, total_retrans),
-	COL("BYTES_ACKED", T_U64, V_INFO, bytes_acked),
-	COL("BYTES_RECEIVED", T_U64, V_INFO, bytes_received),
-	COL("SK_ERR", T_U8, V_ALWAYS, sk_err),
-	COL("AUX", T_U64, V_ALWAYS, aux),
-	COL("NETNS_COOKIE", T_U64, V_ALWAYS, netns_cookie),
+	TCPSTATES_PROC_COLUMNS(TT_COLUMN)
 };
+/* clang-format on */
 
 static const uint64_t type_max[] = {
 	[T_U64] = UINT64_MAX, [T_U32] = UINT32_MAX, [T_U16] = UINT16_MAX,
