@@ -101,8 +101,11 @@ CHURN=(nice -n 10 "$STRESS" churn "$duration")
 ip netns exec st1 "${CHURN[@]}" 1 127.0.0.1 7303 > "$WORK/churn_st1" 2>&1 & BG+=($!)
 ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 
+# Each loop says its counts once, when it is told to stop: a count written at every turn could
+# be caught half written (truncated, not yet filled) by the kill.
 (
 	cats=0 errs=0
+	trap 'echo "$cats $errs" > "$WORK/cat.count"; exit 0' TERM
 	while :; do
 		if [ -r /proc/tcpstates ]; then
 			if cat /proc/tcpstates > /dev/null 2> "$WORK/cat.err"; then
@@ -113,7 +116,6 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 					errs=$((errs + 1))
 			fi
 		fi
-		echo "$cats $errs" > "$WORK/cat.count"
 		nap 0.05
 	done
 ) & BG+=($!)
@@ -121,6 +123,7 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 # param: the writes and what each must give (0 = accepted, 1 = refused with EINVAL)
 (
 	good=0 wrong=0
+	trap 'echo "$good $wrong" > "$WORK/param.count"; exit 0' TERM
 	set -- "ports:7301,7302:0" "ports::0" "family:ipv6:0" "family:any:0" "netns:$st1_inum:0" \
 		"netns:0:0" "wakeup_ms:0:0" "wakeup_ms:300:0" "wakeup_ms:10:0" \
 		"ports:99999:1" "family:ipx:1" "netns:12345:1" "ports:1,,2:1" "wakeup_ms:5000:1"
@@ -128,7 +131,7 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 		for w in "$@"; do
 			IFS=: read -r name val want <<< "$w"
 			[ -d $P ] || { nap 0.2; continue; }
-			if echo "$val" > "$P/$name" 2> "$WORK/param.err"; then got=0; else got=1; fi
+			if echo "$val" 2> "$WORK/param.err" > "$P/$name"; then got=0; else got=1; fi
 			[ -d $P ] || continue	# unloaded meanwhile: no verdict
 			err=
 			[ $got = 0 ] || read -r err < "$WORK/param.err"
@@ -138,7 +141,6 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 				wrong=$((wrong + 1))
 				echo "# $name=$val gave $got, wanted $want: $(cat "$WORK/param.err")" >> "$WORK/param.bad"
 			fi
-			echo "$good $wrong" > "$WORK/param.count"
 			nap 0.2
 		done
 	done
