@@ -4,7 +4,9 @@
 #
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
-#   make test            the whole suite (unit, build hygiene, VM suites on 3 kernels, stress)
+#   make test            what CI runs: unit, docs, every kernel compiled, VM suites on 5.10, 6.12-rt
+#                        and 7.3, stress, the debug kernel, metrics and cross-host (tests/run-all.sh)
+#   make test-all        all of it: the VM suite on every bootable kernel, every stress variant
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt)
 #   make test-kernels    the VM suite on each of those, one after the other
 #   make check           W=1 + sparse on every Debian kernel from 5.10 to 7.x (the older gcc or
@@ -30,6 +32,9 @@ tools:
 
 test:
 	tests/run-all.sh
+
+test-all:
+	tests/run-all.sh --all
 
 test-unit:
 	$(MAKE) -C tools test
@@ -71,5 +76,5 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-unit test-vm test-kernels test-debug check stress bench bench-icount fuzz \
+.PHONY: all module tools test test-all test-unit test-vm test-kernels test-debug check stress bench bench-icount fuzz \
 	demo install clean

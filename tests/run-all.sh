@@ -1,65 +1,74 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/run-all.sh - the whole test suite: `make test`.
+# tests/run-all.sh [--all] - the test suite: `make test` (what CI runs) or, with --all,
+# `make test-all` (everything, on every kernel).
 #
-# Runs every suite, each printing TAP-like lines (`ok N - name`, `not ok N - name`,
-# `ok N - name # SKIP reason`), streams their output, and ends with the line
+# Every suite prints TAP-like lines (`ok N - name`, `not ok N - name`, `ok N - name # SKIP why`);
+# this script prints each suite's output as it finishes, then the line
 #     N passed, N failed, N skipped
-# Exit status 0 only if nothing failed and every suite ran to its end.
+# and exits 0 only if nothing failed and every suite ran to its end.
 #
 # Every suite reports a fixed number of checks, the same on every run and every kernel; the numbers
 # are in tests/expected-counts, and a suite that reports more or fewer fails, so a check cannot
 # vanish quietly (or appear only when timing allows). A deliberate change to a suite changes that
 # file in the same commit.
 #
-# Suites, in order (cheap and offline first):
-#   unit      tools/ offline tests: golden files, malformed input, bounded fuzz run
-#   build     the module with W=1 (no warnings), checkpatch and sparse, for each kernel
-#   vm-<k>    the VM scenario + device suites, one boot per kernel (6.1, 6.12, 6.12-rt)
-#   stress    the stress test on 6.12-rt and on 6.12 with KFENCE every 1 ms
-#   debug     a 6.1 kernel built here with KASAN, lockdep, kmemleak: the scenario, device and stress
-#             suites in one boot (tests/debug-kernel/; the build is cached, about 6 minutes)
+# Suites (make test, what CI runs; --all adds what is in brackets):
+#   unit          tcptimeline offline: golden files, malformed input, fuzzing, the fleet features
+#   docs          man pages render cleanly; the README's examples match what the code prints
+#   build         every Debian kernel from 5.10 to 7.x (kernels.sh): W=1 and sparse clean;
+#                 checkpatch. [Each kernel no VM suite boots is booted to check its hooks.]
+#   vm-K          scenarios and device tests in one boot, K = 5.10 6.12-rt 7.3 [6.1 6.12 7.3-rt]
+#   metrics-6.1   Prometheus in a guest against the exporter
+#   crosshost-6.1 two guests on one link, one conversation from two recordings
+#   stress-K      churn, readers, parameter writes and 30 insmod/rmmod cycles: 7.3-rt
+#                 [6.12-rt, and 6.12 with KFENCE sampling every millisecond]
+#   debug-6.1     a 6.1 kernel built here with KASAN, lockdep and kmemleak: scenarios, device
+#                 tests and stress in one boot (the build is cached)
 #
-# TCPSTATES_KERNELS="6.1 6.12 6.12-rt" picks kernels; TCPSTATES_SUITES="unit vm" picks suites.
+# Two suites run at a time (TCPSTATES_JOBS; a guest spends much of a suite waiting: for TIME_WAIT
+# to end, on timers, on 9p), after one sequential step, tests/vm/prepare.sh, has installed and
+# built everything they share. TCPSTATES_VM_KERNELS and TCPSTATES_SUITES="unit vm" narrow a run.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$TOP" || exit 1
 
+ALL=0
+[ "${1:-}" = --all ] && ALL=1
+
 # shellcheck source=tests/vm/kernels.sh
 . "$TOP/tests/vm/kernels.sh"
 # A fresh Debian 12 machine has none of this: QEMU, compilers, the guest's userland
-# (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool.
+# (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool, and
+# libmicrohttpd, Prometheus, curl and systemd for the fleet features and their tests, man-db
+# for the docs suite.
 kernel_ensure_deps
-_kernels_apt_install sparse clang libclang-rt-14-dev
+_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev prometheus curl systemd man-db
 
-KERNELS=${TCPSTATES_KERNELS:-"6.1 6.12 6.12-rt"}
-SUITES=${TCPSTATES_SUITES:-"unit build vm stress debug"}
+BUILD_KERNELS=$(kernels_aliases | tr '\n' ' ')
+if [ "$ALL" = 1 ]; then
+	VM_KERNELS=${TCPSTATES_VM_KERNELS:-$(kernels_vm_aliases | tr '\n' ' ')}
+	STRESS="7.3-rt 6.12-rt 6.12-kfence"
+	# the build check boots the kernels the VM suites do not (a VM suite loads the module
+	# there and checks every hook is active)
+	BOOT_KERNELS=
+	for k in $BUILD_KERNELS; do
+		case " $VM_KERNELS " in *" $k "*) ;; *) BOOT_KERNELS+="$k " ;; esac
+	done
+else
+	# What CI runs, chosen to end within an hour on 2 cores from a cold cache: every kernel
+	# compiled; the oldest, the newest and an RT kernel booted with the whole VM suite; the
+	# stress test on the newest RT kernel; the debug kernel; the fleet features on 6.1.
+	VM_KERNELS=${TCPSTATES_VM_KERNELS:-"5.10 6.12-rt 7.3"}
+	STRESS="7.3-rt"
+	BOOT_KERNELS=
+fi
+SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug"}
+JOBS=${TCPSTATES_JOBS:-2}
 LOG_DIR=$TOP/build/test-logs
 mkdir -p "$LOG_DIR"
-
-passed=0
-failed=0
-skipped=0
-started=$(date +%s)
-nkernels=$(wc -w <<<"$KERNELS")
-
-# expected NAME -> the number of checks suite NAME must report (tests/expected-counts: the first
-# word of a line is a suite name, or a prefix ending in '-' for a family such as vm-; the second
-# an arithmetic expression in which k is the number of kernels of this run)
-expected()
-{
-	local word expr
-	while read -r word expr _; do
-		case "$word" in '' | '#'*) continue ;; esac
-		if [ "$word" = "$1" ] || { [[ "$word" == *- ]] && [[ "$1" == "$word"* ]]; }; then
-			echo $((${expr//k/$nkernels}))
-			return 0
-		fi
-	done <"$TOP/tests/expected-counts"
-	return 1
-}
 
 wanted()
 {
@@ -67,16 +76,60 @@ wanted()
 	return 1
 }
 
-# run NAME COMMAND...: stream the suite's output, count its TAP lines, and
-# count one extra failure if it exits non-zero without reporting any.
-run()
+# The queue: "name|k b|command" (k: how many kernels the suite covers, b: how many of them it
+# boots, for tests/expected-counts), longest first so that the two slots end close together.
+queue=()
+wanted debug && queue+=("debug-6.1|1|tests/debug-kernel/run.sh")
+wanted build && queue+=("build|$(wc -w <<<"$BUILD_KERNELS") $(wc -w <<<"$BOOT_KERNELS")|env TCPSTATES_SYMCHECK_KERNELS='$BOOT_KERNELS' tests/build-check.sh $BUILD_KERNELS")
+if wanted vm; then
+	for k in $VM_KERNELS; do
+		queue+=("vm-$k|1|tests/vm/suite.sh $k")
+	done
+fi
+if wanted stress; then
+	for s in $STRESS; do
+		case $s in
+		*-kfence) queue+=("stress-$s|1|env TCPSTATES_KFENCE=1 tests/stress/stress.sh ${s%-kfence}") ;;
+		*) queue+=("stress-$s|1|tests/stress/stress.sh $s") ;;
+		esac
+	done
+fi
+wanted metrics && queue+=("metrics-6.1|1|tests/metrics/run.sh 6.1")
+wanted crosshost && queue+=("crosshost-6.1|1|tests/crosshost/run.sh 6.1")
+wanted docs && queue+=("docs|1|tests/docs/run.sh")
+wanted unit && queue+=("unit|1|make -s -C tools test")
+
+passed=0
+failed=0
+skipped=0
+started=$(date +%s)
+
+# expected NAME "K B" -> the number of checks suite NAME must report (tests/expected-counts: the
+# first word of a line is a suite name, or a prefix ending in '-' for a family such as vm-; the
+# second an arithmetic expression in k, the kernels the suite covered, and b, those it booted)
+expected()
 {
-	local name=$1 log=$LOG_DIR/$1.log t0 rc p f s n want
-	shift
-	t0=$(date +%s)
-	printf '# === %s: %s\n' "$name" "$*"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	local word expr k=${2% *} b=${2#* }
+	[ "$b" = "$2" ] && b=0
+	while read -r word expr _; do
+		case "$word" in '' | '#'*) continue ;; esac
+		if [ "$word" = "$1" ] || { [[ "$word" == *- ]] && [[ "$1" == "$word"* ]]; }; then
+			expr=${expr//k/$k}
+			echo $((${expr//b/$b}))
+			return 0
+		fi
+	done <"$TOP/tests/expected-counts"
+	return 1
+}
+
+# report NAME K: print a finished suite's output, count its TAP lines, and count one more failure
+# if it exited non-zero without reporting any, or reported other than its expected number.
+report()
+{
+	local name=$1 k=$2 log=$LOG_DIR/$1.log rc p f s n want
+	rc=$(cat "$LOG_DIR/$name.rc" 2>/dev/null || echo 1)
+	printf '# === %s: %s\n' "$name" "$(cat "$LOG_DIR/$name.cmd")"
+	cat "$log"
 	p=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
 	s=$(grep -E '^ok .*# SKIP' -c "$log")
 	f=$(grep -Ec '^not ok ' "$log")
@@ -85,7 +138,7 @@ run()
 		printf 'not ok - %s: exited %d without reporting a failure\n' "$name" "$rc"
 		f=$((f + 1))
 	fi
-	if ! want=$(expected "$name"); then
+	if ! want=$(expected "$name" "$k"); then
 		printf 'not ok - %s: no expected number of checks in tests/expected-counts\n' "$name"
 		f=$((f + 1))
 	elif [ "$n" -ne "$want" ]; then
@@ -98,22 +151,50 @@ run()
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
-	printf '# === %s: %d passed, %d failed, %d skipped in %d s\n' \
-		"$name" "$p" "$f" "$s" $(($(date +%s) - t0))
+	printf '# === %s: %d passed, %d failed, %d skipped in %d s\n' "$name" "$p" "$f" "$s" \
+		$(($(stat -c %Y "$LOG_DIR/$name.rc") - $(stat -c %Y "$LOG_DIR/$name.cmd")))
 }
 
-wanted unit && run unit make -s -C tools test
-wanted build && run build tests/build-check.sh $KERNELS
-if wanted vm; then
-	for k in $KERNELS; do
-		run "vm-$k" tests/vm/suite.sh "$k"
+# Everything the suites share, fetched and built once, in order.
+prep_vm="$VM_KERNELS $BOOT_KERNELS"
+wanted vm || wanted build || prep_vm=
+wanted metrics || wanted crosshost || wanted docs && prep_vm+=" 6.1"
+for s in $STRESS; do wanted stress && prep_vm+=" ${s%-kfence}"; done
+t0=$(date +%s)
+# shellcheck disable=SC2086,SC2046 # one kernel a word
+if ! tests/vm/prepare.sh --build $BUILD_KERNELS --vm $(tr ' ' '\n' <<<"$prep_vm" | sort -u) \
+	>"$LOG_DIR/prepare.log" 2>&1; then
+	tail -n 20 "$LOG_DIR/prepare.log"
+	echo "not ok - prepare: fetch and build what the suites share (see $LOG_DIR/prepare.log)"
+	failed=$((failed + 1))
+fi
+printf '# prepare: %d s (%s)\n' $(($(date +%s) - t0)) "$LOG_DIR/prepare.log"
+
+declare -A pid_of k_of
+next=0
+while [ "$next" -lt "${#queue[@]}" ] || [ "${#pid_of[@]}" -gt 0 ]; do
+	while [ "$next" -lt "${#queue[@]}" ] && [ "${#pid_of[@]}" -lt "$JOBS" ]; do
+		IFS='|' read -r name k cmd <<<"${queue[$next]}"
+		next=$((next + 1))
+		printf '%s\n' "$cmd" >"$LOG_DIR/$name.cmd"
+		rm -f "$LOG_DIR/$name.rc"
+		printf '# --- %s started (%s)\n' "$name" "$(date +%T)"
+		(
+			bash -c "$cmd" </dev/null >"$LOG_DIR/$name.log" 2>&1
+			echo $? >"$LOG_DIR/$name.rc"
+		) &
+		pid_of[$name]=$!
+		k_of[$name]=$k
 	done
-fi
-if wanted stress; then
-	run stress-6.12-rt tests/stress/stress.sh 6.12-rt
-	run stress-6.12-kfence env TCPSTATES_KFENCE=1 tests/stress/stress.sh 6.12
-fi
-wanted debug && run debug-6.1 tests/debug-kernel/run.sh
+	wait -n
+	for name in "${!pid_of[@]}"; do
+		[ -f "$LOG_DIR/$name.rc" ] || continue
+		wait "${pid_of[$name]}" 2>/dev/null
+		report "$name" "${k_of[$name]}"
+		unset "pid_of[$name]"
+	done
+done
+
 printf '# total time %d s\n' $(($(date +%s) - started))
 printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
