@@ -616,14 +616,6 @@ static int ts_hook_register(struct ts_hook *h)
 	return h->ret ? register_kretprobe(&h->rp) : register_kprobe(&h->rp.kp);
 }
 
-static void ts_hook_unregister(struct ts_hook *h)
-{
-	if (h->ret)
-		unregister_kretprobe(&h->rp);
-	else
-		unregister_kprobe(&h->rp.kp);
-}
-
 static enum ts_hook_status ts_hook_place(unsigned int i)
 {
 	struct ts_hook *h = &ts_hooks[i];
@@ -657,16 +649,37 @@ int ts_probes_register(void)
 	return 0;
 }
 
-/* Waits for running handlers; in-flight returns run no handler. */
+/*
+ * Waits for running handlers; in-flight returns run no handler.
+ *
+ * Two batches, kprobes then kretprobes, so that unload waits for two RCU
+ * grace periods rather than one per hook. Within a batch the kprobe core
+ * disarms every probe, in array order, before it waits; the arrays are
+ * filled in reverse table order so that a hook is disarmed before the one
+ * it needs (tw_end before tw_expire), as when they went one by one.
+ */
 void ts_probes_unregister(void)
 {
+	struct kretprobe *rps[TCPSTATES_NR_HOOKS];
+	struct kprobe *kps[TCPSTATES_NR_HOOKS];
 	unsigned int i = ARRAY_SIZE(ts_hooks);
+	int nr = 0, nk = 0;
 
 	while (i--) {
-		if (ts_hooks[i].status == TS_HOOK_ACTIVE)
-			ts_hook_unregister(&ts_hooks[i]);
-		ts_hooks[i].status = TS_HOOK_SKIPPED;
+		struct ts_hook *h = &ts_hooks[i];
+
+		if (h->status == TS_HOOK_ACTIVE) {
+			if (h->ret)
+				rps[nr++] = &h->rp;
+			else
+				kps[nk++] = &h->rp.kp;
+		}
+		h->status = TS_HOOK_SKIPPED;
 	}
+	if (nk)
+		unregister_kprobes(kps, nk);
+	if (nr)
+		unregister_kretprobes(rps, nr);
 }
 
 u32 ts_probes_active(void)
