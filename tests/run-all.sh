@@ -27,7 +27,7 @@
 #   debug-6.1     a 6.1 kernel built here with KASAN, lockdep and kmemleak: scenarios, device
 #                 tests and stress in one boot (the build is cached)
 #
-# Two suites run at a time (TCPSTATES_JOBS; a guest spends much of a suite waiting: for TIME_WAIT
+# Two suites run at a time (TCPSTATES_PARALLEL; a guest spends much of a suite waiting: for TIME_WAIT
 # to end, on timers, on 9p), after one sequential step, tests/vm/prepare.sh, has installed and
 # built everything they share. TCPSTATES_VM_KERNELS and TCPSTATES_SUITES="unit vm" narrow a run.
 set -uo pipefail
@@ -66,7 +66,7 @@ else
 	BOOT_KERNELS=
 fi
 SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug"}
-JOBS=${TCPSTATES_JOBS:-2}
+JOBS=${TCPSTATES_PARALLEL:-2}
 LOG_DIR=$TOP/build/test-logs
 mkdir -p "$LOG_DIR"
 
@@ -170,7 +170,8 @@ if ! tests/vm/prepare.sh --build $BUILD_KERNELS --vm $(tr ' ' '\n' <<<"$prep_vm"
 fi
 printf '# prepare: %d s (%s)\n' $(($(date +%s) - t0)) "$LOG_DIR/prepare.log"
 
-declare -A pid_of k_of
+declare -A pid_of=() k_of=()
+reported=0
 next=0
 while [ "$next" -lt "${#queue[@]}" ] || [ "${#pid_of[@]}" -gt 0 ]; do
 	while [ "$next" -lt "${#queue[@]}" ] && [ "${#pid_of[@]}" -lt "$JOBS" ]; do
@@ -191,10 +192,16 @@ while [ "$next" -lt "${#queue[@]}" ] || [ "${#pid_of[@]}" -gt 0 ]; do
 		[ -f "$LOG_DIR/$name.rc" ] || continue
 		wait "${pid_of[$name]}" 2>/dev/null
 		report "$name" "${k_of[$name]}"
+		reported=$((reported + 1))
 		unset "pid_of[$name]"
 	done
 done
 
+# a runner that lost a suite must not end green
+if [ "$reported" -ne "${#queue[@]}" ]; then
+	printf 'not ok - %d suites queued, %d reported\n' "${#queue[@]}" "$reported"
+	failed=$((failed + 1))
+fi
 printf '# total time %d s\n' $(($(date +%s) - started))
 printf '%d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]
