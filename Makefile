@@ -17,7 +17,7 @@
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
-#   make install         install the module (modules_install) and tcptimeline
+#   make install         install the module, tcpstates(4), tcptimeline, tcptimeline(8), the unit
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
 PREFIX ?= /usr/local
@@ -67,8 +67,11 @@ fuzz:
 demo:
 	tests/vm/demo.sh $(KERNEL)
 
+# The module (modules_install, which runs depmod), its man page tcpstates(4),
+# and the tool with tcptimeline(8) and its systemd unit (tools/Makefile).
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -D -m 0644 module/tcpstates.4 $(DESTDIR)$(PREFIX)/share/man/man4/tcpstates.4
 	$(MAKE) -C tools install PREFIX=$(PREFIX)
 
 clean:
