@@ -6,7 +6,7 @@
 #   2. tests/vm/vm.sh run KERNEL -- tests/vm/suite-guest.sh
 #      (= tests/scenarios/run-guest.sh, then tests/device/run-guest.sh, in the same guest)
 #
-# Output is TAP-like. Every test name gets the kernel alias as prefix, so the three kernels' results
+# Output is TAP-like. Every test name gets the kernel alias as prefix, so the kernels' results
 # can be told apart:   ok 3 - client_close   ->   ok 3 - [6.12-rt] client_close
 # (the guest scripts also get TCPSTATES_KERNEL_ALIAS=KERNEL in their environment). Two lines of the
 # harness's own follow: "ok - [KERNEL] kernel log clean" (or not ok, with the offending lines as

@@ -351,7 +351,7 @@ cmd_run()
 
 	# TCPSTATES_TCG_THREAD=single runs every vCPU on one host thread (QEMU's default for TCG
 	# is one thread per vCPU): a way to tell emulator cross-CPU code-patching artefacts from
-	# kernel bugs (README, "What the module promises").
+	# kernel bugs (docs/promises.md).
 	tcg_thread=${TCPSTATES_TCG_THREAD:-}
 	if [ -n "$icount" ]; then
 		[ "${tcg_thread:-single}" = single ] || msg "--icount needs thread=single: not $tcg_thread"
