@@ -436,22 +436,22 @@ done < <({ "$TT" --help; MANWIDTH=200 man -l "$TOOLS/tcptimeline.8" 2> /dev/null
 [ $ex_bad = 0 ] && [ $ex_n -ge 10 ] && ok "the $ex_n examples of --help and the man page that read a file run" ||
 	notok "the examples of --help and the man page that read a file run ($ex_n found)"
 
-# The examples of tools/NOTES-for-README.md: each "$ tcptimeline ..." line
-# of a code block is run and must print the rest of the block.
-notes=$TOOLS/NOTES-for-README.md
-awk -v dir="$TMP/notes" 'BEGIN { n = 0 }
+# The examples of docs/tcptimeline.md: each "$ tcptimeline ..." line of a
+# code block is run and must print the rest of the block.
+guide=$TOOLS/../docs/tcptimeline.md
+awk -v dir="$TMP/guide" 'BEGIN { n = 0 }
 	/^\$ tcptimeline / { n++; f = dir "." n; print substr($0, 3) > (f ".cmd"); out = f ".want"; printf "" > out; next }
 	/^```/ { out = ""; next }
-	out != "" { print > out }' "$notes"
-notes_n=0
-for cmdf in "$TMP"/notes.*.cmd; do
+	out != "" { print > out }' "$guide"
+guide_n=0
+for cmdf in "$TMP"/guide.*.cmd; do
 	[ -f "$cmdf" ] || continue
-	notes_n=$((notes_n + 1))
+	guide_n=$((guide_n + 1))
 	cmd=$(cat "$cmdf")
 	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > "${cmdf%.cmd}.got" 2> /dev/null
-	same "NOTES-for-README.md: \$ $cmd" "${cmdf%.cmd}.want" "${cmdf%.cmd}.got"
+	same "docs/tcptimeline.md: \$ $cmd" "${cmdf%.cmd}.want" "${cmdf%.cmd}.got"
 done
-[ $notes_n -ge 3 ] || notok "NOTES-for-README.md has its examples ($notes_n found)"
+[ $guide_n -ge 3 ] || notok "docs/tcptimeline.md has its examples ($guide_n found)"
 
 # ---- kernel coding style: the kernel's .clang-format, as tools/.clang-format ----
 if command -v clang-format > /dev/null; then
