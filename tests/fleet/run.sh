@@ -5,7 +5,8 @@
 # the Prometheus exposition (golden files, promtool, the cardinality bound), the exporter on a FIFO
 # standing in for the device (same numbers as offline, hostile clients), the flight recorder's
 # rotation (-C, -G, -W) and reading its files back as one stream, JSON lines flushed per line, the
-# cross-host merge (golden files from two synthetic hosts), and the systemd unit (make install,
+# cross-host merge (golden files from two synthetic hosts; their --stats, --metrics and --bench
+# count every record of both; -w, --dump and -i are refused), and the systemd unit (make install,
 # systemd-analyze verify). A fixed number of TAP checks, a plan line; exit 0 or 1.
 #
 #   UPDATE=1 tests/fleet/run.sh    rewrite the golden files from the tool
@@ -197,6 +198,48 @@ for fmt in out ladder json; do
 done
 est=$(python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).readline())["clock"]; print(c["offset_min_ns"] <= 3000000 <= c["offset_max_ns"])' "$TMP/hosts.json")
 check "the clock offset's bounds hold the true 3 ms skew" [ "$est" = True ]
+# --stats and --metrics - count every record of every host, summed: the two captures are one
+# loopback capture split by side, so the numbers are those of that capture read as one stream
+H2=("-r" "$TMP/hosts/cli.tcpcap" "-r" "$TMP/hosts/srv.tcpcap")
+"$TT" "${H2[@]}" --stats > "$TMP/hosts.stats"
+golden "two hosts, --stats: every record of both" "$HERE/cases/two_hosts.stats" "$TMP/hosts.stats"
+"$TT" -r "$TMP/hosts/*.tcpcap" --metrics - > "$TMP/hosts.metrics"
+golden "two hosts (-r 'GLOB'), --metrics -: every record and side of both" \
+	"$HERE/cases/two_hosts.metrics" "$TMP/hosts.metrics"
+"$TT" -T "$CASES/client_close_first.txt" --stats > "$TMP/one.stats"
+check "two hosts' --stats and --metrics - are the sums: one stream's of the same records" \
+	eval 'cmp -s "$TMP/one.stats" "$TMP/hosts.stats" && cmp -s "$HERE/cases/client_close_first.metrics" "$TMP/hosts.metrics"'
+# the client matches on its host: its conversation's records are kept on both (ids per host)
+"$TT" "${H2[@]}" --stats --comm curl > "$TMP/hosts.curl.stats"
+"$TT" -T "$CASES/client_close_first.txt" --stats --comm curl > "$TMP/one.curl.stats"
+check "two hosts, --stats --comm curl: the records of both sides of the conversation shown" \
+	eval 'cmp -s "$TMP/one.curl.stats" "$TMP/hosts.curl.stats" && grep -q "^records 17," "$TMP/hosts.curl.stats"'
+# what needs one stream of records is refused up front (exit 1, one line, nothing opened): a
+# capture (-w, rotated or not), --dump's /proc text, -i's intervals of one clock
+refused() { # refused OPTION ARGS...: exit 1, one line naming OPTION and the 2 boots, no output
+	local opt=$1 rc
+	shift
+	"$TT" "${H2[@]}" "$@" > "$TMP/refused.out" 2> "$TMP/refused.err"
+	rc=$?
+	[ $rc = 1 ] && [ ! -s "$TMP/refused.out" ] && [ "$(wc -l < "$TMP/refused.err")" = 1 ] &&
+		grep -q "^tcptimeline: $opt: the captures come from 2 boots (" "$TMP/refused.err" && return
+	echo "# $* (exit $rc):"
+	{ head -2 "$TMP/refused.out"; head -2 "$TMP/refused.err"; } | diag
+	return 1
+}
+echo keep > "$TMP/keep.tcpcap"
+mkdir "$TMP/rot2"
+check "two hosts, -w: refused, no file created or truncated (-w FILE, -w existing, -w with -C)" \
+	eval 'refused --write -w "$TMP/new.tcpcap" && [ ! -e "$TMP/new.tcpcap" ] &&
+		grep -q "write each boot.s files separately" "$TMP/refused.err" &&
+		refused --write -w "$TMP/keep.tcpcap" && [ "$(cat "$TMP/keep.tcpcap")" = keep ] &&
+		refused --write -w "$TMP/rot2/t.tcpcap" -C 1 && [ -z "$(ls "$TMP/rot2")" ]'
+check "two hosts, --dump: refused, not its header line alone" refused --dump --dump
+check "two hosts, -i 1: refused, not the totals without an interval line" refused --interval -i 1
+# --bench counts every host's records (9 + 9), not the unused one-stream decoder's
+"$TT" "${H2[@]}" --bench 2> "$TMP/bench.err"
+counted() { grep -q '^tcptimeline: 18 records, ' "$TMP/bench.err" || { diag < "$TMP/bench.err"; return 1; }; }
+check "two hosts, --bench: every host's records counted (18)" counted
 
 # ---- 6. the same through the sanitizers ----
 ASAN=$O/tcptimeline-asan
@@ -204,13 +247,14 @@ if [ -x "$ASAN" ]; then
 	bad=0
 	for args in "-T $CASES/client_close_first.txt --metrics - --metrics-ports 8080" \
 		"-T $TMP/many.txt --metrics -" "-r $TMP/rot/t-*.tcpcap --json" \
-		"-r $TMP/hosts/cli.tcpcap -r $TMP/hosts/srv.tcpcap --ladder --json=$TMP/j --stats=$TMP/s"; do
+		"-r $TMP/hosts/cli.tcpcap -r $TMP/hosts/srv.tcpcap --ladder --json=$TMP/j --stats=$TMP/s" \
+		"-r $TMP/hosts/*.tcpcap --comm curl --stats=$TMP/s --metrics - --bench"; do
 		# shellcheck disable=SC2086
 		set -f	# the glob is for tcptimeline
 		"$ASAN" $args > /dev/null 2> "$TMP/asan.err" || { bad=1; head -5 "$TMP/asan.err" | sed 's/^/# /'; }
 		set +f
 	done
-	check "ASan/UBSan build: metrics, a glob of rotated files, two hosts" [ $bad = 0 ]
+	check "ASan/UBSan build: metrics, a glob of rotated files, two hosts (filtered --stats, --metrics)" [ $bad = 0 ]
 else
 	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi

@@ -28,6 +28,7 @@ struct app {
 	bool live, clock_failed;
 	uint64_t tick_ns; /* -i: the end of the current interval */
 	uint64_t shown;
+	size_t hosts_peak; /* several hosts: the largest reconstruction's peak */
 };
 
 uint64_t tt_now_ns(void);
@@ -42,8 +43,13 @@ void tt_formats_tick(struct app *a, uint64_t now);
 /* The end of the input: what is written only at the end. */
 void tt_formats_stop(struct app *a);
 void tt_formats_free(struct app *a);
-/* Captures of several hosts: merge.c's conversations to the formats. */
-int tt_formats_merge(struct app *a, struct tt_files *fs, uint64_t *errors);
+/*
+ * Captures of several hosts: merge.c's conversations to the formats, every
+ * record and side to what counts them (--stats, --metrics); every host's
+ * decoder's counts to @total's (--bench, the summary).
+ */
+int tt_formats_merge(struct app *a, struct tt_files *fs,
+		     struct tt_decoder *total);
 
 /* ---- fleet.c ---- */
 /* --metrics and the rotating -w, after the outputs are open. */

@@ -263,11 +263,13 @@ static void refresh_info(struct tt_live_metrics *lm)
 	tt_metrics_info(lm->m, &info, unhashed);
 }
 
+/* NULL @R: the gauge as counted already (several hosts, formats.c). */
 static void snapshot(struct tt_live_metrics *lm, const struct recon *R)
 {
+	if (!R)
+		return;
 	tt_metrics_live_begin(lm->m);
-	if (R)
-		tt_recon_each_live(R, tt_metrics_live_conn, lm->m);
+	tt_recon_each_live(R, tt_metrics_live_conn, lm->m);
 }
 
 int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R)

@@ -49,8 +49,13 @@ struct tt_live_metrics {
 int tt_live_metrics_start(struct tt_live_metrics *lm, const char *spec,
 			  const struct tt_metrics_cfg *cfg, int devfd,
 			  char *why, size_t len);
-/* Publishes when due; returns how long the reader may sleep (ms). */
+/*
+ * Publishes when due; returns how long the reader may sleep (ms). @R, here
+ * and below: the reconstruction whose open sides the gauge counts; NULL:
+ * as counted already (several hosts' reconstructions, formats.c).
+ */
 int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R);
+/* The exposition to @out (NULL: none; --metrics -), then frees it all. */
 void tt_live_metrics_stop(struct tt_live_metrics *lm, const struct recon *R,
 			  FILE *out);
 
@@ -130,14 +135,36 @@ void tt_files_rewind(struct tt_files *fs, int group);
 
 /* ---- merge.c: captures from several hosts, one conversation each ---- */
 /*
+ * What the command line sees of the hosts. @sink's conn gets the merged
+ * conversations; its side, alias and retire (each optional) get those of
+ * every host's reconstruction, whose connection ids never meet another
+ * host's. @record gets every record of every host, host after host, with
+ * the id and the live side tt_recon_record() gave it; @end each host's
+ * reconstruction when its input ended, before its open sides are closed
+ * (@sink's side hears nothing of that closing). Both optional.
+ */
+struct tt_merge_hooks {
+	struct tt_sink sink;
+	void (*record)(void *arg, const struct tcpstates_record *r, uint64_t id,
+		       const struct conn *live);
+	void (*end)(void *arg, const struct recon *R);
+};
+
+/*
  * Reads every group through its own reconstruction, pairs a side on one
  * host with its peer on another (mirrored 4-tuple and both ISNs),
  * estimates each host's clock offset from the handshakes and FINs, then
- * hands every conversation to @sink on the first host's clock, in time
- * order. The offsets go first to the timeline and ladder (text) and JSON
- * (one line) of @out, cli.h's format files. An exit code.
+ * hands every conversation to @hk's sink on the first host's clock, in
+ * time order. The offsets go first to the timeline and ladder (text) and
+ * JSON (one line) of @out, cli.h's format files. Every host's decoder's
+ * counts (records, errors, seen twice) are added to @total's. An exit code.
  */
-int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,
-		 FILE *const *out, uint64_t *errors);
+int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
+		 FILE *const *out, struct tt_decoder *total);
+/*
+ * Refuses what several hosts' records cannot go to (-w, --dump, -i), on
+ * stderr, before any output is opened: 0, or an exit code. @fs may be NULL.
+ */
+int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs);
 
 #endif /* TT_CLI_FLEET_H */

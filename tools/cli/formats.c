@@ -3,7 +3,10 @@
  * The formats: what each finished connection and each record is written
  * to. Connections come from the reconstruction's sink; records either go
  * straight to -w, --stats and --dump, or, under a filter, through
- * select.c, which keeps those of the conversations shown.
+ * select.c, which keeps those of the conversations shown. Captures of
+ * several hosts (merge.c) are not one stream of records: their records
+ * go to the counts alone, --stats (through select.c too) and --metrics;
+ * -w and --dump are refused before anything is opened (merge.c).
  */
 #include <stdlib.h>
 
@@ -104,6 +107,14 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 	}
 }
 
+/* Several hosts: the records --stats keeps under a filter. */
+static void stats_out(void *arg, const struct tcpstates_record *r)
+{
+	struct app *a = arg;
+
+	tt_stats_record(a->stats, r);
+}
+
 /*
  * -i: the statistics of each interval, [tick - interval, tick), printed
  * when time reaches its end: the records' time, which live is this host's
@@ -154,7 +165,10 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 				.alias = sink_alias,
 				.retire = sink_retire,
 				.arg = a };
-	bool records = a->out->rec || a->rot || f[FMT_STATS] || f[FMT_DUMP];
+	bool hosts = src->files && src->files->ngroups > 1;
+	bool records = hosts ? f[FMT_STATS] != NULL :
+			       a->out->rec || a->rot || f[FMT_STATS] ||
+				       f[FMT_DUMP];
 
 	a->live = src->live;
 	a->clock = (struct tt_clock){
@@ -186,7 +200,8 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	a->reconstruct |= o->bench || a->lm.m;
 	if (o->flt.any && records) {
 		a->reconstruct = true; /* a record follows its connection */
-		a->sel = tt_select_new(&o->flt, record_out, a);
+		a->sel = tt_select_new(&o->flt, hosts ? stats_out : record_out,
+				       a);
 		if (!a->sel)
 			return -1;
 	}
@@ -215,16 +230,56 @@ void tt_formats_stop(struct app *a)
 	a->svg = NULL;
 }
 
+/* Every record of every host, counted as one stream's would be. */
+static void host_record(void *arg, const struct tcpstates_record *r,
+			uint64_t id, const struct conn *live)
+{
+	struct app *a = arg;
+
+	if (a->lm.m) /* every record, whatever the filters */
+		tt_metrics_record(a->lm.m, r);
+	if (a->sel)
+		tt_select_record(a->sel, r, id, live);
+	else if (a->stats)
+		tt_stats_record(a->stats, r);
+}
+
+/*
+ * The gauge of open sides: those of every host as its input ended; and
+ * --bench's peak, the largest of one host's (one is read at a time).
+ */
+static void host_end(void *arg, const struct recon *R)
+{
+	struct app *a = arg;
+
+	if (a->lm.m)
+		tt_recon_each_live(R, tt_metrics_live_conn, a->lm.m);
+	if (tt_recon_peak(R) > a->hosts_peak)
+		a->hosts_peak = tt_recon_peak(R);
+}
+
 /*
  * Live, the signals that end the loop are blocked except inside ppoll(), so
  * one that comes between the check of stop and the wait cannot be lost.
  */
 
-int tt_formats_merge(struct app *a, struct tt_files *fs, uint64_t *errors)
+int tt_formats_merge(struct app *a, struct tt_files *fs,
+		     struct tt_decoder *total)
 {
-	struct tt_sink sink = { .conn = sink_conn, .arg = a };
+	struct tt_merge_hooks hk = {
+		.sink = { .conn = sink_conn,
+			  .side = sink_side,
+			  .alias = sink_alias,
+			  .retire = sink_retire,
+			  .arg = a },
+		.record = host_record,
+		.end = host_end,
+	};
+	int ret = tt_merge_run(fs, &hk, a->out->f, total);
 
-	return tt_merge_run(fs, &sink, a->out->f, errors);
+	if (!ret && a->sel)
+		tt_select_finish(a->sel);
+	return ret;
 }
 
 void tt_formats_free(struct app *a)

@@ -4,7 +4,10 @@
  * the clocks): each host's files go through a decoder and a reconstruction
  * of their own, the finished sides are kept, paired across hosts, put on
  * the first host's clock and handed to the command line's usual sink, so
- * every output format shows a cross-host conversation as one.
+ * every output format shows a cross-host conversation as one. Every record
+ * and every side's events go to the command line as they are read, host
+ * after host, for what counts them (--stats, --metrics) and for the record
+ * filter; connection ids are the hosts' own, apart (HOST_ID_SHIFT).
  *
  * The whole input is held in memory until the end (the clock estimate
  * needs every conversation before the first can be drawn): this mode is for
@@ -16,11 +19,15 @@
 #include "cli/cli.h"
 
 #define MERGE_CHUNK (1 << 20)
+/* Host g numbers its connections from g << HOST_ID_SHIFT on. */
+#define HOST_ID_SHIFT 48
 
 struct host_arg {
 	struct tt_hosts *H;
 	unsigned int host;
-	bool failed;
+	const struct tt_merge_hooks *hk;
+	struct recon *R;
+	bool ended, failed;
 };
 
 static void host_conn(void *arg, const struct conn *c, const struct conn *peer)
@@ -31,35 +38,73 @@ static void host_conn(void *arg, const struct conn *c, const struct conn *peer)
 		ha->failed = true;
 }
 
+static void host_side(void *arg, const struct conn *c, enum tt_side_event ev)
+{
+	const struct host_arg *ha = arg;
+
+	if (!ha->ended && ha->hk->sink.side)
+		ha->hk->sink.side(ha->hk->sink.arg, c, ev);
+}
+
+static void host_alias(void *arg, uint64_t from, uint64_t to)
+{
+	const struct host_arg *ha = arg;
+
+	if (ha->hk->sink.alias)
+		ha->hk->sink.alias(ha->hk->sink.arg, from, to);
+}
+
+static void host_retire(void *arg, uint64_t id)
+{
+	const struct host_arg *ha = arg;
+
+	if (ha->hk->sink.retire)
+		ha->hk->sink.retire(ha->hk->sink.arg, id);
+}
+
 static void host_record(void *arg, const struct tcpstates_record *r)
 {
+	const struct host_arg *ha = arg;
 	const struct conn *live;
+	uint64_t id = tt_recon_record(ha->R, r, &live);
 
-	tt_recon_record(arg, r, &live);
+	if (ha->hk->record)
+		ha->hk->record(ha->hk->sink.arg, r, id, live);
 }
 
 /* One host's files through a reconstruction of its own. */
 static int read_host(struct tt_files *fs, struct tt_hosts *H, unsigned int g,
-		     void *buf, uint64_t *errors)
+		     const struct tt_merge_hooks *hk, void *buf,
+		     struct tt_decoder *total)
 {
-	struct host_arg ha = { .H = H, .host = g };
-	struct tt_sink sink = { .conn = host_conn, .arg = &ha };
+	struct host_arg ha = { .H = H, .host = g, .hk = hk };
+	struct tt_sink sink = { .conn = host_conn,
+				.side = host_side,
+				.alias = host_alias,
+				.retire = host_retire,
+				.arg = &ha };
 	struct tt_decoder dec;
-	struct recon *R = tt_recon_new(&sink);
 	ssize_t n;
 
-	if (!R)
+	ha.R = tt_recon_new(&sink);
+	if (!ha.R)
 		return -1;
+	tt_recon_first_id(ha.R, ((uint64_t)g << HOST_ID_SHIFT) + 1);
 	tt_decoder_init(&dec, TT_IN_BINARY, TCPSTATES_RECORD_SIZE, "?",
-			host_record, R);
+			host_record, &ha);
 	tt_files_rewind(fs, g);
 	while ((n = tt_files_read(fs, &dec, buf, MERGE_CHUNK)) > 0)
 		tt_decoder_feed(&dec, buf, n);
 	tt_decoder_finish(&dec);
-	tt_recon_finish(R);
-	*errors += dec.errors;
+	if (hk->end)
+		hk->end(hk->sink.arg, ha.R);
+	ha.ended = true;
+	tt_recon_finish(ha.R);
+	total->records += dec.records;
+	total->errors += dec.errors;
+	total->seen_twice += dec.seen_twice;
 	tt_decoder_free(&dec);
-	tt_recon_free(R);
+	tt_recon_free(ha.R);
 	return n < 0 || ha.failed ? -1 : 0;
 }
 
@@ -125,8 +170,8 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 		name, ref);
 }
 
-int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,
-		 FILE *const *out, uint64_t *errors)
+int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
+		 FILE *const *out, struct tt_decoder *total)
 {
 	unsigned int nh = fs->ngroups;
 	char(*labels)[64] = calloc(nh, sizeof(*labels));
@@ -151,7 +196,7 @@ int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,
 	if (!H)
 		goto out;
 	for (unsigned int g = 0; g < nh; g++)
-		if (read_host(fs, H, g, buf, errors))
+		if (read_host(fs, H, g, hk, buf, total))
 			goto out;
 	tt_hosts_pair(H);
 	for (unsigned int g = 1; g < nh; g++) {
@@ -164,7 +209,7 @@ int tt_merge_run(struct tt_files *fs, const struct tt_sink *sink,
 		if (out[FMT_JSON])
 			print_clock(out[FMT_JSON], true, lp[0], lp[g], k);
 	}
-	tt_hosts_emit(H, sink);
+	tt_hosts_emit(H, &hk->sink);
 	ret = TT_EXIT_OK;
 out:
 	if (ret)
@@ -177,4 +222,33 @@ out:
 	free(lp);
 	free(labels);
 	return ret;
+}
+
+/*
+ * Records of several boots are not one stream: no capture (its header
+ * names one boot), no /proc/tcpstates text (one ring's sequence numbers),
+ * no interval of one monotonic clock can hold them.
+ */
+int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs)
+{
+	const char *option, *why;
+
+	if (!fs || fs->ngroups < 2)
+		return 0;
+	if (o->write_file) {
+		option = "--write";
+		why = "; a capture holds the records of one: write each boot's files separately (-r 'HOST-*.tcpcap' -w FILE)";
+	} else if (o->out[FMT_DUMP]) {
+		option = "--dump";
+		why = "; --dump prints the records of one, as its /proc/tcpstates does: dump each boot's files separately";
+	} else if (o->interval_ns) {
+		option = "--interval";
+		why = ", each on a monotonic clock of its own: no interval spans them; --stats counts them all, or give -i each boot's files separately";
+	} else {
+		return 0;
+	}
+	fprintf(stderr,
+		"%s: %s: the captures come from %d boots (different hosts, or a reboot)%s\n",
+		TT_NAME, option, fs->ngroups, why);
+	return TT_EXIT_USAGE;
 }

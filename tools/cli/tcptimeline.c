@@ -158,12 +158,15 @@ static int summary(const struct app *a, const struct tt_decoder *dec,
 {
 	if (a->o->bench) {
 		double s = (tt_now_ns() - t0) / 1e9;
+		size_t peak = tt_recon_peak(a->recon);
 
+		if (a->hosts_peak > peak)
+			peak = a->hosts_peak;
 		fprintf(stderr,
 			"%s: %llu records, %llu connections in %.3fs: %.0f records/s, peak live connections %zu\n",
 			TT_NAME, (unsigned long long)dec->records,
 			(unsigned long long)a->shown, s, dec->records / s,
-			tt_recon_peak(a->recon));
+			peak);
 	}
 	if (dec->seen_twice)
 		fprintf(stderr,
@@ -176,6 +179,15 @@ static int summary(const struct app *a, const struct tt_decoder *dec,
 		dec->name, (unsigned long long)dec->errors,
 		dec->errors == 1 ? "" : "s");
 	return TT_EXIT_DATA;
+}
+
+/* --metrics -: the exposition as the input ended (@R: its open sides). */
+static void metrics_end(struct app *a, const struct recon *R)
+{
+	const char *spec = a->o->metrics;
+
+	tt_live_metrics_stop(&a->lm, R,
+			     spec && !strcmp(spec, "-") ? stdout : NULL);
 }
 
 static int run(struct app *a, const struct tt_source *src)
@@ -196,18 +208,16 @@ static int run(struct app *a, const struct tt_source *src)
 	if (!src->live && src->mode == TT_IN_BINARY)
 		dec.offset = src->ci.header_size; /* report file offsets */
 	if (src->files && src->files->ngroups > 1) {
-		ret = tt_formats_merge(a, src->files, &dec.errors);
+		ret = tt_formats_merge(a, src->files, &dec);
 		if (!ret) {
+			metrics_end(a, NULL); /* each host's open sides */
 			tt_formats_stop(a);
 			ret = summary(a, &dec, t0);
 		}
 	} else if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
 		tt_decoder_finish(&dec);
 		/* the metrics as the input ended, before open sides are closed */
-		tt_live_metrics_stop(
-			&a->lm, a->recon,
-			a->o->metrics && !strcmp(a->o->metrics, "-") ? stdout :
-								       NULL);
+		metrics_end(a, a->recon);
 		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
 			tt_recorder_header(a->out->rec, &src->ci);
 		tt_recon_finish(a->recon);
@@ -239,6 +249,9 @@ int main(int argc, char **argv)
 	}
 	signals();
 	ret = tt_source_open(&src, &o);
+	if (ret)
+		goto cleanup;
+	ret = tt_merge_check_opts(&o, src.files);
 	if (ret)
 		goto cleanup;
 	ret = tt_outputs_open(&out, &o, &src);

@@ -46,6 +46,11 @@ struct recon *tt_recon_new(const struct tt_sink *sink)
 	return R;
 }
 
+void tt_recon_first_id(struct recon *R, uint64_t id)
+{
+	R->next_id = id ? id : 1;
+}
+
 size_t tt_recon_peak(const struct recon *R)
 {
 	return R->peak;

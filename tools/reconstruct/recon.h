@@ -147,6 +147,11 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 			 const struct conn **live);
 void tt_recon_finish(struct recon *R); /* flush everything still open */
 /*
+ * Numbers connections from @id on (the default is 1), before the first
+ * record: reconstructions whose ids must never meet (one per host).
+ */
+void tt_recon_first_id(struct recon *R, uint64_t id);
+/*
  * Hand a side over on entering TIME_WAIT (with its peer, if that is done),
  * not when TIME_WAIT ends; its timewait socket's records still belong to it.
  */
