@@ -33,6 +33,7 @@ cat /proc/tcpstates
 step "cat /proc/tcpstates_stats"
 cat /proc/tcpstates_stats
 
+step "kill -INT %1      # stop the recording, as Ctrl-C would"
 kill -INT $rec
 wait $rec
 step "tcptimeline -r $CAP"
