@@ -18,8 +18,8 @@
 #   unit          tcptimeline offline: golden files, malformed input, fuzzing, the fleet features
 #   docs          man pages render cleanly; the README's examples match what the code prints
 #   build         every Debian kernel from 5.10 to 7.x (kernels.sh): W=1 and sparse clean;
-#                 checkpatch. [Each kernel no VM suite boots is booted to check its hooks.]
-#   vm-K          scenarios and device tests in one boot, K = 5.10 6.12-rt 7.3 [6.1 6.12 7.3-rt]
+#                 checkpatch. [A boot of each kernel no VM suite boots, to check its hooks.]
+#   vm-K          scenarios and device tests in one boot, K = 5.10 6.1 6.12 6.12-rt 7.3 7.3-rt
 #   metrics-6.1   Prometheus in a guest against the exporter
 #   crosshost-6.1 two guests on one link, one conversation from two recordings
 #   stress-K      churn, readers, parameter writes and 30 insmod/rmmod cycles: 7.3-rt
@@ -48,22 +48,20 @@ kernel_ensure_deps
 _kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev prometheus curl systemd man-db
 
 BUILD_KERNELS=$(kernels_aliases | tr '\n' ' ')
+VM_KERNELS=${TCPSTATES_VM_KERNELS:-$(kernels_vm_aliases | tr '\n' ' ')}
+BOOT_KERNELS=
 if [ "$ALL" = 1 ]; then
-	VM_KERNELS=${TCPSTATES_VM_KERNELS:-$(kernels_vm_aliases | tr '\n' ' ')}
 	STRESS="7.3-rt 6.12-rt 6.12-kfence"
 	# the build check boots the kernels the VM suites do not (a VM suite loads the module
 	# there and checks every hook is active)
-	BOOT_KERNELS=
 	for k in $BUILD_KERNELS; do
 		case " $VM_KERNELS " in *" $k "*) ;; *) BOOT_KERNELS+="$k " ;; esac
 	done
 else
 	# What CI runs, chosen to end within an hour on 2 cores from a cold cache: every kernel
-	# compiled; the oldest, the newest and an RT kernel booted with the whole VM suite; the
-	# stress test on the newest RT kernel; the debug kernel; the fleet features on 6.1.
-	VM_KERNELS=${TCPSTATES_VM_KERNELS:-"5.10 6.12-rt 7.3"}
+	# compiled; the VM suite on every kernel it boots (5.10 to 7.3-rt); the stress test on
+	# the newest RT kernel; the debug kernel; the fleet features on 6.1.
 	STRESS="7.3-rt"
-	BOOT_KERNELS=
 fi
 SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug"}
 JOBS=${TCPSTATES_PARALLEL:-2}
