@@ -57,6 +57,9 @@ def demo_steps(text):
 
 
 def norm(line):
+    """A line with its numbers and durations made alike: they differ from run to run, and a
+    duration's unit with them (769.640us one run, 1.2ms the next)."""
+    line = re.sub(r'\b\d+(\.\d+)?(ns|us|µs|ms|s)\b', 'DUR', line)
     return ' '.join(re.sub(r'\d+', '0', line).split())
 
 

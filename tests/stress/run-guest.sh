@@ -131,10 +131,17 @@ ip netns exec st2 "${CHURN[@]}" 1 ::1 7304 > "$WORK/churn_st2" 2>&1 & BG+=($!)
 		for w in "$@"; do
 			IFS=: read -r name val want <<< "$w"
 			[ -d $P ] || { nap 0.2; continue; }
-			if echo "$val" 2> "$WORK/param.err" > "$P/$name"; then got=0; else got=1; fi
+			# Not 'echo > FILE': that opens with O_CREAT, and when the file has just gone
+			# (rmmod between the test above and the open, or a load that has made the
+			# directory but not yet its files) creating it in sysfs fails EACCES, which is
+			# indistinguishable from a real refusal (seen once in 1122 writes on the debug
+			# kernel). dd conv=nocreat gives ENOENT then, which means no verdict.
+			if echo "$val" | dd of="$P/$name" conv=nocreat,notrunc status=none \
+				2> "$WORK/param.err"; then got=0; else got=1; fi
 			[ -d $P ] || continue	# unloaded meanwhile: no verdict
 			err=
 			[ $got = 0 ] || read -r err < "$WORK/param.err"
+			[[ "$err" == *"No such file"* ]] && continue	# not there at the open: no verdict
 			if [ $got = "$want" ] && { [ $got = 0 ] || [[ "$err" == *"Invalid argument"* ]]; }; then
 				good=$((good + 1))
 			else
