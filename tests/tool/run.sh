@@ -461,6 +461,19 @@ else
 	skip "kernel .clang-format clean" "no clang-format"
 fi
 
+# ---- a child the kernel dropped at birth (NEW_SYN_RECV -> CLOSE, seen under a SYN flood) ----
+# tcp_v4_syn_recv_sock closes a child that lost the race for its request: the record is true, and
+# must neither be refused as corrupt (it once stopped the metrics exporter) nor leave a live side.
+sed '/ child /s/ NEW_SYN_RECV SYN_RECV / NEW_SYN_RECV CLOSE /' "$HERE/cases/client_close_first.txt" \
+	> "$TMP/child_close.txt"
+if "$TT" -T "$TMP/child_close.txt" --json > "$TMP/child_close.json" 2> "$TMP/child_close.err" &&
+	[ ! -s "$TMP/child_close.err" ] && grep -q '"role":"server"' "$TMP/child_close.json"; then
+	ok "a child dropped at birth (NEW_SYN_RECV -> CLOSE) is read, not refused"
+else
+	notok "a child dropped at birth (NEW_SYN_RECV -> CLOSE) is read, not refused"
+	sed 's/^/# /' "$TMP/child_close.err"
+fi
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
 expect "--version" 0 "" "$TT" --version

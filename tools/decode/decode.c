@@ -62,7 +62,9 @@ static bool states_fit(const struct tcpstates_record *r)
 	case TCPSTATES_EV_REQUEST:
 		return r->new_state == TCPSTATES_NEW_SYN_RECV;
 	case TCPSTATES_EV_CHILD:
-		return r->new_state == TCPSTATES_SYN_RECV;
+		/* CLOSE: the kernel dropped the child before returning it */
+		return r->new_state == TCPSTATES_SYN_RECV ||
+		       r->new_state == TCPSTATES_CLOSE;
 	case TCPSTATES_EV_REQUEST_END:
 		return r->old_state == TCPSTATES_NEW_SYN_RECV;
 	case TCPSTATES_EV_LISTEN:

@@ -179,6 +179,18 @@ uint64_t tt_on_child(struct recon *R, const struct tcpstates_record *r,
 	tt_side_set_state(c, TCPSTATES_SYN_RECV, r->ts_ns, r->kind);
 	tt_side_attribute(c, r);
 	tt_side_take_info(c, r);
+	if (r->new_state == TCPSTATES_CLOSE) {
+		/*
+		 * Dropped at birth (tcp_v4/v6_syn_recv_sock's forced close):
+		 * another CPU had already made the child of this request, or
+		 * it could not be hashed. Seen under a SYN flood.
+		 */
+		uint64_t id = c->id;
+
+		tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+		tt_conn_finish(R, c, r->ts_ns, false);
+		return id;
+	}
 	*live = c;
 	return c->id;
 }
