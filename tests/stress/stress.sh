@@ -31,6 +31,7 @@ make -s -C "$HERE"
 # say so (as tests/vm/suite.sh does). Under host load QEMU 10's threaded TCG, too, has crashed a
 # stock 7.3-rt kernel patching its own code at boot, before any module was loaded
 # (docs/emulator.md). Anything after the test has started counts.
+mkdir -p "$REPO/build/vm-runs"
 for attempt in 1 2 3; do
 	out=$(mktemp -d "$REPO/build/vm-runs/stress-$KERNEL.XXXXXX")
 	set +e
