@@ -296,6 +296,53 @@ def check_counters(sockets, proc):
         fmt(ovf))
 
 
+# The hook whose probe makes each event: a hit the kprobe core missed (missed_<hook> in the
+# stats) is a record that is absent, counted. tw_expire is made by tw_end, after tw_expire
+# marked it: a miss of either loses it.
+HOOKS_OF = {'state': ('set_state',), 'listen': ('listen',), 'connect': ('connect',),
+            'request': ('request',), 'child': ('child_v4', 'child_v6'), 'accept': ('accept',),
+            'request_end': ('request_end_v4', 'request_end_v6'), 'time_wait': ('time_wait',),
+            'tw_rearm': ('time_wait',), 'tw_expire': ('tw_expire', 'tw_end'),
+            'tw_kill': ('tw_end',), 'reset_sent': ('reset_sent',),
+            'tw_overflow': ('tw_overflow',)}
+MISSES = {}   # check kind -> hook -> missed hits not yet used to explain an absent record
+
+
+def missed_budget(kind):
+    """The boot's counted probe misses, one budget per kind of check (events, tracepoint)."""
+    if kind not in MISSES:
+        stats = read_kv('stats.txt')
+        MISSES[kind] = {k[len('missed_'):]: int(v) for k, v in stats.items()
+                        if k.startswith('missed_') and v.strip().isdigit() and int(v) > 0}
+    return MISSES[kind]
+
+
+def absent_but_counted(want, got, kind):
+    """None unless got is want with some entries absent, each one a hit its hook's missed
+    counter holds (and then uses up): the module's promise is records plus counted misses,
+    and the kprobe core's miss window (docs/promises.md) is not the suite's to control.
+    Returns the absent entries."""
+    budget = missed_budget(kind)
+    if not budget:
+        return None
+    absent, i = [], 0
+    for w in want:
+        if i < len(got) and got[i] == w:
+            i += 1
+        else:
+            absent.append(w)
+    if i != len(got) or not absent:
+        return None
+    spend = dict(budget)
+    for a in absent:
+        hook = next((h for h in HOOKS_OF.get(a[0], ()) if spend.get(h, 0) > 0), None)
+        if hook is None:
+            return None
+        spend[hook] -= 1
+    budget.update(spend)
+    return absent
+
+
 def seq_of(recs):
     return [(r['EVENT'], r['OLDSTATE'], r['NEWSTATE']) for r in recs]
 
@@ -320,7 +367,11 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
             # A life that ends in TIME_WAIT may also have run its 60 s before the snapshot.
             if want[-1][2] == 'TIME_WAIT' and got == want + TW_EXPIRE:
                 want = got
-            tap(got == want, f'{scen}: {who} events '
+            absent = None if got == want else absent_but_counted(want, got, 'events')
+            if absent:
+                print(f'# {scen}: {who}: absent, each a probe hit the stats count as missed: '
+                      f'{absent}')
+            tap(got == want or bool(absent), f'{scen}: {who} events '
                 f"{' '.join(e + ':' + n for e, _, n in want)}",
                 ['expected ' + str(want), 'recorded:'] + fmt(recs))
             check_attr(scen, who, s, recs)
@@ -411,11 +462,17 @@ def check_trace(scen, who, s, recs, trace):
         tap(False, f'{scen}: {who} tracepoint transitions', ['no tracepoint events at all'])
         return
     skip = {('CLOSE', 'SYN_SENT'), ('LISTEN', 'SYN_RECV')}
+    def ev(t):
+        return 'listen' if t == ('CLOSE', 'LISTEN') else 'state'
     mine = [(r['OLDSTATE'], r['NEWSTATE']) for r in recs
             if r['EVENT'] in ('state', 'listen') and (r['OLDSTATE'], r['NEWSTATE']) not in skip]
     seen = [(o, n) for sp, dp, o, n in trace
             if sp == s['lport'] and dp == s['rport'] and (o, n) not in skip]
-    tap(seen == mine, f'{scen}: {who} tracepoint shows the same transitions',
+    absent = None if seen == mine else absent_but_counted(
+        [(ev(t),) + t for t in seen], [(ev(t),) + t for t in mine], 'tracepoint')
+    if absent:
+        print(f'# {scen}: {who}: the tracepoint saw, the module missed (counted): {absent}')
+    tap(seen == mine or bool(absent), f'{scen}: {who} tracepoint shows the same transitions',
         ['tracepoint ' + str(seen), 'module     ' + str(mine)])
 
 
