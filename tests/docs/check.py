@@ -122,7 +122,7 @@ for block in blocks:
         # (the request record before the client's connect record, the client's ESTABLISHED in
         # its task), unless ksoftirqd is already awake on that CPU: then they run there, later
         # (connect before request, ESTABLISHED in softirq with no process). Evidence:
-        # docs/testing.md, "The demo's record order". So the rows are compared as a set, with
+        # docs/evidence/demo-order/. So the rows are compared as a set, with
         # the columns that scheduling decides (CPU, PID, COMM, TGID, CTX) made alike.
         want = [norm(proc_row(x, header)) for x in lines[1:]]
         got = [norm(proc_row(x, header)) for x in steps[cmd]]
