@@ -352,7 +352,9 @@ static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
  * tcp_conn_request() wrote its ISN. A request freed with no cookie was
  * never hashed: dropped before (LSM, no route, the SYN-flood drop) or a
  * SYN cookie's. Its ISN, maybe even its addresses, are whatever the slab
- * held before, so it makes no record, only a count.
+ * held before, so it makes no record, only a count. That count also takes
+ * the few requests hashed before the module loaded that nothing gave a
+ * cookie: they cannot be told apart, and they live a few seconds at most.
  */
 static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -567,7 +569,7 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			     "no connect record: the client's ISN (A) is unknown"),
 	[TCPSTATES_HOOK_REQUEST] =
 		TS_KPROBE("inet_csk_reqsk_queue_hash_add", ts_request_pre,
-			  "no request record: the server's ISN (B) shows only at the child"),
+			  "no request record: the server's ISN (B) shows only at the child (request_end_v4/v6 need it)"),
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
 			     ts_child_ret, 0,
@@ -578,9 +580,17 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 	[TCPSTATES_HOOK_ACCEPT] =
 		TS_KPROBE("security_sock_graft", ts_accept_pre,
 			  "no accept record: a server socket's owner shows only when it acts"),
-	[TCPSTATES_HOOK_REQUEST_END] =
-		TS_KPROBE("tcp_v4_reqsk_destructor", ts_request_end_pre,
-			  "the end of IPv4 request sockets is not recorded"),
+	/*
+	 * request_end records only request sockets with a cookie, which the
+	 * request hook gives them: without it every request would be counted
+	 * as unhashed, a figure that would lie.
+	 */
+	[TCPSTATES_HOOK_REQUEST_END] = {
+		.cost = "the end of IPv4 request sockets is not recorded",
+		.needs = TCPSTATES_HOOK_REQUEST,
+		.rp.kp = { .symbol_name = "tcp_v4_reqsk_destructor",
+			   .pre_handler = ts_request_end_pre },
+	},
 	[TCPSTATES_HOOK_TIME_WAIT] =
 		TS_KPROBE("__inet_twsk_schedule", ts_tw_schedule_pre,
 			  "TIME_WAIT entry and re-arms are not recorded"),
@@ -600,9 +610,12 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 	[TCPSTATES_HOOK_RESET_SENT] =
 		TS_KPROBE("tcp_send_active_reset", ts_reset_sent_pre,
 			  "RSTs the kernel sends are not recorded"),
-	[TCPSTATES_HOOK_REQUEST_END_V6] =
-		TS_KPROBE("tcp_v6_reqsk_destructor", ts_request_end_pre,
-			  "the end of IPv6 request sockets is not recorded"),
+	[TCPSTATES_HOOK_REQUEST_END_V6] = {
+		.cost = "the end of IPv6 request sockets is not recorded",
+		.needs = TCPSTATES_HOOK_REQUEST,
+		.rp.kp = { .symbol_name = "tcp_v6_reqsk_destructor",
+			   .pre_handler = ts_request_end_pre },
+	},
 };
 
 #define TS_HOOK_NAME(NAME, name, nr) \

@@ -129,8 +129,9 @@ enum {
  * accept       accept() handed this socket to a process (inet_accept()
  *              grafts it onto the new struct socket, in the acceptor's
  *              context): state -> same state.
- * request_end  A request socket that was hashed (a "request" record, or one
- *              hashed before the module loaded) was freed: the child took
+ * request_end  A request socket with a cookie was freed (one the "request"
+ *              hook recorded, or one hashed before the module loaded that
+ *              inet_diag, e.g. "ss -e", gave a cookie): the child took
  *              over (after "child"), or it was dropped (SYN-ACK retries
  *              exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
  *              aux = SYN-ACK retransmissions it made. No "child" for its
@@ -138,7 +139,9 @@ enum {
  *              freed before they were hashed (LSM refusal, no route, the
  *              SYN-flood drop, SYN cookies) make no record: their ISN and
  *              even their addresses may never have been written. They are
- *              counted as requests_unhashed in /proc/tcpstates_stats.
+ *              counted as requests_unhashed in /proc/tcpstates_stats, with
+ *              the requests hashed before the load that had no cookie. The
+ *              hook needs the request hook (skip one, lose both).
  * time_wait    The full socket handed over to a timewait socket, which
  *              exists and whose timer is armed: old = NONE (the timewait
  *              socket does not keep the full socket's state; the

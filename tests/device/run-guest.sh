@@ -250,37 +250,42 @@ fi
 # ---------------------------------------------------------------------------
 # A hook the kernel lacks, made to happen: skip_hooks. The load goes on; the load message,
 # one line per inactive hook and /proc/tcpstates_stats say which hooks are inactive, why, and
-# what the records lose. tw_end needs tw_expire, so skipping one makes the other unusable.
+# what the records lose. tw_end needs tw_expire and request_end_v4/v6 need request, so skipping
+# one makes the others unusable.
 
 mark
-if load skip_hooks=accept,tw_expire; then
+if load skip_hooks=request,accept,tw_expire; then
 	since_mark > "$TMP/log"
 	fail=
 	for want in \
+		"tcpstates: hook request inactive (inet_csk_reqsk_queue_hash_add skipped): no request record: the server's ISN (B) shows only at the child (request_end_v4/v6 need it)" \
 		"tcpstates: hook accept inactive (security_sock_graft skipped): no accept record: a server socket's owner shows only when it acts" \
 		"tcpstates: hook tw_expire inactive (tw_timer_handler skipped): the end of TIME_WAIT is not recorded (tw_end needs this hook)" \
-		"tcpstates: hook tw_end inactive (inet_twsk_kill useless without tw_expire): the end of TIME_WAIT is not recorded"; do
+		"tcpstates: hook tw_end inactive (inet_twsk_kill useless without tw_expire): the end of TIME_WAIT is not recorded" \
+		"tcpstates: hook request_end_v4 inactive (tcp_v4_reqsk_destructor useless without request): the end of IPv4 request sockets is not recorded" \
+		"tcpstates: hook request_end_v6 inactive (tcp_v6_reqsk_destructor useless without request): the end of IPv6 request sockets is not recorded"; do
 		grep -qxF -- "$want" "$TMP/log" || fail="${fail:+$fail; }no log line '$want'"
 	done
-	grep -q '^tcpstates: loaded: .*; inactive: accept tw_expire tw_end$' "$TMP/log" ||
+	grep -q '^tcpstates: loaded: .*; inactive: request accept request_end_v4 tw_expire tw_end request_end_v6$' "$TMP/log" ||
 		fail="${fail:+$fail; }the load message does not end with the inactive hooks"
-	for kv in "hook_accept skipped" "hook_tw_expire skipped" "hook_tw_end unusable" \
-		"hook_set_state active" "hook_request active"; do
+	for kv in "hook_request skipped" "hook_accept skipped" "hook_tw_expire skipped" \
+		"hook_tw_end unusable" "hook_request_end_v4 unusable" "hook_request_end_v6 unusable" \
+		"hook_set_state active" "hook_child_v4 active"; do
 		grep -qxF "$kv" /proc/tcpstates_stats || fail="${fail:+$fail; }stats lack '$kv'"
 	done
-	[ "$(param skip_hooks)" = "accept,tw_expire" ] ||
+	[ "$(param skip_hooks)" = "request,accept,tw_expire" ] ||
 		fail="${fail:+$fail; }parameters/skip_hooks reads '$(param skip_hooks)'"
 	if [ -z "$fail" ]; then
-		ok "skip_hooks=accept,tw_expire: load message, cost lines and stats name the inactive hooks"
+		ok "skip_hooks=request,accept,tw_expire: load message, cost lines and stats name the inactive hooks"
 	else
 		echo "# $fail"
 		sed 's/^/# log: /' "$TMP/log"
-		not_ok "skip_hooks=accept,tw_expire: load message, cost lines and stats name the inactive hooks"
+		not_ok "skip_hooks=request,accept,tw_expire: load message, cost lines and stats name the inactive hooks"
 	fi
 	check "unload after skip_hooks" unload
 else
 	diag < "$TMP/insmod.err"
-	not_ok "skip_hooks=accept,tw_expire: load message, cost lines and stats name the inactive hooks"
+	not_ok "skip_hooks=request,accept,tw_expire: load message, cost lines and stats name the inactive hooks"
 fi
 
 # ---------------------------------------------------------------------------
