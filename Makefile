@@ -67,11 +67,14 @@ fuzz:
 demo:
 	tests/vm/demo.sh $(KERNEL)
 
-# The module (modules_install, which runs depmod), its man page tcpstates(4),
+# The module (modules_install, which runs depmod), its man page tcpstates(4)
+# and ABI header <tcpstates.h> (what tcpstates(4) tells a reader to include),
 # and the tool with tcptimeline(8) and its systemd unit (tools/Makefile).
+# DESTDIR stages all of it (a package build): kbuild calls it INSTALL_MOD_PATH.
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	install -D -m 0644 module/tcpstates.4 $(DESTDIR)$(PREFIX)/share/man/man4/tcpstates.4
+	install -D -m 0644 module/uapi/tcpstates.h $(DESTDIR)$(PREFIX)/include/tcpstates.h
 	$(MAKE) -C tools install PREFIX=$(PREFIX)
 
 clean:
