@@ -14,16 +14,18 @@ REPO=$(cd "$HERE/../.." && pwd -P)
 KERNEL=${1:-6.1}
 TT=$REPO/tools/tcptimeline
 t0=$(date +%s)
-n=0
-failed=0
-tap() { # tap "ok - x" | "not ok - x": numbered, prefixed
-	n=$((n + 1))
-	case "$1" in not*) failed=1 ;; esac
-	sed -E "s/^((not )?ok) - /\\1 $n - [$KERNEL] crosshost: /" <<<"$1"
+TAP_PREFIX="[$KERNEL] crosshost: "
+# shellcheck source=tests/lib/tap.sh
+. "$REPO/tests/lib/tap.sh"
+relay() { # relay "ok - x" | "not ok - x" (a guest's or check.py's line): numbered, prefixed
+	case "$1" in
+	"not ok - "*) not_ok "${1#not ok - }" ;;
+	*) ok "${1#ok - }" ;;
+	esac
 }
 
 nice -n 5 make -s -C "$REPO/tools" tcptimeline >&2 && "$REPO/tests/vm/vm.sh" build "$KERNEL" > /dev/null
-tap "$([ $? = 0 ] && echo ok || echo not ok) - module and tcptimeline build"
+tap $? "module and tcptimeline build"
 mkdir -p "$REPO/build/vm-runs"
 out=$(mktemp -d "$REPO/build/vm-runs/crosshost-$KERNEL.XXXXXX")
 "$REPO/tests/vm/pair.sh" run "$KERNEL" --out "$out" --timeout 900 -- tests/crosshost/run-guest.sh \
@@ -36,19 +38,19 @@ for r in a b; do
 	grep -q "^$r: ok - $r: recorder exits 0" "$out/guests.txt" || guest_ok=0
 done
 grep -E '^[ab]: not ok' "$out/guests.txt" | sed 's/^/# /'
-tap "$([ $pair_rc = 0 ] && [ $guest_ok = 1 ] && echo ok || echo not ok) - both guests booted, linked, recorded and finished cleanly"
+tap "$([ $pair_rc = 0 ] && [ $guest_ok = 1 ]; echo $?)" "both guests booted, linked, recorded and finished cleanly"
 
 if [ -f "$out/a/a.tcpcap" ] && [ -f "$out/b/b.tcpcap" ] && [ -f "$out/a/a.pcap" ]; then
 	"$TT" -r "$out/a/a.tcpcap" -r "$out/b/b.tcpcap" --ladder --port 7301 > "$out/ladder.txt" 2>&1
 	python3 "$HERE/check.py" "$TT" "$out" > "$out/check.txt" 2>&1
 	grep '^#' "$out/check.txt"
 	while IFS= read -r line; do
-		tap "$line"
+		relay "$line"
 	done < <(grep -E '^(not )?ok - ' "$out/check.txt")
 fi
-while [ $n -lt 9 ]; do	# check.py's 7 checks, when there was nothing to check
-	tap "not ok - merge check $((n - 1)) not reached (no recordings)"
+while [ $TAP_COUNT -lt 9 ]; do	# check.py's 7 checks, when there was nothing to check
+	not_ok "merge check $((TAP_COUNT - 1)) not reached (no recordings)"
 done
-echo "1..$n"
+tap_plan
 echo "# [$KERNEL] crosshost suite took $(($(date +%s) - t0)) s (logs: $out, ladder: $out/ladder.txt)"
-exit $failed
+tap_exit

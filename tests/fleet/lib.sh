@@ -1,18 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # tests/fleet/lib.sh - sourced by the fleet suites (tests/fleet, tests/metrics, tests/crosshost):
-# numbered TAP lines, polling with a deadline instead of fixed sleeps, and ending only the
-# processes the suite started (PIDS, by pid).
+# the TAP lines every suite prints (tests/lib/tap.sh: ok, not_ok, skip, check, tap_plan),
+# polling with a deadline instead of fixed sleeps, and ending only the processes the suite
+# started (PIDS, by pid).
 
-n=0
-fail=0
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 PIDS=()
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); echo "not ok $n - $*"; fail=$((fail + 1)); }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# check NAME COMMAND...: ok if COMMAND succeeds
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
 diag() { sed 's/^/# /'; }
 
 # wait_for SECS COMMAND...: run COMMAND every 0.1 s until it succeeds; 1 after SECS

@@ -35,7 +35,7 @@ golden() { # golden NAME EXPECTED ACTUAL
 	elif diff -u "$2" "$3" > "$TMP/diff" 2>&1; then
 		ok "$1"
 	else
-		notok "$1"
+		not_ok "$1"
 		sed 's/^/# /' "$TMP/diff" | head -30
 	fi
 }
@@ -281,5 +281,5 @@ else
 	skip "systemd-analyze verify" "no systemd-analyze (apt-get install systemd)"
 fi
 
-echo "1..$n"
-[ $fail = 0 ]
+tap_plan
+tap_exit

@@ -149,7 +149,7 @@ curl -sf "http://$EXP/metrics" > "$WORK/metrics.txt"
 expect() { # expect QUERY VALUE WHAT
 	local got
 	got=$(promql "$1")
-	if [ "$got" = "$2" ]; then ok "$3: $1 = $2"; else notok "$3: $1 = $got, expected $2"; fi
+	if [ "$got" = "$2" ]; then ok "$3: $1 = $2"; else not_ok "$3: $1 = $got, expected $2"; fi
 }
 expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"client\",kind=\"active\"})" 4 "clients that closed first"
 expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"server\",kind=\"passive\",port=\"7201\"})" 3 "their servers, on port 7201"
@@ -176,4 +176,4 @@ kill -INT $EXPORTER
 wait $EXPORTER
 check "exporter exits 0 on SIGINT" [ $? = 0 ]
 PIDS=("${PIDS[@]/$EXPORTER/}")
-[ $fail = 0 ]
+[ "$TAP_FAILED" = 0 ]
