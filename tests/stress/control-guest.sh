@@ -24,8 +24,9 @@ T=/sys/kernel/tracing
 GROUP=tsctl
 WORK=$(mktemp -d /tmp/control.XXXXXX) || exit 1
 BG=()
-n=0
-fails=0
+TAP_PREFIX="control: "
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../lib/tap.sh"
 
 # The module's hooks (module/probes.c): r = kretprobe there, p = kprobe.
 PROBES=(
@@ -44,17 +45,6 @@ PROBES=(
 	"p tcp_send_active_reset"
 	"p tcp_v6_reqsk_destructor"
 )
-
-tap()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - control: $2"
-	else
-		echo "not ok $n - control: $2"
-		fails=$((fails + 1))
-	fi
-}
 
 remove_events()
 {
@@ -151,5 +141,5 @@ fi
 conns=$(cat "$WORK"/churn* | awk -F'conns=' '/conns=/ { s += $2 } END { print s + 0 }')
 tap $((conns == 0)) "churn kept going on $cpus CPUs, IPv4/IPv6, 3 namespaces: $conns connections"
 echo "# control took $((($(now_us) - t0_us) / 1000000)) s"
-echo "1..$n"
-[ $fails = 0 ]
+tap_plan
+[ "$TAP_FAILED" = 0 ]
