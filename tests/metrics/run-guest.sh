@@ -36,6 +36,7 @@ cleanup()
 {
 	stop_pids
 	ip netns del traffic 2>/dev/null
+	ip netns del held 2>/dev/null
 	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
 	mkdir -p "$OUT" && cp "$WORK"/*.txt "$WORK"/*.log "$OUT"/ 2>/dev/null
 }
@@ -132,7 +133,38 @@ echo "# exporter peak RSS: ${hwm_before} kB before the hostile clients, ${hwm_af
 check "exporter memory bounded (peak RSS ${hwm_after} kB < 32768 kB, grew < 8192 kB)" \
 	eval '[ "${hwm_after:-999999}" -lt 32768 ] && [ $((hwm_after - hwm_before)) -lt 8192 ]'
 
-# 5. done: every connection of the traffic ended (TIME_WAIT: 60 s); then one scrape after that
+# 5. the state gauge, what shows a connection leak: one connection held open in a namespace of
+# its own ("held", so the traffic's counts above stay as they are), then half-closed by its
+# client. It stays so until the end (stop_pids), so the exposition checked below carries it.
+ip netns add held && ip -n held link set lo up
+HELD=$(stat -L -c %i /run/netns/held)
+ip netns exec held python3 -c '
+import os, socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", 7206))
+l.listen()
+c = socket.create_connection(("127.0.0.1", 7206))
+s, _ = l.accept()
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+c.shutdown(socket.SHUT_WR)  # FIN_WAIT2 here, CLOSE_WAIT at the server until it closes
+time.sleep(3600)
+' "$WORK/half-close" > "$WORK/held.log" 2>&1 &
+PIDS+=($!)
+gauge() { # gauge STATE N...: the held namespace's connections{state=STATE} is N ("none": no series)
+	while [ $# -gt 1 ]; do
+		[ "$(promql "sum(tcpstates_connections{netns=\"$HELD\",state=\"$1\"})")" = "$2" ] || return 1
+		shift 2
+	done
+}
+check "an open connection is in the gauge: LISTEN 1, ESTABLISHED 2" \
+	wait_for 30 gauge LISTEN 1 ESTABLISHED 2
+touch "$WORK/half-close"
+check "half-closed by its client: FIN_WAIT2 1, CLOSE_WAIT 1, ESTABLISHED none (a CLOSE_WAIT leak)" \
+	wait_for 30 gauge FIN_WAIT2 1 CLOSE_WAIT 1 ESTABLISHED none LISTEN 1
+diag < "$WORK/held.log"
+
+# 6. done: every connection of the traffic ended (TIME_WAIT: 60 s); then one scrape after that
 settled()
 {
 	curl -sf -m 5 "http://$EXP/metrics" > "$WORK/settle.txt" &&
@@ -145,7 +177,7 @@ scraped() { [ "$(promql "sum(tcpstates_connections_closed_total{netns=\"$NS\"})"
 check "prometheus scraped the final state ($CLOSED sides closed)" wait_for 30 scraped
 curl -sf "http://$EXP/metrics" > "$WORK/metrics.txt"
 
-# 6. PromQL = what the traffic did
+# 7. PromQL = what the traffic did
 expect() { # expect QUERY VALUE WHAT
 	local got
 	got=$(promql "$1")
@@ -166,7 +198,7 @@ expect "sum(tcpstates_transitions_total{netns=\"$NS\",from=\"ESTABLISHED\",to=\"
 expect 'sum(tcpstates_records_lost_total)' 0 "records lost"
 expect "count(count by (port) (tcpstates_connections_closed_total{netns=\"$NS\"}))" 3 "port labels bounded (7201, 7202, other)"
 
-# 7. the format
+# 8. the format
 promtool check metrics < "$WORK/metrics.txt" > "$WORK/promtool.txt" 2>&1
 rc=$?
 diag < "$WORK/promtool.txt"
