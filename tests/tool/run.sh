@@ -503,6 +503,13 @@ expect "-r - -w x < x is refused" 1 \
 	sh -c '"$1" -r - -w "$2" < "$2"' sh "$TT" "$TMP/keep.tcpcap"
 cmp -s "$TMP/c.tcpcap" "$TMP/keep.tcpcap" && ok "the refused input is intact" ||
 	notok "the refused input is intact"
+# several inputs are read only after the outputs are open: no output may be any of them
+cp "$TMP/c.tcpcap" "$TMP/second.tcpcap"
+expect "-r x -r y -w y is refused" 1 \
+	"tcptimeline: --write: $TMP/second.tcpcap is an input (--read $TMP/second.tcpcap); refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" -r "$TMP/second.tcpcap" -w "$TMP/second.tcpcap"
+cmp -s "$TMP/c.tcpcap" "$TMP/second.tcpcap" && ok "the refused second input is intact" ||
+	notok "the refused second input is intact"
 expect "two formats on stdout are refused" 1 \
 	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
 	"$TT" -T "$c.txt" --json --csv

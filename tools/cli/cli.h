@@ -192,7 +192,7 @@ struct tt_outputs {
 };
 
 /*
- * Checks that no output is the input or another output and that at most
+ * Checks that no output is an input or another output and that at most
  * one takes stdout, then opens them all. An exit code on failure.
  */
 int tt_outputs_open(struct tt_outputs *out, const struct opts *o,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The output files. Nothing is opened (and so nothing truncated) before
- * every check has passed: no output is the input, no two outputs are one
+ * every check has passed: no output is an input, no two outputs are one
  * file, and at most one takes standard output.
  */
 #include <errno.h>
@@ -40,12 +40,38 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static bool is_source(const char *path, const struct tt_source *src)
+static bool is_file(const struct stat *st, dev_t dev, ino_t ino)
 {
+	return ino && st->st_dev == dev && st->st_ino == ino;
+}
+
+/*
+ * Says so if writing @d would overwrite the input, or one of several (-r
+ * given more than once, or a glob): every one of them is read only after
+ * the outputs are opened, and opening truncates.
+ */
+static bool over_input(const struct dest *d, const struct tt_source *src)
+{
+	const struct tt_files *fs = src->files;
 	struct stat st;
 
-	return src->ino && !stat(path, &st) && st.st_dev == src->dev &&
-	       st.st_ino == src->ino;
+	if (stat(d->path, &st))
+		return false;
+	if (is_file(&st, src->dev, src->ino)) {
+		fprintf(stderr,
+			"%s: %s: %s is the input; refusing to overwrite it\n",
+			TT_NAME, d->option, d->path);
+		return true;
+	}
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		if (is_file(&st, fs->f[i].dev, fs->f[i].ino)) {
+			fprintf(stderr,
+				"%s: %s: %s is an input (--read %s); refusing to overwrite it\n",
+				TT_NAME, d->option, d->path, fs->f[i].path);
+			return true;
+		}
+	}
+	return false;
 }
 
 static int check(const struct dest *d, size_t n, const struct tt_source *src)
@@ -64,12 +90,8 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 			out = &d[i];
 			continue;
 		}
-		if (is_source(d[i].path, src)) {
-			fprintf(stderr,
-				"%s: %s: %s is the input; refusing to overwrite it\n",
-				TT_NAME, d[i].option, d[i].path);
+		if (over_input(&d[i], src))
 			return TT_EXIT_USAGE;
-		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(d[j].path, "-") &&
 			    same_file(d[i].path, d[j].path)) {
