@@ -513,6 +513,9 @@ cmp -s "$TMP/c.tcpcap" "$TMP/second.tcpcap" && ok "the refused second input is i
 expect "two formats on stdout are refused" 1 \
 	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
 	"$TT" -T "$c.txt" --json --csv
+expect "--metrics - and a format on stdout are refused" 1 \
+	"tcptimeline: --metrics and --json both write to standard output; give one a file (--json=FILE)" \
+	"$TT" -T "$c.txt" --json --metrics -
 expect "two formats into one file are refused" 1 \
 	"tcptimeline: --json and --csv both write to $TMP/both" \
 	"$TT" -T "$c.txt" --json="$TMP/both" --csv="$TMP/both"

@@ -188,6 +188,7 @@ int tt_recorder_close(struct tt_recorder *w);
 /* ---- outputs.c: the output files ---- */
 struct tt_outputs {
 	FILE *f[FMT_NR]; /* NULL: format not wanted */
+	FILE *metrics; /* --metrics -: the exposition, at the end */
 	struct tt_recorder *rec; /* -w */
 };
 

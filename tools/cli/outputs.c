@@ -16,11 +16,16 @@ struct dest {
 	FILE **f; /* NULL for --write, the recorder's */
 };
 
+#define NDEST (FMT_NR + 2) /* the formats, --write and --metrics - */
+
+/* --metrics - first: it has no =FILE, so the hint names the other. */
 static size_t collect(struct dest *d, struct tt_outputs *out,
 		      const struct opts *o)
 {
 	size_t n = 0;
 
+	if (o->metrics && !strcmp(o->metrics, "-"))
+		d[n++] = (struct dest){ "--metrics", "-", &out->metrics };
 	if (o->write_file && !tt_rotating(o)) /* else rotate.c's files */
 		d[n++] = (struct dest){ "--write", o->write_file, NULL };
 	for (int i = 0; i < FMT_NR; i++)
@@ -109,7 +114,7 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		    const struct tt_source *src)
 {
-	struct dest d[FMT_NR + 1];
+	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
 	int ret = check(d, n, src);
 
@@ -147,7 +152,7 @@ static int close_one(FILE *f, const char *option, const char *path)
 
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 {
-	struct dest d[FMT_NR + 1];
+	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
 	int ret = 0;
 
