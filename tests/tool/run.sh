@@ -298,6 +298,11 @@ expect "--json on a full disk" 2 "tcptimeline: --json: /dev/full: No space left 
 	"$TT" -T "$c.txt" --json=/dev/full
 expect "-w on a full disk" 2 "tcptimeline: --write: /dev/full: No space left on device" \
 	"$TT" -T "$c.txt" -w /dev/full
+# standard output is checked at exit, whatever wrote there (coreutils' close_stdout)
+expect "--help on a full disk" 2 "tcptimeline: standard output: No space left on device" \
+	sh -c '"$1" --help > /dev/full' sh "$TT"
+expect "--metrics - on a full disk" 2 "tcptimeline: --metrics: standard output: No space left on device" \
+	sh -c '"$1" -T "$2" --metrics - > /dev/full' sh "$TT" "$c.txt"
 python3 - "$TT" "$c.txt" > "$TMP/epipe" <<'PY'
 import os, subprocess, sys
 r, w = os.pipe()

@@ -133,39 +133,64 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 	return ret;
 }
 
+/*
+ * Flushes and closes @f; says what failed, naming @option if not NULL.
+ * errno is 0 or the error of the last write to @f.
+ */
 static int close_one(FILE *f, const char *option, const char *path)
 {
+	const char *name = strcmp(path, "-") ? path : "standard output";
+	bool is_stdout = f == stdout;
 	int err = 0;
 
-	if (!f)
-		return 0;
 	if (fflush(f) || ferror(f))
 		err = errno ? errno : EIO;
-	if (f != stdout && fclose(f) && !err)
+	/* a stdout closed before we ran, with nothing to write: no error */
+	if (fclose(f) && !err && !(is_stdout && errno == EBADF))
 		err = errno;
 	if (!err)
 		return 0;
-	fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, option,
-		strcmp(path, "-") ? path : "standard output", strerror(err));
+	if (option)
+		fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, option, name,
+			strerror(err));
+	else
+		fprintf(stderr, "%s: %s: %s\n", TT_NAME, name, strerror(err));
 	return -1;
+}
+
+/*
+ * As coreutils' close_stdout(): a write error that stdio kept to itself (a
+ * full disk, a closed pipe) is said and fails the run, even when all that
+ * was written is --help.
+ */
+int tt_close_stdout(const char *option)
+{
+	return close_one(stdout, option, "-");
 }
 
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 {
 	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
+	const char *to_stdout = NULL; /* the option that wrote there */
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (!d[i].f || !*d[i].f)
+			continue;
 		errno = 0;
-		if (d[i].f && close_one(*d[i].f, d[i].option, d[i].path))
+		if (*d[i].f == stdout)
+			to_stdout = d[i].option;
+		else if (close_one(*d[i].f, d[i].option, d[i].path))
 			ret = -1;
-		if (d[i].f)
-			*d[i].f = NULL;
+		*d[i].f = NULL;
 	}
 	if (tt_recorder_close(out->rec))
 		ret = -1;
 	out->rec = NULL;
+	errno = 0;
+	if (tt_close_stdout(to_stdout))
+		ret = -1;
 	return ret;
 }
 
