@@ -298,6 +298,11 @@ expect "--json on a full disk" 2 "tcptimeline: --json: /dev/full: No space left 
 	"$TT" -T "$c.txt" --json=/dev/full
 expect "-w on a full disk" 2 "tcptimeline: --write: /dev/full: No space left on device" \
 	"$TT" -T "$c.txt" -w /dev/full
+# standard output is checked at exit, whatever wrote there (coreutils' close_stdout)
+expect "--help on a full disk" 2 "tcptimeline: standard output: No space left on device" \
+	sh -c '"$1" --help > /dev/full' sh "$TT"
+expect "--metrics - on a full disk" 2 "tcptimeline: --metrics: standard output: No space left on device" \
+	sh -c '"$1" -T "$2" --metrics - > /dev/full' sh "$TT" "$c.txt"
 python3 - "$TT" "$c.txt" > "$TMP/epipe" <<'PY'
 import os, subprocess, sys
 r, w = os.pipe()
@@ -503,9 +508,19 @@ expect "-r - -w x < x is refused" 1 \
 	sh -c '"$1" -r - -w "$2" < "$2"' sh "$TT" "$TMP/keep.tcpcap"
 cmp -s "$TMP/c.tcpcap" "$TMP/keep.tcpcap" && ok "the refused input is intact" ||
 	notok "the refused input is intact"
+# several inputs are read only after the outputs are open: no output may be any of them
+cp "$TMP/c.tcpcap" "$TMP/second.tcpcap"
+expect "-r x -r y -w y is refused" 1 \
+	"tcptimeline: --write: $TMP/second.tcpcap is an input (--read $TMP/second.tcpcap); refusing to overwrite it" \
+	"$TT" -r "$TMP/keep.tcpcap" -r "$TMP/second.tcpcap" -w "$TMP/second.tcpcap"
+cmp -s "$TMP/c.tcpcap" "$TMP/second.tcpcap" && ok "the refused second input is intact" ||
+	notok "the refused second input is intact"
 expect "two formats on stdout are refused" 1 \
 	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
 	"$TT" -T "$c.txt" --json --csv
+expect "--metrics - and a format on stdout are refused" 1 \
+	"tcptimeline: --metrics and --json both write to standard output; give one a file (--json=FILE)" \
+	"$TT" -T "$c.txt" --json --metrics -
 expect "two formats into one file are refused" 1 \
 	"tcptimeline: --json and --csv both write to $TMP/both" \
 	"$TT" -T "$c.txt" --json="$TMP/both" --csv="$TMP/both"

@@ -188,17 +188,23 @@ int tt_recorder_close(struct tt_recorder *w);
 /* ---- outputs.c: the output files ---- */
 struct tt_outputs {
 	FILE *f[FMT_NR]; /* NULL: format not wanted */
+	FILE *metrics; /* --metrics -: the exposition, at the end */
 	struct tt_recorder *rec; /* -w */
 };
 
 /*
- * Checks that no output is the input or another output and that at most
+ * Checks that no output is an input or another output and that at most
  * one takes stdout, then opens them all. An exit code on failure.
  */
 int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		    const struct tt_source *src);
-/* Closes everything; -1 if any write failed (said which). */
+/* Closes everything, stdout last; -1 if any write failed (said which). */
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o);
+/*
+ * Flushes, checks and closes standard output, naming @option (or not) in
+ * the error it says; -1 on error. errno: 0 or the last write's error.
+ */
+int tt_close_stdout(const char *option);
 /* True once any output has failed: there is no point in going on. */
 bool tt_outputs_failed(const struct tt_outputs *out);
 /* Pushes what the formats have written (live, -U). */

@@ -16,6 +16,7 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -25,6 +26,7 @@ static int add_file(struct tt_files *fs, const char *path, size_t *cap)
 {
 	unsigned char h[TT_CAP_HEADER_SIZE];
 	struct tt_file *f;
+	struct stat st;
 	char why[128];
 	ssize_t n;
 	int fd;
@@ -48,6 +50,10 @@ static int add_file(struct tt_files *fs, const char *path, size_t *cap)
 		return TT_EXIT_IO;
 	}
 	n = read(fd, h, sizeof(h));
+	if (!fstat(fd, &st)) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+	}
 	close(fd);
 	if (n < 0) {
 		fprintf(stderr, "%s: %s: %s\n", TT_NAME, path, strerror(errno));

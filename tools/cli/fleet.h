@@ -100,6 +100,8 @@ struct tt_file {
 	char *path;
 	struct tt_cap_info ci;
 	int group; /* host: files with one boot id are one */
+	dev_t dev; /* what it is, to refuse writing over it */
+	ino_t ino;
 };
 
 struct tt_files {

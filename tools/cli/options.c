@@ -351,6 +351,7 @@ static bool any_format(const struct opts *o)
 /* --help, --version, --fields, --close-kinds: print and be done. */
 static int info_opt(int ch, bool *done)
 {
+	errno = 0; /* a write error's errno, for tt_close_stdout() */
 	if (ch == 'h')
 		usage(stdout);
 	else if (ch == O_FIELDS)
@@ -363,7 +364,7 @@ static int info_opt(int ch, bool *done)
 		printf("%s %s (reads tcpstates ABI 1 and %d)\n", TT_NAME,
 		       TT_VERSION, TCPSTATES_ABI_VERSION);
 	*done = true;
-	return fflush(stdout) ? TT_EXIT_IO : TT_EXIT_OK;
+	return tt_close_stdout(NULL) ? TT_EXIT_IO : TT_EXIT_OK;
 }
 
 static int one_option(struct opts *o, int ch, const char *name, bool *done)

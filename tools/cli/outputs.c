@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The output files. Nothing is opened (and so nothing truncated) before
- * every check has passed: no output is the input, no two outputs are one
+ * every check has passed: no output is an input, no two outputs are one
  * file, and at most one takes standard output.
  */
 #include <errno.h>
@@ -16,11 +16,16 @@ struct dest {
 	FILE **f; /* NULL for --write, the recorder's */
 };
 
+#define NDEST (FMT_NR + 2) /* the formats, --write and --metrics - */
+
+/* --metrics - first: it has no =FILE, so the hint names the other. */
 static size_t collect(struct dest *d, struct tt_outputs *out,
 		      const struct opts *o)
 {
 	size_t n = 0;
 
+	if (o->metrics && !strcmp(o->metrics, "-"))
+		d[n++] = (struct dest){ "--metrics", "-", &out->metrics };
 	if (o->write_file && !tt_rotating(o)) /* else rotate.c's files */
 		d[n++] = (struct dest){ "--write", o->write_file, NULL };
 	for (int i = 0; i < FMT_NR; i++)
@@ -40,12 +45,38 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-static bool is_source(const char *path, const struct tt_source *src)
+static bool is_file(const struct stat *st, dev_t dev, ino_t ino)
 {
+	return ino && st->st_dev == dev && st->st_ino == ino;
+}
+
+/*
+ * Says so if writing @d would overwrite the input, or one of several (-r
+ * given more than once, or a glob): every one of them is read only after
+ * the outputs are opened, and opening truncates.
+ */
+static bool over_input(const struct dest *d, const struct tt_source *src)
+{
+	const struct tt_files *fs = src->files;
 	struct stat st;
 
-	return src->ino && !stat(path, &st) && st.st_dev == src->dev &&
-	       st.st_ino == src->ino;
+	if (stat(d->path, &st))
+		return false;
+	if (is_file(&st, src->dev, src->ino)) {
+		fprintf(stderr,
+			"%s: %s: %s is the input; refusing to overwrite it\n",
+			TT_NAME, d->option, d->path);
+		return true;
+	}
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		if (is_file(&st, fs->f[i].dev, fs->f[i].ino)) {
+			fprintf(stderr,
+				"%s: %s: %s is an input (--read %s); refusing to overwrite it\n",
+				TT_NAME, d->option, d->path, fs->f[i].path);
+			return true;
+		}
+	}
+	return false;
 }
 
 static int check(const struct dest *d, size_t n, const struct tt_source *src)
@@ -64,12 +95,8 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 			out = &d[i];
 			continue;
 		}
-		if (is_source(d[i].path, src)) {
-			fprintf(stderr,
-				"%s: %s: %s is the input; refusing to overwrite it\n",
-				TT_NAME, d[i].option, d[i].path);
+		if (over_input(&d[i], src))
 			return TT_EXIT_USAGE;
-		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(d[j].path, "-") &&
 			    same_file(d[i].path, d[j].path)) {
@@ -87,7 +114,7 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		    const struct tt_source *src)
 {
-	struct dest d[FMT_NR + 1];
+	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
 	int ret = check(d, n, src);
 
@@ -106,39 +133,64 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 	return ret;
 }
 
+/*
+ * Flushes and closes @f; says what failed, naming @option if not NULL.
+ * errno is 0 or the error of the last write to @f.
+ */
 static int close_one(FILE *f, const char *option, const char *path)
 {
+	const char *name = strcmp(path, "-") ? path : "standard output";
+	bool is_stdout = f == stdout;
 	int err = 0;
 
-	if (!f)
-		return 0;
 	if (fflush(f) || ferror(f))
 		err = errno ? errno : EIO;
-	if (f != stdout && fclose(f) && !err)
+	/* a stdout closed before we ran, with nothing to write: no error */
+	if (fclose(f) && !err && !(is_stdout && errno == EBADF))
 		err = errno;
 	if (!err)
 		return 0;
-	fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, option,
-		strcmp(path, "-") ? path : "standard output", strerror(err));
+	if (option)
+		fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME, option, name,
+			strerror(err));
+	else
+		fprintf(stderr, "%s: %s: %s\n", TT_NAME, name, strerror(err));
 	return -1;
+}
+
+/*
+ * As coreutils' close_stdout(): a write error that stdio kept to itself (a
+ * full disk, a closed pipe) is said and fails the run, even when all that
+ * was written is --help.
+ */
+int tt_close_stdout(const char *option)
+{
+	return close_one(stdout, option, "-");
 }
 
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 {
-	struct dest d[FMT_NR + 1];
+	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
+	const char *to_stdout = NULL; /* the option that wrote there */
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (!d[i].f || !*d[i].f)
+			continue;
 		errno = 0;
-		if (d[i].f && close_one(*d[i].f, d[i].option, d[i].path))
+		if (*d[i].f == stdout)
+			to_stdout = d[i].option;
+		else if (close_one(*d[i].f, d[i].option, d[i].path))
 			ret = -1;
-		if (d[i].f)
-			*d[i].f = NULL;
+		*d[i].f = NULL;
 	}
 	if (tt_recorder_close(out->rec))
 		ret = -1;
 	out->rec = NULL;
+	errno = 0;
+	if (tt_close_stdout(to_stdout))
+		ret = -1;
 	return ret;
 }
 

@@ -184,10 +184,7 @@ static int summary(const struct app *a, const struct tt_decoder *dec,
 /* --metrics -: the exposition as the input ended (@R: its open sides). */
 static void metrics_end(struct app *a, const struct recon *R)
 {
-	const char *spec = a->o->metrics;
-
-	tt_live_metrics_stop(&a->lm, R,
-			     spec && !strcmp(spec, "-") ? stdout : NULL);
+	tt_live_metrics_stop(&a->lm, R, a->out->metrics);
 }
 
 static int run(struct app *a, const struct tt_source *src)

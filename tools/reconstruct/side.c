@@ -139,7 +139,9 @@ static void remote_fin(struct conn *c, const struct tcpstates_record *r)
  * sets the state before tcp_send_fin() queues the FIN, so WRITE_SEQ is the
  * FIN's sequence number. A close() after shutdown(SHUT_WR) sets the same
  * state again with WRITE_SEQ one past the FIN: that repeat must not move
- * it. Seen first in CLOSING (FIN_WAIT1 missed), the FIN is WRITE_SEQ - 1.
+ * it, and if it is the first record seen (the ring wrapped over the first
+ * entry), the FIN is WRITE_SEQ - 1. So it is when seen first in CLOSING
+ * (FIN_WAIT1 missed): the FIN was queued before.
  */
 static void local_fin(struct conn *c, const struct tcpstates_record *r,
 		      uint32_t queued)
@@ -208,7 +210,8 @@ static void state_fins(struct conn *c, const struct tcpstates_record *r)
 	switch (r->new_state) {
 	case TCPSTATES_FIN_WAIT1:
 	case TCPSTATES_LAST_ACK:
-		local_fin(c, r, 0);
+		/* a repeat comes after tcp_send_fin(): WRITE_SEQ counts it */
+		local_fin(c, r, r->old_state == r->new_state);
 		break;
 	case TCPSTATES_CLOSING:
 		local_fin(c, r, 1);
