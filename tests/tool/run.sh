@@ -21,11 +21,8 @@ FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; fail=$((fail + 1)); }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../lib/tap.sh"	# ok, not_ok, skip, tap_plan: the lines every suite prints
 
 # golden NAME EXPECTED ACTUAL: compare (or update) a file.
 golden() {
@@ -34,11 +31,11 @@ golden() {
 		cp "$act" "$exp"
 		ok "$name (updated)"
 	elif [ ! -f "$exp" ]; then
-		notok "$name: no $(basename "$exp"); run UPDATE=1 $0"
+		not_ok "$name: no $(basename "$exp"); run UPDATE=1 $0"
 	elif diff -u "$exp" "$act" > "$TMP/diff"; then
 		ok "$name"
 	else
-		notok "$name"
+		not_ok "$name"
 		sed 's/^/# /' "$TMP/diff" | head -40
 	fi
 }
@@ -48,7 +45,7 @@ same() {
 	if cmp -s "$2" "$3"; then
 		ok "$1"
 	else
-		notok "$1"
+		not_ok "$1"
 		diff -u "$2" "$3" | sed 's/^/# /' | head -20
 	fi
 }
@@ -62,7 +59,7 @@ expect() {
 	if [ "$got" = "$rc" ] && [ "$(cat "$TMP/expect.err")" = "$err" ]; then
 		ok "$name"
 	else
-		notok "$name (exit $got)"
+		not_ok "$name (exit $got)"
 		sed 's/^/# /' "$TMP/expect.err" | head -5
 	fi
 }
@@ -71,7 +68,7 @@ filt() {
 	local name=$1 want=$2 case=$3 got
 	shift 3
 	got=$("$TT" -T "$HERE/cases/$case.txt" --json "$@" 2> /dev/null | grep -c '"cookie"')
-	[ "$got" = "$want" ] && ok "filter $name" || notok "filter $name: $got sides, want $want"
+	[ "$got" = "$want" ] && ok "filter $name" || not_ok "filter $name: $got sides, want $want"
 }
 
 input_args() {
@@ -98,7 +95,7 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 		rc=$?
 		[ "$fmt" = svg ] && cp "$TMP/$name.svg" "$TMP/$name.$fmt" 2>/dev/null
 		if [ $rc -ne 0 ]; then
-			notok "$name $fmt: exit $rc: $(head -1 "$TMP/err")"
+			not_ok "$name $fmt: exit $rc: $(head -1 "$TMP/err")"
 			continue
 		fi
 		golden "$name $fmt" "$base.$fmt" "$TMP/$name.$fmt"
@@ -146,7 +143,7 @@ rc=$?
 [ $rc = 0 ] && cmp -s "$c.json" "$TMP/twice.json" &&
 	grep -q '^tcptimeline: .*: 7 records seen twice (overlapping snapshots) skipped$' "$TMP/twice.err" &&
 	ok "overlapping snapshots merge" ||
-	notok "overlapping snapshots merge (rc $rc: $(head -1 "$TMP/twice.err"))"
+	not_ok "overlapping snapshots merge (rc $rc: $(head -1 "$TMP/twice.err"))"
 
 # A gap in a capture's sequence is not a loss: the device marks every loss
 # itself; a gap is records this reader does not see (another namespace's).
@@ -154,7 +151,7 @@ rc=$?
 "$TT" -r "$TMP/gap.tcpcap" --dump > "$TMP/gap.dump"
 [ $? = 0 ] && [ "$(wc -l < "$TMP/gap.dump")" = 16 ] && ! grep -q ' lost ' "$TMP/gap.dump" &&
 	ok "a seq gap in a capture is not taken for a loss" ||
-	notok "a seq gap in a capture is not taken for a loss"
+	not_ok "a seq gap in a capture is not taken for a loss"
 
 # Terminal safety: a comm of control characters comes out escaped in every
 # format (the goldens show how); not one raw control byte reaches stdout.
@@ -166,18 +163,18 @@ for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -"; do
 	[ "$bad" = 0 ] || { raw=1; echo "# $opt: $bad raw control bytes"; }
 done
 [ $raw = 0 ] && ok "no raw control character from a comm reaches the terminal" ||
-	notok "no raw control character from a comm reaches the terminal"
+	not_ok "no raw control character from a comm reaches the terminal"
 
 # ---- wall-clock time ----
 w=$HERE/cases/wallclock
 "$TT" -T "$w.txt" --time=utc > "$TMP/utc.out"
 grep -q '^    open       active, SYN sent 2026-11-30 14:03:08.123456Z$' "$TMP/utc.out" &&
-	ok "--time=utc" || notok "--time=utc"
+	ok "--time=utc" || not_ok "--time=utc"
 "$TT" -T "$w.txt" --time=relative --ladder > "$TMP/rel.out"
-grep -q '^  1.000000000 ' "$TMP/rel.out" && ok "--time=relative" || notok "--time=relative"
+grep -q '^  1.000000000 ' "$TMP/rel.out" && ok "--time=relative" || not_ok "--time=relative"
 "$TT" -T "$w.txt" --time=mono > "$TMP/mono.out"
 cmp -s "$TMP/mono.out" "$HERE/cases/client_close_first.out" &&
-	ok "--time=mono: the times as recorded" || notok "--time=mono: the times as recorded"
+	ok "--time=mono: the times as recorded" || not_ok "--time=mono: the times as recorded"
 "$TT" -T "$c.txt" --realtime-offset=1796042387123456000 > "$TMP/offset.out"
 same "--realtime-offset gives text its wall-clock time" "$w.out" "$TMP/offset.out"
 "$TT" -T "$w.txt" -w "$TMP/w.tcpcap" 2> /dev/null
@@ -207,7 +204,7 @@ same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
 "$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap" 2> /dev/null
 "$TT" -r "$TMP/lost.tcpcap" --json > "$TMP/lost.json"
 grep -q '^{"lost":40,"seq":8,' "$TMP/lost.json" &&
-	ok "lost marker replayed from capture" || notok "lost marker replayed from capture"
+	ok "lost marker replayed from capture" || not_ok "lost marker replayed from capture"
 
 # ---- follow mode: signals end it cleanly, a kill leaves a readable capture ----
 # follow SIGNAL DIR LINES [ARGS]: the live path through a FIFO whose writer
@@ -245,19 +242,19 @@ for sig in INT TERM HUP; do
 		[ "$(wc -l < "$d/replay")" = 11 ] &&
 		grep -q "^tcptimeline: 10 records written to $d/out.tcpcap (1824 bytes); none lost$" "$d/err" &&
 		ok "SIG$sig ends follow mode: open connections flushed, capture complete, exit 0" ||
-		notok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
+		not_ok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
 done
 follow KILL "$TMP/follow-KILL" 11
 "$TT" -r "$TMP/follow-KILL/out.tcpcap" --dump > "$TMP/follow-KILL/replay"
 [ $? = 0 ] && [ "$(wc -l < "$TMP/follow-KILL/replay")" = 11 ] &&
 	ok "-U: a killed recording is readable to its last record" ||
-	notok "-U: a killed recording is readable to its last record"
+	not_ok "-U: a killed recording is readable to its last record"
 
 # A filtered live recording passes a record on as soon as its connection is
 # decided: with a port filter that is when the port is known, not at the end.
 follow INT "$TMP/follow-port" 11 -p 8080
 [ $rc = 0 ] && [ $shown = 11 ] && ok "live -p: each record is passed on once its port is known" ||
-	notok "live -p: each record is passed on once its port is known ($shown of 11 lines)"
+	not_ok "live -p: each record is passed on once its port is known ($shown of 11 lines)"
 
 # --on-time-wait: a conversation is shown when its closer enters TIME_WAIT,
 # not 60 s later, and the timewait socket's end makes no second connection.
@@ -265,7 +262,7 @@ follow INT "$TMP/follow-port" 11 -p 8080
 [ "$(wc -l < "$TMP/otw.json")" = 3 ] &&
 	grep -q '"cookie":8193,.*"end_ns":5001002393000,.*"time_wait_end":null' "$TMP/otw.json" &&
 	ok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed" ||
-	notok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed"
+	not_ok "--on-time-wait: shown at TIME_WAIT entry, the expiry absorbed"
 filt "--on-time-wait: a killed timewait socket makes no extra side" 4 timewait_reuse --on-time-wait
 d=$TMP/otw-live
 mkdir -p "$d"
@@ -281,7 +278,7 @@ kill -INT $pid
 { wait $pid; } 2> /dev/null
 exec 8<&- 9>&-
 [ $shown = 2 ] && ok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends" ||
-	notok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends ($shown of 2)"
+	not_ok "live --on-time-wait: the conversation comes out before its TIME_WAIT ends ($shown of 2)"
 
 # -i: --stats for each interval of the records' time.
 "$TT" -T "$HERE/cases/vm61_scenarios.txt" -i 5 --time=relative > "$TMP/interval"
@@ -289,7 +286,7 @@ exec 8<&- 9>&-
 	[ "$(awk '/^records / { n += $2 } END { print n }' "$TMP/interval")" = 200 ] &&
 	head -1 "$TMP/interval" | grep -qx -- '--- 0.000000000 to 5.000000000 ---' &&
 	ok "-i: statistics per interval, every record in one" ||
-	notok "-i: statistics per interval, every record in one"
+	not_ok "-i: statistics per interval, every record in one"
 
 # ---- write errors: reported, exit 2 ----
 expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \
@@ -314,7 +311,7 @@ sys.stdout.write(p.stderr.decode())
 PY
 [ "$(cat "$TMP/epipe")" = "2
 tcptimeline: --json: standard output: Broken pipe" ] && ok "a closed pipe is reported, exit 2" ||
-	notok "a closed pipe is reported, exit 2: $(tail -1 "$TMP/epipe")"
+	not_ok "a closed pipe is reported, exit 2: $(tail -1 "$TMP/epipe")"
 
 # Memory: finished connections are freed, live ones stay bounded.
 if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
@@ -322,7 +319,7 @@ if make -s -C "$TOOLS" O="$O" gencap > /dev/null 2>&1; then
 	peak=$(sed -n 's/.*peak live connections \([0-9]*\).*/\1/p' "$TMP/bench")
 	[ -n "$peak" ] && [ "$peak" -lt 1000 ] &&
 		ok "follow memory bounded: peak $peak live of $(grep -o '[0-9][0-9]* connections' "$TMP/bench")" ||
-		notok "follow memory bounded: $(cat "$TMP/bench")"
+		not_ok "follow memory bounded: $(cat "$TMP/bench")"
 else
 	skip "follow memory bounded" "gencap did not build"
 fi
@@ -364,10 +361,10 @@ expect "--since a wall time needs the offset" 1 \
 "$TT" -T "$c.txt" --comm curl --dump > "$TMP/fdump"
 [ "$(grep -vc '^SEQ' "$TMP/fdump")" = 17 ] && ! grep -q ' listen ' "$TMP/fdump" &&
 	ok "--dump keeps the records of the conversations shown" ||
-	notok "--dump keeps the records of the conversations shown"
+	not_ok "--dump keeps the records of the conversations shown"
 "$TT" -T "$c.txt" --comm curl --stats | grep -q '^records 17, ' &&
 	ok "--stats counts only the records of the conversations shown" ||
-	notok "--stats counts only the records of the conversations shown"
+	not_ok "--stats counts only the records of the conversations shown"
 for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since 5001.0015"; do
 	# shellcheck disable=SC2086
 	"$TT" -T "$HERE/cases/lost_marker.txt" $f -w "$TMP/f.tcpcap" 2> /dev/null
@@ -388,7 +385,7 @@ layer_bad=$(cd "$TOOLS" && awk '
 [ -n "$layer_bad" ] && echo "$layer_bad" | sed 's/^/# /'
 layer_ok=$([ -z "$layer_bad" ] && echo 1 || echo 0)
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||
-	notok "layers include only the layers below them"
+	not_ok "layers include only the layers below them"
 
 # ---- one schema: the man page's lists are generated from the tool's ----
 # man_section NAME ROFF: the man page's section between the BEGIN/END NAME
@@ -414,15 +411,15 @@ man_section "CLOSE KINDS" "$TMP/close.roff"
 if command -v man > /dev/null; then
 	MANWIDTH=80 man --warnings -l "$MAN" > /dev/null 2> "$TMP/man.err"
 	[ ! -s "$TMP/man.err" ] && ok "man --warnings is quiet" ||
-		{ notok "man --warnings is quiet"; head -5 "$TMP/man.err" | sed 's/^/# /'; }
+		{ not_ok "man --warnings is quiet"; head -5 "$TMP/man.err" | sed 's/^/# /'; }
 else
 	skip "man --warnings is quiet" "no man"
 fi
 fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = "," }')
 [ "$(head -1 "$c.csv")" = "$fields" ] && ok "the CSV header is the field list" ||
-	notok "the CSV header is the field list"
+	not_ok "the CSV header is the field list"
 [ "$(head -1 "$c.json" | python3 -c 'import json, sys; print(",".join(json.loads(sys.stdin.read())))')" = "$fields" ] &&
-	ok "JSON keys are the field list, in order" || notok "JSON keys are the field list, in order"
+	ok "JSON keys are the field list, in order" || not_ok "JSON keys are the field list, in order"
 
 # The --help and man page examples that read a file run as shown (on a test
 # capture named as they name it).
@@ -439,7 +436,7 @@ while read -r line; do
 done < <({ "$TT" --help; MANWIDTH=200 man -l "$TOOLS/tcptimeline.8" 2> /dev/null; } |
 	sed -n 's/^ *\(tcptimeline -r \(trace.tcpcap\|t.txt\) .*\)/\1/p' | sed 's/ *#.*//')
 [ $ex_bad = 0 ] && [ $ex_n -ge 10 ] && ok "the $ex_n examples of --help and the man page that read a file run" ||
-	notok "the examples of --help and the man page that read a file run ($ex_n found)"
+	not_ok "the examples of --help and the man page that read a file run ($ex_n found)"
 
 # The examples of docs/tcptimeline.md: each "$ tcptimeline ..." line of a
 # code block is run and must print the rest of the block.
@@ -456,12 +453,12 @@ for cmdf in "$TMP"/guide.*.cmd; do
 	(cd "$TMP" && eval "\"\$TT\" ${cmd#tcptimeline }") > "${cmdf%.cmd}.got" 2> /dev/null
 	same "docs/tcptimeline.md: \$ $cmd" "${cmdf%.cmd}.want" "${cmdf%.cmd}.got"
 done
-[ $guide_n -ge 3 ] || notok "docs/tcptimeline.md has its examples ($guide_n found)"
+[ $guide_n -ge 3 ] || not_ok "docs/tcptimeline.md has its examples ($guide_n found)"
 
 # ---- kernel coding style: the kernel's .clang-format, as tools/.clang-format ----
 if command -v clang-format > /dev/null; then
 	make -s -C "$TOOLS" style > "$TMP/style" 2>&1 && ok "kernel .clang-format clean" ||
-		{ notok "kernel .clang-format clean (make -C tools style FIX=1)"; head -5 "$TMP/style" | sed 's/^/# /'; }
+		{ not_ok "kernel .clang-format clean (make -C tools style FIX=1)"; head -5 "$TMP/style" | sed 's/^/# /'; }
 else
 	skip "kernel .clang-format clean" "no clang-format"
 fi
@@ -475,15 +472,15 @@ if "$TT" -T "$TMP/child_close.txt" --json > "$TMP/child_close.json" 2> "$TMP/chi
 	[ ! -s "$TMP/child_close.err" ] && grep -q '"role":"server"' "$TMP/child_close.json"; then
 	ok "a child dropped at birth (NEW_SYN_RECV -> CLOSE) is read, not refused"
 else
-	notok "a child dropped at birth (NEW_SYN_RECV -> CLOSE) is read, not refused"
+	not_ok "a child dropped at birth (NEW_SYN_RECV -> CLOSE) is read, not refused"
 	sed 's/^/# /' "$TMP/child_close.err"
 fi
 
 # ---- exit codes, messages and help ----
-"$TT" --help | grep -q '^Examples:' && ok "--help has examples" || notok "--help has examples"
+"$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version
 grep -q "^tcptimeline [0-9.]* (reads tcpstates ABI 1 and 2)$" "$TMP/expect.out" &&
-	ok "--version names the ABIs" || notok "--version names the ABIs"
+	ok "--version names the ABIs" || not_ok "--version names the ABIs"
 expect "unknown option: one line and a hint, exit 1" 1 "tcptimeline: unrecognized option '--no-such-option'
 Try 'tcptimeline --help' for more information." "$TT" --no-such-option
 expect "a bad value names the option, exit 1" 1 \
@@ -507,14 +504,14 @@ expect "-r - -w x < x is refused" 1 \
 	"tcptimeline: --write: $TMP/keep.tcpcap is the input; refusing to overwrite it" \
 	sh -c '"$1" -r - -w "$2" < "$2"' sh "$TT" "$TMP/keep.tcpcap"
 cmp -s "$TMP/c.tcpcap" "$TMP/keep.tcpcap" && ok "the refused input is intact" ||
-	notok "the refused input is intact"
+	not_ok "the refused input is intact"
 # several inputs are read only after the outputs are open: no output may be any of them
 cp "$TMP/c.tcpcap" "$TMP/second.tcpcap"
 expect "-r x -r y -w y is refused" 1 \
 	"tcptimeline: --write: $TMP/second.tcpcap is an input (--read $TMP/second.tcpcap); refusing to overwrite it" \
 	"$TT" -r "$TMP/keep.tcpcap" -r "$TMP/second.tcpcap" -w "$TMP/second.tcpcap"
 cmp -s "$TMP/c.tcpcap" "$TMP/second.tcpcap" && ok "the refused second input is intact" ||
-	notok "the refused second input is intact"
+	not_ok "the refused second input is intact"
 expect "two formats on stdout are refused" 1 \
 	"tcptimeline: --json and --csv both write to standard output; give one a file (--csv=FILE)" \
 	"$TT" -T "$c.txt" --json --csv
@@ -526,12 +523,12 @@ expect "two formats into one file are refused" 1 \
 	"$TT" -T "$c.txt" --json="$TMP/both" --csv="$TMP/both"
 "$TT" -T "$c.txt" --json="$TMP/own.json" --csv > "$TMP/own.csv"
 cmp -s "$TMP/own.json" "$c.json" && cmp -s "$TMP/own.csv" "$c.csv" &&
-	ok "each format to its own file" || notok "each format to its own file"
+	ok "each format to its own file" || not_ok "each format to its own file"
 "$TT" -T "$c.txt" -w - 2> /dev/null | "$TT" -r - --json > "$TMP/pipe.json"
 same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
 "$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
 [ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&
-	ok "CSV has its header even with no rows" || notok "CSV has its header even with no rows"
+	ok "CSV has its header even with no rows" || not_ok "CSV has its header even with no rows"
 
 # ---- malformed inputs ----
 # Binary ones are made from a good capture, so they track the format.
@@ -563,7 +560,7 @@ for in in "$MAL"/*.tcpcap "$HERE"/malformed/*.txt; do
 	rc=$?
 	sed -i "s|$MAL/||; s|$HERE/malformed/||" "$MAL/$name.err"
 	if [ $rc -ne 3 ]; then
-		notok "malformed $name: exit $rc, expected 3"
+		not_ok "malformed $name: exit $rc, expected 3"
 		continue
 	fi
 	golden "malformed $name: reported" "$HERE/malformed/$name.err" "$MAL/$name.err"
@@ -590,7 +587,7 @@ if [ -x "$ASAN" ]; then
 		done
 	done
 	[ $bad = 0 ] && ok "ASan/UBSan build: all inputs, all outputs" ||
-		notok "ASan/UBSan build: all inputs, all outputs"
+		not_ok "ASan/UBSan build: all inputs, all outputs"
 else
 	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
@@ -605,7 +602,7 @@ elif make -s -C "$TOOLS" O="$O" fuzz-decoder > "$TMP/fuzzbuild" 2>&1; then
 		-artifact_prefix="$TMP/" "$TMP/corpus" > "$TMP/fuzz.log" 2>&1; then
 		ok "fuzz decoder, reconstruction, filter and formats: $(grep -o 'Done [0-9]* runs' "$TMP/fuzz.log") (seed 1)"
 	else
-		notok "fuzz decoder"
+		not_ok "fuzz decoder"
 		{ grep -A20 'ERROR' "$TMP/fuzz.log" || tail -5 "$TMP/fuzz.log"; } |
 			head -30 | sed 's/^/# /'
 	fi
@@ -613,5 +610,5 @@ else
 	skip "fuzz decoder" "no libFuzzer (apt-get install clang libclang-rt-14-dev)"
 fi
 
-echo "1..$n"
-[ $fail = 0 ]
+tap_plan
+tap_exit
