@@ -35,10 +35,14 @@ TAP_PREFIX="build: "
 . "$TOP/tests/lib/tap.sh"
 
 
-# Print lines that look like compiler or sparse diagnostics, as TAP comments.
+# A compiler's or sparse's diagnostics are lower case; modpost's (a section mismatch, an undefined
+# symbol) are WARNING: and ERROR:.
+DIAG='warning:|error:|WARNING:|ERROR:'
+
+# Print lines that look like diagnostics, as TAP comments.
 diagnostics()
 {
-	grep -E 'warning:|error:' "$1" | sed 's/^/# /' | head -20
+	grep -E "$DIAG" "$1" | sed 's/^/# /' | head -20
 }
 
 # symcheck KERNEL: boot it with symcheck-guest.sh; its TAP lines become ours
@@ -141,7 +145,7 @@ for k in "$@"; do
 		echo "# sparse checked $nchk of $nsrc files: $(grep -m1 'C=2 specified' "$log")"
 		rc=1
 	fi
-	if [ $rc -eq 0 ] && ! grep -qE 'warning:|error:' "$log"; then
+	if [ $rc -eq 0 ] && ! grep -qE "$DIAG" "$log"; then
 		tap 0 "[$k] W=1 and sparse clean ($kver, $(kernel_suite "$kver"), $(($(date +%s) - t0)) s)"
 	else
 		tap 1 "[$k] W=1 and sparse clean ($kver), see $log"
