@@ -4,9 +4,10 @@
 #
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
-#   make test            what CI runs: unit, docs, every kernel compiled, the VM suite on 5.10 to
-#                        7.3-rt, stress, the debug kernel, metrics and cross-host (tests/run-all.sh)
-#   make test-all        all of it: also every stress variant, a boot of the build-only kernels
+#   make test            what CI runs: unit, docs, every kernel compiled and booted, the VM suite
+#                        on 5.10 to 7.3-rt, stress, the debug kernel, metrics and cross-host
+#                        (tests/run-all.sh)
+#   make test-all        all of it: also every stress variant
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt)
 #   make test-kernels    the VM suite on each of those, one after the other
 #   make check           W=1 + sparse on every Debian kernel from 5.10 to 7.x (the older gcc or
