@@ -16,7 +16,11 @@
 # _PRT slowly enough to hit its 30 s loop timeout (AE_AML_LOOP_TIMEOUT), the virtio devices got no
 # interrupt and the guest sat idle until the run's timeout; with no AML to run for routing, the
 # boot no longer depends on the emulator's speed. The stall watchdog (tests/vm/vm.sh --stall)
-# ends any guest that still goes quiet.
+# ends any guest that still goes quiet, here after 600 s (TCPSTATES_DEBUG_STALL) rather than the
+# stock kernels' 300: under KASAN and TCG every step takes several times longer. On a host at
+# load 8 (2 cores; a second debug guest, the build check and compiles beside it, 2026-12-02) this
+# guest printed nothing for 300 s while the scenario suite set up its network, and was ended;
+# whether it was slow or stuck is not known. That setup now reports each step.
 # Like tests/stress/stress.sh, it boots on QEMU 10 with a host thread per vCPU (see there).
 set -euo pipefail
 export TCPSTATES_QEMU=${TCPSTATES_QEMU:-backports}
@@ -51,7 +55,7 @@ for attempt in 1 2 3; do
 	out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
 	set +e
 	"$REPO/tests/vm/vm.sh" run "$NAME" --cpus 2 --mem 1536 --timeout "${TCPSTATES_DEBUG_TIMEOUT:-2400}" \
-		--append pci=noacpi --out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" \
+		--stall "${TCPSTATES_DEBUG_STALL:-600}" --append pci=noacpi --out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" \
 		STRESS_READ_S="${STRESS_READ_S:-0.6}" tests/debug-kernel/run-guest.sh | prefix
 	rc=${PIPESTATUS[0]}
 	set -e

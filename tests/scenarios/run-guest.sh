@@ -129,13 +129,23 @@ quick_routes()
 	done
 }
 
-modprobe -q veth; modprobe -q sch_netem; modprobe -q dummy
-if ! { setup_net && for ns in "" tsa tsb tsc tsd tso; do quick_routes "$ns" || exit 1; done; } \
-	> "$WORK/net.err" 2>&1; then
+# Each step says when it is done: under the debug kernel on a busy host this setup is a hundred
+# commands at several seconds each, and the harness's stall watchdog (tests/vm/vm.sh --stall)
+# counts these lines as progress; a setup that does hang then shows where.
+net_failed()
+{
 	diag < "$WORK/net.err"
 	echo "not ok - scenarios: network namespaces, veth, netem and dummy set up"
 	exit 1
-fi
+}
+t_net=$SECONDS
+modprobe -q veth; modprobe -q sch_netem; modprobe -q dummy
+setup_net > "$WORK/net.err" 2>&1 || net_failed
+echo "# namespaces, veth, netem and dummy set up ($((SECONDS - t_net)) s)"
+for ns in "" tsa tsb tsc tsd tso; do
+	quick_routes "$ns" >> "$WORK/net.err" 2>&1 || net_failed
+	echo "# quickack and rto_min on the routes of ${ns:-the initial namespace} ($((SECONDS - t_net)) s)"
+done
 
 # --- witnesses ---
 # start_capture NAME NETNS IFACE: tcpdump -S of ports 7100-7199, up before any traffic.
