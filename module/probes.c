@@ -569,7 +569,7 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			     "no connect record: the client's ISN (A) is unknown"),
 	[TCPSTATES_HOOK_REQUEST] =
 		TS_KPROBE("inet_csk_reqsk_queue_hash_add", ts_request_pre,
-			  "no request record: the server's ISN (B) shows only at the child (request_end_v4/v6 need it)"),
+			  "no request record: the server's ISN (B) shows only at the child"),
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
 			     ts_child_ret, 0,

@@ -258,7 +258,7 @@ if load skip_hooks=request,accept,tw_expire; then
 	since_mark > "$TMP/log"
 	fail=
 	for want in \
-		"tcpstates: hook request inactive (inet_csk_reqsk_queue_hash_add skipped): no request record: the server's ISN (B) shows only at the child (request_end_v4/v6 need it)" \
+		"tcpstates: hook request inactive (inet_csk_reqsk_queue_hash_add skipped): no request record: the server's ISN (B) shows only at the child" \
 		"tcpstates: hook accept inactive (security_sock_graft skipped): no accept record: a server socket's owner shows only when it acts" \
 		"tcpstates: hook tw_expire inactive (tw_timer_handler skipped): the end of TIME_WAIT is not recorded (tw_end needs this hook)" \
 		"tcpstates: hook tw_end inactive (inet_twsk_kill useless without tw_expire): the end of TIME_WAIT is not recorded" \
