@@ -529,6 +529,26 @@ same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
 "$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
 [ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&
 	ok "CSV has its header even with no rows" || not_ok "CSV has its header even with no rows"
+# Two hosts (two boot ids) merged: host is a field of the one table, so JSON and CSV carry the
+# same labels row by row (JSON alone had it before, outside the table).
+python3 - "$TMP/c.tcpcap" "$TMP/host-a.tcpcap" "$TMP/host-b.tcpcap" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+for out, b in ((sys.argv[2], 1), (sys.argv[3], 2)):
+    d[40:56] = bytes([b]) * 16  # the header's boot_id
+    open(out, "wb").write(d)
+PY
+for fmt in json csv; do
+	"$TT" -r "$TMP/host-a.tcpcap" -r "$TMP/host-b.tcpcap" --$fmt > "$TMP/hosts.$fmt"
+done
+python3 - "$TMP/hosts.json" "$TMP/hosts.csv" <<'PY' && ok "merged hosts: JSON and CSV carry the same host per row" ||
+import csv, json, sys
+js = [o for o in map(json.loads, open(sys.argv[1])) if "role" in o]
+cs = list(csv.DictReader(open(sys.argv[2])))
+pairs = lambda rows: [(r["host"], r["role"], str(r["cookie"])) for r in rows]
+sys.exit(not (len(js) == 6 and pairs(js) == pairs(cs) and {r["host"] for r in cs} == {"host-a", "host-b"}))
+PY
+	not_ok "merged hosts: JSON and CSV carry the same host per row"
 
 # ---- malformed inputs ----
 # Binary ones are made from a good capture, so they track the format.

@@ -96,8 +96,8 @@ UINT(rx_bytes, bytes(c, true).n, bytes(c, true).kind != TT_BYTES_APP)
 UINT(bytes_acked, c->bytes_acked, !c->have_info)
 UINT(bytes_received, c->bytes_received, !c->have_info)
 UINT(handshake_ns, c->est_ns - c->syn_ns, !handshake_done(c))
-UINT(syn_retrans, c->syn_retrans, false)
-UINT(synack_retrans, c->synack_retrans, false)
+UINT(syn_retrans, c->syn_retrans, !c->have_syn_retrans)
+UINT(synack_retrans, c->synack_retrans, !c->have_synack_retrans)
 UINT(retrans, c->retrans, !c->have_info)
 UINT(srtt_us, c->srtt_us, !c->srtt_us)
 UINT(mss, c->mss, !c->have_opts)
@@ -115,6 +115,7 @@ UINT(time_wait_ms, c->tw_timeout_ms, !c->tw_handed)
 UINT(peer_netns, c->peer ? c->peer->netns : 0, !c->peer)
 UINT(peer_cookie, c->peer ? c->peer->cookie : 0, !c->peer)
 UINT(incomplete, c->incomplete, false)
+STR(host, c->host)
 
 GET(start_time)
 {
@@ -180,9 +181,9 @@ static const struct tt_field fields[] = {
 	  "the kernel's tcp_sock.bytes_received (counts the FIN too)"),
 	F(handshake_ns, FT_UINT, "no handshake completed",
 	  "SYN sent (or, for a server, received) to ESTABLISHED"),
-	F(syn_retrans, FT_UINT, NEVER,
+	F(syn_retrans, FT_UINT, "the handshake's end carried no tcp_info",
 	  "SYN retransmissions before ESTABLISHED"),
-	F(synack_retrans, FT_UINT, NEVER,
+	F(synack_retrans, FT_UINT, "its request's end was not recorded",
 	  "SYN-ACK retransmissions of its request"),
 	F(retrans, FT_UINT, NO_INFO,
 	  "total retransmissions (tcp_sock.total_retrans)"),
@@ -214,6 +215,8 @@ static const struct tt_field fields[] = {
 	  "records of its history are missing (lost, or before the input began)"),
 	F(states, FT_STATES, NEVER,
 	  "JSON: [{state, event, enter_ns, leave_ns}]; CSV: STATE:ns;... (time in each)"),
+	F(host, FT_STR, "the input is one host's",
+	  "the capture's label when several hosts' are merged (-r a.cap -r b.cap)"),
 };
 
 const struct tt_field *tt_fields(size_t *n)

@@ -78,10 +78,6 @@ void tt_json_conn(FILE *f, const struct tt_clock *k, const struct conn *c)
 		fprintf(f, "%s\"%s\":", i ? "," : "", fl[i].name);
 		json_value(f, &fl[i], &v, c);
 	}
-	if (c->host) { /* captures of several hosts (cli/merge.c) only */
-		fputs(",\"host\":", f);
-		json_str(f, c->host);
-	}
 	fputs("}\n", f);
 }
 

@@ -95,6 +95,7 @@ struct conn {
 	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
 	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
 	bool have_opts, have_info;
+	bool have_syn_retrans, have_synack_retrans;
 	bool tw_early; /* shown on entering TIME_WAIT, which goes on */
 	uint8_t close_first; /* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
 	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;

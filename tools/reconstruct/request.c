@@ -136,9 +136,11 @@ uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r)
 	id = q->child_id;
 	if (q->child) {
 		q->child->synack_retrans = r->aux;
+		q->child->have_synack_retrans = true;
 	} else if (!q->child_id && (c = half_open(R, q))) {
 		id = c->id;
 		c->synack_retrans = r->aux;
+		c->have_synack_retrans = true;
 		c->sk_err = ETIMEDOUT;
 		c->last_ns = r->ts_ns;
 		tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);

@@ -195,8 +195,10 @@ static void state_open(struct conn *c, const struct tcpstates_record *r)
 	} else if (n == TCPSTATES_ESTABLISHED &&
 		   (o == TCPSTATES_SYN_SENT || o == TCPSTATES_SYN_RECV)) {
 		c->est_ns = r->ts_ns;
-		if (r->flags & TCPSTATES_F_TCPINFO)
+		if (r->flags & TCPSTATES_F_TCPINFO) {
 			c->syn_retrans = r->total_retrans;
+			c->have_syn_retrans = true;
+		}
 		if (o == TCPSTATES_SYN_SENT)
 			remote_isn(c, r);
 		take_opts(c, r);
@@ -242,8 +244,10 @@ static void state_close(struct conn *c, const struct tcpstates_record *r)
 		c->reset_sent = true;
 		c->reset_ns = r->ts_ns;
 	}
-	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO))
+	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO)) {
 		c->syn_retrans = r->total_retrans;
+		c->have_syn_retrans = true;
+	}
 }
 
 static enum tt_side_end on_state(struct conn *c,
