@@ -191,12 +191,16 @@ initramfs_build()
 	! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is dynamically linked: apt-get install busybox-static"
 	chain=$(module_chain "$kroot" "$kver")
 	[ -n "$chain" ] || kernel_custom || die "empty module chain for $kver"
+	# The key hashes contents and names relative to the kernel, never a path on this host: two
+	# clones of the repository (two runs side by side) get the same image, where a key that
+	# changed with the clone's path made each run delete the other's image below.
 	key=$(
 		{
 			echo "format $INITRAMFS_FORMAT $kver"
-			sha256sum "$VM_DIR/init.sh" "$busybox"
+			sha256sum <"$VM_DIR/init.sh"
+			sha256sum <"$busybox"
 			while read -r m; do
-				[ -z "$m" ] || sha256sum "$kroot/lib/modules/$kver/$m"
+				[ -z "$m" ] || { echo "$m"; sha256sum <"$kroot/lib/modules/$kver/$m"; }
 			done <<<"$chain"
 		} | sha256sum | cut -c1-16
 	)
