@@ -214,7 +214,7 @@ static const struct tt_field fields[] = {
 	F(incomplete, FT_BOOL, NEVER,
 	  "records of its history are missing (lost, or before the input began)"),
 	F(states, FT_STATES, NEVER,
-	  "JSON: [{state, event, enter_ns, leave_ns}]; CSV: STATE:ns;... (time in each)"),
+	  "JSON: [{state, event, enter_ns, leave_ns, enter_time, leave_time}]; CSV: STATE:ns;... (time in each)"),
 	F(host, FT_STR, "the input is one host's",
 	  "the capture's label when several hosts' are merged (-r a.cap -r b.cap)"),
 };

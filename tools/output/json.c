@@ -22,7 +22,19 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_states(FILE *f, const struct conn *c)
+/* A time as "NAME":"RFC 3339", or null without a realtime offset. */
+static void json_time(FILE *f, const struct tt_clock *k, const char *name,
+		      uint64_t ns)
+{
+	char t[TT_VALUE_BUF];
+
+	if (tt_fmt_rfc3339(k, t, sizeof(t), ns))
+		fprintf(f, ",\"%s\":\"%s\"", name, t);
+	else
+		fprintf(f, ",\"%s\":null", name);
+}
+
+static void json_states(FILE *f, const struct tt_clock *k, const struct conn *c)
 {
 	fputc('[', f);
 	for (uint32_t i = 0; i < c->nstates; i++) {
@@ -34,15 +46,21 @@ static void json_states(FILE *f, const struct conn *c)
 			tt_event_name(s->kind),
 			(unsigned long long)s->enter_ns);
 		if (s->leave_ns)
-			fprintf(f, "%llu}", (unsigned long long)s->leave_ns);
+			fprintf(f, "%llu", (unsigned long long)s->leave_ns);
 		else
-			fputs("null}", f);
+			fputs("null", f);
+		json_time(f, k, "enter_time", s->enter_ns);
+		if (s->leave_ns)
+			json_time(f, k, "leave_time", s->leave_ns);
+		else
+			fputs(",\"leave_time\":null", f);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }
 
 static void json_value(FILE *f, const struct tt_field *fl,
-		       const struct tt_value *v, const struct conn *c)
+		       const struct tt_value *v, const struct tt_row *x)
 {
 	if (v->null) {
 		fputs("null", f);
@@ -56,7 +74,7 @@ static void json_value(FILE *f, const struct tt_field *fl,
 		fputs(v->u ? "true" : "false", f);
 		break;
 	case FT_STATES:
-		json_states(f, c);
+		json_states(f, x->clock, x->c);
 		break;
 	default:
 		json_str(f, v->s);
@@ -76,7 +94,7 @@ void tt_json_conn(FILE *f, const struct tt_clock *k, const struct conn *c)
 
 		fl[i].get(&x, &v);
 		fprintf(f, "%s\"%s\":", i ? "," : "", fl[i].name);
-		json_value(f, &fl[i], &v, c);
+		json_value(f, &fl[i], &v, &x);
 	}
 	fputs("}\n", f);
 }
