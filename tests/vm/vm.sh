@@ -206,6 +206,7 @@ initramfs_build()
 	)
 	img=$kdir/initramfs-$key.cpio
 	if [ -f "$img" ]; then
+		touch "$img" # in use: see the clean-up below
 		printf '%s\n' "$img"
 		return 0
 	fi
@@ -242,8 +243,10 @@ initramfs_build()
 		done <<<"$chain"
 		(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$img.tmp"
 		mv "$img.tmp" "$img"
-		# older images of this kernel are stale now
-		find "$kdir" -maxdepth 1 -name 'initramfs-*.cpio' ! -name "$(basename "$img")" -delete
+		# Another image of this kernel is stale once nothing has used it for a day. Not at once:
+		# a second tree with another init.sh (a branch beside main) may be booting it right now.
+		find "$kdir" -maxdepth 1 -name 'initramfs-*.cpio' ! -name "$(basename "$img")" \
+			-mmin +1440 -delete
 	) 9>"$kdir/.initramfs.lock" || exit 1
 	printf '%s\n' "$img"
 }
