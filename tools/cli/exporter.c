@@ -29,7 +29,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "cli/fleet.h"
+#include "cli/cli.h"
 
 #define CONN_LIMIT 64
 #define PER_IP_LIMIT 32
@@ -263,13 +263,37 @@ static void refresh_info(struct tt_live_metrics *lm)
 	tt_metrics_info(lm->m, &info, unhashed);
 }
 
+struct gauge {
+	struct tt_live_metrics *lm;
+	const struct recon *R;
+};
+
+static void count_side(void *arg, const struct conn *c)
+{
+	const struct gauge *g = arg;
+	const struct filter *f = g->lm->flt;
+	const struct conn *peer;
+
+	if (f && tt_filter_early(f, c) != 1 &&
+	    (!(peer = tt_recon_peer(g->R, c)) || tt_filter_early(f, peer) != 1))
+		return;
+	tt_metrics_live_conn(g->lm->m, c);
+}
+
+void tt_live_metrics_count(struct tt_live_metrics *lm, const struct recon *R)
+{
+	struct gauge g = { .lm = lm, .R = R };
+
+	tt_recon_each_live(R, count_side, &g);
+}
+
 /* NULL @R: the gauge as counted already (several hosts, formats.c). */
-static void snapshot(struct tt_live_metrics *lm, const struct recon *R)
+void tt_live_metrics_gauge(struct tt_live_metrics *lm, const struct recon *R)
 {
 	if (!R)
 		return;
 	tt_metrics_live_begin(lm->m);
-	tt_recon_each_live(R, tt_metrics_live_conn, lm->m);
+	tt_live_metrics_count(lm, R);
 }
 
 int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R)
@@ -290,7 +314,7 @@ int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R)
 		return PUBLISH_MS;
 	/* INFO with every publish: records written and lost match the rest. */
 	refresh_info(lm);
-	snapshot(lm, R);
+	tt_live_metrics_gauge(lm, R);
 	if (pthread_mutex_trylock(&e->lock))
 		return 10; /* a scrape is formatting: again soon */
 	tt_metrics_copy(e->pub, lm->m);
@@ -300,8 +324,7 @@ int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R)
 	return INFO_MS;
 }
 
-void tt_live_metrics_stop(struct tt_live_metrics *lm, const struct recon *R,
-			  FILE *out)
+void tt_live_metrics_stop(struct tt_live_metrics *lm, FILE *out)
 {
 	if (!lm->m)
 		return;
@@ -312,7 +335,6 @@ void tt_live_metrics_stop(struct tt_live_metrics *lm, const struct recon *R,
 		free(lm->exp);
 	} else if (out) {
 		refresh_info(lm);
-		snapshot(lm, R);
 		tt_metrics_write(out, lm->m);
 	}
 	tt_metrics_free(lm->m);

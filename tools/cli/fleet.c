@@ -109,6 +109,8 @@ int tt_fleet_start(struct app *a, struct tt_source *src)
 		fprintf(stderr, "%s: --metrics: %s\n", TT_NAME, why);
 		return TT_EXIT_IO;
 	}
+	if (o->flt.any)
+		a->lm.flt = &o->flt;
 	if (!tt_rotating(o))
 		return 0;
 	a->rot = tt_rotor_new(o->write_file, &o->rotate, &src->ci, devfd,
@@ -135,7 +137,7 @@ int tt_fleet_tick(struct app *a)
 /* After the outputs are closed: the last file's recorder named it. */
 void tt_fleet_stop(struct app *a)
 {
-	tt_live_metrics_stop(&a->lm, NULL, NULL);
+	tt_live_metrics_stop(&a->lm, NULL);
 	tt_rotor_free(a->rot);
 	a->rot = NULL;
 	free(a->o->reads);

@@ -17,6 +17,7 @@
 #include "output/output.h"
 #include "output/metrics.h"
 
+struct filter;
 struct opts;
 struct tt_recorder;
 
@@ -38,6 +39,7 @@ struct tt_live_metrics {
 	struct tt_metrics *m; /* the reader's own, always current */
 	struct tt_exporter *exp; /* NULL: print once at the end (-) */
 	int devfd; /* for INFO; -1: not the device */
+	const struct filter *flt; /* NULL: the gauge counts every open side */
 	bool dirty;
 	uint64_t last_publish_ns, last_info_ns;
 };
@@ -55,9 +57,19 @@ int tt_live_metrics_start(struct tt_live_metrics *lm, const char *spec,
  * as counted already (several hosts' reconstructions, formats.c).
  */
 int tt_live_metrics_tick(struct tt_live_metrics *lm, const struct recon *R);
-/* The exposition to @out (NULL: none; --metrics -), then frees it all. */
-void tt_live_metrics_stop(struct tt_live_metrics *lm, const struct recon *R,
-			  FILE *out);
+/*
+ * Adds @R's open sides to the gauge: under a filter, those of the
+ * conversations shown, as far as is known (a side counts once it or its
+ * peer on this host matches for good; one not known yet does not count).
+ */
+void tt_live_metrics_count(struct tt_live_metrics *lm, const struct recon *R);
+/* The gauge anew: @R's open sides (NULL: as counted already). */
+void tt_live_metrics_gauge(struct tt_live_metrics *lm, const struct recon *R);
+/*
+ * The exposition to @out (NULL: none; --metrics -), its gauge as last
+ * counted, then frees it all.
+ */
+void tt_live_metrics_stop(struct tt_live_metrics *lm, FILE *out);
 
 /* ---- rotate.c: -w FILE with -C MB, -G SECS, -W COUNT ---- */
 struct tt_rotate_cfg {

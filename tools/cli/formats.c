@@ -5,8 +5,15 @@
  * straight to -w, --stats and --dump, or, under a filter, through
  * select.c, which keeps those of the conversations shown. Captures of
  * several hosts (merge.c) are not one stream of records: their records
- * go to the counts alone, --stats (through select.c too) and --metrics;
+ * go to the counts alone, --stats and --metrics (through select.c too);
  * -w and --dump are refused before anything is opened (merge.c).
+ *
+ * Under a filter, --metrics counts what the other outputs show: the
+ * records of the conversations shown (their transitions, resets and
+ * retransmissions), and the sides of those conversations, each counted
+ * (its handshake, its close, its duration) when the conversation is shown,
+ * that is when it has ended. Without one, a side is counted as it happens.
+ * The gauge of open sides is exporter.c's.
  */
 #include <stdlib.h>
 
@@ -27,10 +34,14 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 		return;
 	a->shown++;
 	tt_pair_order(&l, &r);
-	if (a->stats) {
-		tt_stats_conn(a->stats, l);
-		if (r)
-			tt_stats_conn(a->stats, r);
+	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
+		if (a->stats)
+			tt_stats_conn(a->stats, x);
+		if (a->lm.m && a->o->flt.any) {
+			tt_metrics_side(a->lm.m, x, TT_SIDE_ESTABLISHED);
+			tt_metrics_side(a->lm.m, x, TT_SIDE_ENDED);
+			a->lm.dirty = true;
+		}
 	}
 	if (f[FMT_TIMELINE])
 		tt_text_conn(f[FMT_TIMELINE], &a->clock, l, r);
@@ -50,12 +61,15 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 		tt_outputs_flush(a->out);
 }
 
+/* Without a filter, --metrics counts each side as it happens. */
 static void sink_side(void *arg, const struct conn *c, enum tt_side_event ev)
 {
 	struct app *a = arg;
 
-	if (a->lm.m)
+	if (a->lm.m && !a->o->flt.any) {
 		tt_metrics_side(a->lm.m, c, ev);
+		a->lm.dirty = true;
+	}
 }
 
 static void sink_lost(void *arg, const struct tcpstates_record *r)
@@ -87,11 +101,16 @@ static void sink_retire(void *arg, uint64_t id)
 		tt_select_retire(a->sel, id);
 }
 
-/* The record outputs: -w, --stats counts, --dump. */
+/* The record outputs: --metrics, -w, --stats counts, --dump. */
 static void record_out(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
 	char why[160];
+
+	if (a->lm.m) {
+		tt_metrics_record(a->lm.m, r);
+		a->lm.dirty = true;
+	}
 
 	if (a->rot && tt_rotor_next(a->rot, &a->out->rec, a->clock.offset_ns,
 				    why, sizeof(why)))
@@ -107,12 +126,15 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 	}
 }
 
-/* Several hosts: the records --stats keeps under a filter. */
-static void stats_out(void *arg, const struct tcpstates_record *r)
+/* Several hosts: the record outputs, the counts alone. */
+static void host_out(void *arg, const struct tcpstates_record *r)
 {
 	struct app *a = arg;
 
-	tt_stats_record(a->stats, r);
+	if (a->lm.m)
+		tt_metrics_record(a->lm.m, r);
+	if (a->stats)
+		tt_stats_record(a->stats, r);
 }
 
 /*
@@ -142,10 +164,6 @@ void tt_formats_record(struct app *a, const struct tcpstates_record *r)
 	const struct conn *live = NULL;
 	uint64_t id = 0;
 
-	if (a->lm.m) { /* every record, whatever the filters */
-		tt_metrics_record(a->lm.m, r);
-		a->lm.dirty = true;
-	}
 	if (a->reconstruct)
 		id = tt_recon_record(a->recon, r, &live);
 	if (a->sel)
@@ -166,9 +184,8 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 				.retire = sink_retire,
 				.arg = a };
 	bool hosts = src->files && src->files->ngroups > 1;
-	bool records = hosts ? f[FMT_STATS] != NULL :
-			       a->out->rec || a->rot || f[FMT_STATS] ||
-				       f[FMT_DUMP];
+	bool records = a->lm.m || f[FMT_STATS] ||
+		       (!hosts && (a->out->rec || a->rot || f[FMT_DUMP]));
 
 	a->live = src->live;
 	a->clock = (struct tt_clock){
@@ -200,7 +217,7 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	a->reconstruct |= o->bench || a->lm.m;
 	if (o->flt.any && records) {
 		a->reconstruct = true; /* a record follows its connection */
-		a->sel = tt_select_new(&o->flt, hosts ? stats_out : record_out,
+		a->sel = tt_select_new(&o->flt, hosts ? host_out : record_out,
 				       a);
 		if (!a->sel)
 			return -1;
@@ -236,12 +253,10 @@ static void host_record(void *arg, const struct tcpstates_record *r,
 {
 	struct app *a = arg;
 
-	if (a->lm.m) /* every record, whatever the filters */
-		tt_metrics_record(a->lm.m, r);
 	if (a->sel)
 		tt_select_record(a->sel, r, id, live);
-	else if (a->stats)
-		tt_stats_record(a->stats, r);
+	else
+		host_out(a, r);
 }
 
 /*
@@ -253,7 +268,7 @@ static void host_end(void *arg, const struct recon *R)
 	struct app *a = arg;
 
 	if (a->lm.m)
-		tt_recon_each_live(R, tt_metrics_live_conn, a->lm.m);
+		tt_live_metrics_count(&a->lm, R);
 	if (tt_recon_peak(R) > a->hosts_peak)
 		a->hosts_peak = tt_recon_peak(R);
 }

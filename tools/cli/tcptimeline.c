@@ -181,10 +181,10 @@ static int summary(const struct app *a, const struct tt_decoder *dec,
 	return TT_EXIT_DATA;
 }
 
-/* --metrics -: the exposition as the input ended (@R: its open sides). */
-static void metrics_end(struct app *a, const struct recon *R)
+/* --metrics -: the exposition as the input ended (the gauge counted). */
+static void metrics_end(struct app *a)
 {
-	tt_live_metrics_stop(&a->lm, R, a->out->metrics);
+	tt_live_metrics_stop(&a->lm, a->out->metrics);
 }
 
 static int run(struct app *a, const struct tt_source *src)
@@ -207,19 +207,21 @@ static int run(struct app *a, const struct tt_source *src)
 	if (src->files && src->files->ngroups > 1) {
 		ret = tt_formats_merge(a, src->files, &dec);
 		if (!ret) {
-			metrics_end(a, NULL); /* each host's open sides */
+			metrics_end(a); /* the gauge: each host's open sides */
 			tt_formats_stop(a);
 			ret = summary(a, &dec, t0);
 		}
 	} else if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
 		tt_decoder_finish(&dec);
-		/* the metrics as the input ended, before open sides are closed */
-		metrics_end(a, a->recon);
+		/* the gauge as the input ended, before open sides are closed */
+		if (a->lm.m)
+			tt_live_metrics_gauge(&a->lm, a->recon);
 		if (!a->started && a->out->rec && src->mode == TT_IN_TEXT)
 			tt_recorder_header(a->out->rec, &src->ci);
 		tt_recon_finish(a->recon);
-		if (a->sel)
+		if (a->sel) /* and, under a filter, what it holds still counted */
 			tt_select_finish(a->sel);
+		metrics_end(a);
 		tt_formats_stop(a);
 		ret = summary(a, &dec, t0);
 	} else if (a->clock_failed) {

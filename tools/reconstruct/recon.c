@@ -195,7 +195,7 @@ static bool pair_match(const struct conn *x, const struct conn *y)
 	return x->netns == y->netns;
 }
 
-static struct conn *find_peer(struct recon *R, struct conn *x)
+static struct conn *find_peer(const struct recon *R, const struct conn *x)
 {
 	uint64_t h;
 
@@ -209,6 +209,13 @@ static struct conn *find_peer(struct recon *R, struct conn *x)
 			return y;
 	}
 	return NULL;
+}
+
+const struct conn *tt_recon_peer(const struct recon *R, const struct conn *c)
+{
+	if (c->peer || c->role == ROLE_LISTENER)
+		return c->peer;
+	return find_peer(R, c);
 }
 
 void tt_recon_alias(struct recon *R, uint64_t from, uint64_t to)

@@ -159,6 +159,11 @@ void tt_recon_first_id(struct recon *R, uint64_t id);
 void tt_recon_early_time_wait(struct recon *R);
 void tt_recon_free(struct recon *R);
 size_t tt_recon_peak(const struct recon *R);
+/*
+ * @c's peer on this host: the side it is paired with, or else the one
+ * whose 4-tuple and ISNs mirror it, as its end would pair them (NULL: none).
+ */
+const struct conn *tt_recon_peer(const struct recon *R, const struct conn *c);
 /* Calls @fn for every side that has not ended yet, in creation order. */
 void tt_recon_each_live(const struct recon *R,
 			void (*fn)(void *arg, const struct conn *c), void *arg);
