@@ -12,6 +12,9 @@
  *            has it backported)
  *   < 5.12   net->net_cookie made on first use  ts_compat_init(),
  *            by an unexported generator           ts_net_cookie()
+ *   >= 6.10  the timewait timer's first arming  TS_TW_ENTRY_SYMBOL
+ *            is a call within one file, which a
+ *            compiler may route to a clone
  *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
  *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
  *            AccECN in tcp_request_sock
@@ -54,6 +57,21 @@ static inline u64 ts_net_cookie(const struct net *net)
 {
 	return net->net_cookie;
 }
+#endif
+
+#ifdef TS_HAVE_TW_HASHDANCE_SCHEDULE
+/*
+ * Since 6.10 tcp_time_wait() hands the timewait socket to
+ * inet_twsk_hashdance_schedule(tw, sk, hashinfo, timeo), which arms its timer
+ * with __inet_twsk_schedule(tw, timeo, false) in the same file; only re-arms
+ * come from elsewhere. A compiler may then call a clone (gcc 16 builds
+ * __inet_twsk_schedule.part.0 for Debian's 7.2 and 7.3-rc kernels), which a
+ * probe on the symbol never sees: TIME_WAIT entry went unrecorded. The entry
+ * is taken at inet_twsk_hashdance_schedule() instead, an exported function
+ * called from another file, and the time_wait hook keeps only re-arms.
+ */
+#define TS_TW_ENTRY_SYMBOL "inet_twsk_hashdance_schedule"
+#define TS_TW_ENTRY_TIMEO_ARG 3
 #endif
 
 /* Stop a timer for good, waiting for a running callback. */

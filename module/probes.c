@@ -14,7 +14,8 @@
  *   accept        security_sock_graft             owner process
  *   request_end*  tcp_v{4,6}_reqsk_destructor     request socket freed
  *   time_wait     __inet_twsk_schedule            timewait timer armed:
- *                                                 time_wait, tw_rearm
+ *                 (6.10 on, entry at                time_wait, tw_rearm
+ *                 inet_twsk_hashdance_schedule)
  *   tw_overflow   inet_twsk_alloc (ret)           no timewait socket
  *   tw_expire     tw_timer_handler                (marks the expiry for
  *                                                 tw_end, records nothing)
@@ -23,14 +24,16 @@
  *   reset_sent    tcp_send_active_reset           RST sent
  *
  * Each record is made after what it reports has happened: time_wait once
- * the timewait socket exists and its timer is armed (an allocation that
+ * the timewait socket exists, filled in, as its timer is armed (an allocation that
  * fails is tw_overflow instead), the end of a timewait socket where the
  * kernel really ends it, once (inet_twsk_kill() runs exactly once per
  * timewait socket, from its timer or from whoever kills it first).
  *
  * Every symbol is called across files or through a function pointer in
  * the kernels the module supports, so it is not inlined away (the build
- * check boots each kernel and looks); a symbol a kernel lacks leaves its
+ * check boots each kernel and looks; the one call within a file, the
+ * timewait timer's first arming since 6.10, is taken at its caller, see
+ * compat.h); a symbol a kernel lacks leaves its
  * hook inactive, the load message says what that costs, and the module
  * loads without it.
  *
@@ -384,12 +387,37 @@ static int ts_tw_schedule_pre(struct kprobe *p, struct pt_regs *regs)
 	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;
 	struct inet_timewait_sock *tw = inet_twsk(sk);
 
+#ifdef TS_TW_ENTRY_SYMBOL
+	if (!rearm)
+		return 0;	/* the entry is ts_tw_entry_pre()'s */
+#endif
 	if (ts_is_tcp_tw(tw))
 		ts_emit(sk, TS_OBJ_TIMEWAIT, rearm ? TCPSTATES_EV_TW_REARM :
 			TCPSTATES_EV_TIME_WAIT, TCPSTATES_STATE_NONE,
 			READ_ONCE(tw->tw_substate), jiffies_to_msecs(timeo));
 	return 0;
 }
+
+#ifdef TS_TW_ENTRY_SYMBOL
+/*
+ * inet_twsk_hashdance_schedule(tw, sk, hashinfo, timeo): tcp_time_wait()
+ * hands over a timewait socket it has filled in; it is about to be hashed
+ * and its timer armed. TIME_WAIT entry, as ts_tw_schedule_pre() records it
+ * on kernels before 6.10 (see compat.h).
+ */
+static int ts_tw_entry_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 0);
+	int timeo = (int)regs_get_kernel_argument(regs, TS_TW_ENTRY_TIMEO_ARG);
+	struct inet_timewait_sock *tw = inet_twsk(sk);
+
+	if (ts_is_tcp_tw(tw))
+		ts_emit(sk, TS_OBJ_TIMEWAIT, TCPSTATES_EV_TIME_WAIT,
+			TCPSTATES_STATE_NONE, READ_ONCE(tw->tw_substate),
+			jiffies_to_msecs(timeo));
+	return 0;
+}
+#endif
 
 /* tw_timer_handler(timer) is about to end its socket through tw_end. */
 static int ts_tw_expire_pre(struct kprobe *p, struct pt_regs *regs)
@@ -535,6 +563,8 @@ struct ts_hook {
 	s8 needs;		/* a hook this one is useless without, or -1 */
 	enum ts_hook_status status;
 	struct kretprobe rp;
+	struct kprobe also;	/* a second probe, if also.symbol_name */
+	const char *symbols;	/* both, for the log */
 };
 
 #define TS_KPROBE(_sym, _pre, _cost) {					\
@@ -591,9 +621,17 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 		.rp.kp = { .symbol_name = "tcp_v4_reqsk_destructor",
 			   .pre_handler = ts_request_end_pre },
 	},
-	[TCPSTATES_HOOK_TIME_WAIT] =
-		TS_KPROBE("__inet_twsk_schedule", ts_tw_schedule_pre,
-			  "TIME_WAIT entry and re-arms are not recorded"),
+	[TCPSTATES_HOOK_TIME_WAIT] = {
+		.cost = "TIME_WAIT entry and re-arms are not recorded",
+		.needs = -1,
+		.rp.kp = { .symbol_name = "__inet_twsk_schedule",
+			   .pre_handler = ts_tw_schedule_pre },
+#ifdef TS_TW_ENTRY_SYMBOL
+		.also = { .symbol_name = TS_TW_ENTRY_SYMBOL,
+			  .pre_handler = ts_tw_entry_pre },
+		.symbols = "__inet_twsk_schedule and " TS_TW_ENTRY_SYMBOL,
+#endif
+	},
 	[TCPSTATES_HOOK_TW_OVERFLOW] =
 		TS_KRETPROBE("inet_twsk_alloc", ts_tw_alloc_entry,
 			     ts_tw_alloc_ret, sizeof(struct ts_tw_alloc),
@@ -624,9 +662,20 @@ static const char *const ts_hook_names[TCPSTATES_NR_HOOKS] = {
 	TCPSTATES_HOOK_LIST(TS_HOOK_NAME)
 };
 
+/* Both probes of a hook, or neither. */
 static int ts_hook_register(struct ts_hook *h)
 {
-	return h->ret ? register_kretprobe(&h->rp) : register_kprobe(&h->rp.kp);
+	int err;
+
+	if (h->also.symbol_name) {
+		err = register_kprobe(&h->also);
+		if (err)
+			return err;
+	}
+	err = h->ret ? register_kretprobe(&h->rp) : register_kprobe(&h->rp.kp);
+	if (err && h->also.symbol_name)
+		unregister_kprobe(&h->also);
+	return err;
 }
 
 static enum ts_hook_status ts_hook_place(unsigned int i)
@@ -674,7 +723,7 @@ int ts_probes_register(void)
 void ts_probes_unregister(void)
 {
 	struct kretprobe *rps[TCPSTATES_NR_HOOKS];
-	struct kprobe *kps[TCPSTATES_NR_HOOKS];
+	struct kprobe *kps[2 * TCPSTATES_NR_HOOKS];
 	unsigned int i = ARRAY_SIZE(ts_hooks);
 	int nr = 0, nk = 0;
 
@@ -686,6 +735,8 @@ void ts_probes_unregister(void)
 				rps[nr++] = &h->rp;
 			else
 				kps[nk++] = &h->rp.kp;
+			if (h->also.symbol_name)
+				kps[nk++] = &h->also;
 		}
 		h->status = TS_HOOK_SKIPPED;
 	}
@@ -718,7 +769,7 @@ const char *ts_hook_name(unsigned int hook)
 
 const char *ts_hook_symbol(unsigned int hook)
 {
-	return ts_hooks[hook].rp.kp.symbol_name;
+	return ts_hooks[hook].symbols ?: ts_hooks[hook].rp.kp.symbol_name;
 }
 
 const char *ts_hook_cost(unsigned int hook)
@@ -741,7 +792,8 @@ u64 ts_probes_missed(unsigned int hook)
 		return 0;
 	h = &ts_hooks[hook];
 	/* A kretprobe also misses when it runs out of return instances. */
-	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0);
+	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0) +
+	       h->also.nmissed;
 }
 
 static u64 ts_sum(u64 __percpu *counter)

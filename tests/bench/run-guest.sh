@@ -74,6 +74,8 @@ FLOOR_PROBES=(
 	"p tcp_v4_reqsk_destructor" "p __inet_twsk_schedule" "r inet_twsk_alloc" "p tw_timer_handler"
 	"p inet_twsk_kill" "p tcp_send_active_reset" "p tcp_v6_reqsk_destructor"
 )
+# and, 6.10 on, the time_wait hook's second probe (module/compat.h)
+grep -q ' inet_twsk_hashdance_schedule$' /proc/kallsyms && FLOOR_PROBES+=("p inet_twsk_hashdance_schedule")
 
 # The tracer prints nsecs, cpu, pid, old and new state, both ports and comm: as much of what a
 # tcpstates record holds as the tracepoint has. report.py counts its lines by port.

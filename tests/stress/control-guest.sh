@@ -45,6 +45,8 @@ PROBES=(
 	"p tcp_send_active_reset"
 	"p tcp_v6_reqsk_destructor"
 )
+# and, 6.10 on, the time_wait hook's second probe (module/compat.h)
+grep -q ' inet_twsk_hashdance_schedule$' /proc/kallsyms && PROBES+=("p inet_twsk_hashdance_schedule")
 
 remove_events()
 {

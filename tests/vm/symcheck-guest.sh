@@ -15,6 +15,13 @@
 # Per symbol (from the hook table in module/probes.c):
 #   in kallsyms          exactly one text symbol of that name (several: a kprobe by name refuses
 #                        an ambiguous one on newer kernels and may pick the wrong one on older)
+#   no clone             no .isra/.constprop/.part copy beside it: callers in its own file may
+#                        call the copy, which the probe never sees (gcc 16 made
+#                        __inet_twsk_schedule.part.0 in Debian's 7.2 and 7.3-rc kernels, and
+#                        TIME_WAIT entry went unrecorded). The one the module covers is allowed:
+#                        __inet_twsk_schedule where inet_twsk_hashdance_schedule, its only caller
+#                        in that file, is probed too (module/compat.h). A .cold part is only the
+#                        unlikely end of the same function and is fine.
 #   not blacklisted      not in /sys/kernel/debug/kprobes/blacklist
 # and, as a note only, whether ftrace can patch it (available_filter_functions): kprobes there
 # cost a call, not an int3 trap.
@@ -51,6 +58,14 @@ for s in "${syms[@]}"; do
 		bad+=("$s: not in kallsyms (inlined or removed)${clones:+; clones: $clones}")
 	elif [ "$count" -gt 1 ]; then
 		bad+=("$s: $count text symbols of that name (ambiguous for a kprobe)")
+	else
+		clones=$(grep -E "^$s\.(isra|constprop|part)\." "$kallsyms" | tr '\n' ' ')
+		if [ -n "$clones" ] && [ "$s" = __inet_twsk_schedule ] &&
+			grep -qxF inet_twsk_hashdance_schedule "$kallsyms"; then
+			echo "# $s: clones $clones(covered: TIME_WAIT entry is probed at inet_twsk_hashdance_schedule)"
+		elif [ -n "$clones" ]; then
+			bad+=("$s: clones that callers in its own file may call instead: $clones")
+		fi
 	fi
 	grep -qxF "$s" "$blacklist" && bad+=("$s: on the kprobe blacklist")
 	if [ -s "$ftraceable" ] && ! grep -qxF "$s" "$ftraceable"; then
