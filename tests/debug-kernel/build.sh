@@ -14,7 +14,8 @@
 # DEBUG_ATOMIC_SLEEP and kmemleak. It is cached under
 #   ${TCPSTATES_CACHE:-~/.cache/tcpstates}/debug-6.1/<key>/
 # where <key> hashes debug.config, BUILD_FORMAT and the linux-source-6.1 package version, so editing
-# the fragment or upgrading the source rebuilds, and nothing else does. Older keys are removed.
+# the fragment or upgrading the source rebuilds, and nothing else does. Other keys are removed
+# once unused for a day.
 #
 # Environment: TCPSTATES_JOBS (make -j, default 2). The first build takes 12 minutes on two idle
 # cores (23 minutes measured with QEMU guests running beside it); a cached one returns at once.
@@ -64,6 +65,7 @@ dir=$base/$key
 tree=$dir/linux
 
 if [ -f "$dir/.complete" ]; then
+	touch "$dir/.complete" # in use: see the clean-up below
 	printf '%s\n' "$tree"
 	exit 0
 fi
@@ -109,7 +111,9 @@ mkdir -p "$dir"
 	make -s kernelrelease >"$dir/kernelrelease"
 	msg "built $(cat "$dir/kernelrelease") in $(($(date +%s) - t0)) s"
 	touch "$dir/.complete"
-	# keep one debug kernel: older keys are stale
-	find "$base" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
+	# Another key's kernel is stale once nothing has used it for a day. Not at once: a second
+	# tree with another debug.config (a branch beside main) may be booting it right now.
+	find "$base" -mindepth 2 -maxdepth 2 -name .complete -mmin +1440 -printf '%h\n' |
+		while read -r old; do [ "$old" = "$dir" ] || rm -rf "$old"; done
 ) 9>"$dir/.lock" || exit 1
 printf '%s\n' "$tree"

@@ -11,8 +11,11 @@
 #      lockdep then checks that nothing the handlers call is unsafe there, and the scenarios that
 #      the records still name the right context and process; then the stress test with it back on,
 #      so probes are optimized and unoptimized while they fire
-#   4. with the module unloaded: two kmemleak scans; any new suspected leak fails the run
-#   5. lockdep must still be on at the end (it switches itself off after its first report or when
+#   4. with the module unloaded, every allocation of a load fails in turn (failinit.sh): each
+#      failed load leaves nothing behind
+#   5. with the module unloaded: two kmemleak scans; any new suspected leak fails the run (the
+#      failed loads of 4 included)
+#   6. lockdep must still be on at the end (it switches itself off after its first report or when
 #      its tables overflow, and would then check nothing more)
 # KASAN, lockdep, RCU, sleeping-in-atomic and WARN reports fail the run through the harness's
 # console scan (tests/vm/vm.sh). STRESS_CYCLES and STRESS_READ_S are passed to the stress test.
@@ -22,6 +25,8 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 TAP_PREFIX="debug: "
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
+# shellcheck source=tests/debug-kernel/failinit.sh
+. tests/debug-kernel/failinit.sh
 
 
 lockdep_on()
@@ -56,6 +61,7 @@ tap $? "stress test, probes optimized"
 [ ! -d /sys/module/tcpstates ] || rmmod tcpstates
 [ ! -d /sys/module/tcpstates ]
 tap $? "module unloaded before the leak scan"
+failinit_checks "${FAILNTH:-build/failnth}" "$TCPSTATES_KO"
 # kmemleak reports an object only once it is older than 5 s and unreferenced in a full scan;
 # the second scan confirms the first
 sleep 6

@@ -11,7 +11,8 @@
 # STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for the kernel build; TCPSTATES_CACHE
 # where the kernel is cached.
 #
-# The guest boots with pci=noacpi: the PCI interrupt routing then comes from the BIOS's $PIR
+# The guest boots with slub_debug=A,... (failinit.sh: the caches its fault injection may fail) and
+# with pci=noacpi: the PCI interrupt routing then comes from the BIOS's $PIR
 # table instead of the ACPI _PRT method. Under KASAN and TCG on a busy host, ACPICA interpreted
 # _PRT slowly enough to hit its 30 s loop timeout (AE_AML_LOOP_TIMEOUT), the virtio devices got no
 # interrupt and the guest sat idle until the run's timeout; with no AML to run for routing, the
@@ -46,6 +47,8 @@ fi
 export TCPSTATES_KDIR
 echo "# [$NAME] kernel $(cat "$TCPSTATES_KDIR/include/config/kernel.release") ready after $(($(date +%s) - t0)) s"
 make -s -C "$REPO/tests/stress"
+mkdir -p "$REPO/build"
+cc -O2 -Wall -Wextra -Werror -o "$REPO/build/failnth" "$HERE/failnth.c"
 if ! "$REPO/tests/vm/vm.sh" build "$NAME" >/dev/null; then
 	echo "not ok - [$NAME] module builds against the debug kernel"
 	exit 1
@@ -58,8 +61,8 @@ for attempt in 1 2 3; do
 	out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
 	set +e
 	"$REPO/tests/vm/vm.sh" run "$NAME" --cpus 2 --mem 1536 --timeout "${TCPSTATES_DEBUG_TIMEOUT:-3600}" \
-		--stall "${TCPSTATES_DEBUG_STALL:-600}" --append pci=noacpi --out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" \
-		STRESS_READ_S="${STRESS_READ_S:-0.6}" tests/debug-kernel/run-guest.sh | prefix
+		--stall "${TCPSTATES_DEBUG_STALL:-600}" --append "pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area" --out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" \
+		STRESS_READ_S="${STRESS_READ_S:-0.6}" FAILNTH="$REPO/build/failnth" tests/debug-kernel/run-guest.sh | prefix
 	rc=${PIPESTATUS[0]}
 	set -e
 	[ -e "$out/.vm/started" ] && break

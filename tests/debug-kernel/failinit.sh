@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# tests/debug-kernel/failinit.sh - sourced by run-guest.sh, INSIDE the debug-kernel guest, with the
+# module unloaded: every allocation of a load fails in turn, and each failed load must leave
+# nothing behind. Prints 4 TAP lines (tests/lib/tap.sh), whatever happens.
+#
+# How: the kernel's own fault injection (CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB). failnth writes N
+# to its /proc/thread-self/fail-nth and calls finit_module() at once, so the Nth slab allocation of
+# that load fails (syzkaller's method). N starts at the last allocation a whole load makes and goes
+# down, one load each, until the failure falls in the module loader, before the module's init
+# (the module:module_load tracepoint fires just before init runs): every allocation from the
+# loader's do_init_module() through tcpstates' init, in order, fails once. A load whose failure
+# was taken in its stride (an allocation the kernel may do without) must then work and unload.
+#
+# Only caches marked with failslab fail, and 6.1 marks them only at boot: run.sh boots with
+# slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area (A is failslab), the caches a
+# load allocates from (kzalloc, /proc entries, sysfs nodes, vmalloc areas), and not kmemleak's own
+# (a failed kmemleak allocation switches kmemleak off, and the leak scan after this would check
+# nothing). The page allocator is not failed: kmemleak takes its slabs' pages from it too.
+#
+# An injected failure makes the kernel print allocation-failure warnings with a stack (warn_alloc)
+# for callers that did not pass __GFP_NOWARN; those are the kernel reporting the failure we
+# caused, not a bug. So during the sweep the console shows emergencies only (the harness scans the
+# console), and this file scans the kernel log of the sweep itself for what is a bug: KASAN,
+# lockdep, WARN, BUG, Oops, a refcount or list corruption.
+
+failinit_checks()
+{
+	local failnth=$1 ko=$2 dbg=/sys/kernel/debug tr=/sys/kernel/tracing
+	local printk c marked=0 out total n inj load rem refused=0 survived=0 bad='' loads=0
+	local kp0 kp1
+
+	if [ ! -w /proc/thread-self/fail-nth ] || [ ! -d $dbg/failslab ] || [ ! -x "$failnth" ] ||
+		[ ! -d $tr/events/module/module_load ]; then
+		not_ok "fault injection is there (fail-nth, failslab, module_load event, $failnth)"
+		skip "every allocation of a load fails in turn, nothing left behind" "no fault injection"
+		skip "the kernel log of those loads is clean" "no fault injection"
+		skip "a load with nothing injected then works and unloads" "no fault injection"
+		return
+	fi
+	echo N >$dbg/failslab/ignore-gfp-wait
+	echo 0 >$dbg/failslab/verbose
+	echo Y >$dbg/failslab/cache-filter
+	for c in /sys/kernel/slab/*/failslab; do
+		[ "$(cat "$c")" = 1 ] && marked=$((marked + 1))
+	done
+	if [ "$(cat /sys/kernel/slab/kmemleak_object/failslab 2>/dev/null)" = 1 ]; then
+		not_ok "fault injection is there (kmemleak's cache is marked to fail: see run.sh)"
+	else
+		tap $((marked == 0)) "fault injection is there (fail-nth; failslab on $marked caches, not kmemleak's)"
+	fi
+
+	kp0=$(cat $dbg/kprobes/list)
+	printk=$(cat /proc/sys/kernel/printk)
+	echo 1 >/proc/sys/kernel/printk
+	echo "tcpstates-failinit: start" >/dev/kmsg
+	echo 1 >$tr/events/module/module_load/enable
+
+	# How many injection sites a whole load passes: N too large to be reached.
+	out=$("$failnth" 1000000 "$ko")
+	read -r _ inj _ load _ rem <<<"$out"
+	total=$((1000000 - rem))
+	if [ "$load" != 0 ] || [ "$inj" != 0 ] || ! rmmod tcpstates; then
+		bad="the calibration load: $out"
+		total=0
+	fi
+	echo "# failinit: a whole load makes $total failable allocations; failing each from the last down"
+	for ((n = total; n >= 1; n--)); do
+		: >$tr/trace
+		out=$("$failnth" "$n" "$ko") || { bad="failnth $n: $out"; break; }
+		read -r _ inj _ load _ rem <<<"$out"
+		grep -q 'module_load: tcpstates' $tr/trace || break # failed in the loader: done
+		loads=$((loads + 1))
+		[ $((loads % 10)) = 0 ] && echo "# failinit: $loads loads, at allocation $n of $total"
+		if [ "$load" = 0 ]; then
+			survived=$((survived + 1))
+			if ! [ -r /proc/tcpstates ] || ! [ -c /dev/tcpstates ] ||
+				! head -c1 /proc/tcpstates >/dev/null || ! rmmod tcpstates; then
+				bad="allocation $n failed, the load went on ($out) but the module does not work"
+				break
+			fi
+		else
+			refused=$((refused + 1))
+			kp1=$(cat $dbg/kprobes/list)
+			for c in /proc/tcpstates /proc/tcpstates_stats /dev/tcpstates /sys/class/misc/tcpstates \
+				/sys/module/tcpstates; do
+				[ ! -e "$c" ] || bad="allocation $n failed ($out): $c is left behind"
+			done
+			[ "$kp1" = "$kp0" ] || bad="allocation $n failed ($out): a kprobe is left behind"
+			[ -z "$bad" ] || break
+		fi
+	done
+	echo 0 >$tr/events/module/module_load/enable
+	echo "tcpstates-failinit: end" >/dev/kmsg
+	echo "$printk" >/proc/sys/kernel/printk
+	[ "$loads" -gt 0 ] || bad=${bad:-"no load reached the init of the module"}
+	tap $((${#bad} != 0)) "every allocation from do_init_module() through init failed in turn: $loads loads, $refused refused, $survived went on and worked; nothing left behind${bad:+: $bad}"
+
+	out=$(dmesg | sed -n '/tcpstates-failinit: start/,/tcpstates-failinit: end/p' |
+		grep -E 'KASAN|BUG:|WARNING:|Oops|general protection|possible (recursive|circular) locking|refcount_t|list_(add|del) corruption|kmemleak: Cannot' | head -n 20)
+	[ -z "$out" ] || sed 's/^/# /' <<<"$out"
+	tap $((${#out} != 0)) "the kernel log of those loads: no KASAN, lockdep, WARN or BUG"
+
+	if insmod "$ko" && [ -c /dev/tcpstates ] && rmmod tcpstates; then
+		ok "a load with nothing injected then works and unloads"
+	else
+		not_ok "a load with nothing injected then works and unloads"
+	fi
+}
