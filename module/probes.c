@@ -380,21 +380,27 @@ static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
  * socket's previous state is not kept in it (its own records show it:
  * FIN_WAIT2 or CLOSING, then CLOSE). Later ones re-arm it for a FIN.
  */
+/* A timewait socket's timer, armed for @timeo jiffies: @ev is its record. */
+static void ts_tw_armed(struct sock *sk, u16 ev, int timeo)
+{
+	struct inet_timewait_sock *tw = inet_twsk(sk);
+
+	if (ts_is_tcp_tw(tw))
+		ts_emit(sk, TS_OBJ_TIMEWAIT, ev, TCPSTATES_STATE_NONE,
+			READ_ONCE(tw->tw_substate), jiffies_to_msecs(timeo));
+}
+
 static int ts_tw_schedule_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct sock *sk = ts_arg_sk(regs, 0);
-	int timeo = (int)regs_get_kernel_argument(regs, 1);
 	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;
-	struct inet_timewait_sock *tw = inet_twsk(sk);
 
 #ifdef TS_TW_ENTRY_SYMBOL
 	if (!rearm)
 		return 0;	/* the entry is ts_tw_entry_pre()'s */
 #endif
-	if (ts_is_tcp_tw(tw))
-		ts_emit(sk, TS_OBJ_TIMEWAIT, rearm ? TCPSTATES_EV_TW_REARM :
-			TCPSTATES_EV_TIME_WAIT, TCPSTATES_STATE_NONE,
-			READ_ONCE(tw->tw_substate), jiffies_to_msecs(timeo));
+	ts_tw_armed(ts_arg_sk(regs, 0), rearm ? TCPSTATES_EV_TW_REARM :
+		    TCPSTATES_EV_TIME_WAIT,
+		    (int)regs_get_kernel_argument(regs, 1));
 	return 0;
 }
 
@@ -407,14 +413,8 @@ static int ts_tw_schedule_pre(struct kprobe *p, struct pt_regs *regs)
  */
 static int ts_tw_entry_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct sock *sk = ts_arg_sk(regs, 0);
-	int timeo = (int)regs_get_kernel_argument(regs, TS_TW_ENTRY_TIMEO_ARG);
-	struct inet_timewait_sock *tw = inet_twsk(sk);
-
-	if (ts_is_tcp_tw(tw))
-		ts_emit(sk, TS_OBJ_TIMEWAIT, TCPSTATES_EV_TIME_WAIT,
-			TCPSTATES_STATE_NONE, READ_ONCE(tw->tw_substate),
-			jiffies_to_msecs(timeo));
+	ts_tw_armed(ts_arg_sk(regs, 0), TCPSTATES_EV_TIME_WAIT,
+		    (int)regs_get_kernel_argument(regs, TS_TW_ENTRY_TIMEO_ARG));
 	return 0;
 }
 #endif

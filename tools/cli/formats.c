@@ -111,7 +111,6 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 		tt_metrics_record(a->lm.m, r);
 		a->lm.dirty = true;
 	}
-
 	if (a->rot && tt_rotor_next(a->rot, &a->out->rec, a->clock.offset_ns,
 				    why, sizeof(why)))
 		fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);

@@ -22,13 +22,16 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* A time as "NAME":"RFC 3339", or null without a realtime offset. */
+/*
+ * A time as ,"NAME":"RFC 3339"; null for none (@ns 0) or without a
+ * realtime offset.
+ */
 static void json_time(FILE *f, const struct tt_clock *k, const char *name,
 		      uint64_t ns)
 {
 	char t[TT_VALUE_BUF];
 
-	if (tt_fmt_rfc3339(k, t, sizeof(t), ns))
+	if (ns && tt_fmt_rfc3339(k, t, sizeof(t), ns))
 		fprintf(f, ",\"%s\":\"%s\"", name, t);
 	else
 		fprintf(f, ",\"%s\":null", name);
@@ -50,10 +53,7 @@ static void json_states(FILE *f, const struct tt_clock *k, const struct conn *c)
 		else
 			fputs("null", f);
 		json_time(f, k, "enter_time", s->enter_ns);
-		if (s->leave_ns)
-			json_time(f, k, "leave_time", s->leave_ns);
-		else
-			fputs(",\"leave_time\":null", f);
+		json_time(f, k, "leave_time", s->leave_ns);
 		fputc('}', f);
 	}
 	fputc(']', f);
