@@ -18,15 +18,19 @@
 #   LOAD   module         the stress test (run-guest.sh: churn, readers, insmod/rmmod cycles)
 #          kprobe-events  the control: the same churn, the same symbols probed by the kernel's own
 #                         kprobe events, added/enabled/disabled/removed each cycle; no module
+#          static-keys    the same churn, no kprobe: the tcp and sock trace events enabled and
+#                         disabled in a loop, their static branches patched by text_poke_bp
 #          idle           the churn alone, no probes at all
 #   RUNS   how many runs the cell gets (default MATRIX_RUNS, 8)
 # e.g. tests/stress/matrix.sh run 10.0/multi/6.12/module 10.0/multi/6.12/kprobe-eventsx4
 #
 # Each run boots one guest at nice 10 with 2 vCPUs, STRESS_CYCLES (default 10 here) cycles, a
 # timeout and a stall watchdog, and oops=panic softlockup_panic=1: the first report ends the run
-# (it is the one that tells what happened; what follows is its fallout). One guest at a time:
-# each run holds a lock (flock on $TCPSTATES_CACHE/matrix.lock; run other guests of yours under
-# `flock` on it too and they take turns). MATRIX_LOAD=kbuild (default) keeps a kernel build of
+# (it is the one that tells what happened; what follows is its fallout). MATRIX_JOBS (default 1)
+# guests at a time: each run holds one of MATRIX_JOBS slot locks (flock on
+# $TCPSTATES_CACHE/matrix.lock.SLOT; run other guests of yours under `flock` on one too and they
+# take turns). With 2 or more on a 2-core machine the guests load each other, as the busy hosts
+# did where the crashes were first seen. MATRIX_LOAD=kbuild (default) keeps a kernel build of
 # linux-source-6.1 running at nice 19 beside the guest, as on the busy hosts where the crashes were
 # first seen; MATRIX_LOAD=none does not. Every run's logs stay in MATRIX_OUT (default
 # build/matrix)/CELL/N; one line per run is appended to MATRIX_OUT/runs.tsv as it finishes.
@@ -40,6 +44,7 @@ OUT=${MATRIX_OUT:-$REPO/build/matrix}
 RUNS=${MATRIX_RUNS:-8}
 CYCLES=${STRESS_CYCLES:-10}
 LOCK=$TCPSTATES_CACHE/matrix.lock
+JOBS=${MATRIX_JOBS:-1}
 LOAD_PID=
 
 DEFAULT_CELLS=(
@@ -128,15 +133,15 @@ stop_load()
 	LOAD_PID=
 }
 
-# one_run CELL N: boot the guest for CELL, record the result
+# one_run CELL N SLOT: boot the guest for CELL in lock slot SLOT, record the result
 one_run()
 {
-	local cell=$1 i=$2 qemu thread kernel load dir spec guest rc t0 t sig loadavg
+	local cell=$1 i=$2 slot=$3 qemu thread kernel load dir spec guest rc t0 t sig loadavg
 	IFS=/ read -r qemu thread kernel load <<<"$cell"
 	case "$qemu" in 7.2) spec=system ;; 10.0) spec=backports ;; *) spec=$qemu ;; esac
 	case "$load" in
 	module) guest=(tests/stress/run-guest.sh) ;;
-	kprobe-events | idle) guest=(tests/stress/control-guest.sh "$load") ;;
+	kprobe-events | static-keys | idle) guest=(tests/stress/control-guest.sh "$load") ;;
 	*) say "unknown load $load"; return 1 ;;
 	esac
 	dir=$OUT/${cell//\//_}/$i
@@ -145,7 +150,14 @@ one_run()
 	[ "$load" = module ] && { "$REPO/tests/vm/vm.sh" build "$kernel" >/dev/null || return 1; }
 	t0=$(date +%s)
 	(
-		flock 9
+		# the first free slot, else wait for ours
+		local s locked=
+		for s in $(seq 1 "$JOBS"); do
+			exec 9>"$LOCK.$s"
+			flock -n 9 && { locked=$s; break; }
+			exec 9>&-
+		done
+		[ -n "$locked" ] || { exec 9>"$LOCK.$slot" && flock 9; }
 		loadavg=$(cut -d' ' -f1 /proc/loadavg)
 		echo "$loadavg" >"$dir/loadavg"
 		TCPSTATES_QEMU=$spec TCPSTATES_TCG_THREAD=$thread nice -n 10 \
@@ -153,7 +165,7 @@ one_run()
 			--stall "${MATRIX_STALL:-180}" --append "oops=panic softlockup_panic=1" \
 			--out "$dir" -- env STRESS_CYCLES="$CYCLES" \
 			STRESS_READ_S="${STRESS_READ_S:-0.6}" "${guest[@]}" >"$dir/tap.log" 2>"$dir/vm.log"
-	) 9>"$LOCK"
+	)
 	rc=$?
 	t=$(($(date +%s) - t0))
 	sig=$(classify "$dir")
@@ -182,6 +194,8 @@ cmd_run()
 	trap 'stop_load' EXIT
 	trap 'exit 130' INT TERM
 	start_load
+	local started=0 bg=0	# bg: the load generator, a background job too
+	[ -n "$LOAD_PID" ] && bg=1
 	for ((r = 1; r <= max; r++)); do
 		for i in "${!cells[@]}"; do
 			[ "$r" -le "${runs[$i]}" ] || continue
@@ -191,8 +205,17 @@ cmd_run()
 				'$2 "/" $3 "/" $4 "/" $5 == c && $6 == r { f = 1 } END { exit !f }' "$OUT/runs.tsv"; then
 				continue
 			fi
-			one_run "$name" "$r"
+			# at most JOBS runs at once, each in its own slot
+			while [ "$(jobs -rp | wc -l)" -ge $((JOBS + bg)) ]; do
+				wait -n
+			done
+			one_run "$name" "$r" $((started % JOBS + 1)) &
+			started=$((started + 1))
+			sleep 5		# not two boots in the same second: their CPU peaks apart
 		done
+	done
+	while [ "$(jobs -rp | wc -l)" -gt $bg ]; do
+		wait -n
 	done
 	cmd_table
 }
