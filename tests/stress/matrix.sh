@@ -25,7 +25,8 @@
 # e.g. tests/stress/matrix.sh run 10.0/multi/6.12/module 10.0/multi/6.12/kprobe-eventsx4
 #
 # Each run boots one guest at nice 10 with 2 vCPUs, STRESS_CYCLES (default 10 here) cycles, a
-# timeout and a stall watchdog, and oops=panic softlockup_panic=1: the first report ends the run
+# timeout and a stall watchdog (MATRIX_STALL, 600 s: a cycle of a guest at nice 10 on a host at load
+# 10 can take minutes), and oops=panic softlockup_panic=1: the first report ends the run
 # (it is the one that tells what happened; what follows is its fallout). MATRIX_JOBS (default 1)
 # guests at a time: each run holds one of MATRIX_JOBS slot locks (flock on
 # $TCPSTATES_CACHE/matrix.lock.SLOT; run other guests of yours under `flock` on one too and they
@@ -92,11 +93,18 @@ classify()
 	echo "${sig[*]:-none}"
 }
 
-# where DIR -> "symbol+off" of the first RIP: line (where the first report points), or -
+# where DIR -> "symbol+off" of the first RIP: line (where the first report points), or -; for a
+# call to 0, "0x0<-CALLER": the first frame of its call trace that is not the unwinder's guess
 where()
 {
-	local w
+	local w c
 	w=$(grep -aom1 -E 'RIP: 0010:[^ ]+' "$1/console.log" 2>/dev/null | tr -d '\r' | sed 's/RIP: 0010://')
+	if [ "$w" = 0x0 ]; then
+		c=$(sed -n '/RIP: 0010:0x0/,/Kernel panic\|---\[ end/p' "$1/console.log" | tr -d '\r' |
+			grep -aE '^\[ *[0-9.]+\]  [a-z_][a-z0-9_.]*\+0x' | grep -v '^\[.*\]  ? ' |
+			awk '{ print $3 }' | grep -vE '^(trace_clock|asm_|<)' | head -n 1)
+		w="0x0<-${c:-?}"
+	fi
 	echo "${w:--}"
 }
 
@@ -162,7 +170,7 @@ one_run()
 		echo "$loadavg" >"$dir/loadavg"
 		TCPSTATES_QEMU=$spec TCPSTATES_TCG_THREAD=$thread nice -n 10 \
 			"$REPO/tests/vm/vm.sh" run "$kernel" --cpus 2 --timeout "${MATRIX_TIMEOUT:-1200}" \
-			--stall "${MATRIX_STALL:-180}" --append "oops=panic softlockup_panic=1" \
+			--stall "${MATRIX_STALL:-600}" --append "oops=panic softlockup_panic=1" \
 			--out "$dir" -- env STRESS_CYCLES="$CYCLES" \
 			STRESS_READ_S="${STRESS_READ_S:-0.6}" "${guest[@]}" >"$dir/tap.log" 2>"$dir/vm.log"
 	)
@@ -220,8 +228,9 @@ cmd_run()
 	cmd_table
 }
 
-# the table: one row per cell: runs, runs that crashed, and how often each signature was seen (with
-# where the first report of those runs pointed)
+# the table: one row per cell: runs, runs that crashed (a kernel report, or a guest that did not
+# finish), runs ended silent (nothing printed for MATRIX_STALL seconds and no report: no verdict),
+# and how often each signature was seen (with where the first report of those runs pointed)
 cmd_table()
 {
 	awk -F'\t' '
@@ -232,6 +241,8 @@ cmd_table()
 		runs[cell]++
 		k = split($10, w, " ")
 		if (w[1] == "clean") next
+		# ended by the stall watchdog with no kernel report: no verdict, not a crash
+		if (w[1] == "stall" && k == 2) { silent[cell]++; next }
 		crashes[cell]++
 		for (i = 1; i < k; i++) {
 			key = cell SUBSEP w[i]
@@ -241,15 +252,16 @@ cmd_table()
 		}
 	}
 	END {
-		print "| QEMU | TCG threads | kernel | load | runs | crashed | signatures: runs (where) |"
-		print "|---|---|---|---|---|---|---|"
+		print "| QEMU | TCG threads | kernel | load | runs | crashed | silent | signatures: runs (where) |"
+		print "|---|---|---|---|---|---|---|---|"
 		for (i = 1; i <= n; i++) {
 			c = order[i]
 			out = ""
 			m = split(sigs[c], s, " ")
 			for (j = 1; j <= m; j++)
 				out = out (out == "" ? "" : "; ") s[j] " " cnt[c, s[j]] " (" at[c, s[j]] ")"
-			printf "| %s | %d | %d | %s |\n", c, runs[c], crashes[c] + 0, out == "" ? "-" : out
+			printf "| %s | %d | %d | %d | %s |\n", c, runs[c], crashes[c] + 0, silent[c] + 0,
+				out == "" ? "-" : out
 		}
 	}' "$OUT/runs.tsv"
 }

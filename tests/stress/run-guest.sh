@@ -171,7 +171,9 @@ done_cycles=0 ins_us=0 rm_us=0
 for c in $(seq 1 "$CYCLES"); do
 	# no awk/sed/grep in the loop: under TCG every fork+exec over 9p costs tens of ms
 	done_cycles=$c
-	[ $((c % 10)) = 0 ] && echo "# cycle $c starts at $((($(now_us) - t0_us) / 1000000)) s"
+	# a line a cycle: the harness's stall watchdog ends a guest that prints nothing for minutes,
+	# and a cycle can take a minute on a loaded host
+	echo "# cycle $c starts at $((($(now_us) - t0_us) / 1000000)) s"
 	cap=${caps[$((c % 3))]}
 	t=$(now_us)
 	if ! insmod "$KO" capacity="$cap" 2> "$WORK/insmod.err"; then
