@@ -106,6 +106,8 @@ if [ "$MODE" != idle ]; then
 	cat "$T/trace_pipe" > /dev/null & BG+=($!)
 fi
 
+# static-keys: ten flips in each STRESS_READ_S, so a cycle lasts as long as in the other modes
+FLIP_S=$(awk -v s="$READ_S" 'BEGIN { print s / 10 }')
 bad=0 done_cycles=0 add_us=0 del_us=0
 for c in $(seq 1 "$CYCLES"); do
 	done_cycles=$c
@@ -118,15 +120,15 @@ for c in $(seq 1 "$CYCLES"); do
 	fi
 	if [ "$MODE" = static-keys ]; then
 		ok=1
-		for i in 1 2 3 4 5; do
+		for _ in 1 2 3 4 5; do
 			for g in tcp sock; do
 				echo 1 > "$T/events/$g/enable" || ok=0
 			done
-			nap "$(awk -v s="$READ_S" 'BEGIN { print s / 10 }')"
+			nap "$FLIP_S"
 			for g in tcp sock; do
 				echo 0 > "$T/events/$g/enable" || ok=0
 			done
-			nap "$(awk -v s="$READ_S" 'BEGIN { print s / 10 }')"
+			nap "$FLIP_S"
 		done
 		[ $ok = 1 ] || bad=$((bad + 1))
 		continue
