@@ -373,13 +373,6 @@ static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/*
- * __inet_twsk_schedule(tw, timeo, rearm): a timewait socket's timer is armed.
- * The first arming (rearm false) comes from tcp_time_wait() once the
- * timewait socket exists and is filled in: TIME_WAIT entry. The full
- * socket's previous state is not kept in it (its own records show it:
- * FIN_WAIT2 or CLOSING, then CLOSE). Later ones re-arm it for a FIN.
- */
 /* A timewait socket's timer, armed for @timeo jiffies: @ev is its record. */
 static void ts_tw_armed(struct sock *sk, u16 ev, int timeo)
 {
@@ -390,6 +383,13 @@ static void ts_tw_armed(struct sock *sk, u16 ev, int timeo)
 			READ_ONCE(tw->tw_substate), jiffies_to_msecs(timeo));
 }
 
+/*
+ * __inet_twsk_schedule(tw, timeo, rearm): a timewait socket's timer is armed.
+ * The first arming (rearm false) comes from tcp_time_wait() once the
+ * timewait socket exists and is filled in: TIME_WAIT entry. The full
+ * socket's previous state is not kept in it (its own records show it:
+ * FIN_WAIT2 or CLOSING, then CLOSE). Later ones re-arm it for a FIN.
+ */
 static int ts_tw_schedule_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;

@@ -141,10 +141,10 @@ stop_load()
 	LOAD_PID=
 }
 
-# one_run CELL N SLOT: boot the guest for CELL in lock slot SLOT, record the result
+# one_run CELL N: boot the guest for CELL once a slot lock is free, record the result
 one_run()
 {
-	local cell=$1 i=$2 slot=$3 qemu thread kernel load dir spec guest rc t0 t sig loadavg
+	local cell=$1 i=$2 qemu thread kernel load dir spec guest rc t0 t sig loadavg
 	IFS=/ read -r qemu thread kernel load <<<"$cell"
 	case "$qemu" in 7.2) spec=system ;; 10.0) spec=backports ;; *) spec=$qemu ;; esac
 	case "$load" in
@@ -158,14 +158,16 @@ one_run()
 	[ "$load" = module ] && { "$REPO/tests/vm/vm.sh" build "$kernel" >/dev/null || return 1; }
 	t0=$(date +%s)
 	(
-		# the first free slot, else wait for ours
-		local s locked=
-		for s in $(seq 1 "$JOBS"); do
-			exec 9>"$LOCK.$s"
-			flock -n 9 && { locked=$s; break; }
+		# the first free slot lock (guests of other processes may hold some)
+		local s
+		while :; do
+			for s in $(seq 1 "$JOBS"); do
+				exec 9>"$LOCK.$s"
+				flock -n 9 && break 2
+			done
 			exec 9>&-
+			sleep 1
 		done
-		[ -n "$locked" ] || { exec 9>"$LOCK.$slot" && flock 9; }
 		loadavg=$(cut -d' ' -f1 /proc/loadavg)
 		echo "$loadavg" >"$dir/loadavg"
 		TCPSTATES_QEMU=$spec TCPSTATES_TCG_THREAD=$thread nice -n 10 \
@@ -202,7 +204,7 @@ cmd_run()
 	trap 'stop_load' EXIT
 	trap 'exit 130' INT TERM
 	start_load
-	local started=0 bg=0	# bg: the load generator, a background job too
+	local bg=0	# the load generator, a background job too
 	[ -n "$LOAD_PID" ] && bg=1
 	for ((r = 1; r <= max; r++)); do
 		for i in "${!cells[@]}"; do
@@ -213,12 +215,11 @@ cmd_run()
 				'$2 "/" $3 "/" $4 "/" $5 == c && $6 == r { f = 1 } END { exit !f }' "$OUT/runs.tsv"; then
 				continue
 			fi
-			# at most JOBS runs at once, each in its own slot
+			# at most JOBS runs at once
 			while [ "$(jobs -rp | wc -l)" -ge $((JOBS + bg)) ]; do
 				wait -n
 			done
-			one_run "$name" "$r" $((started % JOBS + 1)) &
-			started=$((started + 1))
+			one_run "$name" "$r" &
 			sleep 5		# not two boots in the same second: their CPU peaks apart
 		done
 	done
