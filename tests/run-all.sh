@@ -47,6 +47,9 @@ ALL=0
 # for the docs suite.
 kernel_ensure_deps
 _kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev prometheus curl systemd man-db
+# ... and what the debug kernel's build needs (tests/debug-kernel/build.sh), installed here
+# because that build starts beside prepare.sh below, which must be the only one running apt.
+_kernels_apt_install linux-source-6.1 flex bison bc libelf-dev libssl-dev
 
 BUILD_KERNELS=$(kernels_aliases | tr '\n' ' ')
 # The VM suites: every kernel with --all; in make test (CI) the six that cover each series and
@@ -168,6 +171,18 @@ wanted vm || wanted build || prep_vm=
 wanted metrics || wanted crosshost || wanted docs && prep_vm+=" 6.1"
 for s in $STRESS; do wanted stress && prep_vm+=" ${s%-kfence}"; done
 t0=$(date +%s)
+# The debug kernel is the one long compile (about 14 minutes on two idle cores), and a cold
+# prepare.sh spends much of its time waiting on the mirror (debootstrap, kernel packages): the
+# build starts now, beside it, niced so that prepare's own compiles and, later, the guests come
+# first. It fills the waits instead of taking a lane's CPU later; measured from a cold cache in
+# docs/testing.md ("Time"). The debug-6.1 suite calls build.sh again, which waits for this one
+# (a lock) and then finds the kernel cached; a build that failed here is retried there and
+# reported. With the kernel cached this returns at once.
+debug_build=
+if wanted debug; then
+	nice -n 10 tests/debug-kernel/build.sh >"$LOG_DIR/debug-build.log" 2>&1 </dev/null &
+	debug_build=$!
+fi
 # shellcheck disable=SC2086,SC2046 # one kernel a word
 if ! tests/vm/prepare.sh --build $BUILD_KERNELS --vm $(tr ' ' '\n' <<<"$prep_vm" | sort -u) \
 	>"$LOG_DIR/prepare.log" 2>&1; then
@@ -176,6 +191,15 @@ if ! tests/vm/prepare.sh --build $BUILD_KERNELS --vm $(tr ' ' '\n' <<<"$prep_vm"
 	failed=$((failed + 1))
 fi
 printf '# prepare: %d s (%s)\n' $(($(date +%s) - t0)) "$LOG_DIR/prepare.log"
+if [ -n "$debug_build" ]; then
+	if kill -0 "$debug_build" 2>/dev/null; then
+		echo "# debug kernel: still building beside the suites ($LOG_DIR/debug-build.log)"
+	elif wait "$debug_build"; then
+		echo "# debug kernel: ready ($LOG_DIR/debug-build.log)"
+	else
+		echo "# debug kernel: build failed; debug-6.1 tries again ($LOG_DIR/debug-build.log)"
+	fi
+fi
 
 declare -A pid_of=() k_of=()
 reported=0
@@ -204,6 +228,7 @@ while [ "$next" -lt "${#queue[@]}" ] || [ "${#pid_of[@]}" -gt 0 ]; do
 	done
 done
 
+[ -z "$debug_build" ] || wait "$debug_build" 2>/dev/null
 # a runner that lost a suite must not end green
 if [ "$reported" -ne "${#queue[@]}" ]; then
 	printf 'not ok - %d suites queued, %d reported\n' "${#queue[@]}" "$reported"
