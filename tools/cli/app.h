@@ -38,6 +38,13 @@ uint64_t tt_now_ns(void);
 int tt_formats_start(struct app *a, const struct tt_source *src);
 /* A record, decoded: through the reconstruction to the formats. */
 void tt_formats_record(struct app *a, const struct tcpstates_record *r);
+/*
+ * -w alone from the live device: may whole records skip the decoder? Then
+ * tt_formats_raw() takes @n of them at a time, once the first read has
+ * been decoded (its first record settles the clock).
+ */
+bool tt_formats_passthrough(const struct app *a);
+void tt_formats_raw(struct app *a, const struct tcpstates_record *r, size_t n);
 /* -i: prints and restarts the statistics of each interval ended by @now. */
 void tt_formats_tick(struct app *a, uint64_t now);
 /* The end of the input: what is written only at the end. */

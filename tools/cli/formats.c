@@ -125,6 +125,30 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 	}
 }
 
+/*
+ * -w with nothing else that wants records, from the live device: the read
+ * buffer's records go to the capture as the module wrote them, without the
+ * decoder's copy of each, its checks against a corrupt file and its
+ * sequence bookkeeping. Those guard files; the device hands out whole
+ * records only, of the size its INFO ioctl gave when it was opened, and
+ * the capture is checked like any file when it is read back. Under
+ * instruction counting that work was half of what the recorder cost a
+ * record (BENCHMARKS.md, "Where a reader's instructions go").
+ */
+bool tt_formats_passthrough(const struct app *a)
+{
+	return a->live && a->src->mode == TT_IN_BINARY &&
+	       a->src->ci.record_size == sizeof(struct tcpstates_record) &&
+	       !a->reconstruct && !a->sel && !a->lm.m && !a->stats &&
+	       !a->out->f[FMT_DUMP];
+}
+
+void tt_formats_raw(struct app *a, const struct tcpstates_record *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		record_out(a, &r[i]);
+}
+
 /* Several hosts: the record outputs, the counts alone. */
 static void host_out(void *arg, const struct tcpstates_record *r)
 {
@@ -271,11 +295,6 @@ static void host_end(void *arg, const struct recon *R)
 	if (tt_recon_peak(R) > a->hosts_peak)
 		a->hosts_peak = tt_recon_peak(R);
 }
-
-/*
- * Live, the signals that end the loop are blocked except inside ppoll(), so
- * one that comes between the check of stop and the wait cannot be lost.
- */
 
 int tt_formats_merge(struct app *a, struct tt_files *fs,
 		     struct tt_decoder *total)
