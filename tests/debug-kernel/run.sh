@@ -55,19 +55,17 @@ if ! "$REPO/tests/vm/vm.sh" build "$NAME" >/dev/null; then
 fi
 
 mkdir -p "$REPO/build/vm-runs"
-# A boot that dies before the tests start has run none: boot again, at most three times (as
-# tests/vm/suite.sh and tests/stress/stress.sh do). Anything after the start counts.
-for attempt in 1 2 3; do
-	out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
-	set +e
-	"$REPO/tests/vm/vm.sh" run "$NAME" --cpus 2 --mem 1536 --timeout "${TCPSTATES_DEBUG_TIMEOUT:-3600}" \
-		--stall "${TCPSTATES_DEBUG_STALL:-600}" --append "pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area" --out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" \
-		STRESS_READ_S="${STRESS_READ_S:-0.6}" FAILNTH="$REPO/build/failnth" tests/debug-kernel/run-guest.sh | prefix
-	rc=${PIPESTATUS[0]}
-	set -e
-	[ -e "$out/.vm/started" ] && break
-	echo "# [$NAME] boot $attempt died before the tests started: $(grep -m1 -E 'Oops|BUG:|panic' "$out/console.log" 2>/dev/null)"
-done
+# A boot that dies before the tests start has run none: --boots 3 boots again, at most three boots
+# in all (as tests/vm/suite.sh and tests/stress/stress.sh do). Anything after the start counts.
+out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
+set +e
+"$REPO/tests/vm/vm.sh" run "$NAME" --boots 3 --cpus 2 --mem 1536 \
+	--timeout "${TCPSTATES_DEBUG_TIMEOUT:-3600}" --stall "${TCPSTATES_DEBUG_STALL:-600}" \
+	--append "pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area" \
+	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
+	FAILNTH="$REPO/build/failnth" tests/debug-kernel/run-guest.sh | prefix
+rc=${PIPESTATUS[0]}
+set -e
 "$REPO/tests/vm/vm.sh" verdict "$out" "[$NAME]" || rc=1
 echo "# [$NAME] took $(($(date +%s) - t0)) s (logs: $out)"
 exit "$rc"

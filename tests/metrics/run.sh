@@ -25,14 +25,10 @@ nice -n 5 make -s -C "$REPO/tools" tcptimeline >&2 &&
 }
 mkdir -p "$REPO/build/vm-runs"
 # no_timer_check: on a loaded host TCG can miss the boot's IO-APIC timer check and panic; a boot
-# that dies before the suite starts is tried again (as tests/vm/suite.sh does), at most 3 times
-for attempt in 1 2 3; do
-	out=$(mktemp -d "$REPO/build/vm-runs/metrics-$KERNEL.XXXXXX")
-	"$REPO/tests/vm/vm.sh" run "$KERNEL" --timeout 900 --mem 1536 --append no_timer_check \
-		--out "$out" -- tests/metrics/run-guest.sh > "$out/tap.txt"
-	[ -e "$out/.vm/started" ] && break
-	echo "# [$KERNEL] metrics: boot $attempt died before the suite started: $(grep -m1 -E 'panic|Oops|BUG:' "$out/console.log")"
-done
+# that dies before the suite starts is booted again (--boots 3, as tests/vm/suite.sh does)
+out=$(mktemp -d "$REPO/build/vm-runs/metrics-$KERNEL.XXXXXX")
+"$REPO/tests/vm/vm.sh" run "$KERNEL" --boots 3 --timeout 900 --mem 1536 --append no_timer_check \
+	--out "$out" -- tests/metrics/run-guest.sh > "$out/tap.txt"
 n=0
 failed=0
 while IFS= read -r line; do

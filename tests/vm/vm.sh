@@ -12,7 +12,7 @@
 #       copy Kbuild and module/ into build/<kver>/, make against /lib/modules/<kver>/build
 #       here or in the chroot of the kernel's suite (W=1 with TCPSTATES_W=1); prints the .ko path
 #   tests/vm/vm.sh run KERNEL [--timeout SECS] [--stall SECS] [--cpus N] [--mem MB]
-#                             [--append "ARGS"] [--icount SPEC] [--out DIR]
+#                             [--append "ARGS"] [--icount SPEC] [--out DIR] [--boots N]
 #                             [--qemu-arg ARG]... [--env NAME=VALUE]... -- COMMAND [ARGS...]
 #       boot KERNEL, run COMMAND in the repo root as root; its output is streamed to stdout.
 #       --timeout bounds the whole run (default 600 s); --stall (default 300 s,
@@ -22,7 +22,10 @@
 #       -icount SPEC: guest time follows the instructions executed, not the host's clock (TCG only,
 #       and single-threaded: QEMU refuses icount with a thread per vCPU). --qemu-arg adds one
 #       argument to QEMU's command line (a NIC: tests/vm/pair.sh), --env exports NAME=VALUE to
-#       COMMAND
+#       COMMAND. --boots N (default 1): a guest that dies before COMMAND starts (a boot flake
+#       under TCG, docs/emulator.md) has run nothing, so it is booted again, up to N boots in all;
+#       each dead boot's console is kept as console.bootK.log and said in a "# boot K died
+#       before COMMAND started: ..." line on stdout. Once COMMAND has started, its result stands.
 #   tests/vm/vm.sh shell KERNEL [--timeout SECS] [...]
 #       interactive bash in the guest on the serial console (needs a terminal; Ctrl-a x quits)
 #   tests/vm/vm.sh resolve KERNEL     print the concrete kernel release
@@ -488,6 +491,36 @@ cmd_run()
 	exit "$rc"
 }
 
+# cmd_run_boots KERNEL [OPTIONS] -- COMMAND: `run` with --boots N, which is this script's `run`
+# again while the guest dies before COMMAND starts (.vm/started), at most N times, in one --out
+# folder. Exits with the last boot's status.
+cmd_run_boots()
+{
+	local kernel=$1 boots=1 out='' args=() rc attempt
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--boots) boots=${2:?--boots needs a value}; shift 2 ;;
+		--out) out=${2:?--out needs a value}; shift 2 ;;
+		--) break ;;
+		*) args+=("$1"); shift ;;
+		esac
+	done
+	[[ "$boots" =~ ^[1-9][0-9]*$ ]] || die "--boots takes a whole number from 1"
+	if [ -z "$out" ]; then
+		mkdir -p "$REPO/build/vm-runs"
+		out=$(mktemp -d "$REPO/build/vm-runs/$kernel.XXXXXX")
+	fi
+	for ((attempt = 1; ; attempt++)); do
+		rc=0
+		"${BASH_SOURCE[0]}" run "$kernel" "${args[@]}" --out "$out" "$@" || rc=$?
+		[ -e "$out/.vm/started" ] || [ "$attempt" -ge "$boots" ] && exit "$rc"
+		cp "$out/console.log" "$out/console.boot$attempt.log" 2>/dev/null || true
+		echo "# boot $attempt died before COMMAND started: $(cat "$out/console.log" \
+			"$out/.vm/failure" 2>/dev/null | grep -m1 -E 'Oops|BUG:|panic|FAIL|guest')"
+	done
+}
+
 # cmd_verdict OUT LABEL: a finished run's two TAP lines (kernel log clean, guest finished), from
 # the files cmd_run left in OUT/.vm; exit 1 if either failed.
 cmd_verdict()
@@ -517,8 +550,16 @@ main()
 		kver=$(kernel_resolve "$kernel")
 		build_module "$kver"
 		;;
-	run | shell)
-		cmd_run "$sub" "$kernel" "$@"
+	run)
+		local a
+		for a in "$@"; do
+			[ "$a" = -- ] && break
+			[ "$a" = --boots ] && cmd_run_boots "$kernel" "$@"
+		done
+		cmd_run run "$kernel" "$@"
+		;;
+	shell)
+		cmd_run shell "$kernel" "$@"
 		;;
 	resolve)
 		kernel_resolve "$kernel"
