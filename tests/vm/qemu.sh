@@ -39,7 +39,7 @@ bpo_version()
 # install_backports -> path of the wrapper (unpacks once; later calls only print the path)
 install_backports()
 {
-	local ver root wrapper stage p bios_ver lib missing
+	local ver root wrapper stage p bios_ver missing
 	_kernels_ensure_backports
 	ver=$(bpo_version qemu-system-x86)
 	if [ -z "$ver" ]; then
