@@ -34,8 +34,8 @@ make -s -C "$HERE"
 mkdir -p "$REPO/build/vm-runs"
 out=$(mktemp -d "$REPO/build/vm-runs/stress-$KERNEL.XXXXXX")
 set +e
-"$REPO/tests/vm/vm.sh" run "$KERNEL" --boots 3 --cpus 2 --timeout 1200 --append "$append" --out "$out" \
-	-- env STRESS_CYCLES="${STRESS_CYCLES:-30}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
+"$REPO/tests/vm/vm.sh" run "$KERNEL" --boots 3 --cpus 2 --timeout 1200 --append "$append" \
+	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-30}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
 	tests/stress/run-guest.sh | sed -u -E "s/^((not )?ok [0-9]+) - /\\1 - [$tag] /"
 rc=${PIPESTATUS[0]}
 set -e

@@ -269,6 +269,13 @@ cleanup()
 # Kernel log lines that fail a run whatever COMMAND returned.
 BAD_LOG_RE='BUG:|WARNING:|Oops|KFENCE:|KASAN:|UBSAN:|general protection fault|scheduling while atomic|sleeping function called from invalid context|possible recursive locking|possible circular locking|INFO: task .* blocked|Call Trace:|[Kk]ernel panic|watchdog: .*lockup|rcu: INFO: .* stall'
 
+# new_out KERNEL: a new folder for a run's results, when the caller named none
+new_out()
+{
+	mkdir -p "$REPO/build/vm-runs"
+	mktemp -d "$REPO/build/vm-runs/$1.XXXXXX"
+}
+
 # scan_logs OUT -> prints offending lines, returns 1 if any
 scan_logs()
 {
@@ -329,10 +336,7 @@ cmd_run()
 	initrd=$(initramfs_build "$kver" "$kroot")
 	ko=$(module_path "$kver")
 
-	if [ -z "$out" ]; then
-		mkdir -p "$REPO/build/vm-runs"
-		out=$(mktemp -d "$REPO/build/vm-runs/$kernel.XXXXXX")
-	fi
+	[ -n "$out" ] || out=$(new_out "$kernel")
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd -P)
 	rm -rf "$out/.vm" "$out/console.log" "$out/output.log" "$out/dmesg.log" "$out/qemu.log"
@@ -507,10 +511,7 @@ cmd_run_boots()
 		esac
 	done
 	[[ "$boots" =~ ^[1-9][0-9]*$ ]] || die "--boots takes a whole number from 1"
-	if [ -z "$out" ]; then
-		mkdir -p "$REPO/build/vm-runs"
-		out=$(mktemp -d "$REPO/build/vm-runs/$kernel.XXXXXX")
-	fi
+	[ -n "$out" ] || out=$(new_out "$kernel")
 	for ((attempt = 1; ; attempt++)); do
 		rc=0
 		"${BASH_SOURCE[0]}" run "$kernel" "${args[@]}" --out "$out" "$@" || rc=$?
