@@ -374,14 +374,18 @@ for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since
 	same "-w $f: the filtered recording replays as the filter shows" "$TMP/f2.json" "$TMP/f1.json"
 done
 
-# ---- layers: decode -> reconstruct -> output -> cli, includes only go down ----
-# rank of a layer; a file's includes of layers ranked above its own are errors
+# ---- layers: decode -> reconstruct -> output -> filter -> (record, fleet) -> cli ----
+# rank of a layer; a file's includes of another layer ranked as high as its
+# own or higher are errors (record/ and fleet/ share a rank: neither uses the other)
 layer_bad=$(cd "$TOOLS" && awk '
-	function rank(l) { return l == "decode" ? 1 : l == "reconstruct" ? 2 : l == "output" ? 3 : l == "cli" ? 4 : 9 }
+	function rank(l) {
+		return l == "decode" ? 1 : l == "reconstruct" ? 2 : l == "output" ? 3 :
+			l == "filter" ? 4 : l == "record" || l == "fleet" ? 5 : l == "cli" ? 6 : 9
+	}
 	/^#include "[a-z]*\// {
 		split(FILENAME, d, "/"); split($2, i, "/"); sub(/^"/, "", i[1])
-		if (rank(i[1]) > rank(d[1])) print FILENAME " includes " i[1]
-	}' decode/* reconstruct/* output/* cli/*)
+		if (i[1] != d[1] && rank(i[1]) >= rank(d[1])) print FILENAME " includes " i[1]
+	}' decode/* reconstruct/* output/* filter/* record/* fleet/* cli/*)
 [ -n "$layer_bad" ] && echo "$layer_bad" | sed 's/^/# /'
 layer_ok=$([ -z "$layer_bad" ] && echo 1 || echo 0)
 [ $layer_ok = 1 ] && ok "layers include only the layers below them" ||

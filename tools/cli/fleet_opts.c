@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fleet options (-C, -G, -W, --metrics, --metrics-ports) and the one
- * call the read loop makes while it waits: publish the metrics, rotate by
- * time. The modes themselves are in exporter.c, rotate.c, files.c and
- * merge.c.
+ * The recorder's and the fleet's options (-C, -G, -W, --metrics,
+ * --metrics-ports, what several hosts refuse) and the one call the read
+ * loop makes while it waits: publish the metrics, rotate by time. The
+ * modes themselves are in record/ (rotate.c) and fleet/ (exporter.c,
+ * files.c, merge.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -142,4 +143,33 @@ void tt_fleet_stop(struct app *a)
 	a->rot = NULL;
 	free(a->o->reads);
 	a->o->reads = NULL;
+}
+
+/*
+ * Records of several boots are not one stream: no capture (its header
+ * names one boot), no /proc/tcpstates text (one ring's sequence numbers),
+ * no interval of one monotonic clock can hold them.
+ */
+int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs)
+{
+	const char *option, *why;
+
+	if (!fs || fs->ngroups < 2)
+		return 0;
+	if (o->write_file) {
+		option = "--write";
+		why = "; a capture holds the records of one: write each boot's files separately (-r 'HOST-*.tcpcap' -w FILE)";
+	} else if (o->out[FMT_DUMP]) {
+		option = "--dump";
+		why = "; --dump prints the records of one, as its /proc/tcpstates does: dump each boot's files separately";
+	} else if (o->interval_ns) {
+		option = "--interval";
+		why = ", each on a monotonic clock of its own: no interval spans them; --stats counts them all, or give -i each boot's files separately";
+	} else {
+		return 0;
+	}
+	fprintf(stderr,
+		"%s: %s: the captures come from %d boots (different hosts, or a reboot)%s\n",
+		TT_NAME, option, fs->ngroups, why);
+	return TT_EXIT_USAGE;
 }

@@ -308,7 +308,9 @@ int tt_formats_merge(struct app *a, struct tt_files *fs,
 		.record = host_record,
 		.end = host_end,
 	};
-	int ret = tt_merge_run(fs, &hk, a->out->f, total);
+	int ret = tt_merge_run(fs, &hk, a->out->f[FMT_TIMELINE],
+			       a->out->f[FMT_LADDER], a->out->f[FMT_JSON],
+			       total);
 
 	if (!ret && a->sel)
 		tt_select_finish(a->sel);

@@ -179,6 +179,27 @@ static int open_device(struct tt_source *src, const struct opts *o)
 	return 0; /* a FIFO or file of raw records (tests) */
 }
 
+/* Several -r, or a glob: files.c reads them as one stream. */
+static int files_source(struct tt_source *src, const struct opts *o)
+{
+	struct tt_files *fs = calloc(1, sizeof(*fs));
+	int ret;
+
+	if (!fs) {
+		fprintf(stderr, "%s: out of memory\n", TT_NAME);
+		return TT_EXIT_IO;
+	}
+	src->files = fs;
+	ret = tt_files_open(fs, o->reads, o->nreads);
+	if (ret)
+		return ret;
+	src->mode = TT_IN_BINARY;
+	src->ci = fs->f[0].ci;
+	src->name = fs->f[0].path;
+	src->have_offset = src->ci.realtime_offset_ns != 0; /* 0: unknown */
+	return 0;
+}
+
 int tt_source_open(struct tt_source *src, const struct opts *o)
 {
 	struct stat st;
@@ -196,7 +217,7 @@ int tt_source_open(struct tt_source *src, const struct opts *o)
 		return TT_EXIT_IO;
 	}
 	if (tt_many_files(o))
-		return tt_files_source(src, o);
+		return files_source(src, o);
 	ret = o->read_file ? open_file(src, o) : open_device(src, o);
 	if (!ret && fstat(src->fd, &st) == 0) {
 		src->dev = st.st_dev;

@@ -15,6 +15,14 @@
 
 #define TT_NAME "tcptimeline"
 
+/* Exit codes (also in --help and the man page). */
+enum {
+	TT_EXIT_OK = 0,
+	TT_EXIT_USAGE = 1, /* bad option or argument */
+	TT_EXIT_IO = 2, /* cannot open/read/write a file or device */
+	TT_EXIT_DATA = 3, /* input had corrupt or truncated records */
+};
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *tt_state_name(unsigned int state); /* "-" for NONE, "?" if bad */

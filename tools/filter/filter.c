@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
 
 enum { NO = 0, YES = 1, UNSURE = -1 };
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
 
 int tt_parse_u32(const char *s, uint32_t max, uint32_t *out)
 {

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
 #include "reconstruct/htab.h"
 
 enum { V_UNSURE = -1, V_NO = 0, V_YES = 1, V_ALONE = 2 };

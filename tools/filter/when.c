@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
 
 #define NSEC 1000000000LL
 

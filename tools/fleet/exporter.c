@@ -29,7 +29,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
+#include "fleet/fleet.h"
 
 #define CONN_LIMIT 64
 #define PER_IP_LIMIT 32

@@ -19,8 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-#include "cli/fleet.h"
+#include "fleet/fleet.h"
 
 static int add_file(struct tt_files *fs, const char *path, size_t *cap)
 {
@@ -132,26 +131,6 @@ void tt_files_free(struct tt_files *fs)
 		free(fs->f[i].path);
 	free(fs->f);
 	free(fs);
-}
-
-int tt_files_source(struct tt_source *src, const struct opts *o)
-{
-	struct tt_files *fs = calloc(1, sizeof(*fs));
-	int ret;
-
-	if (!fs) {
-		fprintf(stderr, "%s: out of memory\n", TT_NAME);
-		return TT_EXIT_IO;
-	}
-	src->files = fs;
-	ret = tt_files_open(fs, o->reads, o->nreads);
-	if (ret)
-		return ret;
-	src->mode = TT_IN_BINARY;
-	src->ci = fs->f[0].ci;
-	src->name = fs->f[0].path;
-	src->have_offset = src->ci.realtime_offset_ns != 0; /* 0: unknown */
-	return 0;
 }
 
 void tt_files_label(const struct tt_files *fs, int g, char *buf, size_t len)

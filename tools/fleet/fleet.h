@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The long-running and many-file modes of the command line: the metrics
- * exporter (exporter.c), the rotating capture writer (rotate.c), reading a
- * list of captures as one stream or as several hosts (files.c, merge.c).
- * tcptimeline.c holds only the glue that calls these.
+ * The fleet: the metrics exporter (exporter.c), reading a list of
+ * captures as one stream or as several hosts (files.c, merge.c). Above
+ * the filters; the command line's fleet_opts.c holds the options and the
+ * glue that calls these.
  */
-#ifndef TT_CLI_FLEET_H
-#define TT_CLI_FLEET_H
+#ifndef TT_FLEET_FLEET_H
+#define TT_FLEET_FLEET_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,15 +18,6 @@
 #include "output/metrics.h"
 
 struct filter;
-struct opts;
-struct tt_recorder;
-
-/* ---- fleet.c: the options, and what the read loop does while it waits ---- */
-/* -C, -G, -W, --metrics, --metrics-ports: 0, an exit code, -1: not mine. */
-int tt_fleet_opt(struct opts *o, int ch, const char *name, const char *arg);
-int tt_fleet_check_opts(const struct opts *o); /* 0 or an exit code */
-bool tt_rotating(const struct opts *o);
-bool tt_many_files(const struct opts *o);
 
 /* ---- exporter.c: --metrics ADDR:PORT ---- */
 struct tt_exporter;
@@ -71,42 +62,6 @@ void tt_live_metrics_gauge(struct tt_live_metrics *lm, const struct recon *R);
  */
 void tt_live_metrics_stop(struct tt_live_metrics *lm, FILE *out);
 
-/* ---- rotate.c: -w FILE with -C MB, -G SECS, -W COUNT ---- */
-struct tt_rotate_cfg {
-	uint64_t max_bytes; /* -C: 0 = no size limit */
-	uint64_t max_secs; /* -G: 0 = no time limit */
-	unsigned int max_files; /* -W: 0 = keep all */
-};
-
-struct tt_rotor;
-
-/*
- * Nothing is opened yet: the first file is, at the first record or tick.
- * @ci: record size, capacity, boot id for the headers; @devfd (or -1) the
- * device, for a fresh realtime offset in each header.
- */
-struct tt_rotor *tt_rotor_new(const char *path, const struct tt_rotate_cfg *cfg,
-			      const struct tt_cap_info *ci, int devfd,
-			      bool per_record, char *why, size_t len);
-/*
- * Before one record is written: opens the first file, or a new one (closing
- * *@recp) when the size or the time is up; @offset_ns is the realtime
- * offset for its header when there is no device. -1 with @why on error.
- */
-int tt_rotor_next(struct tt_rotor *rot, struct tt_recorder **recp,
-		  int64_t offset_ns, char *why, size_t len);
-/*
- * While no records come: pushes what was written, rotates when the time
- * is up, and says in @timeout_ms when to call again (-1: no need).
- */
-int tt_rotor_tick(struct tt_rotor *rot, struct tt_recorder **recp,
-		  int64_t offset_ns, int *timeout_ms, char *why, size_t len);
-/* After the last recorder was closed (it names its file until then). */
-void tt_rotor_free(struct tt_rotor *rot);
-
-/* Reads the running kernel's boot id (the capture header's host id). */
-int tt_read_boot_id(uint8_t id[16]);
-
 /* ---- files.c: -r given more than once, or a glob ---- */
 struct tt_file {
 	char *path;
@@ -133,9 +88,6 @@ struct tt_files {
 int tt_files_open(struct tt_files *fs, char **paths,
 		  size_t npaths); /* @fs zeroed */
 void tt_files_free(struct tt_files *fs); /* and @fs itself */
-struct tt_source;
-/* The input of several files (cli.h's struct tt_source): an exit code. */
-int tt_files_source(struct tt_source *src, const struct opts *o);
 /* A name for group @g: the first file's name without directory and suffix. */
 void tt_files_label(const struct tt_files *fs, int g, char *buf, size_t len);
 /*
@@ -169,16 +121,11 @@ struct tt_merge_hooks {
  * host with its peer on another (mirrored 4-tuple and both ISNs),
  * estimates each host's clock offset from the handshakes and FINs, then
  * hands every conversation to @hk's sink on the first host's clock, in
- * time order. The offsets go first to the timeline and ladder (text) and
- * JSON (one line) of @out, cli.h's format files. Every host's decoder's
+ * time order. The offsets go first to @timeline and @ladder (text) and
+ * @json (one line), each NULL if not wanted. Every host's decoder's
  * counts (records, errors, seen twice) are added to @total's. An exit code.
  */
 int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
-		 FILE *const *out, struct tt_decoder *total);
-/*
- * Refuses what several hosts' records cannot go to (-w, --dump, -i), on
- * stderr, before any output is opened: 0, or an exit code. @fs may be NULL.
- */
-int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs);
-
-#endif /* TT_CLI_FLEET_H */
+		 FILE *timeline, FILE *ladder, FILE *json,
+		 struct tt_decoder *total);
+#endif /* TT_FLEET_FLEET_H */

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "fleet/fleet.h"
 
 #define MERGE_CHUNK (1 << 20)
 /* Host g numbers its connections from g << HOST_ID_SHIFT on. */
@@ -171,7 +171,8 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 }
 
 int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
-		 FILE *const *out, struct tt_decoder *total)
+		 FILE *timeline, FILE *ladder, FILE *json,
+		 struct tt_decoder *total)
 {
 	unsigned int nh = fs->ngroups;
 	char(*labels)[64] = calloc(nh, sizeof(*labels));
@@ -202,12 +203,12 @@ int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
 	for (unsigned int g = 1; g < nh; g++) {
 		const struct tt_host_clock *k = tt_hosts_clock(H, g);
 
-		if (out[FMT_TIMELINE])
-			print_clock(out[FMT_TIMELINE], false, lp[0], lp[g], k);
-		if (out[FMT_LADDER])
-			print_clock(out[FMT_LADDER], false, lp[0], lp[g], k);
-		if (out[FMT_JSON])
-			print_clock(out[FMT_JSON], true, lp[0], lp[g], k);
+		if (timeline)
+			print_clock(timeline, false, lp[0], lp[g], k);
+		if (ladder)
+			print_clock(ladder, false, lp[0], lp[g], k);
+		if (json)
+			print_clock(json, true, lp[0], lp[g], k);
 	}
 	tt_hosts_emit(H, &hk->sink);
 	ret = TT_EXIT_OK;
@@ -222,33 +223,4 @@ out:
 	free(lp);
 	free(labels);
 	return ret;
-}
-
-/*
- * Records of several boots are not one stream: no capture (its header
- * names one boot), no /proc/tcpstates text (one ring's sequence numbers),
- * no interval of one monotonic clock can hold them.
- */
-int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs)
-{
-	const char *option, *why;
-
-	if (!fs || fs->ngroups < 2)
-		return 0;
-	if (o->write_file) {
-		option = "--write";
-		why = "; a capture holds the records of one: write each boot's files separately (-r 'HOST-*.tcpcap' -w FILE)";
-	} else if (o->out[FMT_DUMP]) {
-		option = "--dump";
-		why = "; --dump prints the records of one, as its /proc/tcpstates does: dump each boot's files separately";
-	} else if (o->interval_ns) {
-		option = "--interval";
-		why = ", each on a monotonic clock of its own: no interval spans them; --stats counts them all, or give -i each boot's files separately";
-	} else {
-		return 0;
-	}
-	fprintf(stderr,
-		"%s: %s: the captures come from %d boots (different hosts, or a reboot)%s\n",
-		TT_NAME, option, fs->ngroups, why);
-	return TT_EXIT_USAGE;
 }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "record/record.h"
 
 #define REC_BUF_RECORDS 372 /* 64 KiB of 176-byte records */
 

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "record/record.h"
 
 #define SUFFIX ".tcpcap"
 #define STAMP_LEN 23 /* 20261130T140307.123456Z */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "filter/filter.h"
 
 struct fz {
 	FILE *null;
