@@ -47,7 +47,8 @@ done
 link_up() { ip addr add "$ADDR/24" dev "$nic" && ip link set "$nic" up; }
 step "link $nic up as $ADDR" link_up || exit 1
 
-"$TT" -w "$RES/$ROLE.tcpcap" 2> "$RES/$ROLE.tcptimeline.err" &
+# both guests are tcpstates-vm: each capture is labelled by its role, which check.py looks for
+"$TT" -w "$RES/$ROLE.tcpcap" --hostname "$ROLE" 2> "$RES/$ROLE.tcptimeline.err" &
 REC=$!
 PIDS+=($REC)
 

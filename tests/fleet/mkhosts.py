@@ -6,7 +6,7 @@
 
 The records of the server side (local port PORT, the listener, the request
 socket) go to host "srv", the others to host "cli", as if each host had its
-own tcpstates: ring sequence numbers from 0 on each, the server's monotonic
+own tcpstates (its name in the capture's header): ring sequence numbers from 0 on each, the server's monotonic
 clock DELTA later than the client's, its wall clock SKEW ahead (the residual
 the merge must find within its bounds), each capture with its own boot id.
 Writes OUTDIR/cli.tcpcap and OUTDIR/srv.tcpcap.
@@ -51,7 +51,8 @@ def main():
                 r[c["TIME_NS"]] = str(int(r[c["TIME_NS"]]) + shift)
                 f.write(" ".join(r) + "\n")
         cap = os.path.join(out, name + ".tcpcap")
-        subprocess.run([tt, "-T", txt, "-w", cap], check=True)
+        subprocess.run([tt, "-T", txt, "-w", cap, "--hostname", name],
+                       check=True)
         with open(cap, "r+b") as f:
             h = bytearray(f.read(64))
             rt = REALTIME - shift + (SKEW if name == "srv" else 0)

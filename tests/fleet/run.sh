@@ -18,6 +18,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 TT=${TT:-$REPO/tools/tcptimeline}
 O=${O:-$REPO/tools/build}
 CASES=$REPO/tests/tool/cases
+HDR=160	# the capture header -w writes (tools/decode/capture.c)
 UPDATE=${UPDATE:-0}
 TMP=$(mktemp -d)
 # shellcheck source=tests/fleet/lib.sh
@@ -117,8 +118,8 @@ port=$(free_port)
 "$TT" --device "$TMP/dev" --metrics "127.0.0.1:$port" > "$TMP/exporter.out" 2>&1 &
 EXP=$!
 PIDS+=($EXP)
-tail -c +65 "$TMP/c.tcpcap" >&9
-records=$(( ($(stat -c %s "$TMP/c.tcpcap") - 64) / 176 ))
+tail -c +$((HDR + 1)) "$TMP/c.tcpcap" >&9
+records=$(( ($(stat -c %s "$TMP/c.tcpcap") - HDR) / 176 ))
 read_all() { curl -sf -m 2 "http://127.0.0.1:$port/metrics" | grep -qx "tcpstates_records_read_total $records"; }
 check "exporter publishes what it read ($records records)" wait_for 20 read_all
 curl -sf "http://127.0.0.1:$port/metrics" > "$TMP/live.metrics"
@@ -133,8 +134,8 @@ echo "# $(cat "$TMP/huge.txt"); $(cat "$TMP/hold.txt")"
 # the ring runs on: the next records' sequence numbers follow the first batch's
 awk '/^[0-9]/ { $1 += 1000 } { print }' "$CASES/server_close_first.txt" > "$TMP/s.txt"
 "$TT" -T "$TMP/s.txt" -w "$TMP/s.tcpcap"
-tail -c +65 "$TMP/s.tcpcap" >&9	# more records while the hostile clients were there
-records=$((records + ($(stat -c %s "$TMP/s.tcpcap") - 64) / 176))
+tail -c +$((HDR + 1)) "$TMP/s.tcpcap" >&9	# more records while the hostile clients were there
+records=$((records + ($(stat -c %s "$TMP/s.tcpcap") - HDR) / 176))
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXP/status")
 check "after 1000 connections, slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
 	eval 'grep -q ^rejected "$TMP/huge.txt" && wait_for 20 read_all && [ "$hwm" -lt 32768 ]'
@@ -157,7 +158,7 @@ names_ok=1
 for f in "$TMP"/rot/*; do
 	[[ $(basename "$f") =~ ^t-[0-9]{8}T[0-9]{6}\.[0-9]{6}Z\.tcpcap$ ]] || names_ok=0
 	sz=$(stat -c %s "$f")
-	[ "$sz" -le 1000000 ] && [ $(( (sz - 64) % 176 )) = 0 ] || names_ok=0
+	[ "$sz" -le 1000000 ] && [ $(( (sz - HDR) % 176 )) = 0 ] || names_ok=0
 	"$TT" -r "$f" --dump > /dev/null 2>&1 || names_ok=0
 done
 check "-C 1: $nfiles files, names NAME-<UTC time>.tcpcap, each <= 1 MB of whole records, each readable alone" \
@@ -170,11 +171,15 @@ check "-r 'GLOB' reads the files as one stream (connections carried across files
 check "-r A -r B ... (one host's files) = the glob" cmp -s "$TMP/one.json" "$TMP/list.json"
 : > "$TMP/rotw/t-20000101T000000.000000Z.tcpcap.keep"	# not ours: never deleted
 "$TT" -r "$TMP/big.tcpcap" -w "$TMP/rotw/t.tcpcap" -C 1 -W 2
-kept() { # the 2 files -W kept are the last 2 of the unlimited run, byte for byte
+# but_run FILE...: the files' bytes but the header's run id (random, one per run: 128..135)
+but_run() { local f; for f; do head -c 128 "$f"; tail -c +137 "$f"; done | md5sum; }
+kept() { # the 2 files -W kept are the last 2 of the unlimited run, byte for byte but the run id
 	local a b
 	[ "$(ls "$TMP/rotw" | grep -c 'Z\.tcpcap$')" = 2 ] && [ -e "$TMP"/rotw/*.keep ] || return 1
-	a=$(ls "$TMP/rot" | tail -2 | xargs -I{} cat "$TMP/rot/{}" | md5sum)
-	b=$(ls "$TMP/rotw" | grep 'Z\.tcpcap$' | xargs -I{} cat "$TMP/rotw/{}" | md5sum)
+	# shellcheck disable=SC2046
+	a=$(but_run $(ls "$TMP"/rot/*Z.tcpcap | tail -2))
+	# shellcheck disable=SC2046
+	b=$(but_run $(ls "$TMP"/rotw/*Z.tcpcap))
 	[ "$a" = "$b" ]
 }
 check "-W 2 keeps the newest 2 files, and nothing else is deleted" kept
@@ -201,7 +206,7 @@ exec 7<> "$TMP/dev3"
 "$TT" --device "$TMP/dev3" --json > "$TMP/stream.json" &
 J=$!
 PIDS+=($J)
-tail -c +65 "$TMP/c.tcpcap" >&7
+tail -c +$((HDR + 1)) "$TMP/c.tcpcap" >&7
 two_lines() { [ "$(wc -l < "$TMP/stream.json")" -ge 2 ]; }
 # the conversation is on disk while the device is still open and tcptimeline still runs
 check "--json live: each finished connection is a line, flushed at once" \
@@ -264,7 +269,111 @@ check "two hosts, -i 1: refused, not the totals without an interval line" refuse
 counted() { grep -q '^tcptimeline: 18 records, ' "$TMP/bench.err" || { diag < "$TMP/bench.err"; return 1; }; }
 check "two hosts, --bench: every host's records counted (18)" counted
 
-# ---- 6. the same through the sanitizers ----
+# ---- 6. a recorder that fails loudly; loss counted everywhere; host labels; a live pipe ----
+# A write that fails mid-run: RLIMIT_FSIZE (ulimit -f, in KiB) makes every file past 300 KiB fail
+# with EFBIG, the way a full disk fails with ENOSPC, at the same place in the code (a write(2)
+# or an fflush that returns an error). Unlike a tmpfs of 1 MiB it needs no root and no mount,
+# so the suite runs the same for a developer and in CI; the tool ignores SIGXFSZ for it.
+mkdir "$TMP/full"
+(ulimit -f 300; exec "$TT" -r "$TMP/big.tcpcap" -C 1 -W 3 -w "$TMP/full/r.tcpcap") 2> "$TMP/full.err"
+rc=$?
+diag < "$TMP/full.err"
+check "a write error while rotating: exit 2 ($rc), one file, one line naming it, no other file tried" \
+	eval '[ $rc = 2 ] && [ "$(ls "$TMP/full" | wc -l)" = 1 ] && [ "$(wc -l < "$TMP/full.err")" = 1 ] &&
+		grep -q "^tcptimeline: --write: $TMP/full/r-[0-9T.]*Z.tcpcap: File too large$" "$TMP/full.err"'
+"$TT" -r "$TMP/big.tcpcap" -C 1 -w "$TMP/nodir/x.tcpcap" 2> "$TMP/nodir.err"
+rc=$?
+check "-w into a missing directory while rotating: exit 2 ($rc), one line naming the file" \
+	eval '[ $rc = 2 ] && [ "$(wc -l < "$TMP/nodir.err")" = 1 ] &&
+		grep -q "^tcptimeline: --write: $TMP/nodir/x-[0-9T.]*Z.tcpcap: No such file or directory$" "$TMP/nodir.err"'
+full_bad=0
+for opt in "-w" "--json=" "--csv=" "--dump=" "--brief=" "--timeline=" "--ladder="; do
+	rm -f "$TMP/full/out"
+	case $opt in -w) args=(-w "$TMP/full/out") name=--write ;; *) args=("${opt}$TMP/full/out") name=${opt%=} ;; esac
+	(ulimit -f 100; exec "$TT" -r "$TMP/big.tcpcap" "${args[@]}") > /dev/null 2> "$TMP/full.err"
+	rc=$?
+	if [ $rc != 2 ] || grep -q 'truncated' "$TMP/full.err" ||
+		! grep -q "^tcptimeline: $name: $TMP/full/out: File too large$" "$TMP/full.err"; then
+		full_bad=$((full_bad + 1))
+		echo "# $opt: exit $rc" && diag < "$TMP/full.err"
+	fi
+done
+check "an output that fills up (-w, --json, --csv, --dump, --brief, --timeline, --ladder): exit 2, the output named, no truncated input" \
+	[ $full_bad = 0 ]
+# -W keeps this run's files, whatever the names say: three of a clock that was ahead go first
+mkdir "$TMP/rotc"
+for s in 20270101T000000.000001Z 20270101T000000.000002Z 20270101T000000.000003Z; do
+	cp "$TMP/c.tcpcap" "$TMP/rotc/t-$s.tcpcap"
+done
+"$TT" -r "$TMP/big.tcpcap" -w "$TMP/rotc/t.tcpcap" -C 1 -W 3 2> /dev/null
+rc=$?
+newest3() { # the 3 files kept are the last 3 of the unlimited run, but the run id
+	local a b
+	[ $rc = 0 ] && [ "$(ls "$TMP/rotc" | wc -l)" = 3 ] && ! ls "$TMP/rotc" | grep -q 2027 || return 1
+	# shellcheck disable=SC2046
+	a=$(but_run $(ls "$TMP"/rot/*Z.tcpcap | tail -3))
+	# shellcheck disable=SC2046
+	b=$(but_run $(ls "$TMP"/rotc/*Z.tcpcap))
+	[ "$a" = "$b" ]
+}
+check "-W 3 with 3 files named for 2027: this run's newest 3 are kept, the others deleted" newest3
+# a file missing from the middle of a rotation: its records are a loss, counted in every output
+mkdir "$TMP/rotgap"
+cp "$TMP"/rot/*Z.tcpcap "$TMP/rotgap/"
+gone=$(ls "$TMP"/rotgap/*Z.tcpcap | sed -n 2p)
+missing=$(( ($(stat -c %s "$gone") - HDR) / 176 ))
+rm "$gone"
+"$TT" -r "$TMP/rotgap/t-*.tcpcap" --stats=$TMP/gap.stats --metrics - --brief=$TMP/gap.brief \
+	> "$TMP/gap.metrics" 2> "$TMP/gap.err"
+diag < "$TMP/gap.err"
+gap_ok() {
+	grep -q "^tcptimeline: .*: 1 file of this recording missing before it (after .*): $missing records lost$" "$TMP/gap.err" &&
+		grep -q "^records [0-9]*, lost markers 1 ($missing records lost)" "$TMP/gap.stats" &&
+		grep -qx "tcpstates_records_lost_total $missing" "$TMP/gap.metrics" &&
+		grep -q "^--- LOST $missing records (seq " "$TMP/gap.brief"
+}
+check "a missing middle file: $missing records lost, said on stderr, in --stats, --metrics - and --brief" gap_ok
+"$TT" -T "$CASES/lost_marker.txt" --metrics - > "$TMP/lost.metrics" 2> /dev/null
+check "--metrics - of a capture or text counts its LOST markers (40)" \
+	grep -qx 'tcpstates_records_lost_total 40' "$TMP/lost.metrics"
+# the host label: recorded by -w (--hostname here; live, the host's name), shown in every format
+labels_ok=1
+"$TT" -T "$CASES/client_close_first.txt" --hostname web1 -w "$TMP/web1.tcpcap" 2> /dev/null
+L=("-r" "$TMP/web1.tcpcap")
+"$TT" "${L[@]}" > "$TMP/l.out"
+[ "$(grep -c ' cookie [0-9]* on host web1$' "$TMP/l.out")" = 3 ] && grep -q 'both sides on host web1$' "$TMP/l.out" || labels_ok=0
+[ "$("$TT" "${L[@]}" --json | grep -c '"host":"web1"}$')" = 3 ] || labels_ok=0
+[ "$("$TT" "${L[@]}" --csv | grep -c ',web1$')" = 3 ] || labels_ok=0
+"$TT" "${L[@]}" --ladder | grep -q ' on web1 | server 127.0.0.1:8080 on web1$' || labels_ok=0
+"$TT" "${L[@]}" --brief > "$TMP/l.brief"
+head -1 "$TMP/l.brief" | grep -q 'CLOSE *HOST$' && [ "$(grep -c ' web1$' "$TMP/l.brief")" = 3 ] || labels_ok=0
+[ $labels_ok = 1 ] || diag < "$TMP/l.brief"
+check "a capture's host label shows in the timeline, JSON, CSV, the ladder and --brief (HOST)" [ $labels_ok = 1 ]
+# two hosts' rotations, both named trace-*: labelled by the host each recorded, not by the name
+mkdir "$TMP/web1" "$TMP/db1"
+cp "$TMP/hosts/cli.tcpcap" "$TMP/web1/trace-20261130T140307.123456Z.tcpcap"
+cp "$TMP/hosts/srv.tcpcap" "$TMP/db1/trace-20261130T140307.123456Z.tcpcap"
+"$TT" -r "$TMP/web1/trace-*" -r "$TMP/db1/trace-*" --brief > "$TMP/two.brief"
+check "two hosts' files of one name: --brief's HOST column names each host (cli, srv)" \
+	eval '[ "$(awk "NR > 1 { print \$NF }" "$TMP/two.brief" | sort -u | tr "\n" " ")" = "cli srv " ]'
+# a live pipe: the recorder's capture goes out after each read, the reader shows it as it comes
+mkfifo "$TMP/dev4"
+exec 6<> "$TMP/dev4"
+port=$(free_port)
+"$TT" --device "$TMP/dev4" -w - 2> /dev/null |
+	"$TT" -r - --brief --metrics "127.0.0.1:$port" > "$TMP/pipe.brief" 2> /dev/null &
+PIDS+=($!)
+tail -c +$((HDR + 1)) "$TMP/c.tcpcap" >&6
+n=$(( ($(stat -c %s "$TMP/c.tcpcap") - HDR) / 176 ))
+rows() { [ "$(wc -l < "$TMP/pipe.brief")" -ge 3 ]; }
+scraped() { curl -sf -m 2 "http://127.0.0.1:$port/metrics" | grep -qx "tcpstates_records_read_total $n"; }
+# while the device is still open: nothing has ended the pipe
+check "tcptimeline -w - | tcptimeline -r - --brief --metrics: rows and a scrape of $n records as they come" \
+	eval 'wait_for 20 rows && wait_for 20 scraped && [ "$(sed -n 2p "$TMP/pipe.brief" | awk "{ print \$NF }")" = "$(hostname)" ]'
+exec 6>&-
+wait_for 20 eval '! kill -0 ${PIDS[-1]} 2> /dev/null'
+
+# ---- 7. the same through the sanitizers ----
 ASAN=$O/tcptimeline-asan
 if [ -x "$ASAN" ]; then
 	bad=0
@@ -282,7 +391,7 @@ else
 	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
 
-# ---- 7. the systemd unit ----
+# ---- 8. the systemd unit ----
 make -s -C "$REPO/tools" install DESTDIR="$TMP/destdir" > /dev/null
 inst_ok=1
 for f in usr/local/sbin/tcptimeline usr/local/lib/systemd/system/tcpstates-recorder.service \

@@ -18,6 +18,7 @@ O=${O:-$TOOLS/build}
 ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
 FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
+HDR=160	# the capture header -w writes (tools/decode/capture.c); older writers wrote 64
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -120,15 +121,17 @@ for in in "$HERE"/cases/*.txt; do
 	same "$name: --dump reproduces the ABI 2 text" "$TMP/$name.lines" "$TMP/$name.dump"
 done
 
-# ABI 1 captures: 168-byte records, netns_cookie reads as 0.
+# ABI 1 captures: 168-byte records, netns_cookie reads as 0; and the
+# 64-byte header of the writers of that time (no host label, no run).
 c=$HERE/cases/client_close_first
 "$TT" -T "$c.txt" -w "$TMP/v2.tcpcap" 2> /dev/null
 python3 - "$TMP/v2.tcpcap" "$TMP/v1.tcpcap" <<'PY'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
+hs = struct.unpack_from("<I", d, 12)[0]
 h = bytearray(d[:64])
-struct.pack_into("<II", h, 16, 1, 168)
-recs = [d[i:i + 168] for i in range(64, len(d), 176)]
+struct.pack_into("<III", h, 12, 64, 1, 168)
+recs = [d[i:i + 168] for i in range(hs, len(d), 176)]
 open(sys.argv[2], "wb").write(bytes(h) + b"".join(recs))
 PY
 "$TT" -r "$TMP/v1.tcpcap" --json > "$TMP/v1.json"
@@ -196,10 +199,10 @@ same "--text - reads stdin" "$c.json" "$TMP/stdin.json"
 # the device path: raw records, no header, through a FIFO in odd chunks
 "$TT" -T "$c.txt" -w "$TMP/c.tcpcap" 2> /dev/null
 mkfifo "$TMP/fifo"
-(tail -c +65 "$TMP/c.tcpcap" | dd bs=100 status=none > "$TMP/fifo") &
-"$TT" --device "$TMP/fifo" --json > "$TMP/dev.json"
+(tail -c +$((HDR + 1)) "$TMP/c.tcpcap" | dd bs=100 status=none > "$TMP/fifo") &
+"$TT" --device "$TMP/fifo" --json | sed "s/\"host\":\"$(hostname)\"}\$/\"host\":null}/" > "$TMP/dev.json"
 wait
-same "--device FIFO of raw records (live path)" "$c.json" "$TMP/dev.json"
+same "--device FIFO of raw records (live path; labelled with this host's name)" "$c.json" "$TMP/dev.json"
 # a lost marker from the device survives a capture
 "$TT" -T "$HERE/cases/lost_marker.txt" -w "$TMP/lost.tcpcap" 2> /dev/null
 "$TT" -r "$TMP/lost.tcpcap" --json > "$TMP/lost.json"
@@ -213,7 +216,7 @@ grep -q '^{"lost":40,"seq":8,' "$TMP/lost.json" &&
 # lines (the header and the records) before the signal is sent. A dead tool
 # ends the reads at once; the 120 s guard only keeps a broken tool from
 # hanging the suite.
-head -c $((64 + 176 * 10)) "$TMP/c.tcpcap" > "$TMP/first10.tcpcap"
+head -c $((HDR + 176 * 10)) "$TMP/c.tcpcap" > "$TMP/first10.tcpcap"
 follow() {
 	local sig=$1 d=$2 lines=$3 i line
 	shift 3
@@ -224,7 +227,7 @@ follow() {
 		-w "$d/out.tcpcap" "$@" 2> "$d/err" &
 	pid=$!
 	exec 8< "$d/dump"
-	tail -c +65 "$TMP/first10.tcpcap" >&9
+	tail -c +$((HDR + 1)) "$TMP/first10.tcpcap" >&9
 	shown=0
 	for i in $(seq "$lines"); do
 		read -r -t 120 -u 8 line && shown=$((shown + 1))
@@ -240,7 +243,7 @@ for sig in INT TERM HUP; do
 	"$TT" -r "$d/out.tcpcap" --dump > "$d/replay" 2> "$d/replay.err"
 	[ $rc = 0 ] && [ "$(grep -c '"close":"open"' "$d/out.json")" = 3 ] &&
 		[ "$(wc -l < "$d/replay")" = 11 ] &&
-		grep -q "^tcptimeline: 10 records written to $d/out.tcpcap (1824 bytes); none lost$" "$d/err" &&
+		grep -q "^tcptimeline: 10 records written to $d/out.tcpcap (1920 bytes); none lost$" "$d/err" &&
 		ok "SIG$sig ends follow mode: open connections flushed, capture complete, exit 0" ||
 		not_ok "SIG$sig ends follow mode (rc $rc): $(head -1 "$d/err")"
 done
@@ -271,7 +274,7 @@ exec 9<> "$d/in"
 "$TT" --device "$d/in" --on-time-wait --json="$d/json" 2> /dev/null &
 pid=$!
 exec 8< "$d/json"
-head -c $((64 + 176 * 17)) "$TMP/c.tcpcap" | tail -c +65 >&9	# all but the expiry
+head -c $((HDR + 176 * 17)) "$TMP/c.tcpcap" | tail -c +$((HDR + 1)) >&9	# all but the expiry
 shown=0
 for i in 1 2; do read -r -t 120 -u 8 line && shown=$((shown + 1)); done
 kill -INT $pid
@@ -533,8 +536,26 @@ same "-w - | -r -: a capture through a pipe" "$c.json" "$TMP/pipe.json"
 "$TT" -T "$HERE/cases/listener.txt" --csv --role client > "$TMP/empty.csv"
 [ "$(wc -l < "$TMP/empty.csv")" = 1 ] && [ "$(head -1 "$TMP/empty.csv")" = "$(head -1 "$c.csv")" ] &&
 	ok "CSV has its header even with no rows" || not_ok "CSV has its header even with no rows"
+# Empty input is an error (3), said before any output is opened: nothing is replaced by it.
+printf keep > "$TMP/keep16.tcpcap"
+expect "empty input: exit 3, said in one line" 3 \
+	"tcptimeline: /dev/null: empty: no capture header and no /proc/tcpstates text" \
+	"$TT" -r /dev/null -w "$TMP/keep16.tcpcap"
+[ "$(cat "$TMP/keep16.tcpcap")" = keep ] && ok "empty input: the -w file it named is intact" ||
+	not_ok "empty input: the -w file it named is intact"
+# A bad --metrics address is a usage error (1), found while the options are read.
+expect "--metrics 127.0.0.1:99999: a usage error (exit 1)" 1 \
+	"tcptimeline: --metrics: '127.0.0.1:99999' is not ADDR:PORT, [ADDR6]:PORT or :PORT" \
+	"$TT" --metrics 127.0.0.1:99999
+# An input's bytes quoted in an error message reach the terminal escaped (\ooo), never raw.
+{ grep -m1 '^SEQ ' "$c.txt"; printf '0 1 0 state 1 2 3 x 127.0.0.1 1 127.0.0.1 2 CLOSE \033]0;pwned\007 - - - - - - - - 3 0 task ipv4 0x00 - - - - - - 0 0\n'; } > "$TMP/esc.txt"
+expect "control bytes of the input are escaped in error messages" 3 \
+	"tcptimeline: $TMP/esc.txt: line 2: bad NEWSTATE field '\\033]0;pwned\\007'
+tcptimeline: $TMP/esc.txt: 1 input error (see above)" \
+	"$TT" -T "$TMP/esc.txt" --dump
 # Two hosts (two boot ids) merged: host is a field of the one table, so JSON and CSV carry the
-# same labels row by row (JSON alone had it before, outside the table).
+# same labels row by row (JSON alone had it before, outside the table). Captures without a host
+# label are named by their boot id, never by the file's name.
 python3 - "$TMP/c.tcpcap" "$TMP/host-a.tcpcap" "$TMP/host-b.tcpcap" <<'PY'
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
@@ -550,13 +571,22 @@ import csv, json, sys
 js = [o for o in map(json.loads, open(sys.argv[1])) if "role" in o]
 cs = list(csv.DictReader(open(sys.argv[2])))
 pairs = lambda rows: [(r["host"], r["role"], str(r["cookie"])) for r in rows]
-sys.exit(not (len(js) == 6 and pairs(js) == pairs(cs) and {r["host"] for r in cs} == {"host-a", "host-b"}))
+sys.exit(not (len(js) == 6 and pairs(js) == pairs(cs) and {r["host"] for r in cs} == {"boot-010101010101", "boot-020202020202"}))
 PY
 	not_ok "merged hosts: JSON and CSV carry the same host per row"
 
 # ---- malformed inputs ----
-# Binary ones are made from a good capture, so they track the format.
-good=$TMP/c.tcpcap
+# Binary ones are made from a good capture, so they track the format; one with the
+# 64-byte header of older writers (ABI 1 above reads one too), so the offsets stay put.
+good=$TMP/c64.tcpcap
+python3 - "$TMP/c.tcpcap" "$good" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+hs = struct.unpack_from("<I", d, 12)[0]
+h = bytearray(d[:64])
+struct.pack_into("<I", h, 12, 64)
+open(sys.argv[2], "wb").write(bytes(h) + d[hs:])
+PY
 MAL=$TMP/mal
 mkdir -p "$MAL"
 size=$(stat -c %s "$good")

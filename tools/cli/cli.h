@@ -44,6 +44,7 @@ struct opts {
 	const char *read_file; /* -r, -T: a file, "-" for stdin */
 	bool text; /* -T: the input is /proc/tcpstates text */
 	const char *write_file; /* -w: capture, "-" for stdout */
+	const char *hostname; /* --hostname: the host label */
 	const char *out[FMT_NR]; /* NULL: not wanted; "-": stdout */
 	const char *device;
 	bool from_now, bench;
@@ -73,6 +74,7 @@ struct tt_source {
 	const char *name; /* for messages */
 	enum tt_input mode;
 	bool live; /* the device: poll, follow until a signal */
+	bool stream; /* a pipe, socket or terminal: poll, show as it comes */
 	struct tt_cap_info ci; /* record size, realtime offset, capacity */
 	unsigned char *head; /* bytes read while sniffing the format */
 	size_t nhead;
@@ -80,6 +82,7 @@ struct tt_source {
 	ino_t ino;
 	bool have_offset; /* capture header, device, or the live stats */
 	struct tt_files *files; /* several -r, or a glob: files.c reads them */
+	char label[64 * 4]; /* the host label, escaped; "": none */
 };
 
 /* Opens and identifies the input; an exit code on failure (said why). */
@@ -104,6 +107,7 @@ struct tt_outputs {
 	FILE *f[FMT_NR]; /* NULL: format not wanted */
 	FILE *metrics; /* --metrics -: the exposition, at the end */
 	struct tt_recorder *rec; /* -w */
+	bool failed; /* an output failed for good (said): the run ends, 2 */
 };
 
 /*
@@ -119,9 +123,17 @@ int tt_outputs_close(struct tt_outputs *out, const struct opts *o);
  * the error it says; -1 on error. errno: 0 or the last write's error.
  */
 int tt_close_stdout(const char *option);
+/* An output failed for good: says @why (if any) once, naming @option. */
+void tt_outputs_fail(struct tt_outputs *out, const char *option,
+		     const char *why);
 /* True once any output has failed: there is no point in going on. */
 bool tt_outputs_failed(const struct tt_outputs *out);
 /* Pushes what the formats have written (live, -U). */
 void tt_outputs_flush(const struct tt_outputs *out);
+/*
+ * After each read of the device or a pipe: --dump's lines, and the
+ * capture when it goes to a pipe (tcptimeline -w - | tcptimeline -r -).
+ */
+void tt_outputs_batch(const struct tt_outputs *out);
 
 #endif /* TT_CLI_CLI_H */

@@ -31,7 +31,7 @@ static int count(const char *name, const char *arg, unsigned long long max,
 int tt_fleet_opt(struct opts *o, int ch, const char *name, const char *arg)
 {
 	unsigned long long v;
-	char why[96];
+	char why[160];
 
 	switch (ch) {
 	case 'C':
@@ -52,7 +52,10 @@ int tt_fleet_opt(struct opts *o, int ch, const char *name, const char *arg)
 	}
 	if (!strcmp(name, "--metrics")) {
 		o->metrics = arg;
-		return 0;
+		if (!tt_metrics_check_spec(arg, why, sizeof(why)))
+			return 0;
+		fprintf(stderr, "%s: %s: %s\n", TT_NAME, name, why);
+		return TT_EXIT_USAGE;
 	}
 	if (!strcmp(name, "--metrics-ports")) {
 		if (!tt_metrics_parse_ports(arg, &o->metrics_cfg, why,
@@ -102,7 +105,7 @@ int tt_fleet_start(struct app *a, struct tt_source *src)
 	if (src->live && tt_read_boot_id(src->ci.boot_id))
 		memset(src->ci.boot_id, 0, sizeof(src->ci.boot_id));
 	/* JSON Lines for log shippers: live, each line leaves when it is done */
-	if (src->live && a->out->f[FMT_JSON])
+	if ((src->live || src->stream) && a->out->f[FMT_JSON])
 		setvbuf(a->out->f[FMT_JSON], NULL, _IOLBF, 0);
 	if (o->metrics &&
 	    tt_live_metrics_start(&a->lm, o->metrics, &o->metrics_cfg, devfd,
@@ -129,9 +132,10 @@ int tt_fleet_tick(struct app *a)
 
 	if (a->lm.m)
 		t = tt_live_metrics_tick(&a->lm, a->recon);
-	if (a->rot && tt_rotor_tick(a->rot, &a->out->rec, a->clock.offset_ns,
-				    &tr, why, sizeof(why)))
-		fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);
+	if (a->rot && !a->out->failed &&
+	    tt_rotor_tick(a->rot, &a->out->rec, a->clock.offset_ns, &tr, why,
+			  sizeof(why)))
+		tt_outputs_fail(a->out, "--write", why);
 	return t < 0 || (tr >= 0 && tr < t) ? tr : t;
 }
 
@@ -162,6 +166,9 @@ int tt_merge_check_opts(const struct opts *o, const struct tt_files *fs)
 	} else if (o->out[FMT_DUMP]) {
 		option = "--dump";
 		why = "; --dump prints the records of one, as its /proc/tcpstates does: dump each boot's files separately";
+	} else if (o->hostname) {
+		option = "--hostname";
+		why = ": it labels one host's records; each capture names its own host";
 	} else if (o->interval_ns) {
 		option = "--interval";
 		why = ", each on a monotonic clock of its own: no interval spans them; --stats counts them all, or give -i each boot's files separately";

@@ -83,6 +83,8 @@ static void sink_lost(void *arg, const struct tcpstates_record *r)
 		tt_text_lost(f[FMT_LADDER], &a->clock, r);
 	if (f[FMT_JSON])
 		tt_json_lost(f[FMT_JSON], &a->clock, r);
+	if (a->brief)
+		tt_brief_lost(a->brief, r);
 }
 
 static void sink_alias(void *arg, uint64_t from, uint64_t to)
@@ -111,10 +113,11 @@ static void record_out(void *arg, const struct tcpstates_record *r)
 		tt_metrics_record(a->lm.m, r);
 		a->lm.dirty = true;
 	}
-	if (a->rot && tt_rotor_next(a->rot, &a->out->rec, a->clock.offset_ns,
-				    why, sizeof(why)))
-		fprintf(stderr, "%s: --write: %s\n", TT_NAME, why);
-	if (a->out->rec)
+	if (a->rot && !a->out->failed &&
+	    tt_rotor_next(a->rot, &a->out->rec, r, a->clock.offset_ns, why,
+			  sizeof(why)))
+		tt_outputs_fail(a->out, "--write", why);
+	if (a->out->rec && !a->out->failed)
 		tt_recorder_record(a->out->rec, r);
 	if (a->stats)
 		tt_stats_record(a->stats, r);
@@ -137,7 +140,7 @@ static void record_out(void *arg, const struct tcpstates_record *r)
  */
 bool tt_formats_passthrough(const struct app *a)
 {
-	return a->live && a->src->mode == TT_IN_BINARY &&
+	return a->src->live && a->src->mode == TT_IN_BINARY &&
 	       a->src->ci.record_size == sizeof(struct tcpstates_record) &&
 	       !a->reconstruct && !a->sel && !a->lm.m && !a->stats &&
 	       !a->out->f[FMT_DUMP];
@@ -210,7 +213,7 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	bool records = a->lm.m || f[FMT_STATS] ||
 		       (!hosts && (a->out->rec || a->rot || f[FMT_DUMP]));
 
-	a->live = src->live;
+	a->live = src->live || src->stream;
 	a->clock = (struct tt_clock){
 		.mode = o->time,
 		.have_offset = o->have_offset || src->have_offset,
@@ -225,8 +228,9 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	}
 	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG], &a->clock)))
 		return -1;
-	if (f[FMT_BRIEF] &&
-	    !(a->brief = tt_brief_open(f[FMT_BRIEF], &a->clock, a->live)))
+	if (f[FMT_BRIEF] && !(a->brief = tt_brief_open(f[FMT_BRIEF], &a->clock,
+						       a->live || o->unbuffered,
+						       hosts || src->label[0])))
 		return -1;
 	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
 		return -1;
@@ -248,6 +252,8 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	a->recon = tt_recon_new(&sink);
 	if (a->recon && o->on_time_wait)
 		tt_recon_early_time_wait(a->recon);
+	if (a->recon && src->label[0] && !hosts)
+		tt_recon_set_host(a->recon, src->label);
 	return a->recon ? 0 : -1;
 }
 

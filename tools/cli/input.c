@@ -63,14 +63,21 @@ static int read_capture_header(struct tt_source *src)
 			why);
 		return TT_EXIT_DATA;
 	}
+	if (src->ci.header_size <= src->nhead) {
+		/* a shorter (older) header: what follows it is records */
+		src->nhead -= src->ci.header_size;
+		memmove(src->head, src->head + src->ci.header_size, src->nhead);
+		goto done;
+	}
 	/* skip the rest of a longer (newer) header */
-	skip = src->ci.header_size - TT_CAP_HEADER_SIZE;
-	if (skip && read_full(src->fd, src->head, skip) != (ssize_t)skip) {
-		fprintf(stderr, "%s: %s: offset %d: truncated header\n",
-			TT_NAME, src->name, TT_CAP_HEADER_SIZE);
+	skip = src->ci.header_size - src->nhead;
+	if (read_full(src->fd, src->head, skip) != (ssize_t)skip) {
+		fprintf(stderr, "%s: %s: offset %zu: truncated header\n",
+			TT_NAME, src->name, src->nhead);
 		return TT_EXIT_DATA;
 	}
 	src->nhead = 0;
+done:
 	src->have_offset = src->ci.realtime_offset_ns != 0; /* 0: unknown */
 	return 0;
 }
@@ -98,6 +105,7 @@ static void live_proc_offset(struct tt_source *src)
 
 static int open_file(struct tt_source *src, const struct opts *o)
 {
+	struct stat st;
 	ssize_t n;
 
 	if (!strcmp(o->read_file, "-")) {
@@ -109,9 +117,18 @@ static int open_file(struct tt_source *src, const struct opts *o)
 		if (src->fd < 0)
 			return fail(src, "", errno);
 	}
+	if (!fstat(src->fd, &st))
+		src->stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+			      S_ISCHR(st.st_mode);
 	n = read_full(src->fd, src->head, TT_CAP_HEADER_SIZE);
 	if (n < 0)
 		return fail(src, "read", errno);
+	if (n == 0) { /* before any output is opened: nothing is replaced */
+		fprintf(stderr,
+			"%s: %s: empty: no capture header and no %s text\n",
+			TT_NAME, src->name, TCPSTATES_PROC);
+		return TT_EXIT_DATA;
+	}
 	src->nhead = n;
 	if (o->text || (!tt_cap_is_capture(src->head, src->nhead) &&
 			looks_like_text(src->head, src->nhead))) {
@@ -200,6 +217,26 @@ static int files_source(struct tt_source *src, const struct opts *o)
 	return 0;
 }
 
+/*
+ * The host label: --hostname; live, this host's name; a capture's header.
+ * -w writes it; the formats show it escaped. The input's run (a rotation's
+ * file) is files.c's business: a capture written from it starts its own.
+ */
+static void host_label(struct tt_source *src, const struct opts *o)
+{
+	struct tt_cap_info *ci = &src->ci;
+
+	if (o->hostname)
+		snprintf(ci->host, sizeof(ci->host), "%s", o->hostname);
+	else if (src->live && (gethostname(ci->host, sizeof(ci->host) - 1) ||
+			       !strcmp(ci->host, "(none)"))) /* never set */
+		ci->host[0] = 0;
+	ci->host[sizeof(ci->host) - 1] = 0;
+	tt_escape(src->label, sizeof(src->label), ci->host, true);
+	ci->run_id = ci->run_seq = 0;
+	ci->file_index = ci->run_flags = 0;
+}
+
 int tt_source_open(struct tt_source *src, const struct opts *o)
 {
 	struct stat st;
@@ -217,12 +254,15 @@ int tt_source_open(struct tt_source *src, const struct opts *o)
 		return TT_EXIT_IO;
 	}
 	if (tt_many_files(o))
-		return files_source(src, o);
-	ret = o->read_file ? open_file(src, o) : open_device(src, o);
-	if (!ret && fstat(src->fd, &st) == 0) {
+		ret = files_source(src, o);
+	else
+		ret = o->read_file ? open_file(src, o) : open_device(src, o);
+	if (!ret && !src->files && fstat(src->fd, &st) == 0) {
 		src->dev = st.st_dev;
 		src->ino = st.st_ino;
 	}
+	if (!ret)
+		host_label(src, o);
 	return ret;
 }
 

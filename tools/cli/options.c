@@ -37,6 +37,9 @@ static void usage(FILE *f)
 "                        no timeline unless a format is given too. On exit it\n"
 "                        says what it wrote: records, bytes, how many lost\n"
 "  -U, --packet-buffered write each record and connection at once (tcpdump -U)\n"
+"      --hostname NAME   the host label -w records and every format shows\n"
+"                        (default: live, this host's name; a capture, the\n"
+"                        label in its header; /proc text, none)\n"
 "\n"
 "Output formats, each to standard output or to a file of its own (=FILE); at\n"
 "most one may take standard output. Default: --timeline.\n"
@@ -111,10 +114,17 @@ static void usage(FILE *f)
 "  cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC " > t.txt    (on any host)\n"
 "  " TT_NAME " -r t.txt -b -D 5432        its connections to PostgreSQL\n"
 "\n"
-"Exit status: 0 ok, 1 usage error, 2 cannot open/read/write, 3 the input had\n"
+"Exit status: 0 ok, 1 usage error, 2 cannot open/read/write (any write error:\n"
+"a full disk, a closed pipe; the output is named), 3 the input was empty or had\n"
 "corrupt or truncated records (reported on stderr with offset and reason).\n");
 	/* clang-format on */
 }
+
+/* What --hostname takes: a hostname's, an address's, a FQDN's characters. */
+#define HOST_CHARS                             \
+	"abcdefghijklmnopqrstuvwxyz"           \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" \
+	"._-:@"
 
 static int bad_arg(const char *option, const char *arg, const char *what)
 {
@@ -158,6 +168,7 @@ enum {
 	O_ON_TIME_WAIT,
 	O_METRICS,
 	O_METRICS_PORTS,
+	O_HOSTNAME,
 };
 
 static const struct option longopts[] = {
@@ -169,6 +180,7 @@ static const struct option longopts[] = {
 	{ "on-time-wait", no_argument, NULL, O_ON_TIME_WAIT },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "metrics-ports", required_argument, NULL, O_METRICS_PORTS },
+	{ "hostname", required_argument, NULL, O_HOSTNAME },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
 	{ "brief", optional_argument, NULL, 'b' },
@@ -290,6 +302,14 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		break;
 	case 'U':
 		o->unbuffered = true;
+		break;
+	case O_HOSTNAME:
+		if (!*optarg || strlen(optarg) > 63 ||
+		    strspn(optarg, HOST_CHARS) != strlen(optarg))
+			return bad_arg(
+				name, optarg,
+				"a host label: 1 to 63 letters, digits and ._-:@");
+		o->hostname = optarg;
 		break;
 	case O_FROM_NOW:
 		o->from_now = true;

@@ -194,12 +194,30 @@ int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 	return ret;
 }
 
+void tt_outputs_fail(struct tt_outputs *out, const char *option,
+		     const char *why)
+{
+	if (!out->failed && why && *why)
+		fprintf(stderr, "%s: %s: %s\n", TT_NAME, option, why);
+	out->failed = true;
+}
+
 bool tt_outputs_failed(const struct tt_outputs *out)
 {
+	if (out->failed)
+		return true;
 	for (int i = 0; i < FMT_NR; i++)
 		if (out->f[i] && ferror(out->f[i]))
 			return true;
 	return out->rec && tt_recorder_error(out->rec);
+}
+
+void tt_outputs_batch(const struct tt_outputs *out)
+{
+	if (out->f[FMT_DUMP])
+		fflush(out->f[FMT_DUMP]);
+	if (out->rec && tt_recorder_to_pipe(out->rec))
+		tt_recorder_flush(out->rec);
 }
 
 void tt_outputs_flush(const struct tt_outputs *out)

@@ -37,8 +37,9 @@ static void on_signal(int sig)
 
 /*
  * SIGINT, SIGTERM and SIGHUP end the loop alike: what is open is flushed as
- * open, the capture is complete. SIGPIPE is ignored so that a closed pipe
- * is a write error that is reported, like any other.
+ * open, the capture is complete. SIGPIPE and SIGXFSZ are ignored so that a
+ * closed pipe and a file size limit (ulimit -f) are write errors that are
+ * reported, like a full disk.
  */
 static void signals(void)
 {
@@ -49,6 +50,7 @@ static void signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /*
@@ -87,6 +89,10 @@ static void on_record(void *arg, const struct tcpstates_record *r)
 	tt_formats_record(a, r);
 }
 
+/*
+ * 1 when @src has bytes (or its end) to read, 0 when a deadline came first
+ * or a signal: a pipe is not non-blocking, so it is read only when ready.
+ */
 static int wait_readable(struct app *a, const struct tt_source *src,
 			 const sigset_t *mask)
 {
@@ -94,8 +100,9 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 	struct timespec t, *timeout = NULL;
 	uint64_t now = tt_now_ns(), left = UINT64_MAX;
 	int ms = tt_fleet_tick(a); /* metrics, rotation: -1 or a deadline */
+	int n;
 
-	if (a->tick_ns) /* -i: the end of the interval */
+	if (src->live && a->tick_ns) /* -i: the end of the interval */
 		left = a->tick_ns > now ? a->tick_ns - now : 0;
 	if (ms >= 0 && ms * 1000000ULL < left)
 		left = ms * 1000000ULL;
@@ -103,9 +110,11 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 		t = (struct timespec){ left / 1000000000, left % 1000000000 };
 		timeout = &t;
 	}
-	if (ppoll(&p, 1, timeout, mask) >= 0 || errno == EINTR) {
-		tt_formats_tick(a, tt_now_ns());
-		return 0;
+	n = ppoll(&p, 1, timeout, mask);
+	if (n >= 0 || errno == EINTR) {
+		if (src->live) /* a pipe's records are on another clock */
+			tt_formats_tick(a, tt_now_ns());
+		return n > 0;
 	}
 	fprintf(stderr, "%s: %s: poll: %s\n", TT_NAME, src->name,
 		strerror(errno));
@@ -114,18 +123,21 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 
 /*
  * Until the end of the input, a signal, or an output that cannot be
- * written any more: 0, or -1 after a read error.
+ * written any more: 0, -1 after a read error, -2 after a write error (said
+ * when the output is closed). The live device and a pipe are waited on
+ * with poll, so the metrics are published and the rotation runs on time
+ * while no record comes, and what was written leaves after each read.
  */
 static int read_loop(struct app *a, const struct tt_source *src,
 		     struct tt_decoder *dec, unsigned char *buf)
 {
 	size_t chunk = src->live ? src->ci.record_size * 1024 : READ_CHUNK;
 	const size_t rs = sizeof(struct tcpstates_record);
-	bool raw = tt_formats_passthrough(a);
+	bool raw = tt_formats_passthrough(a), wait = src->live || src->stream;
 	sigset_t mask;
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
-	if (src->live)
+	if (wait)
 		block_signals(true);
 	if (src->nhead)
 		tt_decoder_feed(dec, src->head, src->nhead);
@@ -134,8 +146,16 @@ static int read_loop(struct app *a, const struct tt_source *src,
 	while (!stop && !tt_outputs_failed(a->out)) {
 		ssize_t n;
 
-		if (src->live && wait_readable(a, src, &mask))
-			return -1;
+		if (wait) {
+			int ready = wait_readable(a, src, &mask);
+
+			if (ready < 0) {
+				block_signals(false);
+				return -1;
+			}
+			if (!ready)
+				continue;
+		}
 		if (src->files) /* several files: one stream */
 			n = tt_files_read(src->files, dec, buf, chunk);
 		else
@@ -157,11 +177,11 @@ static int read_loop(struct app *a, const struct tt_source *src,
 		} else {
 			tt_decoder_feed(dec, buf, n);
 		}
-		if (src->live && a->out->f[FMT_DUMP])
-			fflush(a->out->f[FMT_DUMP]);
+		if (wait)
+			tt_outputs_batch(a->out);
 	}
 	block_signals(false);
-	return 0;
+	return tt_outputs_failed(a->out) ? -2 : 0;
 }
 
 static int summary(const struct app *a, const struct tt_decoder *dec,
@@ -203,7 +223,7 @@ static int run(struct app *a, const struct tt_source *src)
 	struct tt_decoder dec;
 	unsigned char *buf = malloc(READ_CHUNK);
 	uint64_t t0 = tt_now_ns();
-	int ret = TT_EXIT_IO;
+	int ret = TT_EXIT_IO, loop = 0;
 
 	if (!buf || tt_formats_start(a, src)) {
 		fprintf(stderr, "%s: out of memory\n", TT_NAME);
@@ -222,7 +242,7 @@ static int run(struct app *a, const struct tt_source *src)
 			tt_formats_stop(a);
 			ret = summary(a, &dec, t0);
 		}
-	} else if (!read_loop(a, src, &dec, buf) && !a->clock_failed) {
+	} else if (!(loop = read_loop(a, src, &dec, buf)) && !a->clock_failed) {
 		tt_decoder_finish(&dec);
 		/* the gauge as the input ended, before open sides are closed */
 		if (a->lm.m)
@@ -237,6 +257,9 @@ static int run(struct app *a, const struct tt_source *src)
 		ret = summary(a, &dec, t0);
 	} else if (a->clock_failed) {
 		ret = TT_EXIT_USAGE;
+	} else if (loop == -2) {
+		/* not the input's fault: no "truncated record" for the tail */
+		ret = TT_EXIT_IO;
 	}
 	tt_decoder_free(&dec);
 	free(buf);

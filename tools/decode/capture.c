@@ -16,7 +16,25 @@
  *                                     files with one boot id (or none) are
  *                                     one host's
  *       56     8  reserved, zero
- *       64     -  records, record_size bytes each, back to back
+ *   since header_size 160 (older writers wrote 64 and stop here):
+ *       64    64  host                the recording host's label, UTF-8,
+ *                                     NUL-padded, at most 63 bytes (its
+ *                                     hostname, or --hostname; empty:
+ *                                     unknown, e.g. made from /proc text)
+ *      128     8  run_id              random, one per recorder run (0: none)
+ *      136     8  run_seq             the ring sequence number the run had
+ *                                     reached when it opened this file: the
+ *                                     one after its previous file's last
+ *                                     record (valid with flag 1)
+ *      144     4  file_index          this file's place in the run, from 0
+ *      148     4  flags               1: run_seq is valid
+ *      152     8  reserved, zero
+ *  header_size     -  records, record_size bytes each, back to back
+ *
+ * A reader tells the versions apart by header_size alone: 64, no host and
+ * no run; 160 or more, both. format_version stays 1, so a reader that
+ * predates the host label skips the longer header as it was designed to
+ * and reads the records.
  *
  * All integers are little-endian (the host order of every machine the module
  * runs on; a big-endian reader sees a bad header and says so). Records are
@@ -68,9 +86,9 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	const unsigned char *p = buf;
 	uint32_t fmt, min;
 
-	if (len < TT_CAP_HEADER_SIZE) {
+	if (len < TT_CAP_HEADER_V1) {
 		snprintf(why, whylen, "truncated header: %zu of %d bytes", len,
-			 TT_CAP_HEADER_SIZE);
+			 TT_CAP_HEADER_V1);
 		return -1;
 	}
 	if (!tt_cap_is_capture(buf, len)) {
@@ -84,15 +102,31 @@ int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,
 	ci->realtime_offset_ns = get64(p + 24);
 	ci->capacity = get64(p + 32);
 	memcpy(ci->boot_id, p + 40, sizeof(ci->boot_id));
+	memset(ci->host, 0, sizeof(ci->host));
+	ci->run_id = ci->run_seq = 0;
+	ci->file_index = ci->run_flags = 0;
 	if (fmt != TT_CAP_FORMAT) {
 		snprintf(why, whylen, "unsupported capture format version %u",
 			 fmt);
 		return -1;
 	}
-	if (ci->header_size < TT_CAP_HEADER_SIZE ||
+	if (ci->header_size < TT_CAP_HEADER_V1 ||
 	    ci->header_size > TT_CAP_MAX_HEADER) {
 		snprintf(why, whylen, "bad header size %u", ci->header_size);
 		return -1;
+	}
+	if (ci->header_size >= TT_CAP_HEADER_SIZE) {
+		if (len < TT_CAP_HEADER_SIZE) {
+			snprintf(why, whylen,
+				 "truncated header: %zu of %u bytes", len,
+				 ci->header_size);
+			return -1;
+		}
+		memcpy(ci->host, p + 64, sizeof(ci->host) - 1);
+		ci->run_id = get64(p + 128);
+		ci->run_seq = get64(p + 136);
+		ci->file_index = get32(p + 144);
+		ci->run_flags = get32(p + 148);
 	}
 	/* ABI 1 records are ABI 2's without netns_cookie, which reads as 0. */
 	if (ci->abi_version < 1 || ci->abi_version > TCPSTATES_ABI_VERSION) {
@@ -123,4 +157,9 @@ void tt_cap_header(unsigned char h[TT_CAP_HEADER_SIZE],
 	put64(h + 24, ci->realtime_offset_ns);
 	put64(h + 32, ci->capacity);
 	memcpy(h + 40, ci->boot_id, sizeof(ci->boot_id));
+	memcpy(h + 64, ci->host, strnlen(ci->host, 63));
+	put64(h + 128, ci->run_id);
+	put64(h + 136, ci->run_seq);
+	put32(h + 144, ci->file_index);
+	put32(h + 148, ci->run_flags);
 }

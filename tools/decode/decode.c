@@ -121,8 +121,26 @@ void tt_decoder_free(struct tt_decoder *d)
 	d->npend = d->cappend = 0;
 }
 
+/*
+ * A message may quote the input (a bad field): its control bytes and
+ * backslashes are written as \ooo, so a file cannot drive the terminal
+ * (an escape sequence that sets the title, clears the screen ...).
+ */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(f, "\\%03o", c);
+		else
+			fputc(c, f);
+	}
+}
+
 static void report(struct tt_decoder *d, uint64_t where, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
 	d->errors++;
@@ -133,8 +151,9 @@ static void report(struct tt_decoder *d, uint64_t where, const char *fmt, ...)
 		d->mode == TT_IN_TEXT ? "line" : "offset",
 		(unsigned long long)where);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	put_escaped(stderr, msg);
 	fputc('\n', stderr);
 	if (d->errors == d->max_msgs)
 		fprintf(stderr, "%s: %s: further errors not shown\n", TT_NAME,
@@ -358,6 +377,22 @@ void tt_decoder_feed(struct tt_decoder *d, const void *data, size_t len)
 		text_feed(d, data, len);
 	else
 		binary_feed(d, data, len);
+}
+
+void tt_decoder_gap(struct tt_decoder *d, uint64_t next_seq)
+{
+	struct tcpstates_record lost = {
+		.seq = d->next_seq,
+		.ts_ns = d->max_ts,
+		.aux = next_seq - d->next_seq,
+		.kind = TCPSTATES_EV_LOST,
+	};
+
+	if (!d->have_seq || next_seq <= d->next_seq)
+		return;
+	d->synth_lost++;
+	d->next_seq = next_seq;
+	emit(d, &lost);
 }
 
 void tt_decoder_finish(struct tt_decoder *d)

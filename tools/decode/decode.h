@@ -53,6 +53,12 @@ void tt_decoder_init(struct tt_decoder *d, enum tt_input mode,
 		     void *arg);
 void tt_decoder_feed(struct tt_decoder *d, const void *data, size_t len);
 void tt_decoder_finish(struct tt_decoder *d); /* reports a truncated tail */
+/*
+ * The stream goes on at ring sequence @next_seq: the records between the
+ * last one seen and it are missing (a deleted file of a rotation). A LOST
+ * marker for them, at the time of the last record; nothing if none are.
+ */
+void tt_decoder_gap(struct tt_decoder *d, uint64_t next_seq);
 void tt_decoder_free(struct tt_decoder *d);
 
 /* Checks one record; 0 if valid, else -1 with a reason in @why. */
@@ -82,9 +88,17 @@ struct tt_cap_info {
 	uint64_t capacity;
 	uint32_t header_size;
 	uint8_t boot_id[16]; /* the recording host's boot id; 0s: unknown */
+	/* header_size >= TT_CAP_HEADER_SIZE only; else 0s */
+	char host[64]; /* the recording host's label, NUL-terminated; "": none */
+	uint64_t run_id; /* one recorder run's files share it; 0: none */
+	uint64_t run_seq; /* the run's ring sequence at this file's start */
+	uint32_t file_index; /* this file's place in its run */
+	uint32_t run_flags; /* TT_CAP_RUN_SEQ: run_seq is valid */
 };
 
-#define TT_CAP_HEADER_SIZE 64
+#define TT_CAP_RUN_SEQ 1
+#define TT_CAP_HEADER_V1 64 /* no host, no run: older writers */
+#define TT_CAP_HEADER_SIZE 160 /* what -w writes */
 #define TT_CAP_MAX_HEADER 4096
 /* Parses a capture header from @buf (@len bytes); -1 + @why if invalid. */
 int tt_cap_parse_header(const void *buf, size_t len, struct tt_cap_info *ci,

@@ -166,6 +166,18 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 	return 0;
 }
 
+int tt_metrics_check_spec(const char *spec, char *why, size_t len)
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+
+	if (!strcmp(spec, "-") || !parse_listen(spec, &ss, &port))
+		return 0;
+	snprintf(why, len, "'%s' is not ADDR:PORT, [ADDR6]:PORT or :PORT",
+		 spec);
+	return -1;
+}
+
 static struct tt_exporter *exporter_start(const char *spec,
 					  const struct tt_metrics_cfg *cfg,
 					  char *why, size_t len)

@@ -6,7 +6,10 @@
  * one host's recording, read in the order given as one stream through one
  * decoder, so ring sequence numbers run on across file boundaries and a
  * connection that spans two files is one connection; a file deleted in
- * between shows as a gap (a LOST marker). Two or more groups are captures
+ * between shows as a gap: the next file's header names its run, its index
+ * in it and the ring sequence it starts at, so the records the missing
+ * file held become a LOST marker of that many, and a line on stderr says
+ * how many files and records are missing. Two or more groups are captures
  * of different hosts, for merge.c. Files without a boot id (older captures,
  * or ones made from /proc text) all count as one host's: they were read as
  * one stream before hosts could be told apart.
@@ -135,24 +138,24 @@ void tt_files_free(struct tt_files *fs)
 
 void tt_files_label(const struct tt_files *fs, int g, char *buf, size_t len)
 {
-	const char *p = "?", *slash;
-	char *dash;
-	size_t n;
+	const struct tt_file *f = NULL;
+	const uint8_t *b;
 
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->f[i].group == g) {
-			p = fs->f[i].path;
-			break;
-		}
-	slash = strrchr(p, '/');
-	snprintf(buf, len, "%s", slash ? slash + 1 : p);
-	n = strlen(buf);
-	if (n > 7 && !strcmp(buf + n - 7, ".tcpcap"))
-		buf[n - 7] = 0;
-	/* a rotated file: NAME-20261130T140307.123456Z */
-	dash = strrchr(buf, '-');
-	if (dash && strlen(dash) == 24 && dash[9] == 'T' && dash[23] == 'Z')
-		*dash = 0;
+	for (size_t i = 0; i < fs->n && !f; i++)
+		if (fs->f[i].group == g)
+			f = &fs->f[i];
+	if (!f) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	b = f->ci.boot_id;
+	if (f->ci.host[0])
+		tt_escape(buf, len, f->ci.host, true);
+	else if (memcmp(b, (uint8_t[16]){ 0 }, 16))
+		snprintf(buf, len, "boot-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+			 b[2], b[3], b[4], b[5]);
+	else /* older captures: their one group */
+		tt_escape(buf, len, f->path, true);
 }
 
 void tt_files_rewind(struct tt_files *fs, int group)
@@ -162,6 +165,34 @@ void tt_files_rewind(struct tt_files *fs, int group)
 	fs->fd = -1;
 	fs->group = group;
 	fs->cur = 0;
+	fs->prev = NULL;
+}
+
+/*
+ * @f follows @prev in its group: if both are one run's and files of it are
+ * missing between them, says so and gives the decoder the gap.
+ */
+static void check_gap(const struct tt_file *prev, const struct tt_file *f,
+		      struct tt_decoder *dec)
+{
+	uint32_t files;
+	uint64_t recs;
+
+	if (!prev || !f->ci.run_id || f->ci.run_id != prev->ci.run_id ||
+	    !(f->ci.run_flags & TT_CAP_RUN_SEQ) ||
+	    f->ci.file_index <= prev->ci.file_index)
+		return;
+	files = f->ci.file_index - prev->ci.file_index - 1;
+	recs = dec->have_seq && f->ci.run_seq > dec->next_seq ?
+		       f->ci.run_seq - dec->next_seq :
+		       0;
+	if (!files && !recs)
+		return;
+	fprintf(stderr,
+		"%s: %s: %u file%s of this recording missing before it (after %s): %llu record%s lost\n",
+		TT_NAME, f->path, files, files == 1 ? "" : "s", prev->path,
+		(unsigned long long)recs, recs == 1 ? "" : "s");
+	tt_decoder_gap(dec, f->ci.run_seq);
 }
 
 static int next_file(struct tt_files *fs, struct tt_decoder *dec)
@@ -173,6 +204,8 @@ static int next_file(struct tt_files *fs, struct tt_decoder *dec)
 	if (fs->cur >= fs->n)
 		return 0;
 	f = &fs->f[fs->cur];
+	check_gap(fs->prev, f, dec);
+	fs->prev = f;
 	fs->fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	if (fs->fd < 0 || lseek(fs->fd, f->ci.header_size, SEEK_SET) < 0) {
 		fprintf(stderr, "%s: %s: %s\n", TT_NAME, f->path,

@@ -39,6 +39,8 @@ struct tt_live_metrics {
  * @spec "ADDR:PORT", "[ADDR6]:PORT", ":PORT" (every address), or "-" for
  * the exposition on stdout at the end of the input. -1 with @why.
  */
+int tt_metrics_check_spec(const char *spec, char *why, size_t len);
+/* Starts the metrics of @spec, as checked above: -1 with @why. */
 int tt_live_metrics_start(struct tt_live_metrics *lm, const char *spec,
 			  const struct tt_metrics_cfg *cfg, int devfd,
 			  char *why, size_t len);
@@ -78,6 +80,7 @@ struct tt_files {
 	/* reading one group as one stream */
 	int group, fd;
 	size_t cur;
+	const struct tt_file *prev; /* the group's file read before cur */
 };
 
 /*
@@ -88,7 +91,12 @@ struct tt_files {
 int tt_files_open(struct tt_files *fs, char **paths,
 		  size_t npaths); /* @fs zeroed */
 void tt_files_free(struct tt_files *fs); /* and @fs itself */
-/* A name for group @g: the first file's name without directory and suffix. */
+/*
+ * A name for group @g: the host label its first file's header names; a
+ * capture without one (older writers, or made from /proc text), "boot-"
+ * and the first 12 hex digits of its boot id; without a boot id either,
+ * its path. Escaped for the terminal.
+ */
 void tt_files_label(const struct tt_files *fs, int g, char *buf, size_t len);
 /*
  * Reads the next bytes of group @group's stream, moving to its next file

@@ -170,6 +170,36 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 		name, ref);
 }
 
+/*
+ * One host label for two boots (a host that rebooted, or two that share a
+ * name): each gets "@" and the first 8 hex digits of its boot id.
+ */
+static void unique_labels(const struct tt_files *fs, char (*labels)[64],
+			  unsigned int nh)
+{
+	bool *dup = calloc(nh, sizeof(*dup));
+
+	if (!dup)
+		return;
+	for (unsigned int g = 0; g < nh; g++)
+		for (unsigned int h = g + 1; h < nh; h++)
+			if (!strcmp(labels[g], labels[h]))
+				dup[g] = dup[h] = true;
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct tt_file *f = &fs->f[i];
+		const uint8_t *b = f->ci.boot_id;
+		char *l = labels[f->group];
+		size_t n = strlen(l);
+
+		if (!dup[f->group])
+			continue;
+		dup[f->group] = false; /* the group's first file names it */
+		snprintf(l + (n > 54 ? 54 : n), 64 - (n > 54 ? 54 : n),
+			 "@%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+	}
+	free(dup);
+}
+
 int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
 		 FILE *timeline, FILE *ladder, FILE *json,
 		 struct tt_decoder *total)
@@ -187,6 +217,9 @@ int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
 	for (unsigned int g = 0; g < nh; g++) {
 		tt_files_label(fs, g, labels[g], sizeof(labels[g]));
 		lp[g] = labels[g];
+	}
+	unique_labels(fs, labels, nh);
+	for (unsigned int g = 0; g < nh; g++) {
 		for (size_t i = 0; i < fs->n; i++)
 			if (fs->f[i].group == (int)g) {
 				rt[g] = (int64_t)fs->f[i].ci.realtime_offset_ns;

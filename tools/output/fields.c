@@ -215,8 +215,9 @@ static const struct tt_field fields[] = {
 	  "records of its history are missing (lost, or before the input began)"),
 	F(states, FT_STATES, NEVER,
 	  "JSON: [{state, event, enter_ns, leave_ns, enter_time, leave_time}]; CSV: STATE:ns;... (time in each)"),
-	F(host, FT_STR, "the input is one host's",
-	  "the capture's label when several hosts' are merged (-r a.cap -r b.cap)"),
+	F(host, FT_STR,
+	  "no host label: /proc text, or a capture older than labels",
+	  "the recording host's label (its hostname or --hostname, kept in the capture); several hosts' captures without one: boot-<its boot id>"),
 };
 
 const struct tt_field *tt_fields(size_t *n)

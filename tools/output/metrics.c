@@ -19,6 +19,8 @@
  *   sides          holds them (a side whose end was lost stays counted)
  *   from INFO      records written, lost by this reader, filtered, probe
  *                  misses per hook, the ring's capacity
+ *   without INFO   records lost: what the input's LOST markers counted (a
+ *                  capture, /proc text, a gap between rotated files)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +77,7 @@ struct tt_metrics {
 	uint64_t records_read;
 	bool have_info;
 	uint64_t written, lost, filtered, capacity, unhashed;
+	uint64_t lost_marked; /* what the input's LOST markers counted */
 	uint32_t hooks_active, nr_hooks;
 	uint64_t missed[TCPSTATES_MAX_HOOKS];
 };
@@ -200,8 +203,10 @@ void tt_metrics_record(struct tt_metrics *m, const struct tcpstates_record *r)
 {
 	struct group *g;
 
-	if (r->kind == TCPSTATES_EV_LOST)
+	if (r->kind == TCPSTATES_EV_LOST) {
+		m->lost_marked += r->aux;
 		return;
+	}
 	m->records_read++;
 	g = group_of(m, r->netns, ntohs(r->sport));
 	if (is_transition(r->kind) && r->old_state < NS && r->new_state < NS)
@@ -511,8 +516,13 @@ static void write_info(FILE *f, const struct tt_metrics *m)
 {
 	write_plain(f, "tcpstates_records_read_total", "counter",
 		    "Records this exporter read and counted.", m->records_read);
-	if (!m->have_info)
+	if (!m->have_info) { /* a capture or text: its LOST markers say */
+		write_plain(
+			f, "tcpstates_records_lost_total", "counter",
+			"Records lost before they were read (the input's LOST markers).",
+			m->lost_marked);
 		return;
+	}
 	write_plain(
 		f, "tcpstates_records_written_total", "counter",
 		"Records the module wrote since it was loaded (all namespaces).",

@@ -42,8 +42,11 @@ const char *tt_escape(char *buf, size_t len, const char *s, bool space);
 
 /* ---- brief.c: --brief, a line per connection side ---- */
 struct tt_brief;
-struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live);
+/* @host: a HOST column, the connections' labels. */
+struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live,
+			       bool host);
 void tt_brief_conn(struct tt_brief *b, const struct conn *c);
+void tt_brief_lost(struct tt_brief *b, const struct tcpstates_record *r);
 void tt_brief_close(struct tt_brief *b);
 
 /* ---- timeline.c: the default text, and the helpers it shares ---- */

@@ -308,9 +308,9 @@ void tt_text_conn(FILE *f, const struct tt_clock *k, const struct conn *c,
 		fprintf(f, "conversation %s <-> %s, between hosts %s and %s\n",
 			l, r, c->host, peer->host);
 	else
-		fprintf(f,
-			"conversation %s <-> %s, both sides on this host%s\n",
-			l, r,
+		fprintf(f, "conversation %s <-> %s, both sides on %s%s%s\n", l,
+			r, c->host ? "host " : "this host",
+			c->host ? c->host : "",
 			c->netns == peer->netns ? "" :
 						  " (two network namespaces)");
 	text_side(f, k, c, "  ");

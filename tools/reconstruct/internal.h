@@ -50,6 +50,7 @@ struct recon {
 	size_t tomb_next;
 	struct tomb *tw_tombs;
 	bool early_tw; /* --on-time-wait */
+	const char *host; /* every connection's label, or NULL */
 	uint64_t next_id;
 	size_t live, peak;
 };

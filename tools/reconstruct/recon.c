@@ -141,6 +141,7 @@ struct conn *tt_conn_new(struct recon *R, const struct tcpstates_record *r)
 	if (!c)
 		return NULL;
 	c->id = R->next_id++;
+	c->host = R->host;
 	c->cookie = r->cookie;
 	c->netns = r->netns;
 	c->netns_cookie = r->netns_cookie;
@@ -274,6 +275,11 @@ static void tomb_free_tw(struct recon *R, struct tomb *t)
 	if (R->sink.retire)
 		R->sink.retire(R->sink.arg, t->id);
 	free(t);
+}
+
+void tt_recon_set_host(struct recon *R, const char *host)
+{
+	R->host = host;
 }
 
 void tt_recon_early_time_wait(struct recon *R)

@@ -112,7 +112,7 @@ struct conn {
 
 	struct tt_span *states;
 	uint32_t nstates, capstates;
-	const char *host; /* captures of several hosts: its label, else NULL */
+	const char *host; /* the recording host's label, else NULL */
 };
 
 /* What happened to one side, for the sink's side callback. */
@@ -157,6 +157,8 @@ void tt_recon_first_id(struct recon *R, uint64_t id);
  * not when TIME_WAIT ends; its timewait socket's records still belong to it.
  */
 void tt_recon_early_time_wait(struct recon *R);
+/* Every connection made from now on is @host's (kept, not copied). */
+void tt_recon_set_host(struct recon *R, const char *host);
 void tt_recon_free(struct recon *R);
 size_t tt_recon_peak(const struct recon *R);
 /*

@@ -21,6 +21,8 @@ int tt_recorder_header(struct tt_recorder *w, const struct tt_cap_info *ci);
 int tt_recorder_record(struct tt_recorder *w, const struct tcpstates_record *r);
 int tt_recorder_flush(struct tt_recorder *w);
 int tt_recorder_error(const struct tt_recorder *w); /* errno, or 0 */
+/* It writes to a pipe, socket or terminal, not a file. */
+bool tt_recorder_to_pipe(const struct tt_recorder *w);
 /* Flushes, closes, says what was written (or the error). -1 on error. */
 int tt_recorder_close(struct tt_recorder *w);
 
@@ -42,15 +44,18 @@ struct tt_rotor *tt_rotor_new(const char *path, const struct tt_rotate_cfg *cfg,
 			      const struct tt_cap_info *ci, int devfd,
 			      bool per_record, char *why, size_t len);
 /*
- * Before one record is written: opens the first file, or a new one (closing
+ * Before @r is written: opens the first file, or a new one (closing
  * *@recp) when the size or the time is up; @offset_ns is the realtime
- * offset for its header when there is no device. -1 with @why on error.
+ * offset for its header when there is no device. -1 once anything failed:
+ * the rotor has stopped for good, @why says why (empty: said already).
  */
 int tt_rotor_next(struct tt_rotor *rot, struct tt_recorder **recp,
-		  int64_t offset_ns, char *why, size_t len);
+		  const struct tcpstates_record *r, int64_t offset_ns,
+		  char *why, size_t len);
 /*
  * While no records come: pushes what was written, rotates when the time
- * is up, and says in @timeout_ms when to call again (-1: no need).
+ * is up, and says in @timeout_ms when to call again (-1: no need). -1 as
+ * tt_rotor_next() does.
  */
 int tt_rotor_tick(struct tt_rotor *rot, struct tt_recorder **recp,
 		  int64_t offset_ns, int *timeout_ms, char *why, size_t len);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "record/record.h"
@@ -21,7 +22,7 @@
 struct tt_recorder {
 	int fd;
 	const char *path;
-	bool per_record;
+	bool per_record, pipe;
 	unsigned char *buf;
 	size_t len, cap;
 	uint64_t records, lost, bytes;
@@ -49,6 +50,7 @@ static int write_all(struct tt_recorder *w, const void *p, size_t len)
 struct tt_recorder *tt_recorder_open(const char *path, bool per_record)
 {
 	struct tt_recorder *w = calloc(1, sizeof(*w));
+	struct stat st;
 
 	if (!w)
 		return NULL;
@@ -65,6 +67,7 @@ struct tt_recorder *tt_recorder_open(const char *path, bool per_record)
 		tt_recorder_close(w);
 		return NULL;
 	}
+	w->pipe = !fstat(w->fd, &st) && !S_ISREG(st.st_mode);
 	return w;
 }
 
@@ -106,6 +109,11 @@ int tt_recorder_flush(struct tt_recorder *w)
 int tt_recorder_error(const struct tt_recorder *w)
 {
 	return w->err;
+}
+
+bool tt_recorder_to_pipe(const struct tt_recorder *w)
+{
+	return w->pipe;
 }
 
 /* Flushes and closes; says what was written, or why not. -1 on error. */

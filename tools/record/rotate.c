@@ -11,12 +11,23 @@
  *
  * With any of them, -w DIR/NAME.tcpcap writes DIR/NAME-<UTC time>.tcpcap,
  * the time of the file's opening to the microsecond (NAME-20261130T140307.123456Z.tcpcap),
- * so names sort by time and a restarted recorder never overwrites; -W
- * counts every file of that exact pattern in DIR, earlier runs' too, so the
- * disk stays bounded across restarts. Each file starts with its own header
- * (a fresh realtime offset from the device, so weeks of NTP adjustments do
- * not accumulate) and holds whole records only: each is a complete capture
- * and `tcptimeline -r 'DIR/NAME-*.tcpcap'` reads them as one stream.
+ * so a restarted recorder never overwrites. -W counts every file of that
+ * exact pattern in DIR, earlier runs' too, so the disk stays bounded
+ * across restarts; it deletes earlier runs' files first, and this run's
+ * oldest only when none is left: this run knows its own files in the order
+ * it made them, and never trusts the names to sort by time (a clock that
+ * stepped back names a new file before an old one). Each file starts with
+ * its own header (a fresh realtime offset from the device, so weeks of NTP
+ * adjustments do not accumulate; the run's id, the file's index in it and
+ * the ring sequence it starts at, so a reader tells a missing file and the
+ * records it held) and holds whole records only: each is a complete
+ * capture and `tcptimeline -r 'DIR/NAME-*.tcpcap'` reads them as one
+ * stream.
+ *
+ * The first error stops the recorder for good: a file that cannot be
+ * opened or written is said once, and no further file is tried, so a full
+ * disk or a missing directory ends the run (exit 2) rather than leaving a
+ * file per record.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,10 +48,14 @@ struct tt_rotor {
 	struct tt_rotate_cfg cfg;
 	struct tt_cap_info ci;
 	int devfd;
-	bool per_record, opened;
+	bool per_record, opened, failed;
 	char *dir, *stem;
 	char *path; /* the current file's: its recorder names it */
 	uint64_t bytes, records, opened_ns;
+	uint64_t next_seq; /* the ring sequence after the last record */
+	bool have_seq;
+	char **mine; /* this run's files still on disk, oldest first */
+	size_t nmine;
 };
 
 static uint64_t mono_ns(void)
@@ -104,43 +120,108 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* -W: delete the oldest of our files until COUNT are left. */
-static void prune(struct tt_rotor *rot)
+static bool is_mine(const struct tt_rotor *rot, const char *name)
+{
+	for (size_t i = 0; i < rot->nmine; i++)
+		if (!strcmp(rot->mine[i], name))
+			return true;
+	return false;
+}
+
+static void unlink_file(const struct tt_rotor *rot, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", rot->dir, name);
+	if (unlink(path) && errno != ENOENT)
+		fprintf(stderr, "%s: %s: cannot delete: %s\n", TT_NAME, path,
+			strerror(errno));
+}
+
+/*
+ * Earlier runs' files of the pattern, in name order (the best they offer).
+ * -1 if they could not all be listed.
+ */
+static int others(const struct tt_rotor *rot, char ***namesp, size_t *np)
 {
 	char **names = NULL, **n2;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = opendir(rot->dir);
+	int ret = 0;
 
-	if (!rot->cfg.max_files || !(d = opendir(rot->dir)))
-		return;
+	if (!d)
+		return -1;
 	while ((de = readdir(d))) {
-		if (!ours(rot, de->d_name))
+		if (!ours(rot, de->d_name) || is_mine(rot, de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			n2 = realloc(names, cap * sizeof(*names));
-			if (!n2)
+			if (!n2) {
+				ret = -1;
 				break;
+			}
 			names = n2;
 		}
-		if (!(names[n] = strdup(de->d_name)))
+		if (!(names[n] = strdup(de->d_name))) {
+			ret = -1;
 			break;
+		}
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
-	for (size_t i = 0; i + rot->cfg.max_files < n; i++) {
-		char path[4096];
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
+	*namesp = names;
+	*np = n;
+	return ret;
+}
 
-		snprintf(path, sizeof(path), "%s/%s", rot->dir, names[i]);
-		if (unlink(path) && errno != ENOENT)
-			fprintf(stderr, "%s: %s: cannot delete: %s\n", TT_NAME,
-				path, strerror(errno));
+/*
+ * -W: until COUNT files of the pattern are left, delete earlier runs'
+ * files, then this run's oldest. The file just opened is the newest of
+ * all, whatever its name says, and COUNT >= 1 keeps it.
+ */
+static void prune(struct tt_rotor *rot)
+{
+	char **names = NULL;
+	size_t n = 0, i = 0, keep = rot->cfg.max_files;
+
+	if (!keep)
+		return;
+	if (others(rot, &names, &n)) { /* unlisted: delete none of ours */
+		for (size_t j = 0; j < n; j++)
+			free(names[j]);
+		free(names);
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	for (; i < n && n - i + rot->nmine > keep; i++)
+		unlink_file(rot, names[i]);
+	while (n - i + rot->nmine > keep && rot->nmine > 1) {
+		unlink_file(rot, rot->mine[0]);
+		free(rot->mine[0]);
+		memmove(rot->mine, rot->mine + 1,
+			--rot->nmine * sizeof(*rot->mine));
+	}
+	for (size_t j = 0; j < n; j++)
+		free(names[j]);
 	free(names);
+}
+
+/* Remembers the file just made as this run's newest. */
+static int remember(struct tt_rotor *rot, const char *path)
+{
+	const char *base = strrchr(path, '/') + 1;
+	char **m = realloc(rot->mine, (rot->nmine + 1) * sizeof(*m));
+
+	if (!m)
+		return -1;
+	rot->mine = m;
+	if (!(m[rot->nmine] = strdup(base)))
+		return -1;
+	rot->nmine++;
+	return 0;
 }
 
 /* Makes the next file (a name nobody has) and its recorder, header first. */
@@ -180,12 +261,24 @@ static struct tt_recorder *open_next(struct tt_rotor *rot, int64_t offset_ns,
 	close(fd);
 	free(rot->path);
 	rot->path = strdup(path);
-	rec = rot->path ? tt_recorder_open(rot->path, rot->per_record) : NULL;
-	if (!rec || tt_recorder_header(rec, &rot->ci)) {
-		snprintf(why, len, "%s: cannot write", path);
+	/* -W's list of this run's files: at most COUNT long, none without it */
+	if (!rot->path || (rot->cfg.max_files && remember(rot, path))) {
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	rot->ci.run_seq = rot->have_seq ? rot->next_seq : 0;
+	rot->ci.run_flags = rot->have_seq ? TT_CAP_RUN_SEQ : 0;
+	rec = tt_recorder_open(rot->path, rot->per_record);
+	if (!rec) {
+		why[0] = 0; /* its close said why, naming the file */
+		return NULL;
+	}
+	if (tt_recorder_header(rec, &rot->ci)) {
+		why[0] = 0; /* its close says why, naming the file */
 		tt_recorder_close(rec);
 		return NULL;
 	}
+	rot->ci.file_index++;
 	rot->opened = true;
 	rot->bytes = TT_CAP_HEADER_SIZE;
 	rot->records = 0;
@@ -208,6 +301,12 @@ struct tt_rotor *tt_rotor_new(const char *path, const struct tt_rotate_cfg *cfg,
 	}
 	rot->cfg = *cfg;
 	rot->ci = *ci;
+	rot->ci.file_index = 0;
+	/* one id for the run's files: a reader tells a missing one */
+	if (getrandom(&rot->ci.run_id, sizeof(rot->ci.run_id), 0) !=
+		    sizeof(rot->ci.run_id) ||
+	    !rot->ci.run_id)
+		rot->ci.run_id = mono_ns() ^ ((uint64_t)getpid() << 32);
 	rot->devfd = devfd;
 	rot->per_record = per_record;
 	rot->dir = slash ? strndup(path, slash - path ? slash - path : 1) :
@@ -238,32 +337,56 @@ static bool time_up(const struct tt_rotor *rot, uint64_t now)
 	       now - rot->opened_ns >= rot->cfg.max_secs * 1000000000ULL;
 }
 
+/*
+ * Closes the current file (its close says what it wrote, or its error)
+ * and opens the next; any failure stops the rotor for good, @why empty
+ * when the failing file's close has said it already.
+ */
 static int rotate(struct tt_rotor *rot, struct tt_recorder **recp,
 		  int64_t offset_ns, char *why, size_t len)
 {
-	int ret = 0;
+	struct tt_recorder *old = *recp;
 
-	if (*recp && tt_recorder_close(*recp)) {
-		snprintf(why, len, "closing %s failed", rot->path);
-		ret = -1;
+	*recp = NULL;
+	if (old && tt_recorder_close(old)) {
+		why[0] = 0;
+		rot->failed = true;
+		return -1;
 	}
 	*recp = open_next(rot, offset_ns, why, len);
-	return *recp && !ret ? 0 : -1;
+	rot->failed = !*recp;
+	return *recp ? 0 : -1;
+}
+
+/* A write error in the current file: said by its close, at the end. */
+static bool stopped(struct tt_rotor *rot, struct tt_recorder *rec, char *why)
+{
+	if (!rot->failed && rec && tt_recorder_error(rec))
+		rot->failed = true;
+	if (rot->failed)
+		why[0] = 0;
+	return rot->failed;
 }
 
 int tt_rotor_next(struct tt_rotor *rot, struct tt_recorder **recp,
-		  int64_t offset_ns, char *why, size_t len)
+		  const struct tcpstates_record *r, int64_t offset_ns,
+		  char *why, size_t len)
 {
 	uint64_t rs = sizeof(struct tcpstates_record); /* what -w writes */
 	bool full = rot->cfg.max_bytes && rot->records &&
 		    rot->bytes + rs > rot->cfg.max_bytes;
 
+	if (stopped(rot, *recp, why))
+		return -1;
 	if ((!rot->opened || full ||
 	     (rot->records && time_up(rot, mono_ns()))) &&
 	    rotate(rot, recp, offset_ns, why, len))
 		return -1;
 	rot->bytes += rs;
 	rot->records++;
+	rot->next_seq = r->kind == TCPSTATES_EV_LOST ? r->seq + r->aux :
+						       r->seq + 1;
+	rot->have_seq = true;
 	return 0;
 }
 
@@ -272,9 +395,11 @@ int tt_rotor_tick(struct tt_rotor *rot, struct tt_recorder **recp,
 {
 	uint64_t now = mono_ns(), due;
 
+	*timeout_ms = -1;
 	if (*recp)
 		tt_recorder_flush(*recp); /* an idle file is complete on disk */
-	*timeout_ms = -1;
+	if (stopped(rot, *recp, why))
+		return -1;
 	if (!rot->cfg.max_secs)
 		return 0;
 	if (!rot->opened || time_up(rot, now)) {
@@ -291,6 +416,9 @@ void tt_rotor_free(struct tt_rotor *rot)
 {
 	if (!rot)
 		return;
+	for (size_t i = 0; i < rot->nmine; i++)
+		free(rot->mine[i]);
+	free(rot->mine);
 	free(rot->path);
 	free(rot->dir);
 	free(rot->stem);

@@ -49,6 +49,7 @@ static void fz_lost(void *arg, const struct tcpstates_record *r)
 
 	tt_text_lost(z->null, &clk, r);
 	tt_json_lost(z->null, &clk, r);
+	tt_brief_lost(z->brief, r);
 }
 
 static void fz_alias(void *arg, uint64_t from, uint64_t to)
@@ -97,7 +98,7 @@ static void setup(struct fz *z, bool early_tw)
 		null = fopen("/dev/null", "w");
 	z->null = null;
 	z->stats = tt_stats_new(1000000000);
-	z->brief = tt_brief_open(z->null, &clk, true);
+	z->brief = tt_brief_open(z->null, &clk, true, true);
 	z->sel = tt_select_new(&flt, fz_kept, z);
 	z->recon = tt_recon_new(&sink);
 	if (!z->null || !z->stats || !z->brief || !z->sel || !z->recon)
