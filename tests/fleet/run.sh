@@ -360,8 +360,9 @@ check "two hosts' files of one name: --brief's HOST column names each host (cli,
 mkfifo "$TMP/dev4"
 exec 6<> "$TMP/dev4"
 port=$(free_port)
-"$TT" --device "$TMP/dev4" -w - 2> /dev/null |
-	"$TT" -r - --brief --metrics "127.0.0.1:$port" > "$TMP/pipe.brief" 2> /dev/null &
+# neither holds the FIFO's write end (fd 6): closing it here ends both, the recorder first
+"$TT" --device "$TMP/dev4" -w - 2> /dev/null 6>&- |
+	"$TT" -r - --brief --metrics "127.0.0.1:$port" > "$TMP/pipe.brief" 2> /dev/null 6>&- &
 PIDS+=($!)
 tail -c +$((HDR + 1)) "$TMP/c.tcpcap" >&6
 n=$(( ($(stat -c %s "$TMP/c.tcpcap") - HDR) / 176 ))
@@ -371,7 +372,8 @@ scraped() { curl -sf -m 2 "http://127.0.0.1:$port/metrics" | grep -qx "tcpstates
 check "tcptimeline -w - | tcptimeline -r - --brief --metrics: rows and a scrape of $n records as they come" \
 	eval 'wait_for 20 rows && wait_for 20 scraped && [ "$(sed -n 2p "$TMP/pipe.brief" | awk "{ print \$NF }")" = "$(hostname)" ]'
 exec 6>&-
-wait_for 20 eval '! kill -0 ${PIDS[-1]} 2> /dev/null'
+check "closing the device ends the recorder, and the pipe's end the reader" \
+	wait_for 20 eval '! kill -0 ${PIDS[-1]} 2> /dev/null'
 
 # ---- 7. the same through the sanitizers ----
 ASAN=$O/tcptimeline-asan
