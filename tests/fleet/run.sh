@@ -333,6 +333,15 @@ gap_ok() {
 		grep -q "^--- LOST $missing records (seq " "$TMP/gap.brief"
 }
 check "a missing middle file: $missing records lost, said on stderr, in --stats, --metrics - and --brief" gap_ok
+# a clock that stepped back named the run's last file before its first: read in the run's order
+mkdir "$TMP/rotstep"
+cp "$TMP"/rot/*Z.tcpcap "$TMP/rotstep/"
+mv "$(ls "$TMP"/rotstep/*Z.tcpcap | tail -1)" "$TMP/rotstep/t-19990101T000000.000000Z.tcpcap"
+"$TT" -r "$TMP/rotstep/t-*.tcpcap" --json > "$TMP/step.json" 2> "$TMP/step.err"
+rc=$?
+diag < "$TMP/step.err"
+check "a run's files whose names a clock step disordered: read in the run's order ($rc)" \
+	eval '[ $rc = 0 ] && cmp -s "$TMP/one.json" "$TMP/step.json"'
 "$TT" -T "$CASES/lost_marker.txt" --metrics - > "$TMP/lost.metrics" 2> /dev/null
 check "--metrics - of a capture or text counts its LOST markers (40)" \
 	grep -qx 'tcpstates_records_lost_total 40' "$TMP/lost.metrics"

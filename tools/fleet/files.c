@@ -2,7 +2,8 @@
 /*
  * Several captures: `-r a -r b`, or `-r 'DIR/trace-*.tcpcap'` (a quoted
  * glob, expanded here in name order; a rotating recorder's names sort by
- * time). Files are grouped by the boot id in their header: one group is
+ * time, and where a clock step made them lie, the files of one run are
+ * put back in the order the run made them, which their headers say). Files are grouped by the boot id in their header: one group is
  * one host's recording, read in the order given as one stream through one
  * decoder, so ring sequence numbers run on across file boundaries and a
  * connection that spans two files is one connection; a file deleted in
@@ -98,6 +99,57 @@ static int add_arg(struct tt_files *fs, const char *arg, size_t *cap)
 	return ret;
 }
 
+static int cmp_run_index(const void *a, const void *b)
+{
+	const struct tt_file *x = a, *y = b;
+
+	if (x->ci.run_id != y->ci.run_id)
+		return x->ci.run_id < y->ci.run_id ? -1 : 1;
+	return (x->ci.file_index > y->ci.file_index) -
+	       (x->ci.file_index < y->ci.file_index);
+}
+
+static int cmp_run_place(const void *a, const void *b, void *arg)
+{
+	const struct tt_file *f = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (f[i].ci.run_id != f[j].ci.run_id)
+		return f[i].ci.run_id < f[j].ci.run_id ? -1 : 1;
+	return (i > j) - (i < j);
+}
+
+/*
+ * A recorder run's files in the order it made them (the index in their
+ * headers), in the places its files take in the list: names sort by the
+ * clock, and a clock that stepped back names a later file before an
+ * earlier one. Files of no run keep their places. -1: out of memory.
+ */
+static int run_order(struct tt_files *fs)
+{
+	struct tt_file *sorted = malloc(fs->n * sizeof(*sorted));
+	size_t *place = malloc(fs->n * sizeof(*place)), m = 0;
+
+	if (!sorted || !place) {
+		free(sorted);
+		free(place);
+		return -1;
+	}
+	for (size_t i = 0; i < fs->n; i++) {
+		if (!fs->f[i].ci.run_id)
+			continue;
+		sorted[m] = fs->f[i];
+		place[m++] = i;
+	}
+	qsort(sorted, m, sizeof(*sorted), cmp_run_index);
+	qsort_r(place, m, sizeof(*place), cmp_run_place, fs->f);
+	for (size_t k = 0; k < m; k++)
+		fs->f[place[k]] = sorted[k];
+	free(sorted);
+	free(place);
+	return 0;
+}
+
 int tt_files_open(struct tt_files *fs, char **paths, size_t npaths)
 {
 	size_t cap = 0;
@@ -108,6 +160,10 @@ int tt_files_open(struct tt_files *fs, char **paths, size_t npaths)
 		ret = add_arg(fs, paths[i], &cap);
 		if (ret)
 			return ret;
+	}
+	if (run_order(fs)) {
+		fprintf(stderr, "%s: out of memory\n", TT_NAME);
+		return TT_EXIT_IO;
 	}
 	for (size_t i = 0; i < fs->n; i++) {
 		struct tt_file *f = &fs->f[i];
