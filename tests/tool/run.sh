@@ -476,6 +476,19 @@ else
 	sed 's/^/# /' "$TMP/child_close.err"
 fi
 
+# ---- issue 28: one answer in every format, and usage errors that say so ----
+c=$HERE/cases/client_close_first
+filt "--addr ::ffff:127.0.0.1 (as ss prints it) is the IPv4 address" 2 client_close_first --addr ::ffff:127.0.0.1
+filt "--addr ::ffff:127.0.0.0/104 is 127.0.0.0/8" 2 client_close_first --addr ::ffff:127.0.0.0/104
+expect "-p 80, (an empty item) is a usage error" 1 \
+	"tcptimeline: --port: '80,' is not a port or range (0 to 65535, e.g. 80,8000-8099)" \
+	"$TT" -T "$c.txt" -p 80, --json
+expect "--since after --until is a usage error" 1 \
+	"tcptimeline: --since is after --until: nothing to show" \
+	"$TT" -T "$c.txt" --since 20 --until 10 --json
+filt "--time=relative: --until is seconds since the first record" 1 wallclock --time=relative --until 0.5
+filt "--time=relative: --since is seconds since the first record" 1 wallclock --time=relative --since 70
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version

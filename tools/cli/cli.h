@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -124,6 +125,13 @@ enum tt_filter_kind {
 
 /* A decimal number up to @max, the whole string; -1 if not. */
 int tt_parse_u32(const char *s, uint32_t max, uint32_t *out);
+/* ::ffff:a.b.c.d, an IPv4 address in IPv6 form */
+static inline bool tt_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, prefix, sizeof(prefix));
+}
 /* Adds the values of @arg (a comma list); -1 with what it wanted. */
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,
 		  const char **want);

@@ -42,6 +42,11 @@ static bool in_cidr(const struct cidr *n, unsigned int family, const uint8_t *a)
 static bool any_cidr(const struct filter *f, unsigned int family,
 		     const uint8_t *a)
 {
+	/* a v4-mapped IPv6 address is the IPv4 address */
+	if (family == TCPSTATES_FAMILY_INET6 && tt_v4_mapped(a)) {
+		family = TCPSTATES_FAMILY_INET;
+		a += 12;
+	}
 	for (unsigned int i = 0; i < f->naddrs; i++)
 		if (in_cidr(&f->addrs[i], family, a))
 			return true;

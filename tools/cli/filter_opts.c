@@ -69,6 +69,17 @@ static int add_cidr(struct filter *f, char *v)
 	if (slash && tt_parse_u32(slash + 1, bits, &bits))
 		return -1;
 	n->bits = bits;
+	/*
+	 * ::ffff:127.0.0.1, as ss prints a v4 peer of a v6 socket, is that
+	 * IPv4 address: the records keep such sockets' addresses as IPv4.
+	 */
+	if (n->family == TCPSTATES_FAMILY_INET6 && bits >= 96 &&
+	    tt_v4_mapped(n->addr)) {
+		memmove(n->addr, n->addr + 12, 4);
+		memset(n->addr + 4, 0, 12);
+		n->family = TCPSTATES_FAMILY_INET;
+		n->bits = bits - 96;
+	}
 	f->naddrs++;
 	return 0;
 }
@@ -142,15 +153,20 @@ static const char *const wants[] = {
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,
 		  const char **want)
 {
-	char buf[1024], *v, *save;
+	char buf[1024], *v, *comma;
 
 	*want = wants[k];
 	if (strlen(arg) >= sizeof(buf) || !*arg)
 		return -1;
 	strcpy(buf, arg);
-	for (v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save))
-		if (add_one(f, k, v))
+	/* Every item between the commas counts: "80," is a mistake. */
+	for (v = buf; v; v = comma ? comma + 1 : NULL) {
+		comma = strchr(v, ',');
+		if (comma)
+			*comma = 0;
+		if (!*v || add_one(f, k, v))
 			return -1;
+	}
 	f->any = true;
 	return 0;
 }
