@@ -489,6 +489,45 @@ expect "--since after --until is a usage error" 1 \
 filt "--time=relative: --until is seconds since the first record" 1 wallclock --time=relative --until 0.5
 filt "--time=relative: --since is seconds since the first record" 1 wallclock --time=relative --since 70
 
+# -i: each interval counts the TIME_WAIT entries it holds (a time_wait record straight into
+# TIME_WAIT, or a timewait socket's first tw_rearm, out of FIN_WAIT2), not those of the sides
+# that end in it. Counted here from the records, on the same 5 s grid.
+v=$HERE/cases/vm61_scenarios.txt
+"$TT" -T "$v" -i 5 --time=relative | sed -n 's/^TIME_WAIT entered \([0-9]*\),.*/\1/p' | tr '\n' ' ' > "$TMP/tw.got"
+awk '$1 ~ /^[0-9]+$/ { if (!t0) t0 = $2; k = int(($2 - t0) / 5e9); if (k > last) last = k
+	key = $5 " " $6
+	if ($4 == "time_wait") { sub_[key] = $14; if ($14 == "TIME_WAIT") n[k]++ }
+	else if ($4 == "tw_rearm" && sub_[key] == "FIN_WAIT2") { sub_[key] = "TIME_WAIT"; n[k]++ } }
+	END { for (i = 0; i <= last; i++) printf "%d ", n[i] }' "$v" > "$TMP/tw.want"
+[ -s "$TMP/tw.want" ] && same "-i: TIME_WAIT entered in the interval of the entry ($(cat "$TMP/tw.want"))" "$TMP/tw.want" "$TMP/tw.got"
+# An RST-ended connection's bytes are exact where write_seq and rcv_nxt were recorded: the
+# client of 7104 wrote 5 bytes (write_seq 3341642179 - ISN 3341642173 - 1) and received 6
+# (rcv_nxt 4263549189 - 4263549182 - 1); no "~".
+"$TT" -T "$v" -p 7104 --role client --json | python3 -c '
+import json, sys
+r = [json.loads(l) for l in sys.stdin if "\"role\":\"client\"" in l]
+sys.exit(not (len(r) == 1 and (r[0]["tx_bytes"], r[0]["rx_bytes"]) == (5, 6)))' &&
+	ok "RST-ended: tx/rx bytes exact from write_seq and rcv_nxt (JSON)" ||
+	not_ok "RST-ended: tx/rx bytes exact from write_seq and rcv_nxt (JSON)"
+"$TT" -T "$v" -p 7104 -b 2> /dev/null | awk '$2 == 257 { print $8, $9 }' > "$TMP/rst.brief"
+[ "$(cat "$TMP/rst.brief")" = "5 6" ] && ok "RST-ended: --brief shows the exact bytes, no ~" ||
+	not_ok "RST-ended: --brief shows the exact bytes, no ~ ($(cat "$TMP/rst.brief"))"
+# An unknown TIME_WAIT timeout is unknown in the text as in JSON (null).
+"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A4 'cookie 6002$' | grep time_wait > "$TMP/tw6002"
+[ "$(cat "$TMP/tw6002")" = "  time_wait  timeout ?, re-arms ?, expired" ] &&
+	"$TT" -T "$HERE/cases/ring_wrapped.txt" --json 2> /dev/null | grep -q '"cookie":6002,.*"time_wait_ms":null' &&
+	ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON" ||
+	not_ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON ($(cat "$TMP/tw6002"))"
+# --brief MS rounds to 0.01 ms as tcplife's "%.2f" does, checked against JSON's duration_ns on
+# every side of the VM recording.
+"$TT" -T "$v" --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if "role" in o: print("%.2f" % (o["duration_ns"] / 1e6))' | sort > "$TMP/ms.want"
+"$TT" -T "$v" -b --time=mono 2> /dev/null | awk 'NR > 1 { print $10 }' | sort > "$TMP/ms.got"
+same "--brief MS rounds as tcplife (all 37 sides)" "$TMP/ms.want" "$TMP/ms.got"
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version

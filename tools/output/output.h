@@ -127,7 +127,11 @@ void tt_ladder_free(struct tt_ladder *L);
 struct tt_stats;
 struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
 void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
+/* A side, when it ends (its close, handshake, time in each state). */
 void tt_stats_conn(struct tt_stats *s, const struct conn *c);
+/* What happens to a side before it ends (TIME_WAIT entered). */
+void tt_stats_side(struct tt_stats *s, const struct conn *c,
+		   enum tt_side_event ev);
 void tt_stats_print(struct tt_stats *s, FILE *f);
 void tt_stats_reset(struct tt_stats *s); /* -i: a new interval */
 void tt_stats_free(struct tt_stats *s);

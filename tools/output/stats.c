@@ -218,8 +218,6 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 	    c->role < ROLE_NR)
 		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
 	state_times(s, c);
-	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
-		s->tw_entered++;
 	if (c->twend == TW_EXPIRED)
 		s->tw_expired++;
 	if (c->twend == TW_KILLED)
@@ -232,6 +230,18 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->incomplete++;
 		odd(s, c, "incomplete history");
 	}
+}
+
+/*
+ * An entry into TIME_WAIT, counted when it happens (-i: in its interval,
+ * as the transitions are), not when the side ends.
+ */
+void tt_stats_side(struct tt_stats *s, const struct conn *c,
+		   enum tt_side_event ev)
+{
+	(void)c;
+	if (ev == TT_SIDE_TIME_WAIT)
+		s->tw_entered++;
 }
 
 static void print_records(const struct tt_stats *s, FILE *f)

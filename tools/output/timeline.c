@@ -235,19 +235,27 @@ static void established(FILE *f, const char *in, const struct conn *c)
 	data_line(f, in, c, d);
 }
 
+static const char *tw_end(const struct conn *c)
+{
+	return c->twend == TW_EXPIRED ? "expired" :
+	       c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
+					"still waiting";
+}
+
+/* Unknown values say so, as JSON's nulls do. */
 static void time_wait_line(FILE *f, const char *in, const struct conn *c)
 {
 	if (c->twend == TW_SKIPPED)
 		fprintf(f,
 			"%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
 			in);
-	else if (c->twend != TW_NONE || c->tw_handed)
+	else if (c->tw_handed)
 		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n",
 			in, (unsigned long long)c->tw_timeout_ms, c->tw_rearms,
-			c->tw_rearms == 1 ? "" : "s",
-			c->twend == TW_EXPIRED ? "expired" :
-			c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
-						 "still waiting");
+			c->tw_rearms == 1 ? "" : "s", tw_end(c));
+	else if (c->twend != TW_NONE) /* its time_wait record is missing */
+		fprintf(f, "%s  time_wait  timeout ?, re-arms ?, %s\n", in,
+			tw_end(c));
 }
 
 static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
