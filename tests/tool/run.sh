@@ -528,6 +528,70 @@ for l in sys.stdin:
 "$TT" -T "$v" -b --time=mono 2> /dev/null | awk 'NR > 1 { print $10 }' | sort > "$TMP/ms.got"
 same "--brief MS rounds as tcplife (all 37 sides)" "$TMP/ms.want" "$TMP/ms.got"
 
+# Merging a capture whose realtime offset is unknown (0 in its header) with one that has it: no
+# time wraps (start_ns below 2^63, as the records' are), and standard error says how the clock
+# was placed; the same when an offset would move a host's times before the reference's boot.
+c=$HERE/cases/client_close_first
+"$TT" -T "$HERE/cases/wallclock.txt" -w "$TMP/m-wall.tcpcap" 2> /dev/null
+"$TT" -T "$c.txt" -w "$TMP/m-none.tcpcap" 2> /dev/null
+python3 - "$TMP/m-wall.tcpcap" "$TMP/m-none.tcpcap" "$TMP/m-one.tcpcap" <<'PY'
+import struct, sys
+for path, b in ((sys.argv[1], 1), (sys.argv[2], 2)):
+    d = bytearray(open(path, "rb").read())
+    d[40:56] = bytes([b]) * 16  # the header's boot_id: two hosts
+    open(path, "wb").write(d)
+struct.pack_into("<q", d, 24, 1)  # an offset of 1 ns: before the reference's boot
+open(sys.argv[3], "wb").write(d)
+PY
+for h in none one; do
+	"$TT" -r "$TMP/m-wall.tcpcap" -r "$TMP/m-$h.tcpcap" --json > "$TMP/m-$h.json" 2> "$TMP/m-$h.err"
+	"$TT" -r "$TMP/m-wall.tcpcap" -r "$TMP/m-$h.tcpcap" --brief > "$TMP/m-$h.brief" 2> /dev/null
+done
+python3 - "$TMP/m-none.json" "$TMP/m-one.json" <<'PY' && ok "merge with an unknown or wrong realtime offset: no wrapped time" ||
+import json, sys
+for f in sys.argv[1:]:
+    rows = [json.loads(l) for l in open(f) if '"role"' in l]
+    if len(rows) != 6 or any(r["start_ns"] >= 1 << 63 or r["end_ns"] >= 1 << 63 for r in rows):
+        sys.exit(1)
+PY
+	not_ok "merge with an unknown or wrong realtime offset: no wrapped time"
+! grep -q '^[0-9]\{11\}' "$TMP/m-none.brief" "$TMP/m-one.brief" &&
+	grep -qx "tcptimeline: host m-none: its capture or m-wall's carries no realtime offset, and no conversation between them places it: m-none's monotonic times are taken as m-wall's" "$TMP/m-none.err" &&
+	grep -qx "tcptimeline: host m-one: on m-wall's clock its times would fall before m-wall's boot (a wrong or unknown realtime offset): they are shown on m-one's own monotonic clock" "$TMP/m-one.err" &&
+	ok "merge with an unknown or wrong realtime offset: --brief has no wrapped START, and it is said" ||
+	not_ok "merge with an unknown or wrong realtime offset: --brief has no wrapped START, and it is said"
+
+# Simultaneous close: C is the FIN sent first (its side entered FIN_WAIT1 first, by JSON's
+# states), D the second. On the VM recording's 7103 the server's FIN went first.
+v=$HERE/cases/vm61_scenarios.txt
+want=$("$TT" -T "$v" -p 7103 --json 2> /dev/null | python3 -c '
+import json, sys
+s = [o for o in map(json.loads, sys.stdin) if o.get("close") == "simultaneous"]
+t = lambda o: [x["enter_ns"] for x in o["states"] if x["state"] == "FIN_WAIT1"][0]
+a, b = sorted(s, key=t)
+print("C=%d D=%d %s" % (a["fin_seq_local"], b["fin_seq_local"], a["role"]))')
+"$TT" -T "$v" -p 7103 --ladder 2> /dev/null > "$TMP/simul.ladder"
+side=$(grep -q '<-* FIN seq=C -| FIN_WAIT1$' "$TMP/simul.ladder" && echo server || echo client)
+[ "$want" = "$(grep -o 'C=[0-9]* D=[0-9]*' "$TMP/simul.ladder") $side" ] &&
+	ok "simultaneous close: C is the FIN sent first ($want)" ||
+	not_ok "simultaneous close: C is the FIN sent first (want $want)"
+
+c=$HERE/cases/client_close_first
+# COMM, one rule for every format: valid UTF-8 as itself (JSON: the string), control characters,
+# backslash and bytes that are not UTF-8 as \ooo (JSON: that text), the same in CSV and text.
+sed 's/ curl / caf\\303\\251 /; s/ nginx / bad\\377x /' "$c.txt" > "$TMP/utf8.txt"
+"$TT" -T "$TMP/utf8.txt" --json 2> /dev/null | grep -o '"comm":"[^"]*"' | sort -u | tr '\n' ' ' > "$TMP/utf8.json"
+"$TT" -T "$TMP/utf8.txt" --csv 2> /dev/null | cut -d, -f12 | sort -u | tr '\n' ' ' > "$TMP/utf8.csv"
+"$TT" -T "$TMP/utf8.txt" --brief 2> /dev/null | awk '{ print $3 }' | sort -u | tr '\n' ' ' > "$TMP/utf8.brief"
+"$TT" -T "$TMP/utf8.txt" 2> /dev/null | sed -n 's/.* comm \([^ ]*\) uid.*/\1/p' | sort -u | tr '\n' ' ' > "$TMP/utf8.out"
+[ "$(cat "$TMP/utf8.json")" = '"comm":"bad\\377x" "comm":"café" ' ] &&
+	ok "COMM in JSON: UTF-8 as itself, other bytes \\ooo" ||
+	not_ok "COMM in JSON: UTF-8 as itself, other bytes \\ooo ($(cat "$TMP/utf8.json"))"
+[ "$(cat "$TMP/utf8.csv")" = 'bad\377x café comm ' ] && [ "$(cat "$TMP/utf8.brief")" = 'COMM bad\377x café ' ] &&
+	[ "$(cat "$TMP/utf8.out")" = 'bad\377x café ' ] &&
+	ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's" ||
+	not_ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's ($(cat "$TMP/utf8.csv") | $(cat "$TMP/utf8.brief") | $(cat "$TMP/utf8.out"))"
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version

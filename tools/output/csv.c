@@ -3,8 +3,9 @@
  * --csv: one row per connection side, the fields of fields.c in their
  * order, after a header line that is printed even when no row follows.
  * Null is an empty field. A field with a comma, a quote or a space is
- * quoted (RFC 4180); control characters are written \ooo, so that no row
- * spans lines and none reaches a terminal raw.
+ * quoted (RFC 4180); text is escaped as escape.c says (control characters
+ * and bytes that are not UTF-8 as \ooo), so that no row spans lines and
+ * none reaches a terminal raw.
  */
 #include <string.h>
 
@@ -19,21 +20,19 @@ void tt_csv_header(FILE *f)
 		fprintf(f, "%s%c", fl[i].name, i + 1 < n ? ',' : '\n');
 }
 
-static void csv_str(FILE *f, const char *s)
+static void csv_str(FILE *f, const char *raw)
 {
+	char buf[1024];
+	const char *s = tt_escape(buf, sizeof(buf), raw, false);
 	bool quote = s[strcspn(s, ",\" ")] != 0;
 
 	if (quote)
 		fputc('"', f);
 	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"')
+		if (*s == '"')
 			fputs("\"\"", f);
-		else if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(f, "\\%03o", c);
 		else
-			fputc(c, f);
+			fputc(*s, f);
 	}
 	if (quote)
 		fputc('"', f);

@@ -6,18 +6,29 @@
  */
 #include "output/output.h"
 
+/*
+ * A string: valid UTF-8 as itself, control characters (C1 too) as \u00XX;
+ * anything else as escape.c's \ooo text, which a JSON parser then reads
+ * with its backslashes, as CSV and the text formats show it.
+ */
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[1024];
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
+	if (!tt_utf8_valid(s))
+		p = (const unsigned char *)tt_escape(esc, sizeof(esc), s,
+						     false);
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+			fprintf(f, "\\u%04x", *++p); /* U+0080..U+009F */
 		else
-			fputc(c, f);
+			fputc(*p, f);
 	}
 	fputc('"', f);
 }

@@ -8,8 +8,10 @@
  *   SYN seq=A, SYN-ACK seq=B ack=A+1, ACK ack=B+1,
  *   FIN seq=C, ACK ack=C+1, FIN seq=D, ACK ack=D+1
  *
- * A and B are the client's and server's ISNs, C the first FIN (whoever closed
- * first), D the second. Rows are built once (tt_ladder_build) and drawn by
+ * A and B are the client's and server's ISNs, C the first FIN sent (whoever
+ * closed first), D the second. In a simultaneous close (FINs crossed) C is
+ * the one sent first by the times both sides entered FIN_WAIT1, the
+ * client's when only one side was recorded or the times tie. Rows are built once (tt_ladder_build) and drawn by
  * the terminal renderer here and the SVG renderer in svg.c.
  */
 #include <arpa/inet.h>
@@ -143,6 +145,15 @@ static void seqval(char *buf, size_t len, bool have, uint32_t v)
 /* Which side sent the first FIN: 0 (left) or 1 (right). */
 static int first_fin(const struct conn *l, const struct conn *r)
 {
+	uint64_t tl, tr;
+
+	/* crossed FINs: the one sent first, on this clock; a tie is left's */
+	if (l && r && l->close_first == CLOSE_SIMULTANEOUS &&
+	    r->close_first == CLOSE_SIMULTANEOUS) {
+		tl = tt_conn_entered(l, TCPSTATES_FIN_WAIT1);
+		tr = tt_conn_entered(r, TCPSTATES_FIN_WAIT1);
+		return tl && tr && tr < tl;
+	}
 	if (l && l->close_first == CLOSE_PASSIVE)
 		return 1;
 	if (!l || !l->close_first)

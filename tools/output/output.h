@@ -35,10 +35,14 @@ bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 		    uint64_t mono_ns);
 int tt_time_width(const struct tt_clock *k); /* columns tt_fmt_time takes */
 
-/* ---- escape.c ---- */
+/* ---- escape.c: one rule for kernel text in every format ---- */
 #define TT_COMM_ESCAPED (16 * 4) /* a comm, every byte \ooo */
-/* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
+/*
+ * @s made terminal-safe: controls, backslash and bytes that are not valid
+ * UTF-8 as \ooo, valid UTF-8 kept; @space: escape spaces too. Returns @buf.
+ */
 const char *tt_escape(char *buf, size_t len, const char *s, bool space);
+bool tt_utf8_valid(const char *s);
 
 /* ---- brief.c: --brief, a line per connection side ---- */
 struct tt_brief;

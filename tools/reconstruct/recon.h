@@ -208,10 +208,15 @@ struct tt_host_clock {
 	int64_t lo_ns, hi_ns;
 	int64_t est_ns; /* residual applied: the middle of the bounds */
 	unsigned int bounds, conversations;
+	bool wall_unknown; /* a capture without its realtime offset: wall_ns 0 */
+	bool unplaced; /* on host 0's clock it would start before 0: not moved */
 };
 
 struct tt_hosts;
-/* @realtime_offset_ns per host: CLOCK_REALTIME - CLOCK_MONOTONIC there. */
+/*
+ * @realtime_offset_ns per host: CLOCK_REALTIME - CLOCK_MONOTONIC there, 0
+ * when the capture does not carry it (the packets alone place that host).
+ */
 struct tt_hosts *tt_hosts_new(unsigned int nhosts, const char *const *labels,
 			      const int64_t *realtime_offset_ns);
 /* Keeps a copy of a finished side (and its same-host peer) of @host. */
