@@ -592,6 +592,20 @@ sed 's/ curl / caf\\303\\251 /; s/ nginx / bad\\377x /' "$c.txt" > "$TMP/utf8.tx
 	ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's" ||
 	not_ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's ($(cat "$TMP/utf8.csv") | $(cat "$TMP/utf8.brief") | $(cat "$TMP/utf8.out"))"
 
+# --svg is bounded: past TT_SVG_MAX (1000) diagrams the rest are counted, not drawn, and both
+# the picture and standard error say how many (20000 records: 1192 conversations, 2384 sides).
+if [ -x "$O/gencap" ]; then
+	"$O/gencap" 20000 > "$TMP/g20k.tcpcap"
+	"$TT" -r "$TMP/g20k.tcpcap" --svg "$TMP/g20k.svg" 2> "$TMP/g20k.err"
+	[ "$(grep -c '<g class="conn">' "$TMP/g20k.svg")" = 1000 ] &&
+		grep -q '>192 more diagrams not drawn: --svg draws the first 1000 (choose them with a filter)<' "$TMP/g20k.svg" &&
+		grep -qx 'tcptimeline: --svg: 192 more diagrams (connections or conversations) not drawn: the picture holds the first 1000 (choose them with a filter)' "$TMP/g20k.err" &&
+		ok "--svg draws at most 1000 diagrams and says how many it left out" ||
+		not_ok "--svg draws at most 1000 diagrams and says how many it left out"
+else
+	skip "--svg draws at most 1000 diagrams" "gencap did not build"
+fi
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version

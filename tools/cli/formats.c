@@ -280,6 +280,11 @@ void tt_formats_stop(struct app *a)
 	}
 	if (a->stats)
 		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+	if (a->svg && tt_svg_left_out(a->svg))
+		fprintf(stderr,
+			"%s: --svg: %llu more diagrams (connections or conversations) not drawn: the picture holds the first %d (choose them with a filter)\n",
+			TT_NAME, (unsigned long long)tt_svg_left_out(a->svg),
+			TT_SVG_MAX);
 	if (a->svg)
 		tt_svg_close(a->svg);
 	a->svg = NULL;

@@ -103,8 +103,10 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		    const struct conn *b);
 
 struct tt_svg;
+#define TT_SVG_MAX 1000 /* diagrams in one picture; the rest are counted */
 struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k);
 void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b);
+uint64_t tt_svg_left_out(const struct tt_svg *s);
 void tt_svg_close(struct tt_svg *s);
 
 /* The ladder's rows, shared by the terminal and SVG renderers. */
