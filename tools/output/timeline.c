@@ -9,18 +9,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/put.h"
 #include "output/output.h"
+
+/*
+ * @ns / @unit to three decimals, as printf's "%.3f" of the double @d =
+ * @ns / @unit rounds it: to nearest, and at an exact decimal tie the way
+ * the double lies (d * 1000 is exact in a long double: 53 + 10 bits),
+ * and to even where the double is that tie.
+ */
+static uint64_t thousandths(uint64_t ns, uint64_t unit, double d)
+{
+	uint64_t step = unit / 1000, q = ns / step, rem = ns % step;
+	long double x;
+
+	if (rem * 2 > step)
+		return q + 1;
+	if (rem * 2 < step)
+		return q;
+	x = (long double)d * 1000;
+	if (x == (long double)q + 0.5L) /* the double is the tie: to even */
+		return q + (q & 1);
+	return x > (long double)q + 0.5L ? q + 1 : q;
+}
 
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
 {
-	if (ns < 1000)
-		snprintf(buf, len, "%lluns", (unsigned long long)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.3fus", ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", ns / 1e9);
+	static const uint64_t units[] = { 1000, 1000000, 1000000000 };
+	static const char *const names[] = { "us", "ms", "s" };
+	char t[48], *p = t + 24, *e;
+	uint64_t v;
+	int u;
+
+	if (ns < 1000) {
+		v = ns;
+		u = -1;
+	} else {
+		u = ns < 1000000 ? 0 : ns < 1000000000 ? 1 : 2;
+		v = thousandths(ns, units[u], (double)ns / units[u]);
+	}
+	if (u >= 0) {
+		for (int i = 0; i < 3; i++, v /= 10)
+			*--p = '0' + v % 10;
+		*--p = '.';
+	}
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	e = stpcpy(t + 24, u < 0 ? "ns" : names[u]);
+	if ((size_t)(e - p) >= len)
+		e = p + len - 1;
+	memcpy(buf, p, e - p);
+	buf[e - p] = 0;
 }
 
 void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
@@ -258,6 +299,38 @@ static void time_wait_line(FILE *f, const char *in, const struct conn *c)
 			tw_end(c));
 }
 
+/* "%-*s" without printf */
+static void put_pad(struct tt_put *o, const char *s, size_t w)
+{
+	size_t n = strlen(s);
+
+	tt_put_mem(o, s, n);
+	for (; n < w; n++)
+		tt_put_c(o, ' ');
+}
+
+/* The most printed line: "  states     SYN_SENT     5001.000 23.000us  by state" */
+static void state_line(FILE *f, const char *in, const char *what,
+		       const struct tt_span *s, const char *t, const char *d)
+{
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_mem(&o, "  ", 2);
+	put_pad(&o, what, 10);
+	tt_put_c(&o, ' ');
+	put_pad(&o, tt_state_name(s->state), 12);
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, t);
+	tt_put_c(&o, ' ');
+	put_pad(&o, d, 10);
+	tt_put_mem(&o, " by ", 4);
+	tt_put_str(&o, tt_event_name(s->kind));
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
+}
+
 static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 			const struct conn *c)
 {
@@ -273,9 +346,7 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 		else
 			snprintf(d, sizeof(d), "%s",
 				 s->state == TCPSTATES_CLOSE ? "end" : "open");
-		fprintf(f, "%s  %-10s %-12s %s %-10s by %s\n", in,
-			i ? "" : "states", tt_state_name(s->state), t, d,
-			tt_event_name(s->kind));
+		state_line(f, in, i ? "" : "states", s, t, d);
 	}
 }
 
