@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "decode/put.h"
 #include "output/output.h"
 
 void tt_csv_header(FILE *f)
@@ -20,35 +21,36 @@ void tt_csv_header(FILE *f)
 		fprintf(f, "%s%c", fl[i].name, i + 1 < n ? ',' : '\n');
 }
 
-static void csv_str(FILE *f, const char *raw)
+static void csv_str(struct tt_put *o, const char *raw)
 {
 	char buf[1024];
 	const char *s = tt_escape(buf, sizeof(buf), raw, false);
 	bool quote = s[strcspn(s, ",\" ")] != 0;
 
 	if (quote)
-		fputc('"', f);
+		tt_put_c(o, '"');
 	for (; *s; s++) {
 		if (*s == '"')
-			fputs("\"\"", f);
-		else
-			fputc(*s, f);
+			tt_put_c(o, '"');
+		tt_put_c(o, *s);
 	}
 	if (quote)
-		fputc('"', f);
+		tt_put_c(o, '"');
 }
 
 /* STATE:nanoseconds in it, ';'-separated; the last state has no time. */
-static void csv_states(FILE *f, const struct conn *c)
+static void csv_states(struct tt_put *o, const struct conn *c)
 {
 	for (uint32_t i = 0; i < c->nstates; i++) {
 		const struct tt_span *s = &c->states[i];
 
-		fprintf(f, "%s%s", i ? ";" : "", tt_state_name(s->state));
-		if (s->leave_ns >= s->enter_ns && s->leave_ns)
-			fprintf(f, ":%llu",
-				(unsigned long long)(s->leave_ns -
-						     s->enter_ns));
+		if (i)
+			tt_put_c(o, ';');
+		tt_put_str(o, tt_state_name(s->state));
+		if (s->leave_ns >= s->enter_ns && s->leave_ns) {
+			tt_put_c(o, ':');
+			tt_put_u64(o, s->leave_ns - s->enter_ns);
+		}
 	}
 }
 
@@ -57,23 +59,29 @@ void tt_csv_conn(FILE *f, const struct tt_clock *k, const struct conn *c)
 	const struct tt_row x = { .c = c, .clock = k };
 	size_t n;
 	const struct tt_field *fl = tt_fields(&n);
+	struct tt_put o;
 
+	tt_put_init(&o, f);
 	for (size_t i = 0; i < n; i++) {
-		struct tt_value v = { 0 };
+		struct tt_value v;
 
+		v.null = false;
+		v.u = 0;
+		v.s = NULL;
 		fl[i].get(&x, &v);
 		if (i)
-			fputc(',', f);
+			tt_put_c(&o, ',');
 		if (v.null)
 			continue;
 		if (fl[i].type == FT_UINT)
-			fprintf(f, "%llu", (unsigned long long)v.u);
+			tt_put_u64(&o, v.u);
 		else if (fl[i].type == FT_BOOL)
-			fputs(v.u ? "true" : "false", f);
+			tt_put_str(&o, v.u ? "true" : "false");
 		else if (fl[i].type == FT_STATES)
-			csv_states(f, c);
+			csv_states(&o, c);
 		else
-			csv_str(f, v.s);
+			csv_str(&o, v.s);
 	}
-	fputc('\n', f);
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }

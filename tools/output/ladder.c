@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/put.h"
 #include "output/output.h"
 
 struct build {
@@ -26,6 +27,15 @@ struct build {
 	char isn[2], fin[2]; /* letters per side */
 	int prio;
 };
+
+/* snprintf(buf, len, "%s", s), without its cost: a copy cut to fit */
+static void copy(char *buf, size_t len, const char *s)
+{
+	size_t n = strnlen(s, len - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = 0;
+}
 
 static int add_step(struct build *b, uint64_t ts, int side, int dir,
 		    const char *label, const char *state)
@@ -47,8 +57,8 @@ static int add_step(struct build *b, uint64_t ts, int side, int dir,
 	s->ts = ts;
 	s->side = side;
 	s->dir = dir;
-	snprintf(s->label, sizeof(s->label), "%s", label);
-	snprintf(s->state, sizeof(s->state), "%s", state);
+	copy(s->label, sizeof(s->label), label);
+	copy(s->state, sizeof(s->state), state);
 	return 0;
 }
 
@@ -368,6 +378,38 @@ static void arrow(char *buf, int dir, const char *label)
 	buf[i] = 0;
 }
 
+/* "  %-*s %-11s %15s %s%s%s\n", a row a step, without printf */
+static void row(FILE *f, int width, const char *ts, const char *d,
+		const struct tt_step *s, const char *arr)
+{
+	const char *left = s->side == 0 ? s->state : "";
+	size_t n = strlen(ts);
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_mem(&o, "  ", 2);
+	tt_put_mem(&o, ts, n);
+	for (; (int)n < width; n++)
+		tt_put_c(&o, ' ');
+	tt_put_c(&o, ' ');
+	n = strlen(d);
+	tt_put_mem(&o, d, n);
+	for (; n < 11; n++)
+		tt_put_c(&o, ' ');
+	tt_put_c(&o, ' ');
+	for (n = strlen(left); n < 15; n++)
+		tt_put_c(&o, ' ');
+	tt_put_str(&o, left);
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, arr);
+	if (s->side == 1 && s->state[0]) {
+		tt_put_c(&o, ' ');
+		tt_put_str(&o, s->state);
+	}
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
+}
+
 void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		    const struct conn *b)
 {
@@ -398,10 +440,7 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		}
 		prev = s->ts;
 		arrow(arr, s->dir, s->label);
-		fprintf(f, "  %-*s %-11s %15s %s%s%s\n", tt_time_width(k), ts,
-			d, s->side == 0 ? s->state : "", arr,
-			s->side == 1 && s->state[0] ? " " : "",
-			s->side == 1 ? s->state : "");
+		row(f, tt_time_width(k), ts, d, s, arr);
 	}
 	fputc('\n', f);
 	tt_ladder_free(&L);

@@ -79,11 +79,23 @@ void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 {
 	char a[INET6_ADDRSTRLEN];
 
+	char t[INET6_ADDRSTRLEN + 10], *p = t, d[6];
+	int i = sizeof(d);
+
 	tt_format_addr(family, addr, a, sizeof(a));
 	if (family == TCPSTATES_FAMILY_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+		*p++ = '[';
+	p = stpcpy(p, a);
+	if (family == TCPSTATES_FAMILY_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	do {
+		d[--i] = '0' + port % 10;
+		port /= 10;
+	} while (port);
+	memcpy(p, d + i, sizeof(d) - i);
+	p[sizeof(d) - i] = 0;
+	snprintf(buf, len, "%s", t);
 }
 
 /* Why the close kind is what it is, with the numbers behind it. */
@@ -158,31 +170,57 @@ static void head_line(FILE *f, const char *in, const struct conn *c)
 
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
-	if (c->role == ROLE_LISTENER)
-		fprintf(f, "%slistener %s %s netns %u cookie %llu", in, l, fam,
-			c->netns, (unsigned long long)c->cookie);
-	else
-		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu", in,
-			tt_role_name(c->role), l, r, fam, c->netns,
-			(unsigned long long)c->cookie);
-	fprintf(f, "%s%s\n", c->host ? " on host " : "",
-		c->host ? c->host : "");
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	if (c->role == ROLE_LISTENER) {
+		tt_put_str(&o, "listener ");
+		tt_put_str(&o, l);
+	} else {
+		tt_put_str(&o, tt_role_name(c->role));
+		tt_put_c(&o, ' ');
+		tt_put_str(&o, l);
+		tt_put_str(&o, " -> ");
+		tt_put_str(&o, r);
+	}
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, fam);
+	tt_put_str(&o, " netns ");
+	tt_put_u64(&o, c->netns);
+	tt_put_str(&o, " cookie ");
+	tt_put_u64(&o, c->cookie);
+	if (c->host) {
+		tt_put_str(&o, " on host ");
+		tt_put_str(&o, c->host);
+	}
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }
 
 static void owner_line(FILE *f, const char *in, const struct conn *c)
 {
-	char uid[16] = "-", comm[TT_COMM_ESCAPED];
+	char comm[TT_COMM_ESCAPED];
+	struct tt_put o;
 
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	if (c->owner_rank) {
+		tt_put_str(&o, "  owner      pid ");
+		tt_put_u64(&o, c->tgid);
+		tt_put_str(&o, " comm ");
+		tt_put_str(&o, tt_escape(comm, sizeof(comm), c->comm, false));
+	} else {
+		tt_put_str(&o,
+			   "  owner      unknown (no record named a process)");
+	}
+	tt_put_str(&o, " uid ");
 	if (c->uid != UINT32_MAX)
-		snprintf(uid, sizeof(uid), "%u", c->uid);
-	if (c->owner_rank)
-		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in,
-			c->tgid, tt_escape(comm, sizeof(comm), c->comm, false),
-			uid);
+		tt_put_u64(&o, c->uid);
 	else
-		fprintf(f,
-			"%s  owner      unknown (no record named a process) uid %s\n",
-			in, uid);
+		tt_put_c(&o, '-');
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 	if (c->incomplete)
 		fprintf(f,
 			"%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
@@ -222,29 +260,46 @@ static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
 	retransmits(f, c);
 }
 
-static void seq_or_dash(FILE *f, bool have, uint32_t v)
+/* "%-*s" without printf */
+static void put_pad(struct tt_put *o, const char *s, size_t w)
+{
+	size_t n = strlen(s);
+
+	tt_put_mem(o, s, n);
+	for (; n < w; n++)
+		tt_put_c(o, ' ');
+}
+
+static void seq_or_dash(struct tt_put *o, bool have, uint32_t v)
 {
 	if (have)
-		fprintf(f, "%u", v);
+		tt_put_u64(o, v);
 	else
-		fputc('-', f);
+		tt_put_c(o, '-');
 }
 
 /* "isn" or "fin": ours and the peer's, and the ACKs that answer them. */
 static void seq_line(FILE *f, const char *in, const char *what, bool hl,
 		     uint32_t l, bool hr, uint32_t r)
 {
+	struct tt_put o;
+
 	if (!hl && !hr)
 		return;
-	fprintf(f, "%s  %-10s local ", in, what);
-	seq_or_dash(f, hl, l);
-	fputs(" remote ", f);
-	seq_or_dash(f, hr, r);
-	fputs(" (acks: local+1 = ", f);
-	seq_or_dash(f, hl, l + 1);
-	fputs(", remote+1 = ", f);
-	seq_or_dash(f, hr, r + 1);
-	fputs(")\n", f);
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_mem(&o, "  ", 2);
+	put_pad(&o, what, 10);
+	tt_put_str(&o, " local ");
+	seq_or_dash(&o, hl, l);
+	tt_put_str(&o, " remote ");
+	seq_or_dash(&o, hr, r);
+	tt_put_str(&o, " (acks: local+1 = ");
+	seq_or_dash(&o, hl, l + 1);
+	tt_put_str(&o, ", remote+1 = ");
+	seq_or_dash(&o, hr, r + 1);
+	tt_put_str(&o, ")\n");
+	tt_put_flush(&o);
 }
 
 static void options_line(FILE *f, const char *in, const struct conn *c)
@@ -297,16 +352,6 @@ static void time_wait_line(FILE *f, const char *in, const struct conn *c)
 	else if (c->twend != TW_NONE) /* its time_wait record is missing */
 		fprintf(f, "%s  time_wait  timeout ?, re-arms ?, %s\n", in,
 			tw_end(c));
-}
-
-/* "%-*s" without printf */
-static void put_pad(struct tt_put *o, const char *s, size_t w)
-{
-	size_t n = strlen(s);
-
-	tt_put_mem(o, s, n);
-	for (; n < w; n++)
-		tt_put_c(o, ' ');
 }
 
 /* The most printed line: "  states     SYN_SENT     5001.000 23.000us  by state" */
