@@ -513,7 +513,7 @@ sys.exit(not (len(r) == 1 and (r[0]["tx_bytes"], r[0]["rx_bytes"]) == (5, 6)))' 
 [ "$(cat "$TMP/rst.brief")" = "5 6" ] && ok "RST-ended: --brief shows the exact bytes, no ~" ||
 	not_ok "RST-ended: --brief shows the exact bytes, no ~ ($(cat "$TMP/rst.brief"))"
 # An unknown TIME_WAIT timeout is unknown in the text as in JSON (null).
-"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A4 'cookie 6002$' | grep time_wait > "$TMP/tw6002"
+"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A4 'cookie 6002 (sk:1772)$' | grep time_wait > "$TMP/tw6002"
 [ "$(cat "$TMP/tw6002")" = "  time_wait  timeout ?, re-arms ?, expired" ] &&
 	"$TT" -T "$HERE/cases/ring_wrapped.txt" --json 2> /dev/null | grep -q '"cookie":6002,.*"time_wait_ms":null' &&
 	ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON" ||
@@ -605,6 +605,15 @@ if [ -x "$O/gencap" ]; then
 else
 	skip "--svg draws at most 1000 diagrams" "gencap did not build"
 fi
+
+# Cookies as ss -e prints them (sk:HEX): --cookie takes that form, 0x and decimal alike, and the
+# text prints both forms where a user copies one.
+for k in 8193 sk:2001 0x2001; do
+	filt "--cookie $k: the client, and its conversation" 2 client_close_first --cookie "$k"
+done
+"$TT" -T "$c.txt" 2> /dev/null | grep -c ' cookie 8193 (sk:2001)$' > "$TMP/sk.n"
+[ "$(cat "$TMP/sk.n")" = 1 ] && ok "the timeline prints a cookie in both forms: cookie 8193 (sk:2001)" ||
+	not_ok "the timeline prints a cookie in both forms: cookie 8193 (sk:2001)"
 
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"

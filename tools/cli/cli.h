@@ -76,6 +76,8 @@ struct filter {
 	unsigned int ncomms;
 	uint32_t netns[TT_FILTER_VALUES];
 	unsigned int nnetns;
+	uint64_t cookies[TT_FILTER_VALUES];
+	unsigned int ncookies;
 	uint32_t states; /* a bit per TCP state */
 	uint32_t roles; /* a bit per enum tt_role */
 	bool have_since, have_until;
@@ -118,6 +120,7 @@ enum tt_filter_kind {
 	TT_F_ADDR,
 	TT_F_PID,
 	TT_F_NETNS,
+	TT_F_COOKIE,
 	TT_F_COMM,
 	TT_F_STATE,
 	TT_F_ROLE,

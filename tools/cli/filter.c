@@ -150,6 +150,23 @@ static int side_window(const struct filter *f, const struct conn *c)
 	return c->ended ? NO : UNSURE;
 }
 
+static bool cookie_in(const struct filter *f, uint64_t cookie)
+{
+	for (unsigned int i = 0; i < f->ncookies; i++)
+		if (f->cookies[i] == cookie)
+			return true;
+	return false;
+}
+
+/* A server side has its request's cookie, then its own: either matches. */
+static int side_cookie(const struct filter *f, const struct conn *c)
+{
+	if (!f->ncookies || cookie_in(f, c->cookie) ||
+	    (c->req_cookie && cookie_in(f, c->req_cookie)))
+		return YES;
+	return c->ended || c->est_ns ? NO : UNSURE;
+}
+
 static int side(const struct filter *f, const struct conn *c, bool mirror)
 {
 	int v = side_tuple(f, c, mirror);
@@ -158,6 +175,7 @@ static int side(const struct filter *f, const struct conn *c, bool mirror)
 		return v;
 	v = all(v, f->nnetns && !in_list(f->netns, f->nnetns, c->netns) ? NO :
 									  YES);
+	v = all(v, side_cookie(f, c));
 	v = all(v, side_owner(f, c));
 	v = all(v, side_states(f, c));
 	v = all(v, side_role(f, c));
@@ -200,6 +218,8 @@ bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r)
 		      ntohs(r->dport)))
 		return false;
 	if (f->nnetns && !in_list(f->netns, f->nnetns, r->netns))
+		return false;
+	if (f->ncookies && !cookie_in(f, r->cookie))
 		return false;
 	if (f->npids && !(task && in_list(f->pids, f->npids, r->tgid)))
 		return false;

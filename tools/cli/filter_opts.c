@@ -6,6 +6,7 @@
  * (10.0.0.0/8, fe80::/10), states any spelling (close_wait, CLOSE-WAIT).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,27 @@ static int add_u32(uint32_t *list, unsigned int *n, const char *v)
 	return 0;
 }
 
+/* 4097, or hexadecimal as ss -e prints it (sk:1001) or as 0x1001 */
+static int add_cookie(struct filter *f, const char *v)
+{
+	unsigned long long x;
+	int base = 10;
+	char *end;
+
+	if (!strncmp(v, "sk:", 3) || !strncmp(v, "0x", 2)) {
+		v += v[0] == 's' ? 3 : 2;
+		base = 16;
+	}
+	if (f->ncookies == TT_FILTER_VALUES || !isxdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, base);
+	if (errno || *end)
+		return -1;
+	f->cookies[f->ncookies++] = x;
+	return 0;
+}
+
 static int add_comm(struct filter *f, const char *v)
 {
 	if (f->ncomms == TT_FILTER_VALUES || !*v ||
@@ -127,6 +149,8 @@ static int add_one(struct filter *f, enum tt_filter_kind k, char *v)
 		return add_u32(f->pids, &f->npids, v);
 	case TT_F_NETNS:
 		return add_u32(f->netns, &f->nnetns, v);
+	case TT_F_COOKIE:
+		return add_cookie(f, v);
 	case TT_F_COMM:
 		return add_comm(f, v);
 	case TT_F_STATE:
@@ -144,6 +168,7 @@ static const char *const wants[] = {
 	[TT_F_ADDR] = "an IPv4 or IPv6 address or prefix (e.g. 10.0.0.0/8)",
 	[TT_F_PID] = "a process id",
 	[TT_F_NETNS] = "a namespace inode number",
+	[TT_F_COOKIE] = "a socket cookie (4097, or sk:1001 as ss -e prints it)",
 	[TT_F_COMM] = "a command name (1 to 15 characters)",
 	[TT_F_STATE] = "a TCP state (e.g. CLOSE_WAIT, close-wait, fin_wait2)",
 	[TT_F_ROLE] =

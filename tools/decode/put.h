@@ -80,4 +80,16 @@ static inline void tt_put_u64(struct tt_put *p, uint64_t v)
 	tt_put_mem(p, t + i, sizeof(t) - i);
 }
 
+static inline void tt_put_hex(struct tt_put *p, uint64_t v)
+{
+	char t[16];
+	int i = sizeof(t);
+
+	do {
+		t[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	tt_put_mem(p, t + i, sizeof(t) - i);
+}
+
 #endif /* TT_DECODE_PUT_H */

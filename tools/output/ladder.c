@@ -226,7 +226,8 @@ static void title(struct tt_ladder *L)
 	}
 	if (k->role == ROLE_LISTENER)
 		snprintf(L->title, sizeof(L->title),
-			 "listener %s netns %u cookie %llu%s%s", la, k->netns,
+			 "listener %s netns %u cookie %llu (sk:%llx)%s%s", la,
+			 k->netns, (unsigned long long)k->cookie,
 			 (unsigned long long)k->cookie, on(k), host(k));
 	else
 		snprintf(L->title, sizeof(L->title), "%s %s%s%s | %s %s%s%s",

@@ -128,8 +128,9 @@ static void odd(struct tt_stats *s, const struct conn *c, const char *what)
 			 tt_escape(comm, sizeof(comm), c->comm, false));
 	else
 		snprintf(owner, sizeof(owner), "owner unknown");
-	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu %s: %s",
+	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu (sk:%llx) %s: %s",
 		     tt_role_name(c->role), l, r, c->netns,
+		     (unsigned long long)c->cookie,
 		     (unsigned long long)c->cookie, owner, what) < 0)
 		return;
 	s->odd[s->nodd++] = line;

@@ -190,6 +190,9 @@ static void head_line(FILE *f, const char *in, const struct conn *c)
 	tt_put_u64(&o, c->netns);
 	tt_put_str(&o, " cookie ");
 	tt_put_u64(&o, c->cookie);
+	tt_put_str(&o, " (sk:"); /* as ss -e prints it */
+	tt_put_hex(&o, c->cookie);
+	tt_put_c(&o, ')');
 	if (c->host) {
 		tt_put_str(&o, " on host ");
 		tt_put_str(&o, c->host);
