@@ -66,12 +66,23 @@ void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
 
 void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
 {
-	if (b->kind == TT_BYTES_NONE)
+	char t[32], *p = t + sizeof(t);
+	uint64_t v = b->n;
+
+	if (b->kind == TT_BYTES_NONE) {
 		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%s%llu B",
-			 b->kind == TT_BYTES_KERNEL ? "~" : "",
-			 (unsigned long long)b->n);
+		return;
+	}
+	*--p = 0;
+	p -= 2;
+	memcpy(p, " B", 2);
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (b->kind == TT_BYTES_KERNEL)
+		*--p = '~';
+	snprintf(buf, len, "%s", p);
 }
 
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
@@ -150,15 +161,30 @@ static void data_line(FILE *f, const char *in, const struct conn *c,
 	struct tt_bytes tx, rx;
 	char s[32], r[32];
 
+	struct tt_put o;
+
 	tt_conn_bytes(c, &tx, &rx);
 	tt_fmt_bytes(s, sizeof(s), &tx);
 	tt_fmt_bytes(r, sizeof(r), &rx);
-	fprintf(f,
-		"%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
-		in, dur, s, r, c->retrans, c->srtt_us,
-		tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL ?
-			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" :
-			"");
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_str(&o, "  data       ");
+	tt_put_str(&o, dur);
+	tt_put_str(&o, ", sent ");
+	tt_put_str(&o, s);
+	tt_put_str(&o, ", received ");
+	tt_put_str(&o, r);
+	tt_put_str(&o, ", retrans ");
+	tt_put_u64(&o, c->retrans);
+	tt_put_str(&o, ", srtt ");
+	tt_put_u64(&o, c->srtt_us);
+	tt_put_str(&o, "us");
+	if (tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL)
+		tt_put_str(
+			&o,
+			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)");
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }
 
 static void head_line(FILE *f, const char *in, const struct conn *c)
@@ -402,6 +428,7 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 		      const char *in)
 {
 	char d[96];
+	struct tt_put o;
 
 	head_line(f, in, c);
 	owner_line(f, in, c);
@@ -411,7 +438,14 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 	options_line(f, in, c);
 	established(f, in, c);
 	close_detail(d, sizeof(d), k, c);
-	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_str(&o, "  close      ");
+	tt_put_str(&o, tt_close_name(c->close));
+	tt_put_str(&o, " (");
+	tt_put_str(&o, d);
+	tt_put_str(&o, ")\n");
+	tt_put_flush(&o);
 	seq_line(f, in, "fin", c->have_fin_local, c->fin_local,
 		 c->have_fin_remote, c->fin_remote);
 	time_wait_line(f, in, c);
