@@ -6,7 +6,7 @@
 # figures and how to read them.
 #
 #   1. installs what it needs from Debian, builds the module, tcptimeline and the helpers
-#   2. on the host: `make -C tools bench` (tcptimeline decode + reconstruction rate, peak memory)
+#   2. on the host: `make -C tools bench` (tcptimeline: each format's rate and peak memory)
 #   3. boots 2 CPUs: tests/bench/run-guest.sh main (churn over loopback and veth in 6
 #      configurations, the microbenchmarks, ring capacities, a perf profile)
 #   4. boots 1 and 4 CPUs: tests/bench/run-guest.sh scaling (base and reader churn)

@@ -59,8 +59,10 @@ def demo_steps(text):
 
 def norm(line):
     """A line with its numbers and durations made alike: they differ from run to run, and a
-    duration's unit with them (769.640us one run, 1.2ms the next)."""
+    duration's unit with them (769.640us one run, 1.2ms the next), and a cookie's hex form
+    (sk:a is cookie 10) with its number."""
     line = re.sub(r'\b\d+(\.\d+)?(ns|us|µs|ms|s)\b', 'DUR', line)
+    line = re.sub(r'\(sk:[0-9a-f]+\)', '(sk:0)', line)
     return ' '.join(re.sub(r'\d+', '0', line).split())
 
 

@@ -402,6 +402,23 @@ else
 	skip "ASan/UBSan build" "$ASAN not built (make -C tools asan)"
 fi
 
+# ---- 7b. --metrics and --stats count the same TIME_WAIT entries ----
+# The usual way into TIME_WAIT is a timewait socket's FIN_WAIT2 -> TIME_WAIT, a tw_rearm record
+# (which a re-arm in TIME_WAIT is too). On the VM recording: 10 entries, 1 time_wait record
+# straight into TIME_WAIT from FIN_WAIT2, 2 from CLOSING, and 7 first tw_rearm records.
+tw_agree() {
+	local m s
+	m=$("$TT" -T "$CASES/vm61_scenarios.txt" --metrics - "$@" |
+		awk '/^tcpstates_transitions_total.*to="TIME_WAIT"/ { n += $NF } END { print n + 0 }')
+	s=$("$TT" -T "$CASES/vm61_scenarios.txt" --stats "$@" | sed -n 's/^TIME_WAIT entered \([0-9]*\),.*/\1/p')
+	echo "# --metrics $m, --stats $s ($*)"
+	[ "$m" = "$s" ] && [ "$m" = "$TW_WANT" ]
+}
+TW_WANT=10
+check "--metrics transitions into TIME_WAIT = --stats' TIME_WAIT entered = 10, tw_rearm included" tw_agree
+TW_WANT=1
+check "the same under a filter (-p 7101: 1)" tw_agree -p 7101
+
 # ---- 8. the systemd unit ----
 make -s -C "$REPO/tools" install DESTDIR="$TMP/destdir" > /dev/null
 inst_ok=1

@@ -483,6 +483,146 @@ else
 	sed 's/^/# /' "$TMP/child_close.err"
 fi
 
+# ---- issue 28: one answer in every format, and usage errors that say so ----
+c=$HERE/cases/client_close_first
+filt "--addr ::ffff:127.0.0.1 (as ss prints it) is the IPv4 address" 2 client_close_first --addr ::ffff:127.0.0.1
+filt "--addr ::ffff:127.0.0.0/104 is 127.0.0.0/8" 2 client_close_first --addr ::ffff:127.0.0.0/104
+expect "-p 80, (an empty item) is a usage error" 1 \
+	"tcptimeline: --port: '80,' is not a port or range (0 to 65535, e.g. 80,8000-8099)" \
+	"$TT" -T "$c.txt" -p 80, --json
+expect "--since after --until is a usage error" 1 \
+	"tcptimeline: --since is after --until: nothing to show" \
+	"$TT" -T "$c.txt" --since 20 --until 10 --json
+filt "--time=relative: --until is seconds since the first record" 1 wallclock --time=relative --until 0.5
+filt "--time=relative: --since is seconds since the first record" 1 wallclock --time=relative --since 70
+
+# -i: each interval counts the TIME_WAIT entries it holds (a time_wait record straight into
+# TIME_WAIT, or a timewait socket's first tw_rearm, out of FIN_WAIT2), not those of the sides
+# that end in it. Counted here from the records, on the same 5 s grid.
+v=$HERE/cases/vm61_scenarios.txt
+"$TT" -T "$v" -i 5 --time=relative | sed -n 's/^TIME_WAIT entered \([0-9]*\),.*/\1/p' | tr '\n' ' ' > "$TMP/tw.got"
+awk '$1 ~ /^[0-9]+$/ { if (!t0) t0 = $2; k = int(($2 - t0) / 5e9); if (k > last) last = k
+	key = $5 " " $6
+	if ($4 == "time_wait") { sub_[key] = $14; if ($14 == "TIME_WAIT") n[k]++ }
+	else if ($4 == "tw_rearm" && sub_[key] == "FIN_WAIT2") { sub_[key] = "TIME_WAIT"; n[k]++ } }
+	END { for (i = 0; i <= last; i++) printf "%d ", n[i] }' "$v" > "$TMP/tw.want"
+[ -s "$TMP/tw.want" ] && same "-i: TIME_WAIT entered in the interval of the entry ($(cat "$TMP/tw.want"))" "$TMP/tw.want" "$TMP/tw.got"
+# An RST-ended connection's bytes are exact where write_seq and rcv_nxt were recorded: the
+# client of 7104 wrote 5 bytes (write_seq 3341642179 - ISN 3341642173 - 1) and received 6
+# (rcv_nxt 4263549189 - 4263549182 - 1); no "~".
+"$TT" -T "$v" -p 7104 --role client --json | python3 -c '
+import json, sys
+r = [json.loads(l) for l in sys.stdin if "\"role\":\"client\"" in l]
+sys.exit(not (len(r) == 1 and (r[0]["tx_bytes"], r[0]["rx_bytes"]) == (5, 6)))' &&
+	ok "RST-ended: tx/rx bytes exact from write_seq and rcv_nxt (JSON)" ||
+	not_ok "RST-ended: tx/rx bytes exact from write_seq and rcv_nxt (JSON)"
+"$TT" -T "$v" -p 7104 -b 2> /dev/null | awk '$2 == 257 { print $8, $9 }' > "$TMP/rst.brief"
+[ "$(cat "$TMP/rst.brief")" = "5 6" ] && ok "RST-ended: --brief shows the exact bytes, no ~" ||
+	not_ok "RST-ended: --brief shows the exact bytes, no ~ ($(cat "$TMP/rst.brief"))"
+# An unknown TIME_WAIT timeout is unknown in the text as in JSON (null).
+"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A4 'cookie 6002 (sk:1772)$' | grep time_wait > "$TMP/tw6002"
+[ "$(cat "$TMP/tw6002")" = "  time_wait  timeout ?, re-arms ?, expired" ] &&
+	"$TT" -T "$HERE/cases/ring_wrapped.txt" --json 2> /dev/null | grep -q '"cookie":6002,.*"time_wait_ms":null' &&
+	ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON" ||
+	not_ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON ($(cat "$TMP/tw6002"))"
+# --brief MS rounds to 0.01 ms as tcplife's "%.2f" does, checked against JSON's duration_ns on
+# every side of the VM recording.
+"$TT" -T "$v" --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if "role" in o: print("%.2f" % (o["duration_ns"] / 1e6))' | sort > "$TMP/ms.want"
+"$TT" -T "$v" -b --time=mono 2> /dev/null | awk 'NR > 1 { print $10 }' | sort > "$TMP/ms.got"
+same "--brief MS rounds as tcplife (all 37 sides)" "$TMP/ms.want" "$TMP/ms.got"
+
+# Merging a capture whose realtime offset is unknown (0 in its header) with one that has it: no
+# time wraps (start_ns below 2^63, as the records' are), and standard error says how the clock
+# was placed; the same when an offset would move a host's times before the reference's boot.
+c=$HERE/cases/client_close_first
+"$TT" -T "$HERE/cases/wallclock.txt" --hostname m-wall -w "$TMP/m-wall.tcpcap" 2> /dev/null
+"$TT" -T "$c.txt" --hostname m-none -w "$TMP/m-none.tcpcap" 2> /dev/null
+"$TT" -T "$c.txt" --hostname m-one -w "$TMP/m-one.tcpcap" 2> /dev/null
+python3 - "$TMP/m-wall.tcpcap" "$TMP/m-none.tcpcap" "$TMP/m-one.tcpcap" <<'PY'
+import struct, sys
+for path, b in ((sys.argv[1], 1), (sys.argv[2], 2), (sys.argv[3], 2)):
+    d = bytearray(open(path, "rb").read())
+    d[40:56] = bytes([b]) * 16  # the header's boot_id: two hosts
+    if b == 2 and path == sys.argv[3]:
+        struct.pack_into("<q", d, 24, 1)  # an offset of 1 ns: before the reference's boot
+    open(path, "wb").write(d)
+PY
+for h in none one; do
+	"$TT" -r "$TMP/m-wall.tcpcap" -r "$TMP/m-$h.tcpcap" --json > "$TMP/m-$h.json" 2> "$TMP/m-$h.err"
+	"$TT" -r "$TMP/m-wall.tcpcap" -r "$TMP/m-$h.tcpcap" --brief > "$TMP/m-$h.brief" 2> /dev/null
+done
+python3 - "$TMP/m-none.json" "$TMP/m-one.json" <<'PY' && ok "merge with an unknown or wrong realtime offset: no wrapped time" ||
+import json, sys
+for f in sys.argv[1:]:
+    rows = [json.loads(l) for l in open(f) if '"role"' in l]
+    if len(rows) != 6 or any(r["start_ns"] >= 1 << 63 or r["end_ns"] >= 1 << 63 for r in rows):
+        sys.exit(1)
+PY
+	not_ok "merge with an unknown or wrong realtime offset: no wrapped time"
+! grep -q '^[0-9]\{11\}' "$TMP/m-none.brief" "$TMP/m-one.brief" &&
+	grep -qx "tcptimeline: host m-none: its capture or m-wall's carries no realtime offset, and no conversation between them places it: m-none's monotonic times are taken as m-wall's" "$TMP/m-none.err" &&
+	grep -qx "tcptimeline: host m-one: on m-wall's clock its times would fall before m-wall's boot (a wrong or unknown realtime offset): they are shown on m-one's own monotonic clock" "$TMP/m-one.err" &&
+	ok "merge with an unknown or wrong realtime offset: --brief has no wrapped START, and it is said" ||
+	not_ok "merge with an unknown or wrong realtime offset: --brief has no wrapped START, and it is said"
+
+# Simultaneous close: C is the FIN sent first (its side entered FIN_WAIT1 first, by JSON's
+# states), D the second. On the VM recording's 7103 the server's FIN went first.
+v=$HERE/cases/vm61_scenarios.txt
+want=$("$TT" -T "$v" -p 7103 --json 2> /dev/null | python3 -c '
+import json, sys
+s = [o for o in map(json.loads, sys.stdin) if o.get("close") == "simultaneous"]
+t = lambda o: [x["enter_ns"] for x in o["states"] if x["state"] == "FIN_WAIT1"][0]
+a, b = sorted(s, key=t)
+print("C=%d D=%d %s" % (a["fin_seq_local"], b["fin_seq_local"], a["role"]))')
+"$TT" -T "$v" -p 7103 --ladder 2> /dev/null > "$TMP/simul.ladder"
+side=$(grep -q '<-* FIN seq=C -| FIN_WAIT1$' "$TMP/simul.ladder" && echo server || echo client)
+[ "$want" = "$(grep -o 'C=[0-9]* D=[0-9]*' "$TMP/simul.ladder") $side" ] &&
+	ok "simultaneous close: C is the FIN sent first ($want)" ||
+	not_ok "simultaneous close: C is the FIN sent first (want $want)"
+
+c=$HERE/cases/client_close_first
+# COMM, one rule for every format: valid UTF-8 as itself (JSON: the string), control characters,
+# backslash and bytes that are not UTF-8 as \ooo (JSON: that text), the same in CSV and text.
+sed 's/ curl / caf\\303\\251 /; s/ nginx / bad\\377x /' "$c.txt" > "$TMP/utf8.txt"
+"$TT" -T "$TMP/utf8.txt" --json 2> /dev/null | grep -o '"comm":"[^"]*"' | sort -u | tr '\n' ' ' > "$TMP/utf8.json"
+"$TT" -T "$TMP/utf8.txt" --csv 2> /dev/null | cut -d, -f12 | sort -u | tr '\n' ' ' > "$TMP/utf8.csv"
+"$TT" -T "$TMP/utf8.txt" --brief 2> /dev/null | awk '{ print $3 }' | sort -u | tr '\n' ' ' > "$TMP/utf8.brief"
+"$TT" -T "$TMP/utf8.txt" 2> /dev/null | sed -n 's/.* comm \([^ ]*\) uid.*/\1/p' | sort -u | tr '\n' ' ' > "$TMP/utf8.out"
+[ "$(cat "$TMP/utf8.json")" = '"comm":"bad\\377x" "comm":"café" ' ] &&
+	ok "COMM in JSON: UTF-8 as itself, other bytes \\ooo" ||
+	not_ok "COMM in JSON: UTF-8 as itself, other bytes \\ooo ($(cat "$TMP/utf8.json"))"
+[ "$(cat "$TMP/utf8.csv")" = 'bad\377x café comm ' ] && [ "$(cat "$TMP/utf8.brief")" = 'COMM bad\377x café ' ] &&
+	[ "$(cat "$TMP/utf8.out")" = 'bad\377x café ' ] &&
+	ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's" ||
+	not_ok "COMM in CSV, --brief and the timeline: the same escaping as JSON's ($(cat "$TMP/utf8.csv") | $(cat "$TMP/utf8.brief") | $(cat "$TMP/utf8.out"))"
+
+# --svg is bounded: past TT_SVG_MAX (1000) diagrams the rest are counted, not drawn, and both
+# the picture and standard error say how many (20000 records: 1192 conversations, 2384 sides).
+if [ -x "$O/gencap" ]; then
+	"$O/gencap" 20000 > "$TMP/g20k.tcpcap"
+	"$TT" -r "$TMP/g20k.tcpcap" --svg "$TMP/g20k.svg" 2> "$TMP/g20k.err"
+	[ "$(grep -c '<g class="conn">' "$TMP/g20k.svg")" = 1000 ] &&
+		grep -q '>192 more diagrams not drawn: --svg draws the first 1000 (choose them with a filter)<' "$TMP/g20k.svg" &&
+		grep -qx 'tcptimeline: --svg: 192 more diagrams (connections or conversations) not drawn: the picture holds the first 1000 (choose them with a filter)' "$TMP/g20k.err" &&
+		ok "--svg draws at most 1000 diagrams and says how many it left out" ||
+		not_ok "--svg draws at most 1000 diagrams and says how many it left out"
+else
+	skip "--svg draws at most 1000 diagrams" "gencap did not build"
+fi
+
+# Cookies as ss -e prints them (sk:HEX): --cookie takes that form, 0x and decimal alike, and the
+# text prints both forms where a user copies one.
+for k in 8193 sk:2001 0x2001; do
+	filt "--cookie $k: the client, and its conversation" 2 client_close_first --cookie "$k"
+done
+"$TT" -T "$c.txt" 2> /dev/null | grep -c ' cookie 8193 (sk:2001)$' > "$TMP/sk.n"
+[ "$(cat "$TMP/sk.n")" = 1 ] && ok "the timeline prints a cookie in both forms: cookie 8193 (sk:2001)" ||
+	not_ok "the timeline prints a cookie in both forms: cookie 8193 (sk:2001)"
+
 # ---- exit codes, messages and help ----
 "$TT" --help | grep -q '^Examples:' && ok "--help has examples" || not_ok "--help has examples"
 expect "--version" 0 "" "$TT" --version

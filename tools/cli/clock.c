@@ -31,6 +31,13 @@ static int resolve_window(struct app *a, uint64_t first_ns)
 	if (f->have_until &&
 	    tt_when_resolve(&f->until, &a->clock, first_ns, &f->until_ns))
 		bad = "--until";
+	if (!bad && f->have_since && f->have_until &&
+	    f->since_ns > f->until_ns) {
+		fprintf(stderr,
+			"%s: --since is after --until: nothing to show\n",
+			TT_NAME);
+		return -1;
+	}
 	if (!bad)
 		return 0;
 	fprintf(stderr,

@@ -19,6 +19,35 @@
 
 #include "cli/app.h"
 
+static void side_event(struct app *a, const struct conn *c,
+		       enum tt_side_event ev)
+{
+	if (a->stats)
+		tt_stats_side(a->stats, c, ev);
+	if (a->lm.m) {
+		tt_metrics_side(a->lm.m, c, ev);
+		a->lm.dirty = true;
+	}
+}
+
+/* Under a filter, a side's events are counted once it is shown. */
+static void side_events(struct app *a, const struct conn *c)
+{
+	side_event(a, c, TT_SIDE_ESTABLISHED);
+	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
+		side_event(a, c, TT_SIDE_TIME_WAIT);
+	side_event(a, c, TT_SIDE_ENDED);
+}
+
+/* Without a filter, --stats and --metrics count each side as it happens. */
+static void sink_side(void *arg, const struct conn *c, enum tt_side_event ev)
+{
+	struct app *a = arg;
+
+	if (!a->o->flt.any)
+		side_event(a, c, ev);
+}
+
 static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 {
 	struct app *a = arg;
@@ -35,13 +64,10 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 	a->shown++;
 	tt_pair_order(&l, &r);
 	for (const struct conn *x = l; x; x = x == l ? r : NULL) {
+		if (a->o->flt.any)
+			side_events(a, x);
 		if (a->stats)
 			tt_stats_conn(a->stats, x);
-		if (a->lm.m && a->o->flt.any) {
-			tt_metrics_side(a->lm.m, x, TT_SIDE_ESTABLISHED);
-			tt_metrics_side(a->lm.m, x, TT_SIDE_ENDED);
-			a->lm.dirty = true;
-		}
 	}
 	if (f[FMT_TIMELINE])
 		tt_text_conn(f[FMT_TIMELINE], &a->clock, l, r);
@@ -59,17 +85,6 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 		tt_svg_conn(a->svg, l, r);
 	if (a->live || a->o->unbuffered)
 		tt_outputs_flush(a->out);
-}
-
-/* Without a filter, --metrics counts each side as it happens. */
-static void sink_side(void *arg, const struct conn *c, enum tt_side_event ev)
-{
-	struct app *a = arg;
-
-	if (a->lm.m && !a->o->flt.any) {
-		tt_metrics_side(a->lm.m, c, ev);
-		a->lm.dirty = true;
-	}
 }
 
 static void sink_lost(void *arg, const struct tcpstates_record *r)
@@ -271,6 +286,11 @@ void tt_formats_stop(struct app *a)
 	}
 	if (a->stats)
 		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+	if (a->svg && tt_svg_left_out(a->svg))
+		fprintf(stderr,
+			"%s: --svg: %llu more diagrams (connections or conversations) not drawn: the picture holds the first %d (choose them with a filter)\n",
+			TT_NAME, (unsigned long long)tt_svg_left_out(a->svg),
+			TT_SVG_MAX);
 	if (a->svg)
 		tt_svg_close(a->svg);
 	a->svg = NULL;

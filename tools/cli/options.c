@@ -77,6 +77,7 @@ static void usage(FILE *f)
 "      --pid PIDS        owner process id\n"
 "      --comm NAMES      owner command name\n"
 "      --netns INODES    network namespace inode\n"
+"      --cookie COOKIES  socket cookie: 4097, or as ss -e prints it, sk:1001\n"
 "      --state STATES    went through STATE (any spelling: close_wait)\n"
 "      --role ROLES      client, server, listener, simultaneous, unknown\n"
 "      --since TIME, --until TIME  active at some time in between:\n"
@@ -155,6 +156,7 @@ enum {
 	O_PID,
 	O_COMM,
 	O_NETNS,
+	O_COOKIE,
 	O_STATE,
 	O_ROLE,
 	O_DEVICE,
@@ -204,6 +206,7 @@ static const struct option longopts[] = {
 	{ "pid", required_argument, NULL, O_PID },
 	{ "comm", required_argument, NULL, O_COMM },
 	{ "netns", required_argument, NULL, O_NETNS },
+	{ "cookie", required_argument, NULL, O_COOKIE },
 	{ "state", required_argument, NULL, O_STATE },
 	{ "role", required_argument, NULL, O_ROLE },
 	{ "device", required_argument, NULL, O_DEVICE }, /* tests */
@@ -248,7 +251,7 @@ static int filter_opt(struct opts *o, int ch, const char *name)
 		{ 'D', TT_F_RPORT },   { 'a', TT_F_ADDR },
 		{ O_PID, TT_F_PID },   { O_NETNS, TT_F_NETNS },
 		{ O_COMM, TT_F_COMM }, { O_STATE, TT_F_STATE },
-		{ O_ROLE, TT_F_ROLE },
+		{ O_ROLE, TT_F_ROLE }, { O_COOKIE, TT_F_COOKIE },
 	};
 	struct filter *f = &o->flt;
 	const char *want;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -111,6 +112,12 @@ static int check(const struct dest *d, size_t n, const struct tt_source *src)
 	return 0;
 }
 
+/*
+ * Formats write a few hundred bytes a record: a buffer of 128 KiB makes a
+ * write a thousand lines, not sixteen (live, each connection is flushed).
+ */
+#define OUT_BUFFER (128 * 1024)
+
 int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		    const struct tt_source *src)
 {
@@ -124,10 +131,14 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 			ret = out->rec ? 0 : TT_EXIT_IO;
 		} else if (!strcmp(d[i].path, "-")) {
 			*d[i].f = stdout;
+			if (!isatty(STDOUT_FILENO))
+				setvbuf(stdout, NULL, _IOFBF, OUT_BUFFER);
 		} else if (!(*d[i].f = fopen(d[i].path, "we"))) {
 			fprintf(stderr, "%s: %s: %s: %s\n", TT_NAME,
 				d[i].option, d[i].path, strerror(errno));
 			ret = TT_EXIT_IO;
+		} else {
+			setvbuf(*d[i].f, NULL, _IOFBF, OUT_BUFFER);
 		}
 	}
 	return ret;

@@ -131,11 +131,28 @@ const char *tt_errno_name(unsigned int err, char *buf, size_t len)
 	return buf;
 }
 
+/* a.b.c.d without inet_ntop, whose sprintf dominated the text formats */
+static void format_v4(const uint8_t *a, char *buf)
+{
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		if (a[i] >= 100)
+			*p++ = '0' + a[i] / 100;
+		if (a[i] >= 10)
+			*p++ = '0' + a[i] / 10 % 10;
+		*p++ = '0' + a[i] % 10;
+		*p++ = i < 3 ? '.' : 0;
+	}
+}
+
 void tt_format_addr(unsigned int family, const uint8_t *addr, char *buf,
 		    size_t len)
 {
-	int af = family == TCPSTATES_FAMILY_INET6 ? AF_INET6 : AF_INET;
-
-	if (!inet_ntop(af, addr, buf, len))
+	if (family != TCPSTATES_FAMILY_INET6 && len >= INET_ADDRSTRLEN)
+		format_v4(addr, buf);
+	else if (!inet_ntop(family == TCPSTATES_FAMILY_INET6 ? AF_INET6 :
+							       AF_INET,
+			    addr, buf, len))
 		snprintf(buf, len, "?");
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "decode/put.h"
 
 enum col_type {
 	T_U64,
@@ -328,70 +329,85 @@ static bool column_valid(const struct column *c,
 	}
 }
 
-static void print_comm(FILE *f, const char *comm, size_t size)
+static void print_comm(struct tt_put *o, const char *comm, size_t size)
 {
+	char e[5];
+
 	for (size_t i = 0; i < size && comm[i]; i++) {
 		unsigned char c = comm[i];
 
-		if (c <= ' ' || c >= 0x7f || c == '\\')
-			fprintf(f, "\\%03o", c);
-		else
-			fputc(c, f);
+		if (c <= ' ' || c >= 0x7f || c == '\\') {
+			e[0] = '\\';
+			e[1] = '0' + (c >> 6);
+			e[2] = '0' + (c >> 3 & 7);
+			e[3] = '0' + (c & 7);
+			tt_put_mem(o, e, 4);
+		} else {
+			tt_put_c(o, c);
+		}
 	}
 }
 
-static void print_column(FILE *f, const struct column *c,
+static void print_column(struct tt_put *o, const struct column *c,
 			 const struct tcpstates_record *r)
 {
+	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = (const uint8_t *)r + c->off;
 	char a[INET6_ADDRSTRLEN];
 
 	switch (c->type) {
 	case T_EVENT:
-		fputs(tt_event_name(r->kind), f);
+		tt_put_str(o, tt_event_name(r->kind));
 		break;
 	case T_STATE:
-		fputs(tt_state_name(*p), f);
+		tt_put_str(o, tt_state_name(*p));
 		break;
 	case T_CTX:
-		fputs(tt_ctx_name(r->ctx), f);
+		tt_put_str(o, tt_ctx_name(r->ctx));
 		break;
 	case T_FAMILY:
-		fputs(r->family == TCPSTATES_FAMILY_INET6 ? "ipv6" : "ipv4", f);
+		tt_put_str(o, r->family == TCPSTATES_FAMILY_INET6 ? "ipv6" :
+								    "ipv4");
 		break;
 	case T_COMM:
-		print_comm(f, (const char *)p, c->size);
+		print_comm(o, (const char *)p, c->size);
 		break;
 	case T_OPTIONS:
-		fputs(tt_options_format(r->options, a, sizeof(a)), f);
+		tt_put_str(o, tt_options_format(r->options, a, sizeof(a)));
 		break;
 	case T_ADDR:
 		tt_format_addr(r->family, p, a, sizeof(a));
-		fputs(a, f);
+		tt_put_str(o, a);
 		break;
 	case T_HEX8:
-		fprintf(f, "0x%02x", *p);
+		tt_put_mem(o, "0x", 2);
+		tt_put_c(o, hex[*p >> 4]);
+		tt_put_c(o, hex[*p & 15]);
 		break;
 	case T_PORT:
-		fprintf(f, "%u", ntohs(get_uint(p, c->size)));
+		tt_put_u64(o, ntohs(get_uint(p, c->size)));
 		break;
 	default:
-		fprintf(f, "%llu", (unsigned long long)get_uint(p, c->size));
+		tt_put_u64(o, get_uint(p, c->size));
 		break;
 	}
 }
 
 void tt_print_text_line(FILE *f, const struct tcpstates_record *r)
 {
+	struct tt_put o;
+
+	tt_put_init(&o, f);
 	for (unsigned int i = 0; i < TT_TEXT_COLUMNS; i++) {
 		const struct column *c = &columns[i];
 
 		if (i)
-			fputc(' ', f);
+			tt_put_c(&o, ' ');
 		if (column_valid(c, r) && !(c->type == T_COMM && !r->comm[0]))
-			print_column(f, c, r);
+			print_column(&o, c, r);
 		else
-			fputc('-', f);
+			tt_put_c(&o, '-');
 	}
-	fputc('\n', f);
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }

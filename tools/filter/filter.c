@@ -42,6 +42,11 @@ static bool in_cidr(const struct cidr *n, unsigned int family, const uint8_t *a)
 static bool any_cidr(const struct filter *f, unsigned int family,
 		     const uint8_t *a)
 {
+	/* a v4-mapped IPv6 address is the IPv4 address */
+	if (family == TCPSTATES_FAMILY_INET6 && tt_v4_mapped(a)) {
+		family = TCPSTATES_FAMILY_INET;
+		a += 12;
+	}
 	for (unsigned int i = 0; i < f->naddrs; i++)
 		if (in_cidr(&f->addrs[i], family, a))
 			return true;
@@ -145,6 +150,23 @@ static int side_window(const struct filter *f, const struct conn *c)
 	return c->ended ? NO : UNSURE;
 }
 
+static bool cookie_in(const struct filter *f, uint64_t cookie)
+{
+	for (unsigned int i = 0; i < f->ncookies; i++)
+		if (f->cookies[i] == cookie)
+			return true;
+	return false;
+}
+
+/* A server side has its request's cookie, then its own: either matches. */
+static int side_cookie(const struct filter *f, const struct conn *c)
+{
+	if (!f->ncookies || cookie_in(f, c->cookie) ||
+	    (c->req_cookie && cookie_in(f, c->req_cookie)))
+		return YES;
+	return c->ended || c->est_ns ? NO : UNSURE;
+}
+
 static int side(const struct filter *f, const struct conn *c, bool mirror)
 {
 	int v = side_tuple(f, c, mirror);
@@ -153,6 +175,7 @@ static int side(const struct filter *f, const struct conn *c, bool mirror)
 		return v;
 	v = all(v, f->nnetns && !in_list(f->netns, f->nnetns, c->netns) ? NO :
 									  YES);
+	v = all(v, side_cookie(f, c));
 	v = all(v, side_owner(f, c));
 	v = all(v, side_states(f, c));
 	v = all(v, side_role(f, c));
@@ -195,6 +218,8 @@ bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r)
 		      ntohs(r->dport)))
 		return false;
 	if (f->nnetns && !in_list(f->netns, f->nnetns, r->netns))
+		return false;
+	if (f->ncookies && !cookie_in(f, r->cookie))
 		return false;
 	if (f->npids && !(task && in_list(f->pids, f->npids, r->tgid)))
 		return false;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "decode/decode.h"
@@ -45,6 +46,8 @@ struct filter {
 	unsigned int ncomms;
 	uint32_t netns[TT_FILTER_VALUES];
 	unsigned int nnetns;
+	uint64_t cookies[TT_FILTER_VALUES];
+	unsigned int ncookies;
 	uint32_t states; /* a bit per TCP state */
 	uint32_t roles; /* a bit per enum tt_role */
 	bool have_since, have_until;
@@ -60,6 +63,7 @@ enum tt_filter_kind {
 	TT_F_ADDR,
 	TT_F_PID,
 	TT_F_NETNS,
+	TT_F_COOKIE,
 	TT_F_COMM,
 	TT_F_STATE,
 	TT_F_ROLE,
@@ -67,6 +71,13 @@ enum tt_filter_kind {
 
 /* A decimal number up to @max, the whole string; -1 if not. */
 int tt_parse_u32(const char *s, uint32_t max, uint32_t *out);
+/* ::ffff:a.b.c.d, an IPv4 address in IPv6 form */
+static inline bool tt_v4_mapped(const uint8_t *a)
+{
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, prefix, sizeof(prefix));
+}
 /* Adds the values of @arg (a comma list); -1 with what it wanted. */
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,
 		  const char **want);

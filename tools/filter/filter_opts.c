@@ -6,6 +6,7 @@
  * (10.0.0.0/8, fe80::/10), states any spelling (close_wait, CLOSE-WAIT).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,17 @@ static int add_cidr(struct filter *f, char *v)
 	if (slash && tt_parse_u32(slash + 1, bits, &bits))
 		return -1;
 	n->bits = bits;
+	/*
+	 * ::ffff:127.0.0.1, as ss prints a v4 peer of a v6 socket, is that
+	 * IPv4 address: the records keep such sockets' addresses as IPv4.
+	 */
+	if (n->family == TCPSTATES_FAMILY_INET6 && bits >= 96 &&
+	    tt_v4_mapped(n->addr)) {
+		memmove(n->addr, n->addr + 12, 4);
+		memset(n->addr + 4, 0, 12);
+		n->family = TCPSTATES_FAMILY_INET;
+		n->bits = bits - 96;
+	}
 	f->naddrs++;
 	return 0;
 }
@@ -78,6 +90,27 @@ static int add_u32(uint32_t *list, unsigned int *n, const char *v)
 	if (*n == TT_FILTER_VALUES || tt_parse_u32(v, UINT32_MAX, &list[*n]))
 		return -1;
 	(*n)++;
+	return 0;
+}
+
+/* 4097, or hexadecimal as ss -e prints it (sk:1001) or as 0x1001 */
+static int add_cookie(struct filter *f, const char *v)
+{
+	unsigned long long x;
+	int base = 10;
+	char *end;
+
+	if (!strncmp(v, "sk:", 3) || !strncmp(v, "0x", 2)) {
+		v += v[0] == 's' ? 3 : 2;
+		base = 16;
+	}
+	if (f->ncookies == TT_FILTER_VALUES || !isxdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, base);
+	if (errno || *end)
+		return -1;
+	f->cookies[f->ncookies++] = x;
 	return 0;
 }
 
@@ -116,6 +149,8 @@ static int add_one(struct filter *f, enum tt_filter_kind k, char *v)
 		return add_u32(f->pids, &f->npids, v);
 	case TT_F_NETNS:
 		return add_u32(f->netns, &f->nnetns, v);
+	case TT_F_COOKIE:
+		return add_cookie(f, v);
 	case TT_F_COMM:
 		return add_comm(f, v);
 	case TT_F_STATE:
@@ -133,6 +168,7 @@ static const char *const wants[] = {
 	[TT_F_ADDR] = "an IPv4 or IPv6 address or prefix (e.g. 10.0.0.0/8)",
 	[TT_F_PID] = "a process id",
 	[TT_F_NETNS] = "a namespace inode number",
+	[TT_F_COOKIE] = "a socket cookie (4097, or sk:1001 as ss -e prints it)",
 	[TT_F_COMM] = "a command name (1 to 15 characters)",
 	[TT_F_STATE] = "a TCP state (e.g. CLOSE_WAIT, close-wait, fin_wait2)",
 	[TT_F_ROLE] =
@@ -142,15 +178,20 @@ static const char *const wants[] = {
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,
 		  const char **want)
 {
-	char buf[1024], *v, *save;
+	char buf[1024], *v, *comma;
 
 	*want = wants[k];
 	if (strlen(arg) >= sizeof(buf) || !*arg)
 		return -1;
 	strcpy(buf, arg);
-	for (v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save))
-		if (add_one(f, k, v))
+	/* Every item between the commas counts: "80," is a mistake. */
+	for (v = buf; v; v = comma ? comma + 1 : NULL) {
+		comma = strchr(v, ',');
+		if (comma)
+			*comma = 0;
+		if (!*v || add_one(f, k, v))
 			return -1;
+	}
 	f->any = true;
 	return 0;
 }

@@ -8,7 +8,9 @@
  *   2026-11-30T14:03:07Z        with Z: UTC
  *   14:03[:07[.123]]            that time on the day of the first record
  *   @1796042587[.5]             seconds since the epoch
- *   5001.25                     CLOCK_MONOTONIC seconds, as --time=mono shows
+ *   5001.25                     seconds as the times are shown: CLOCK_MONOTONIC
+ *                               (--time=mono), or since the first record with
+ *                               --time=relative
  */
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,8 @@ int tt_when_resolve(const struct when *w, const struct tt_clock *k,
 
 	if (w->kind == WHEN_MONO) {
 		*mono = w->ns;
+		if (k->mode == TT_TIME_RELATIVE)
+			*mono += first_ns;
 		return 0;
 	}
 	if (!k->have_offset)

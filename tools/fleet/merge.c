@@ -123,9 +123,14 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 	char w[40], lo[40], hi[40], est[40];
 
 	if (json) {
-		fprintf(f,
-			"{\"clock\":{\"reference\":\"%s\",\"host\":\"%s\",\"realtime_offset_diff_ns\":%lld,\"offset_ns\":%lld,",
-			ref, name, (long long)k->wall_ns, (long long)k->est_ns);
+		fprintf(f, "{\"clock\":{\"reference\":\"%s\",\"host\":\"%s\",",
+			ref, name);
+		if (k->wall_unknown)
+			fprintf(f, "\"realtime_offset_diff_ns\":null,");
+		else
+			fprintf(f, "\"realtime_offset_diff_ns\":%lld,",
+				(long long)k->wall_ns);
+		fprintf(f, "\"offset_ns\":%lld,", (long long)k->est_ns);
 		if (k->have_lo)
 			fprintf(f, "\"offset_min_ns\":%lld,",
 				(long long)k->lo_ns);
@@ -145,9 +150,14 @@ static void print_clock(FILE *f, bool json, const char *ref, const char *name,
 		return;
 	}
 	fmt_off(w, sizeof(w), k->wall_ns);
-	fprintf(f,
-		"clock %s - %s: each capture's CLOCK_REALTIME - CLOCK_MONOTONIC puts both on wall-clock time (they differ by %s)\n",
-		name, ref, w);
+	if (k->wall_unknown)
+		fprintf(f,
+			"clock %s - %s: a capture carries no CLOCK_REALTIME - CLOCK_MONOTONIC: only the packets place %s's clock\n",
+			name, ref, name);
+	else
+		fprintf(f,
+			"clock %s - %s: each capture's CLOCK_REALTIME - CLOCK_MONOTONIC puts both on wall-clock time (they differ by %s)\n",
+			name, ref, w);
 	if (!k->bounds) {
 		fprintf(f,
 			"  no conversation between them bounds the wall clocks' difference: taken as 0\n\n");
@@ -200,6 +210,25 @@ static void unique_labels(const struct tt_files *fs, char (*labels)[64],
 	free(dup);
 }
 
+/* What the clocks cannot say goes to standard error, whatever the format. */
+static void warn_clock(const char *ref, const char *name,
+		       const struct tt_host_clock *k)
+{
+	if (k->unplaced)
+		fprintf(stderr,
+			"%s: host %s: on %s's clock its times would fall before %s's boot (a wrong or unknown realtime offset): they are shown on %s's own monotonic clock\n",
+			TT_NAME, name, ref, ref, name);
+	else if (k->wall_unknown && !k->bounds)
+		fprintf(stderr,
+			"%s: host %s: its capture or %s's carries no realtime offset, and no conversation between them places it: %s's monotonic times are taken as %s's\n",
+			TT_NAME, name, ref, name, ref);
+	else if (k->wall_unknown)
+		fprintf(stderr,
+			"%s: host %s: its capture or %s's carries no realtime offset: %s's clock is placed by the packets of %u conversation%s alone\n",
+			TT_NAME, name, ref, name, k->conversations,
+			k->conversations == 1 ? "" : "s");
+}
+
 int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
 		 FILE *timeline, FILE *ladder, FILE *json,
 		 struct tt_decoder *total)
@@ -235,6 +264,8 @@ int tt_merge_run(struct tt_files *fs, const struct tt_merge_hooks *hk,
 	tt_hosts_pair(H);
 	for (unsigned int g = 1; g < nh; g++) {
 		const struct tt_host_clock *k = tt_hosts_clock(H, g);
+
+		warn_clock(lp[0], lp[g], k);
 
 		if (timeline)
 			print_clock(timeline, false, lp[0], lp[g], k);

@@ -7,12 +7,12 @@
  *
  * TX_B and RX_B are the application's bytes; "~" marks the kernel's
  * counters where the sequence numbers for the exact count are missing.
- * MS is the side's life, first record to end, in milliseconds. HOST, last,
- * is the recording host's label, when the input names one. A loss (the
- * ring overwrote records before they were read, or a rotated file is
- * missing) is a line of its own where it happened, and the CLOSE of a side
- * whose history has a gap ends in '*'. Columns
- * are as wide as their widest value: from a file, rows are written a block
+ * MS is the side's life, first record to end, in milliseconds, rounded to
+ * two decimals as tcplife's %.2f does. HOST, last, is the recording host's
+ * label, when the input names one. A loss (the ring overwrote records before
+ * they were read, or a rotated file is missing) is a line of its own where
+ * it happened, and the CLOSE of a side whose history has a gap ends in '*'.
+ * Columns are as wide as their widest value: from a file, rows are written a block
  * at a time, each block aligned; live, each row at once, the columns
  * widening when a value needs it (never narrowing).
  */
@@ -84,6 +84,7 @@ static void fill(const struct tt_brief *b, char row[NCOL][CELL],
 {
 	struct tt_bytes tx, rx;
 	uint64_t ns = c->end_ns > c->first_ns ? c->end_ns - c->first_ns : 0;
+	uint64_t cs = (ns + 5000) / 10000; /* rounded to 0.01 ms, as tcplife */
 
 	tt_fmt_time(b->clock, row[0], CELL, c->first_ns);
 	if (c->owner_rank) {
@@ -100,9 +101,8 @@ static void fill(const struct tt_brief *b, char row[NCOL][CELL],
 	tt_conn_bytes(c, &tx, &rx);
 	bytes_cell(row[7], &tx);
 	bytes_cell(row[8], &rx);
-	snprintf(row[9], CELL, "%llu.%02llu",
-		 (unsigned long long)(ns / 1000000),
-		 (unsigned long long)(ns / 10000 % 100));
+	snprintf(row[9], CELL, "%llu.%02llu", (unsigned long long)(cs / 100),
+		 (unsigned long long)(cs % 100));
 	snprintf(row[10], CELL, "%s%s", tt_close_name(c->close),
 		 c->incomplete ? "*" : "");
 	snprintf(row[11], CELL, "%s", c->host ? c->host : "-");

@@ -52,24 +52,67 @@ bool tt_clock_epoch(const struct tt_clock *k, uint64_t mono_ns,
 	return true;
 }
 
+/* @v as exactly @digits digits, zero-padded; returns the end. */
+static char *digits(char *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = '0' + v % 10;
+	return p + n;
+}
+
+/*
+ * The date and time of day are those of the last second shown, most of
+ * the time: localtime_r and strftime run once a second of records, not
+ * for every time printed.
+ */
 static void fmt_civil(char *buf, size_t len, const struct timespec *ts,
 		      bool utc)
 {
-	struct tm tm;
-	char d[32];
+	static __thread time_t last_sec = -1;
+	static __thread bool last_utc;
+	static __thread char d[32];
+	char *p;
 
+	if (ts->tv_sec != last_sec || utc != last_utc) {
+		struct tm tm;
+
+		if (utc)
+			gmtime_r(&ts->tv_sec, &tm);
+		else
+			localtime_r(&ts->tv_sec, &tm);
+		strftime(d, sizeof(d), "%Y-%m-%d %H:%M:%S", &tm);
+		last_sec = ts->tv_sec;
+		last_utc = utc;
+	}
+	if (len < strlen(d) + 9) {
+		snprintf(buf, len, "%s", d);
+		return;
+	}
+	p = stpcpy(buf, d);
+	*p++ = '.';
+	p = digits(p, ts->tv_nsec / 1000, 6);
 	if (utc)
-		gmtime_r(&ts->tv_sec, &tm);
-	else
-		localtime_r(&ts->tv_sec, &tm);
-	strftime(d, sizeof(d), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ld%s", d, ts->tv_nsec / 1000, utc ? "Z" : "");
+		*p++ = 'Z';
+	*p = 0;
 }
 
 static void fmt_seconds(char *buf, size_t len, uint64_t ns)
 {
-	snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / NSEC),
-		 (unsigned long long)(ns % NSEC));
+	char t[32], *p = t + 20;
+	uint64_t sec = ns / NSEC;
+
+	do {
+		*--p = '0' + sec % 10;
+		sec /= 10;
+	} while (sec);
+	memmove(t, p, t + 20 - p);
+	p = t + (t + 20 - p);
+	*p++ = '.';
+	p = digits(p, ns % NSEC, 9);
+	if ((size_t)(p - t) >= len)
+		p = t + len - 1;
+	memcpy(buf, t, p - t);
+	buf[p - t] = 0;
 }
 
 void tt_fmt_time(const struct tt_clock *k, char *buf, size_t len,

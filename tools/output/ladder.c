@@ -8,14 +8,17 @@
  *   SYN seq=A, SYN-ACK seq=B ack=A+1, ACK ack=B+1,
  *   FIN seq=C, ACK ack=C+1, FIN seq=D, ACK ack=D+1
  *
- * A and B are the client's and server's ISNs, C the first FIN (whoever closed
- * first), D the second. Rows are built once (tt_ladder_build) and drawn by
+ * A and B are the client's and server's ISNs, C the first FIN sent (whoever
+ * closed first), D the second. In a simultaneous close (FINs crossed) C is
+ * the one sent first by the times both sides entered FIN_WAIT1, the
+ * client's when only one side was recorded or the times tie. Rows are built once (tt_ladder_build) and drawn by
  * the terminal renderer here and the SVG renderer in svg.c.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/put.h"
 #include "output/output.h"
 
 struct build {
@@ -24,6 +27,15 @@ struct build {
 	char isn[2], fin[2]; /* letters per side */
 	int prio;
 };
+
+/* snprintf(buf, len, "%s", s), without its cost: a copy cut to fit */
+static void copy(char *buf, size_t len, const char *s)
+{
+	size_t n = strnlen(s, len - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = 0;
+}
 
 static int add_step(struct build *b, uint64_t ts, int side, int dir,
 		    const char *label, const char *state)
@@ -45,8 +57,8 @@ static int add_step(struct build *b, uint64_t ts, int side, int dir,
 	s->ts = ts;
 	s->side = side;
 	s->dir = dir;
-	snprintf(s->label, sizeof(s->label), "%s", label);
-	snprintf(s->state, sizeof(s->state), "%s", state);
+	copy(s->label, sizeof(s->label), label);
+	copy(s->state, sizeof(s->state), state);
 	return 0;
 }
 
@@ -143,6 +155,15 @@ static void seqval(char *buf, size_t len, bool have, uint32_t v)
 /* Which side sent the first FIN: 0 (left) or 1 (right). */
 static int first_fin(const struct conn *l, const struct conn *r)
 {
+	uint64_t tl, tr;
+
+	/* crossed FINs: the one sent first, on this clock; a tie is left's */
+	if (l && r && l->close_first == CLOSE_SIMULTANEOUS &&
+	    r->close_first == CLOSE_SIMULTANEOUS) {
+		tl = tt_conn_entered(l, TCPSTATES_FIN_WAIT1);
+		tr = tt_conn_entered(r, TCPSTATES_FIN_WAIT1);
+		return tl && tr && tr < tl;
+	}
 	if (l && l->close_first == CLOSE_PASSIVE)
 		return 1;
 	if (!l || !l->close_first)
@@ -205,7 +226,8 @@ static void title(struct tt_ladder *L)
 	}
 	if (k->role == ROLE_LISTENER)
 		snprintf(L->title, sizeof(L->title),
-			 "listener %s netns %u cookie %llu%s%s", la, k->netns,
+			 "listener %s netns %u cookie %llu (sk:%llx)%s%s", la,
+			 k->netns, (unsigned long long)k->cookie,
 			 (unsigned long long)k->cookie, on(k), host(k));
 	else
 		snprintf(L->title, sizeof(L->title), "%s %s%s%s | %s %s%s%s",
@@ -357,6 +379,38 @@ static void arrow(char *buf, int dir, const char *label)
 	buf[i] = 0;
 }
 
+/* "  %-*s %-11s %15s %s%s%s\n", a row a step, without printf */
+static void row(FILE *f, int width, const char *ts, const char *d,
+		const struct tt_step *s, const char *arr)
+{
+	const char *left = s->side == 0 ? s->state : "";
+	size_t n = strlen(ts);
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_mem(&o, "  ", 2);
+	tt_put_mem(&o, ts, n);
+	for (; (int)n < width; n++)
+		tt_put_c(&o, ' ');
+	tt_put_c(&o, ' ');
+	n = strlen(d);
+	tt_put_mem(&o, d, n);
+	for (; n < 11; n++)
+		tt_put_c(&o, ' ');
+	tt_put_c(&o, ' ');
+	for (n = strlen(left); n < 15; n++)
+		tt_put_c(&o, ' ');
+	tt_put_str(&o, left);
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, arr);
+	if (s->side == 1 && s->state[0]) {
+		tt_put_c(&o, ' ');
+		tt_put_str(&o, s->state);
+	}
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
+}
+
 void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		    const struct conn *b)
 {
@@ -387,10 +441,7 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		}
 		prev = s->ts;
 		arrow(arr, s->dir, s->label);
-		fprintf(f, "  %-*s %-11s %15s %s%s%s\n", tt_time_width(k), ts,
-			d, s->side == 0 ? s->state : "", arr,
-			s->side == 1 && s->state[0] ? " " : "",
-			s->side == 1 ? s->state : "");
+		row(f, tt_time_width(k), ts, d, s, arr);
 	}
 	fputc('\n', f);
 	tt_ladder_free(&L);

@@ -14,7 +14,9 @@
  *                  (client: SYN_SENT -> ESTABLISHED, server: the SYN's
  *                  arrival -> ESTABLISHED), connections closed and their
  *                  duration when a side ends (its CLOSE, or the end of its
- *                  TIME_WAIT)
+ *                  TIME_WAIT), the transition FIN_WAIT2 -> TIME_WAIT of a
+ *                  timewait socket when it enters TIME_WAIT (a tw_rearm
+ *                  record, which a re-arm in TIME_WAIT is too)
  *   from the live  connections in each state now, as the reconstruction
  *   sides          holds them (a side whose end was lost stays counted)
  *   from INFO      records written, lost by this reader, filtered, probe
@@ -243,6 +245,26 @@ static void hist_add(struct hist *h, const uint64_t *le, size_t n, uint64_t v)
 	h->sum_ns += v;
 }
 
+/*
+ * A timewait socket's substate FIN_WAIT2 -> TIME_WAIT (the peer's FIN) is
+ * a tw_rearm record, which a re-arm in TIME_WAIT is too: the side says
+ * which, and the transition is counted here. A time_wait record straight
+ * into TIME_WAIT is one already (is_transition).
+ */
+static void tw_entered(struct group *g, const struct conn *c)
+{
+	for (uint32_t i = 1; i < c->nstates; i++) {
+		const struct tt_span *s = &c->states[i];
+
+		if (s->state != TCPSTATES_TIME_WAIT)
+			continue;
+		if (s->kind == TCPSTATES_EV_TW_REARM &&
+		    c->states[i - 1].state < NS)
+			g->trans[c->states[i - 1].state][TCPSTATES_TIME_WAIT]++;
+		return;
+	}
+}
+
 void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 		     enum tt_side_event ev)
 {
@@ -266,6 +288,9 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 			hist_add(&g->duration[c->role], duration_le,
 				 ARRAY_SIZE(duration_le),
 				 c->end_ns - c->first_ns);
+		break;
+	case TT_SIDE_TIME_WAIT:
+		tw_entered(g, c);
 		break;
 	}
 }

@@ -35,10 +35,14 @@ bool tt_fmt_rfc3339(const struct tt_clock *k, char *buf, size_t len,
 		    uint64_t mono_ns);
 int tt_time_width(const struct tt_clock *k); /* columns tt_fmt_time takes */
 
-/* ---- escape.c ---- */
+/* ---- escape.c: one rule for kernel text in every format ---- */
 #define TT_COMM_ESCAPED (16 * 4) /* a comm, every byte \ooo */
-/* @s made terminal-safe (\ooo); @space: escape spaces too. Returns @buf. */
+/*
+ * @s made terminal-safe: controls, backslash and bytes that are not valid
+ * UTF-8 as \ooo, valid UTF-8 kept; @space: escape spaces too. Returns @buf.
+ */
 const char *tt_escape(char *buf, size_t len, const char *s, bool space);
+bool tt_utf8_valid(const char *s);
 
 /* ---- brief.c: --brief, a line per connection side ---- */
 struct tt_brief;
@@ -102,8 +106,10 @@ void tt_ladder_conn(FILE *f, const struct tt_clock *k, const struct conn *a,
 		    const struct conn *b);
 
 struct tt_svg;
+#define TT_SVG_MAX 1000 /* diagrams in one picture; the rest are counted */
 struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k);
 void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b);
+uint64_t tt_svg_left_out(const struct tt_svg *s);
 void tt_svg_close(struct tt_svg *s);
 
 /* The ladder's rows, shared by the terminal and SVG renderers. */
@@ -130,7 +136,11 @@ void tt_ladder_free(struct tt_ladder *L);
 struct tt_stats;
 struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns);
 void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r);
+/* A side, when it ends (its close, handshake, time in each state). */
 void tt_stats_conn(struct tt_stats *s, const struct conn *c);
+/* What happens to a side before it ends (TIME_WAIT entered). */
+void tt_stats_side(struct tt_stats *s, const struct conn *c,
+		   enum tt_side_event ev);
 void tt_stats_print(struct tt_stats *s, FILE *f);
 void tt_stats_reset(struct tt_stats *s); /* -i: a new interval */
 void tt_stats_free(struct tt_stats *s);

@@ -128,8 +128,9 @@ static void odd(struct tt_stats *s, const struct conn *c, const char *what)
 			 tt_escape(comm, sizeof(comm), c->comm, false));
 	else
 		snprintf(owner, sizeof(owner), "owner unknown");
-	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu %s: %s",
+	if (asprintf(&line, "%s %s -> %s netns %u cookie %llu (sk:%llx) %s: %s",
 		     tt_role_name(c->role), l, r, c->netns,
+		     (unsigned long long)c->cookie,
 		     (unsigned long long)c->cookie, owner, what) < 0)
 		return;
 	s->odd[s->nodd++] = line;
@@ -218,8 +219,6 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 	    c->role < ROLE_NR)
 		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
 	state_times(s, c);
-	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
-		s->tw_entered++;
 	if (c->twend == TW_EXPIRED)
 		s->tw_expired++;
 	if (c->twend == TW_KILLED)
@@ -232,6 +231,18 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->incomplete++;
 		odd(s, c, "incomplete history");
 	}
+}
+
+/*
+ * An entry into TIME_WAIT, counted when it happens (-i: in its interval,
+ * as the transitions are), not when the side ends.
+ */
+void tt_stats_side(struct tt_stats *s, const struct conn *c,
+		   enum tt_side_event ev)
+{
+	(void)c;
+	if (ev == TT_SIDE_TIME_WAIT)
+		s->tw_entered++;
 }
 
 static void print_records(const struct tt_stats *s, FILE *f)

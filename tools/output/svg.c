@@ -2,7 +2,11 @@
 /*
  * --svg FILE: the ladder diagrams of ladder.c as one SVG picture, one block
  * per connection or conversation, stacked top to bottom. The body is built in
- * memory because the picture's height is known only at the end.
+ * memory because the picture's height is known only at the end, so the
+ * picture is bounded: the first TT_SVG_MAX diagrams are drawn, and the
+ * picture and standard error say how many more were left out (a filter
+ * chooses which to draw). A million connections would otherwise make a
+ * picture tens of millions of pixels tall that nothing can display.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@ struct tt_svg {
 	char *buf;
 	size_t len;
 	unsigned int y;
+	uint64_t drawn, left_out;
 };
 
 struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k)
@@ -106,6 +111,11 @@ void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b)
 	unsigned int y = s->y + HEAD_H;
 	char title[300], d[32];
 
+	if (s->drawn == TT_SVG_MAX) {
+		s->left_out++;
+		return;
+	}
+	s->drawn++;
 	if (tt_ladder_build(&L, a, b)) {
 		tt_ladder_free(&L);
 		return;
@@ -136,8 +146,23 @@ void tt_svg_conn(struct tt_svg *s, const struct conn *a, const struct conn *b)
 	tt_ladder_free(&L);
 }
 
+uint64_t tt_svg_left_out(const struct tt_svg *s)
+{
+	return s->left_out;
+}
+
 void tt_svg_close(struct tt_svg *s)
 {
+	char note[160];
+
+	if (s->left_out) {
+		snprintf(
+			note, sizeof(note),
+			"%llu more diagrams not drawn: --svg draws the first %d (choose them with a filter)",
+			(unsigned long long)s->left_out, TT_SVG_MAX);
+		svg_text(s->body, X_TIME, s->y + 16, " class=\"title\"", note);
+		s->y += 30;
+	}
 	fclose(s->body);
 	fprintf(s->out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

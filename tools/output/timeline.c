@@ -9,28 +9,80 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/put.h"
 #include "output/output.h"
+
+/*
+ * @ns / @unit to three decimals, as printf's "%.3f" of the double @d =
+ * @ns / @unit rounds it: to nearest, and at an exact decimal tie the way
+ * the double lies (d * 1000 is exact in a long double: 53 + 10 bits),
+ * and to even where the double is that tie.
+ */
+static uint64_t thousandths(uint64_t ns, uint64_t unit, double d)
+{
+	uint64_t step = unit / 1000, q = ns / step, rem = ns % step;
+	long double x;
+
+	if (rem * 2 > step)
+		return q + 1;
+	if (rem * 2 < step)
+		return q;
+	x = (long double)d * 1000;
+	if (x == (long double)q + 0.5L) /* the double is the tie: to even */
+		return q + (q & 1);
+	return x > (long double)q + 0.5L ? q + 1 : q;
+}
 
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns)
 {
-	if (ns < 1000)
-		snprintf(buf, len, "%lluns", (unsigned long long)ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.3fus", ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.3fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", ns / 1e9);
+	static const uint64_t units[] = { 1000, 1000000, 1000000000 };
+	static const char *const names[] = { "us", "ms", "s" };
+	char t[48], *p = t + 24, *e;
+	uint64_t v;
+	int u;
+
+	if (ns < 1000) {
+		v = ns;
+		u = -1;
+	} else {
+		u = ns < 1000000 ? 0 : ns < 1000000000 ? 1 : 2;
+		v = thousandths(ns, units[u], (double)ns / units[u]);
+	}
+	if (u >= 0) {
+		for (int i = 0; i < 3; i++, v /= 10)
+			*--p = '0' + v % 10;
+		*--p = '.';
+	}
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	e = stpcpy(t + 24, u < 0 ? "ns" : names[u]);
+	if ((size_t)(e - p) >= len)
+		e = p + len - 1;
+	memcpy(buf, p, e - p);
+	buf[e - p] = 0;
 }
 
 void tt_fmt_bytes(char *buf, size_t len, const struct tt_bytes *b)
 {
-	if (b->kind == TT_BYTES_NONE)
+	char t[32], *p = t + sizeof(t);
+	uint64_t v = b->n;
+
+	if (b->kind == TT_BYTES_NONE) {
 		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%s%llu B",
-			 b->kind == TT_BYTES_KERNEL ? "~" : "",
-			 (unsigned long long)b->n);
+		return;
+	}
+	*--p = 0;
+	p -= 2;
+	memcpy(p, " B", 2);
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (b->kind == TT_BYTES_KERNEL)
+		*--p = '~';
+	snprintf(buf, len, "%s", p);
 }
 
 void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
@@ -38,11 +90,23 @@ void tt_fmt_endpoint(char *buf, size_t len, unsigned int family,
 {
 	char a[INET6_ADDRSTRLEN];
 
+	char t[INET6_ADDRSTRLEN + 10], *p = t, d[6];
+	int i = sizeof(d);
+
 	tt_format_addr(family, addr, a, sizeof(a));
 	if (family == TCPSTATES_FAMILY_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+		*p++ = '[';
+	p = stpcpy(p, a);
+	if (family == TCPSTATES_FAMILY_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	do {
+		d[--i] = '0' + port % 10;
+		port /= 10;
+	} while (port);
+	memcpy(p, d + i, sizeof(d) - i);
+	p[sizeof(d) - i] = 0;
+	snprintf(buf, len, "%s", t);
 }
 
 /* Why the close kind is what it is, with the numbers behind it. */
@@ -97,15 +161,30 @@ static void data_line(FILE *f, const char *in, const struct conn *c,
 	struct tt_bytes tx, rx;
 	char s[32], r[32];
 
+	struct tt_put o;
+
 	tt_conn_bytes(c, &tx, &rx);
 	tt_fmt_bytes(s, sizeof(s), &tx);
 	tt_fmt_bytes(r, sizeof(r), &rx);
-	fprintf(f,
-		"%s  data       %s, sent %s, received %s, retrans %u, srtt %uus%s\n",
-		in, dur, s, r, c->retrans, c->srtt_us,
-		tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL ?
-			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)" :
-			"");
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_str(&o, "  data       ");
+	tt_put_str(&o, dur);
+	tt_put_str(&o, ", sent ");
+	tt_put_str(&o, s);
+	tt_put_str(&o, ", received ");
+	tt_put_str(&o, r);
+	tt_put_str(&o, ", retrans ");
+	tt_put_u64(&o, c->retrans);
+	tt_put_str(&o, ", srtt ");
+	tt_put_u64(&o, c->srtt_us);
+	tt_put_str(&o, "us");
+	if (tx.kind == TT_BYTES_KERNEL || rx.kind == TT_BYTES_KERNEL)
+		tt_put_str(
+			&o,
+			" (~: the kernel's bytes_acked/bytes_received, which count the SYN and FIN too)");
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }
 
 static void head_line(FILE *f, const char *in, const struct conn *c)
@@ -117,31 +196,60 @@ static void head_line(FILE *f, const char *in, const struct conn *c)
 
 	tt_fmt_endpoint(l, sizeof(l), c->family, c->laddr, c->lport);
 	tt_fmt_endpoint(r, sizeof(r), c->family, c->raddr, c->rport);
-	if (c->role == ROLE_LISTENER)
-		fprintf(f, "%slistener %s %s netns %u cookie %llu", in, l, fam,
-			c->netns, (unsigned long long)c->cookie);
-	else
-		fprintf(f, "%s%s %s -> %s %s netns %u cookie %llu", in,
-			tt_role_name(c->role), l, r, fam, c->netns,
-			(unsigned long long)c->cookie);
-	fprintf(f, "%s%s\n", c->host ? " on host " : "",
-		c->host ? c->host : "");
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	if (c->role == ROLE_LISTENER) {
+		tt_put_str(&o, "listener ");
+		tt_put_str(&o, l);
+	} else {
+		tt_put_str(&o, tt_role_name(c->role));
+		tt_put_c(&o, ' ');
+		tt_put_str(&o, l);
+		tt_put_str(&o, " -> ");
+		tt_put_str(&o, r);
+	}
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, fam);
+	tt_put_str(&o, " netns ");
+	tt_put_u64(&o, c->netns);
+	tt_put_str(&o, " cookie ");
+	tt_put_u64(&o, c->cookie);
+	tt_put_str(&o, " (sk:"); /* as ss -e prints it */
+	tt_put_hex(&o, c->cookie);
+	tt_put_c(&o, ')');
+	if (c->host) {
+		tt_put_str(&o, " on host ");
+		tt_put_str(&o, c->host);
+	}
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }
 
 static void owner_line(FILE *f, const char *in, const struct conn *c)
 {
-	char uid[16] = "-", comm[TT_COMM_ESCAPED];
+	char comm[TT_COMM_ESCAPED];
+	struct tt_put o;
 
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	if (c->owner_rank) {
+		tt_put_str(&o, "  owner      pid ");
+		tt_put_u64(&o, c->tgid);
+		tt_put_str(&o, " comm ");
+		tt_put_str(&o, tt_escape(comm, sizeof(comm), c->comm, false));
+	} else {
+		tt_put_str(&o,
+			   "  owner      unknown (no record named a process)");
+	}
+	tt_put_str(&o, " uid ");
 	if (c->uid != UINT32_MAX)
-		snprintf(uid, sizeof(uid), "%u", c->uid);
-	if (c->owner_rank)
-		fprintf(f, "%s  owner      pid %u comm %s uid %s\n", in,
-			c->tgid, tt_escape(comm, sizeof(comm), c->comm, false),
-			uid);
+		tt_put_u64(&o, c->uid);
 	else
-		fprintf(f,
-			"%s  owner      unknown (no record named a process) uid %s\n",
-			in, uid);
+		tt_put_c(&o, '-');
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 	if (c->incomplete)
 		fprintf(f,
 			"%s  INCOMPLETE history has a gap (lost records or started mid-connection)\n",
@@ -181,29 +289,46 @@ static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
 	retransmits(f, c);
 }
 
-static void seq_or_dash(FILE *f, bool have, uint32_t v)
+/* "%-*s" without printf */
+static void put_pad(struct tt_put *o, const char *s, size_t w)
+{
+	size_t n = strlen(s);
+
+	tt_put_mem(o, s, n);
+	for (; n < w; n++)
+		tt_put_c(o, ' ');
+}
+
+static void seq_or_dash(struct tt_put *o, bool have, uint32_t v)
 {
 	if (have)
-		fprintf(f, "%u", v);
+		tt_put_u64(o, v);
 	else
-		fputc('-', f);
+		tt_put_c(o, '-');
 }
 
 /* "isn" or "fin": ours and the peer's, and the ACKs that answer them. */
 static void seq_line(FILE *f, const char *in, const char *what, bool hl,
 		     uint32_t l, bool hr, uint32_t r)
 {
+	struct tt_put o;
+
 	if (!hl && !hr)
 		return;
-	fprintf(f, "%s  %-10s local ", in, what);
-	seq_or_dash(f, hl, l);
-	fputs(" remote ", f);
-	seq_or_dash(f, hr, r);
-	fputs(" (acks: local+1 = ", f);
-	seq_or_dash(f, hl, l + 1);
-	fputs(", remote+1 = ", f);
-	seq_or_dash(f, hr, r + 1);
-	fputs(")\n", f);
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_mem(&o, "  ", 2);
+	put_pad(&o, what, 10);
+	tt_put_str(&o, " local ");
+	seq_or_dash(&o, hl, l);
+	tt_put_str(&o, " remote ");
+	seq_or_dash(&o, hr, r);
+	tt_put_str(&o, " (acks: local+1 = ");
+	seq_or_dash(&o, hl, l + 1);
+	tt_put_str(&o, ", remote+1 = ");
+	seq_or_dash(&o, hr, r + 1);
+	tt_put_str(&o, ")\n");
+	tt_put_flush(&o);
 }
 
 static void options_line(FILE *f, const char *in, const struct conn *c)
@@ -235,19 +360,49 @@ static void established(FILE *f, const char *in, const struct conn *c)
 	data_line(f, in, c, d);
 }
 
+static const char *tw_end(const struct conn *c)
+{
+	return c->twend == TW_EXPIRED ? "expired" :
+	       c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
+					"still waiting";
+}
+
+/* Unknown values say so, as JSON's nulls do. */
 static void time_wait_line(FILE *f, const char *in, const struct conn *c)
 {
 	if (c->twend == TW_SKIPPED)
 		fprintf(f,
 			"%s  time_wait  skipped: no timewait socket (tcp_max_tw_buckets reached: tw_overflow)\n",
 			in);
-	else if (c->twend != TW_NONE || c->tw_handed)
+	else if (c->tw_handed)
 		fprintf(f, "%s  time_wait  timeout %llums, %u re-arm%s, %s\n",
 			in, (unsigned long long)c->tw_timeout_ms, c->tw_rearms,
-			c->tw_rearms == 1 ? "" : "s",
-			c->twend == TW_EXPIRED ? "expired" :
-			c->twend == TW_KILLED  ? "killed early (reuse or RST)" :
-						 "still waiting");
+			c->tw_rearms == 1 ? "" : "s", tw_end(c));
+	else if (c->twend != TW_NONE) /* its time_wait record is missing */
+		fprintf(f, "%s  time_wait  timeout ?, re-arms ?, %s\n", in,
+			tw_end(c));
+}
+
+/* The most printed line: "  states     SYN_SENT     5001.000 23.000us  by state" */
+static void state_line(FILE *f, const char *in, const char *what,
+		       const struct tt_span *s, const char *t, const char *d)
+{
+	struct tt_put o;
+
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_mem(&o, "  ", 2);
+	put_pad(&o, what, 10);
+	tt_put_c(&o, ' ');
+	put_pad(&o, tt_state_name(s->state), 12);
+	tt_put_c(&o, ' ');
+	tt_put_str(&o, t);
+	tt_put_c(&o, ' ');
+	put_pad(&o, d, 10);
+	tt_put_mem(&o, " by ", 4);
+	tt_put_str(&o, tt_event_name(s->kind));
+	tt_put_c(&o, '\n');
+	tt_put_flush(&o);
 }
 
 static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
@@ -265,9 +420,7 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 		else
 			snprintf(d, sizeof(d), "%s",
 				 s->state == TCPSTATES_CLOSE ? "end" : "open");
-		fprintf(f, "%s  %-10s %-12s %s %-10s by %s\n", in,
-			i ? "" : "states", tt_state_name(s->state), t, d,
-			tt_event_name(s->kind));
+		state_line(f, in, i ? "" : "states", s, t, d);
 	}
 }
 
@@ -275,6 +428,7 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 		      const char *in)
 {
 	char d[96];
+	struct tt_put o;
 
 	head_line(f, in, c);
 	owner_line(f, in, c);
@@ -284,7 +438,14 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 	options_line(f, in, c);
 	established(f, in, c);
 	close_detail(d, sizeof(d), k, c);
-	fprintf(f, "%s  close      %s (%s)\n", in, tt_close_name(c->close), d);
+	tt_put_init(&o, f);
+	tt_put_str(&o, in);
+	tt_put_str(&o, "  close      ");
+	tt_put_str(&o, tt_close_name(c->close));
+	tt_put_str(&o, " (");
+	tt_put_str(&o, d);
+	tt_put_str(&o, ")\n");
+	tt_put_flush(&o);
 	seq_line(f, in, "fin", c->have_fin_local, c->fin_local,
 		 c->have_fin_remote, c->fin_remote);
 	time_wait_line(f, in, c);

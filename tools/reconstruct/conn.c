@@ -46,24 +46,44 @@ const char *tt_close_meaning(unsigned int v)
 	return v < CLOSE_NR ? close_meanings[v] : "";
 }
 
-static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_fin,
-			       uint32_t fin, bool have_info, uint64_t counter)
+static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_end,
+			       uint32_t end, bool have_info, uint64_t counter)
 {
-	if (have_isn && have_fin)
-		return (struct tt_bytes){ (uint32_t)(fin - isn - 1),
+	if (have_isn && have_end && end != isn)
+		return (struct tt_bytes){ (uint32_t)(end - isn - 1),
 					  TT_BYTES_APP };
 	if (have_info)
 		return (struct tt_bytes){ counter, TT_BYTES_KERNEL };
 	return (struct tt_bytes){ 0, TT_BYTES_NONE };
 }
 
+/*
+ * Where the bytes one way end: the FIN's sequence number, or, for a side
+ * over without it and whose history is whole, the full socket's last
+ * write_seq or rcv_nxt (no FIN in it: a FIN would have been recorded).
+ */
+static bool bytes_end(const struct conn *c, bool have_fin, uint32_t fin,
+		      uint32_t seq_last, uint32_t *end)
+{
+	*end = have_fin ? fin : seq_last;
+	return have_fin || (c->have_seq_last && c->ended && !c->incomplete &&
+			    c->close != CLOSE_OPEN);
+}
+
 void tt_conn_bytes(const struct conn *c, struct tt_bytes *tx,
 		   struct tt_bytes *rx)
 {
-	*tx = one_way(c->have_isn_local, c->isn_local, c->have_fin_local,
-		      c->fin_local, c->have_info, c->bytes_acked);
-	*rx = one_way(c->have_isn_remote, c->isn_remote, c->have_fin_remote,
-		      c->fin_remote, c->have_info, c->bytes_received);
+	uint32_t end;
+	bool have;
+
+	have = bytes_end(c, c->have_fin_local, c->fin_local, c->write_seq_last,
+			 &end);
+	*tx = one_way(c->have_isn_local, c->isn_local, have, end, c->have_info,
+		      c->bytes_acked);
+	have = bytes_end(c, c->have_fin_remote, c->fin_remote, c->rcv_nxt_last,
+			 &end);
+	*rx = one_way(c->have_isn_remote, c->isn_remote, have, end,
+		      c->have_info, c->bytes_received);
 }
 
 const struct tt_span *tt_conn_last_span(const struct conn *c)

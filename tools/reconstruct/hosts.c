@@ -60,8 +60,13 @@ struct tt_hosts *tt_hosts_new(unsigned int nhosts, const char *const *labels,
 		return NULL;
 	}
 	memcpy(H->rt, realtime_offset_ns, nhosts * sizeof(*H->rt));
-	for (unsigned int h = 0; h < nhosts; h++)
+	for (unsigned int h = 1; h < nhosts; h++) {
+		if (!H->rt[h] || !H->rt[0]) { /* unknown: the packets alone */
+			H->clock[h].wall_unknown = true;
+			H->rt[h] = H->rt[0];
+		}
 		H->clock[h].wall_ns = H->rt[h] - H->rt[0];
+	}
 	return H;
 }
 
@@ -224,6 +229,72 @@ static void estimate(struct tt_hosts *H, unsigned int h, const struct bounds *b,
 		k->est_ns = b->lo > 0 ? b->lo : 0;
 }
 
+static int64_t shift_of(const struct tt_hosts *H, unsigned int h)
+{
+	if (H->clock[h].unplaced)
+		return 0;
+	return H->rt[h] - H->rt[0] - H->clock[h].est_ns;
+}
+
+static void lowest(uint64_t *low, const struct conn *c)
+{
+	if (c && c->first_ns && c->first_ns < *low)
+		*low = c->first_ns;
+}
+
+/*
+ * A host whose times, moved onto host 0's clock, would fall before its 0
+ * (a boot long before host 0's, or a wrong offset) stays on its own clock:
+ * an unsigned time never wraps into the year 2500.
+ */
+static void check_placed(struct tt_hosts *H)
+{
+	for (unsigned int h = 1; h < H->nhosts; h++) {
+		int64_t d = shift_of(H, h);
+		uint64_t low = UINT64_MAX;
+
+		for (size_t i = 0; i < H->n; i++) {
+			const struct item *it = &H->items[i];
+
+			if (it->merged)
+				continue;
+			if (it->host == h)
+				lowest(&low, it->c);
+			if (it->peer_host == h)
+				lowest(&low, it->peer);
+		}
+		if (d < 0 && low != UINT64_MAX && low <= -(uint64_t)d)
+			H->clock[h].unplaced = true;
+	}
+}
+
+static uint64_t item_start(const struct item *it)
+{
+	uint64_t t = it->c->first_ns;
+
+	if (it->peer && it->peer->first_ns && it->peer->first_ns < t)
+		t = it->peer->first_ns;
+	return t;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	uint64_t tx, ty;
+
+	if (x->merged != y->merged)
+		return x->merged ? 1 : -1;
+	if (x->merged)
+		return 0;
+	tx = item_start(x);
+	ty = item_start(y);
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	return x->c->id < y->c->id ? -1 : x->c->id > y->c->id;
+}
+
 void tt_hosts_pair(struct tt_hosts *H)
 {
 	struct htab t;
@@ -287,6 +358,7 @@ void tt_hosts_pair(struct tt_hosts *H)
 		}
 		estimate(H, h, &b, conv);
 	}
+	check_placed(H);
 }
 
 const struct tt_host_clock *tt_hosts_clock(const struct tt_hosts *H,
@@ -296,38 +368,6 @@ const struct tt_host_clock *tt_hosts_clock(const struct tt_hosts *H,
 }
 
 /* ---- emitting, on host 0's clock ---- */
-
-static int64_t shift_of(const struct tt_hosts *H, unsigned int h)
-{
-	return H->rt[h] - H->rt[0] - H->clock[h].est_ns;
-}
-
-static uint64_t item_start(const struct item *it)
-{
-	uint64_t t = it->c->first_ns;
-
-	if (it->peer && it->peer->first_ns && it->peer->first_ns < t)
-		t = it->peer->first_ns;
-	return t;
-}
-
-static int cmp_item(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	uint64_t tx, ty;
-
-	if (x->merged != y->merged)
-		return x->merged ? 1 : -1;
-	if (x->merged)
-		return 0;
-	tx = item_start(x);
-	ty = item_start(y);
-	if (tx != ty)
-		return tx < ty ? -1 : 1;
-	if (x->host != y->host)
-		return x->host < y->host ? -1 : 1;
-	return x->c->id < y->c->id ? -1 : x->c->id > y->c->id;
-}
 
 void tt_hosts_emit(struct tt_hosts *H, const struct tt_sink *sink)
 {

@@ -450,6 +450,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	enum tt_side_end end;
 	struct conn *c;
 	uint64_t id = 0, est;
+	bool tw;
 
 	*live = NULL;
 	switch (r->kind) {
@@ -469,9 +470,12 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
 	est = c->est_ns;
+	tw = tt_side_state(c) == TCPSTATES_TIME_WAIT;
 	end = tt_side_update(c, r);
 	if (!est && c->est_ns && R->sink.side)
 		R->sink.side(R->sink.arg, c, TT_SIDE_ESTABLISHED);
+	if (!tw && tt_side_state(c) == TCPSTATES_TIME_WAIT && R->sink.side)
+		R->sink.side(R->sink.arg, c, TT_SIDE_TIME_WAIT);
 	if (end == SIDE_GOES_ON && R->early_tw && c->tw_handed &&
 	    tt_side_state(c) == TCPSTATES_TIME_WAIT)
 		c->tw_early = true;

@@ -104,6 +104,9 @@ struct conn {
 	char comm[16];
 
 	uint32_t isn_local, isn_remote, fin_local, fin_remote;
+	/* the full socket's last write_seq and rcv_nxt (have_seq_last) */
+	bool have_seq_last;
+	uint32_t write_seq_last, rcv_nxt_last;
 	uint32_t mss, snd_wnd, rcv_wnd, srtt_us, retrans, synack_retrans;
 	uint32_t syn_retrans; /* retransmits before ESTABLISHED */
 	uint64_t bytes_acked, bytes_received, tw_timeout_ms;
@@ -119,6 +122,7 @@ struct conn {
 enum tt_side_event {
 	TT_SIDE_ESTABLISHED, /* it just reached ESTABLISHED */
 	TT_SIDE_ENDED, /* it ended (before pairing, which may hold it) */
+	TT_SIDE_TIME_WAIT, /* it just entered TIME_WAIT (not a re-arm in it) */
 };
 
 /*
@@ -175,9 +179,11 @@ bool tt_conn_visited(const struct conn *c, unsigned int state);
 const struct tt_span *tt_conn_last_span(const struct conn *c);
 /*
  * Bytes one way. APP: the application's bytes, exact, from the sequence
- * numbers (FIN - ISN - 1: that side's ISN and FIN were both recorded).
- * KERNEL: the kernel's bytes_acked or bytes_received instead, which count
- * the SYN and FIN too. NONE: neither was recorded.
+ * numbers: FIN - ISN - 1 when that side's ISN and FIN were both recorded;
+ * for a side that ended without that FIN (an RST), its last write_seq
+ * (sent) or rcv_nxt (received) - ISN - 1. KERNEL: the kernel's bytes_acked
+ * or bytes_received instead, which count the SYN and FIN too, where the
+ * sequence numbers were not recorded. NONE: neither was recorded.
  */
 enum tt_bytes_kind { TT_BYTES_NONE, TT_BYTES_APP, TT_BYTES_KERNEL };
 struct tt_bytes {
@@ -204,10 +210,15 @@ struct tt_host_clock {
 	int64_t lo_ns, hi_ns;
 	int64_t est_ns; /* residual applied: the middle of the bounds */
 	unsigned int bounds, conversations;
+	bool wall_unknown; /* a capture without its realtime offset: wall_ns 0 */
+	bool unplaced; /* on host 0's clock it would start before 0: not moved */
 };
 
 struct tt_hosts;
-/* @realtime_offset_ns per host: CLOCK_REALTIME - CLOCK_MONOTONIC there. */
+/*
+ * @realtime_offset_ns per host: CLOCK_REALTIME - CLOCK_MONOTONIC there, 0
+ * when the capture does not carry it (the packets alone place that host).
+ */
 struct tt_hosts *tt_hosts_new(unsigned int nhosts, const char *const *labels,
 			      const int64_t *realtime_offset_ns);
 /* Keeps a copy of a finished side (and its same-host peer) of @host. */

@@ -86,8 +86,23 @@ void tt_side_attribute(struct conn *c, const struct tcpstates_record *r)
 	c->comm[sizeof(c->comm) - 1] = 0;
 }
 
+/*
+ * The full socket's sequence numbers as last recorded: a side that ends
+ * without a FIN (an RST) still says exactly how far each way got.
+ */
+static void take_seq(struct conn *c, const struct tcpstates_record *r)
+{
+	if (!(r->flags & TCPSTATES_F_SEQ) ||
+	    (r->flags & (TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST)))
+		return;
+	c->have_seq_last = true;
+	c->write_seq_last = r->write_seq;
+	c->rcv_nxt_last = r->rcv_nxt;
+}
+
 void tt_side_take_info(struct conn *c, const struct tcpstates_record *r)
 {
+	take_seq(c, r);
 	if (!(r->flags & TCPSTATES_F_TCPINFO))
 		return;
 	c->have_info = true;
@@ -321,6 +336,8 @@ enum tt_side_end tt_side_update(struct conn *c,
 		break;
 	case TCPSTATES_EV_TW_OVERFLOW:
 		c->twend = TW_SKIPPED; /* the full socket's CLOSE ends it */
+		if (r->new_state == TCPSTATES_TIME_WAIT)
+			remote_fin(c, r); /* it came with the peer's FIN */
 		break;
 	case TCPSTATES_EV_TW_EXPIRE:
 	case TCPSTATES_EV_TW_KILL:
