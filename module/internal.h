@@ -10,6 +10,7 @@
  *   procfs.c   /proc/tcpstates and /proc/tcpstates_stats
  *   chardev.c  /dev/tcpstates
  *   compat.h   what differs between the kernels the module builds on
+ *   counter.h  per-CPU event counters, exact on 32-bit
  */
 #ifndef TCPSTATES_INTERNAL_H
 #define TCPSTATES_INTERNAL_H
@@ -19,6 +20,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "counter.h"
 #include "uapi/tcpstates.h"
 
 /* ring.c */
