@@ -73,7 +73,6 @@ static int ts_release(struct inode *inode, struct file *file)
 {
 	struct ts_reader *r = file->private_data;
 
-	ts_view_release(&r->view);
 	mutex_destroy(&r->lock);
 	kfree(r);
 	return 0;
@@ -212,7 +211,7 @@ static long ts_ioctl_info(struct ts_reader *r, void __user *arg)
 	info.oldest = ts_ring_oldest();
 	info.filtered = ts_filtered_count();
 	info.realtime_offset_ns = ts_realtime_offset_ns();
-	info.reader_netns_cookie = r->view.net_cookie;
+	info.reader_netns_cookie = ts_view_netns_cookie(&r->view);
 	info.hooks_active = ts_probes_active();
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		info.missed[h] = ts_probes_missed(h);

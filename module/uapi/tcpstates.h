@@ -19,25 +19,31 @@
  *
  * Who sees what
  *   Every open file (of /dev/tcpstates and /proc/tcpstates alike) is bound
- *   at open() to the opener's network namespace, by reference, and checked
- *   by identity (the namespace's cookie), never by its inode number, which
+ *   at open() to the opener's network namespace by identity, its cookie
+ *   (the file holds no reference on it), never by its inode number, which
  *   the kernel hands out again once a namespace dies:
- *   - an opener in the initial network namespace with CAP_NET_ADMIN in the
- *     initial user namespace sees every namespace's records;
+ *   - an opener in the initial network namespace with CAP_NET_ADMIN and a
+ *     tracing capability (CAP_PERFMON or CAP_SYS_ADMIN, as perf and BPF
+ *     need) in the initial user namespace sees every namespace's records;
  *   - any other opener needs CAP_NET_ADMIN over its own network namespace
  *     (in the user namespace that owns it: a container's root) and sees
- *     only that namespace's records;
+ *     only that namespace's records; so does an opener in the initial
+ *     network namespace with CAP_NET_ADMIN alone (a container sharing the
+ *     host's network): the initial namespace's records, no other's;
  *   - anyone else gets -EPERM (the files are also mode 0400, root only).
  *   Sequence numbers are global: a namespace-bound reader sees gaps where
- *   other namespaces' records are.
+ *   other namespaces' records are. tcpstates_info.reader_netns_cookie
+ *   (reader_netns_cookie in /proc/tcpstates_stats) says which it is: 0 for
+ *   every namespace, else the cookie of the one namespace.
  *
  * Processes
  *   pid, tgid and comm name the task that acted on the socket, only in task
  *   context (ctx TCPSTATES_CTX_TASK); in softirq and timer context no task
  *   acts, and all three are 0. pid and tgid are the ids of the initial PID
- *   namespace. A reader in another PID namespace gets 0 for both: they
- *   cannot be translated truthfully after the fact (the task may be gone
- *   and its number reused). uid is translated into the reader's user
+ *   namespace. A reader in another PID namespace gets 0 for both and an
+ *   empty comm: ids cannot be translated truthfully after the fact (the
+ *   task may be gone and its number reused), and a host task's name is
+ *   not the container's to know. uid is translated into the reader's user
  *   namespace; (__u32)-1 where it has no mapping, and for a timewait
  *   socket, which keeps no uid.
  *

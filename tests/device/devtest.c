@@ -1696,8 +1696,9 @@ static int cmd_dump(int argc, char **argv)
 /*
  * ids [host|hidden]: a burst's records, read back. Records made outside
  * task context name no process (pid, tgid 0, comm ""). Task-context records
- * carry the burst's pid ("host": this reader is in the initial PID
- * namespace) or 0 ("hidden": it is not, and may not learn host pids).
+ * carry the burst's pid and comm ("host": this reader is in the initial PID
+ * namespace) or pid 0 and no comm ("hidden": it is not, and may learn
+ * neither host pids nor host tasks' names).
  */
 static int cmd_ids(int argc, char **argv)
 {
@@ -1727,15 +1728,16 @@ static int cmd_ids(int argc, char **argv)
 			continue;
 		}
 		task++;
+		if (hidden) {
+			CHECK(!r->pid && !r->tgid && !r->comm[0],
+			      "seq %llu: a reader in a PID namespace got pid %u tgid %u comm '%.16s'",
+			      r->seq, r->pid, r->tgid, r->comm);
+			continue;
+		}
 		CHECK(r->comm[0], "seq %llu: task record without comm", r->seq);
-		if (hidden)
-			CHECK(!r->pid && !r->tgid,
-			      "seq %llu: a reader in a PID namespace got pid %u tgid %u",
-			      r->seq, r->pid, r->tgid);
-		else
-			CHECK(r->tgid == (__u32)me,
-			      "seq %llu: task record tgid %u, burst ran as %d",
-			      r->seq, r->tgid, me);
+		CHECK(r->tgid == (__u32)me,
+		      "seq %llu: task record tgid %u, burst ran as %d",
+		      r->seq, r->tgid, me);
 	}
 	diag("ids: %zu records of port %u, %zu in task context, %zu not",
 	     mine, port, task, soft);
@@ -1993,7 +1995,7 @@ static const struct {
 	{ "openerr", cmd_openerr, "PATH ERRNO  open must fail with ERRNO" },
 	{ "delmod", cmd_delmod, "NAME  delete_module(O_NONBLOCK), prints errno" },
 	{ "dump", cmd_dump, "  print held records" },
-	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, host pids only to the host" },
+	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, and only to the host" },
 	{ "uidmap", cmd_uidmap, "  uids in a container reader's user namespace" },
 	{ "stuck", cmd_stuck, "  poll and INFO while read() is stuck in a page fault" },
 };
