@@ -471,6 +471,35 @@ static int cmd_info(int argc, char **argv)
 	      part.written == 0xa5a5a5a5a5a5a5a5ull,
 	      "INFO with argsz 24 wrote argsz %u capacity %llu written %#llx",
 	      part.argsz, part.capacity, part.written);
+	/*
+	 * The number says direction and size (ioctl.rst); the module matches
+	 * type, number and direction, so a reader built with another size
+	 * works, and ABI 2's first number (_IO) still does; the wrong
+	 * direction is -ENOTTY.
+	 */
+	CHECK(_IOC_DIR(TCPSTATES_IOC_INFO) == (_IOC_READ | _IOC_WRITE) &&
+	      _IOC_SIZE(TCPSTATES_IOC_INFO) == sizeof(struct tcpstates_info),
+	      "TCPSTATES_IOC_INFO %#lx does not say _IOWR and %zu bytes",
+	      (unsigned long)TCPSTATES_IOC_INFO, sizeof(struct tcpstates_info));
+	memset(&part, 0xa5, sizeof(part));
+	part.argsz = sizeof(part);
+	CHECK(ioctl(fd, TCPSTATES_IOC_INFO_V2, &part) == 0 &&
+	      part.capacity == want_cap,
+	      "INFO by ABI 2's first number %#lx: %s, capacity %llu",
+	      (unsigned long)TCPSTATES_IOC_INFO_V2, errname(errno),
+	      part.capacity);
+	memset(&part, 0xa5, sizeof(part));
+	part.argsz = TCPSTATES_INFO_SIZE_MIN + 8;
+	CHECK(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, TCPSTATES_IOC_MAGIC,
+			     _IOC_NR(TCPSTATES_IOC_INFO),
+			     TCPSTATES_INFO_SIZE_MIN + 8), &part) == 0 &&
+	      part.capacity == want_cap && part.written == 0xa5a5a5a5a5a5a5a5ull,
+	      "INFO numbered with a 24-byte struct: %s, capacity %llu written %#llx",
+	      errname(errno), part.capacity, part.written);
+	errno = 0;
+	CHECK(ioctl(fd, _IOR(TCPSTATES_IOC_MAGIC, _IOC_NR(TCPSTATES_IOC_INFO),
+			     struct tcpstates_info), &part) < 0 && errno == ENOTTY,
+	      "INFO numbered read-only: %s, want ENOTTY", errname(errno));
 	diag("abi=%u record_size=%u capacity=%llu written=%llu"
 	     " oldest=%llu filtered=%llu reader_next=%llu"
 	     " reader_lost=%llu hooks_active=0x%x nr_hooks=%u",

@@ -351,7 +351,7 @@ else
 	not_ok "parameter modes: the filter 0600, the rest world-readable"
 fi
 
-dt "INFO fields (abi 2, record 176, argsz, capacity 65536, set_state hook)" info 65536
+dt "INFO fields (abi 2, record 176, argsz, _IOWR and ABI 2's number, capacity 65536, set_state hook)" info 65536
 dt "errno of misuse (short read, EAGAIN, ENOTTY, EFAULT, write, lseek, mmap, open modes)" \
 	errors "$OPEN_WRITE_ERRNO"
 dt "poll, select and epoll readiness" poll
