@@ -19,8 +19,9 @@
  *
  * Each file sees what view.c grants its opener (-EPERM if nothing): every
  * namespace, or only the opener's own; lost-record markers are always
- * delivered. ioctl: TCPSTATES_IOC_INFO (argsz-sized, -EINVAL below the
- * minimum), TCPSTATES_IOC_SEEK_HEAD (argument 0, else -EINVAL).
+ * delivered. ioctl: TCPSTATES_IOC_INFO of any size in the number, and ABI
+ * 2's first number for it, TCPSTATES_IOC_INFO_V2 (argsz-sized, -EINVAL
+ * below the minimum), TCPSTATES_IOC_SEEK_HEAD (argument 0, else -EINVAL).
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -73,7 +74,6 @@ static int ts_release(struct inode *inode, struct file *file)
 {
 	struct ts_reader *r = file->private_data;
 
-	ts_view_release(&r->view);
 	mutex_destroy(&r->lock);
 	kfree(r);
 	return 0;
@@ -212,7 +212,7 @@ static long ts_ioctl_info(struct ts_reader *r, void __user *arg)
 	info.oldest = ts_ring_oldest();
 	info.filtered = ts_filtered_count();
 	info.realtime_offset_ns = ts_realtime_offset_ns();
-	info.reader_netns_cookie = r->view.net_cookie;
+	info.reader_netns_cookie = ts_view_netns_cookie(&r->view);
 	info.hooks_active = ts_probes_active();
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		info.missed[h] = ts_probes_missed(h);
@@ -231,8 +231,15 @@ static long ts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ts_reader *r = file->private_data;
 
+	/* Any size: @argsz says how much the caller has (uapi/tcpstates.h). */
+	if (_IOC_TYPE(cmd) == _IOC_TYPE(TCPSTATES_IOC_INFO) &&
+	    _IOC_NR(cmd) == _IOC_NR(TCPSTATES_IOC_INFO) &&
+	    _IOC_DIR(cmd) == _IOC_DIR(TCPSTATES_IOC_INFO))
+		cmd = TCPSTATES_IOC_INFO;
+
 	switch (cmd) {
 	case TCPSTATES_IOC_INFO:
+	case TCPSTATES_IOC_INFO_V2:
 		return ts_ioctl_info(r, (void __user *)arg);
 	case TCPSTATES_IOC_SEEK_HEAD:
 		if (arg)

@@ -18,6 +18,9 @@
  *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
  *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
  *            AccECN in tcp_request_sock
+ *
+ * Needing no helper, since every kernel from 5.10 has them: data_race()
+ * and CAP_PERFMON (5.8), u64_stats_t (5.5).
  */
 #ifndef TCPSTATES_COMPAT_H
 #define TCPSTATES_COMPAT_H

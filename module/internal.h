@@ -10,6 +10,7 @@
  *   procfs.c   /proc/tcpstates and /proc/tcpstates_stats
  *   chardev.c  /dev/tcpstates
  *   compat.h   what differs between the kernels the module builds on
+ *   counter.h  per-CPU event counters, exact on 32-bit
  */
 #ifndef TCPSTATES_INTERNAL_H
 #define TCPSTATES_INTERNAL_H
@@ -19,6 +20,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "counter.h"
 #include "uapi/tcpstates.h"
 
 /* ring.c */
@@ -115,15 +117,16 @@ void ts_params_describe(char *buf, size_t size);
  * in uapi/tcpstates.h).
  */
 struct ts_view {
-	struct net *net;		/* held; NULL: every namespace */
-	u64 net_cookie;			/* @net's cookie; 0: every namespace */
-	struct user_namespace *user_ns;	/* the opener's, for uids */
+	bool all;			/* every namespace's records */
 	bool host_pids;			/* opener in the initial PID namespace */
+	u64 net_cookie;			/* the opener's netns, by cookie only */
+	/* the opener's, for uids; held by file->f_cred for the file's life */
+	struct user_namespace *user_ns;
 };
 
 int ts_view_open(struct ts_view *view, const struct file *file);
-void ts_view_release(struct ts_view *view);
 bool ts_view_admit(const struct ts_view *view, struct tcpstates_record *rec);
+u64 ts_view_netns_cookie(const struct ts_view *view);
 s64 ts_realtime_offset_ns(void);
 
 /* procfs.c */

@@ -23,6 +23,18 @@
  * hands an inode number out again once its namespace dies; a cookie is
  * never reused, so a filter whose namespace died matches nothing rather
  * than a stranger that got the same number.
+ *
+ * A refused write changes nothing: each setter builds the next filter
+ * beside ts_conf, publishes it, and only then makes it ts_conf, so the
+ * value read back is always the filter applied. A number and its cookie
+ * come from one lookup (ts_netns_cookie_of()), with no window in which the
+ * namespace may die between "it exists" and "this is its cookie".
+ *
+ * Modes. ports, family and netns are 0600: they say which services and
+ * which tenant's namespace are being watched, which is nobody else's
+ * business (the records they select are root's alone, too). capacity,
+ * wakeup_ms and skip_hooks say how the module runs, the same for every
+ * reader, and stay world-readable.
  */
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -123,48 +135,54 @@ static bool ts_netns_exists(u32 inum)
 }
 
 /*
- * Bind the netns filter to the namespace that has its number now: once,
+ * Bind @f's netns filter to the namespace that has its number now: once,
  * when the value is written, or at init for a value given at load (some
  * kernels' cookies exist only once init has run, see compat.h).
  */
-static int ts_netns_bind(void)
+static int ts_netns_bind(struct ts_filter *f)
 {
-	ts_conf.netns_cookie = ts_conf.netns ?
-			       ts_netns_cookie_of(ts_conf.netns) : 0;
-	return ts_conf.netns && !ts_conf.netns_cookie ? -ENOENT : 0;
+	f->netns_cookie = f->netns ? ts_netns_cookie_of(f->netns) : 0;
+	return f->netns && !f->netns_cookie ? -ENOENT : 0;
 }
 
-/* Called with the parameter lock held. */
-static int ts_filter_publish(void)
+/*
+ * Make @next the filter: published to the probes (once they may run) and
+ * then ts_conf. On failure neither changes. Called with the parameter lock
+ * held.
+ */
+static int ts_filter_publish(const struct ts_filter *next)
 {
 	struct ts_filter *f = NULL, *old;
 
-	if (!ts_running)
-		return 0;
-	if (ts_conf.netns_cookie || ts_conf.family || ts_conf.nports) {
-		f = kmemdup(&ts_conf, sizeof(*f), GFP_KERNEL);
-		if (!f)
-			return -ENOMEM;
+	if (ts_running) {
+		if (next->netns_cookie || next->family || next->nports) {
+			f = kmemdup(next, sizeof(*f), GFP_KERNEL);
+			if (!f)
+				return -ENOMEM;
+		}
+		old = rcu_replace_pointer(ts_active, f, true);
+		if (old)
+			kfree_rcu(old, rcu);
 	}
-	old = rcu_replace_pointer(ts_active, f, true);
-	if (old)
-		kfree_rcu(old, rcu);
+	ts_conf = *next;
 	return 0;
 }
 
 int ts_params_start(void)
 {
+	struct ts_filter next;
 	int err;
 
 	kernel_param_lock(THIS_MODULE);
-	err = ts_netns_bind();
+	next = ts_conf;
+	err = ts_netns_bind(&next);
 	if (err) {
 		pr_err("netns=%u refused: that namespace is gone\n",
 		       ts_conf.netns);
 		goto unlock;
 	}
 	ts_running = true;
-	err = ts_filter_publish();
+	err = ts_filter_publish(&next);
 	if (err)
 		ts_running = false;
 unlock:
@@ -267,8 +285,7 @@ static int ts_ports_set(const char *val, const struct kernel_param *kp)
 			goto bad;
 		next.ports[next.nports++] = port;
 	}
-	ts_conf = next;
-	return ts_filter_publish();
+	return ts_filter_publish(&next);
 bad:
 	pr_err("ports=%s refused: expected up to %u comma-separated ports 1-65535, or \"\" for all\n",
 	       val, TS_MAX_PORTS);
@@ -298,7 +315,7 @@ static const struct kernel_param_ops ts_ports_ops = {
 	.set = ts_ports_set,
 	.get = ts_ports_get,
 };
-module_param_cb(ports, &ts_ports_ops, NULL, 0644);
+module_param_cb(ports, &ts_ports_ops, NULL, 0600);
 MODULE_PARM_DESC(ports,
 		 "Record only connections with one of these local or remote ports, e.g. 80,443 (default: all)");
 
@@ -309,20 +326,19 @@ static const char *ts_family_name(u8 family)
 
 static int ts_family_set(const char *val, const struct kernel_param *kp)
 {
-	u8 family;
+	struct ts_filter next = ts_conf;
 
 	if (sysfs_streq(val, "any")) {
-		family = 0;
+		next.family = 0;
 	} else if (sysfs_streq(val, "ipv4")) {
-		family = AF_INET;
+		next.family = AF_INET;
 	} else if (sysfs_streq(val, "ipv6")) {
-		family = AF_INET6;
+		next.family = AF_INET6;
 	} else {
 		pr_err("family=%s refused: expected any, ipv4 or ipv6\n", val);
 		return -EINVAL;
 	}
-	ts_conf.family = family;
-	return ts_filter_publish();
+	return ts_filter_publish(&next);
 }
 
 static int ts_family_get(char *buf, const struct kernel_param *kp)
@@ -334,20 +350,28 @@ static const struct kernel_param_ops ts_family_ops = {
 	.set = ts_family_set,
 	.get = ts_family_get,
 };
-module_param_cb(family, &ts_family_ops, NULL, 0644);
+module_param_cb(family, &ts_family_ops, NULL, 0600);
 MODULE_PARM_DESC(family,
 		 "Record only ipv4 (including v4-mapped) or ipv6 connections (default: any)");
 
+/*
+ * Before init (a value given at load) the number is only checked: some
+ * kernels' cookies exist once init has run, which binds it. Once running,
+ * the number and its cookie come from one lookup.
+ */
 static int ts_netns_set(const char *val, const struct kernel_param *kp)
 {
-	u32 inum;
+	struct ts_filter next = ts_conf;
 
-	if (kstrtou32(val, 0, &inum) || (inum && !ts_netns_exists(inum)))
+	if (kstrtou32(val, 0, &next.netns))
 		goto bad;
-	ts_conf.netns = inum;
-	if (ts_running && ts_netns_bind())
+	if (!ts_running) {
+		if (next.netns && !ts_netns_exists(next.netns))
+			goto bad;
+	} else if (ts_netns_bind(&next)) {
 		goto bad;
-	return ts_filter_publish();
+	}
+	return ts_filter_publish(&next);
 bad:
 	pr_err("netns=%s refused: expected 0 (all) or the inode number of an existing network namespace (stat -L -c %%i /proc/PID/ns/net)\n",
 	       val);
@@ -363,7 +387,7 @@ static const struct kernel_param_ops ts_netns_ops = {
 	.set = ts_netns_set,
 	.get = ts_netns_get,
 };
-module_param_cb(netns, &ts_netns_ops, NULL, 0644);
+module_param_cb(netns, &ts_netns_ops, NULL, 0600);
 MODULE_PARM_DESC(netns,
 		 "Record only the network namespace that has this inode number when written (default 0: all)");
 

@@ -79,8 +79,8 @@
 
 #include "internal.h"
 
-static DEFINE_PER_CPU(u64, ts_filtered);
-static DEFINE_PER_CPU(u64, ts_unhashed);
+static DEFINE_PER_CPU(struct ts_counter, ts_filtered);
+static DEFINE_PER_CPU(struct ts_counter, ts_unhashed);
 /* The timewait socket whose timer is running on this CPU, for tw_end. */
 static DEFINE_PER_CPU(struct inet_timewait_sock *, ts_tw_expiring);
 
@@ -272,7 +272,7 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	/* See "A probe hit while another..." above. */
 	local_irq_save(flags);
 	if (!ts_filter_pass(sk, ntohs(sport))) {
-		this_cpu_inc(ts_filtered);
+		ts_counter_inc(&ts_filtered);
 		goto out;
 	}
 	rec = ts_ring_reserve(&seq);
@@ -364,7 +364,7 @@ static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 	struct sock *req = ts_arg_sk(regs, 0);
 
 	if (!atomic64_read(&req->sk_cookie)) {
-		this_cpu_inc(ts_unhashed);
+		ts_counter_inc(&ts_unhashed);
 		return 0;
 	}
 	ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST_END,
@@ -699,6 +699,8 @@ int ts_probes_register(void)
 {
 	unsigned int i;
 
+	ts_counter_init(&ts_filtered);
+	ts_counter_init(&ts_unhashed);
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
 		ts_hooks[i].status = ts_hook_place(i);
 		if (i == TCPSTATES_HOOK_SET_STATE &&
@@ -796,22 +798,12 @@ u64 ts_probes_missed(unsigned int hook)
 	       h->also.nmissed;
 }
 
-static u64 ts_sum(u64 __percpu *counter)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(counter, cpu);
-	return sum;
-}
-
 u64 ts_filtered_count(void)
 {
-	return ts_sum(&ts_filtered);
+	return ts_counter_sum(&ts_filtered);
 }
 
 u64 ts_unhashed_count(void)
 {
-	return ts_sum(&ts_unhashed);
+	return ts_counter_sum(&ts_unhashed);
 }

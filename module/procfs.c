@@ -258,10 +258,8 @@ static int ts_proc_open(struct inode *inode, struct file *file)
 	if (err)
 		return err;
 	snap = __seq_open_private(file, &ts_seq_ops, sizeof(*snap));
-	if (!snap) {
-		ts_view_release(&view);
+	if (!snap)
 		return -ENOMEM;
-	}
 	snap->view = view;
 	snap->end = ts_ring_head();
 	snap->start = ts_ring_oldest();
@@ -270,20 +268,11 @@ static int ts_proc_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int ts_proc_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *m = file->private_data;
-	struct ts_snapshot *snap = m->private;
-
-	ts_view_release(&snap->view);
-	return seq_release_private(inode, file);
-}
-
 static const struct proc_ops ts_proc_ops = {
 	.proc_open	= ts_proc_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= ts_proc_release,
+	.proc_release	= seq_release_private,
 };
 
 static const char *const ts_hook_status_names[] = {
@@ -312,7 +301,8 @@ static int ts_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "requests_unhashed %llu\n", ts_unhashed_count());
 	seq_printf(m, "realtime_offset_ns %lld\n", ts_realtime_offset_ns());
 	/* 0: this reader sees every namespace; gaps in SEQ are then losses */
-	seq_printf(m, "reader_netns_cookie %llu\n", view->net_cookie);
+	seq_printf(m, "reader_netns_cookie %llu\n",
+		   ts_view_netns_cookie(view));
 	seq_printf(m, "wakeups_now %llu\n", ts_ring_wakeups(TS_WAKE_NOW));
 	seq_printf(m, "wakeups_timer %llu\n", ts_ring_wakeups(TS_WAKE_TIMER));
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
@@ -336,26 +326,16 @@ static int ts_stats_open(struct inode *inode, struct file *file)
 	if (!view)
 		return -ENOMEM;
 	err = ts_view_open(view, file);
+	if (!err)
+		err = single_open(file, ts_stats_show, view);
 	if (err)
-		goto err_free;
-	err = single_open(file, ts_stats_show, view);
-	if (err)
-		goto err_release;
-	return 0;
-
-err_release:
-	ts_view_release(view);
-err_free:
-	kfree(view);
+		kfree(view);
 	return err;
 }
 
 static int ts_stats_release(struct inode *inode, struct file *file)
 {
-	struct ts_view *view = ((struct seq_file *)file->private_data)->private;
-
-	ts_view_release(view);
-	kfree(view);
+	kfree(((struct seq_file *)file->private_data)->private);
 	return single_release(inode, file);
 }
 

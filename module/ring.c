@@ -65,6 +65,7 @@
  * timer) keeps that to one irq_work per timer period.
  */
 #include <linux/atomic.h>
+#include <linux/compiler.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
@@ -266,7 +267,12 @@ enum ts_fetch ts_ring_fetch(u64 *next, struct tcpstates_record *rec,
 	if ((g1 >> 1) < r + 1 || (g1 & TS_GEN_BUSY))
 		return TS_FETCH_EMPTY;	/* claimed, still being written */
 
-	memcpy(rec, &slot->rec, sizeof(*rec));
+	/*
+	 * The intended race: a writer that laps us may be filling this slot
+	 * while we copy it. The copy may then be torn, and the gen re-check
+	 * below throws it away; data_race() tells KCSAN so.
+	 */
+	data_race(memcpy(rec, &slot->rec, sizeof(*rec)));
 	smp_rmb();	/* copy before re-checking gen */
 	g2 = atomic64_read(&slot->gen);
 	if (g2 != g1)

@@ -471,6 +471,35 @@ static int cmd_info(int argc, char **argv)
 	      part.written == 0xa5a5a5a5a5a5a5a5ull,
 	      "INFO with argsz 24 wrote argsz %u capacity %llu written %#llx",
 	      part.argsz, part.capacity, part.written);
+	/*
+	 * The number says direction and size (ioctl.rst); the module matches
+	 * type, number and direction, so a reader built with another size
+	 * works, and ABI 2's first number (_IO) still does; the wrong
+	 * direction is -ENOTTY.
+	 */
+	CHECK(_IOC_DIR(TCPSTATES_IOC_INFO) == (_IOC_READ | _IOC_WRITE) &&
+	      _IOC_SIZE(TCPSTATES_IOC_INFO) == sizeof(struct tcpstates_info),
+	      "TCPSTATES_IOC_INFO %#lx does not say _IOWR and %zu bytes",
+	      (unsigned long)TCPSTATES_IOC_INFO, sizeof(struct tcpstates_info));
+	memset(&part, 0xa5, sizeof(part));
+	part.argsz = sizeof(part);
+	CHECK(ioctl(fd, TCPSTATES_IOC_INFO_V2, &part) == 0 &&
+	      part.capacity == want_cap,
+	      "INFO by ABI 2's first number %#lx: %s, capacity %llu",
+	      (unsigned long)TCPSTATES_IOC_INFO_V2, errname(errno),
+	      part.capacity);
+	memset(&part, 0xa5, sizeof(part));
+	part.argsz = TCPSTATES_INFO_SIZE_MIN + 8;
+	CHECK(ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, TCPSTATES_IOC_MAGIC,
+			     _IOC_NR(TCPSTATES_IOC_INFO),
+			     TCPSTATES_INFO_SIZE_MIN + 8), &part) == 0 &&
+	      part.capacity == want_cap && part.written == 0xa5a5a5a5a5a5a5a5ull,
+	      "INFO numbered with a 24-byte struct: %s, capacity %llu written %#llx",
+	      errname(errno), part.capacity, part.written);
+	errno = 0;
+	CHECK(ioctl(fd, _IOR(TCPSTATES_IOC_MAGIC, _IOC_NR(TCPSTATES_IOC_INFO),
+			     struct tcpstates_info), &part) < 0 && errno == ENOTTY,
+	      "INFO numbered read-only: %s, want ENOTTY", errname(errno));
 	diag("abi=%u record_size=%u capacity=%llu written=%llu"
 	     " oldest=%llu filtered=%llu reader_next=%llu"
 	     " reader_lost=%llu hooks_active=0x%x nr_hooks=%u",
@@ -1696,8 +1725,9 @@ static int cmd_dump(int argc, char **argv)
 /*
  * ids [host|hidden]: a burst's records, read back. Records made outside
  * task context name no process (pid, tgid 0, comm ""). Task-context records
- * carry the burst's pid ("host": this reader is in the initial PID
- * namespace) or 0 ("hidden": it is not, and may not learn host pids).
+ * carry the burst's pid and comm ("host": this reader is in the initial PID
+ * namespace) or pid 0 and no comm ("hidden": it is not, and may learn
+ * neither host pids nor host tasks' names).
  */
 static int cmd_ids(int argc, char **argv)
 {
@@ -1727,15 +1757,16 @@ static int cmd_ids(int argc, char **argv)
 			continue;
 		}
 		task++;
+		if (hidden) {
+			CHECK(!r->pid && !r->tgid && !r->comm[0],
+			      "seq %llu: a reader in a PID namespace got pid %u tgid %u comm '%.16s'",
+			      r->seq, r->pid, r->tgid, r->comm);
+			continue;
+		}
 		CHECK(r->comm[0], "seq %llu: task record without comm", r->seq);
-		if (hidden)
-			CHECK(!r->pid && !r->tgid,
-			      "seq %llu: a reader in a PID namespace got pid %u tgid %u",
-			      r->seq, r->pid, r->tgid);
-		else
-			CHECK(r->tgid == (__u32)me,
-			      "seq %llu: task record tgid %u, burst ran as %d",
-			      r->seq, r->tgid, me);
+		CHECK(r->tgid == (__u32)me,
+		      "seq %llu: task record tgid %u, burst ran as %d",
+		      r->seq, r->tgid, me);
 	}
 	diag("ids: %zu records of port %u, %zu in task context, %zu not",
 	     mine, port, task, soft);
@@ -1993,7 +2024,7 @@ static const struct {
 	{ "openerr", cmd_openerr, "PATH ERRNO  open must fail with ERRNO" },
 	{ "delmod", cmd_delmod, "NAME  delete_module(O_NONBLOCK), prints errno" },
 	{ "dump", cmd_dump, "  print held records" },
-	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, host pids only to the host" },
+	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, and only to the host" },
 	{ "uidmap", cmd_uidmap, "  uids in a container reader's user namespace" },
 	{ "stuck", cmd_stuck, "  poll and INFO while read() is stuck in a page fault" },
 };

@@ -340,7 +340,18 @@ else
 	not_ok "/dev/tcpstates is a 0400 root character device"
 fi
 
-dt "INFO fields (abi 2, record 176, argsz, capacity 65536, set_state hook)" info 65536
+# Parameters (module/params.c, "Modes"): the filter says which services and whose namespace are
+# watched, root's business only; how the module runs is anyone's.
+modes=$(cd /sys/module/$MOD/parameters && stat -c '%n %a' capacity family netns ports skip_hooks \
+	wakeup_ms | tr '\n' ' ')
+if [ "$modes" = "capacity 444 family 600 netns 600 ports 600 skip_hooks 444 wakeup_ms 644 " ]; then
+	ok "parameter modes: the filter 0600, the rest world-readable"
+else
+	echo "# $modes"
+	not_ok "parameter modes: the filter 0600, the rest world-readable"
+fi
+
+dt "INFO fields (abi 2, record 176, argsz, _IOWR and ABI 2's number, capacity 65536, set_state hook)" info 65536
 dt "errno of misuse (short read, EAGAIN, ENOTTY, EFAULT, write, lseek, mmap, open modes)" \
 	errors "$OPEN_WRITE_ERRNO"
 dt "poll, select and epoll readiness" poll
@@ -443,20 +454,57 @@ for f in /dev/tcpstates /proc/tcpstates /proc/tcpstates_stats; do
 	fi
 done
 
-# Process ids: none outside task context; host pids only for a reader in the initial PID
-# namespace.
+# CAP_NET_ADMIN without a tracing capability (CAP_PERFMON, CAP_SYS_ADMIN) in the initial network
+# namespace: a container sharing the host's network (a CNI agent, a VPN sidecar). It sees the
+# initial namespace's records and no other's, in both files, and its stats name the one namespace
+# it sees; full root, the control, sees the other namespace's records in the same ring.
+ip netns add tsn0 && ip -n tsn0 link set lo up
+other=$(stat -L -c %i /run/netns/tsn0)
+host=$(stat -L -c %i /proc/self/ns/net)
+ip netns exec tsn0 "$DEVTEST" burst 3 > /dev/null
+"$DEVTEST" burst 3 > /dev/null
+ip netns del tsn0
+n_other=$(awk -v ns="$other" 'NR > 1 && $5 == ns' /proc/tcpstates | wc -l)
+notrace() { setpriv --bounding-set -perfmon,-sys_admin "$@"; }
+# shellcheck disable=SC2016 # awk's fields
+cookie=$(notrace awk '$1 == "reader_netns_cookie" { print $2 }' /proc/tcpstates_stats)
+for via in proc dev; do
+	if [ $via = proc ]; then
+		# NETNS and NETNS_COOKIE
+		# shellcheck disable=SC2016 # awk's fields
+		notrace awk 'NR > 1 { print $5, $NF }' /proc/tcpstates
+	else
+		notrace "$DEVTEST" dump | sed -n 's/.* netns=\([0-9]*\) .*/\1/p'
+	fi > "$TMP/notrace.$via" 2> "$TMP/notrace.err"
+	n=$(wc -l < "$TMP/notrace.$via")
+	foreign=$(awk -v ns="$host" -v c="${cookie:-x}" -v via=$via \
+		'$1 != ns || (via == "proc" && $2 != c)' "$TMP/notrace.$via" | wc -l)
+	what="CAP_NET_ADMIN without CAP_PERFMON/CAP_SYS_ADMIN in the initial netns reads only it through /$via"
+	if [ "$n_other" -ge 12 ] && [ "$n" -ge 12 ] && [ "$foreign" = 0 ] &&
+	   [ "${cookie:-0}" != 0 ]; then
+		ok "$what ($n records, none of $n_other in netns $other)"
+	else
+		echo "# netns $host: $n records, $foreign foreign or of another cookie;" \
+			"reader_netns_cookie ${cookie:-none}; full root saw $n_other in netns $other"
+		head -3 "$TMP/notrace.err" | diag
+		not_ok "$what"
+	fi
+done
+
+# Process ids: none outside task context; host pids and names only for a reader in the initial
+# PID namespace.
 dt "softirq records name no process; task records carry the host pid" ids host
 if unshare -p -f true 2> /dev/null; then
 	# shellcheck disable=SC2016
 	if unshare -p -f "$DEVTEST" ids hidden > "$TMP/pidns" 2>&1; then
 		diag < "$TMP/pidns"
-		ok "a reader in a new PID namespace gets pid and tgid 0"
+		ok "a reader in a new PID namespace gets pid and tgid 0 and no comm"
 	else
 		diag < "$TMP/pidns"
-		not_ok "a reader in a new PID namespace gets pid and tgid 0"
+		not_ok "a reader in a new PID namespace gets pid and tgid 0 and no comm"
 	fi
 else
-	skip "a reader in a new PID namespace gets pid and tgid 0" "unshare -p does not work here"
+	skip "a reader in a new PID namespace gets pid and tgid 0 and no comm" "unshare -p does not work here"
 fi
 
 # A dead namespace's inode number is given to the next one; its records are still in the ring.

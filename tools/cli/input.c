@@ -140,11 +140,20 @@ static int open_file(struct tt_source *src, const struct opts *o)
 	return read_capture_header(src);
 }
 
+int tt_device_info(int fd, struct tcpstates_info *info)
+{
+	int ret = ioctl(fd, TCPSTATES_IOC_INFO, info);
+
+	if (ret < 0 && errno == ENOTTY)
+		ret = ioctl(fd, TCPSTATES_IOC_INFO_V2, info);
+	return ret;
+}
+
 static int device_info(struct tt_source *src, const struct opts *o)
 {
 	struct tcpstates_info info = { .argsz = sizeof(info) };
 
-	if (ioctl(src->fd, TCPSTATES_IOC_INFO, &info) < 0) {
+	if (tt_device_info(src->fd, &info) < 0) {
 		if (errno != ENOTTY && errno != EINVAL)
 			return fail(src, "info ioctl", errno);
 		fprintf(stderr,

@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "filter/filter.h"
@@ -265,7 +264,7 @@ static void refresh_info(struct tt_live_metrics *lm)
 	char line[128];
 	FILE *f;
 
-	if (lm->devfd < 0 || ioctl(lm->devfd, TCPSTATES_IOC_INFO, &info))
+	if (lm->devfd < 0 || tt_device_info(lm->devfd, &info))
 		return;
 	f = fopen(TCPSTATES_PROC_STATS, "re");
 	while (f && fgets(line, sizeof(line), f))

@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,7 +235,7 @@ static struct tt_recorder *open_next(struct tt_rotor *rot, int64_t offset_ns,
 	int fd = -1;
 
 	rot->ci.realtime_offset_ns = offset_ns;
-	if (rot->devfd >= 0 && !ioctl(rot->devfd, TCPSTATES_IOC_INFO, &info))
+	if (rot->devfd >= 0 && !tt_device_info(rot->devfd, &info))
 		rot->ci.realtime_offset_ns = info.realtime_offset_ns;
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* O_EXCL: two files in one microsecond (a clock step back) get the next */
