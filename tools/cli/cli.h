@@ -88,11 +88,6 @@ struct tt_source {
 /* Opens and identifies the input; an exit code on failure (said why). */
 int tt_source_open(struct tt_source *src, const struct opts *o);
 void tt_source_close(struct tt_source *src);
-/*
- * ioctl(TCPSTATES_IOC_INFO) on the device @fd into @info (its argsz set),
- * falling back to ABI 2's first number on a module that knows only that.
- */
-int tt_device_info(int fd, struct tcpstates_info *info);
 
 /* ---- fleet_opts.c: the recorder's and the fleet's options ---- */
 /* -C, -G, -W, --metrics, --metrics-ports: 0, an exit code, -1: not mine. */

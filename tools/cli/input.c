@@ -140,15 +140,6 @@ static int open_file(struct tt_source *src, const struct opts *o)
 	return read_capture_header(src);
 }
 
-int tt_device_info(int fd, struct tcpstates_info *info)
-{
-	int ret = ioctl(fd, TCPSTATES_IOC_INFO, info);
-
-	if (ret < 0 && errno == ENOTTY)
-		ret = ioctl(fd, TCPSTATES_IOC_INFO_V2, info);
-	return ret;
-}
-
 static int device_info(struct tt_source *src, const struct opts *o)
 {
 	struct tcpstates_info info = { .argsz = sizeof(info) };

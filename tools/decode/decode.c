@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "decode/decode.h"
 
@@ -418,4 +419,13 @@ void tt_decoder_finish(struct tt_decoder *d)
 		       d->npend, d->record_size);
 		d->npend = 0;
 	}
+}
+
+int tt_device_info(int fd, struct tcpstates_info *info)
+{
+	int ret = ioctl(fd, TCPSTATES_IOC_INFO, info);
+
+	if (ret < 0 && errno == ENOTTY)
+		ret = ioctl(fd, TCPSTATES_IOC_INFO_V2, info);
+	return ret;
 }

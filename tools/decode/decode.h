@@ -108,4 +108,10 @@ bool tt_cap_is_capture(const void *buf, size_t len);
 void tt_cap_header(unsigned char h[TT_CAP_HEADER_SIZE],
 		   const struct tt_cap_info *ci);
 
+/*
+ * ioctl(TCPSTATES_IOC_INFO) on the device @fd into @info (its argsz set),
+ * falling back to ABI 2's first number on a module that knows only that.
+ */
+int tt_device_info(int fd, struct tcpstates_info *info);
+
 #endif /* TT_DECODE_DECODE_H */
