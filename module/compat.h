@@ -15,6 +15,10 @@
  *   >= 6.10  the timewait timer's first arming  TS_TW_ENTRY_SYMBOL
  *            is a call within one file, which a
  *            compiler may route to a clone
+ *   6.1.y,   inet_csk_reqsk_queue_hash_add()    TS_REQSK_HASH_CAN_FAIL
+ *   >= 6.10  returns bool: false for a
+ *            duplicate SYN's request
+ *   all      syn_recv_sock()'s own_req argument TS_SYN_RECV_OWN_REQ_ARG
  *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
  *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
  *            AccECN in tcp_request_sock
@@ -76,6 +80,24 @@ static inline u64 ts_net_cookie(const struct net *net)
 #define TS_TW_ENTRY_SYMBOL "inet_twsk_hashdance_schedule"
 #define TS_TW_ENTRY_TIMEO_ARG 3
 #endif
+
+#ifdef TS_HAVE_REQSK_HASH_BOOL
+/*
+ * inet_csk_reqsk_queue_hash_add() returns false when a duplicate SYN's
+ * request, processed on another CPU at the same time, was hashed first
+ * (upstream since 6.10, and backported to Debian's 6.1.y): the request is
+ * freed without a SYN-ACK. Before, it cannot fail, and returns nothing.
+ */
+#define TS_REQSK_HASH_CAN_FAIL
+#endif
+
+/*
+ * The index of `bool *own_req` among the arguments of
+ * icsk_af_ops->syn_recv_sock() (tcp_v4_syn_recv_sock(), tcp_v6_...):
+ * (sk, skb, req, dst, req_unhash, own_req, ...) on every supported kernel
+ * (./Kbuild refuses a build whose prototype does not match).
+ */
+#define TS_SYN_RECV_OWN_REQ_ARG 5
 
 /* Stop a timer for good, waiting for a running callback. */
 static inline void ts_timer_shutdown_sync(struct timer_list *timer)

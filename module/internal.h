@@ -75,6 +75,7 @@ const char *ts_hook_cost(unsigned int hook);
 const char *ts_hook_needs(unsigned int hook);
 u64 ts_filtered_count(void);
 u64 ts_unhashed_count(void);
+u64 ts_tw_unknown_count(void);
 
 /*
  * An AF_INET6 socket that talks IPv4: a v4-mapped peer, a listener bound to

@@ -9,22 +9,27 @@
  *   set_state     tcp_set_state                   state (old -> new)
  *   listen        inet_csk_listen_start (ret)     CLOSE -> LISTEN
  *   connect       tcp_connect (ret)               SYN leaves, client ISN
- *   request       inet_csk_reqsk_queue_hash_add   request socket, both ISNs
- *   child_v4/v6   tcp_v{4,6}_syn_recv_sock (ret)  server child in SYN_RECV
+ *   request       inet_csk_reqsk_queue_hash_add   request socket hashed, both
+ *                 (ret where it can fail)           ISNs
+ *   child_v4/v6   tcp_v{4,6}_syn_recv_sock (ret)  server child in SYN_RECV,
+ *                                                   the one hashed (own_req)
  *   accept        security_sock_graft             owner process
  *   request_end*  tcp_v{4,6}_reqsk_destructor     request socket freed
  *   time_wait     __inet_twsk_schedule            timewait timer armed:
  *                 (6.10 on, entry at                time_wait, tw_rearm
- *                 inet_twsk_hashdance_schedule)
+ *                 inet_twsk_hashdance_schedule,     (entry: filled in, about
+ *                 before hashing and arming)        to be hashed and armed)
  *   tw_overflow   inet_twsk_alloc (ret)           no timewait socket
- *   tw_expire     tw_timer_handler                (marks the expiry for
- *                                                 tw_end, records nothing)
+ *   tw_expire     tw_timer_handler                (marks the expiring socket
+ *                                                 for tw_end, records nothing)
  *   tw_end        inet_twsk_kill                  timewait socket ended:
  *                                                 tw_expire or tw_kill
  *   reset_sent    tcp_send_active_reset           RST sent
  *
- * Each record is made after what it reports has happened: time_wait once
- * the timewait socket exists, filled in, as its timer is armed (an allocation that
+ * Each record is made once what it reports is certain: a request once
+ * inet_csk_reqsk_queue_hash_add() hashed it (where it can fail, on a
+ * duplicate SYN, at its return), a child only if it is the one hashed,
+ * time_wait once the timewait socket exists, filled in (an allocation that
  * fails is tw_overflow instead), the end of a timewait socket where the
  * kernel really ends it, once (inet_twsk_kill() runs exactly once per
  * timewait socket, from its timer or from whoever kills it first).
@@ -81,8 +86,23 @@
 
 static DEFINE_PER_CPU(struct ts_counter, ts_filtered);
 static DEFINE_PER_CPU(struct ts_counter, ts_unhashed);
-/* The timewait socket whose timer is running on this CPU, for tw_end. */
-static DEFINE_PER_CPU(struct inet_timewait_sock *, ts_tw_expiring);
+static DEFINE_PER_CPU(struct ts_counter, ts_tw_unknown);
+
+/*
+ * The timewait socket whose timer is running on this CPU, for tw_end: its
+ * address and its cookie, which no other socket shares while the machine
+ * runs. A mark left behind (tw_end's hit missed, or tw_expire registered
+ * while a handler ran) then never matches a later socket at that address.
+ */
+struct ts_tw_mark {
+	const struct inet_timewait_sock *tw;
+	u64 cookie;
+};
+
+static DEFINE_PER_CPU(struct ts_tw_mark, ts_tw_expiring);
+
+/* Each in-flight tcp_connect() holds one return instance, asleep or not. */
+#define TS_CONNECT_MAXACTIVE	256
 
 /* What kind of object a probe's socket pointer really is. */
 enum ts_obj {
@@ -174,13 +194,23 @@ static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk,
 	memcpy(rec->daddr, &sk->sk_daddr, 4);
 }
 
-/* A listener, or a socket before its ISN is chosen, has no sequence space. */
-static bool ts_has_seq(u8 old_state, u8 new_state)
+/*
+ * Sequence numbers exist once a SYN has left. A listener has none; nor has
+ * a socket before tcp_connect() (CLOSE -> SYN_SENT, or back to CLOSE), nor
+ * one that leaves SYN_SENT without having sent its SYN: tcp_v4_connect()
+ * and tcp_v6_connect() set SYN_SENT before they pick a port and an ISN, and
+ * go back to CLOSE when that fails (no free ephemeral port, no route,
+ * tcp_connect() failing). segs_out counts the segments the socket
+ * transmitted, the SYN first; tcp_disconnect() zeroes it.
+ */
+static bool ts_has_seq(const struct sock *sk, u8 old_state, u8 new_state)
 {
 	if (old_state == TCP_LISTEN || new_state == TCP_LISTEN)
 		return false;
-	return !(old_state == TCP_CLOSE &&
-		 (new_state == TCP_SYN_SENT || new_state == TCP_CLOSE));
+	if (old_state == TCP_CLOSE &&
+	    (new_state == TCP_SYN_SENT || new_state == TCP_CLOSE))
+		return false;
+	return old_state != TCP_SYN_SENT || READ_ONCE(tcp_sk(sk)->segs_out);
 }
 
 /* uid: the kernel's global value; view.c maps it for each reader. */
@@ -190,7 +220,7 @@ static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 
 	rec->uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
 	rec->sk_err = READ_ONCE(sk->sk_err);
-	if (!ts_has_seq(rec->old_state, rec->new_state))
+	if (!ts_has_seq(sk, rec->old_state, rec->new_state))
 		return;
 
 	rec->flags |= TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO;
@@ -338,26 +368,61 @@ static int ts_set_state_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * inet_csk_reqsk_queue_hash_add(listener, req, timeout) hashes the request
+ * tcp_conn_request() filled in (both ISNs written), before the SYN-ACK
+ * leaves. Where it returns bool (compat.h) it fails on a duplicate SYN
+ * whose other copy, on another CPU, hashed its request first:
+ * tcp_conn_request() then frees this one and sends no SYN-ACK. There the
+ * record is made at its return, on success only; the caller still holds
+ * the request then.
+ *
+ * The request gets its cookie here whether it is recorded or not
+ * (filtered, no ring slot): request_end tells a hashed request by it.
+ */
+static void ts_request_hashed(struct sock *req)
 {
-	struct sock *listener = ts_arg_sk(regs, 0);
-	struct sock *req = ts_arg_sk(regs, 1);
-
-	if (ts_is_tcp(listener))
-		ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST,
-			TCPSTATES_STATE_NONE, TCP_NEW_SYN_RECV, 0);
-	return 0;
+	ts_cookie(req);
+	ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST,
+		TCPSTATES_STATE_NONE, TCP_NEW_SYN_RECV, 0);
 }
 
+#ifdef TS_REQSK_HASH_CAN_FAIL
+static int ts_request_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	*(struct sock **)ri->data = ts_arg_sk(regs, 1);
+	return !ts_is_tcp(ts_arg_sk(regs, 0));	/* nonzero: no return handler */
+}
+
+static int ts_request_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	/* A bool comes back in the low byte; the rest is undefined. */
+	if (regs_return_value(regs) & 0xff)
+		ts_request_hashed(*(struct sock **)ri->data);
+	return 0;
+}
+#else
+static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (ts_is_tcp(ts_arg_sk(regs, 0)))
+		ts_request_hashed(ts_arg_sk(regs, 1));
+	return 0;
+}
+#endif
+
 /*
- * inet_reqsk_alloc() zeroes ir_cookie and the request probe sets it (as
- * sock_diag does for a request it dumps) once the request is hashed, after
- * tcp_conn_request() wrote its ISN. A request freed with no cookie was
- * never hashed: dropped before (LSM, no route, the SYN-flood drop) or a
- * SYN cookie's. Its ISN, maybe even its addresses, are whatever the slab
- * held before, so it makes no record, only a count. That count also takes
- * the few requests hashed before the module loaded that nothing gave a
- * cookie: they cannot be told apart, and they live a few seconds at most.
+ * inet_reqsk_alloc() zeroes ir_cookie and the request hook sets it (as
+ * sock_diag does for a request it dumps) once the request is hashed. A
+ * request freed with no cookie was never hashed: dropped before (LSM, no
+ * route), a SYN cookie's, a duplicate SYN's that lost the race to hash it,
+ * or a Fast Open request (its child is made from the SYN, the request is
+ * never hashed). Its ISN, maybe even its addresses, are whatever the slab
+ * held before, so it makes no record, only a count (requests_unhashed).
+ * Two hashed requests have no cookie either and are counted with them:
+ * those hashed before the module loaded that nothing gave a cookie (they
+ * live a few seconds at most), and those whose request hit the kprobe core
+ * missed (counted as missed_request as well).
  */
 static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -423,30 +488,48 @@ static int ts_tw_entry_pre(struct kprobe *p, struct pt_regs *regs)
 static int ts_tw_expire_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct timer_list *t = (struct timer_list *)regs_get_kernel_argument(regs, 0);
+	struct inet_timewait_sock *tw = container_of(t, struct inet_timewait_sock,
+						     tw_timer);
+	struct ts_tw_mark *mark = this_cpu_ptr(&ts_tw_expiring);
 
-	this_cpu_write(ts_tw_expiring,
-		       container_of(t, struct inet_timewait_sock, tw_timer));
+	if (!ts_is_tcp_tw(tw))
+		return 0;
+	mark->tw = tw;
+	mark->cookie = ts_cookie((struct sock *)tw);
 	return 0;
 }
 
 /*
  * inet_twsk_kill(tw): called exactly once per timewait socket, from its
- * timer (synchronously, so on the CPU ts_tw_expire_pre() marked) or from
- * inet_twsk_deschedule_put() when that stopped a pending timer. A killer
+ * timer (synchronously, on the CPU ts_tw_expire_pre() marked) or from
+ * inet_twsk_deschedule_put() once that stopped the pending timer.
+ *
+ * An expiry is the mark naming this very socket. A kill is no mark and an
+ * expiry time still ahead, which no expiry can have: a timer never fires
+ * early. Neither (tw_expire's hit missed, or tw_expire registered while
+ * the handler ran; or a kill that beat an overdue timer) leaves the end
+ * unknown: no record, counted as tw_end_unknown, never a guess. A killer
  * that preempts the timer's thread (PREEMPT_RT) leaves the mark alone.
  */
 static int ts_tw_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = inet_twsk(ts_arg_sk(regs, 0));
-	u16 kind = TCPSTATES_EV_TW_KILL;
+	struct ts_tw_mark *mark = this_cpu_ptr(&ts_tw_expiring);
+	u16 kind;
 
-	if (this_cpu_read(ts_tw_expiring) == tw) {
-		this_cpu_write(ts_tw_expiring, NULL);
+	if (!ts_is_tcp_tw(tw))
+		return 0;
+	if (mark->tw == tw && mark->cookie == ts_cookie((struct sock *)tw)) {
+		mark->tw = NULL;
 		kind = TCPSTATES_EV_TW_EXPIRE;
+	} else if (time_before(jiffies, READ_ONCE(tw->tw_timer.expires))) {
+		kind = TCPSTATES_EV_TW_KILL;
+	} else {
+		ts_counter_inc(&ts_tw_unknown);
+		return 0;
 	}
-	if (ts_is_tcp_tw(tw))
-		ts_emit((struct sock *)tw, TS_OBJ_TIMEWAIT, kind,
-			READ_ONCE(tw->tw_substate), TCP_CLOSE, 0);
+	ts_emit((struct sock *)tw, TS_OBJ_TIMEWAIT, kind,
+		READ_ONCE(tw->tw_substate), TCP_CLOSE, 0);
 	return 0;
 }
 
@@ -520,6 +603,22 @@ static int ts_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
+ * tcp_v{4,6}_syn_recv_sock(listener, skb, req, dst, req_unhash, own_req,
+ * ...) returns the child, and *own_req says whether it was hashed in the
+ * request's place. Two CPUs completing one request at once (its final ACK
+ * twice) both make a child; the loser's comes back with *own_req false,
+ * already closed and destroyed by inet_ehash_nolisten() without
+ * tcp_set_state(). Only the child that was hashed is recorded. The entry
+ * keeps the pointer; the flag lives in the caller's frame until the return.
+ */
+static int ts_child_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(bool **)ri->data =
+		(bool *)regs_get_kernel_argument(regs, TS_SYN_RECV_OWN_REQ_ARG);
+	return 0;
+}
+
+/*
  * An IPv4-mapped child on an IPv6 listener goes through
  * tcp_v6_syn_recv_sock(), which calls tcp_v4_syn_recv_sock(): record it
  * once, in the IPv6 return.
@@ -527,14 +626,17 @@ static int ts_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int ts_child_v4_entry(struct kretprobe_instance *ri,
 			     struct pt_regs *regs)
 {
-	return ts_arg_sk(regs, 0)->sk_family == AF_INET6;
+	if (ts_arg_sk(regs, 0)->sk_family == AF_INET6)
+		return 1;	/* no return handler */
+	return ts_child_entry(ri, regs);
 }
 
 static int ts_child_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sock *child = (struct sock *)regs_return_value(regs);
+	bool *own_req = *(bool **)ri->data;
 
-	if (!IS_ERR_OR_NULL(child))
+	if (!IS_ERR_OR_NULL(child) && READ_ONCE(*own_req))
 		ts_emit(child, TS_OBJ_FULL, TCPSTATES_EV_CHILD,
 			TCP_NEW_SYN_RECV, READ_ONCE(child->sk_state), 0);
 	return 0;
@@ -573,7 +675,7 @@ struct ts_hook {
 	.rp.kp = { .symbol_name = _sym, .pre_handler = _pre },		\
 }
 
-#define TS_KRETPROBE(_sym, _entry, _ret, _size, _cost) {		\
+#define TS_KRETPROBE(_sym, _entry, _ret, _size, _maxactive, _cost) {	\
 	.cost = _cost,							\
 	.ret = true,							\
 	.needs = -1,							\
@@ -582,6 +684,7 @@ struct ts_hook {
 		.entry_handler = _entry,				\
 		.handler = _ret,					\
 		.data_size = _size,					\
+		.maxactive = _maxactive,				\
 	},								\
 }
 
@@ -591,21 +694,28 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 			  "nothing can be recorded"),
 	[TCPSTATES_HOOK_LISTEN] =
 		TS_KRETPROBE("inet_csk_listen_start", ts_save_sk,
-			     ts_listen_ret, sizeof(struct sock *),
+			     ts_listen_ret, sizeof(struct sock *), 0,
 			     "LISTEN is not recorded: a listener shows only its close"),
 	[TCPSTATES_HOOK_CONNECT] =
 		TS_KRETPROBE("tcp_connect", ts_save_sk, ts_connect_ret,
-			     sizeof(struct sock *),
+			     sizeof(struct sock *), TS_CONNECT_MAXACTIVE,
 			     "no connect record: the client's ISN (A) is unknown"),
 	[TCPSTATES_HOOK_REQUEST] =
+#ifdef TS_REQSK_HASH_CAN_FAIL
+		TS_KRETPROBE("inet_csk_reqsk_queue_hash_add", ts_request_entry,
+			     ts_request_ret, sizeof(struct sock *), 0,
+			     "no request record: the server's ISN (B) shows only at the child"),
+#else
 		TS_KPROBE("inet_csk_reqsk_queue_hash_add", ts_request_pre,
 			  "no request record: the server's ISN (B) shows only at the child"),
+#endif
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
-			     ts_child_ret, 0,
+			     ts_child_ret, sizeof(bool *), 0,
 			     "the IPv4 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_CHILD_V6] =
-		TS_KRETPROBE("tcp_v6_syn_recv_sock", NULL, ts_child_ret, 0,
+		TS_KRETPROBE("tcp_v6_syn_recv_sock", ts_child_entry,
+			     ts_child_ret, sizeof(bool *), 0,
 			     "the IPv6 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_ACCEPT] =
 		TS_KPROBE("security_sock_graft", ts_accept_pre,
@@ -634,7 +744,7 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 	},
 	[TCPSTATES_HOOK_TW_OVERFLOW] =
 		TS_KRETPROBE("inet_twsk_alloc", ts_tw_alloc_entry,
-			     ts_tw_alloc_ret, sizeof(struct ts_tw_alloc),
+			     ts_tw_alloc_ret, sizeof(struct ts_tw_alloc), 0,
 			     "a close that skips TIME_WAIT is not marked"),
 	[TCPSTATES_HOOK_TW_EXPIRE] =
 		TS_KPROBE("tw_timer_handler", ts_tw_expire_pre,
@@ -701,6 +811,7 @@ int ts_probes_register(void)
 
 	ts_counter_init(&ts_filtered);
 	ts_counter_init(&ts_unhashed);
+	ts_counter_init(&ts_tw_unknown);
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
 		ts_hooks[i].status = ts_hook_place(i);
 		if (i == TCPSTATES_HOOK_SET_STATE &&
@@ -806,4 +917,9 @@ u64 ts_filtered_count(void)
 u64 ts_unhashed_count(void)
 {
 	return ts_counter_sum(&ts_unhashed);
+}
+
+u64 ts_tw_unknown_count(void)
+{
+	return ts_counter_sum(&ts_tw_unknown);
 }

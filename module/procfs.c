@@ -299,6 +299,7 @@ static int ts_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "oldest %llu\n", ts_ring_oldest());
 	seq_printf(m, "filtered %llu\n", ts_filtered_count());
 	seq_printf(m, "requests_unhashed %llu\n", ts_unhashed_count());
+	seq_printf(m, "tw_end_unknown %llu\n", ts_tw_unknown_count());
 	seq_printf(m, "realtime_offset_ns %lld\n", ts_realtime_offset_ns());
 	/* 0: this reader sees every namespace; gaps in SEQ are then losses */
 	seq_printf(m, "reader_netns_cookie %llu\n",

@@ -85,7 +85,10 @@
  *   IPv4 uses the first 4, IPv4-mapped IPv6 sockets are reported as
  *   TCPSTATES_FAMILY_INET with TCPSTATES_F_MAPPED set. Ports are in network
  *   byte order, as in struct inet_diag_sockid. Sequence numbers are the raw
- *   32-bit values seen on the wire (tcpdump -S).
+ *   32-bit values seen on the wire (tcpdump -S). A client socket has none
+ *   (TCPSTATES_F_SEQ, F_WINDOW and F_TCPINFO clear) until its SYN has left:
+ *   a connect() that fails in SYN_SENT before that (no free port, no route)
+ *   records SYN_SENT -> CLOSE without them.
  *   @cookie is the socket cookie (the one `ss -e` prints as "sk:"), never a
  *   kernel address. One connection keeps one cookie: a timewait socket
  *   copies its full socket's, and the server child copies its request
@@ -156,9 +159,14 @@ enum {
  * request      A SYN reached a listener and a request socket was hashed:
  *              NONE -> NEW_SYN_RECV. snd_una = server ISN (B), snd_nxt =
  *              B + 1, rcv_nxt = client ISN + 1 (A + 1). The child inherits
- *              its cookie.
- * child        The server child socket was created, fully initialised:
- *              NEW_SYN_RECV -> SYN_RECV. snd_una = B + 1, rcv_nxt = A + 1.
+ *              its cookie. Made once the hash succeeded: a duplicate SYN
+ *              whose request lost the race to be hashed (the kernel frees
+ *              it, no SYN-ACK sent) makes none.
+ * child        The server child socket was created, fully initialised, and
+ *              hashed in its request's place: NEW_SYN_RECV -> SYN_RECV.
+ *              snd_una = B + 1, rcv_nxt = A + 1. When two CPUs complete one
+ *              request at once, the child that lost (destroyed at once by
+ *              the kernel) makes no record.
  * accept       accept() handed this socket to a process (inet_accept()
  *              grafts it onto the new struct socket, in the acceptor's
  *              context): state -> same state.
@@ -169,16 +177,22 @@ enum {
  *              exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
  *              aux = SYN-ACK retransmissions it made. No "child" for its
  *              4-tuple means the handshake never completed. Request sockets
- *              freed before they were hashed (LSM refusal, no route, the
- *              SYN-flood drop, SYN cookies) make no record: their ISN and
- *              even their addresses may never have been written. They are
- *              counted as requests_unhashed in /proc/tcpstates_stats, with
- *              the requests hashed before the load that had no cookie. The
- *              hook needs the request hook (skip one, lose both).
+ *              that were never hashed (LSM refusal, no route, SYN cookies,
+ *              a duplicate SYN's that lost the race, Fast Open requests)
+ *              make no record: their ISN and even their addresses may never
+ *              have been written. They are counted as requests_unhashed in
+ *              /proc/tcpstates_stats, with two kinds of hashed ones the
+ *              module cannot tell apart: those hashed before the load that
+ *              had no cookie, and those whose request probe hit was missed
+ *              (missed_request). The hook needs the request hook (skip one,
+ *              lose both).
  * time_wait    The full socket handed over to a timewait socket, which
- *              exists and whose timer is armed: old = NONE (the timewait
- *              socket does not keep the full socket's state; the
- *              connection's previous record shows FIN_WAIT2 or CLOSING),
+ *              exists, filled in: old = NONE (the timewait socket does not
+ *              keep the full socket's state; the connection's previous
+ *              record shows FIN_WAIT2 or CLOSING). Where the kernel has
+ *              inet_twsk_hashdance_schedule() (6.10 on) the record is made
+ *              as it is handed to it, just before it is hashed and its
+ *              timer armed; before, as its timer is armed, once hashed;
  *              new = the timewait substate (TIME_WAIT, or FIN_WAIT2 for an
  *              orphan waiting for the peer's FIN), aux = timeout in ms. The
  *              full socket then goes -> CLOSE (a state record); the
@@ -190,10 +204,13 @@ enum {
  *              rcv_nxt = the peer's FIN + 1.
  * tw_expire    The timewait timer fired and ended the socket: substate ->
  *              CLOSE.
- * tw_kill      The timewait socket was ended early, its timer still pending:
- *              reused by a new connection on the same 4-tuple, an RST, or
- *              namespace teardown: substate -> CLOSE. A timewait socket
- *              gets exactly one of tw_expire and tw_kill.
+ * tw_kill      The timewait socket was ended early, its timer still pending
+ *              and its expiry time still ahead: reused by a new connection
+ *              on the same 4-tuple, an RST, or namespace teardown:
+ *              substate -> CLOSE. A timewait socket gets at most one of
+ *              tw_expire and tw_kill; neither when the module cannot tell
+ *              which (a missed tw_expire hit, or a kill that beat an
+ *              overdue timer), counted as tw_end_unknown.
  * reset_sent   The kernel sent an RST on this socket: state -> same state.
  * lost         Marker in the /dev/tcpstates stream only: aux records were
  *              overwritten before this reader got to them; seq is the first

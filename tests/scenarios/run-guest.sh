@@ -10,12 +10,12 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7117; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7120; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
-# tcp_max_tw_buckets is 0):
+# tcp_max_tw_buckets is 0, tse with two ephemeral ports):
 #   client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
-#   unread_reset refused syn_timeout listen_close half_open syn_noroute.
+#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race.
 #
 # Time is controlled, never raced: the snapshot is taken only once every socket the scenarios
 # made is gone from every namespace (ss shows none on ports 7100-7199), so every TIME_WAIT has
@@ -32,7 +32,7 @@ OUT=${TCPSTATES_RESULTS:-/tmp}/scenarios
 WORK=$(mktemp -d /tmp/scenarios.XXXXXX) || exit 1
 TRACE=/sys/kernel/tracing
 PIDS=()
-NAMESPACES="tsa tsb tsc tsd tst tso"
+NAMESPACES="tsa tsb tsc tsd tst tso tse"
 PORTS='( sport >= :7100 and sport <= :7199 ) or ( dport >= :7100 and dport <= :7199 )'
 
 diag() { sed 's/^/# /'; }
@@ -66,7 +66,7 @@ mkdir -p "$OUT"
 SCEN=$HERE/tcpscen
 if [ ! -x "$SCEN" ] || [ "$SCEN" -ot "$HERE/tcpscen.c" ]; then
 	SCEN=$WORK/tcpscen
-	if ! ${CC:-gcc} -O2 -std=gnu11 -Wall -Wextra -Werror -o "$SCEN" "$HERE/tcpscen.c" \
+	if ! ${CC:-gcc} -O2 -std=gnu11 -pthread -Wall -Wextra -Werror -o "$SCEN" "$HERE/tcpscen.c" \
 		2> "$WORK/cc.err"; then
 		diag < "$WORK/cc.err"
 		echo "not ok - scenarios: tcpscen builds"
@@ -102,6 +102,8 @@ setup_net()
 	ip netns exec tsd tc qdisc add dev veth-d root netem delay 150ms || return 1
 	# tw_overflow: no timewait socket can be had in tso.
 	ip netns exec tso sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || return 1
+	# noport: two ephemeral ports, so the third connect() to one destination finds none.
+	ip netns exec tse sysctl -qw net.ipv4.ip_local_port_range="40000 40001" || return 1
 
 	ip -n tst link add dummy0 type dummy && ip -n tst addr add 10.250.0.1/24 dev dummy0 &&
 	ip -n tst link set dummy0 up && ip netns exec tst sysctl -qw net.ipv4.tcp_syn_retries=1
@@ -174,6 +176,11 @@ echo "# $(dmesg | grep 'tcpstates: loaded' | tail -1)"
 
 echo > "$TRACE/trace"
 echo 1 > "$TRACE/events/sock/inet_sock_set_state/enable" || echo "# tracepoint unavailable"
+# ack_race's witness: every child inet_ehash_nolisten() could not hash in its request's place
+# (the loser of two CPUs completing one request) is a return value of 0 here.
+{ echo 'r:tcpscen/ehash_nolisten inet_ehash_nolisten ret=$retval:u8' >> "$TRACE/kprobe_events" &&
+	echo 1 > "$TRACE/events/tcpscen/ehash_nolisten/enable"; } 2>/dev/null ||
+	echo "# kretprobe event on inet_ehash_nolisten unavailable"
 
 "$SCEN" devread "$WORK/dev.bin" > "$WORK/devread.out" 2>&1 &
 DEVREAD=$!
@@ -220,6 +227,9 @@ scenario syn_timeout "$SCEN" timeout syn_timeout tst 10.250.0.2 7107
 scenario listen_close "$SCEN" listen listen_close 127.0.0.1 7108
 scenario half_open "$SCEN" halfopen half_open tsa tsb 10.252.0.77 10.252.0.2 7109 4500
 scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7117 1000
+scenario noport "$SCEN" noport noport tse 127.0.0.1 7118
+scenario syn_race "$SCEN" synrace syn_race tsa tsb 10.252.0.77 10.252.0.2 7119 100
+scenario ack_race "$SCEN" ackrace ack_race tsa tsb 10.252.0.77 10.252.0.2 7120 100 veth-a
 
 # Every socket of every scenario must be gone, in every namespace: TIME_WAIT ends 60 s after it
 # was last armed, so this takes a minute after the last TIME_WAIT began, and never ends early.
@@ -251,7 +261,9 @@ ip netns exec tso awk '$1 == "TcpExt:" { if (!n) { split($0, k); n = 1 } else
 	for (i = 2; i <= NF; i++) print k[i], $i }' /proc/net/netstat > "$WORK/tso.netstat.txt"
 kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
+echo 0 > "$TRACE/events/tcpscen/ehash_nolisten/enable" 2>/dev/null
 cat "$TRACE/trace" > "$WORK/trace.txt"
+echo '-:tcpscen/ehash_nolisten' >> "$TRACE/kprobe_events" 2>/dev/null
 for p in "${PIDS[@]}"; do
 	kill -INT "$p" 2>/dev/null
 done

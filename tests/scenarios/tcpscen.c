@@ -8,6 +8,9 @@
  *   tcpscen timeout NAME NETNS ADDR PORT
  *   tcpscen listen NAME ADDR PORT
  *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT WAIT_MS
+ *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
+ *   tcpscen ackrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS IFACE
+ *   tcpscen noport NAME NETNS ADDR PORT
  *   tcpscen devread FILE          copy /dev/tcpstates to FILE until SIGTERM
  *
  * Every socket it creates is printed on stdout as one JSON line with its
@@ -24,13 +27,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -544,6 +552,55 @@ static int run_listen(const char *addr, unsigned int port)
 	return 0;
 }
 
+/*
+ * connect() until the namespace's ephemeral ports to ADDR:PORT are used up
+ * (run-guest.sh narrows ip_local_port_range there): the last connect()
+ * fails with EADDRNOTAVAIL after tcp_v4_connect() set SYN_SENT, before any
+ * ISN was chosen or SYN sent. Only that socket and the listener are
+ * reported; the others end with an RST (SO_LINGER 0), without TIME_WAIT.
+ */
+static int run_noport(const char *ns, const char *addr, unsigned int port)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_storage ss;
+	int lfd, fds[64], n = 0;
+	socklen_t len;
+
+	prctl(PR_SET_NAME, "scen_cli");
+	enter_netns(ns);
+	lfd = tcp_socket(make_addr(addr, port, &ss, &len));
+	if (bind(lfd, (void *)&ss, len) || listen(lfd, 64))
+		die("listen");
+	report(lfd, "listener");
+	peer_addr = addr;
+	peer_port = port;
+	for (;;) {
+		if (n == (int)(sizeof(fds) / sizeof(fds[0]))) {
+			errno = 0;
+			die("%d connects and still a free port", n);
+		}
+		fds[n] = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[n] < 0)
+			die("socket");
+		if (connect(fds[n], (void *)&ss, len)) {
+			if (errno != EADDRNOTAVAIL)
+				die("connect %d", n + 1);
+			break;
+		}
+		n++;
+	}
+	report(fds[n], "client");
+	close(fds[n]);
+	msleep(GAP_MS);
+	while (n--) {
+		setsockopt(fds[n], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fds[n]);
+	}
+	msleep(GAP_MS);
+	close(lfd);
+	return 0;
+}
+
 static uint16_t csum(const void *data, size_t len, uint32_t sum)
 {
 	const uint16_t *p = data;
@@ -557,6 +614,92 @@ static uint16_t csum(const void *data, size_t len, uint32_t sum)
 	return ~sum;
 }
 
+/* A bare IPv4 TCP segment, sent through a raw socket (IP_HDRINCL). */
+struct raw_syn {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+/* A bare segment: a SYN (@ack 0) or the handshake's final ACK. */
+static void make_seg(struct raw_syn *pkt, const char *src, const char *dst,
+		     unsigned int sport, unsigned int dport, uint32_t seq,
+		     uint32_t ack)
+{
+	struct {
+		uint32_t src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+		struct tcphdr tcp;
+	} pseudo = { 0 };
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->ip.version = 4;
+	pkt->ip.ihl = 5;
+	pkt->ip.tot_len = htons(sizeof(*pkt));
+	pkt->ip.ttl = 64;
+	pkt->ip.protocol = IPPROTO_TCP;
+	inet_pton(AF_INET, src, &pkt->ip.saddr);
+	inet_pton(AF_INET, dst, &pkt->ip.daddr);
+	pkt->tcp.source = htons(sport);
+	pkt->tcp.dest = htons(dport);
+	pkt->tcp.seq = htonl(seq);
+	pkt->tcp.ack_seq = htonl(ack);
+	pkt->tcp.doff = 5;
+	pkt->tcp.syn = !ack;
+	pkt->tcp.ack = !!ack;
+	pkt->tcp.window = htons(65535);
+	pseudo.src = pkt->ip.saddr;
+	pseudo.dst = pkt->ip.daddr;
+	pseudo.proto = IPPROTO_TCP;
+	pseudo.len = htons(sizeof(pkt->tcp));
+	pseudo.tcp = pkt->tcp;
+	pkt->tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+}
+
+static int raw_socket(void)
+{
+	int one = 1, raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+
+	if (raw < 0 || setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
+		die("raw socket");
+	return raw;
+}
+
+static void send_seg(int raw, const struct raw_syn *pkt)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = pkt->ip.daddr };
+
+	if (sendto(raw, pkt, sizeof(*pkt), 0, (void *)&to, sizeof(to)) != sizeof(*pkt))
+		die("send segment");
+}
+
+static void report_syn(const char *src, unsigned int sport, const char *dst,
+		       unsigned int dport, uint32_t isn)
+{
+	printf("{\"scen\":\"%s\",\"role\":\"raw_syn\",\"isn\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
+	       scen, isn, src, sport, dst, dport);
+	fflush(stdout);
+}
+
+/* A listener on DST:PORT in @srv_ns, then back to @cli_ns. */
+static int listen_in(const char *srv_ns, const char *cli_ns, const char *dst,
+		     unsigned int port, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd;
+
+	prctl(PR_SET_NAME, "scen_srv");
+	enter_netns(srv_ns);
+	lfd = tcp_socket(make_addr(dst, port, &ss, &len));
+	if (bind(lfd, (void *)&ss, len) || listen(lfd, backlog))
+		die("listen");
+	report(lfd, "listener");
+	enter_netns(cli_ns);
+	return lfd;
+}
+
 /*
  * A SYN from an address nobody owns: the server's SYN-ACKs go nowhere, no
  * RST comes back, and the request socket times out (or, from an address
@@ -568,61 +711,165 @@ static int run_halfopen(const char *cli_ns, const char *srv_ns,
 			const char *src, const char *dst, unsigned int port,
 			unsigned int wait_ms)
 {
-	struct {
-		struct iphdr ip;
-		struct tcphdr tcp;
-	} pkt = { 0 };
-	struct {
-		uint32_t src, dst;
-		uint8_t zero, proto;
-		uint16_t len;
-		struct tcphdr tcp;
-	} pseudo = { 0 };
-	struct sockaddr_in to = { .sin_family = AF_INET };
-	struct sockaddr_storage ss;
 	uint32_t isn = 0x12345678u ^ (uint32_t)mono_ns();
 	unsigned int sport = 40000 + (mono_ns() / 1000) % 20000;
-	socklen_t len;
-	int lfd, raw, one = 1;
+	struct raw_syn pkt;
+	int lfd, raw;
 
-	prctl(PR_SET_NAME, "scen_srv");
-	enter_netns(srv_ns);
-	lfd = tcp_socket(make_addr(dst, port, &ss, &len));
-	if (bind(lfd, (void *)&ss, len) || listen(lfd, 4))
-		die("listen");
-	report(lfd, "listener");
-
-	enter_netns(cli_ns);
-	raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	if (raw < 0 || setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
-		die("raw socket");
-	pkt.ip.version = 4;
-	pkt.ip.ihl = 5;
-	pkt.ip.tot_len = htons(sizeof(pkt));
-	pkt.ip.ttl = 64;
-	pkt.ip.protocol = IPPROTO_TCP;
-	inet_pton(AF_INET, src, &pkt.ip.saddr);
-	inet_pton(AF_INET, dst, &pkt.ip.daddr);
-	pkt.tcp.source = htons(sport);
-	pkt.tcp.dest = htons(port);
-	pkt.tcp.seq = htonl(isn);
-	pkt.tcp.doff = 5;
-	pkt.tcp.syn = 1;
-	pkt.tcp.window = htons(65535);
-	pseudo.src = pkt.ip.saddr;
-	pseudo.dst = pkt.ip.daddr;
-	pseudo.proto = IPPROTO_TCP;
-	pseudo.len = htons(sizeof(pkt.tcp));
-	pseudo.tcp = pkt.tcp;
-	pkt.tcp.check = csum(&pseudo, sizeof(pseudo), 0);
-	to.sin_addr.s_addr = pkt.ip.daddr;
-	if (sendto(raw, &pkt, sizeof(pkt), 0, (void *)&to, sizeof(to)) != sizeof(pkt))
-		die("send SYN");
-	printf("{\"scen\":\"%s\",\"role\":\"raw_syn\",\"isn\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
-	       scen, isn, src, sport, dst, port);
-	fflush(stdout);
+	lfd = listen_in(srv_ns, cli_ns, dst, port, 4);
+	raw = raw_socket();
+	make_seg(&pkt, src, dst, sport, port, isn, 0);
+	send_seg(raw, &pkt);
+	report_syn(src, sport, dst, port, isn);
 	/* Wait for the SYN-ACK retries to run out, then close the listener. */
 	msleep(wait_ms);
+	close(lfd);
+	return 0;
+}
+
+/*
+ * The same segment sent at the same instant from two CPUs, PAIRS times,
+ * each pair from its own port: each copy crosses the veth pair and reaches
+ * TCP in the softirq of the CPU that sent it, so the two can both miss what
+ * the other is about to hash.
+ *
+ * synrace: two copies of a SYN. Both can miss the request socket; the
+ * loser's inet_csk_reqsk_queue_hash_add() then finds the winner's (6.1.y,
+ * 6.12 on) and fails: tcp_conn_request() frees the request without a
+ * SYN-ACK.
+ *
+ * ackrace: one SYN, then two copies of the final ACK to its SYN-ACK (read
+ * off @ifname, where the SYN-ACK to an address nobody owns still passes).
+ * Both find the request and make a child; the loser's
+ * inet_ehash_nolisten() finds the request gone, and syn_recv_sock()
+ * returns its child, already closed, with *own_req false.
+ */
+#define RACE_PAIRS_MAX	1000
+
+struct race {
+	const char *src, *dst;
+	unsigned int sport0, port, pairs;
+	int psock;			/* ackrace: where SYN-ACKs are read */
+	uint32_t isn[RACE_PAIRS_MAX];
+	struct raw_syn pkts[RACE_PAIRS_MAX];
+};
+
+struct racer {
+	int cpu, raw;
+	struct race *race;
+};
+
+static atomic_uint race_arrived;
+
+static void race_barrier(unsigned int round)
+{
+	atomic_fetch_add(&race_arrived, 1);
+	while (atomic_load(&race_arrived) < 2 * (round + 1))
+		;
+}
+
+/* The server's ISN from its SYN-ACK to pair @i's SYN. */
+static uint32_t wait_synack(const struct race *rc, unsigned int i)
+{
+	uint32_t src, dst;
+	uint8_t buf[128];
+	uint64_t end = mono_ns() + 3000000000ULL;
+
+	inet_pton(AF_INET, rc->src, &src);
+	inet_pton(AF_INET, rc->dst, &dst);
+	while (mono_ns() < end) {
+		const struct iphdr *ip = (const void *)buf;
+		const struct tcphdr *th;
+		ssize_t n = recv(rc->psock, buf, sizeof(buf), 0);
+
+		if (n < (ssize_t)sizeof(*ip) || ip->protocol != IPPROTO_TCP ||
+		    ip->saddr != dst || ip->daddr != src ||
+		    n < ip->ihl * 4 + (ssize_t)sizeof(*th))
+			continue;
+		th = (const void *)(buf + ip->ihl * 4);
+		if (th->syn && th->ack && ntohs(th->source) == rc->port &&
+		    ntohs(th->dest) == rc->sport0 + i)
+			return ntohl(th->seq);
+	}
+	errno = 0;
+	die("no SYN-ACK to port %u", rc->sport0 + i);
+	return 0;
+}
+
+/* ackrace: pair @i's SYN, and its final ACK ready for both racers. */
+static void ack_prepare(struct racer *r, unsigned int i)
+{
+	struct race *rc = r->race;
+	struct raw_syn syn;
+
+	make_seg(&syn, rc->src, rc->dst, rc->sport0 + i, rc->port, rc->isn[i], 0);
+	send_seg(r->raw, &syn);
+	make_seg(&rc->pkts[i], rc->src, rc->dst, rc->sport0 + i, rc->port,
+		 rc->isn[i] + 1, wait_synack(rc, i) + 1);
+}
+
+static void *racer_run(void *arg)
+{
+	struct racer *r = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("pin to CPU %d", r->cpu);
+	for (unsigned int i = 0; i < r->race->pairs; i++) {
+		if (r->cpu == 0 && r->race->psock >= 0)
+			ack_prepare(r, i);
+		race_barrier(i);
+		send_seg(r->raw, &r->race->pkts[i]);
+		msleep(20);
+	}
+	return NULL;
+}
+
+static int run_race(bool acks, const char *cli_ns, const char *srv_ns,
+		    const char *src, const char *dst, unsigned int port,
+		    unsigned int pairs, const char *ifname)
+{
+	static struct race rc;
+	struct racer r[2];
+	pthread_t helper;
+	int lfd;
+
+	if (!pairs || pairs > RACE_PAIRS_MAX || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		errno = 0;
+		die("needs 1..%d pairs and two CPUs", RACE_PAIRS_MAX);
+	}
+	rc = (struct race){ .src = src, .dst = dst, .port = port,
+			    .pairs = pairs, .psock = -1,
+			    .sport0 = 20000 + (mono_ns() / 1000) % 10000 };
+	lfd = listen_in(srv_ns, cli_ns, dst, port, 4096);
+	if (acks) {
+		struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_IP),
+					  .sll_ifindex = if_nametoindex(ifname) };
+		struct timeval tv = { .tv_sec = 1 };
+
+		rc.psock = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+		if (rc.psock < 0 || !ll.sll_ifindex ||
+		    bind(rc.psock, (void *)&ll, sizeof(ll)) ||
+		    setsockopt(rc.psock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			die("packet socket on %s", ifname);
+	}
+	for (unsigned int i = 0; i < pairs; i++) {
+		rc.isn[i] = 0x9e3779b9u * (i + 1) ^ (uint32_t)mono_ns();
+		if (!acks)
+			make_seg(&rc.pkts[i], src, dst, rc.sport0 + i, port, rc.isn[i], 0);
+		report_syn(src, rc.sport0 + i, dst, port, rc.isn[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		r[i] = (struct racer){ .cpu = i, .raw = raw_socket(), .race = &rc };
+	if (pthread_create(&helper, NULL, racer_run, &r[1]))
+		die("thread");
+	racer_run(&r[0]);
+	pthread_join(helper, NULL);
+	/* Every request's SYN-ACK retries run out (tcp_synack_retries 1). */
+	msleep(4500);
 	close(lfd);
 	return 0;
 }
@@ -686,6 +933,14 @@ int main(int argc, char **argv)
 		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), ETIMEDOUT);
 	if (!strcmp(argv[1], "listen") && argc == 5)
 		return run_listen(argv[3], atoi(argv[4]));
+	if (!strcmp(argv[1], "synrace") && argc == 9)
+		return run_race(false, argv[3], argv[4], argv[5], argv[6],
+				atoi(argv[7]), atoi(argv[8]), NULL);
+	if (!strcmp(argv[1], "ackrace") && argc == 10)
+		return run_race(true, argv[3], argv[4], argv[5], argv[6],
+				atoi(argv[7]), atoi(argv[8]), argv[9]);
+	if (!strcmp(argv[1], "noport") && argc == 6)
+		return run_noport(argv[3], argv[4], atoi(argv[5]));
 	if (!strcmp(argv[1], "halfopen") && argc == 9)
 		return run_halfopen(argv[3], argv[4], argv[5], argv[6],
 				    atoi(argv[7]), atoi(argv[8]));
