@@ -463,6 +463,12 @@ else
 	skip "kernel .clang-format clean" "no clang-format"
 fi
 
+# ---- the suites' own checks assert all that their names say ----
+# check NAME [ a ] && [ b ] asserts only a: tests/lib/checklint.py finds every such line under tests/.
+python3 "$HERE/../lib/checklint.py" "$HERE/.." > "$TMP/checklint" 2>&1 &&
+	ok "no shell check under tests/ runs part of its condition after its verdict" ||
+	{ not_ok "no shell check under tests/ runs part of its condition after its verdict"; sed 's/^/# /' "$TMP/checklint"; }
+
 # ---- a child the kernel dropped at birth (NEW_SYN_RECV -> CLOSE, seen under a SYN flood) ----
 # tcp_v4_syn_recv_sock closes a child that lost the race for its request: the record is true, and
 # must neither be refused as corrupt (it once stopped the metrics exporter) nor leave a live side.
