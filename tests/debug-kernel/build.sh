@@ -42,16 +42,12 @@ die()
 
 # The source, and what a kernel build needs beyond build-essential: flex and bison (Kconfig and
 # the dtc/genksyms parsers), bc (timeconst.h), libelf-dev (objtool), libssl-dev (certificate tools).
-need=()
+# kernels.sh's install waits for a dpkg lock another apt holds, and says what it installs.
+# shellcheck source=tests/vm/kernels.sh
+. "$HERE/../vm/kernels.sh"
+need=(flex bison bc libelf-dev libssl-dev)
 [ -f "$TARBALL" ] || need+=(linux-source-6.1)
-for p in flex bison bc libelf-dev libssl-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	msg "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
-fi
+_kernels_apt_install "${need[@]}"
 [ -f "$TARBALL" ] || die "$TARBALL missing after installing linux-source-6.1"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$TARBALL")
 
