@@ -19,6 +19,10 @@ TT=${TT:-$REPO/tools/tcptimeline}
 O=${O:-$REPO/tools/build}
 CASES=$REPO/tests/tool/cases
 UPDATE=${UPDATE:-0}
+if [ "$UPDATE" = 1 ] && [ -n "${CI:-}" ]; then	# as tests/tool/run.sh: goldens never in CI
+	echo "$0: UPDATE=1 is refused when CI is set" >&2
+	exit 2
+fi
 TMP=$(mktemp -d)
 # shellcheck source=tests/fleet/lib.sh
 . "$HERE/lib.sh"

@@ -7,7 +7,9 @@
 # Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
 # (a capture written with -w). Expected outputs next to it: NAME.out (default
 # timeline), .brief, .json, .ladder, .csv, .stats, .svg; a missing one fails until
-# UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
+# UPDATE=1 writes it (never when CI is set). NAME.expect, written by gen_cases.py with the
+# input, holds what the generator put in (ISNs, FINs, close kinds): --json must show it,
+# whatever the goldens say (expect.py). Malformed inputs: malformed/NAME.txt or generated
 # binary ones, each with NAME.err (expected stderr) and exit status 3.
 set -u
 export TZ=UTC	# wall-clock times in the goldens are local time
@@ -17,6 +19,12 @@ TT=${TT:-$TOOLS/tcptimeline}
 O=${O:-$TOOLS/build}
 ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
+# A golden is the tool's own output, checked by a person when it is written: never in CI, where
+# UPDATE=1 would turn every golden check into "ok (updated)".
+if [ "$UPDATE" = 1 ] && [ -n "${CI:-}" ]; then
+	echo "$0: UPDATE=1 is refused when CI is set" >&2
+	exit 2
+fi
 FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -100,6 +108,13 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 		fi
 		golden "$name $fmt" "$base.$fmt" "$TMP/$name.$fmt"
 	done
+	# What gen_cases.py put into the input, asserted whatever the goldens say (UPDATE=1 too).
+	if [ -f "$base.expect" ]; then
+		python3 "$HERE/expect.py" "$base.expect" "$TMP/$name.json" > "$TMP/expect.diff" 2>&1 &&
+			ok "$name: --json has the ISNs, FINs and close kinds the generator put in" ||
+			{ not_ok "$name: --json has the ISNs, FINs and close kinds the generator put in"
+			  sed 's/^/# /' "$TMP/expect.diff" | head -10; }
+	fi
 	case $in in *.tcpcap) continue ;; esac
 
 	# The same records through the binary path: text -> capture -> replay.
@@ -488,6 +503,15 @@ printf '%s\n' ' ok 1 - [6.1] device: a reader in a new PID namespace gets pid an
 	' ok 3 - [6.1] device: a container reads only its namespace # Skip' > "$TMP/verdict.want"
 same "run-all's verdict: a skip tests/expected-skips does not list fails the run, a listed one passes" \
 	"$TMP/verdict.want" "$TMP/verdict.bad"
+
+# ---- UPDATE=1 is refused in CI (on a copy: were it not, it would rewrite the copy's goldens) ----
+mkdir -p "$TMP/copy/tests"
+cp -r "$HERE" "$HERE/../lib" "$TMP/copy/tests/"
+CI=true UPDATE=1 TT=/bin/false timeout 20 bash "$TMP/copy/tests/tool/run.sh" > "$TMP/ci-update.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q 'UPDATE=1 is refused when CI is set' "$TMP/ci-update.out" &&
+	ok "UPDATE=1 is refused when CI is set (exit $rc)" ||
+	{ not_ok "UPDATE=1 is refused when CI is set (exit $rc)"; head -3 "$TMP/ci-update.out" | sed 's/^/# /'; }
 
 # ---- a child the kernel dropped at birth (NEW_SYN_RECV -> CLOSE, seen under a SYN flood) ----
 # tcp_v4_syn_recv_sock closes a child that lost the race for its request: the record is true, and
