@@ -140,8 +140,11 @@ awk '/^[0-9]/ { $1 += 1000 } { print }' "$CASES/server_close_first.txt" > "$TMP/
 tail -c +65 "$TMP/s.tcpcap" >&9	# more records while the hostile clients were there
 records=$((records + ($(stat -c %s "$TMP/s.tcpcap") - 64) / 176))
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXP/status")
-check "after 1000 connections, slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
-	eval 'grep -q ^rejected "$TMP/huge.txt" && wait_for 20 read_all && [ "$hwm" -lt 32768 ]'
+# as tests/metrics/run-guest.sh: at least 500 of the 1000 connected (the exporter's limit is 64)
+held=$(sed -n 's/^connected \([0-9]*\) of 1000,.*/\1/p' "$TMP/hold.txt")
+check "after 1000 connections ($held completed), slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
+	eval 'grep -q ^rejected "$TMP/huge.txt" && [ "${held:-0}" -ge 500 ] && wait_for 20 read_all &&
+		[ "$hwm" -lt 32768 ]'
 kill -INT $EXP
 wait $EXP
 rc=$?
