@@ -86,18 +86,18 @@ mkdir -p "$dir"
 	scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" >/dev/null
 	make -s olddefconfig >&2
 	# a fragment line olddefconfig dropped (unmet dependency) would silently weaken the kernel
-	missing=0
+	lost=0
 	while IFS= read -r line; do
 		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" .config || { msg "config lost: $line"; missing=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" .config || { msg "config lost: $line"; lost=1; } ;;
 		'# CONFIG_'*' is not set')
 			sym=${line#'# '}
 			sym=${sym%' is not set'}
-			! grep -q "^$sym=" .config || { msg "config lost: $line"; missing=1; }
+			! grep -q "^$sym=" .config || { msg "config lost: $line"; lost=1; }
 			;;
 		esac
 	done <"$FRAGMENT"
-	[ "$missing" = 0 ] || die "debug.config does not apply to this tree (see the lines above)"
+	[ "$lost" = 0 ] || die "debug.config does not apply to this tree (see the lines above)"
 	msg "make -j$JOBS bzImage modules_prepare modules (about 12-15 minutes on two idle cores)"
 	make -s -j"$JOBS" bzImage >&2 || die "kernel build failed"
 	make -s -j"$JOBS" modules_prepare >&2 || die "make modules_prepare failed"
