@@ -12,7 +12,8 @@
 # Every suite reports a fixed number of checks, the same on every run and every kernel; the numbers
 # are in tests/expected-counts, and a suite that reports more or fewer fails, so a check cannot
 # vanish quietly (or appear only when timing allows). A deliberate change to a suite changes that
-# file in the same commit.
+# file in the same commit. A skip ("# SKIP", any case) is allowed only where tests/expected-skips
+# lists it, with its reason: any other fails the run (tests/lib/verdict.sh).
 #
 # Suites (make test, what CI runs; --all adds what is in brackets):
 #   unit          tcptimeline offline: golden files, malformed input, fuzzing, the fleet features
@@ -114,56 +115,8 @@ failed=0
 skipped=0
 started=$(date +%s)
 
-# expected NAME "K B" -> the number of checks suite NAME must report (tests/expected-counts: the
-# first word of a line is a suite name, or a prefix ending in '-' for a family such as vm-; the
-# second an arithmetic expression in k, the kernels the suite covered, and b, those it booted)
-expected()
-{
-	local word expr k=${2% *} b=${2#* }
-	[ "$b" = "$2" ] && b=0
-	while read -r word expr _; do
-		case "$word" in '' | '#'*) continue ;; esac
-		if [ "$word" = "$1" ] || { [[ "$word" == *- ]] && [[ "$1" == "$word"* ]]; }; then
-			expr=${expr//k/$k}
-			echo $((${expr//b/$b}))
-			return 0
-		fi
-	done <"$TOP/tests/expected-counts"
-	return 1
-}
-
-# report NAME K: print a finished suite's output, count its TAP lines, and count one more failure
-# if it exited non-zero without reporting any, or reported other than its expected number.
-report()
-{
-	local name=$1 k=$2 log=$LOG_DIR/$1.log rc p f s n want
-	rc=$(cat "$LOG_DIR/$name.rc" 2>/dev/null || echo 1)
-	printf '# === %s: %s\n' "$name" "$(cat "$LOG_DIR/$name.cmd")"
-	cat "$log"
-	p=$(grep -E '^ok ' "$log" | grep -vc '# SKIP')
-	s=$(grep -E '^ok .*# SKIP' -c "$log")
-	f=$(grep -Ec '^not ok ' "$log")
-	n=$((p + f + s))
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
-		printf 'not ok - %s: exited %d without reporting a failure\n' "$name" "$rc"
-		f=$((f + 1))
-	fi
-	if ! want=$(expected "$name" "$k"); then
-		printf 'not ok - %s: no expected number of checks in tests/expected-counts\n' "$name"
-		f=$((f + 1))
-	elif [ "$n" -ne "$want" ]; then
-		printf 'not ok - %s: reported %d checks, tests/expected-counts says %d\n' \
-			"$name" "$n" "$want"
-		f=$((f + 1))
-	else
-		printf '# %s: %d checks, as expected\n' "$name" "$want"
-	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-	printf '# === %s: %d passed, %d failed, %d skipped in %d s\n' "$name" "$p" "$f" "$s" \
-		$(($(stat -c %Y "$LOG_DIR/$name.rc") - $(stat -c %Y "$LOG_DIR/$name.cmd")))
-}
+# shellcheck source=tests/lib/verdict.sh
+. "$TOP/tests/lib/verdict.sh"	# expected, skip_allowed, report: each suite's verdict
 
 # Everything the suites share, fetched and built once, in order.
 prep_vm="$VM_KERNELS $BOOT_KERNELS"

@@ -13,6 +13,11 @@ import sys
 
 CHECKS = 7
 CLOSES = {7301: ("active", "passive"), 7302: ("passive", "active")}
+# The hooks whose records carry a FIN: FIN_WAIT1, LAST_ACK and CLOSE_WAIT come from set_state,
+# TIME_WAIT (its RCV_NXT, the peer's FIN + 1) from time_wait.
+FIN_HOOKS = ("set_state", "time_wait")
+# The most probe hits a guest's module may miss before the run fails (as tests/scenarios/check.py).
+MISS_BOUND = 4
 
 
 def packets(pcap):
@@ -36,17 +41,30 @@ def packets(pcap):
 
 
 def missed(d):
-    """Probe hits the modules of both guests counted as missed (kprobe nmissed)."""
+    """Probe hits each guest's module counted as missed (kprobe nmissed): {host: {hook: n}}."""
     n = {}
     for host in ("a", "b"):
+        n[host] = {}
         try:
             for line in open("%s/%s/%s.stats" % (d, host, host)):
                 k, _, v = line.partition(" ")
                 if k.startswith("missed_") and v.strip().isdigit() and int(v):
-                    n["%s:%s" % (host, k[7:])] = int(v)
+                    n[host][k[7:]] = int(v)
         except OSError:
             pass
     return n
+
+
+def excuse(misses, host, n):
+    """Spend n missed hits of host's FIN hooks on n unknown FINs; False if it has not that many.
+    A FIN is unknown honestly only where the guest that should have recorded it counted a
+    missed hit of a hook that records it, each hit explaining one value, once."""
+    for _ in range(n):
+        hook = next((h for h in FIN_HOOKS if misses[host].get(h, 0) > 0), None)
+        if hook is None:
+            return False
+        misses[host][hook] -= 1
+    return True
 
 
 def main():
@@ -82,6 +100,11 @@ def main():
 
     isn_ok = fin_ok = close_ok = order_ok = bool(pairs)
     misses = missed(d)
+    counted = {h: sum(m.values()) for h, m in misses.items()}
+    unknown = []
+    if any(n > MISS_BOUND for n in counted.values()):
+        fin_ok = False
+        print("# more than %d probe hits missed in a guest: %s" % (MISS_BOUND, misses))
     for c, cl, sv in pairs:
         up = pk.get((cl["laddr"], cl["lport"], cl["raddr"], cl["rport"]), {})
         down = pk.get((cl["raddr"], cl["rport"], cl["laddr"], cl["lport"]), {})
@@ -96,13 +119,17 @@ def main():
                (sv["fin_seq_remote"], sv["fin_seq_local"]))
         if got[0] != want or got[1] != want:
             # A FIN the recording lacks (null) is a record the module did not make; that is
-            # honest only if the module counted a missed probe hit. A wrong number never is.
+            # honest only if that guest counted a missed hit of its hook. A wrong number never is.
             wrong = any(g is not None and g != w for side in got for g, w in zip(side, want))
+            nulls = {"a": got[0].count(None), "b": got[1].count(None)}
+            excused = not wrong and all(excuse(misses, h, n) for h, n in nulls.items())
             print("# port %d: FINs on the wire %s, recorded client %s server %s%s"
                   % (cl["lport"], want, got[0], got[1],
-                     "" if wrong or not misses else
-                     " (unknown, not wrong: the modules counted missed probe hits %s)" % misses))
-            if wrong or not misses:
+                     " (unknown, not wrong: a missed hit of that guest's hook for each)"
+                     if excused else ""))
+            if excused:
+                unknown.append("port %d: %d of a's, %d of b's" % (cl["lport"], nulls["a"], nulls["b"]))
+            else:
                 fin_ok = False
         if (cl["close"], sv["close"]) != CLOSES[c["rport"]]:
             close_ok = False
@@ -115,7 +142,10 @@ def main():
             print("# port %d: handshake out of order on the merged clock: %s" % (cl["lport"], seq))
     check(isn_ok, "both ISNs of every pair equal the SYN and SYN-ACK on the wire (tcpdump -S on a)")
     check(fin_ok, "both FIN sequence numbers of every pair equal the FINs on the wire"
-          " (or are unknown where the module counted a missed probe)")
+          " (or are unknown where that guest counted a missed hit of its hook;"
+          " at most %d missed hits a guest)" % MISS_BOUND
+          + (" # SKIP unknown: FINs absent, each a counted missed hit (%s)" % "; ".join(unknown)
+             if fin_ok and unknown else ""))
     check(close_ok, "close kinds: 7301 client active / server passive, 7302 the other way round")
     check(order_ok, "on the merged clock every handshake runs forward: SYN < SYN in < SYN-ACK in < ACK in")
     if clock:

@@ -42,16 +42,12 @@ die()
 
 # The source, and what a kernel build needs beyond build-essential: flex and bison (Kconfig and
 # the dtc/genksyms parsers), bc (timeconst.h), libelf-dev (objtool), libssl-dev (certificate tools).
-need=()
+# kernels.sh's install waits for a dpkg lock another apt holds, and says what it installs.
+# shellcheck source=tests/vm/kernels.sh
+. "$HERE/../vm/kernels.sh"
+need=(flex bison bc libelf-dev libssl-dev)
 [ -f "$TARBALL" ] || need+=(linux-source-6.1)
-for p in flex bison bc libelf-dev libssl-dev; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	msg "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
-fi
+_kernels_apt_install "${need[@]}"
 [ -f "$TARBALL" ] || die "$TARBALL missing after installing linux-source-6.1"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$TARBALL")
 
@@ -90,18 +86,18 @@ mkdir -p "$dir"
 	scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" >/dev/null
 	make -s olddefconfig >&2
 	# a fragment line olddefconfig dropped (unmet dependency) would silently weaken the kernel
-	missing=0
+	lost=0
 	while IFS= read -r line; do
 		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" .config || { msg "config lost: $line"; missing=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" .config || { msg "config lost: $line"; lost=1; } ;;
 		'# CONFIG_'*' is not set')
 			sym=${line#'# '}
 			sym=${sym%' is not set'}
-			! grep -q "^$sym=" .config || { msg "config lost: $line"; missing=1; }
+			! grep -q "^$sym=" .config || { msg "config lost: $line"; lost=1; }
 			;;
 		esac
 	done <"$FRAGMENT"
-	[ "$missing" = 0 ] || die "debug.config does not apply to this tree (see the lines above)"
+	[ "$lost" = 0 ] || die "debug.config does not apply to this tree (see the lines above)"
 	msg "make -j$JOBS bzImage modules_prepare modules (about 12-15 minutes on two idle cores)"
 	make -s -j"$JOBS" bzImage >&2 || die "kernel build failed"
 	make -s -j"$JOBS" modules_prepare >&2 || die "make modules_prepare failed"

@@ -29,7 +29,7 @@ failinit_checks()
 {
 	local failnth=$1 ko=$2 dbg=/sys/kernel/debug tr=/sys/kernel/tracing
 	local printk c marked=0 out total n inj load rem refused=0 survived=0 bad='' loads=0
-	local kp0 kp1
+	local kp0 kp1 klog tail_pid i
 
 	if [ ! -w /proc/thread-self/fail-nth ] || [ ! -d $dbg/failslab ] || [ ! -x "$failnth" ] ||
 		[ ! -d $tr/events/module/module_load ]; then
@@ -54,6 +54,15 @@ failinit_checks()
 	kp0=$(cat $dbg/kprobes/list)
 	printk=$(cat /proc/sys/kernel/printk)
 	echo 1 >/proc/sys/kernel/printk
+	# The sweep's kernel log, every record read by its sequence number as it is written
+	# (kmsgtail.py), not cut from the ring afterwards, where the start could have scrolled out.
+	klog=$(mktemp)
+	python3 tests/debug-kernel/kmsgtail.py "$klog" &
+	tail_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^kmsgtail: reading' "$klog" && break
+		sleep 0.1
+	done
 	echo "tcpstates-failinit: start" >/dev/kmsg
 	echo 1 >$tr/events/module/module_load/enable
 
@@ -93,14 +102,24 @@ failinit_checks()
 	done
 	echo 0 >$tr/events/module/module_load/enable
 	echo "tcpstates-failinit: end" >/dev/kmsg
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'tcpstates-failinit: end' "$klog" && break
+		sleep 0.1
+	done
+	kill "$tail_pid" 2>/dev/null
+	wait "$tail_pid" 2>/dev/null
 	echo "$printk" >/proc/sys/kernel/printk
 	[ "$loads" -gt 0 ] || bad=${bad:-"no load reached the init of the module"}
 	tap $((${#bad} != 0)) "every allocation from do_init_module() through init failed in turn: $loads loads, $refused refused, $survived went on and worked; nothing left behind${bad:+: $bad}"
 
-	out=$(dmesg | sed -n '/tcpstates-failinit: start/,/tcpstates-failinit: end/p' |
-		grep -E 'KASAN|BUG:|WARNING:|Oops|general protection|possible (recursive|circular) locking|refcount_t|list_(add|del) corruption|kmemleak: Cannot' | head -n 20)
+	out=$(grep -E 'GAP:|KASAN|BUG:|WARNING:|Oops|general protection|possible (recursive|circular) locking|refcount_t|list_(add|del) corruption|kmemleak: Cannot' "$klog" | head -n 20)
+	# the window is whole: both markers read, no record lost between them
+	grep -q 'tcpstates-failinit: start' "$klog" && grep -q 'tcpstates-failinit: end' "$klog" ||
+		out+="${out:+$'\n'}the log window lacks a marker: $(wc -l <"$klog") records read"
 	[ -z "$out" ] || sed 's/^/# /' <<<"$out"
-	tap $((${#out} != 0)) "the kernel log of those loads: no KASAN, lockdep, WARN or BUG"
+	echo "# failinit: $(wc -l <"$klog") kernel log records in the sweep, read from /dev/kmsg"
+	tap $((${#out} != 0)) "the kernel log of those loads, every record read: no KASAN, lockdep, WARN or BUG"
+	rm -f "$klog"
 
 	if insmod "$ko" && [ -c /dev/tcpstates ] && rmmod tcpstates; then
 		ok "a load with nothing injected then works and unloads"

@@ -1293,11 +1293,15 @@ static void *timed_reader_tid(void *arg)
  * not assumed after a sleep); CONNS connections make records; the reader
  * must be woken through CAUSE ("timer": wakeup_ms (MS) after a record;
  * "now": a batch filled, or wakeup_ms=0) and, for "timer", by nothing
- * else, as /proc/tcpstates_stats counts them. The delay from the record
- * it read is printed, not asserted: the timer may have been armed by a
- * record before the reader's cursor, whose writer a busy host delayed
- * (seen once: 230 ms for wakeup_ms=300), and how late it fires is the
- * host's speed. For "timer", the records must not cross a batch boundary
+ * else, as /proc/tcpstates_stats counts them, and for "timer" no sooner
+ * than MS after the record it read, less one jiffy (the timer's
+ * granularity; at most 10 ms at HZ=100): a module that ignored wakeup_ms
+ * would wake it sooner. A timer armed before the reader's cursor, by a
+ * record whose writer a busy host delayed, once woke it 230 ms after its
+ * record for wakeup_ms=300: so the reader, once asleep, is left MS + 100
+ * ms for such a timer to fire (it finds nothing and sleeps again) before
+ * the traffic. How much later it is woken is the host's speed: printed,
+ * not asserted. For "timer", the records must not cross a batch boundary
  * (a quarter of the ring, at most 1024), which would wake the reader at
  * once: other traffic first moves the head past one if needed.
  */
@@ -1331,6 +1335,11 @@ static int cmd_wakeup(int argc, char **argv)
 	seek_head(w.fd);
 	pthread_create(&th, NULL, timed_reader_tid, &ws);
 	CHECK(wait_asleep_in_read(&ws.tid), "the reader is not asleep in read() after 30 s");
+	if (by_timer) {
+		msleep(min_ms + 100);	/* a timer armed before the cursor fires now */
+		CHECK(wait_asleep_in_read(&ws.tid),
+		      "the reader is not asleep in read() again after 30 s");
+	}
 	now0 = stats_value("wakeups_now");
 	timer0 = stats_value("wakeups_timer");
 	burst(conns, AF_INET, CLOSE_RST);
@@ -1352,10 +1361,14 @@ static int cmd_wakeup(int argc, char **argv)
 	diag("woken %llu ms after record %llu was written (wakeup_ms %u); wakeups: now +%ld, timer +%ld",
 	     delay_ms, w.r.seq, min_ms, now1 - now0, timer1 - timer0);
 	CHECK(w.woke_ns >= w.r.ts_ns, "woken before the record was written");
-	if (by_timer)
+	if (by_timer) {
 		CHECK(timer1 > timer0 && now1 == now0,
 		      "wakeups: timer +%ld, now +%ld; want the timer alone",
 		      timer1 - timer0, now1 - now0);
+		CHECK(delay_ms + 10 >= min_ms,
+		      "woken %llu ms after its record, before wakeup_ms %u",
+		      delay_ms, min_ms);
+	}
 	else
 		CHECK(now1 > now0, "wakeups: now +%ld; want at least one",
 		      now1 - now0);

@@ -20,6 +20,10 @@ O=${O:-$REPO/tools/build}
 CASES=$REPO/tests/tool/cases
 HDR=160	# the capture header -w writes (tools/decode/capture.c)
 UPDATE=${UPDATE:-0}
+if [ "$UPDATE" = 1 ] && [ -n "${CI:-}" ]; then	# as tests/tool/run.sh: goldens never in CI
+	echo "$0: UPDATE=1 is refused when CI is set" >&2
+	exit 2
+fi
 TMP=$(mktemp -d)
 # shellcheck source=tests/fleet/lib.sh
 . "$HERE/lib.sh"
@@ -108,7 +112,7 @@ netns=$(grep -o 'netns="[^"]*"' "$TMP/many.metrics" | sort -u | wc -l)
 ports=$(grep -o 'port="[^"]*"' "$TMP/many.metrics" | sort -u | wc -l)
 series=$(grep -vc '^#' "$TMP/many.metrics")
 check "cardinality bounded: 300 netns, 300 ports -> $netns netns, $ports port labels, $series series" \
-	[ "$netns" = 17 ] && [ "$ports" = 3 ] && [ "$series" -lt 3000 ]
+	eval '[ "$netns" = 17 ] && [ "$ports" = 3 ] && [ "$series" -lt 3000 ]'
 
 # ---- 2. the exporter, a FIFO standing in for /dev/tcpstates ----
 "$TT" -T "$CASES/client_close_first.txt" -w "$TMP/c.tcpcap"
@@ -127,7 +131,7 @@ curl -sf "http://127.0.0.1:$port/metrics" > "$TMP/live.metrics"
 check "a scrape equals the offline exposition of the same records" cmp -s "$TMP/live.metrics" "$TMP/offline.metrics"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data x "http://127.0.0.1:$port/metrics")
 code2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/other")
-check "POST is 405, another path 404 ($code, $code2)" [ "$code" = 405 ] && [ "$code2" = 404 ]
+check "POST is 405, another path 404 ($code, $code2)" eval '[ "$code" = 405 ] && [ "$code2" = 404 ]'
 python3 "$HERE/../metrics/hostile.py" huge "$port" 4 > "$TMP/huge.txt" 2>&1
 python3 "$HERE/../metrics/hostile.py" hold "$port" 1000 10 2 > "$TMP/hold.txt" 2>&1
 echo "# $(cat "$TMP/huge.txt"); $(cat "$TMP/hold.txt")"
@@ -137,8 +141,11 @@ awk '/^[0-9]/ { $1 += 1000 } { print }' "$CASES/server_close_first.txt" > "$TMP/
 tail -c +$((HDR + 1)) "$TMP/s.tcpcap" >&9	# more records while the hostile clients were there
 records=$((records + ($(stat -c %s "$TMP/s.tcpcap") - HDR) / 176))
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$EXP/status")
-check "after 1000 connections, slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
-	eval 'grep -q ^rejected "$TMP/huge.txt" && wait_for 20 read_all && [ "$hwm" -lt 32768 ]'
+# as tests/metrics/run-guest.sh: at least 500 of the 1000 connected (the exporter's limit is 64)
+held=$(sed -n 's/^connected \([0-9]*\) of 1000,.*/\1/p' "$TMP/hold.txt")
+check "after 1000 connections ($held completed), slowloris and a 4 MB request: records counted ($records), peak RSS ${hwm} kB < 32768" \
+	eval 'grep -q ^rejected "$TMP/huge.txt" && [ "${held:-0}" -ge 500 ] && wait_for 20 read_all &&
+		[ "$hwm" -lt 32768 ]'
 kill -INT $EXP
 wait $EXP
 rc=$?
@@ -162,7 +169,7 @@ for f in "$TMP"/rot/*; do
 	"$TT" -r "$f" --dump > /dev/null 2>&1 || names_ok=0
 done
 check "-C 1: $nfiles files, names NAME-<UTC time>.tcpcap, each <= 1 MB of whole records, each readable alone" \
-	[ "$nfiles" -ge 3 ] && [ $names_ok = 1 ]
+	eval '[ "$nfiles" -ge 3 ] && [ $names_ok = 1 ]'
 "$TT" -r "$TMP/big.tcpcap" --json > "$TMP/one.json"
 "$TT" -r "$TMP/rot/t-*.tcpcap" --json > "$TMP/glob.json"
 check "-r 'GLOB' reads the files as one stream (connections carried across files)" cmp -s "$TMP/one.json" "$TMP/glob.json"
@@ -436,7 +443,8 @@ if command -v systemd-analyze > /dev/null; then
 		"$TMP/prefix/usr/lib/systemd/system/tcpstates-recorder.service" > "$TMP/verify.out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$TMP/verify.out"
-	check "systemd-analyze verify tcpstates-recorder.service reports nothing" [ $rc = 0 ] && [ ! -s "$TMP/verify.out" ]
+	check "systemd-analyze verify tcpstates-recorder.service reports nothing" \
+		eval '[ $rc = 0 ] && [ ! -s "$TMP/verify.out" ]'
 else
 	skip "systemd-analyze verify" "no systemd-analyze (apt-get install systemd)"
 fi

@@ -124,7 +124,12 @@ wait $HOLD
 python3 "$HOSTILE" huge 9185 8 > "$WORK/huge.txt" 2>&1
 echo "# hold: $(cat "$WORK/hold.txt")"
 echo "# huge: $(cat "$WORK/huge.txt")"
-check "1000 connections and 20 slowloris clients ran against the exporter" grep -q '^connected' "$WORK/hold.txt"
+# At least 500 of the 1000 must have connected within hostile.py's 5 s: many times the exporter's
+# 64-connection limit (tools/cli/exporter.c CONN_LIMIT), so the limit was met and held; fewer,
+# and the check would pass on an exporter nobody could reach ("connected 0 of 1000").
+held=$(sed -n 's/^connected \([0-9]*\) of 1000, slowloris [0-9]* of 20 .*/\1/p' "$WORK/hold.txt")
+check "1000 connections ($held completed, at least 500) and 20 slowloris clients ran against the exporter" \
+	eval '[ "${held:-0}" -ge 500 ]'
 check "an 8 MB request is rejected" grep -q '^rejected' "$WORK/huge.txt"
 check "recording went on under the hostile clients (exporter alive, traffic ran)" \
 	eval '[ $hostile_traffic = 0 ] && kill -0 $EXPORTER'

@@ -133,12 +133,16 @@ n_tests = 0
 n_failed = 0
 
 
-def tap(ok, name, evidence=()):
+def tap(ok, name, evidence=(), unknown=None):
+    """One TAP line. @unknown: what could not be asserted and why (a record absent, its probe
+    hit counted as missed): a pass is then printed as a skip, `# SKIP unknown: <why>`, which
+    tests/expected-skips allows for this reason only."""
     global n_tests, n_failed
     n_tests += 1
     if not ok:
         n_failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {name}")
+    skip = f' # SKIP unknown: {unknown}' if ok and unknown else ''
+    print(f"{'ok' if ok else 'not ok'} {n_tests} - {name}{skip}")
     if not ok:
         for line in list(evidence)[:12]:
             print(f'#   {line}')
@@ -284,6 +288,12 @@ def read_kv(name):
 def check_counters(sockets, proc, pkts):
     """Counts only the module and the kernel keep, against what the scenarios did."""
     stats = read_kv('stats.txt')
+    missed = {k: v.strip() for k, v in stats.items() if k.startswith('missed_')}
+    total = sum(int(v) for v in missed.values() if v.isdigit())
+    tap(bool(missed) and all(v.isdigit() for v in missed.values()) and total <= MISS_BOUND,
+        f'scenarios: the kprobe core missed {total} probe hits in this boot, at most '
+        f'{MISS_BOUND}', [f'{k} {v}' for k, v in sorted(missed.items()) if v != '0']
+        or ['no missed_ counter in the stats'])
     # syn_noroute sends one SYN the server cannot route a SYN-ACK back to: its request socket
     # is freed before it is hashed, which is counted and never recorded. So is each duplicate
     # SYN of syn_race that lost its race (check_syn_race counts them on the wire), and, at
@@ -319,6 +329,10 @@ HOOKS_OF = {'state': ('set_state',), 'listen': ('listen',), 'connect': ('connect
             'tw_kill': ('tw_end',), 'reset_sent': ('reset_sent',),
             'tw_overflow': ('tw_overflow',)}
 MISSES = {}   # check kind -> hook -> missed hits not yet used to explain an absent record
+# The most probe hits the kprobe core may miss in a boot of the scenarios before the boot fails:
+# the most seen in one boot is 3 (7.2-sid, 2026-12-02); a change that makes misses common (a
+# probe path that no longer disables interrupts) would exceed it, absences excused or not.
+MISS_BOUND = 4
 # (scenario, role, index) -> the events the events check found absent and counted: a value
 # those records would have carried is then unknown, which passes; a wrong value still fails.
 ABSENT = {}
@@ -390,7 +404,9 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
                       f'{absent}')
             tap(got == want or bool(absent), f'{scen}: {who} events '
                 f"{' '.join(e + ':' + n for e, _, n in want)}",
-                ['expected ' + str(want), 'recorded:'] + fmt(recs))
+                ['expected ' + str(want), 'recorded:'] + fmt(recs),
+                absent and f'{len(absent)} record(s) absent, each a hit its hook counted as '
+                f"missed ({', '.join(a[0] + ':' + a[2] for a in absent)})")
             check_attr(scen, who, s, recs)
             check_tw_expiry(scen, who, recs, ABSENT[(scen, role, i)])
             err = EXPECT_ERR.get((scen, role))
@@ -437,8 +453,8 @@ def check_tw_expiry(scen, who, recs, absent):
         return
     armed = [r for r in recs if r['EVENT'] in ('time_wait', 'tw_rearm')]
     if not armed and absent & {'time_wait', 'tw_rearm'}:
-        print(f'# {scen}: {who} TIME_WAIT arming unknown: its record absent, counted as missed')
-        tap(True, f'{scen}: {who} TIME_WAIT armed for 60000 ms, expired no sooner')
+        tap(True, f'{scen}: {who} TIME_WAIT armed for 60000 ms, expired no sooner',
+            unknown='the arming record absent, its probe hit counted as missed')
         return
     held = (int(end['TIME_NS']) - int(armed[-1]['TIME_NS'])) / 1e9 if armed else -1
     tap(armed and armed[-1]['AUX'] == '60000' and held >= 59.9,
@@ -498,10 +514,10 @@ def check_trace(scen, who, s, recs, trace):
             if sp == s['lport'] and dp == s['rport'] and (o, n) not in skip]
     absent = None if seen == mine else absent_but_counted(
         [(ev(t),) + t for t in seen], [(ev(t),) + t for t in mine], 'tracepoint')
-    if absent:
-        print(f'# {scen}: {who}: the tracepoint saw, the module missed (counted): {absent}')
     tap(seen == mine or bool(absent), f'{scen}: {who} tracepoint shows the same transitions',
-        ['tracepoint ' + str(seen), 'module     ' + str(mine)])
+        ['tracepoint ' + str(seen), 'module     ' + str(mine)],
+        absent and f'the tracepoint saw {len(absent)} the module missed, each a hit its hook '
+        f"counted ({', '.join(a[1] + '->' + a[2] for a in absent)})")
 
 
 def pkts_between(pkts, a, b):
@@ -559,9 +575,11 @@ def check_wire(scen, i, socks, crecs, srecs, pkts):
         return
     A, B, C, D = syn['seq'], synack['seq'], fin_seq(cfin), fin_seq(sfin)
     m32 = 0xffffffff
+    rec_a = num(rec(crecs, 'connect'), 'SND_UNA')
     checks = [
-        ('SYN-ACK acks A+1', synack['ack'], (A + 1) & m32),
-        ('client connect SND_UNA = A', num(rec(crecs, 'connect'), 'SND_UNA'), A),
+        ('the SYN-ACK acks the recorded A+1', None if rec_a is None else (rec_a + 1) & m32,
+         synack['ack'], 'client', {'connect'}),
+        ('client connect SND_UNA = A', rec_a, A),
         ('client ESTABLISHED RCV_NXT = B+1', num(rec(crecs, 'state', 'ESTABLISHED'), 'RCV_NXT'),
          (B + 1) & m32),
         ('server request SND_UNA = B', num(rec(srecs, 'request'), 'SND_UNA'), B),
@@ -597,15 +615,16 @@ def check_wire(scen, i, socks, crecs, srecs, pkts):
     if scen == 'tw_overflow':
         rst = first(conv, cli, lambda p: 'R' in p['flags'])
         checks.append(('the peer FIN is answered by an RST of no socket', rst is not None, True))
-    bad = []
+    bad, unknown = [], []
     for name, got, want, *source in checks:
         if got == want:
             continue
-        if got is None and source and source[1] & ABSENT.get((scen, source[0], i), set()):
-            print(f'# {who}: {name}: unknown, its record absent and counted as missed')
+        if None in (got, want) and source and source[1] & ABSENT.get((scen, source[0], i), set()):
+            unknown.append(name)
             continue
         bad.append(f'{name}: recorded {got}, wire {want}')
-    tap(not bad, f'{who}: ISNs A={A} B={B} and FINs C={C} D={D} match the capture', bad)
+    tap(not bad, f'{who}: ISNs A={A} B={B} and FINs C={C} D={D} match the capture', bad,
+        unknown and f"{', '.join(unknown)}: the record absent, its probe hit counted as missed")
 
 
 def check_syn_only(scen, s, recs, pkts):

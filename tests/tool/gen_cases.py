@@ -7,7 +7,13 @@ sides: the server's rcv_nxt is the client's ISN A + 1, FIN C is the client's
 write_seq at close, and so on. Real recordings from the VM suite can be
 dropped into cases/ next to these; this script only rewrites its own files.
 Run: python3 tests/tool/gen_cases.py && UPDATE=1 tests/tool/run.sh
+
+Beside each input, NAME.expect holds what the generator put into it, as JSON lines: per
+connection side (cookie and local port, in order of appearance) the ISNs A and B, the FINs C
+and D and the close kind it made. tests/tool/run.sh asserts tcptimeline --json against them,
+independently of the golden files, which the tool itself writes.
 """
+import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +57,20 @@ class Stream:
         self.abi, self.hide_pid = abi, hide_pid
         self.preamble = preamble
         self.lines, self.seq = [], 0
+        self.expects = []   # [(cookie, lport), {field: value}] per connection side
+
+    def conn(self, s):
+        """A new connection on socket s (a reused socket is a new one)."""
+        self.expects.append([(s.cookie, s.lp), {}])
+
+    def want(self, s, **fields):
+        """What the reader must find for s's current connection (--json field names)."""
+        mine = [e for e in self.expects if e[0] == (s.cookie, s.lp)]
+        if not mine:
+            self.conn(s)
+            mine = self.expects[-1:]
+        mine[-1][1].update({k: v & 0xffffffff if isinstance(v, int) else v
+                            for k, v in fields.items()})
 
     def skip(self, n):
         """Records overwritten while cat ran: a gap in SEQ."""
@@ -96,6 +116,14 @@ class Stream:
             f.write((HEADER_V2 if self.abi >= 2 else HEADER) + "\n")
             for line in self.lines:
                 f.write(line + "\n")
+        path = os.path.join(HERE, "cases", self.name + ".expect")
+        if not self.expects:
+            if os.path.exists(path):
+                os.unlink(path)
+            return
+        with open(path, "w") as f:
+            for (cookie, lport), fields in self.expects:
+                f.write(json.dumps(dict(cookie=cookie, lport=lport, **fields)) + "\n")
 
 
 def listen(st, t, lsk):
@@ -135,6 +163,8 @@ def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
           flags=F_REQUEST, wnd=False, info=False, aux=synack_retrans)
     st.ev(t3 + 4 * US, "state", s, "SYN_RECV", "ESTABLISHED")
     t4 = t3 + 50 * US
+    st.want(c, isn_local=A, isn_remote=B)
+    st.want(s, isn_local=B, isn_remote=A)
     if accept:
         st.ev(t4, "accept", s, "ESTABLISHED", "ESTABLISHED", task=True)
     return t4
@@ -182,6 +212,8 @@ def orderly_close(st, t, x, y, rtt=20 * US, orphan=True, tw_ms=60000):
         st.ev(t2 + h + 1 * US, "state", x, "FIN_WAIT2", "CLOSE", wnd=False)
     y.una += 1
     st.ev(t2 + 2 * h, "state", y, "LAST_ACK", "CLOSE")
+    st.want(x, fin_seq_local=C, fin_seq_remote=D, close="active")
+    st.want(y, fin_seq_local=D, fin_seq_remote=C, close="passive")
     return t2 + 2 * h
 
 
@@ -257,6 +289,8 @@ def case_simultaneous_close():
               wnd=False)
     tw_expire(st, t + MS + 60 * S + 20 * US, c)
     tw_expire(st, t + MS + 60 * S + 21 * US, s)
+    st.want(c, fin_seq_local=C, fin_seq_remote=D, close="simultaneous")
+    st.want(s, fin_seq_local=D, fin_seq_remote=C, close="simultaneous")
     st.write()
 
 
@@ -272,6 +306,8 @@ def case_rst_linger0():
     st.ev(t + 5 * MS + 1 * US, "state", c, "ESTABLISHED", "CLOSE", task=True)
     st.ev(t + 5 * MS + 10 * US, "state", s, "ESTABLISHED", "CLOSE",
           sk_err=104)
+    st.want(c, close="reset_sent")
+    st.want(s, close="reset_received")
     st.write()
 
 
@@ -295,6 +331,7 @@ def case_rst_received():
     transfer(s, c, 150000)
     c.retrans = 3
     st.ev(2 * S, "state", c, "ESTABLISHED", "CLOSE", sk_err=104)
+    st.want(c, isn_local=271828182, isn_remote=314159265, close="reset_received")
     st.write()
 
 
@@ -314,6 +351,8 @@ def case_refused():
         st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
               info=False)
         st.ev(t + 20 * US, "state", c, "SYN_SENT", "CLOSE", sk_err=111)
+        st.conn(c)
+        st.want(c, isn_local=c.isn, close="refused")
     st.write()
 
 
@@ -329,6 +368,7 @@ def case_connect_timeout():
     st.ev(3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True, info=False)
     c.retrans = 6
     st.ev(127 * S, "state", c, "SYN_SENT", "CLOSE", sk_err=110)
+    st.want(c, isn_local=987654321, close="timeout")
     st.write()
 
 
@@ -741,6 +781,8 @@ def case_fin_repeat_wrapped():
     st.ev(40 * MS, "tw_rearm", b, "-", "TIME_WAIT", aux=60000,
           flags=F_TIMEWAIT, wnd=False, info=False)
     tw_expire(st, 40 * MS + 60 * S, b)
+    st.want(a, fin_seq_local=1101, close="passive")
+    st.want(b, fin_seq_local=2101, fin_seq_remote=9001, close="active")
     st.write()
 
 def case_connect_fails():
@@ -758,6 +800,7 @@ def case_connect_fails():
               info=False)
         st.ev(t + 300 * MS, "state", c, "SYN_SENT", "CLOSE", task=not err,
               sk_err=err)
+        st.want(c, isn_local=c.isn, close="error" if err else "aborted")
     st.write()
 
 

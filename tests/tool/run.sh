@@ -7,7 +7,9 @@
 # Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
 # (a capture written with -w). Expected outputs next to it: NAME.out (default
 # timeline), .brief, .json, .ladder, .csv, .stats, .svg; a missing one fails until
-# UPDATE=1 writes it. Malformed inputs: malformed/NAME.txt or generated
+# UPDATE=1 writes it (never when CI is set). NAME.expect, written by gen_cases.py with the
+# input, holds what the generator put in (ISNs, FINs, close kinds): --json must show it,
+# whatever the goldens say (expect.py). Malformed inputs: malformed/NAME.txt or generated
 # binary ones, each with NAME.err (expected stderr) and exit status 3.
 set -u
 export TZ=UTC	# wall-clock times in the goldens are local time
@@ -17,6 +19,12 @@ TT=${TT:-$TOOLS/tcptimeline}
 O=${O:-$TOOLS/build}
 ASAN=$O/tcptimeline-asan
 UPDATE=${UPDATE:-0}
+# A golden is the tool's own output, checked by a person when it is written: never in CI, where
+# UPDATE=1 would turn every golden check into "ok (updated)".
+if [ "$UPDATE" = 1 ] && [ -n "${CI:-}" ]; then
+	echo "$0: UPDATE=1 is refused when CI is set" >&2
+	exit 2
+fi
 FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
 HDR=160	# the capture header -w writes (tools/decode/capture.c); older writers wrote 64
 TMP=$(mktemp -d)
@@ -101,6 +109,13 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 		fi
 		golden "$name $fmt" "$base.$fmt" "$TMP/$name.$fmt"
 	done
+	# What gen_cases.py put into the input, asserted whatever the goldens say (UPDATE=1 too).
+	if [ -f "$base.expect" ]; then
+		python3 "$HERE/expect.py" "$base.expect" "$TMP/$name.json" > "$TMP/expect.diff" 2>&1 &&
+			ok "$name: --json has the ISNs, FINs and close kinds the generator put in" ||
+			{ not_ok "$name: --json has the ISNs, FINs and close kinds the generator put in"
+			  sed 's/^/# /' "$TMP/expect.diff" | head -10; }
+	fi
 	case $in in *.tcpcap) continue ;; esac
 
 	# The same records through the binary path: text -> capture -> replay.
@@ -469,6 +484,41 @@ if command -v clang-format > /dev/null; then
 else
 	skip "kernel .clang-format clean" "no clang-format"
 fi
+
+# ---- the suites' own checks assert all that their names say ----
+# check NAME [ a ] && [ b ] asserts only a: tests/lib/checklint.py finds every such line under tests/.
+python3 "$HERE/../lib/checklint.py" "$HERE/.." > "$TMP/checklint" 2>&1 &&
+	ok "no shell check under tests/ runs part of its condition after its verdict" ||
+	{ not_ok "no shell check under tests/ runs part of its condition after its verdict"; sed 's/^/# /' "$TMP/checklint"; }
+
+# ---- tests/run-all.sh's verdict: a skip is counted in any case, and allowed only where listed ----
+mkdir -p "$TMP/verdict"
+cat > "$TMP/verdict/vm-6.1.log" <<'LOG'
+ok 1 - [6.1] device: a reader in a new PID namespace gets pid and tgid 0 # SKIP unshare -p does not work here
+ok 2 - [6.1] client_close: client events state:SYN_SENT # skip unknown: 1 record absent, counted as missed
+ok 3 - [6.1] device: a container reads only its namespace # Skip
+ok 4 - [6.1] module builds
+LOG
+echo 0 > "$TMP/verdict/vm-6.1.rc"
+echo "tests/vm/suite.sh 6.1" > "$TMP/verdict/vm-6.1.cmd"
+(TOP=$HERE/../.. LOG_DIR=$TMP/verdict; . "$HERE/../lib/verdict.sh"; report vm-6.1 1) > "$TMP/verdict.out" 2>&1
+grep -q '^# === vm-6.1: 1 passed, .* 3 skipped' "$TMP/verdict.out" &&
+	ok "run-all's verdict: '# SKIP' in any case is a skip, not a pass" ||
+	{ not_ok "run-all's verdict: '# SKIP' in any case is a skip, not a pass"; grep '^# ===' "$TMP/verdict.out" | sed 's/^/# /'; }
+grep 'a skip where a check was expected' "$TMP/verdict.out" | cut -d: -f3- > "$TMP/verdict.bad"
+printf '%s\n' ' ok 1 - [6.1] device: a reader in a new PID namespace gets pid and tgid 0 # SKIP unshare -p does not work here' \
+	' ok 3 - [6.1] device: a container reads only its namespace # Skip' > "$TMP/verdict.want"
+same "run-all's verdict: a skip tests/expected-skips does not list fails the run, a listed one passes" \
+	"$TMP/verdict.want" "$TMP/verdict.bad"
+
+# ---- UPDATE=1 is refused in CI (on a copy: were it not, it would rewrite the copy's goldens) ----
+mkdir -p "$TMP/copy/tests"
+cp -r "$HERE" "$HERE/../lib" "$TMP/copy/tests/"
+CI=true UPDATE=1 TT=/bin/false timeout 20 bash "$TMP/copy/tests/tool/run.sh" > "$TMP/ci-update.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q 'UPDATE=1 is refused when CI is set' "$TMP/ci-update.out" &&
+	ok "UPDATE=1 is refused when CI is set (exit $rc)" ||
+	{ not_ok "UPDATE=1 is refused when CI is set (exit $rc)"; head -3 "$TMP/ci-update.out" | sed 's/^/# /'; }
 
 # ---- a child the kernel dropped at birth (NEW_SYN_RECV -> CLOSE, seen under a SYN flood) ----
 # tcp_v4_syn_recv_sock closes a child that lost the race for its request: the record is true, and

@@ -156,7 +156,8 @@ _chroot_update()
 	if [ -z "$(find "$dir/.tcpstates-updated" -newermt "-${TCPSTATES_APT_MAX_AGE:-3600} seconds" \
 		2>/dev/null)" ]; then
 		_chmsg "$1: apt-get update"
-		chroot_run "$1" apt-get update -qq >&2 || _chdie "$1: apt-get update failed"
+		chroot_run "$1" apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 ||
+			_chdie "$1: apt-get update failed"
 		touch "$dir/.tcpstates-updated"
 	fi
 }
@@ -171,7 +172,7 @@ chroot_apt()
 		flock 9
 		_chroot_no_initramfs "$suite" || _chdie "$suite: cannot divert update-initramfs"
 		_chroot_update "$suite"
-		chroot_run "$suite" apt-get -q -y "$@"
+		chroot_run "$suite" apt-get -o DPkg::Lock::Timeout=600 -q -y "$@"
 	) 9>"$dir.apt.lock"
 	local rc=$?
 	printf -v "_CHROOT_UPDATED_$suite" 1

@@ -101,13 +101,38 @@ _as_root()
 	fi
 }
 
+# _kernels_apt_get ARGS...: apt-get as root, waiting for a lock another apt holds. A fresh cloud
+# machine runs unattended-upgrades in its first minutes, and without a timeout apt fails at once
+# ("Could not get lock /var/lib/dpkg/lock-frontend"). DPkg::Lock::Timeout makes apt wait for the
+# dpkg lock; apt-get update takes the lists lock, which that option does not cover in every apt,
+# so a lock error is also retried until the same time has passed. TCPSTATES_APT_WAIT: seconds,
+# 600 as .ci/run waits.
+_kernels_apt_get()
+{
+	local wait=${TCPSTATES_APT_WAIT:-600} end err rc
+	end=$(($(date +%s) + wait))
+	err=$(mktemp) || return 1
+	while :; do
+		_as_root env DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout="$wait" "$@" 2>"$err"
+		rc=$?
+		if [ $rc -ne 0 ] && grep -q 'Could not get lock' "$err" && [ "$(date +%s)" -lt "$end" ]; then
+			_kmsg "apt-get $1: waiting for a lock another apt holds"
+			sleep 5
+			continue
+		fi
+		cat "$err" >&2
+		rm -f "$err"
+		return $rc
+	done
+}
+
 # apt-get update, at most once per process tree.
 _kernels_apt_update()
 {
 	[ "$_KERNELS_APT_UPDATED" = 1 ] && return 0
 	_kmsg "apt-get update"
-	_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
-		_kdie "apt-get update failed"
+	_kernels_apt_get update -qq >&2 || _kdie "apt-get update failed"
 	_KERNELS_APT_UPDATED=1
 	export _KERNELS_APT_UPDATED
 }
@@ -135,11 +160,9 @@ _kernels_apt_install()
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	_kmsg "installing ${missing[*]}"
-	if ! _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >&2; then
+	if ! _kernels_apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
 		_kernels_apt_update
-		_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends "${missing[@]}" >&2 ||
+		_kernels_apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
 			_kdie "apt-get install ${missing[*]} failed"
 	fi
 }

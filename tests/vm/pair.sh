@@ -88,7 +88,27 @@ died_early() { # died_early PID ROLE: the guest is gone and never started its co
 }
 
 # A guest that dies before its command starts (a boot flake under TCG) has run nothing: both are
-# booted again, at most 3 times. Anything after that counts.
+# booted again, at most 3 times. Anything after that counts. The attempt's folders are kept
+# (DIR/a.attemptN, DIR/b.attemptN) and their kernel logs scanned: the partner that had started
+# its command is said and judged as any run (vm.sh scan started), the dead one as a dead boot
+# (vm.sh scan dead); a problem in either fails the pair.
+unclean=()
+keep_attempt() { # keep_attempt N: move both guests' results aside and scan their kernel logs
+	local r kept
+	for r in a b; do
+		kept=$out/$r.attempt$1
+		rm -rf "$kept"
+		mv "$out/$r" "$kept"
+		mv "$out/$r.vm.log" "$kept/vm.log" 2>/dev/null || true
+		if [ -e "$kept/.vm/started" ]; then
+			msg "attempt $1: guest $r had started its command when its partner died: kept in $kept"
+			"$VM_DIR/vm.sh" scan started "$kept" || unclean+=("$kept")
+		else
+			"$VM_DIR/vm.sh" scan dead "$kept/console.log" || unclean+=("$kept")
+		fi
+	done
+	return 0
+}
 for attempt in 1 2 3; do
 	port=$(free_port)
 	msg "attempt $attempt: guest a listens on 127.0.0.1:$port for guest b's link"
@@ -120,6 +140,7 @@ for attempt in 1 2 3; do
 		wait "$A_PID" "$B_PID" 2>/dev/null || true
 		A_PID= B_PID=
 		rm -f "$out/a.pid" "$out/b.pid"
+		keep_attempt "$attempt"
 		continue
 	fi
 	break
@@ -134,4 +155,8 @@ rm -f "$out/a.pid" "$out/b.pid"
 for r in a b; do
 	grep -h '^# vm:' "$out/$r.vm.log" | sed "s/^# vm:/# pair: $r:/" | tail -n 3 >&2
 done
+if [ ${#unclean[@]} -gt 0 ]; then
+	msg "kernel problems in an attempt booted again: ${unclean[*]}"
+	rc=1
+fi
 exit $rc

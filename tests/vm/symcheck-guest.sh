@@ -45,12 +45,20 @@ mapfile -t syms < <(sed -n 's/.*TS_KRETPROBE("\([a-z0-9_]*\)".*/\1/p
 kallsyms=$(mktemp)
 awk '$2 ~ /^[tT]$/ { print $3 }' /proc/kallsyms >"$kallsyms"
 blacklist=$(mktemp)
-awk '{ print $2 }' /sys/kernel/debug/kprobes/blacklist >"$blacklist" 2>/dev/null
+# The blacklist must be read: an unreadable one (no debugfs) would pass every symbol. Every x86
+# kernel has entries (the NOKPROBE_SYMBOL functions), so an empty one is a read that failed too.
+bl_err=
+if ! awk '{ print $2 }' /sys/kernel/debug/kprobes/blacklist >"$blacklist" 2>"$blacklist.err"; then
+	bl_err="cannot read /sys/kernel/debug/kprobes/blacklist: $(head -1 "$blacklist.err")"
+elif [ ! -s "$blacklist" ]; then
+	bl_err="/sys/kernel/debug/kprobes/blacklist is empty"
+fi
 ftraceable=$(mktemp)
 awk '{ print $1 }' /sys/kernel/tracing/available_filter_functions >"$ftraceable" 2>/dev/null
 echo "# $(wc -l <"$kallsyms") text symbols, $(wc -l <"$blacklist") blacklisted, $(wc -l <"$ftraceable") ftrace-able"
 
 bad=()
+[ -z "$bl_err" ] || bad+=("$bl_err")
 for s in "${syms[@]}"; do
 	count=$(grep -cxF "$s" "$kallsyms")
 	if [ "$count" -eq 0 ]; then
@@ -76,7 +84,7 @@ for b in "${bad[@]}"; do
 	echo "# $b"
 done
 tap "${#bad[@]}" "[$kver] ${#syms[@]} hook symbols out of line, unique, not blacklisted"
-rm -f "$kallsyms" "$blacklist" "$ftraceable"
+rm -f "$kallsyms" "$blacklist" "$blacklist.err" "$ftraceable"
 
 if [ -z "${TCPSTATES_KO:-}" ] || [ ! -f "$TCPSTATES_KO" ]; then
 	tap 1 "[$kver] module loads # no built module (${TCPSTATES_KO:-TCPSTATES_KO unset})"
