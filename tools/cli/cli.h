@@ -39,7 +39,9 @@ enum {
 	X(CSV, "--csv")           \
 	X(STATS, "--stats")       \
 	X(DUMP, "--dump")         \
-	X(SVG, "--svg")
+	X(SVG, "--svg")           \
+	X(DIAGRAM, "--diagram")   \
+	X(DIAGRAM_SVG, "--diagram-svg")
 
 #define TT_FORMAT_ENUM(NAME, option) FMT_##NAME,
 enum tt_format { TT_FORMAT_LIST(TT_FORMAT_ENUM) FMT_NR };
@@ -77,6 +79,8 @@ struct filter {
 	unsigned int nnetns;
 	uint32_t states; /* a bit per TCP state */
 	uint32_t roles; /* a bit per enum tt_role */
+	uint64_t cookies[TT_FILTER_VALUES];
+	unsigned int ncookies;
 	bool have_since, have_until;
 	struct when since, until;
 	uint64_t since_ns, until_ns; /* resolved: CLOCK_MONOTONIC */
@@ -95,6 +99,7 @@ struct opts {
 	bool have_offset; /* --realtime-offset */
 	int64_t offset_ns;
 	bool on_time_wait; /* --on-time-wait */
+	bool ascii; /* --ascii: --diagram without box-drawing characters */
 	uint64_t interval_ns; /* -i: --stats every so often; 0: at the end */
 	uint64_t close_wait_ns;
 	struct filter flt;
@@ -120,6 +125,7 @@ enum tt_filter_kind {
 	TT_F_COMM,
 	TT_F_STATE,
 	TT_F_ROLE,
+	TT_F_COOKIE,
 };
 
 /* A decimal number up to @max, the whole string; -1 if not. */

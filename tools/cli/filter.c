@@ -145,12 +145,22 @@ static int side_window(const struct filter *f, const struct conn *c)
 	return c->ended ? NO : UNSURE;
 }
 
+static bool cookie_in(const struct filter *f, uint64_t cookie)
+{
+	for (unsigned int i = 0; i < f->ncookies; i++)
+		if (f->cookies[i] == cookie)
+			return true;
+	return false;
+}
+
 static int side(const struct filter *f, const struct conn *c, bool mirror)
 {
 	int v = side_tuple(f, c, mirror);
 
 	if (mirror)
 		return v;
+	/* a side's cookie is known from its first record on */
+	v = all(v, f->ncookies && !cookie_in(f, c->cookie) ? NO : YES);
 	v = all(v, f->nnetns && !in_list(f->netns, f->nnetns, c->netns) ? NO :
 									  YES);
 	v = all(v, side_owner(f, c));
@@ -195,6 +205,8 @@ bool tt_filter_record(const struct filter *f, const struct tcpstates_record *r)
 		      ntohs(r->dport)))
 		return false;
 	if (f->nnetns && !in_list(f->netns, f->nnetns, r->netns))
+		return false;
+	if (f->ncookies && !cookie_in(f, r->cookie))
 		return false;
 	if (f->npids && !(task && in_list(f->pids, f->npids, r->tgid)))
 		return false;

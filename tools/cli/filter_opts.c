@@ -81,6 +81,21 @@ static int add_u32(uint32_t *list, unsigned int *n, const char *v)
 	return 0;
 }
 
+static int add_u64(uint64_t *list, unsigned int *n, const char *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (*n == TT_FILTER_VALUES || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end)
+		return -1;
+	list[(*n)++] = x;
+	return 0;
+}
+
 static int add_comm(struct filter *f, const char *v)
 {
 	if (f->ncomms == TT_FILTER_VALUES || !*v ||
@@ -122,6 +137,8 @@ static int add_one(struct filter *f, enum tt_filter_kind k, char *v)
 		return add_named(&f->states, tt_state_lookup, 1, v);
 	case TT_F_ROLE:
 		return add_named(&f->roles, tt_role_parse, 0, v);
+	case TT_F_COOKIE:
+		return add_u64(f->cookies, &f->ncookies, v);
 	}
 	return -1;
 }
@@ -137,6 +154,7 @@ static const char *const wants[] = {
 	[TT_F_STATE] = "a TCP state (e.g. CLOSE_WAIT, close-wait, fin_wait2)",
 	[TT_F_ROLE] =
 		"a role (client, server, listener, simultaneous, unknown)",
+	[TT_F_COOKIE] = "a socket cookie",
 };
 
 int tt_filter_add(struct filter *f, enum tt_filter_kind k, const char *arg,
