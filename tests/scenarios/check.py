@@ -14,12 +14,14 @@ Per scenario and socket it asserts:
   wire      ISNs A and B and FIN sequence numbers C and D implied by the records equal the
             packet capture's (never a constant: every expected number comes from the capture)
   trace     the tracepoint's transitions for the socket's 4-tuple equal its `state` records
-and globally that /proc/tcpstates and /dev/tcpstates hold the same records.
+and that tcptimeline --diagram of each conversation (by its client's cookie) names the capture's
+A, B, C and D, and globally that /proc/tcpstates and /dev/tcpstates hold the same records.
 """
 import json
 import os
 import re
 import struct
+import subprocess
 import sys
 
 WORK = sys.argv[1]
@@ -273,6 +275,7 @@ def main():
             tap(False, f'{scen}: scenario ran', [f'see the # lines above'])
             continue
         check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace)
+    check_diagram()
 
     print(f'1..{n_tests}')
     return 1 if n_failed else 0
@@ -625,6 +628,28 @@ def check_wire(scen, i, socks, crecs, srecs, pkts):
         bad.append(f'{name}: recorded {got}, wire {want}')
     tap(not bad, f'{who}: ISNs A={A} B={B} and FINs C={C} D={D} match the capture', bad,
         unknown and f"{', '.join(unknown)}: the record absent, its probe hit counted as missed")
+    # The study note's (and the ladder's) C is the first FIN, the closer's; here C is the client's.
+    fin1, fin2 = (D, C) if active == 'server' else (C, D)
+    WIRE.append((who, c['cookie'], f'A={A} B={B} C={fin1} D={fin2}'))
+
+
+WIRE = []  # (scenario, client cookie, the capture's A B C D as the ladder names them)
+
+
+def check_diagram():
+    """One conversation's --diagram (tools/tcptimeline on proc.txt) names the wire's letters."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools',
+                        'tcptimeline')
+    bad = []
+    for who, cookie, want in WIRE:
+        out = subprocess.run([tool, '-T', os.path.join(WORK, 'proc.txt'), '--time=mono',
+                              '--diagram', '--cookie', str(cookie)], capture_output=True,
+                             text=True).stdout
+        got = re.findall(r'^  (A=\S+ B=\S+ C=\S+ D=\S+)', out, re.M)
+        if got != [want]:
+            bad.append(f'{who} cookie {cookie}: diagram {got}, wire {want}')
+    tap(WIRE and not bad, f'tcptimeline --diagram of {len(WIRE)} conversations: '
+        'A B C D are the capture\'s', bad)
 
 
 def check_syn_only(scen, s, recs, pkts):

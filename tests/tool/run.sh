@@ -6,7 +6,8 @@
 #
 # Golden cases: cases/NAME.txt (/proc/tcpstates text) or cases/NAME.tcpcap
 # (a capture written with -w). Expected outputs next to it: NAME.out (default
-# timeline), .brief, .json, .ladder, .csv, .stats, .svg; a missing one fails until
+# timeline), .brief, .json, .ladder, .csv, .stats, .svg, .diagram (in a UTF-8
+# locale); a missing one fails until
 # UPDATE=1 writes it (never when CI is set). NAME.expect, written by gen_cases.py with the
 # input, holds what the generator put in (ISNs, FINs, close kinds): --json must show it,
 # whatever the goldens say (expect.py). Malformed inputs: malformed/NAME.txt or generated
@@ -25,7 +26,7 @@ if [ "$UPDATE" = 1 ] && [ -n "${CI:-}" ]; then
 	echo "$0: UPDATE=1 is refused when CI is set" >&2
 	exit 2
 fi
-FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 5 s of CPU; make -C tools fuzz runs longer
+FUZZ_RUNS=${FUZZ_RUNS:-3000}	# about 7.5 s of CPU (4.4 before the diagram joined); make -C tools fuzz runs longer
 HDR=160	# the capture header -w writes (tools/decode/capture.c); older writers wrote 64
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -93,14 +94,14 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	base=${in%.*}
 	name=$(basename "$base")
 	args=$(input_args "$in")
-	for fmt in out brief json ladder csv stats svg; do
+	for fmt in out brief json ladder csv stats svg diagram; do
 		case $fmt in
 		out) opt= ;;
 		svg) opt="--svg $TMP/$name.svg" ;;
 		*) opt=--$fmt ;;
 		esac
 		# shellcheck disable=SC2086
-		"$TT" $args $opt > "$TMP/$name.$fmt" 2> "$TMP/err"
+		LC_ALL=C.UTF-8 "$TT" $args $opt > "$TMP/$name.$fmt" 2> "$TMP/err"
 		rc=$?
 		[ "$fmt" = svg ] && cp "$TMP/$name.svg" "$TMP/$name.$fmt" 2>/dev/null
 		if [ $rc -ne 0 ]; then
@@ -175,9 +176,10 @@ rc=$?
 # format (the goldens show how); not one raw control byte reaches stdout.
 ce=$HERE/cases/comm_escapes.txt
 raw=0
-for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -"; do
+for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -" --diagram \
+	"--diagram-svg -"; do
 	# shellcheck disable=SC2086
-	bad=$("$TT" -T "$ce" $opt 2> /dev/null | tr -d '\n\t' | LC_ALL=C tr -d '[:print:]' | wc -c)
+	bad=$(LC_ALL=C "$TT" -T "$ce" $opt 2> /dev/null | tr -d '\n\t' | LC_ALL=C tr -d '[:print:]' | wc -c)
 	[ "$bad" = 0 ] || { raw=1; echo "# $opt: $bad raw control bytes"; }
 done
 [ $raw = 0 ] && ok "no raw control character from a comm reaches the terminal" ||
@@ -392,6 +394,132 @@ for f in "--comm curl" "--role listener" "-L 45678" "--state TIME_WAIT" "--since
 	same "-w $f: the filtered recording replays as the filter shows" "$TMP/f2.json" "$TMP/f1.json"
 done
 
+# ---- the state diagram (--diagram, --diagram-svg) ----
+# Against --json of the same input, counted by diagram_check.py on its own: each
+# edge's count, and p50/p99 within the sketch's bound (1/64 of the exact value).
+DC=$HERE/diagram_check.py
+for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
+	[ -f "$in" ] || continue
+	name=$(basename "${in%.*}")
+	args=$(input_args "$in")
+	# shellcheck disable=SC2086
+	"$TT" $args --json > "$TMP/$name.dj" 2> /dev/null
+	# shellcheck disable=SC2086
+	"$TT" $args --diagram-svg "$TMP/$name.dsvg" 2> /dev/null
+	python3 "$DC" edges "$TMP/$name.dj" "$TMP/$name.dsvg" > "$TMP/dc" 2>&1 &&
+		ok "$name: diagram edge counts = --json's transitions" ||
+		{ not_ok "$name: diagram edge counts = --json's transitions"; cat "$TMP/dc"; }
+	python3 "$DC" times "$TMP/$name.dj" "$TMP/$name.dsvg" > "$TMP/dc" 2>&1 &&
+		ok "$name: diagram p50/p99 within 1/64 of --json's exact ones" ||
+		{ not_ok "$name: diagram p50/p99 within 1/64 of --json's exact ones"; cat "$TMP/dc"; }
+done
+python3 "$DC" figure "$TMP"/*.dsvg > "$TMP/dc" 2>&1 &&
+	ok "every edge of RFC 9293 Figure 5 is drawn in every case's SVG" ||
+	{ not_ok "every edge of RFC 9293 Figure 5 is drawn in every case's SVG"; cat "$TMP/dc"; }
+if command -v xmllint > /dev/null; then
+	xmllint --noout "$TMP"/*.dsvg 2> "$TMP/dc" && ok "xmllint: every diagram SVG is well-formed XML" ||
+		{ not_ok "xmllint: every diagram SVG is well-formed XML"; head -5 "$TMP/dc"; }
+else
+	skip "xmllint: every diagram SVG is well-formed XML" "no xmllint (apt-get install libxml2-utils)"
+fi
+# The pictures, kept to be looked at: the demo's recording (vm61_scenarios).
+mkdir -p "$O"
+cp "$TMP/vm61_scenarios.dsvg" "$O/diagram.svg"
+if command -v rsvg-convert > /dev/null; then
+	rsvg-convert "$O/diagram.svg" -o "$O/diagram-rsvg.png" 2> "$TMP/dc" &&
+		file "$O/diagram-rsvg.png" | grep -q 'PNG image data, 1020 x' &&
+		ok "rsvg-convert renders the diagram ($O/diagram-rsvg.png)" ||
+		{ not_ok "rsvg-convert renders the diagram"; head -5 "$TMP/dc"; }
+else
+	skip "rsvg-convert renders the diagram" "no rsvg-convert (apt-get install librsvg2-bin)"
+fi
+# A real browser too, where one is installed (not a CI dependency: docs/testing.md).
+if command -v chromium > /dev/null; then
+	h=$(sed -n 's/.*<svg [^>]* height="\([0-9]*\)".*/\1/p' "$O/diagram.svg")
+	rm -f "$O/diagram-chromium.png"
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--hide-scrollbars --window-size=1020,"$h" --screenshot="$O/diagram-chromium.png" \
+		"file://$O/diagram.svg" > "$TMP/dc" 2>&1
+	file "$O/diagram-chromium.png" 2> /dev/null | grep -q "PNG image data, 1020 x $h" &&
+		ok "headless Chromium renders the diagram ($O/diagram-chromium.png)" ||
+		{ not_ok "headless Chromium renders the diagram"; tail -3 "$TMP/dc"; }
+else
+	skip "headless Chromium renders the diagram" "no chromium (apt-get install chromium)"
+fi
+# The terminal: box drawing in a UTF-8 locale, ASCII in C, 100 columns at most.
+v=$HERE/cases/vm61_scenarios.txt
+LC_ALL=C "$TT" -T "$v" --diagram > "$TMP/ascii" 2> /dev/null
+[ -s "$TMP/ascii" ] && ! LC_ALL=C grep -q '[^ -~]' "$TMP/ascii" && grep -q '^  |  FIN_WAIT_1  |' "$TMP/ascii" &&
+	ok "--diagram in the C locale: ASCII only" || not_ok "--diagram in the C locale: ASCII only"
+LC_ALL=C.UTF-8 "$TT" -T "$v" --diagram --ascii 2> /dev/null | cmp -s - "$TMP/ascii" &&
+	ok "--diagram --ascii in a UTF-8 locale: the same ASCII" ||
+	not_ok "--diagram --ascii in a UTF-8 locale: the same ASCII"
+wide=0
+for in in "$HERE"/cases/*.txt; do
+	w=$(LC_ALL=C.UTF-8 "$TT" -T "$in" --diagram 2> /dev/null | LC_ALL=C.UTF-8 wc -L)
+	[ "$w" -le 100 ] || { wide=1; echo "# $(basename "$in"): $w columns"; }
+done
+[ $wide = 0 ] && ok "--diagram fits 100 columns in every case" || not_ok "--diagram fits 100 columns in every case"
+# Colour only on a terminal (script(1) gives it one), and never under NO_COLOR.
+if command -v script > /dev/null; then
+	script -qec "env -u NO_COLOR LC_ALL=C.UTF-8 $TT -T $v --diagram" /dev/null > "$TMP/tty" 2>&1
+	grep -q $'\e\[2m' "$TMP/tty" && ! LC_ALL=C.UTF-8 "$TT" -T "$v" --diagram 2> /dev/null | grep -q $'\e' &&
+		ok "--diagram: colour on a terminal, none on a pipe" ||
+		not_ok "--diagram: colour on a terminal, none on a pipe"
+	script -qec "env NO_COLOR=1 LC_ALL=C.UTF-8 $TT -T $v --diagram" /dev/null > "$TMP/tty" 2>&1
+	grep -q '┌' "$TMP/tty" && ! grep -q $'\e' "$TMP/tty" &&
+		ok "--diagram: no colour under NO_COLOR" || not_ok "--diagram: no colour under NO_COLOR"
+else
+	skip "--diagram: colour on a terminal, none on a pipe" "no script(1)"
+	skip "--diagram: no colour under NO_COLOR" "no script(1)"
+fi
+# Live: on a terminal a redraw about once a second, and one more when Ctrl-C ends it
+# (exit 0); on a pipe, one diagram at the end. The device is a FIFO fed for 3.5 s.
+"$TT" -T "$HERE/cases/client_close_first.txt" -w "$TMP/live.tcpcap" 2> /dev/null
+live_feed() {
+	rm -f "$TMP/lf"
+	mkfifo "$TMP/lf"
+	(exec 3> "$TMP/lf"; tail -c +65 "$TMP/live.tcpcap" >&3; sleep 3.5) &
+}
+if command -v script > /dev/null; then
+	live_feed
+	script -qec "sh -c '$TT --device $TMP/lf --diagram --time=mono & p=\$!; sleep 2.6; kill -INT \$p; wait \$p; echo exit=\$?'" \
+		/dev/null > "$TMP/live.out" 2>&1
+	wait
+	n=$(grep -ao $'\e\[H\e\[2J' "$TMP/live.out" | wc -l)
+	grep -aq '^exit=0' "$TMP/live.out" && [ "$n" -ge 2 ] && [ "$n" -le 4 ] &&
+		ok "live --diagram on a terminal: redrawn each second ($n), Ctrl-C ends it, exit 0" ||
+		not_ok "live --diagram on a terminal: redrawn each second ($n), Ctrl-C ends it, exit 0"
+else
+	skip "live --diagram on a terminal: redrawn each second, Ctrl-C ends it, exit 0" "no script(1)"
+fi
+live_feed
+"$TT" --device "$TMP/lf" --diagram --time=mono > "$TMP/live.out" 2>&1
+rc=$?
+wait
+[ $rc = 0 ] && [ "$(grep -c '^TCP state diagram' "$TMP/live.out")" = 1 ] && ! grep -q $'\e' "$TMP/live.out" &&
+	ok "live --diagram on a pipe: one diagram, at the end" ||
+	not_ok "live --diagram on a pipe: one diagram, at the end"
+# One conversation, by the client's cookie: its path lit, and its letters A, B, C,
+# D the ladder's (which the scenario suite checks against tcpdump).
+bad=0
+for ck in $(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("role") == "client" and d.get("peer_cookie") is not None: print(d["cookie"])' "$TMP/vm61_scenarios.dj"); do
+	"$TT" -T "$v" --cookie "$ck" --json > "$TMP/one.json" 2> /dev/null
+	"$TT" -T "$v" --cookie "$ck" --diagram-svg "$TMP/one.svg" 2> /dev/null
+	python3 "$DC" lit "$TMP/one.json" "$TMP/one.svg" > "$TMP/dc" 2>&1 ||
+		{ bad=1; echo "# cookie $ck:"; cat "$TMP/dc"; }
+	l1=$("$TT" -T "$v" --cookie "$ck" --ladder 2> /dev/null | grep -m1 '^  A=')
+	l2=$("$TT" -T "$v" --cookie "$ck" --diagram 2> /dev/null | grep -m1 '^  A=')
+	[ -n "$l1" ] && [ "$l1" = "$l2" ] || { bad=1; echo "# cookie $ck: ladder '$l1', diagram '$l2'"; }
+	n=$("$TT" -T "$v" --cookie "$ck" --diagram 2> /dev/null | grep -c '^  *[0-9.]*\( +[0-9.]*[a-z]*\)\{0,1\}$')
+	[ "$n" -ge 3 ] || { bad=1; echo "# cookie $ck: $n timed edges on the path"; }
+done
+[ $bad = 0 ] && ok "--diagram --cookie: the conversation's path lit, its A B C D the ladder's" ||
+	not_ok "--diagram --cookie: the conversation's path lit, its A B C D the ladder's"
+
 # ---- layers: decode -> reconstruct -> output -> filter -> (record, fleet) -> cli ----
 # rank of a layer; a file's includes of another layer ranked as high as its
 # own or higher are errors (record/ and fleet/ share a rank: neither uses the other)
@@ -447,6 +575,7 @@ fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = ","
 # capture named as they name it).
 "$TT" -T "$HERE/cases/wallclock.txt" -w "$TMP/trace.tcpcap" 2> /dev/null
 cp "$HERE/cases/wallclock.txt" "$TMP/t.txt"
+cp "$HERE/cases/vm61_scenarios.txt" "$TMP/vm61_scenarios.txt"
 ex_bad=0
 ex_n=0
 while read -r line; do

@@ -8,6 +8,7 @@
 #define TT_CLI_APP_H
 
 #include "cli/cli.h"
+#include "output/diagram.h"
 
 struct app {
 	struct opts *o; /* the filter's times are resolved in place */
@@ -19,6 +20,9 @@ struct app {
 	struct tt_svg *svg;
 	struct tt_brief *brief;
 	struct tt_stats *stats;
+	struct tt_diagram *diagram; /* --diagram, --diagram-svg */
+	struct tt_dgm_style dgm_style;
+	uint64_t dgm_redraw_ns; /* live on a terminal: the next redraw; else 0 */
 	struct recon *recon;
 	struct tt_select *sel; /* NULL: the record outputs take every record */
 	struct tt_live_metrics lm; /* --metrics (fleet.c) */
@@ -47,6 +51,8 @@ bool tt_formats_passthrough(const struct app *a);
 void tt_formats_raw(struct app *a, const struct tcpstates_record *r, size_t n);
 /* -i: prints and restarts the statistics of each interval ended by @now. */
 void tt_formats_tick(struct app *a, uint64_t now);
+/* How long the reader may wait before the diagram redraws (-1: forever). */
+int tt_formats_wait_ms(const struct app *a);
 /* The end of the input: what is written only at the end. */
 void tt_formats_stop(struct app *a);
 void tt_formats_free(struct app *a);

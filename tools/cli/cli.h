@@ -33,7 +33,9 @@
 	X(CSV, "--csv")           \
 	X(STATS, "--stats")       \
 	X(DUMP, "--dump")         \
-	X(SVG, "--svg")
+	X(SVG, "--svg")           \
+	X(DIAGRAM, "--diagram")   \
+	X(DIAGRAM_SVG, "--diagram-svg")
 
 #define TT_FORMAT_ENUM(NAME, option) FMT_##NAME,
 enum tt_format { TT_FORMAT_LIST(TT_FORMAT_ENUM) FMT_NR };
@@ -54,6 +56,7 @@ struct opts {
 	bool have_offset; /* --realtime-offset */
 	int64_t offset_ns;
 	bool on_time_wait; /* --on-time-wait */
+	bool ascii; /* --ascii: --diagram without box-drawing characters */
 	uint64_t interval_ns; /* -i: --stats every so often; 0: at the end */
 	uint64_t close_wait_ns;
 	struct filter flt;

@@ -16,6 +16,7 @@
  * The gauge of open sides is exporter.c's.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/app.h"
 
@@ -46,6 +47,46 @@ static void sink_side(void *arg, const struct conn *c, enum tt_side_event ev)
 
 	if (!a->o->flt.any)
 		side_event(a, c, ev);
+}
+
+#define DGM_REDRAW_NS 1000000000ULL /* live --diagram on a terminal */
+
+/*
+ * --diagram: box drawing if the locale is UTF-8 (and no --ascii), colour
+ * on a terminal without NO_COLOR; live on a terminal, a redraw a second.
+ */
+static int diagram_start(struct app *a)
+{
+	FILE *f = a->out->f[FMT_DIAGRAM];
+
+	a->diagram = tt_diagram_new();
+	if (!a->diagram)
+		return -1;
+	if (!f)
+		return 0;
+	tt_dgm_style_for(&a->dgm_style, f, a->o->ascii);
+	if (a->live && isatty(fileno(f)))
+		a->dgm_redraw_ns = tt_now_ns() + DGM_REDRAW_NS;
+	return 0;
+}
+
+static void diagram_draw(struct app *a, bool clear)
+{
+	FILE *f = a->out->f[FMT_DIAGRAM];
+
+	if (clear)
+		fputs("\033[H\033[2J", f);
+	tt_diagram_print(a->diagram, f, &a->clock, &a->dgm_style);
+	fflush(f);
+}
+
+int tt_formats_wait_ms(const struct app *a)
+{
+	uint64_t now = tt_now_ns();
+
+	if (!a->dgm_redraw_ns)
+		return -1;
+	return a->dgm_redraw_ns > now ? (a->dgm_redraw_ns - now) / 1000000 : 0;
 }
 
 static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
@@ -83,6 +124,8 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 	}
 	if (a->svg)
 		tt_svg_conn(a->svg, l, r);
+	if (a->diagram)
+		tt_diagram_conn(a->diagram, l, r);
 	if (a->live || a->o->unbuffered)
 		tt_outputs_flush(a->out);
 }
@@ -187,6 +230,10 @@ void tt_formats_tick(struct app *a, uint64_t now)
 {
 	char from[40], to[40];
 
+	if (a->dgm_redraw_ns && now >= a->dgm_redraw_ns) {
+		diagram_draw(a, true);
+		a->dgm_redraw_ns = now + DGM_REDRAW_NS;
+	}
 	while (a->o->interval_ns && a->tick_ns && now >= a->tick_ns) {
 		tt_fmt_time(&a->clock, from, sizeof(from),
 			    a->tick_ns - a->o->interval_ns);
@@ -243,6 +290,8 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	}
 	if (f[FMT_SVG] && !(a->svg = tt_svg_open(f[FMT_SVG], &a->clock)))
 		return -1;
+	if ((f[FMT_DIAGRAM] || f[FMT_DIAGRAM_SVG]) && diagram_start(a))
+		return -1;
 	if (f[FMT_BRIEF] && !(a->brief = tt_brief_open(f[FMT_BRIEF], &a->clock,
 						       a->live || o->unbuffered,
 						       hosts || src->label[0])))
@@ -294,6 +343,12 @@ void tt_formats_stop(struct app *a)
 	if (a->svg)
 		tt_svg_close(a->svg);
 	a->svg = NULL;
+	if (a->diagram && a->out->f[FMT_DIAGRAM])
+		diagram_draw(a, a->dgm_redraw_ns);
+	if (a->diagram && a->out->f[FMT_DIAGRAM_SVG])
+		tt_diagram_svg(a->diagram, a->out->f[FMT_DIAGRAM_SVG],
+			       &a->clock);
+	a->dgm_redraw_ns = 0;
 }
 
 /* Every record of every host, counted as one stream's would be. */
@@ -351,4 +406,5 @@ void tt_formats_free(struct app *a)
 	tt_recon_free(a->recon);
 	tt_select_free(a->sel);
 	tt_stats_free(a->stats);
+	tt_diagram_free(a->diagram);
 }

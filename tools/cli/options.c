@@ -57,6 +57,13 @@ static void usage(FILE *f)
 "  -i, --interval SECS   --stats for each SECS of the records' time, alone\n"
 "      --close-wait SECS --stats: flag CLOSE_WAIT longer than this (10)\n"
 "      --dump[=FILE]     every record, as " TCPSTATES_PROC " prints it\n"
+"      --diagram[=FILE]  RFC 9293's TCP state diagram, each edge taken with\n"
+"                        its count and time in the source state (p50, p99);\n"
+"                        one conversation shown: its path and packets.\n"
+"                        Live on a terminal it redraws every second\n"
+"      --diagram-svg FILE  the same diagram as an SVG picture\n"
+"      --ascii           --diagram: ASCII lines, not box drawing (the default\n"
+"                        when the locale is not UTF-8)\n"
 "\n"
 "Times (records carry CLOCK_MONOTONIC; captures and the device carry the\n"
 "offset to wall-clock time, /proc text does not):\n"
@@ -80,6 +87,7 @@ static void usage(FILE *f)
 "      --cookie COOKIES  socket cookie: 4097, or as ss -e prints it, sk:1001\n"
 "      --state STATES    went through STATE (any spelling: close_wait)\n"
 "      --role ROLES      client, server, listener, simultaneous, unknown\n"
+"      --cookie COOKIES  socket cookie (as --json's cookie)\n"
 "      --since TIME, --until TIME  active at some time in between:\n"
 "                        2026-11-30 14:03:07, 14:03 (that day), @EPOCH, or\n"
 "                        monotonic seconds (5001.25)\n"
@@ -107,6 +115,8 @@ static void usage(FILE *f)
 "  " TT_NAME " -r trace.tcpcap --json | jq 'select(.close==\"reset_received\")'\n"
 "  " TT_NAME " -r trace.tcpcap --state close_wait --since 14:00 --until 14:05\n"
 "  " TT_NAME " -r trace.tcpcap --json=conns.json --stats\n"
+"  " TT_NAME " -r trace.tcpcap --diagram --diagram-svg states.svg\n"
+"  " TT_NAME " -r trace.tcpcap --diagram --cookie 2   one connection's path\n"
 "  " TT_NAME " -i 10                      live statistics every 10 seconds\n"
 "  " TT_NAME " -w /var/lib/tcpstates/trace.tcpcap -C 100 -G 3600 -W 168\n"
 "  " TT_NAME " --metrics 127.0.0.1:9185 --metrics-ports 80,443\n"
@@ -171,6 +181,9 @@ enum {
 	O_METRICS,
 	O_METRICS_PORTS,
 	O_HOSTNAME,
+	O_DIAGRAM,
+	O_DIAGRAM_SVG,
+	O_ASCII,
 };
 
 static const struct option longopts[] = {
@@ -188,6 +201,9 @@ static const struct option longopts[] = {
 	{ "brief", optional_argument, NULL, 'b' },
 	{ "ladder", optional_argument, NULL, 'l' },
 	{ "svg", required_argument, NULL, O_SVG },
+	{ "diagram", optional_argument, NULL, O_DIAGRAM },
+	{ "diagram-svg", required_argument, NULL, O_DIAGRAM_SVG },
+	{ "ascii", no_argument, NULL, O_ASCII },
 	{ "json", optional_argument, NULL, 'j' },
 	{ "csv", optional_argument, NULL, O_CSV },
 	{ "stats", optional_argument, NULL, 's' },
@@ -225,10 +241,16 @@ static bool format_opt(struct opts *o, int ch)
 		int ch;
 		enum tt_format fmt;
 	} map[] = {
-		{ O_TIMELINE, FMT_TIMELINE }, { 'b', FMT_BRIEF },
-		{ 'l', FMT_LADDER },	      { 'j', FMT_JSON },
-		{ O_CSV, FMT_CSV },	      { 's', FMT_STATS },
-		{ O_DUMP, FMT_DUMP },	      { O_SVG, FMT_SVG },
+		{ O_TIMELINE, FMT_TIMELINE },
+		{ 'b', FMT_BRIEF },
+		{ 'l', FMT_LADDER },
+		{ 'j', FMT_JSON },
+		{ O_CSV, FMT_CSV },
+		{ 's', FMT_STATS },
+		{ O_DUMP, FMT_DUMP },
+		{ O_SVG, FMT_SVG },
+		{ O_DIAGRAM, FMT_DIAGRAM },
+		{ O_DIAGRAM_SVG, FMT_DIAGRAM_SVG },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
@@ -319,6 +341,9 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		break;
 	case O_ON_TIME_WAIT:
 		o->on_time_wait = true;
+		break;
+	case O_ASCII:
+		o->ascii = true;
 		break;
 	case 'i':
 		if (tt_parse_u32(optarg, 86400, &v) || !v)

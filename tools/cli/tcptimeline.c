@@ -101,11 +101,14 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 	uint64_t now = tt_now_ns(), left = UINT64_MAX;
 	int ms = tt_fleet_tick(a); /* metrics, rotation: -1 or a deadline */
 	int n;
+	int dms = tt_formats_wait_ms(a); /* a live --diagram's redraw */
 
 	if (src->live && a->tick_ns) /* -i: the end of the interval */
 		left = a->tick_ns > now ? a->tick_ns - now : 0;
 	if (ms >= 0 && ms * 1000000ULL < left)
 		left = ms * 1000000ULL;
+	if (dms >= 0 && dms * 1000000ULL < left)
+		left = dms * 1000000ULL;
 	if (left != UINT64_MAX) {
 		t = (struct timespec){ left / 1000000000, left % 1000000000 };
 		timeout = &t;

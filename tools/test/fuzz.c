@@ -3,7 +3,8 @@
  * libFuzzer target: arbitrary bytes through the decoder (capture header,
  * binary records or /proc text, chosen as -r chooses), fed in uneven chunks,
  * through the reconstruction (with --on-time-wait when the last byte is
- * odd), the record filter of -w/--dump, and every output format.
+ * odd), the record filter of -w/--dump, and every output format, the
+ * state diagram too.
  *
  *   make -C tools fuzz            (clang, libclang-rt-14-dev)
  *
@@ -14,10 +15,12 @@
 #include <string.h>
 
 #include "filter/filter.h"
+#include "output/diagram.h"
 
 struct fz {
 	FILE *null;
 	struct tt_stats *stats;
+	struct tt_diagram *diagram;
 	struct tt_brief *brief;
 	struct tt_select *sel;
 	struct recon *recon;
@@ -41,6 +44,7 @@ static void fz_conn(void *arg, const struct conn *c, const struct conn *peer)
 	tt_csv_conn(z->null, &clk, c);
 	tt_brief_conn(z->brief, c);
 	tt_stats_conn(z->stats, c);
+	tt_diagram_conn(z->diagram, c, peer);
 }
 
 static void fz_lost(void *arg, const struct tcpstates_record *r)
@@ -98,10 +102,12 @@ static void setup(struct fz *z, bool early_tw)
 		null = fopen("/dev/null", "w");
 	z->null = null;
 	z->stats = tt_stats_new(1000000000);
+	z->diagram = tt_diagram_new();
 	z->brief = tt_brief_open(z->null, &clk, true, true);
 	z->sel = tt_select_new(&flt, fz_kept, z);
 	z->recon = tt_recon_new(&sink);
-	if (!z->null || !z->stats || !z->brief || !z->sel || !z->recon)
+	if (!z->null || !z->stats || !z->diagram || !z->brief || !z->sel ||
+	    !z->recon)
 		abort();
 	if (early_tw)
 		tt_recon_early_time_wait(z->recon);
@@ -148,10 +154,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tt_recon_finish(z.recon);
 	tt_select_finish(z.sel);
 	tt_stats_print(z.stats, z.null);
+	tt_diagram_print(z.diagram, z.null, &clk,
+			 &(struct tt_dgm_style){ .ascii = size & 2 });
+	tt_diagram_svg(z.diagram, z.null, &clk);
 out:
 	tt_recon_free(z.recon);
 	tt_select_free(z.sel);
 	tt_brief_close(z.brief);
 	tt_stats_free(z.stats);
+	tt_diagram_free(z.diagram);
 	return 0;
 }
