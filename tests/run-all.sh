@@ -43,10 +43,11 @@ ALL=0
 . "$TOP/tests/vm/kernels.sh"
 # A fresh Debian 12 machine has none of this: QEMU, compilers, the guest's userland
 # (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool, and
-# libmicrohttpd, Prometheus, curl and systemd for the fleet features and their tests, man-db
+# libmicrohttpd, libsystemd, Prometheus, curl and systemd for the fleet features and their tests, man-db
 # for the docs suite.
 kernel_ensure_deps
-_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev prometheus curl systemd man-db
+_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus curl \
+	systemd man-db
 # ... and what the debug kernel's build needs (tests/debug-kernel/build.sh), installed here
 # because that build starts beside prepare.sh below, which must be the only one running apt.
 _kernels_apt_install linux-source-6.1 flex bison bc libelf-dev libssl-dev

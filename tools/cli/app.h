@@ -19,6 +19,7 @@ struct app {
 	struct tt_svg *svg;
 	struct tt_brief *brief;
 	struct tt_stats *stats;
+	struct tt_journal *journal; /* --journal */
 	struct recon *recon;
 	struct tt_select *sel; /* NULL: the record outputs take every record */
 	struct tt_live_metrics lm; /* --metrics (fleet.c) */
