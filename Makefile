@@ -15,10 +15,14 @@
 #                        symbols and load the module, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
+#   make test-systemd    the Debian packages in a Debian 12 guest with systemd as PID 1: install,
+#                        DKMS, the recorder, --journal, a reboot, apt purge (tests/systemd/run.sh)
+#   make deb             ../tcpstates-dkms_*.deb and ../tcptimeline_*.deb (dpkg-buildpackage)
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make install         install the module, tcpstates(4), tcptimeline, tcptimeline(8), the unit
+#                        (for developers; a host installs the packages of make deb)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
 PREFIX ?= /usr/local
@@ -56,6 +60,12 @@ stress:
 test-debug:
 	tests/debug-kernel/run.sh
 
+test-systemd:
+	tests/systemd/run.sh $(KERNEL)
+
+deb:
+	dpkg-buildpackage -us -uc -b
+
 bench:
 	tests/bench/bench.sh
 
@@ -83,5 +93,5 @@ clean:
 	$(MAKE) -C tools clean
 	rm -rf build
 
-.PHONY: all module tools test test-all test-unit test-vm test-kernels test-debug check stress bench bench-icount fuzz \
-	demo install clean
+.PHONY: all module tools test test-all test-unit test-vm test-kernels test-debug test-systemd deb check stress \
+	bench bench-icount fuzz demo install clean

@@ -28,6 +28,8 @@
 #                 [6.12-rt, and 6.12 with KFENCE sampling every millisecond]
 #   debug-6.1     a 6.1 kernel built here with KASAN, lockdep and kmemleak: scenarios, device
 #                 tests and stress in one boot (the build is cached)
+#   [systemd-6.1] the Debian packages built, lintian, then installed in a Debian 12 guest with
+#                 systemd as PID 1: DKMS, the recorder, --journal, a reboot, apt purge
 #
 # Two suites run at a time (TCPSTATES_PARALLEL; a guest spends much of a suite waiting: for TIME_WAIT
 # to end, on timers, on 9p), after one sequential step, tests/vm/prepare.sh, has installed and
@@ -44,11 +46,12 @@ ALL=0
 . "$TOP/tests/vm/kernels.sh"
 # A fresh Debian 12 machine has none of this: QEMU, compilers, the guest's userland
 # (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool, and
-# libmicrohttpd, Prometheus, curl and systemd for the fleet features and their tests, man-db
+# libmicrohttpd, libsystemd (--journal), Prometheus, curl and systemd for the fleet features and their tests, man-db
 # for the docs suite, xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin) for the tool
 # suite's check of the --diagram-svg picture.
 kernel_ensure_deps
-_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev prometheus curl systemd man-db \
+_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus curl \
+	systemd man-db
 	libxml2-utils librsvg2-bin
 # ... and what the debug kernel's build needs (tests/debug-kernel/build.sh), installed here
 # because that build starts beside prepare.sh below, which must be the only one running apt.
@@ -77,7 +80,9 @@ else
 	# test on the newest RT kernel; the debug kernel; the fleet features on 6.1.
 	STRESS="7.3-rt"
 fi
-SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug"}
+SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug systemd"}
+# The packages in a systemd guest: --all only (docs/testing.md, "systemd-6.1", says why)
+[ "$ALL" = 1 ] || [ -n "${TCPSTATES_SUITES:-}" ] || SUITES=${SUITES% systemd}
 case " $SUITES " in *" build "*) ;; *) BOOT_KERNELS= ;; esac
 JOBS=${TCPSTATES_PARALLEL:-2}
 LOG_DIR=$TOP/build/test-logs
@@ -111,6 +116,11 @@ wanted metrics && queue+=("metrics-6.1|1|tests/metrics/run.sh 6.1")
 wanted crosshost && queue+=("crosshost-6.1|1|tests/crosshost/run.sh 6.1")
 wanted docs && queue+=("docs|1|tests/docs/run.sh")
 wanted unit && queue+=("unit|1|make -s -C tools test")
+if wanted systemd; then
+	# what dpkg-buildpackage and lintian need, installed before the suites run side by side
+	_kernels_apt_install dpkg-dev debhelper dh-dkms fakeroot lintian e2fsprogs
+	queue=("systemd-6.1|1|tests/systemd/run.sh 6.1" "${queue[@]}")
+fi
 
 passed=0
 failed=0

@@ -23,6 +23,7 @@ struct app {
 	struct tt_diagram *diagram; /* --diagram, --diagram-svg */
 	struct tt_dgm_style dgm_style;
 	uint64_t dgm_redraw_ns; /* live on a terminal: the next redraw; else 0 */
+	struct tt_journal *journal; /* --journal */
 	struct recon *recon;
 	struct tt_select *sel; /* NULL: the record outputs take every record */
 	struct tt_live_metrics lm; /* --metrics (fleet.c) */

@@ -65,6 +65,8 @@ struct opts {
 	const char *metrics; /* --metrics ADDR:PORT, or - */
 	struct tt_metrics_cfg metrics_cfg; /* --metrics-ports */
 	struct tt_rotate_cfg rotate; /* -C, -G, -W */
+	bool journal; /* --journal (output/journal.c) */
+	unsigned int journal_limit; /* --journal-limit, per 30 s; 0: none */
 };
 
 /* ---- options.c ---- */

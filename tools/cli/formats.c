@@ -16,6 +16,7 @@
  * The gauge of open sides is exporter.c's.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/app.h"
@@ -121,6 +122,8 @@ static void sink_conn(void *arg, const struct conn *c, const struct conn *peer)
 			tt_json_conn(f[FMT_JSON], &a->clock, x);
 		if (f[FMT_CSV])
 			tt_csv_conn(f[FMT_CSV], &a->clock, x);
+		if (a->journal)
+			tt_journal_conn(a->journal, x);
 	}
 	if (a->svg)
 		tt_svg_conn(a->svg, l, r);
@@ -298,6 +301,9 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 		return -1;
 	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
 		return -1;
+	if (o->journal &&
+	    !(a->journal = tt_journal_open(&a->clock, o->journal_limit)))
+		return -1;
 	if (f[FMT_DUMP])
 		tt_print_text_header(f[FMT_DUMP]);
 	if (f[FMT_CSV])
@@ -305,7 +311,7 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	for (int i = 0; i < FMT_NR; i++)
 		if (f[i] && i != FMT_DUMP)
 			a->reconstruct = true;
-	a->reconstruct |= o->bench || a->lm.m;
+	a->reconstruct |= o->bench || a->lm.m || a->journal;
 	if (o->flt.any && records) {
 		a->reconstruct = true; /* a record follows its connection */
 		a->sel = tt_select_new(&o->flt, hosts ? host_out : record_out,
@@ -321,6 +327,23 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 	return a->recon ? 0 : -1;
 }
 
+/* --journal: what it sent, and what it did not, on stderr. */
+static void journal_stop(struct app *a)
+{
+	struct tt_journal_counts n;
+
+	if (!a->journal)
+		return;
+	tt_journal_close(a->journal, &n);
+	a->journal = NULL;
+	fprintf(stderr,
+		"%s: --journal: %llu entries, %llu sides over --journal-limit (said in %llu notices), %llu refused%s%s\n",
+		TT_NAME, (unsigned long long)n.sent,
+		(unsigned long long)n.suppressed, (unsigned long long)n.notices,
+		(unsigned long long)n.failed, n.failed ? ": " : "",
+		n.failed ? strerror(n.last_error) : "");
+}
+
 /* What is written only at the end: the statistics and the SVG picture. */
 void tt_formats_stop(struct app *a)
 {
@@ -328,6 +351,7 @@ void tt_formats_stop(struct app *a)
 
 	tt_brief_close(a->brief);
 	a->brief = NULL;
+	journal_stop(a);
 	if (a->stats && a->tick_ns) {
 		tt_fmt_time(&a->clock, from, sizeof(from),
 			    a->tick_ns - a->o->interval_ns);
@@ -403,6 +427,7 @@ void tt_formats_free(struct app *a)
 	if (a->svg)
 		tt_svg_close(a->svg);
 	tt_brief_close(a->brief);
+	tt_journal_close(a->journal, NULL);
 	tt_recon_free(a->recon);
 	tt_select_free(a->sel);
 	tt_stats_free(a->stats);

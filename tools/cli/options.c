@@ -106,6 +106,10 @@ static void usage(FILE *f)
 "      --metrics ADDR:PORT  serve Prometheus /metrics (:PORT = every address;\n"
 "                        '-': print them once at the end of the input)\n"
 "      --metrics-ports LIST  per local port too (80,443; others port=\"other\")\n"
+"      --journal         a journal entry per connection side (journalctl -o\n"
+"                        json: TCPSTATES_LADDR, _LPORT ... and the --brief line)\n"
+"      --journal-limit N at most N entries per 30 s (5000; 0: no limit); the\n"
+"                        sides over it are counted in a notice entry\n"
 "\n"
 "Examples:\n"
 "  " TT_NAME "                            follow live connections\n"
@@ -120,6 +124,7 @@ static void usage(FILE *f)
 "  " TT_NAME " -i 10                      live statistics every 10 seconds\n"
 "  " TT_NAME " -w /var/lib/tcpstates/trace.tcpcap -C 100 -G 3600 -W 168\n"
 "  " TT_NAME " --metrics 127.0.0.1:9185 --metrics-ports 80,443\n"
+"  " TT_NAME " --journal                  journalctl -t tcptimeline -o json\n"
 "  " TT_NAME " -r '/var/lib/tcpstates/trace-*.tcpcap' --stats\n"
 "  " TT_NAME " -r web1.tcpcap -r db1.tcpcap --ladder   (two hosts)\n"
 "  cat " TCPSTATES_PROC_STATS " " TCPSTATES_PROC " > t.txt    (on any host)\n"
@@ -184,6 +189,8 @@ enum {
 	O_DIAGRAM,
 	O_DIAGRAM_SVG,
 	O_ASCII,
+	O_JOURNAL,
+	O_JOURNAL_LIMIT,
 };
 
 static const struct option longopts[] = {
@@ -196,6 +203,8 @@ static const struct option longopts[] = {
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "metrics-ports", required_argument, NULL, O_METRICS_PORTS },
 	{ "hostname", required_argument, NULL, O_HOSTNAME },
+	{ "journal", no_argument, NULL, O_JOURNAL },
+	{ "journal-limit", required_argument, NULL, O_JOURNAL_LIMIT },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "timeline", optional_argument, NULL, O_TIMELINE },
 	{ "brief", optional_argument, NULL, 'b' },
@@ -374,6 +383,14 @@ static int other_opt(struct opts *o, int ch, const char *name)
 	case O_BENCH:
 		o->bench = true;
 		break;
+	case O_JOURNAL:
+		o->journal = true;
+		break;
+	case O_JOURNAL_LIMIT:
+		if (tt_parse_u32(optarg, 1000000, &o->journal_limit))
+			return bad_arg(name, optarg,
+				       "a number of entries (0 to 1000000)");
+		break;
 	default:
 		return -1;
 	}
@@ -442,6 +459,7 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	memset(o, 0, sizeof(*o));
 	o->device = TCPSTATES_DEVICE;
 	o->close_wait_ns = 10ULL * 1000000000;
+	o->journal_limit = 5000; /* half journald's RateLimitBurst */
 	o->reads = calloc(argc, sizeof(char *));
 	*done = false;
 	if (!o->reads) {
@@ -468,7 +486,8 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 	ret = tt_fleet_check_opts(o);
 	if (ret)
 		return ret;
-	if (!any_format(o) && !o->write_file && !o->bench && !o->metrics)
+	if (!any_format(o) && !o->write_file && !o->bench && !o->metrics &&
+	    !o->journal)
 		o->out[FMT_TIMELINE] = "-";
 	return 0;
 }

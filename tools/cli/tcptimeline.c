@@ -293,6 +293,10 @@ int main(int argc, char **argv)
 	ret = tt_outputs_open(&out, &o, &src);
 	if (ret)
 		goto cleanup;
+	if (o.journal && tt_journal_check()) {
+		ret = TT_EXIT_IO;
+		goto cleanup;
+	}
 	ret = tt_fleet_start(&a, &src);
 	if (ret)
 		goto cleanup;

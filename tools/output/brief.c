@@ -163,6 +163,28 @@ void tt_brief_lost(struct tt_brief *b, const struct tcpstates_record *r)
 		flush(b);
 }
 
+/* One row alone, each column at its narrowest width (--journal's MESSAGE). */
+void tt_brief_line(char *buf, size_t len, const struct tt_clock *k,
+		   const struct conn *c)
+{
+	struct tt_brief b = { .clock = k };
+	char row[NCOL][CELL];
+	size_t at = 0;
+
+	int ncol = c->host ? NCOL : NCOL - 1; /* HOST only where there is one */
+
+	fill(&b, row, c);
+	buf[0] = 0;
+	for (int i = 0; i < ncol && at < len; i++) {
+		int w = i + 1 < ncol ? cols[i].min : 0;
+		int n = snprintf(buf + at, len - at,
+				 cols[i].right ? "%*s%s" : "%-*s%s", w, row[i],
+				 i + 1 < ncol ? " " : "");
+
+		at += n > 0 ? (size_t)n : 0;
+	}
+}
+
 void tt_brief_close(struct tt_brief *b)
 {
 	if (!b)

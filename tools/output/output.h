@@ -52,6 +52,29 @@ struct tt_brief *tt_brief_open(FILE *f, const struct tt_clock *k, bool live,
 void tt_brief_conn(struct tt_brief *b, const struct conn *c);
 void tt_brief_lost(struct tt_brief *b, const struct tcpstates_record *r);
 void tt_brief_close(struct tt_brief *b);
+/* One row alone, no header, each column at its narrowest width. */
+void tt_brief_line(char *buf, size_t len, const struct tt_clock *k,
+		   const struct conn *c);
+
+/* ---- journal.c: --journal, an entry per connection side ---- */
+struct tt_journal_counts {
+	uint64_t sent; /* entries journald took */
+	uint64_t suppressed; /* sides over the limit, not sent */
+	uint64_t notices; /* entries that said how many were suppressed */
+	uint64_t failed; /* entries sd_journal_sendv() refused */
+	int last_error; /* its last errno */
+};
+
+struct tt_journal;
+/* 0 if journald listens; else -1, said why on stderr. */
+int tt_journal_check(void);
+/* At most @limit entries every TT_JOURNAL_WINDOW_S seconds; 0: no limit. */
+#define TT_JOURNAL_WINDOW_S 30
+struct tt_journal *tt_journal_open(const struct tt_clock *k,
+				   unsigned int limit);
+void tt_journal_conn(struct tt_journal *j, const struct conn *c);
+/* Says what was suppressed so far, if anything; then the counts. */
+void tt_journal_close(struct tt_journal *j, struct tt_journal_counts *n);
 
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
