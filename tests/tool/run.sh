@@ -479,7 +479,7 @@ fi
 live_feed() {
 	rm -f "$TMP/lf"
 	mkfifo "$TMP/lf"
-	(exec 3> "$TMP/lf"; tail -c +65 "$TMP/live.tcpcap" >&3; sleep 3.5) &
+	(exec 3> "$TMP/lf"; tail -c +$((HDR + 1)) "$TMP/live.tcpcap" >&3; sleep 3.5) &
 }
 if command -v script > /dev/null; then
 	live_feed
