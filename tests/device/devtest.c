@@ -1264,11 +1264,13 @@ static void *timed_reader_tid(void *arg)
  * not assumed after a sleep); CONNS connections make records; the reader
  * must be woken through CAUSE ("timer": wakeup_ms (MS) after a record;
  * "now": a batch filled, or wakeup_ms=0) and, for "timer", by nothing
- * else, as /proc/tcpstates_stats counts them. The delay from the record
- * it read is printed, not asserted: the timer may have been armed by a
- * record before the reader's cursor, whose writer a busy host delayed
- * (seen once: 230 ms for wakeup_ms=300), and how late it fires is the
- * host's speed. For "timer", the records must not cross a batch boundary
+ * else, as /proc/tcpstates_stats counts them. For "timer" the delay from
+ * the record it read must be at least half of wakeup_ms, and has no upper
+ * bound: the timer may have been armed by a record before the reader's
+ * cursor, whose writer a busy host delayed (seen once: 230 ms for
+ * wakeup_ms=300), and how late it fires is the host's speed; a module that
+ * ignored wakeup_ms would wake it within a few jiffies.
+ * For "timer", the records must not cross a batch boundary
  * (a quarter of the ring, at most 1024), which would wake the reader at
  * once: other traffic first moves the head past one if needed.
  */
@@ -1323,6 +1325,10 @@ static int cmd_wakeup(int argc, char **argv)
 	diag("woken %llu ms after record %llu was written (wakeup_ms %u); wakeups: now +%ld, timer +%ld",
 	     delay_ms, w.r.seq, min_ms, now1 - now0, timer1 - timer0);
 	CHECK(w.woke_ns >= w.r.ts_ns, "woken before the record was written");
+	if (by_timer)
+		CHECK(delay_ms >= min_ms / 2,
+		      "woken %llu ms after the record; wakeup_ms %u wants at least %u",
+		      delay_ms, min_ms, min_ms / 2);
 	if (by_timer)
 		CHECK(timer1 > timer0 && now1 == now0,
 		      "wakeups: timer +%ld, now +%ld; want the timer alone",
