@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/mutants/run.sh [NAME...] - mutation testing: prove that the suites fail when the code is
-# wrong (make mutants; make mutants MUTANTS="a b" for a subset). Not part of CI: it runs whenever
-# a suite changes.
+# tests/mutants/run.sh [--table] [NAME...] - mutation testing: prove that the suites fail when
+# the code is wrong (make mutants; make mutants MUTANTS="a b" for a subset). Not part of CI: it
+# runs whenever a suite changes. --table runs nothing: the table of the last verdicts.
 #
 # Each tests/mutants/NAME.patch plants one defect (git diff format) and says in its header
 #   # defect: what the patch breaks
@@ -58,7 +58,8 @@ copy_tree()
 	(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
 		tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -C "$dst" -xf -
 	if [ -d "$REPO/tools/build" ]; then
-		(cd "$REPO" && tar --exclude=fuzz-corpus -cf - tools/build) | tar -C "$dst" -xf -
+		(cd "$REPO" && tar --exclude=fuzz-corpus --exclude=fuzz-decoder \
+			--exclude=tcptimeline-asan -cf - tools/build) | tar -C "$dst" -xf -
 	fi
 }
 
@@ -183,6 +184,34 @@ lane()
 	done
 }
 
+# table: the verdicts of names[] and controls[], as the last runs left them; counts the bad ones
+table()
+{
+	local n c verdict secs by
+	bad=0
+	printf '%-28s %-13s %-10s %7s  %s\n' mutant suite verdict seconds 'first failed check'
+	for n in "${names[@]}"; do
+		verdict=missing secs=0 by=
+		[ -f "$WORK/$n.result" ] && read -r verdict secs by <"$WORK/$n.result"
+		printf '%-28s %-13s %-10s %7s  %s\n' "$n" "$(header "$n" suite)" "$verdict" "$secs" "$by"
+		[ "$verdict" = killed ] || bad=$((bad + 1))
+	done
+	for c in "${controls[@]}"; do
+		verdict=missing secs=0 by=
+		[ -f "$WORK/$c.result" ] && read -r verdict secs by <"$WORK/$c.result"
+		# a control is the suite on the real code: it must pass
+		[ "$verdict" = survived ] && verdict=passed
+		printf '%-28s %-13s %-10s %7s  %s\n' "$c" "" "$verdict" "$secs" "$by"
+		[ "$verdict" = passed ] || bad=$((bad + 1))
+	done
+	echo "# ${#names[@]} mutants, $bad not killed or failed, $((SECONDS - t0)) s"
+}
+
+only_table=0
+if [ "${1:-}" = --table ]; then
+	only_table=1
+	shift
+fi
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
 	for p in "$HERE"/*.patch; do
@@ -205,33 +234,23 @@ done
 mkdir -p "$WORK"
 controls=()
 for n in "${names[@]}"; do
-	rm -f "$WORK/$n.result"
 	s=$(header "$n" suite)
 	[[ " ${controls[*]} " == *" control-${s// /-} "* ]] || controls+=("control-${s// /-}")
 done
 [ "$BASELINE" = 1 ] || controls=()
-for c in "${controls[@]}"; do
-	rm -f "$WORK/$c.result"
+t0=$SECONDS
+if [ "$only_table" = 1 ]; then
+	table
+	[ "$bad" -eq 0 ]
+	exit
+fi
+for n in "${names[@]}" "${controls[@]}"; do
+	rm -f "$WORK/$n.result"
 done
 echo "# mutants: ${#host[@]} on the host, ${#vm[@]} in guests; logs in $WORK" >&2
-t0=$SECONDS
 [ ${#host[@]} -eq 0 ] || lane "${host[@]}" &
 [ ${#vm[@]} -eq 0 ] || lane "${vm[@]}" &
 wait
 
-bad=0
-printf '%-28s %-13s %-10s %7s  %s\n' mutant suite verdict seconds 'first failed check'
-for n in "${names[@]}"; do
-	read -r verdict secs by <"$WORK/$n.result" || verdict=missing
-	printf '%-28s %-13s %-10s %7s  %s\n' "$n" "$(header "$n" suite)" "$verdict" "${secs:-0}" "${by:-}"
-	[ "$verdict" = killed ] || bad=$((bad + 1))
-done
-for c in "${controls[@]}"; do
-	read -r verdict secs by <"$WORK/$c.result" || verdict=missing
-	# a control is the suite on the real code: it must pass
-	[ "$verdict" = survived ] && verdict=passed
-	printf '%-28s %-13s %-10s %7s  %s\n' "$c" "" "$verdict" "${secs:-0}" "${by:-}"
-	[ "$verdict" = passed ] || bad=$((bad + 1))
-done
-echo "# ${#names[@]} mutants, $bad not killed, $((SECONDS - t0)) s"
+table
 [ "$bad" -eq 0 ]
