@@ -21,6 +21,8 @@
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
+#   make mutants         plant each defect of tests/mutants/ in a scratch copy, run the suite that
+#                        must catch it, print the table (MUTANTS="a b": those alone; not in CI)
 #   make install         install the module, tcpstates(4), tcptimeline, tcptimeline(8), the unit
 #                        (for developers; a host installs the packages of make deb)
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -75,6 +77,9 @@ bench-icount:
 fuzz:
 	$(MAKE) -C tools fuzz
 
+mutants:
+	tests/mutants/run.sh $(MUTANTS)
+
 demo:
 	tests/vm/demo.sh $(KERNEL)
 
@@ -94,4 +99,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module tools test test-all test-unit test-vm test-kernels test-debug test-systemd deb check stress \
-	bench bench-icount fuzz demo install clean
+	bench bench-icount fuzz mutants demo install clean

@@ -369,6 +369,16 @@ dt "wakeup_ms=0: a sleeping reader is woken at the record, not by the timer" wak
 echo 10 > /sys/module/$MOD/parameters/wakeup_ms
 dt "4 concurrent readers each see every record of a burst" multi 4 20
 dt "2000 simultaneous opens, then close" manyopen 2000
+# Every TIME_WAIT entry, at volume (docs/promises.md, "No silent loss"): each of 60 connections
+# its client closes first leaves one client timewait socket, so one time_wait record each.
+# (Loopback's softirq may finish a close after close() returns: up to 5 s for the count to settle.)
+port=$("$DEVTEST" burst 60 fin)
+for _ in $(seq 50); do
+	tw=$(awk -v p="$port" '$4 == "time_wait" && $12 == p' /proc/tcpstates | wc -l)
+	[ "$tw" -ge 60 ] && break
+	sleep 0.1
+done
+check "60 connections closed by the client: 60 time_wait records ($tw)" [ "$tw" = 60 ]
 
 # ---------------------------------------------------------------------------
 # Network namespaces.

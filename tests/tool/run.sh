@@ -922,6 +922,8 @@ cp "$good" "$MAL/bad_record_size.tcpcap"; patch "$MAL/bad_record_size.tcpcap" 20
 # family +70, comm +152 (struct tcpstates_record)
 cp "$good" "$MAL/bad_kind.tcpcap"; patch "$MAL/bad_kind.tcpcap" $((64 + 2 * 176 + 64)) 63 00
 cp "$good" "$MAL/bad_state.tcpcap"; patch "$MAL/bad_state.tcpcap" $((64 + 3 * 176 + 69)) c8
+# the first value past the states (TCPSTATES_NR_STATES, 14): a bound off by one lets it through
+cp "$good" "$MAL/bad_state_edge.tcpcap"; patch "$MAL/bad_state_edge.tcpcap" $((64 + 3 * 176 + 68)) 0e
 cp "$good" "$MAL/bad_family.tcpcap"; patch "$MAL/bad_family.tcpcap" $((64 + 4 * 176 + 70)) 07
 cp "$good" "$MAL/bad_comm.tcpcap"
 patch "$MAL/bad_comm.tcpcap" $((64 + 1 * 176 + 152)) 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41 41
