@@ -46,13 +46,12 @@ ALL=0
 . "$TOP/tests/vm/kernels.sh"
 # A fresh Debian 12 machine has none of this: QEMU, compilers, the guest's userland
 # (kernel_ensure_deps), sparse for the build check, clang's fuzzer runtime for the tool, and
-# libmicrohttpd, libsystemd (--journal), Prometheus, curl and systemd for the fleet features and their tests, man-db
-# for the docs suite, xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin) for the tool
-# suite's check of the --diagram-svg picture.
+# libmicrohttpd, libsystemd (--journal), Prometheus, curl and systemd for the fleet features and
+# their tests, man-db for the docs suite, xmllint (libxml2-utils) and rsvg-convert (librsvg2-bin)
+# for the tool suite's check of the --diagram-svg picture.
 kernel_ensure_deps
-_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus curl \
-	systemd man-db
-	libxml2-utils librsvg2-bin
+_kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus \
+	curl systemd man-db libxml2-utils librsvg2-bin
 # ... and what the debug kernel's build needs (tests/debug-kernel/build.sh), installed here
 # because that build starts beside prepare.sh below, which must be the only one running apt.
 _kernels_apt_install linux-source-6.1 flex bison bc libelf-dev libssl-dev
