@@ -629,7 +629,14 @@ def check_wire(scen, i, socks, crecs, srecs, pkts):
     tap(not bad, f'{who}: ISNs A={A} B={B} and FINs C={C} D={D} match the capture', bad,
         unknown and f"{', '.join(unknown)}: the record absent, its probe hit counted as missed")
     # The study note's (and the ladder's) C is the first FIN, the closer's; here C is the client's.
-    fin1, fin2 = (D, C) if active == 'server' else (C, D)
+    # In a simultaneous close the tool's C is the FIN of the side that entered FIN_WAIT1 first by
+    # the records' times, the client's on a tie or when a side's record is absent (tcptimeline(8)).
+    closer = active
+    if active == 'both':
+        ct = num(rec(crecs, 'state', 'FIN_WAIT1'), 'TIME_NS')
+        st = num(rec(srecs, 'state', 'FIN_WAIT1'), 'TIME_NS')
+        closer = 'server' if ct is not None and st is not None and st < ct else 'client'
+    fin1, fin2 = (D, C) if closer == 'server' else (C, D)
     WIRE.append((who, c['cookie'], f'A={A} B={B} C={fin1} D={fin2}'))
 
 
