@@ -359,7 +359,7 @@ labels_ok=1
 "$TT" -T "$CASES/client_close_first.txt" --hostname web1 -w "$TMP/web1.tcpcap" 2> /dev/null
 L=("-r" "$TMP/web1.tcpcap")
 "$TT" "${L[@]}" > "$TMP/l.out"
-[ "$(grep -c ' cookie [0-9]* on host web1$' "$TMP/l.out")" = 3 ] && grep -q 'both sides on host web1$' "$TMP/l.out" || labels_ok=0
+[ "$(grep -c ' cookie [0-9]* (sk:[0-9a-f]*) on host web1$' "$TMP/l.out")" = 3 ] && grep -q 'both sides on host web1$' "$TMP/l.out" || labels_ok=0
 [ "$("$TT" "${L[@]}" --json | grep -c '"host":"web1"}$')" = 3 ] || labels_ok=0
 [ "$("$TT" "${L[@]}" --csv | grep -c ',web1$')" = 3 ] || labels_ok=0
 "$TT" "${L[@]}" --ladder | grep -q ' on web1 | server 127.0.0.1:8080 on web1$' || labels_ok=0
