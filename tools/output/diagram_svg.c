@@ -16,26 +16,12 @@
 #define WIDTH (TT_DGM_COLS * CW + 20)
 #define LINE 16
 
-static void esc(FILE *f, const char *t)
-{
-	for (; *t; t++) {
-		if (*t == '<')
-			fputs("&lt;", f);
-		else if (*t == '>')
-			fputs("&gt;", f);
-		else if (*t == '&')
-			fputs("&amp;", f);
-		else
-			fputc(*t, f);
-	}
-}
-
 static void text(FILE *f, int x, int y, const char *cls, const char *s)
 {
 	fprintf(f,
 		"<text x=\"%d\" y=\"%d\" class=\"%s\" xml:space=\"preserve\">",
 		x, y, cls);
-	esc(f, s);
+	tt_xml_escape(f, s);
 	fputs("</text>\n", f);
 }
 
@@ -157,7 +143,7 @@ static void edge(FILE *f, const struct tt_dgm_row *r,
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"tag\"%s>", x, y,
 		anchor_end ? " text-anchor=\"end\"" : "");
-	esc(f, tag);
+	tt_xml_escape(f, tag);
 	if (tm[0])
 		fprintf(f, "<tspan x=\"%d\" dy=\"11\" class=\"tm\">%s</tspan>",
 			x, tm);

@@ -89,3 +89,25 @@ const char *tt_escape(char *buf, size_t len, const char *s, bool space)
 	buf[n] = 0;
 	return buf;
 }
+
+void tt_xml_escape(FILE *f, const char *t)
+{
+	for (; *t; t++) {
+		switch (*t) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*t, f);
+		}
+	}
+}

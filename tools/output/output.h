@@ -42,6 +42,8 @@ int tt_time_width(const struct tt_clock *k); /* columns tt_fmt_time takes */
  * UTF-8 as \ooo, valid UTF-8 kept; @space: escape spaces too. Returns @buf.
  */
 const char *tt_escape(char *buf, size_t len, const char *s, bool space);
+/* @t as SVG/XML character data or an attribute value: < > & " as entities. */
+void tt_xml_escape(FILE *f, const char *t);
 bool tt_utf8_valid(const char *s);
 
 /* ---- brief.c: --brief, a line per connection side ---- */

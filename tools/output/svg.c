@@ -46,33 +46,11 @@ struct tt_svg *tt_svg_open(FILE *f, const struct tt_clock *k)
 	return s;
 }
 
-static void esc(FILE *f, const char *t)
-{
-	for (; *t; t++) {
-		switch (*t) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*t, f);
-		}
-	}
-}
-
 static void svg_text(FILE *f, int x, unsigned int y, const char *attrs,
 		     const char *text)
 {
 	fprintf(f, "<text x=\"%d\" y=\"%u\"%s>", x, y, attrs);
-	esc(f, text);
+	tt_xml_escape(f, text);
 	fputs("</text>\n", f);
 }
 
