@@ -3,9 +3,9 @@
 #
 # tests/harness/run.sh - the harness's own promises, offline (make -C tools test runs it after
 # tests/tool and tests/fleet): a check that fails prints "not ok", a skip says "# SKIP" and why, a
-# suite with a failure exits non-zero (tests/lib/tap.sh), and every kind of kernel report that
-# docs/testing.md says fails a run is matched by tests/vm/vm.sh's console scan, while a clean
-# boot's lines are not. A planted defect in any of these would otherwise turn every suite green
+# '#' in a name cannot pass for a skip directive, a suite with a failure exits non-zero
+# (tests/lib/tap.sh), and every kind of kernel report that docs/testing.md says fails a run is
+# matched by tests/vm/vm.sh's console scan, while a clean boot's lines are not. A planted defect in any of these would otherwise turn every suite green
 # (tests/mutants/harness-*.patch). A fixed number of TAP checks, a plan line; exit 0 or 1.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,8 +43,22 @@ check "tap.sh: check prints ok for a command that succeeds, not ok for one that 
 diff -u "$TMP/want" "$TMP/out" | sed 's/^/# /'
 
 tap_run 'skip gone "no such thing"'
-check "tap.sh: a skip is counted and says # SKIP and why" \
+check "tap.sh: a skip is counted and says SKIP and why" \
 	grep -qx 'ok 1 - gone # SKIP no such thing' "$TMP/out"
+
+# A '#' in a name is escaped, and tests/lib/verdict.sh's skip pattern (read from it, as run-all
+# uses it) sees only the directive: a name that says "# SKIP" once made CI count a pass as a skip.
+tap_run 'ok "says # SKIP in its name"; skip "x#y" why'
+skip_re=$(sed -n "s/^[[:space:]]*local skip_re='\(.*\)'\$/\1/p" "$REPO/tests/lib/verdict.sh")
+escaped_not_skip()
+{
+	[ -n "$skip_re" ] && grep -qx 'ok 1 - says \\# SKIP in its name' "$TMP/out" &&
+		[ "$(grep -Eic "$skip_re" "$TMP/out")" = 1 ] &&
+		grep -Eiq "$skip_re" <<<'ok 3 - name # SKIP why' &&
+		grep -Eiq "$skip_re" <<<'ok 3 - name #skip'
+}
+check "tap.sh: a '#' in a name is written '\\#'; verdict.sh counts only the directive as a skip" \
+	escaped_not_skip
 
 tap_run 'check fails false; check passes true; tap_exit'
 check "tap.sh: tap_exit fails a suite with a failed check" grep -qx 1 "$TMP/rc"

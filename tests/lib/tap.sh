@@ -12,6 +12,8 @@
 #   tap_plan                the closing "1..N"
 #   tap_exit                exit 0 if nothing failed, else 1
 # TAP_COUNT and TAP_FAILED count the lines printed and the failures among them.
+# A '#' in a name is written '\#', as TAP asks: an unescaped one starts a directive, and a name
+# such as "says # SKIP" would otherwise read as a skip (tests/lib/verdict.sh counts it as one).
 
 TAP_PREFIX=${TAP_PREFIX:-}
 TAP_COUNT=0
@@ -19,11 +21,13 @@ TAP_FAILED=0
 
 tap()
 {
+	local name=$TAP_PREFIX$2
+	name=${name//#/\\#}
 	TAP_COUNT=$((TAP_COUNT + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $TAP_COUNT - $TAP_PREFIX$2"
+		echo "ok $TAP_COUNT - $name"
 	else
-		echo "not ok $TAP_COUNT - $TAP_PREFIX$2"
+		echo "not ok $TAP_COUNT - $name"
 		TAP_FAILED=$((TAP_FAILED + 1))
 	fi
 }
@@ -40,8 +44,9 @@ not_ok()
 
 skip()
 {
+	local name=$TAP_PREFIX$1
 	TAP_COUNT=$((TAP_COUNT + 1))
-	echo "ok $TAP_COUNT - $TAP_PREFIX$1 # SKIP $2"
+	echo "ok $TAP_COUNT - ${name//#/\\#} # SKIP $2"
 }
 
 check()
