@@ -11,8 +11,9 @@
 #      lockdep then checks that nothing the handlers call is unsafe there, and the scenarios that
 #      the records still name the right context and process; then the stress test with it back on,
 #      so probes are optimized and unoptimized while they fire
-#   4. with the module unloaded, every allocation of a load fails in turn (failinit.sh): each
-#      failed load leaves nothing behind
+#   4. with the module unloaded, every allocation of a load fails in turn, a loop's run of them at
+#      its first and last (failinit.sh): each failed load leaves nothing behind; and a ports=
+#      write with each of its allocations failed changes nothing (failparam_checks)
 #   5. with the module unloaded: two kmemleak scans; any new suspected leak fails the run (the
 #      failed loads of 4 included)
 #   6. lockdep must still be on at the end (it switches itself off after its first report or when
@@ -63,6 +64,7 @@ tap $? "stress test, probes optimized"
 [ ! -d /sys/module/tcpstates ]
 tap $? "module unloaded before the leak scan"
 failinit_checks "${FAILNTH:-build/failnth}" "$TCPSTATES_KO"
+failparam_checks "${FAILNTH:-build/failnth}" "$TCPSTATES_KO"
 # kmemleak reports an object only once it is older than 5 s and unreferenced in a full scan;
 # the second scan confirms the first. A scan that fails, or a kmemleak that switched itself off
 # (on an error of its own it disables itself, and then reports no leak at all; a write of "scan"

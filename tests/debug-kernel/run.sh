@@ -9,7 +9,8 @@
 # is clean (no KASAN, lockdep, RCU, "sleeping function called from invalid context", WARN, BUG).
 # Environment: STRESS_CYCLES (12 here: under KASAN an rmmod under load takes about 11 s) and
 # STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for the kernel build; TCPSTATES_CACHE
-# where the kernel is cached.
+# where the kernel is cached; DEBUG_GUEST another guest script to run instead of run-guest.sh
+# (make mutants' "debug" suite runs params-guest.sh so).
 #
 # The guest boots with slub_debug=A,... (failinit.sh: the caches its fault injection may fail) and
 # with pci=noacpi: the PCI interrupt routing then comes from the BIOS's $PIR
@@ -63,7 +64,7 @@ set +e
 	--timeout "${TCPSTATES_DEBUG_TIMEOUT:-3600}" --stall "${TCPSTATES_DEBUG_STALL:-600}" \
 	--append "pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area" \
 	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
-	FAILNTH="$REPO/build/failnth" tests/debug-kernel/run-guest.sh | prefix
+	FAILNTH="$REPO/build/failnth" "${DEBUG_GUEST:-tests/debug-kernel/run-guest.sh}" | prefix
 rc=${PIPESTATUS[0]}
 set -e
 "$REPO/tests/vm/vm.sh" verdict "$out" "[$NAME]" || rc=1
