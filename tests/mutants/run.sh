@@ -15,6 +15,7 @@
 #   #     scenarios K      tests/scenarios/run-guest.sh in one boot of kernel K
 #   #     vm K             tests/vm/suite.sh K (both, in one boot)
 #   #     stress K         tests/stress/stress.sh K
+#   #     debug            tests/debug-kernel/params-guest.sh in one boot of the debug kernel
 # For each mutant: a scratch copy of the working tree in build/mutants/NAME (tracked and untracked
 # files, not ignored ones; the tool's objects come along so only what the patch touches is built
 # again), the patch applied, the product it touches built (a mutant that does not apply or does
@@ -68,7 +69,7 @@ build_for()
 {
 	local dir=$1 suite=$2 k=${2#* }
 	case $suite in
-	harness) ;;
+	harness | debug) ;;	# debug-kernel/run.sh builds what it needs
 	unit | tool | fleet)
 		make -s -C "$dir/tools" tcptimeline build/tcptimeline-asan
 		;;
@@ -108,6 +109,7 @@ run_suite()
 	"scenarios "*) guest "$dir" "$k" tests/scenarios/run-guest.sh ;;
 	"vm "*) nice -n 5 "$dir/tests/vm/suite.sh" "$k" ;;
 	"stress "*) nice -n 5 "$dir/tests/stress/stress.sh" "$k" ;;
+	debug) DEBUG_GUEST=tests/debug-kernel/params-guest.sh nice -n 5 "$dir/tests/debug-kernel/run.sh" ;;
 	*) return 2 ;;
 	esac
 }
@@ -143,7 +145,7 @@ one()
 	{
 		echo "# mutant $name, suite $suite, $(date -u '+%F %T') UTC"
 		copy_tree "$dir"
-		if [ -n "$patch" ] && ! patch -s -p1 -d "$dir" --no-backup-if-mismatch -r - <"$patch"; then
+		if [ -n "$patch" ] && ! patch -s -F0 -p1 -d "$dir" --no-backup-if-mismatch -r - <"$patch"; then
 			verdict=broken
 			echo "# the patch does not apply"
 		elif ! build_for "$dir" "$suite"; then
@@ -226,7 +228,7 @@ for n in "${names[@]}"; do
 	[ -n "$(header "$n" promise)" ] || die "$n.patch names no promise"
 	case $s in
 	unit | tool | fleet | harness) host+=("$n") ;;
-	"device "* | "scenarios "* | "vm "* | "stress "*) vm+=("$n") ;;
+	"device "* | "scenarios "* | "vm "* | "stress "* | debug) vm+=("$n") ;;
 	*) die "$n.patch: unknown suite '$s'" ;;
 	esac
 done

@@ -246,8 +246,11 @@ follow() {
 	exec 8< "$d/dump"
 	tail -c +$((HDR + 1)) "$TMP/first10.tcpcap" >&9
 	shown=0
+	# A line that does not come in 120 s will not come: stop there, rather than wait 120 s for
+	# each line still missing (a filter that drops them took 22 minutes to say so).
 	for i in $(seq "$lines"); do
-		read -r -t 120 -u 8 line && shown=$((shown + 1))
+		read -r -t 120 -u 8 line || break
+		shown=$((shown + 1))
 	done
 	kill -"$sig" $pid
 	{ wait $pid; } 2> /dev/null	# no "Killed" from the shell
@@ -293,7 +296,7 @@ pid=$!
 exec 8< "$d/json"
 head -c $((HDR + 176 * 17)) "$TMP/c.tcpcap" | tail -c +$((HDR + 1)) >&9	# all but the expiry
 shown=0
-for i in 1 2; do read -r -t 120 -u 8 line && shown=$((shown + 1)); done
+for i in 1 2; do read -r -t 120 -u 8 line || break; shown=$((shown + 1)); done
 kill -INT $pid
 { wait $pid; } 2> /dev/null
 exec 8<&- 9>&-
