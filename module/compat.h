@@ -22,6 +22,10 @@
  *   >= 7.2   TCP_ECN_OK gone: an ECN mode,      ts_tcp_ecn_ok(),
  *            RFC 3168 or AccECN; a request's      ts_req_ecn_ok()
  *            AccECN in tcp_request_sock
+ *   >= 6.5   fprobe with ret_ip and entry_data  TS_FPROBE,
+ *            (with CONFIG_FPROBE: Debian from     struct ts_fprobe_regs,
+ *            6.12); its registers an ftrace_regs  ts_fprobe_pt_regs()
+ *            from 6.14
  *
  * Needing no helper, since every kernel from 5.10 has them: data_race()
  * and CAP_PERFMON (5.8), u64_stats_t (5.5).
@@ -98,6 +102,38 @@ static inline u64 ts_net_cookie(const struct net *net)
  * (./Kbuild refuses a build whose prototype does not match).
  */
 #define TS_SYN_RECV_OWN_REQ_ARG 5
+
+#if IS_ENABLED(CONFIG_FPROBE) && \
+	(defined(TS_HAVE_FPROBE_PT_REGS) || defined(TS_HAVE_FPROBE_FTRACE_REGS))
+/*
+ * An fprobe's hit is lost only to recursion within one context (task,
+ * softirq, hardirq, NMI: ftrace's recursion bits), where a kprobe's is lost
+ * whenever any kprobe's handler runs on that CPU, which a softirq that
+ * starts inside one does (probes.c, "A probe hit while another..."). The
+ * handlers read their arguments from a pt_regs: before 6.14 fprobe gives
+ * one; from 6.14 an ftrace_regs, whose argument registers are copied into
+ * one on the handler's stack.
+ */
+#include <linux/fprobe.h>
+#define TS_FPROBE
+#ifdef TS_HAVE_FPROBE_FTRACE_REGS
+#define ts_fprobe_regs ftrace_regs
+
+static inline struct pt_regs *ts_fprobe_pt_regs(struct ts_fprobe_regs *fregs,
+						struct pt_regs *buf)
+{
+	return ftrace_partial_regs(fregs, buf);
+}
+#else
+#define ts_fprobe_regs pt_regs
+
+static inline struct pt_regs *ts_fprobe_pt_regs(struct ts_fprobe_regs *regs,
+						struct pt_regs *buf)
+{
+	return regs;
+}
+#endif
+#endif
 
 /* Stop a timer for good, waiting for a running callback. */
 static inline void ts_timer_shutdown_sync(struct timer_list *timer)

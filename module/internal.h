@@ -68,6 +68,7 @@ int ts_probes_register(void);
 void ts_probes_unregister(void);
 u32 ts_probes_active(void);
 enum ts_hook_status ts_hook_status(unsigned int hook);
+const char *ts_hook_mechanism(unsigned int hook);
 u64 ts_probes_missed(unsigned int hook);
 const char *ts_hook_name(unsigned int hook);
 const char *ts_hook_symbol(unsigned int hook);

@@ -667,6 +667,15 @@ struct ts_hook {
 	struct kretprobe rp;
 	struct kprobe also;	/* a second probe, if also.symbol_name */
 	const char *symbols;	/* both, for the log */
+#ifdef TS_FPROBE
+	/*
+	 * Where the kernel has fprobe, an entry-only hook (no return probe)
+	 * is placed as fprobes that call the same pre_handlers: fp for
+	 * rp.kp, fp_also for also. fprobe is then true.
+	 */
+	bool fprobe;
+	struct fprobe fp, fp_also;
+#endif
 };
 
 #define TS_KPROBE(_sym, _pre, _cost) {					\
@@ -772,10 +781,69 @@ static const char *const ts_hook_names[TCPSTATES_NR_HOOKS] = {
 	TCPSTATES_HOOK_LIST(TS_HOOK_NAME)
 };
 
-/* Both probes of a hook, or neither. */
+#ifdef TS_FPROBE
+static int ts_fprobe_call(struct kprobe *kp, struct ts_fprobe_regs *fregs)
+{
+	struct pt_regs buf;
+
+	return kp->pre_handler(kp, ts_fprobe_pt_regs(fregs, &buf));
+}
+
+static int ts_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
+			   unsigned long ret_ip, struct ts_fprobe_regs *fregs,
+			   void *entry_data)
+{
+	struct ts_hook *h = container_of(fp, struct ts_hook, fp);
+
+	ts_fprobe_call(&h->rp.kp, fregs);
+	return 0;
+}
+
+static int ts_fprobe_also_entry(struct fprobe *fp, unsigned long entry_ip,
+				unsigned long ret_ip, struct ts_fprobe_regs *fregs,
+				void *entry_data)
+{
+	struct ts_hook *h = container_of(fp, struct ts_hook, fp_also);
+
+	ts_fprobe_call(&h->also, fregs);
+	return 0;
+}
+
+/*
+ * An entry-only hook as fprobes, both or neither; 0 if placed so. Else the
+ * error, and the caller places kprobes: -ENOENT (the symbol is not one
+ * ftrace can trace: notrace, or not at a function's entry) or whatever
+ * fprobe refused.
+ */
+static int ts_hook_register_fprobe(struct ts_hook *h)
+{
+	const char *sym = h->rp.kp.symbol_name, *also = h->also.symbol_name;
+	int err;
+
+	if (h->ret)
+		return -EOPNOTSUPP;
+	h->fp.entry_handler = ts_fprobe_entry;
+	err = register_fprobe_syms(&h->fp, &sym, 1);
+	if (err || !also)
+		return err;
+	h->fp_also.entry_handler = ts_fprobe_also_entry;
+	err = register_fprobe_syms(&h->fp_also, &also, 1);
+	if (err)
+		unregister_fprobe(&h->fp);
+	return err;
+}
+#endif
+
+/* Both probes of a hook, or neither: fprobes where the kernel has them. */
 static int ts_hook_register(struct ts_hook *h)
 {
 	int err;
+
+#ifdef TS_FPROBE
+	h->fprobe = !ts_hook_register_fprobe(h);
+	if (h->fprobe)
+		return 0;
+#endif
 
 	if (h->also.symbol_name) {
 		err = register_kprobe(&h->also);
@@ -843,6 +911,16 @@ void ts_probes_unregister(void)
 	while (i--) {
 		struct ts_hook *h = &ts_hooks[i];
 
+#ifdef TS_FPROBE
+		/* unregister_fprobe() waits for running handlers itself */
+		if (h->status == TS_HOOK_ACTIVE && h->fprobe) {
+			if (h->also.symbol_name)
+				unregister_fprobe(&h->fp_also);
+			unregister_fprobe(&h->fp);
+			h->status = TS_HOOK_SKIPPED;
+			continue;
+		}
+#endif
 		if (h->status == TS_HOOK_ACTIVE) {
 			if (h->ret)
 				rps[nr++] = &h->rp;
@@ -904,9 +982,41 @@ u64 ts_probes_missed(unsigned int hook)
 	if (hook >= ARRAY_SIZE(ts_hooks))
 		return 0;
 	h = &ts_hooks[hook];
+#ifdef TS_FPROBE
+	if (h->fprobe)
+		return READ_ONCE(h->fp.nmissed) + READ_ONCE(h->fp_also.nmissed);
+#endif
 	/* A kretprobe also misses when it runs out of return instances. */
 	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0) +
 	       h->also.nmissed;
+}
+
+/*
+ * How an active hook is placed, for /proc/tcpstates_stats: "fprobe", or a
+ * kprobe or kretprobe on ftrace (a function's entry, x86 Debian kernels),
+ * optimized into a jump, or still on its int3 breakpoint. A kprobe's can
+ * change while the module runs (the optimizer works after a delay).
+ */
+const char *ts_hook_mechanism(unsigned int hook)
+{
+	struct ts_hook *h;
+	struct kprobe *kp;
+
+	if (hook >= ARRAY_SIZE(ts_hooks) ||
+	    ts_hooks[hook].status != TS_HOOK_ACTIVE)
+		return "none";
+	h = &ts_hooks[hook];
+#ifdef TS_FPROBE
+	if (h->fprobe)
+		return "fprobe";
+#endif
+	kp = &h->rp.kp;
+	if (kprobe_ftrace(kp))
+		return h->ret ? "kretprobe-ftrace" : "kprobe-ftrace";
+	/* the optimizer sets this flag under its own mutex, whenever it runs */
+	if (data_race(kprobe_optimized(kp)))
+		return h->ret ? "kretprobe-jump" : "kprobe-jump";
+	return h->ret ? "kretprobe-int3" : "kprobe-int3";
 }
 
 u64 ts_filtered_count(void)

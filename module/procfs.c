@@ -314,6 +314,9 @@ static int ts_stats_show(struct seq_file *m, void *v)
 	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
 		seq_printf(m, "missed_%s %llu\n", ts_hook_name(h),
 			   ts_probes_missed(h));
+	for (h = 0; h < TCPSTATES_NR_HOOKS; h++)
+		seq_printf(m, "mechanism_%s %s\n", ts_hook_name(h),
+			   ts_hook_mechanism(h));
 	return 0;
 }
 

@@ -331,6 +331,28 @@ else
 	not_ok "all hooks active on $(uname -r) # $inactive"
 fi
 
+# How each hook is placed (mechanism_*, module/probes.c): where the kernel has fprobe (its
+# register_fprobe_syms in kallsyms; Debian builds it from 6.12), every hook that needs no return
+# probe is an fprobe, whose hits a probe in another context cannot make it miss; elsewhere a
+# kprobe. The five return probes are kretprobes everywhere, and request is one where
+# inet_csk_reqsk_queue_hash_add() can fail (6.1.y, 6.10 on), else a kprobe.
+fprobe_kernel=0
+grep -q ' register_fprobe_syms$' /proc/kallsyms && fprobe_kernel=1
+mech_bad=$(sed -n 's/^mechanism_//p' /proc/tcpstates_stats | awk -v f=$fprobe_kernel '
+	BEGIN { split("listen connect child_v4 child_v6 tw_overflow", r); for (i in r) ret[r[i]] = 1 }
+	{ n++ }
+	$1 in ret { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/) print; next }
+	$1 == "request" { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/ && (f || $2 !~ /^kprobe-/)) print; next }
+	f { if ($2 != "fprobe") print; next }
+	$2 !~ /^kprobe-(ftrace|jump|int3)$/ { print }
+	END { if (n != '"$hooks"') print "mechanism lines: " n + 0 ", hooks: '"$hooks"'" }' | tr '\n' ' ')
+mechs=$(sed -n 's/^mechanism_[a-z0-9_]* //p' /proc/tcpstates_stats | sort | uniq -c | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')
+if [ -z "$mech_bad" ]; then
+	ok "each hook's mechanism: $mechs (fprobe in the kernel: $fprobe_kernel)"
+else
+	not_ok "each hook's mechanism (fprobe in the kernel: $fprobe_kernel) # $mech_bad"
+fi
+
 # The node: a misc device, root only, read only.
 node=$(stat -c '%F %a %u %g' /dev/tcpstates 2>&1)
 if [ "$node" = "character special file 400 0 0" ]; then

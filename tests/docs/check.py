@@ -110,10 +110,10 @@ documented = man_section(man4, '.SS /proc/tcpstates\n', '.SS /proc/tcpstates_sta
 tap(documented == header and header, 'tcpstates(4) lists the columns /proc/tcpstates prints, in order',
     [f'man page: {" ".join(documented)}', f'module:   {" ".join(header)}'])
 
-printed = [re.sub(r'^(hook|missed)_.*', r'\1_', line.split()[0])
+printed = [re.sub(r'^(hook|missed|mechanism)_.*', r'\1_', line.split()[0])
            for line in steps.get('cat /proc/tcpstates_stats', []) if line.strip()]
 printed = sorted(set(printed))
-keys = [re.sub(r'^(hook|missed)_.*', r'\1_', w)
+keys = [re.sub(r'^(hook|missed|mechanism)_.*', r'\1_', w)
         for w in man_section(man4, '.SS /proc/tcpstates_stats', '.SS /dev/tcpstates')]
 keys = sorted(set(keys))
 tap(keys == printed and printed, 'tcpstates(4) documents every /proc/tcpstates_stats key the module prints',
