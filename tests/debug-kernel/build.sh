@@ -19,12 +19,17 @@
 #
 # Environment: TCPSTATES_JOBS (make -j, default 2). The first build takes 12 minutes on two idle
 # cores (23 minutes measured with QEMU guests running beside it); a cached one returns at once.
+#
+# TCPSTATES_DEBUG_VARIANT=kcsan builds the second configuration instead, cached under kcsan-6.1/:
+# debug.config without KASAN, kmemleak and fault injection (KCSAN excludes KASAN, and each slows
+# the other's guest), plus kcsan.config: the kernel's data-race detector (tests/debug-kernel/
+# kcsan.sh runs it).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 CACHE=${TCPSTATES_CACHE:-${HOME:-/root}/.cache/tcpstates}
 TARBALL=/usr/src/linux-source-6.1.tar.xz
-FRAGMENT=$HERE/debug.config
+VARIANT=${TCPSTATES_DEBUG_VARIANT:-debug}
 JOBS=${TCPSTATES_JOBS:-2}
 # Bumped when the way this script builds changes, so cached kernels are rebuilt.
 BUILD_FORMAT=1
@@ -51,12 +56,25 @@ _kernels_apt_install "${need[@]}"
 [ -f "$TARBALL" ] || die "$TARBALL missing after installing linux-source-6.1"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$TARBALL")
 
+# the fragment: debug.config as it is, or for kcsan its guest and debugging lines with kcsan.config
+fragment()
+{
+	case $VARIANT in
+	debug) cat "$HERE/debug.config" ;;
+	kcsan)
+		grep -vE '^CONFIG_(KASAN[A-Z_]*|DEBUG_KMEMLEAK|FAULT_INJECTION[A-Z_]*|FAILSLAB|LOCALVERSION)=' \
+			"$HERE/debug.config"
+		cat "$HERE/kcsan.config"
+		;;
+	*) die "TCPSTATES_DEBUG_VARIANT=$VARIANT: debug or kcsan" ;;
+	esac
+}
 key=$({
 	echo "linux-source-6.1 $srcver"
 	echo "format $BUILD_FORMAT"
-	sha256sum <"$FRAGMENT"
+	fragment | sha256sum
 } | sha256sum | cut -c1-12)
-base=$CACHE/debug-6.1
+base=$CACHE/$VARIANT-6.1
 dir=$base/$key
 tree=$dir/linux
 
@@ -81,9 +99,10 @@ mkdir -p "$dir"
 		touch "$dir/.extracted"
 	fi
 	cd "$tree"
-	msg "configuring: tinyconfig + $(basename "$FRAGMENT")"
+	msg "configuring: tinyconfig + the $VARIANT fragment"
+	fragment >"$dir/fragment.config"
 	make -s tinyconfig >&2
-	scripts/kconfig/merge_config.sh -m .config "$FRAGMENT" >/dev/null
+	scripts/kconfig/merge_config.sh -m .config "$dir/fragment.config" >/dev/null
 	make -s olddefconfig >&2
 	# a fragment line olddefconfig dropped (unmet dependency) would silently weaken the kernel
 	lost=0
@@ -96,8 +115,8 @@ mkdir -p "$dir"
 			! grep -q "^$sym=" .config || { msg "config lost: $line"; lost=1; }
 			;;
 		esac
-	done <"$FRAGMENT"
-	[ "$lost" = 0 ] || die "debug.config does not apply to this tree (see the lines above)"
+	done <"$dir/fragment.config"
+	[ "$lost" = 0 ] || die "the $VARIANT fragment does not apply to this tree (see the lines above)"
 	msg "make -j$JOBS bzImage modules_prepare modules (about 12-15 minutes on two idle cores)"
 	make -s -j"$JOBS" bzImage >&2 || die "kernel build failed"
 	make -s -j"$JOBS" modules_prepare >&2 || die "make modules_prepare failed"

@@ -29,6 +29,8 @@ TAP_PREFIX="debug: "
 . tests/lib/tap.sh
 # shellcheck source=tests/debug-kernel/failinit.sh
 . tests/debug-kernel/failinit.sh
+# shellcheck source=tests/debug-kernel/suites.sh
+. tests/debug-kernel/suites.sh
 
 
 lockdep_on()
@@ -50,15 +52,7 @@ t0=$(date +%s)
 echo scan >"$KMEMLEAK" && echo clear >"$KMEMLEAK"
 echo "# kmemleak baseline scan took $(($(date +%s) - t0)) s"
 
-OPT=/proc/sys/debug/kprobes-optimization
-[ -w $OPT ]
-tap $? "kprobe optimization can be switched ($OPT)"
-echo 0 >$OPT
-tests/vm/suite-guest.sh
-tap $? "scenario and device suites, every probe an int3 breakpoint"
-echo 1 >$OPT
-tests/stress/run-guest.sh
-tap $? "stress test, probes optimized"
+debug_suites
 
 [ ! -d /sys/module/tcpstates ] || rmmod tcpstates
 [ ! -d /sys/module/tcpstates ]

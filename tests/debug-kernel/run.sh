@@ -10,7 +10,9 @@
 # Environment: STRESS_CYCLES (12 here: under KASAN an rmmod under load takes about 11 s) and
 # STRESS_READ_S (0.6) size the stress part; TCPSTATES_JOBS for the kernel build; TCPSTATES_CACHE
 # where the kernel is cached; DEBUG_GUEST another guest script to run instead of run-guest.sh
-# (make mutants' "debug" suite runs params-guest.sh so).
+# (make mutants' "debug" suite runs params-guest.sh so). TCPSTATES_DEBUG_VARIANT=kcsan runs the
+# second configuration instead (kcsan.sh says what it is): kcsan-6.1, kcsan-guest.sh, no
+# slub_debug, and KCSAN reports of the kernel's own races kept out of the verdict.
 #
 # The guest boots with slub_debug=A,... (failinit.sh: the caches its fault injection may fail) and
 # with pci=noacpi: the PCI interrupt routing then comes from the BIOS's $PIR
@@ -33,8 +35,25 @@ export TCPSTATES_TCG_THREAD=${TCPSTATES_TCG_THREAD:-multi}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
-NAME=debug-6.1
 t0=$(date +%s)
+case ${TCPSTATES_DEBUG_VARIANT:=debug} in
+debug)
+	NAME=debug-6.1
+	GUEST=${DEBUG_GUEST:-tests/debug-kernel/run-guest.sh}
+	APPEND="pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area"
+	;;
+kcsan)
+	NAME=kcsan-6.1
+	GUEST=tests/debug-kernel/kcsan-guest.sh
+	APPEND=pci=noacpi
+	export TCPSTATES_KCSAN=ours	# tests/vm/vm.sh's console scan
+	;;
+*)
+	echo "not ok - TCPSTATES_DEBUG_VARIANT=$TCPSTATES_DEBUG_VARIANT: debug or kcsan"
+	exit 1
+	;;
+esac
+export TCPSTATES_DEBUG_VARIANT
 
 prefix()
 {
@@ -42,7 +61,7 @@ prefix()
 }
 
 if ! TCPSTATES_KDIR=$("$HERE/build.sh"); then
-	echo "not ok - [$NAME] debug kernel builds"
+	echo "not ok - [$NAME] $TCPSTATES_DEBUG_VARIANT kernel builds"
 	exit 1
 fi
 export TCPSTATES_KDIR
@@ -51,7 +70,7 @@ make -s -C "$REPO/tests/stress"
 mkdir -p "$REPO/build"
 cc -O2 -Wall -Wextra -Werror -o "$REPO/build/failnth" "$HERE/failnth.c"
 if ! "$REPO/tests/vm/vm.sh" build "$NAME" >/dev/null; then
-	echo "not ok - [$NAME] module builds against the debug kernel"
+	echo "not ok - [$NAME] module builds against the $TCPSTATES_DEBUG_VARIANT kernel"
 	exit 1
 fi
 
@@ -62,11 +81,16 @@ out=$(mktemp -d "$REPO/build/vm-runs/$NAME.XXXXXX")
 set +e
 "$REPO/tests/vm/vm.sh" run "$NAME" --boots 3 --cpus 2 --mem 1536 \
 	--timeout "${TCPSTATES_DEBUG_TIMEOUT:-3600}" --stall "${TCPSTATES_DEBUG_STALL:-600}" \
-	--append "pci=noacpi slub_debug=A,kmalloc-*,proc_dir_entry,kernfs_node_cache,vmap_area" \
+	--append "$APPEND" \
 	--out "$out" -- env STRESS_CYCLES="${STRESS_CYCLES:-12}" STRESS_READ_S="${STRESS_READ_S:-0.6}" \
-	FAILNTH="$REPO/build/failnth" "${DEBUG_GUEST:-tests/debug-kernel/run-guest.sh}" | prefix
+	FAILNTH="$REPO/build/failnth" "$GUEST" | prefix
 rc=${PIPESTATUS[0]}
 set -e
 "$REPO/tests/vm/vm.sh" verdict "$out" "[$NAME]" || rc=1
+if [ "$TCPSTATES_DEBUG_VARIANT" = kcsan ]; then
+	theirs=$(cat "$out"/*.log.theirs 2>/dev/null | grep -c 'BUG: KCSAN:' || true)
+	echo "# [$NAME] KCSAN reports of the kernel's own races, no frame of the module: $theirs" \
+		"(kept in $out/console.log.theirs)"
+fi
 echo "# [$NAME] took $(($(date +%s) - t0)) s (logs: $out)"
 exit "$rc"
