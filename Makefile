@@ -7,7 +7,7 @@
 #   make test            what CI runs: unit, docs, every kernel compiled and booted, the VM suite
 #                        on 5.10 to 7.3-rt, stress, the debug kernel, metrics and cross-host
 #                        (tests/run-all.sh)
-#   make test-all        all of it: also every stress variant, the KCSAN kernel and the systemd guest
+#   make test-all        all of it: also every stress variant and the systemd guest
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt)
 #   make test-kernels    the VM suite on each of those, one after the other
 #   make check           W=1 + sparse on every Debian kernel from 5.10 to 7.x (the older gcc or
@@ -15,7 +15,7 @@
 #                        symbols and load the module, checkpatch --strict
 #   make stress KERNEL=6.12-rt    the stress test in a VM (TCPSTATES_KFENCE=1: KFENCE every 1 ms)
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
-#   make test-kcsan      the same on a KCSAN 6.1 kernel: a data race in the module fails it
+#   make test-kcsan      the same on a KCSAN 6.1 kernel: a data race of the module's fails it
 #   make test-systemd    the Debian packages in a Debian 12 guest with systemd as PID 1: install,
 #                        DKMS, the recorder, --journal, a reboot, apt purge (tests/systemd/run.sh)
 #   make deb             ../tcpstates-dkms_*.deb and ../tcptimeline_*.deb (dpkg-buildpackage)
