@@ -111,8 +111,9 @@ static inline u64 ts_net_cookie(const struct net *net)
  * whenever any kprobe's handler runs on that CPU, which a softirq that
  * starts inside one does (probes.c, "A probe hit while another..."). The
  * handlers read their arguments from a pt_regs: before 6.14 fprobe gives
- * one; from 6.14 an ftrace_regs, whose argument registers are copied into
- * one on the handler's stack.
+ * one; from 6.14 an ftrace_regs, which ftrace_partial_regs() makes one of
+ * (on x86 the pt_regs inside it; elsewhere a copy into the caller's
+ * buffer).
  */
 #include <linux/fprobe.h>
 #define TS_FPROBE

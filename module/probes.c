@@ -659,6 +659,14 @@ static int ts_accept_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+#ifdef TS_FPROBE
+/* An fprobe that runs a kprobe's pre_handler. */
+struct ts_fprobe {
+	struct fprobe fp;
+	struct kprobe *kp;
+};
+#endif
+
 struct ts_hook {
 	const char *cost;	/* what the records lack without it */
 	bool ret;		/* a kretprobe; else only rp.kp is used */
@@ -674,7 +682,7 @@ struct ts_hook {
 	 * rp.kp, fp_also for also. fprobe is then true.
 	 */
 	bool fprobe;
-	struct fprobe fp, fp_also;
+	struct ts_fprobe fp, fp_also;
 #endif
 };
 
@@ -782,31 +790,22 @@ static const char *const ts_hook_names[TCPSTATES_NR_HOOKS] = {
 };
 
 #ifdef TS_FPROBE
-static int ts_fprobe_call(struct kprobe *kp, struct ts_fprobe_regs *fregs)
-{
-	struct pt_regs buf;
-
-	return kp->pre_handler(kp, ts_fprobe_pt_regs(fregs, &buf));
-}
-
 static int ts_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
 			   unsigned long ret_ip, struct ts_fprobe_regs *fregs,
 			   void *entry_data)
 {
-	struct ts_hook *h = container_of(fp, struct ts_hook, fp);
+	struct kprobe *kp = container_of(fp, struct ts_fprobe, fp)->kp;
+	struct pt_regs buf;
 
-	ts_fprobe_call(&h->rp.kp, fregs);
+	kp->pre_handler(kp, ts_fprobe_pt_regs(fregs, &buf));
 	return 0;
 }
 
-static int ts_fprobe_also_entry(struct fprobe *fp, unsigned long entry_ip,
-				unsigned long ret_ip, struct ts_fprobe_regs *fregs,
-				void *entry_data)
+static int ts_fprobe_register(struct ts_fprobe *f, struct kprobe *kp)
 {
-	struct ts_hook *h = container_of(fp, struct ts_hook, fp_also);
-
-	ts_fprobe_call(&h->also, fregs);
-	return 0;
+	f->kp = kp;
+	f->fp.entry_handler = ts_fprobe_entry;
+	return register_fprobe_syms(&f->fp, &kp->symbol_name, 1);
 }
 
 /*
@@ -817,19 +816,16 @@ static int ts_fprobe_also_entry(struct fprobe *fp, unsigned long entry_ip,
  */
 static int ts_hook_register_fprobe(struct ts_hook *h)
 {
-	const char *sym = h->rp.kp.symbol_name, *also = h->also.symbol_name;
 	int err;
 
 	if (h->ret)
 		return -EOPNOTSUPP;
-	h->fp.entry_handler = ts_fprobe_entry;
-	err = register_fprobe_syms(&h->fp, &sym, 1);
-	if (err || !also)
+	err = ts_fprobe_register(&h->fp, &h->rp.kp);
+	if (err || !h->also.symbol_name)
 		return err;
-	h->fp_also.entry_handler = ts_fprobe_also_entry;
-	err = register_fprobe_syms(&h->fp_also, &also, 1);
+	err = ts_fprobe_register(&h->fp_also, &h->also);
 	if (err)
-		unregister_fprobe(&h->fp);
+		unregister_fprobe(&h->fp.fp);
 	return err;
 }
 #endif
@@ -915,8 +911,8 @@ void ts_probes_unregister(void)
 		/* unregister_fprobe() waits for running handlers itself */
 		if (h->status == TS_HOOK_ACTIVE && h->fprobe) {
 			if (h->also.symbol_name)
-				unregister_fprobe(&h->fp_also);
-			unregister_fprobe(&h->fp);
+				unregister_fprobe(&h->fp_also.fp);
+			unregister_fprobe(&h->fp.fp);
 			h->status = TS_HOOK_SKIPPED;
 			continue;
 		}
@@ -984,7 +980,8 @@ u64 ts_probes_missed(unsigned int hook)
 	h = &ts_hooks[hook];
 #ifdef TS_FPROBE
 	if (h->fprobe)
-		return READ_ONCE(h->fp.nmissed) + READ_ONCE(h->fp_also.nmissed);
+		return READ_ONCE(h->fp.fp.nmissed) +
+		       READ_ONCE(h->fp_also.fp.nmissed);
 #endif
 	/* A kretprobe also misses when it runs out of return instances. */
 	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0) +
