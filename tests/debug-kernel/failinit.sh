@@ -36,8 +36,9 @@
 # failsites_trace on|off|remove: trace the next load's failable allocations for failsites.py: a
 # kprobe event where fail-nth counts, with its kernel stack, and one at finit_module()'s entry and
 # return, all for the failnth process only; off stops tracing; remove removes the events, after
-# the trace was read (the buffer cannot print an event whose type is gone). fail-nth counts in should_fail_ex() where the kernel has it (6.1.192 Debian has it
-# backported; should_fail() calls it), else in should_fail().
+# the trace was read (the buffer cannot print an event whose type is gone). fail-nth counts in
+# should_fail_ex() where the kernel has it (6.1.192 Debian has it backported; should_fail() calls
+# it), else in should_fail().
 failsites_trace()
 {
 	local tr=/sys/kernel/tracing e fn=should_fail
@@ -59,6 +60,15 @@ failsites_trace()
 	fi 2>/dev/null
 }
 
+# failslab_setup: allocations that may sleep fail too, quietly, and only from the marked caches
+failslab_setup()
+{
+	local dbg=/sys/kernel/debug
+	echo N >$dbg/failslab/ignore-gfp-wait
+	echo 0 >$dbg/failslab/verbose
+	echo Y >$dbg/failslab/cache-filter
+}
+
 failinit_checks()
 {
 	local failnth=$1 ko=$2 dbg=/sys/kernel/debug tr=/sys/kernel/tracing
@@ -73,9 +83,7 @@ failinit_checks()
 		skip "a load with nothing injected then works and unloads" "no fault injection"
 		return
 	fi
-	echo N >$dbg/failslab/ignore-gfp-wait
-	echo 0 >$dbg/failslab/verbose
-	echo Y >$dbg/failslab/cache-filter
+	failslab_setup
 	for c in /sys/kernel/slab/*/failslab; do
 		[ "$(cat "$c")" = 1 ] && marked=$((marked + 1))
 	done
@@ -184,12 +192,9 @@ failinit_checks()
 failparam_checks()
 {
 	local failnth=$1 ko=$2 p=/sys/module/tcpstates/parameters/ports n out inj res rem got
-	local f0 f1 writes=0 failed=0 bad='' dbg=/sys/kernel/debug
+	local f0 f1 writes=0 failed=0 bad=''
 
-	# as failinit_checks sets them: allocations that may sleep fail too, marked caches only
-	echo N >$dbg/failslab/ignore-gfp-wait
-	echo 0 >$dbg/failslab/verbose
-	echo Y >$dbg/failslab/cache-filter
+	failslab_setup
 	if ! insmod "$ko"; then
 		not_ok "a ports= write whose allocation fails changes nothing: the module does not load"
 		return

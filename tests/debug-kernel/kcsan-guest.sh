@@ -23,13 +23,8 @@ tap $? "KCSAN is on ($(head -n1 /sys/kernel/debug/kcsan 2>/dev/null))"
 debug_suites
 
 [ ! -d /sys/module/tcpstates ] || rmmod tcpstates
-# A report is a block from "BUG: KCSAN:" to its closing "=====" line; ours if the first frame of
-# either access's stack (the line after "... on cpu N:") is the module's: the rule of vm.sh's
-# kcsan_ours, which says why.
-ours=$(dmesg | awk '/BUG: KCSAN:/ { inrep = 1; head = $0; mine = 0; top = 0; next }
-	inrep && top && /\+0x/ { if (/\[tcpstates\]/) mine = 1; top = 0 }
-	inrep && / on cpu [0-9]+:[[:space:]]*$/ { top = 1 }
-	inrep && /====================/ { inrep = 0; if (mine) print head }')
+# the reports of accesses the module made: tests/lib/kcsan-ours.awk's rule, as the console scan
+ours=$(dmesg | awk -v theirs=/dev/null -f tests/lib/kcsan-ours.awk | grep 'BUG: KCSAN:')
 all=$(dmesg | grep -c 'BUG: KCSAN:')
 [ -z "$ours" ] || sed 's/^/# /' <<<"$ours"
 tap $((${#ours} != 0)) "no KCSAN report of an access the module made ($all reports in all, the rest the kernel's own)"
