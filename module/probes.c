@@ -63,12 +63,22 @@
  * A probe hit while another kprobe's handler runs on the same CPU is not
  * run at all: the kprobe core counts it in nmissed (missed_* in
  * /proc/tcpstates_stats). A softirq that starts on the way out of an
- * interrupt taken during a handler, and changes a TCP state, is exactly
- * that; so ts_emit() does all its work with interrupts off. What stays open
- * is the kprobe core's own path around the handler (the ftrace entry and,
- * for a return probe, the rethook trampoline), which runs with interrupts
- * on and which a module cannot change: under heavy interrupt load some
- * hits are still missed, and counted (docs/promises.md has the figures).
+ * interrupt taken during a task-context handler, and changes a TCP state,
+ * is exactly that. Turning interrupts off inside the handler does not
+ * prevent it: the interrupt is then taken at local_irq_restore(), still
+ * inside the handler (the kprobe core keeps current_kprobe set until the
+ * handler returns), and its softirq runs there just the same. A module
+ * cannot close that window on a kprobe; it is counted, and docs/promises.md
+ * has the figures. fprobe has no such window (its recursion guard is per
+ * context), which is why the entry-only hooks are fprobes where the kernel
+ * has them.
+ *
+ * What interrupts off in ts_emit() does buy: no writer starts on this CPU
+ * between another's ts_ring_reserve() and ts_ring_commit(). Under fprobe a
+ * softirq's handler may run inside a task's, and ts_ring_reserve() waits
+ * for an older writer that still holds its slot; a nested writer one lap
+ * ahead of the one it interrupted would wait for it forever (ring.c,
+ * "Invariants"). ts_ring_reserve() asserts it under lockdep.
  */
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
@@ -299,7 +309,7 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	unsigned long flags;
 	u64 seq;
 
-	/* See "A probe hit while another..." above. */
+	/* No writer nests in ours: see "What interrupts off ..." above. */
 	local_irq_save(flags);
 	if (!ts_filter_pass(sk, ntohs(sport))) {
 		ts_counter_inc(&ts_filtered);

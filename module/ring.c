@@ -28,9 +28,10 @@
  *  - A writer whose slot already shows a newer seq (it was lapped before
  *    it got there) drops its record: readers count that seq as lost.
  *  - A writer that finds the slot BUSY with an older seq waits for that
- *    writer. That one runs with preemption disabled on another CPU (kprobe
- *    handlers do not nest on one CPU: a nested hit is counted in nmissed
- *    instead), so the wait is bounded by one record copy; it can only
+ *    writer. That one runs on another CPU: writers hold interrupts off
+ *    from reserve to commit (ts_emit()), so none nests in another on one
+ *    CPU, not even an fprobe handler in a softirq, whose recursion guard
+ *    would let it. The wait is bounded by one record copy; it can only
  *    happen when the whole ring wraps during that copy.
  *  - Every claimed seq ends with the slot's gen >= (s + 1) << 1, so a
  *    reader waiting for s always makes progress.
@@ -69,6 +70,7 @@
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/timer.h>
 #include <linux/vmalloc.h>
@@ -204,6 +206,9 @@ struct tcpstates_record *ts_ring_reserve(u64 *seq)
 	u64 s = atomic64_fetch_inc(&ring.head);
 	struct ts_slot *slot = &ring.slots[s & ring.mask];
 	s64 old = atomic64_read(&slot->gen);
+
+	/* Writers do not nest on one CPU; see "Invariants". */
+	lockdep_assert_irqs_disabled();
 
 	for (;;) {
 		if ((u64)old >> 1 > s)

@@ -67,6 +67,7 @@ fi
 export TCPSTATES_KDIR
 echo "# [$NAME] kernel $(cat "$TCPSTATES_KDIR/include/config/kernel.release") ready after $(($(date +%s) - t0)) s"
 make -s -C "$REPO/tests/stress"
+make -s -C "$REPO/tests/device"
 mkdir -p "$REPO/build"
 cc -O2 -Wall -Wextra -Werror -o "$REPO/build/failnth" "$HERE/failnth.c"
 if ! "$REPO/tests/vm/vm.sh" build "$NAME" >/dev/null; then

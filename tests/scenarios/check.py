@@ -15,7 +15,9 @@ Per scenario and socket it asserts:
             packet capture's (never a constant: every expected number comes from the capture)
   trace     the tracepoint's transitions for the socket's 4-tuple equal its `state` records
 and that tcptimeline --diagram of each conversation (by its client's cookie) names the capture's
-A, B, C and D, and globally that /proc/tcpstates and /dev/tcpstates hold the same records.
+A, B, C and D; and globally that /proc/tcpstates and /dev/tcpstates hold the same records, that
+the binary records made outside task context name no process, and that the diagram of the whole
+recording counts each edge as --json's transitions.
 """
 import json
 import os
@@ -264,6 +266,14 @@ def main():
         f'scenarios: /proc/tcpstates and /dev/tcpstates hold the same {len(proc)} records, '
         f'none lost', bad + [f'{len(lost)} LOST markers, {dev_tail} trailing bytes'])
 
+    # /proc prints '-' for the process of a record made outside task context whatever the record
+    # holds, so the binary record itself is what must name no process (docs/promises.md).
+    outside = [r for r in dev_by_seq.values() if r['ctx'] != 0]
+    named = [f"SEQ {r['seq']} ctx {r['ctx']}: pid {r['pid']} tgid {r['tgid']} comm '{r['comm']}'"
+             for r in outside if (r['pid'], r['tgid'], r['comm']) != (0, 0, '')]
+    tap(outside and not named, f'scenarios: the {len(outside)} /dev records made outside task '
+        'context name no process (pid, tgid and comm empty)', named or ['no such record'])
+
     by_cookie = {}
     for p in proc:
         by_cookie.setdefault(int(p['COOKIE']), []).append(p)
@@ -276,6 +286,7 @@ def main():
             continue
         check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace)
     check_diagram()
+    check_diagram_edges()
 
     print(f'1..{n_tests}')
     return 1 if n_failed else 0
@@ -669,6 +680,23 @@ def check_diagram():
             bad.append(f'{who} cookie {cookie}: diagram {got}, wire {want}')
     tap(WIRE and not bad, f'tcptimeline --diagram of {len(WIRE)} conversations: '
         'A B C D are the capture\'s', bad)
+
+
+def check_diagram_edges():
+    """--diagram-svg of the whole boot's recording: every edge's count is the transitions of
+    --json's states, counted apart (tests/tool/diagram_check.py, as the tool suite does for its
+    cases)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = os.path.join(here, '..', '..', 'tools', 'tcptimeline')
+    src = ['-T', os.path.join(WORK, 'proc.txt'), '--time=mono']
+    js, svg = os.path.join(WORK, 'diagram.json'), os.path.join(WORK, 'diagram.svg')
+    with open(js, 'w') as f:
+        subprocess.run([tool] + src + ['--json'], stdout=f)
+    subprocess.run([tool] + src + ['--diagram-svg', svg], capture_output=True)
+    r = subprocess.run([sys.executable, os.path.join(here, '..', 'tool', 'diagram_check.py'),
+                        'edges', js, svg], capture_output=True, text=True)
+    tap(r.returncode == 0, 'tcptimeline --diagram of the boot: each edge\'s count is the '
+        'transitions --json shows', (r.stdout + r.stderr).splitlines())
 
 
 def check_syn_only(scen, s, recs, pkts):
