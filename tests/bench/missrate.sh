@@ -102,7 +102,8 @@ done
 		missed per_1M "missed by hook (non-zero)"
 	for f in "$OUT"/*-run*/output.log; do
 		d=$(basename "$(dirname "$f")")
-		line=$(grep '^missrate ' "$f" || echo "missrate kernel=${d%%-*} variant=${d#*-} FAILED")
+		v=${d#*-}
+		line=$(grep '^missrate ' "$f" || echo "missrate kernel=${d%%-*} variant=${v%-run*} written=FAILED")
 		hooks=$(awk '/^missed_/ && $2 > 0 { sub("missed_", ""); printf "%s=%s ", $1, $2 }' "$f")
 		awk -v run="${d##*-run}" -v hooks="$hooks" '{
 			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
