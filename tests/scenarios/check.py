@@ -27,6 +27,8 @@ import subprocess
 import sys
 
 WORK = sys.argv[1]
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOL = os.path.join(HERE, '..', '..', 'tools', 'tcptimeline')
 
 STATES = ['-', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
           'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE']
@@ -668,11 +670,9 @@ WIRE = []  # (scenario, client cookie, the capture's A B C D as the ladder names
 
 def check_diagram():
     """One conversation's --diagram (tools/tcptimeline on proc.txt) names the wire's letters."""
-    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools',
-                        'tcptimeline')
     bad = []
     for who, cookie, want in WIRE:
-        out = subprocess.run([tool, '-T', os.path.join(WORK, 'proc.txt'), '--time=mono',
+        out = subprocess.run([TOOL, '-T', os.path.join(WORK, 'proc.txt'), '--time=mono',
                               '--diagram', '--cookie', str(cookie)], capture_output=True,
                              text=True).stdout
         got = re.findall(r'^  (A=\S+ B=\S+ C=\S+ D=\S+)', out, re.M)
@@ -686,17 +686,16 @@ def check_diagram_edges():
     """--diagram-svg of the whole boot's recording: every edge's count is the transitions of
     --json's states, counted apart (tests/tool/diagram_check.py, as the tool suite does for its
     cases)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    tool = os.path.join(here, '..', '..', 'tools', 'tcptimeline')
     src = ['-T', os.path.join(WORK, 'proc.txt'), '--time=mono']
     js, svg = os.path.join(WORK, 'diagram.json'), os.path.join(WORK, 'diagram.svg')
     with open(js, 'w') as f:
-        subprocess.run([tool] + src + ['--json'], stdout=f)
-    subprocess.run([tool] + src + ['--diagram-svg', svg], capture_output=True)
-    r = subprocess.run([sys.executable, os.path.join(here, '..', 'tool', 'diagram_check.py'),
+        a = subprocess.run([TOOL] + src + ['--json'], stdout=f, stderr=subprocess.PIPE, text=True)
+    b = subprocess.run([TOOL] + src + ['--diagram-svg', svg], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, os.path.join(HERE, '..', 'tool', 'diagram_check.py'),
                         'edges', js, svg], capture_output=True, text=True)
-    tap(r.returncode == 0, 'tcptimeline --diagram of the boot: each edge\'s count is the '
-        'transitions --json shows', (r.stdout + r.stderr).splitlines())
+    tap(a.returncode == b.returncode == r.returncode == 0, 'tcptimeline --diagram of the boot: '
+        'each edge\'s count is the transitions --json shows',
+        (a.stderr + b.stderr + r.stdout + r.stderr).splitlines())
 
 
 def check_syn_only(scen, s, recs, pkts):
