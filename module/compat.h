@@ -24,8 +24,10 @@
  *            AccECN in tcp_request_sock
  *   >= 6.5   fprobe with ret_ip and entry_data  TS_FPROBE,
  *            (with CONFIG_FPROBE: Debian from     struct ts_fprobe_regs,
- *            6.12); its registers an ftrace_regs  ts_fprobe_pt_regs()
- *            from 6.14
+ *            6.12); its registers an ftrace_regs  ts_fprobe_pt_regs(),
+ *            from 6.14, and no pool of return     ts_fprobe_set_maxactive()
+ *            instances
+ *   < 5.11   no get_kretprobe(): ri->rp         ts_get_kretprobe()
  *
  * Needing no helper, since every kernel from 5.10 has them: data_race()
  * and CAP_PERFMON (5.8), u64_stats_t (5.5).
@@ -134,7 +136,31 @@ static inline struct pt_regs *ts_fprobe_pt_regs(struct ts_fprobe_regs *regs,
 	return regs;
 }
 #endif
+
+/*
+ * On rethook (until 6.13) a return's entry data comes from a pool, like a
+ * kretprobe's instances; 0 sizes it as kretprobes do. On the function-graph
+ * tracer it lives on the task's shadow stack: nothing to size.
+ */
+static inline void ts_fprobe_set_maxactive(struct fprobe *fp, int maxactive)
+{
+#ifdef TS_HAVE_FPROBE_MAXACTIVE
+	fp->nr_maxactive = maxactive;
 #endif
+}
+#endif
+
+#include <linux/kprobes.h>
+
+static inline struct kretprobe *
+ts_get_kretprobe(struct kretprobe_instance *ri)
+{
+#ifdef TS_HAVE_GET_KRETPROBE
+	return get_kretprobe(ri);
+#else
+	return ri->rp;
+#endif
+}
 
 /* Stop a timer for good, waiting for a running callback. */
 static inline void ts_timer_shutdown_sync(struct timer_list *timer)

@@ -398,19 +398,17 @@ static void ts_request_hashed(struct sock *req)
 }
 
 #ifdef TS_REQSK_HASH_CAN_FAIL
-static int ts_request_entry(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
+static int ts_request_entry(void *data, struct pt_regs *regs)
 {
-	*(struct sock **)ri->data = ts_arg_sk(regs, 1);
+	*(struct sock **)data = ts_arg_sk(regs, 1);
 	return !ts_is_tcp(ts_arg_sk(regs, 0));	/* nonzero: no return handler */
 }
 
-static int ts_request_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ts_request_ret(void *data, struct pt_regs *regs)
 {
 	/* A bool comes back in the low byte; the rest is undefined. */
 	if (regs_return_value(regs) & 0xff)
-		ts_request_hashed(*(struct sock **)ri->data);
-	return 0;
+		ts_request_hashed(*(struct sock **)data);
 }
 #else
 static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
@@ -552,17 +550,21 @@ static int ts_reset_sent_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* Return probes: the entry handler keeps the socket for the return. */
+/*
+ * Return probes: two handlers share @data, the hook's data_size bytes for
+ * each call in flight. The entry handler keeps what the return needs (here
+ * the socket); a nonzero return from it means no return handler.
+ */
 
-static int ts_save_sk(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int ts_save_sk(void *data, struct pt_regs *regs)
 {
-	*(struct sock **)ri->data = ts_arg_sk(regs, 0);
+	*(struct sock **)data = ts_arg_sk(regs, 0);
 	return 0;
 }
 
-static struct sock *ts_saved_sk(struct kretprobe_instance *ri)
+static struct sock *ts_saved_sk(void *data)
 {
-	return *(struct sock **)ri->data;
+	return *(struct sock **)data;
 }
 
 /* inet_twsk_alloc(sk, death_row, state): only TCP's, and the state asked. */
@@ -571,10 +573,9 @@ struct ts_tw_alloc {
 	int state;
 };
 
-static int ts_tw_alloc_entry(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
+static int ts_tw_alloc_entry(void *data, struct pt_regs *regs)
 {
-	struct ts_tw_alloc *d = (struct ts_tw_alloc *)ri->data;
+	struct ts_tw_alloc *d = data;
 
 	d->sk = ts_arg_sk(regs, 0);
 	d->state = (int)regs_get_kernel_argument(regs, 2);
@@ -582,34 +583,31 @@ static int ts_tw_alloc_entry(struct kretprobe_instance *ri,
 }
 
 /* No timewait socket: tcp_time_wait() will close without TIME_WAIT. */
-static int ts_tw_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ts_tw_alloc_ret(void *data, struct pt_regs *regs)
 {
-	struct ts_tw_alloc *d = (struct ts_tw_alloc *)ri->data;
+	struct ts_tw_alloc *d = data;
 
 	if (!regs_return_value(regs))
 		ts_emit(d->sk, TS_OBJ_FULL, TCPSTATES_EV_TW_OVERFLOW,
 			READ_ONCE(d->sk->sk_state), d->state, 0);
-	return 0;
 }
 
-static int ts_listen_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ts_listen_ret(void *data, struct pt_regs *regs)
 {
-	struct sock *sk = ts_saved_sk(ri);
+	struct sock *sk = ts_saved_sk(data);
 
 	if (regs_return_value(regs) == 0 && ts_is_tcp(sk))
 		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_LISTEN, TCP_CLOSE,
 			TCP_LISTEN, 0);
-	return 0;
 }
 
-static int ts_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ts_connect_ret(void *data, struct pt_regs *regs)
 {
-	struct sock *sk = ts_saved_sk(ri);
+	struct sock *sk = ts_saved_sk(data);
 	u8 state = READ_ONCE(sk->sk_state);
 
 	if (regs_return_value(regs) == 0)
 		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_CONNECT, state, state, 0);
-	return 0;
 }
 
 /*
@@ -621,9 +619,9 @@ static int ts_connect_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  * tcp_set_state(). Only the child that was hashed is recorded. The entry
  * keeps the pointer; the flag lives in the caller's frame until the return.
  */
-static int ts_child_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int ts_child_entry(void *data, struct pt_regs *regs)
 {
-	*(bool **)ri->data =
+	*(bool **)data =
 		(bool *)regs_get_kernel_argument(regs, TS_SYN_RECV_OWN_REQ_ARG);
 	return 0;
 }
@@ -633,23 +631,21 @@ static int ts_child_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
  * tcp_v6_syn_recv_sock(), which calls tcp_v4_syn_recv_sock(): record it
  * once, in the IPv6 return.
  */
-static int ts_child_v4_entry(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
+static int ts_child_v4_entry(void *data, struct pt_regs *regs)
 {
 	if (ts_arg_sk(regs, 0)->sk_family == AF_INET6)
 		return 1;	/* no return handler */
-	return ts_child_entry(ri, regs);
+	return ts_child_entry(data, regs);
 }
 
-static int ts_child_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ts_child_ret(void *data, struct pt_regs *regs)
 {
 	struct sock *child = (struct sock *)regs_return_value(regs);
-	bool *own_req = *(bool **)ri->data;
+	bool *own_req = *(bool **)data;
 
 	if (!IS_ERR_OR_NULL(child) && READ_ONCE(*own_req))
 		ts_emit(child, TS_OBJ_FULL, TCPSTATES_EV_CHILD,
 			TCP_NEW_SYN_RECV, READ_ONCE(child->sk_state), 0);
-	return 0;
 }
 
 /*
@@ -679,22 +675,44 @@ struct ts_fprobe {
 
 struct ts_hook {
 	const char *cost;	/* what the records lack without it */
-	bool ret;		/* a kretprobe; else only rp.kp is used */
+	bool ret;		/* a return probe; else only rp.kp is used */
 	s8 needs;		/* a hook this one is useless without, or -1 */
 	enum ts_hook_status status;
+	/*
+	 * A return probe's handlers (see "Return probes" above), which
+	 * ts_krp_entry() and ts_krp_return() run for the kretprobe rp.
+	 */
+	int (*on_entry)(void *data, struct pt_regs *regs);
+	void (*on_return)(void *data, struct pt_regs *regs);
 	struct kretprobe rp;
 	struct kprobe also;	/* a second probe, if also.symbol_name */
 	const char *symbols;	/* both, for the log */
 #ifdef TS_FPROBE
 	/*
-	 * Where the kernel has fprobe, an entry-only hook (no return probe)
-	 * is placed as fprobes that call the same pre_handlers: fp for
-	 * rp.kp, fp_also for also. fprobe is then true.
+	 * Where the kernel has fprobe, the hook is placed as fprobes instead,
+	 * which run the same handlers: fp for rp.kp (with an exit handler for
+	 * a return probe), fp_also for also. fprobe is then true.
 	 */
 	bool fprobe;
 	struct ts_fprobe fp, fp_also;
 #endif
 };
+
+static struct ts_hook *ts_hook_of_ri(struct kretprobe_instance *ri)
+{
+	return container_of(ts_get_kretprobe(ri), struct ts_hook, rp);
+}
+
+static int ts_krp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return ts_hook_of_ri(ri)->on_entry(ri->data, regs);
+}
+
+static int ts_krp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	ts_hook_of_ri(ri)->on_return(ri->data, regs);
+	return 0;
+}
 
 #define TS_KPROBE(_sym, _pre, _cost) {					\
 	.cost = _cost,							\
@@ -706,10 +724,12 @@ struct ts_hook {
 	.cost = _cost,							\
 	.ret = true,							\
 	.needs = -1,							\
+	.on_entry = _entry,						\
+	.on_return = _ret,						\
 	.rp = {								\
 		.kp.symbol_name = _sym,					\
-		.entry_handler = _entry,				\
-		.handler = _ret,					\
+		.entry_handler = ts_krp_entry,				\
+		.handler = ts_krp_return,				\
 		.data_size = _size,					\
 		.maxactive = _maxactive,				\
 	},								\
@@ -818,18 +838,55 @@ static int ts_fprobe_register(struct ts_fprobe *f, struct kprobe *kp)
 	return register_fprobe_syms(&f->fp, &kp->symbol_name, 1);
 }
 
+static struct ts_hook *ts_hook_of_fprobe(struct fprobe *fp)
+{
+	return container_of(container_of(fp, struct ts_fprobe, fp),
+			    struct ts_hook, fp);
+}
+
+/* A return probe's handlers, run by its fprobe h->fp. */
+static int ts_fprobe_ret_entry(struct fprobe *fp, unsigned long entry_ip,
+			       unsigned long ret_ip,
+			       struct ts_fprobe_regs *fregs, void *entry_data)
+{
+	struct pt_regs buf;
+
+	return ts_hook_of_fprobe(fp)->on_entry(entry_data,
+					       ts_fprobe_pt_regs(fregs, &buf));
+}
+
+static void ts_fprobe_ret_exit(struct fprobe *fp, unsigned long entry_ip,
+			       unsigned long ret_ip,
+			       struct ts_fprobe_regs *fregs, void *entry_data)
+{
+	struct pt_regs buf;
+
+	ts_hook_of_fprobe(fp)->on_return(entry_data,
+					 ts_fprobe_pt_regs(fregs, &buf));
+}
+
+static int ts_fprobe_register_ret(struct ts_hook *h)
+{
+	struct fprobe *fp = &h->fp.fp;
+
+	fp->entry_handler = ts_fprobe_ret_entry;
+	fp->exit_handler = ts_fprobe_ret_exit;
+	fp->entry_data_size = h->rp.data_size;
+	ts_fprobe_set_maxactive(fp, h->rp.maxactive);
+	return register_fprobe_syms(fp, &h->rp.kp.symbol_name, 1);
+}
+
 /*
- * An entry-only hook as fprobes, both or neither; 0 if placed so. Else the
- * error, and the caller places kprobes: -ENOENT (the symbol is not one
- * ftrace can trace: notrace, or not at a function's entry) or whatever
- * fprobe refused.
+ * A hook as fprobes, both or neither; 0 if placed so. Else the error, and
+ * the caller places kprobes: -ENOENT (the symbol is not one ftrace can
+ * trace: notrace, or not at a function's entry) or whatever fprobe refused.
  */
 static int ts_hook_register_fprobe(struct ts_hook *h)
 {
 	int err;
 
 	if (h->ret)
-		return -EOPNOTSUPP;
+		return ts_fprobe_register_ret(h);
 	err = ts_fprobe_register(&h->fp, &h->rp.kp);
 	if (err || !h->also.symbol_name)
 		return err;
@@ -912,17 +969,19 @@ void ts_probes_unregister(void)
 	struct kretprobe *rps[TCPSTATES_NR_HOOKS];
 	struct kprobe *kps[2 * TCPSTATES_NR_HOOKS];
 	unsigned int i = ARRAY_SIZE(ts_hooks);
+	bool exits = false;
 	int nr = 0, nk = 0;
 
 	while (i--) {
 		struct ts_hook *h = &ts_hooks[i];
 
 #ifdef TS_FPROBE
-		/* unregister_fprobe() waits for running handlers itself */
+		/* unregister_fprobe() waits for running entry handlers */
 		if (h->status == TS_HOOK_ACTIVE && h->fprobe) {
 			if (h->also.symbol_name)
 				unregister_fprobe(&h->fp_also.fp);
 			unregister_fprobe(&h->fp.fp);
+			exits |= h->ret;
 			h->status = TS_HOOK_SKIPPED;
 			continue;
 		}
@@ -937,6 +996,14 @@ void ts_probes_unregister(void)
 		}
 		h->status = TS_HOOK_SKIPPED;
 	}
+	/*
+	 * Not for a running exit handler: one that found its fprobe still
+	 * registered (rethook's trampoline, the function-graph return) runs
+	 * it with preemption disabled, so a grace period waits for it. Calls
+	 * still in flight find the fprobe gone and run nothing.
+	 */
+	if (exits)
+		synchronize_rcu();
 	if (nk)
 		unregister_kprobes(kps, nk);
 	if (nr)

@@ -332,18 +332,18 @@ else
 fi
 
 # How each hook is placed (mechanism_*, module/probes.c): where the kernel has fprobe (its
-# register_fprobe_syms in kallsyms; Debian builds it from 6.12), every hook that needs no return
-# probe is an fprobe, whose hits a probe in another context cannot make it miss; elsewhere a
-# kprobe. The five return probes are kretprobes everywhere, and request is one where
-# inet_csk_reqsk_queue_hash_add() can fail (6.1.y, 6.10 on), else a kprobe.
+# register_fprobe_syms in kallsyms; Debian builds it from 6.12), every hook is an fprobe, the
+# return probes too (an exit handler), whose hits a probe in another context cannot make it miss.
+# Elsewhere the five return probes are kretprobes, request is one where
+# inet_csk_reqsk_queue_hash_add() can fail (6.1.y) and a kprobe before, and the rest kprobes.
 fprobe_kernel=0
 grep -q ' register_fprobe_syms$' /proc/kallsyms && fprobe_kernel=1
 mech_bad=$(sed -n 's/^mechanism_//p' /proc/tcpstates_stats | awk -v f=$fprobe_kernel '
 	BEGIN { split("listen connect child_v4 child_v6 tw_overflow", r); for (i in r) ret[r[i]] = 1 }
 	{ n++ }
-	$1 in ret { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/) print; next }
-	$1 == "request" { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/ && (f || $2 !~ /^kprobe-/)) print; next }
 	f { if ($2 != "fprobe") print; next }
+	$1 in ret { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/) print; next }
+	$1 == "request" { if ($2 !~ /^k(ret)?probe-(ftrace|jump|int3)$/) print; next }
 	$2 !~ /^kprobe-(ftrace|jump|int3)$/ { print }
 	END { if (n != '"$hooks"') print "mechanism lines: " n + 0 ", hooks: '"$hooks"'" }' | tr '\n' ' ')
 mechs=$(sed -n 's/^mechanism_[a-z0-9_]* //p' /proc/tcpstates_stats | sort | uniq -c | awk '{ printf "%s%s %s", s, $1, $2; s = ", " }')
