@@ -13,7 +13,9 @@
  *
  *   stress reader MODE
  *	reads /dev/tcpstates until SIGTERM; MODE is block, nonblock, poll or
- *	slow (one record every 20 ms, to be lapped by a small ring). Checks every
+ *	slow (one record every 20 ms; after its first, it waits until the
+ *	writers have lapped it, however slow they are, so that a small ring
+ *	surely does). Checks every
  *	record (kind, sequence continuity, LOST markers) and that what it got
  *	adds up: records + lost = the cursor's advance (TCPSTATES_IOC_INFO at
  *	open and at exit, s1 - s0), and the cursor never passes `written`.
@@ -186,13 +188,32 @@ static int churn(double seconds, long threads, const char *addr, int port,
 
 /* ---- reader ---- */
 
+/*
+ * Until the writers are a whole ring ahead of this reader's cursor, so its
+ * next read must report a loss; false if told to stop first. Polls INFO
+ * every 20 ms: the writers' pace decides, not a timer.
+ */
+static bool wait_lapped(int fd)
+{
+	struct tcpstates_info info = { .argsz = sizeof(info) };
+
+	while (!stop) {
+		if (ioctl(fd, TCPSTATES_IOC_INFO, &info))
+			return false;
+		if (info.written - info.reader_next > info.capacity)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
 static int reader(const char *mode)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct tcpstates_info info0, info1;
 	struct tcpstates_record rec[64];
 	bool slow = !strcmp(mode, "slow"), nb = !strcmp(mode, "nonblock");
-	bool use_poll = !strcmp(mode, "poll");
+	bool use_poll = !strcmp(mode, "poll"), lapped = false;
 	unsigned long records = 0, lost = 0, bad = 0;
 	uint64_t expect;
 	int fd;
@@ -240,6 +261,8 @@ static int reader(const char *mode)
 				expect = r->seq + 1;
 			}
 		}
+		if (slow && !lapped)
+			lapped = wait_lapped(fd);
 		if (slow)
 			usleep(20000);
 	}
