@@ -85,5 +85,6 @@ void tt_side_attribute(struct conn *c, const struct tcpstates_record *r);
 void tt_side_take_info(struct conn *c, const struct tcpstates_record *r);
 /* How it ended: @still_open when the input ended first. */
 uint8_t tt_side_close_kind(const struct conn *c, bool still_open);
+void tt_side_set_reason(struct conn *c); /* after close is set */
 
 #endif /* TT_RECONSTRUCT_INTERNAL_H */

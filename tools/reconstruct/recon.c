@@ -328,6 +328,7 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 	c->end_ns = ts;
 	c->ended = true;
 	c->close = tt_side_close_kind(c, still_open);
+	tt_side_set_reason(c);
 	ht_del(&R->conns, &c->by_cookie);
 	if (c->tw_early)
 		tomb_add_tw(R, c);
