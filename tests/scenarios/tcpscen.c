@@ -272,11 +272,21 @@ struct conv {
 /* The server side of one accepted connection. */
 static void serve_one(const struct conv *c, int lfd, int sync_w)
 {
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
 	char buf[64];
 	uint64_t t;
 	int fd;
 
-	/* Let the handshake finish first: accept() then finds it ESTABLISHED. */
+	/*
+	 * Let the handshake finish first: accept() then finds it ESTABLISHED.
+	 * The wait starts once the child is in the accept queue, which the
+	 * kernel does just before it processes the ACK on it: a wait from
+	 * before the client's connect() ended too early on a slow kernel
+	 * (KCSAN), and accept() freed the request before the child's
+	 * SYN_RECV -> ESTABLISHED.
+	 */
+	if (poll(&p, 1, 30000) != 1)
+		die("no connection to accept");
 	msleep(GAP_MS);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
