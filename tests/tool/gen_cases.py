@@ -843,14 +843,15 @@ def case_rst_reasons():
         (tcp_abort_on_close); SO_LINGER 0 with nothing unread, from
         ESTABLISHED and from CLOSE_WAIT where only the peer's FIN is unread
         (tcp_state); from FIN_WAIT1 nothing is proven ("reset"). Two carry
-        the kernel's reason (aux 13 and 16), which is taken as it is.""", abi=3)
+        the kernel's reason (aux 13, and 16 from FIN_WAIT1, where the records
+        alone prove none), which is taken as it is.""", abi=3)
     cases = [  # (old state, unread, aux, reason, unread_at_close)
         ("ESTABLISHED", 3000, 0, "tcp_abort_on_close", 3000),
         ("ESTABLISHED", 0, 0, "tcp_state", 0),
         ("CLOSE_WAIT", 1, 0, "tcp_state", 0),
         ("FIN_WAIT1", 0, 0, "reset", 0),
         ("ESTABLISHED", 10, 13, "tcp_abort_on_close", 10),
-        ("ESTABLISHED", 0, 16, "tcp_state", 0),
+        ("FIN_WAIT1", 0, 16, "tcp_state", 0),
     ]
     t = 1 * S
     for i, (old, unread, aux, reason, at_close) in enumerate(cases):
@@ -871,7 +872,8 @@ def case_rst_reasons():
         st.ev(t + 5 * MS + 10 * US, "state", s,
               "FIN_WAIT1" if old == "CLOSE_WAIT" else "ESTABLISHED", "CLOSE",
               sk_err=104)
-        st.want(c, close="reset_sent", reason=reason, unread_at_close=at_close)
+        st.want(c, close="reset_sent", reason=reason, unread_at_close=at_close,
+                reason_source="kernel" if aux else "records")
         st.want(s, close="reset_received", reason="reset_received")
         t += 1 * S
     st.write()

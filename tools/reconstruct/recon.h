@@ -143,6 +143,9 @@ struct conn {
 	/* the CLOSE record's task context and application data unread */
 	bool close_in_task, have_unread_close, no_syn;
 	bool rst_derived; /* rst_reason from the records, not the kernel */
+	bool await_rst; /* in CLOSE, its RST's record still to come */
+	uint64_t close_ns; /* when it went to CLOSE (await_rst) */
+	struct conn *await_prev, *await_next;
 	uint32_t unread_close;
 	/* bytes sent and not yet acked when our FIN was queued */
 	bool have_unacked_fin;

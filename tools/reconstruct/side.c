@@ -285,6 +285,8 @@ static void state_close(struct conn *c, const struct tcpstates_record *r)
 	     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
 		c->reset_sent = true;
 		c->reset_ns = r->ts_ns;
+		c->await_rst = true; /* its record says why */
+		c->close_ns = r->ts_ns;
 	}
 	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO)) {
 		c->syn_retrans = r->total_retrans;
@@ -303,7 +305,7 @@ static enum tt_side_end on_state(struct conn *c,
 	if (r->new_state != TCPSTATES_CLOSE)
 		return SIDE_GOES_ON;
 	state_close(c, r);
-	return SIDE_ENDS;
+	return c->await_rst ? SIDE_AWAITS_RST : SIDE_ENDS;
 }
 
 static void on_connect(struct conn *c, const struct tcpstates_record *r)
@@ -380,6 +382,8 @@ enum tt_side_end tt_side_update(struct conn *c,
 			c->rst_reason = r->aux < TCPSTATES_NR_RST_REASONS ?
 						(uint8_t)r->aux :
 						TCPSTATES_RST_OTHER;
+		if (c->await_rst)
+			return SIDE_ENDS; /* the RST that followed its CLOSE */
 		break;
 	}
 	return SIDE_GOES_ON;
