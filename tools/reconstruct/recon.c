@@ -160,8 +160,39 @@ struct conn *tt_conn_new(struct recon *R, const struct tcpstates_record *r)
 	return c;
 }
 
+static void await_add(struct recon *R, struct conn *c)
+{
+	if (c->awaiting) /* a second CLOSE while it waits */
+		return;
+	c->awaiting = true;
+	c->await_prev = R->await_tail;
+	c->await_next = NULL;
+	if (R->await_tail)
+		R->await_tail->await_next = c;
+	else
+		R->await_head = c;
+	R->await_tail = c;
+}
+
+static void await_del(struct recon *R, struct conn *c)
+{
+	if (!c->awaiting)
+		return;
+	c->awaiting = false;
+	if (c->await_prev)
+		c->await_prev->await_next = c->await_next;
+	else if (R->await_head == c)
+		R->await_head = c->await_next;
+	if (c->await_next)
+		c->await_next->await_prev = c->await_prev;
+	else if (R->await_tail == c)
+		R->await_tail = c->await_prev;
+	c->await_prev = c->await_next = NULL;
+}
+
 static void conn_unlink(struct recon *R, struct conn *c)
 {
+	await_del(R, c); /* emitted as its peer's pair before its wait ended */
 	if (c->in_tuple)
 		ht_del(&R->tuples, &c->by_tuple);
 	if (c->prev)
@@ -315,30 +346,6 @@ static void emit(struct recon *R, struct conn *c, struct conn *peer)
 		conn_unlink(R, peer);
 		conn_free(peer);
 	}
-}
-
-static void await_add(struct recon *R, struct conn *c)
-{
-	c->await_prev = R->await_tail;
-	c->await_next = NULL;
-	if (R->await_tail)
-		R->await_tail->await_next = c;
-	else
-		R->await_head = c;
-	R->await_tail = c;
-}
-
-static void await_del(struct recon *R, struct conn *c)
-{
-	if (c->await_prev)
-		c->await_prev->await_next = c->await_next;
-	else if (R->await_head == c)
-		R->await_head = c->await_next;
-	if (c->await_next)
-		c->await_next->await_prev = c->await_prev;
-	else if (R->await_tail == c)
-		R->await_tail = c->await_prev;
-	c->await_prev = c->await_next = NULL;
 }
 
 /* The connection is over (or the input is): pair it, or hold it, or emit. */

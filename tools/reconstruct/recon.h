@@ -144,6 +144,7 @@ struct conn {
 	bool close_in_task, have_unread_close, no_syn;
 	bool rst_derived; /* rst_reason from the records, not the kernel */
 	bool await_rst; /* in CLOSE, its RST's record still to come */
+	bool awaiting; /* on recon's list of those (recon.c) */
 	uint64_t close_ns; /* when it went to CLOSE (await_rst) */
 	struct conn *await_prev, *await_next;
 	uint32_t unread_close;
