@@ -28,6 +28,10 @@
  *            from 6.14, and no pool of return     ts_fprobe_set_maxactive()
  *            instances
  *   < 5.11   no get_kretprobe(): ri->rp         ts_get_kretprobe()
+ *   >= 6.10  tcp_send_active_reset() says why   TS_RST_REASON_ARG
+ *            (enum sk_rst_reason), after its
+ *            gfp_t, or in its place once the
+ *            gfp_t went
  *
  * Needing no helper, since every kernel from 5.10 has them: data_race()
  * and CAP_PERFMON (5.8), u64_stats_t (5.5).
@@ -95,6 +99,19 @@ static inline u64 ts_net_cookie(const struct net *net)
  * freed without a SYN-ACK. Before, it cannot fail, and returns nothing.
  */
 #define TS_REQSK_HASH_CAN_FAIL
+#endif
+
+#ifdef TS_HAVE_RST_REASON
+/*
+ * tcp_send_active_reset()'s enum sk_rst_reason: (sk, priority, reason)
+ * from 6.10, (sk, reason) once the gfp_t went (./Kbuild tells which).
+ */
+#include <net/rstreason.h>
+#ifdef TS_HAVE_RST_REASON_NO_GFP
+#define TS_RST_REASON_ARG 1
+#else
+#define TS_RST_REASON_ARG 2
+#endif
 #endif
 
 /*

@@ -24,7 +24,7 @@
  *                                                 for tw_end, records nothing)
  *   tw_end        inet_twsk_kill                  timewait socket ended:
  *                                                 tw_expire or tw_kill
- *   reset_sent    tcp_send_active_reset           RST sent
+ *   reset_sent    tcp_send_active_reset           RST sent, and why (6.10 on)
  *
  * Each record is made once what it reports is certain: a request once
  * inet_csk_reqsk_queue_hash_add() hashed it (where it can fail, on a
@@ -238,6 +238,9 @@ static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 	rec->snd_una = READ_ONCE(tp->snd_una);
 	rec->snd_nxt = READ_ONCE(tp->snd_nxt);
 	rec->rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	/* What close() would throw away now (uapi: rcv_unread). */
+	rec->flags |= TCPSTATES_F_UNREAD;
+	rec->rcv_unread = rec->rcv_nxt - READ_ONCE(tp->copied_seq);
 	rec->snd_wnd = tp->snd_wnd;
 	rec->rcv_wnd = tp->rcv_wnd;
 	rec->srtt_us = tp->srtt_us >> 3;
@@ -541,12 +544,69 @@ static int ts_tw_end_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+#ifdef TS_HAVE_RST_REASON
+/*
+ * The kernel's reset reasons by the kernel's number, as this module's
+ * (uapi) numbers: matched by name at load, so that a kernel that adds or
+ * reorders reasons changes no number a reader sees. A name the uapi list
+ * lacks is TCPSTATES_RST_OTHER.
+ */
+#define TS_RST_KERNEL_NAME(reason) \
+	[SK_RST_REASON_##reason] = #reason,
+static const char *const ts_rst_kernel_names[] = {
+	DEFINE_RST_REASON(TS_RST_KERNEL_NAME, TS_RST_KERNEL_NAME)
+};
+
+#define TS_RST_UAPI_NAME(NAME, name, nr) \
+	[nr] = #NAME,
+static const char *const ts_rst_uapi_names[TCPSTATES_NR_RST_REASONS] = {
+	TCPSTATES_RST_REASON_LIST(TS_RST_UAPI_NAME)
+};
+
+static u8 ts_rst_map[ARRAY_SIZE(ts_rst_kernel_names)] __read_mostly;
+
+static void ts_rst_map_init(void)
+{
+	unsigned int k, u;
+
+	for (k = 0; k < ARRAY_SIZE(ts_rst_map); k++) {
+		ts_rst_map[k] = TCPSTATES_RST_OTHER;
+		for (u = TCPSTATES_RST_OTHER + 1; u < ARRAY_SIZE(ts_rst_uapi_names); u++)
+			if (ts_rst_kernel_names[k] && ts_rst_uapi_names[u] &&
+			    !strcmp(ts_rst_kernel_names[k], ts_rst_uapi_names[u]))
+				ts_rst_map[k] = u;
+	}
+}
+
+static u64 ts_rst_reason(struct pt_regs *regs)
+{
+	unsigned long reason = regs_get_kernel_argument(regs, TS_RST_REASON_ARG);
+
+	/* the enum's low bits: an int argument's upper half is undefined */
+	reason = (u32)reason;
+	if (reason < ARRAY_SIZE(ts_rst_map))
+		return ts_rst_map[reason];
+	return TCPSTATES_RST_OTHER;
+}
+#else
+static void ts_rst_map_init(void)
+{
+}
+
+/* The kernel passes no reason: the reader derives what it can. */
+static u64 ts_rst_reason(struct pt_regs *regs)
+{
+	return TCPSTATES_RST_NONE;
+}
+#endif
+
 static int ts_reset_sent_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *sk = ts_arg_sk(regs, 0);
 	u8 state = READ_ONCE(sk->sk_state);
 
-	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_RESET_SENT, state, state, 0);
+	ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_RESET_SENT, state, state,
+		ts_rst_reason(regs));
 	return 0;
 }
 
@@ -943,6 +1003,7 @@ int ts_probes_register(void)
 	ts_counter_init(&ts_filtered);
 	ts_counter_init(&ts_unhashed);
 	ts_counter_init(&ts_tw_unknown);
+	ts_rst_map_init();
 	for (i = 0; i < ARRAY_SIZE(ts_hooks); i++) {
 		ts_hooks[i].status = ts_hook_place(i);
 		if (i == TCPSTATES_HOOK_SET_STATE &&

@@ -220,7 +220,9 @@ static void ts_show_record(struct seq_file *m, const struct tcpstates_record *r)
 		seq_printf(m, " %llu %llu", r->bytes_acked, r->bytes_received);
 	else
 		seq_puts(m, " - -");
-	seq_printf(m, " %u %llu %llu\n", r->sk_err, r->aux, r->netns_cookie);
+	seq_printf(m, " %u %llu %llu", r->sk_err, r->aux, r->netns_cookie);
+	ts_put_u32(m, r->flags & TCPSTATES_F_UNREAD, r->rcv_unread);
+	seq_putc(m, '\n');
 }
 
 static int ts_seq_show(struct seq_file *m, void *v)

@@ -62,7 +62,9 @@
  *   realtime_offset_ns is signed, softirq records carry no pid, tgid or
  *   comm, uid is the reader's view, the tw_overflow event. Later in ABI 2
  *   (no field changed meaning): INFO numbered _IOWR, its first number
- *   still answered (see the ioctl numbers at the end).
+ *   still answered (see the ioctl numbers at the end); reset_sent's aux
+ *   says why (it was 0); reserved1 became rcv_unread, valid only with
+ *   TCPSTATES_F_UNREAD, which older modules never set.
  *
  *   Every number in the lists below (states, events, hooks, contexts,
  *   flags, option bits) is written out in its list and keeps its meaning
@@ -89,6 +91,14 @@
  *   (TCPSTATES_F_SEQ, F_WINDOW and F_TCPINFO clear) until its SYN has left:
  *   a connect() that fails in SYN_SENT before that (no free port, no route)
  *   records SYN_SENT -> CLOSE without them.
+ *   rcv_unread (TCPSTATES_F_UNREAD, on a full socket's records that carry
+ *   sequence numbers) is rcv_nxt - copied_seq: what arrived and the
+ *   application has not read, the peer's FIN counted as one until read()
+ *   returned 0. Data still unread on the way to CLOSE is what close()
+ *   throws away with an RST (TCP_ABORT_ON_CLOSE): when the socket had not
+ *   had the peer's FIN (it left ESTABLISHED, FIN_WAIT1 or FIN_WAIT2) all of
+ *   rcv_unread is data; when it had, all but one byte of it, or none if
+ *   it is 0.
  *   @cookie is the socket cookie (the one `ss -e` prints as "sk:"), never a
  *   kernel address. One connection keeps one cookie: a timewait socket
  *   copies its full socket's, and the server child copies its request
@@ -212,6 +222,9 @@ enum {
  *              which (a missed tw_expire hit, or a kill that beat an
  *              overdue timer), counted as tw_end_unknown.
  * reset_sent   The kernel sent an RST on this socket: state -> same state.
+ *              aux = why, a TCPSTATES_RST_* number (below): the kernel's
+ *              own reason (enum sk_rst_reason, 6.10 on), or
+ *              TCPSTATES_RST_NONE where the kernel passes none.
  * lost         Marker in the /dev/tcpstates stream only: aux records were
  *              overwritten before this reader got to them; seq is the first
  *              lost.
@@ -305,6 +318,46 @@ enum {
 #define TCPSTATES_F_TCPINFO	0x08	/* mss, wscales, options, srtt, retrans, bytes */
 #define TCPSTATES_F_TIMEWAIT	0x10	/* record describes a timewait socket */
 #define TCPSTATES_F_REQUEST	0x20	/* record describes a request socket */
+#define TCPSTATES_F_UNREAD	0x40	/* rcv_unread is valid */
+
+/*
+ * Why an RST left (reset_sent's aux): X(NAME, name, nr). The names are the
+ * kernel's (enum sk_rst_reason in include/net/rstreason.h, 6.10 on, what
+ * the tcp:tcp_send_reset tracepoint prints as reason=); the numbers are
+ * this header's, never the kernel's, which may be renumbered: the module
+ * matches the kernel's reasons to these by name when it loads.
+ *   NONE   the running kernel passes no reason (before 6.10)
+ *   OTHER  the kernel gave a reason this list does not name (a newer one)
+ * The kernel's MPTCP reasons never reach a TCP socket's reset, and map to
+ * OTHER if they do.
+ */
+#define TCPSTATES_RST_REASON_LIST(X)					\
+	X(NONE,				none,			0)	\
+	X(OTHER,			other,			1)	\
+	X(NOT_SPECIFIED,		not_specified,		2)	\
+	X(NO_SOCKET,			no_socket,		3)	\
+	X(TCP_INVALID_ACK_SEQUENCE,	tcp_invalid_ack_sequence, 4)	\
+	X(TCP_RFC7323_PAWS,		tcp_rfc7323_paws,	5)	\
+	X(TCP_TOO_OLD_ACK,		tcp_too_old_ack,	6)	\
+	X(TCP_ACK_UNSENT_DATA,		tcp_ack_unsent_data,	7)	\
+	X(TCP_FLAGS,			tcp_flags,		8)	\
+	X(TCP_OLD_ACK,			tcp_old_ack,		9)	\
+	X(TCP_ABORT_ON_DATA,		tcp_abort_on_data,	10)	\
+	X(TCP_TIMEWAIT_SOCKET,		tcp_timewait_socket,	11)	\
+	X(INVALID_SYN,			invalid_syn,		12)	\
+	X(TCP_ABORT_ON_CLOSE,		tcp_abort_on_close,	13)	\
+	X(TCP_ABORT_ON_LINGER,		tcp_abort_on_linger,	14)	\
+	X(TCP_ABORT_ON_MEMORY,		tcp_abort_on_memory,	15)	\
+	X(TCP_STATE,			tcp_state,		16)	\
+	X(TCP_KEEPALIVE_TIMEOUT,	tcp_keepalive_timeout,	17)	\
+	X(TCP_DISCONNECT_WITH_DATA,	tcp_disconnect_with_data, 18)	\
+	X(ERROR,			error,			19)
+
+#define __TCPSTATES_RST_ENUM(NAME, name, nr)	TCPSTATES_RST_##NAME = nr,
+enum {
+	TCPSTATES_RST_REASON_LIST(__TCPSTATES_RST_ENUM)
+	TCPSTATES_NR_RST_REASONS
+};
 
 /*
  * tcpstates_record.options: what the handshake negotiated (or offered),
@@ -332,8 +385,9 @@ enum {
  * valid says when it prints "-" instead: ALWAYS never; SEQ, WND, INFO
  * without TCPSTATES_F_SEQ, F_WINDOW, F_TCPINFO; TASK outside task context
  * or with pid 0 (no process the reader may know); UID for (__u32)-1;
- * RECORD only for a lost marker, which /proc never shows. ABI 2 appended
- * NETNS_COOKIE: a header without it is ABI 1's.
+ * RECORD only for a lost marker, which /proc never shows; UNREAD without
+ * TCPSTATES_F_UNREAD. ABI 2 appended NETNS_COOKIE: a header without it
+ * is ABI 1's; later RCV_UNREAD, which older ABI 2 modules do not print.
  */
 #define TCPSTATES_PROC_COLUMNS(X)					\
 	X(SEQ,			seq,		U64,	ALWAYS)		\
@@ -371,7 +425,8 @@ enum {
 	X(BYTES_RECEIVED,	bytes_received,	U64,	INFO)		\
 	X(SK_ERR,		sk_err,		U8,	ALWAYS)		\
 	X(AUX,			aux,		U64,	ALWAYS)		\
-	X(NETNS_COOKIE,		netns_cookie,	U64,	ALWAYS)
+	X(NETNS_COOKIE,		netns_cookie,	U64,	ALWAYS)		\
+	X(RCV_UNREAD,		rcv_unread,	U32,	UNREAD)
 
 #define __TCPSTATES_COLUMN_ENUM(NAME, field, type, valid)	\
 	TCPSTATES_COL_##NAME,
@@ -418,7 +473,7 @@ struct tcpstates_record {
 	__u8	sk_err;		/* sk->sk_err: ECONNRESET, ETIMEDOUT ... */
 	__u8	ctx;		/* TCPSTATES_CTX_* */
 	__u8	reserved0;
-	__u32	reserved1;
+	__u32	rcv_unread;	/* rcv_nxt - copied_seq (F_UNREAD), see below */
 	char	comm[16];	/* the task's comm, NUL-terminated; "" if none */
 	/* ABI 2 */
 	__u64	netns_cookie;	/* the netns's SO_NETNS_COOKIE, never reused */

@@ -296,9 +296,24 @@ static const char *record_problem(const struct tcpstates_record *r)
 		snprintf(why, sizeof(why), "kind %u out of range", r->kind);
 		return why;
 	}
-	if (r->reserved0 || r->reserved1) {
-		snprintf(why, sizeof(why), "reserved fields not zero (%u, %u)",
-			 r->reserved0, r->reserved1);
+	if (r->reserved0) {
+		snprintf(why, sizeof(why), "reserved0 not zero (%u)",
+			 r->reserved0);
+		return why;
+	}
+	if (r->rcv_unread && !(r->flags & TCPSTATES_F_UNREAD)) {
+		snprintf(why, sizeof(why), "rcv_unread %u without F_UNREAD",
+			 r->rcv_unread);
+		return why;
+	}
+	if ((r->flags & TCPSTATES_F_UNREAD) &&
+	    (!(r->flags & TCPSTATES_F_SEQ) ||
+	     (r->flags & (TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST))))
+		return "F_UNREAD on a record that is not a full socket's with F_SEQ";
+	if (r->kind == TCPSTATES_EV_RESET_SENT &&
+	    r->aux >= TCPSTATES_NR_RST_REASONS) {
+		snprintf(why, sizeof(why), "reset reason %llu out of range",
+			 (unsigned long long)r->aux);
 		return why;
 	}
 	if (r->kind == TCPSTATES_EV_LOST) {

@@ -504,9 +504,10 @@ notrace() { setpriv --bounding-set -perfmon,-sys_admin "$@"; }
 cookie=$(notrace awk '$1 == "reader_netns_cookie" { print $2 }' /proc/tcpstates_stats)
 for via in proc dev; do
 	if [ $via = proc ]; then
-		# NETNS and NETNS_COOKIE
+		# NETNS and NETNS_COOKIE, found by name in the header
 		# shellcheck disable=SC2016 # awk's fields
-		notrace awk 'NR > 1 { print $5, $NF }' /proc/tcpstates
+		notrace awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "NETNS_COOKIE") c = i }
+			NR > 1 { print $5, $c }' /proc/tcpstates
 	else
 		notrace "$DEVTEST" dump | sed -n 's/.* netns=\([0-9]*\) .*/\1/p'
 	fi > "$TMP/notrace.$via" 2> "$TMP/notrace.err"

@@ -364,7 +364,7 @@ L=("-r" "$TMP/web1.tcpcap")
 [ "$("$TT" "${L[@]}" --csv | grep -c ',web1$')" = 3 ] || labels_ok=0
 "$TT" "${L[@]}" --ladder | grep -q ' on web1 | server 127.0.0.1:8080 on web1$' || labels_ok=0
 "$TT" "${L[@]}" --brief > "$TMP/l.brief"
-head -1 "$TMP/l.brief" | grep -q 'CLOSE *HOST$' && [ "$(grep -c ' web1$' "$TMP/l.brief")" = 3 ] || labels_ok=0
+head -1 "$TMP/l.brief" | grep -q 'CLOSE *REASON *HOST$' && [ "$(grep -c ' web1$' "$TMP/l.brief")" = 3 ] || labels_ok=0
 [ $labels_ok = 1 ] || diag < "$TMP/l.brief"
 check "a capture's host label shows in the timeline, JSON, CSV, the ladder and --brief (HOST)" [ $labels_ok = 1 ]
 # two hosts' rotations, both named trace-*: labelled by the host each recorded, not by the name

@@ -34,7 +34,7 @@ STATES = ['-', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 
           'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE']
 EVENTS = [None, 'state', 'listen', 'connect', 'request', 'child', 'accept', 'request_end',
           'time_wait', 'tw_rearm', 'tw_expire', 'tw_kill', 'reset_sent', 'lost', 'tw_overflow']
-F_MAPPED, F_SEQ = 0x01, 0x02
+F_MAPPED, F_SEQ, F_UNREAD = 0x01, 0x02, 0x40
 
 # ---------------------------------------------------------------- what each scenario must show
 
@@ -183,7 +183,7 @@ def read_dev(path):
             'dport': struct.unpack('>H', struct.pack('<H', f[19]))[0],
             'write_seq': f[20], 'snd_una': f[21], 'snd_nxt': f[22], 'rcv_nxt': f[23],
             'sk_err': f[32], 'ctx': f[33], 'comm': f[36].split(b'\0')[0].decode(errors='replace'),
-            'netns_cookie': f[37],
+            'rcv_unread': f[35], 'netns_cookie': f[37],
         })
     return recs, len(data) % REC.size
 
@@ -280,6 +280,7 @@ def main():
     for p in proc:
         by_cookie.setdefault(int(p['COOKIE']), []).append(p)
     check_counters(sockets, proc, pkts)
+    check_resets(dev, sockets, pkts)
 
     for scen, roles in EXPECT.items():
         socks = [s for s in sockets if s['scen'] == scen]
@@ -696,6 +697,138 @@ def check_diagram_edges():
     tap(a.returncode == b.returncode == r.returncode == 0, 'tcptimeline --diagram of the boot: '
         'each edge\'s count is the transitions --json shows',
         (a.stderr + b.stderr + r.stdout + r.stderr).splitlines())
+
+
+# ---------------------------------------------------------------- why resets left
+
+# The reason each scenario's reset has on the kernel's path, as 6.10 and later name it: close()
+# with SO_LINGER 0 is tcp_disconnect() of a synchronised socket, close() over unread data
+# tcp_close()'s abort. The checks below hold these against the kernel's tracepoint (6.10 on) and
+# its TcpExt counters (every kernel).
+EXPECT_RST = {'linger0_reset': 'TCP_STATE', 'unread_reset': 'TCP_ABORT_ON_CLOSE'}
+# Bytes the client read before its close(): "world!" in linger0_reset, nothing in unread_reset.
+READ_BEFORE_CLOSE = {'linger0_reset': 6, 'unread_reset': 0}
+SEND_RESET = re.compile(r'tcp_send_reset: .*?(?:sport=(\d+) dport=(\d+)|src=\S*?:(\d+) '
+                        r'dest=\S*?:(\d+))(?:.* reason=(\w+))?')
+
+
+def rst_names():
+    """reset_sent's AUX -> the reason's name, from the module's own header (uapi)."""
+    text = open(os.path.join(HERE, '..', '..', 'module', 'uapi', 'tcpstates.h')).read()
+    body = text.split('#define TCPSTATES_RST_REASON_LIST(X)')[1].split('\n\n')[0]
+    return {int(n): name for name, _, n in re.findall(r'X\((\w+),\s*(\w+),\s*(\d+)\)', body)}
+
+
+def tool_json(proc_path):
+    out = subprocess.run([TOOL, '-T', proc_path, '--time=mono', '--json'], capture_output=True,
+                         text=True)
+    return [json.loads(line) for line in out.stdout.splitlines() if '"cookie"' in line], out
+
+
+def check_resets(dev, sockets, pkts):
+    names = rst_names()
+    in_range = [r for r in dev if EVENTS[r['kind']] == 'reset_sent'
+                and (7100 <= r['sport'] <= 7199 or 7100 <= r['dport'] <= 7199)]
+    # 1. each reset_sent record against the kernel's tracepoint, per 4-tuple and in order
+    sent = {}
+    for line in open(os.path.join(WORK, 'trace.txt')):
+        m = SEND_RESET.search(line)
+        if m:
+            ports = (int(m[1] or m[3]), int(m[2] or m[4]))
+            sent.setdefault(ports, []).append(m[5] or 'NONE')
+    bad, seen = [], {}
+    for r in in_range:
+        key = (r['sport'], r['dport'])
+        n = seen[key] = seen.get(key, -1) + 1
+        want = sent.get(key, [])
+        got = names.get(r['aux'], f'?{r["aux"]}')
+        if n >= len(want) or want[n] != got:
+            bad.append(f'SEQ {r["seq"]} {key}: reason {got}, the tracepoint has {want}')
+    tap(len(in_range) >= len(EXPECT_RST) and not bad,
+        f'reset_sent: the {len(in_range)} records carry the reason tcp:tcp_send_reset printed for '
+        'each (reason= from 6.10, NONE before)', bad or [f'{len(in_range)} records'])
+
+    # 2. rcv_unread of the client's CLOSE record: the RST's ack on the wire less B + 1 (bytes
+    # that arrived), less what the client read
+    bad = []
+    for scen in sorted(EXPECT_RST):
+        c = [x for x in sockets if x['scen'] == scen and x['role'] == 'client']
+        if not c:
+            bad.append(f'{scen}: no client socket')
+            continue
+        c = c[0]
+        closing = [r for r in dev if r['cookie'] == c['cookie'] and EVENTS[r['kind']] == 'state'
+                   and STATES[r['new']] == 'CLOSE']
+        conv = [p for p in pkts if {p['src'][1], p['dst'][1]} == {c['lport'], c['rport']}]
+        synack = [p for p in conv if p['src'][1] == c['rport'] and p['flags'] == 'S.']
+        rst = [p for p in conv if p['src'][1] == c['lport'] and 'R' in p['flags']
+               and p['ack'] is not None]
+        if not (closing and synack and rst):
+            bad.append(f'{scen}: CLOSE record {bool(closing)}, SYN-ACK {bool(synack)}, '
+                       f'RST with an ack {bool(rst)} on the wire')
+            continue
+        want = (rst[0]['ack'] - synack[0]['seq'] - 1) % 2**32 - READ_BEFORE_CLOSE[scen]
+        r = closing[0]
+        if not r['flags'] & F_UNREAD or r['rcv_unread'] != want or \
+                (scen == 'unread_reset' and want <= 0):
+            bad.append(f'{scen}: flags {r["flags"]:#x} rcv_unread {r["rcv_unread"]}, the wire '
+                       f'says {want} ({rst[0]["line"]})')
+    tap(not bad, 'linger0_reset, unread_reset: the client\'s CLOSE record holds the bytes unread, '
+        'as the RST\'s ack on the wire says', bad)
+
+    # 3. the kernel's own counters in the initial namespace: as many resets of each reason as
+    # tcptimeline names there (the kernel's reason from 6.10, derived before)
+    root = open(os.path.join(WORK, 'root_netns.txt')).read().strip()
+    sides, out = tool_json(os.path.join(WORK, 'proc.txt'))
+    k0, k1 = read_kv('netstat0.txt'), read_kv('netstat1.txt')
+    bad = []
+    for mib, reason in (('TCPAbortOnClose', 'tcp_abort_on_close'), ('TCPAbortOnData', 'tcp_state')):
+        if mib not in k0 or mib not in k1:
+            bad.append(f'TcpExt {mib} not in /proc/net/netstat')
+            continue
+        kernel = int(k1[mib]) - int(k0[mib])
+        tool = sum(1 for x in sides if str(x['netns']) == root and x.get('reason') == reason)
+        if kernel != tool or kernel < 1:
+            bad.append(f'TcpExt {mib} +{kernel}, tcptimeline {reason} {tool}')
+    tap(out.returncode == 0 and not bad, 'TcpExt TCPAbortOnClose and TCPAbortOnData in the '
+        'initial namespace: as many as tcptimeline\'s tcp_abort_on_close and tcp_state resets',
+        bad + out.stderr.splitlines())
+
+    # 4. the reason as recorded and as derived with every AUX of reset_sent zeroed (a kernel
+    # before 6.10): the scenario path's on both; and a derived reason is never another name
+    path = os.path.join(WORK, 'proc_noreason.txt')
+    with open(os.path.join(WORK, 'proc.txt')) as f, open(path, 'w') as g:
+        cols = None
+        for line in f:
+            w = line.split()
+            if w and w[0] == 'SEQ':
+                cols = w
+            elif cols and len(w) == len(cols) and w[cols.index('EVENT')] == 'reset_sent':
+                w[cols.index('AUX')] = '0'
+                line = ' '.join(w) + '\n'
+            g.write(line)
+    derived, out2 = tool_json(path)
+    by = {(x['cookie'], x['start_ns']): x.get('reason') for x in sides}
+    bad = []
+    for x in derived:
+        rec = by.get((x['cookie'], x['start_ns']))
+        kernel_name = rec in {n.lower() for n in names.values()}
+        if x.get('reason') != rec and not (x.get('reason') == 'reset' and kernel_name):
+            bad.append(f'cookie {x["cookie"]}: derived {x.get("reason")}, recorded {rec}')
+    # where the kernel says why (its tracepoint printed reason=), the tool must take its word
+    kernel_says = any(v != 'NONE' for lst in sent.values() for v in lst)
+    for scen, want in sorted(EXPECT_RST.items()):
+        c = [s for s in sockets if s['scen'] == scen and s['role'] == 'client']
+        for src, lst, source in (('recorded', sides, 'kernel' if kernel_says else 'records'),
+                                 ('derived', derived, 'records')):
+            got = [(x.get('reason'), x.get('reason_source')) for x in lst
+                   if c and x['cookie'] == c[0]['cookie']]
+            if got != [(want.lower(), source)]:
+                bad.append(f'{scen}: {src} reason {got}, the path\'s {want.lower()} '
+                           f'from the {source}')
+    tap(out2.returncode == 0 and not bad, 'linger0_reset, unread_reset: tcptimeline names the '
+        'kernel path\'s reset reason, the kernel\'s own where it gives one, and the same derived '
+        'without it; no derived reason differs from a recorded one', bad + out2.stderr.splitlines())
 
 
 def check_syn_only(scen, s, recs, pkts):

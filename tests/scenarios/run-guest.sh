@@ -176,6 +176,17 @@ echo "# $(dmesg | grep 'tcpstates: loaded' | tail -1)"
 
 echo > "$TRACE/trace"
 echo 1 > "$TRACE/events/sock/inet_sock_set_state/enable" || echo "# tracepoint unavailable"
+# Every RST a socket sends, and from 6.10 the kernel's reason for it: the witness of reset_sent.
+echo 1 > "$TRACE/events/tcp/tcp_send_reset/enable" || echo "# tcp_send_reset tracepoint unavailable"
+# The initial namespace's TcpExt counters before and after: TCPAbortOnClose and TCPAbortOnData
+# count the resets close() sends, which the tool's close reasons must match.
+# netstat_of < /proc/net/netstat: the TcpExt lines as NAME VALUE
+netstat_of() {
+	awk '$1 == "TcpExt:" { if (!n) { split($0, k); n = 1 } else
+		for (i = 2; i <= NF; i++) print k[i], $i }'
+}
+netstat_of < /proc/net/netstat > "$WORK/netstat0.txt"
+stat -L -c %i /proc/self/ns/net > "$WORK/root_netns.txt"
 # ack_race's witness: every child inet_ehash_nolisten() could not hash in its request's place
 # (the loser of two CPUs completing one request) is a return value of 0 here.
 { echo 'r:tcpscen/ehash_nolisten inet_ehash_nolisten ret=$retval:u8' >> "$TRACE/kprobe_events" &&
@@ -257,10 +268,11 @@ echo "# every scenario socket gone $(($(date +%s) - t_wait)) s after the last sc
 # which check.py leaves out), so both hold every record up to the snapshot's last SEQ.
 cat /proc/tcpstates > "$WORK/proc.txt"
 cat /proc/tcpstates_stats > "$WORK/stats.txt"
-ip netns exec tso awk '$1 == "TcpExt:" { if (!n) { split($0, k); n = 1 } else
-	for (i = 2; i <= NF; i++) print k[i], $i }' /proc/net/netstat > "$WORK/tso.netstat.txt"
+ip netns exec tso cat /proc/net/netstat | netstat_of > "$WORK/tso.netstat.txt"
+netstat_of < /proc/net/netstat > "$WORK/netstat1.txt"
 kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
+echo 0 > "$TRACE/events/tcp/tcp_send_reset/enable" 2>/dev/null
 echo 0 > "$TRACE/events/tcpscen/ehash_nolisten/enable" 2>/dev/null
 cat "$TRACE/trace" > "$WORK/trace.txt"
 echo '-:tcpscen/ehash_nolisten' >> "$TRACE/kprobe_events" 2>/dev/null
@@ -272,7 +284,7 @@ PIDS=()
 for name in lo tsa tsc tst tso; do
 	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
 done
-cp "$WORK"/{proc.txt,stats.txt,tso.netstat.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} \
+cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} \
 	"$OUT/" 2>/dev/null
 
 python3 "$HERE/check.py" "$WORK"

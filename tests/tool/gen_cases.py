@@ -26,9 +26,10 @@ HEADER = ("SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT RADDR RPORT "
           "MSS SRTT_US TGID UID CTX FAMILY FLAGS SND_WSCALE RCV_WSCALE OPTIONS "
           "RETRANS BYTES_ACKED BYTES_RECEIVED SK_ERR AUX")
 HEADER_V2 = HEADER + " NETNS_COOKIE"  # ABI 2 appended the namespace's cookie
+HEADER_V3 = HEADER_V2 + " RCV_UNREAD"  # later in ABI 2: data not yet read
 NETNS_COOKIE_HOST = 1
 
-F_MAPPED, F_SEQ, F_WINDOW, F_TCPINFO, F_TIMEWAIT, F_REQUEST = 1, 2, 4, 8, 16, 32
+F_MAPPED, F_SEQ, F_WINDOW, F_TCPINFO, F_TIMEWAIT, F_REQUEST, F_UNREAD = 1, 2, 4, 8, 16, 32, 64
 
 
 class Sock:
@@ -41,6 +42,7 @@ class Sock:
         del self.__dict__["self"]
         self.una = self.nxt = self.wseq = isn + 1
         self.rcv = 0
+        self.unread = 0     # rcv_nxt - copied_seq (abi 3)
         self.acked = self.recvd = 0
         self.retrans = 0
         self.srtt = 0
@@ -50,7 +52,9 @@ class Stream:
     """abi=2 writes what an ABI 2 module prints: the NETNS_COOKIE column,
     time_wait records from the timewait socket (old state "-"), and "-" for
     a pid the reader may not know (hide_pid: a reader in another PID
-    namespace) and a uid with no mapping in its user namespace."""
+    namespace) and a uid with no mapping in its user namespace. abi=3 is
+    ABI 2 with the RCV_UNREAD column: a full socket's records that carry
+    sequence numbers carry rcv_unread (F_UNREAD), the others "-"."""
 
     def __init__(self, name, comment, abi=1, hide_pid=False, preamble=""):
         self.name, self.comment = name, comment
@@ -81,6 +85,11 @@ class Stream:
         f = flags | (F_MAPPED if s.mapped else 0)
         if seq:
             f |= F_SEQ
+        unread = self.abi >= 3 and seq and not flags & (F_TIMEWAIT | F_REQUEST) \
+            and kind not in ("time_wait", "tw_rearm", "tw_expire", "tw_kill",
+                             "request", "request_end")
+        if unread:
+            f |= F_UNREAD
         if wnd:
             f |= F_WINDOW
         if info:
@@ -105,6 +114,8 @@ class Stream:
         col += [sk_err, aux]
         if self.abi >= 2:
             col.append(s.netns_cookie)
+        if self.abi >= 3:
+            col.append(s.unread if unread else "-")
         self.lines.append(" ".join(str(c) for c in col))
         self.seq += 1
 
@@ -113,7 +124,8 @@ class Stream:
             for line in self.comment.strip().splitlines():
                 f.write("# " + line.strip() + "\n")
             f.write(self.preamble)
-            f.write((HEADER_V2 if self.abi >= 2 else HEADER) + "\n")
+            f.write((HEADER_V3 if self.abi >= 3 else HEADER_V2 if self.abi >= 2
+                     else HEADER) + "\n")
             for line in self.lines:
                 f.write(line + "\n")
         path = os.path.join(HERE, "cases", self.name + ".expect")
@@ -352,7 +364,7 @@ def case_refused():
               info=False)
         st.ev(t + 20 * US, "state", c, "SYN_SENT", "CLOSE", sk_err=111)
         st.conn(c)
-        st.want(c, isn_local=c.isn, close="refused")
+        st.want(c, isn_local=c.isn, close="refused", reason="refused")
     st.write()
 
 
@@ -368,7 +380,7 @@ def case_connect_timeout():
     st.ev(3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True, info=False)
     c.retrans = 6
     st.ev(127 * S, "state", c, "SYN_SENT", "CLOSE", sk_err=110)
-    st.want(c, isn_local=987654321, close="timeout")
+    st.want(c, isn_local=987654321, close="timeout", reason="syn_timeout")
     st.write()
 
 
@@ -800,7 +812,8 @@ def case_connect_fails():
               info=False)
         st.ev(t + 300 * MS, "state", c, "SYN_SENT", "CLOSE", task=not err,
               sk_err=err)
-        st.want(c, isn_local=c.isn, close="error" if err else "aborted")
+        st.want(c, isn_local=c.isn, close="error" if err else "aborted",
+                reason="sk_error" if err else "aborted")
     st.write()
 
 
@@ -817,6 +830,84 @@ def case_comm_escapes():
     transfer(c, s, 5)
     t = orderly_close(st, t + MS, c, s)
     tw_expire(st, t + 60 * S, c)
+    st.write()
+
+
+def case_rst_reasons():
+    st = Stream("rst_reasons", """
+        Loopback: six clients reset their connections, each a different way,
+        with the RCV_UNREAD column. The state record to CLOSE comes first,
+        in the closing task, then the RST, as the kernel does both. Without
+        a kernel reason (aux 0, before 6.10) the reason is derived where the
+        records prove the path: close() over 3000 unread bytes
+        (tcp_abort_on_close); SO_LINGER 0 with nothing unread, from
+        ESTABLISHED and from CLOSE_WAIT where only the peer's FIN is unread
+        (tcp_state); from FIN_WAIT1 nothing is proven ("reset"). Two carry
+        the kernel's reason (aux 13, and 16 from FIN_WAIT1, where the records
+        alone prove none), which is taken as it is.""", abi=3)
+    cases = [  # (old state, unread, aux, reason, unread_at_close)
+        ("ESTABLISHED", 3000, 0, "tcp_abort_on_close", 3000),
+        ("ESTABLISHED", 0, 0, "tcp_state", 0),
+        ("CLOSE_WAIT", 1, 0, "tcp_state", 0),
+        ("FIN_WAIT1", 0, 0, "reset", 0),
+        ("ESTABLISHED", 10, 13, "tcp_abort_on_close", 10),
+        ("FIN_WAIT1", 0, 16, "tcp_state", 0),
+    ]
+    t = 1 * S
+    for i, (old, unread, aux, reason, at_close) in enumerate(cases):
+        c, s = lo_pair(cport=45800 + i, sport=8300 + i, A=1_000_000 * (i + 1),
+                       B=2_000_000_000 + 1_000_000 * i)
+        c.cookie, s.cookie = 8400 + 2 * i, 8401 + 2 * i
+        t = handshake(st, t, c, s, 8600 + i)
+        transfer(c, s, 100)
+        if old == "CLOSE_WAIT":
+            st.ev(t + 1 * MS, "state", c, "ESTABLISHED", "CLOSE_WAIT")
+            st.ev(t + 1 * MS, "state", s, "ESTABLISHED", "FIN_WAIT1", task=True)
+        elif old == "FIN_WAIT1":
+            st.ev(t + 1 * MS, "state", c, "ESTABLISHED", "FIN_WAIT1", task=True)
+        c.unread = unread
+        st.ev(t + 5 * MS, "state", c, old, "CLOSE", task=True)
+        st.ev(t + 5 * MS + 2 * US, "reset_sent", c, "CLOSE", "CLOSE", task=True,
+              aux=aux)
+        st.ev(t + 5 * MS + 10 * US, "state", s,
+              "FIN_WAIT1" if old == "CLOSE_WAIT" else "ESTABLISHED", "CLOSE",
+              sk_err=104)
+        st.want(c, close="reset_sent", reason=reason, unread_at_close=at_close,
+                reason_source="kernel" if aux else "records")
+        st.want(s, close="reset_received", reason="reset_received")
+        t += 1 * S
+    st.write()
+
+
+def case_fin_timeouts():
+    st = Stream("fin_timeouts", """
+        The FIN_WAIT2 timer: the client closes, the server acks the FIN and
+        never sends its own; the orphan waits in a timewait socket of
+        substate FIN_WAIT2 until tcp_fin_timeout (60 s) ends it:
+        fin_wait2_timeout. Then a connect() that fails before its SYN
+        leaves (every ephemeral port in use: SYN_SENT -> CLOSE, no
+        sequence numbers, no connect record): connect_failed.""", abi=3)
+    c, s = lo_pair(cport=45900, sport=8390)
+    t = handshake(st, 1 * S, c, s, 8690)
+    transfer(c, s, 64)
+    st.ev(t + 1 * MS, "state", c, "ESTABLISHED", "FIN_WAIT1", task=True)
+    c.wseq += 1
+    c.nxt = c.wseq
+    st.ev(t + 1 * MS + 30 * US, "state", s, "ESTABLISHED", "CLOSE_WAIT")
+    c.una = c.wseq
+    st.ev(t + 1 * MS + 40 * US, "state", c, "FIN_WAIT1", "FIN_WAIT2")
+    st.ev(t + 1 * MS + 41 * US, "time_wait", c, "FIN_WAIT2", "FIN_WAIT2",
+          flags=F_TIMEWAIT, info=False, wnd=False, aux=60000)
+    st.ev(t + 1 * MS + 42 * US, "state", c, "FIN_WAIT2", "CLOSE")
+    st.ev(t + 61 * S, "tw_expire", c, "FIN_WAIT2", "CLOSE", flags=F_TIMEWAIT,
+          info=False, wnd=False)
+    st.want(c, close="active", reason="fin_wait2_timeout", time_wait_end="expired")
+    n = Sock(9300, "127.0.0.1", 0, "127.0.0.1", 5432, pid=3300, comm="psql")
+    st.ev(t + 62 * S, "state", n, "CLOSE", "SYN_SENT", task=True, seq=False,
+          info=False, wnd=False)
+    st.ev(t + 62 * S + 5 * US, "state", n, "SYN_SENT", "CLOSE", task=True,
+          seq=False, info=False, wnd=False)
+    st.want(n, close="aborted", reason="connect_failed")
     st.write()
 
 

@@ -128,12 +128,15 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 	same "$name: capture keeps every record (dump)" "$TMP/d1" "$TMP/d2"
 done
 
-# ABI 2 text: --dump prints what the module prints, line for line.
+# ABI 2 text: --dump prints what the module prints, line for line; text from a module before
+# RCV_UNREAD gets that column, "-" on every line (no record of it has F_UNREAD).
 for in in "$HERE"/cases/*.txt; do
-	grep -q '^SEQ .* NETNS_COOKIE$' "$in" || continue
+	grep -q '^SEQ .* NETNS_COOKIE\( RCV_UNREAD\)\?$' "$in" || continue
 	name=$(basename "${in%.*}")
 	"$TT" -T "$in" --dump > "$TMP/$name.dump"
-	grep -v -e '^#' -e '^[a-z][a-z0-9_]* [^ ]*$' "$in" > "$TMP/$name.lines"
+	old=(cat)
+	grep -q '^SEQ .* NETNS_COOKIE$' "$in" && old=(sed -e '/^SEQ /s/$/ RCV_UNREAD/' -e '/^[0-9]/s/$/ -/')
+	grep -v -e '^#' -e '^[a-z][a-z0-9_]* [^ ]*$' "$in" | "${old[@]}" > "$TMP/$name.lines"
 	same "$name: --dump reproduces the ABI 2 text" "$TMP/$name.lines" "$TMP/$name.dump"
 done
 
@@ -561,6 +564,8 @@ man_section() {
 man_section FIELDS "$TMP/fields.roff"
 "$TT" --close-kinds | awk -F'\t' '{ print ".TP"; print ".B " $1; print $2 }' > "$TMP/close.roff"
 man_section "CLOSE KINDS" "$TMP/close.roff"
+"$TT" --close-reasons | awk -F'\t' '{ print ".TP"; print ".B " $1; print $2 }' > "$TMP/reasons.roff"
+man_section "CLOSE REASONS" "$TMP/reasons.roff"
 if command -v man > /dev/null; then
 	MANWIDTH=80 man --warnings -l "$MAN" > /dev/null 2> "$TMP/man.err"
 	[ ! -s "$TMP/man.err" ] && ok "man --warnings is quiet" ||
@@ -579,6 +584,7 @@ fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = ","
 "$TT" -T "$HERE/cases/wallclock.txt" -w "$TMP/trace.tcpcap" 2> /dev/null
 cp "$HERE/cases/wallclock.txt" "$TMP/t.txt"
 cp "$HERE/cases/vm61_scenarios.txt" "$TMP/vm61_scenarios.txt"
+cp "$HERE/cases/vm73_resets.txt" "$TMP/vm73_resets.txt"
 ex_bad=0
 ex_n=0
 while read -r line; do
@@ -702,7 +708,7 @@ sys.exit(not (len(r) == 1 and (r[0]["tx_bytes"], r[0]["rx_bytes"]) == (5, 6)))' 
 [ "$(cat "$TMP/rst.brief")" = "5 6" ] && ok "RST-ended: --brief shows the exact bytes, no ~" ||
 	not_ok "RST-ended: --brief shows the exact bytes, no ~ ($(cat "$TMP/rst.brief"))"
 # An unknown TIME_WAIT timeout is unknown in the text as in JSON (null).
-"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A4 'cookie 6002 (sk:1772)$' | grep time_wait > "$TMP/tw6002"
+"$TT" -T "$HERE/cases/ring_wrapped.txt" 2> /dev/null | grep -A5 'cookie 6002 (sk:1772)$' | grep time_wait > "$TMP/tw6002"
 [ "$(cat "$TMP/tw6002")" = "  time_wait  timeout ?, re-arms ?, expired" ] &&
 	"$TT" -T "$HERE/cases/ring_wrapped.txt" --json 2> /dev/null | grep -q '"cookie":6002,.*"time_wait_ms":null' &&
 	ok "an unknown TIME_WAIT timeout: ? in the text, null in JSON" ||

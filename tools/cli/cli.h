@@ -113,6 +113,8 @@ struct tt_outputs {
 	FILE *metrics; /* --metrics -: the exposition, at the end */
 	struct tt_recorder *rec; /* -w */
 	bool failed; /* an output failed for good (said): the run ends, 2 */
+	/* errno of the write that failed, per format, caught when first seen */
+	int err[FMT_NR];
 };
 
 /*
@@ -132,7 +134,7 @@ int tt_close_stdout(const char *option);
 void tt_outputs_fail(struct tt_outputs *out, const char *option,
 		     const char *why);
 /* True once any output has failed: there is no point in going on. */
-bool tt_outputs_failed(const struct tt_outputs *out);
+bool tt_outputs_failed(struct tt_outputs *out);
 /* Pushes what the formats have written (live, -U). */
 void tt_outputs_flush(const struct tt_outputs *out);
 /*

@@ -52,6 +52,7 @@ static void usage(FILE *f)
 "      --csv[=FILE]      one CSV row per connection side, after a header line\n"
 "      --fields          the fields of --json and --csv, and when each is null\n"
 "      --close-kinds     the values of 'close', and what each means\n"
+"      --close-reasons   the values of 'reason', and what each means\n"
 "  -s, --stats[=FILE]    counts, exact latency percentiles, time in state, and\n"
 "                        what looks wrong\n"
 "  -i, --interval SECS   --stats for each SECS of the records' time, alone\n"
@@ -180,6 +181,7 @@ enum {
 	O_OFFSET,
 	O_FIELDS,
 	O_CLOSE_KINDS,
+	O_CLOSE_REASONS,
 	O_SINCE,
 	O_UNTIL,
 	O_ON_TIME_WAIT,
@@ -240,6 +242,7 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ "fields", no_argument, NULL, O_FIELDS },
 	{ "close-kinds", no_argument, NULL, O_CLOSE_KINDS },
+	{ "close-reasons", no_argument, NULL, O_CLOSE_REASONS },
 	{ 0 }
 };
 
@@ -413,7 +416,7 @@ static bool any_format(const struct opts *o)
 	return false;
 }
 
-/* --help, --version, --fields, --close-kinds: print and be done. */
+/* --help, --version, --fields, --close-kinds, --close-reasons: print, done. */
 static int info_opt(int ch, bool *done)
 {
 	errno = 0; /* a write error's errno, for tt_close_stdout() */
@@ -425,6 +428,13 @@ static int info_opt(int ch, bool *done)
 		for (unsigned int i = 0; i < CLOSE_NR; i++)
 			printf("%s\t%s\n", tt_close_name(i),
 			       tt_close_meaning(i));
+	else if (ch == O_CLOSE_REASONS)
+		for (unsigned int k = 0; k < TT_REASON_KEYS; k++) {
+			if (!tt_reason_key_name(k))
+				continue;
+			printf("%s\t%s\n", tt_reason_key_name(k),
+			       tt_reason_key_meaning(k));
+		}
 	else
 		printf("%s %s (reads tcpstates ABI 1 and %d)\n", TT_NAME,
 		       TT_VERSION, TCPSTATES_ABI_VERSION);
@@ -436,7 +446,8 @@ static int one_option(struct opts *o, int ch, const char *name, bool *done)
 {
 	int ret;
 
-	if (ch == 'h' || ch == 'V' || ch == O_FIELDS || ch == O_CLOSE_KINDS)
+	if (ch == 'h' || ch == 'V' || ch == O_FIELDS || ch == O_CLOSE_KINDS ||
+	    ch == O_CLOSE_REASONS)
 		return info_opt(ch, done);
 	if (format_opt(o, ch))
 		return 0;

@@ -179,17 +179,27 @@ int tt_close_stdout(const char *option)
 	return close_one(stdout, option, "-");
 }
 
+/* The error tt_outputs_failed() kept for @f, or 0. */
+static int saved_err(const struct tt_outputs *out, FILE *f)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		if (out->f[i] == f && out->err[i])
+			return out->err[i];
+	return 0;
+}
+
 int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 {
 	struct dest d[NDEST];
 	size_t n = collect(d, out, o);
 	const char *to_stdout = NULL; /* the option that wrote there */
+	int stdout_err = saved_err(out, stdout);
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!d[i].f || !*d[i].f)
 			continue;
-		errno = 0;
+		errno = saved_err(out, *d[i].f);
 		if (*d[i].f == stdout)
 			to_stdout = d[i].option;
 		else if (close_one(*d[i].f, d[i].option, d[i].path))
@@ -199,7 +209,7 @@ int tt_outputs_close(struct tt_outputs *out, const struct opts *o)
 	if (tt_recorder_close(out->rec))
 		ret = -1;
 	out->rec = NULL;
-	errno = 0;
+	errno = stdout_err;
 	if (tt_close_stdout(to_stdout))
 		ret = -1;
 	return ret;
@@ -213,13 +223,22 @@ void tt_outputs_fail(struct tt_outputs *out, const char *option,
 	out->failed = true;
 }
 
-bool tt_outputs_failed(const struct tt_outputs *out)
+/*
+ * A write that fails in the middle of a run (the buffer was full) leaves
+ * its errno to the next check here; by the time the file is closed, other
+ * calls may have changed errno, and "No space left on device" would read
+ * as a bare I/O error. So the first check keeps it.
+ */
+bool tt_outputs_failed(struct tt_outputs *out)
 {
 	if (out->failed)
 		return true;
 	for (int i = 0; i < FMT_NR; i++)
-		if (out->f[i] && ferror(out->f[i]))
+		if (out->f[i] && ferror(out->f[i])) {
+			if (!out->err[i])
+				out->err[i] = errno ? errno : EIO;
 			return true;
+		}
 	return out->rec && tt_recorder_error(out->rec);
 }
 

@@ -303,7 +303,9 @@ int main(int argc, char **argv)
 	ret = run(&a, &src);
 
 cleanup:
-	tt_formats_free(&a);
+	tt_formats_free(&a); /* writes what the end of the input finished */
+	tt_outputs_failed(
+		&out); /* and keeps the errno of a write that failed */
 	if (tt_outputs_close(&out, &o) && !ret)
 		ret = TT_EXIT_IO;
 	tt_fleet_stop(&a);

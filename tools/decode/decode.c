@@ -22,9 +22,10 @@
 
 #define TT_MAX_LINE 4096
 
-#define KNOWN_FLAGS                                                  \
-	(TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW | \
-	 TCPSTATES_F_TCPINFO | TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST)
+#define KNOWN_FLAGS                                                         \
+	(TCPSTATES_F_MAPPED | TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW |        \
+	 TCPSTATES_F_TCPINFO | TCPSTATES_F_TIMEWAIT | TCPSTATES_F_REQUEST | \
+	 TCPSTATES_F_UNREAD)
 #define OPTION_BIT(NAME, name, bit) | (1 << (bit))
 #define KNOWN_OPTS (0 TCPSTATES_OPTION_LIST(OPTION_BIT))
 

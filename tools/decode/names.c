@@ -28,6 +28,11 @@ static const char *const ctx_names[TCPSTATES_NR_CTX] = { TCPSTATES_CTX_LIST(
 static const char *const option_names[8] = { TCPSTATES_OPTION_LIST(
 	OPTION_NAME) };
 
+#define RST_NAME(NAME, name, nr) [nr] = #name,
+static const char *const rst_names[TCPSTATES_NR_RST_REASONS] = {
+	TCPSTATES_RST_REASON_LIST(RST_NAME)
+};
+
 static const char *lookup(const char *const *tab, size_t n, unsigned int i,
 			  const char *bad)
 {
@@ -155,4 +160,9 @@ void tt_format_addr(unsigned int family, const uint8_t *addr, char *buf,
 							       AF_INET,
 			    addr, buf, len))
 		snprintf(buf, len, "?");
+}
+
+const char *tt_rst_reason_name(unsigned int reason)
+{
+	return lookup(rst_names, ARRAY_SIZE(rst_names), reason, NULL);
 }

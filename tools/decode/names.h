@@ -37,6 +37,9 @@ const char *tt_option_name(unsigned int bit); /* NULL if no such bit */
 /* "sack,ts,wscale", or "none"; returns @buf. */
 const char *tt_options_format(uint8_t options, char *buf, size_t len);
 
+/* reset_sent's aux: "tcp_abort_on_close"; NULL for a number it lacks. */
+const char *tt_rst_reason_name(unsigned int reason);
+
 /* "ECONNRESET" for sk_err 104; "-" for 0, "E123" if glibc has no name. */
 const char *tt_errno_name(unsigned int err, char *buf, size_t len);
 

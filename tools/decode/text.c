@@ -38,7 +38,16 @@ enum col_type {
 };
 
 /* When a column prints "-" instead of its value. */
-enum col_valid { V_ALWAYS, V_SEQ, V_WND, V_INFO, V_TASK, V_UID, V_RECORD };
+enum col_valid {
+	V_ALWAYS,
+	V_SEQ,
+	V_WND,
+	V_INFO,
+	V_TASK,
+	V_UID,
+	V_RECORD,
+	V_UNREAD
+};
 
 struct column {
 	const char *name;
@@ -324,6 +333,8 @@ static bool column_valid(const struct column *c,
 		return !lost && r->uid != UINT32_MAX;
 	case V_RECORD:
 		return !lost;
+	case V_UNREAD:
+		return r->flags & TCPSTATES_F_UNREAD;
 	default:
 		return true;
 	}

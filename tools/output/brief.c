@@ -3,12 +3,13 @@
  * --brief: one line per connection side, as bcc's tcplife prints them,
  * under a header, in aligned columns:
  *
- *   START PID COMM LADDR LPORT RADDR RPORT TX_B RX_B MS CLOSE
+ *   START PID COMM LADDR LPORT RADDR RPORT TX_B RX_B MS CLOSE REASON
  *
  * TX_B and RX_B are the application's bytes; "~" marks the kernel's
  * counters where the sequence numbers for the exact count are missing.
  * MS is the side's life, first record to end, in milliseconds, rounded to
- * two decimals as tcplife's %.2f does. HOST, last, is the recording host's
+ * two decimals as tcplife's %.2f does. REASON is why it ended (see CLOSE
+ * REASONS in tcptimeline(8)). HOST, last, is the recording host's
  * label, when the input names one. A loss (the ring overwrote records before
  * they were read, or a rotated file is missing) is a line of its own where
  * it happened, and the CLOSE of a side whose history has a gap ends in '*'.
@@ -22,7 +23,7 @@
 #include "output/output.h"
 
 #define BLOCK 1024
-#define NCOL 12
+#define NCOL 13
 #define CELL 80
 #define NOTE 160
 
@@ -34,7 +35,8 @@ static const struct {
 	{ "START", 5, false },	{ "PID", 7, true },    { "COMM", 15, false },
 	{ "LADDR", 15, false }, { "LPORT", 5, true },  { "RADDR", 15, false },
 	{ "RPORT", 5, true },	{ "TX_B", 8, true },   { "RX_B", 8, true },
-	{ "MS", 9, true },	{ "CLOSE", 5, false }, { "HOST", 4, false },
+	{ "MS", 9, true },	{ "CLOSE", 5, false }, { "REASON", 6, false },
+	{ "HOST", 4, false },
 };
 
 struct tt_brief {
@@ -105,7 +107,10 @@ static void fill(const struct tt_brief *b, char row[NCOL][CELL],
 		 (unsigned long long)(cs % 100));
 	snprintf(row[10], CELL, "%s%s", tt_close_name(c->close),
 		 c->incomplete ? "*" : "");
-	snprintf(row[11], CELL, "%s", c->host ? c->host : "-");
+	snprintf(row[11], CELL, "%s",
+		 c->close == CLOSE_OPEN ? "-" :
+					  tt_reason_key_name(tt_reason_key(c)));
+	snprintf(row[12], CELL, "%s", c->host ? c->host : "-");
 }
 
 static void print_row(const struct tt_brief *b, const char (*row)[CELL],

@@ -58,6 +58,15 @@ static const char *twend(const struct conn *c)
 	return c->twend < ARRAY_SIZE(names) ? names[c->twend] : NULL;
 }
 
+/* The kernel's reset reason, or the records'. */
+static const char *reason_source(const struct conn *c)
+{
+	if (c->reason == REASON_RESET && c->rst_reason != TCPSTATES_RST_NONE &&
+	    !c->rst_derived)
+		return "kernel";
+	return "records";
+}
+
 static bool handshake_done(const struct conn *c)
 {
 	return c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns;
@@ -87,6 +96,11 @@ UINT(uid, c->uid, c->uid == UINT32_MAX)
 STR(open, tt_open_name(c->open))
 STR(close, tt_close_name(c->close))
 STR(sk_err, c->sk_err ? tt_errno_name(c->sk_err, v->buf, TT_VALUE_BUF) : NULL)
+STR(reason,
+    c->close == CLOSE_OPEN ? NULL : tt_reason_key_name(tt_reason_key(c)))
+STR(reason_source, c->close == CLOSE_OPEN ? NULL : reason_source(c))
+UINT(unread_at_close, c->unread_close, !c->have_unread_close)
+UINT(unacked_at_fin, c->unacked_fin, !c->have_unacked_fin)
 UINT(isn_local, c->isn_local, !c->have_isn_local)
 UINT(isn_remote, c->isn_remote, !c->have_isn_remote)
 UINT(fin_seq_local, c->fin_local, !c->have_fin_local)
@@ -163,6 +177,13 @@ static const struct tt_field fields[] = {
 	F(close, FT_STR, NEVER, "how it ended; see CLOSE KINDS"),
 	F(sk_err, FT_STR, "no error",
 	  "the error that ended it, e.g. ECONNRESET"),
+	F(reason, FT_STR, "still open", "why it ended; see CLOSE REASONS"),
+	F(reason_source, FT_STR, "still open",
+	  "kernel: the kernel's reset reason (6.10 on); records: what the records prove"),
+	F(unread_at_close, FT_UINT, "its CLOSE record carried no rcv_unread",
+	  "application bytes received and never read when it went to CLOSE (close() resets over them)"),
+	F(unacked_at_fin, FT_UINT, "no FIN of ours recorded",
+	  "bytes sent and not yet acked when our FIN was queued"),
 	F(isn_local, FT_UINT, "not recorded",
 	  "our initial sequence number (A or B)"),
 	F(isn_remote, FT_UINT, "not recorded",

@@ -12,8 +12,8 @@
  *                  SYN_SENT), SYN-ACK retransmissions (request_end's aux)
  *   from sides     handshake latency when a side reaches ESTABLISHED
  *                  (client: SYN_SENT -> ESTABLISHED, server: the SYN's
- *                  arrival -> ESTABLISHED), connections closed and their
- *                  duration when a side ends (its CLOSE, or the end of its
+ *                  arrival -> ESTABLISHED), connections closed, why
+ *                  (close reasons) and their duration when a side ends (its CLOSE, or the end of its
  *                  TIME_WAIT), the transition FIN_WAIT2 -> TIME_WAIT of a
  *                  timewait socket when it enters TIME_WAIT (a tw_rearm
  *                  record, which a re-arm in TIME_WAIT is too)
@@ -60,6 +60,7 @@ struct hist {
 struct group {
 	uint64_t trans[NS][NS];
 	uint64_t closed[ROLE_NR][CLOSE_NR];
+	uint64_t reasons[TT_REASON_KEYS];
 	uint64_t resets_sent, resets_received, syn_retrans, synack_retrans;
 	struct hist handshake[HS_ROLES];
 	struct hist duration[ROLE_NR];
@@ -284,6 +285,7 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 		    c->close >= CLOSE_NR)
 			return;
 		g->closed[c->role][c->close]++;
+		g->reasons[tt_reason_key(c)]++;
 		if (c->role != ROLE_LISTENER && c->end_ns >= c->first_ns)
 			hist_add(&g->duration[c->role], duration_le,
 				 ARRAY_SIZE(duration_le),
@@ -442,6 +444,17 @@ static void series_closed(FILE *f, const struct family *fam,
 					(unsigned long long)g->closed[r][k]);
 }
 
+/* One label value per name in tcptimeline --close-reasons: bounded. */
+static void series_reasons(FILE *f, const struct family *fam,
+			   const struct group *g, const char *l)
+{
+	for (unsigned int k = 0; k < TT_REASON_KEYS; k++)
+		if (g->reasons[k] && tt_reason_key_name(k))
+			fprintf(f, "%s{%s,reason=\"%s\"} %llu\n", fam->name, l,
+				tt_reason_key_name(k),
+				(unsigned long long)g->reasons[k]);
+}
+
 static void series_live(FILE *f, const struct family *fam,
 			const struct group *g, const char *l)
 {
@@ -490,6 +503,9 @@ static const struct family families[] = {
 	{ "tcpstates_connections_closed_total", "counter",
 	  "Connection sides that ended (CLOSE, or the end of TIME_WAIT), by role and how they closed.",
 	  series_closed, 0 },
+	{ "tcpstates_close_reasons_total", "counter",
+	  "Connection sides that ended, by why (tcptimeline --close-reasons: the kernel's reset reasons, timeouts, refusals ...).",
+	  series_reasons, 0 },
 	{ "tcpstates_connections", "gauge",
 	  "Connection sides in each TCP state now, as tcpstates has seen them.",
 	  series_live, 0 },

@@ -23,6 +23,7 @@ struct tt_stats {
 		      [TCPSTATES_NR_STATES];
 	uint64_t lost_markers, lost_records;
 	uint64_t conns, roles[ROLE_NR], closes[CLOSE_NR], incomplete;
+	uint64_t reasons[TT_REASON_KEYS];
 	uint64_t tw_entered, tw_expired, tw_killed, tw_skipped;
 	uint64_t syn_retry_conns, resets;
 	struct samples handshake[ROLE_NR];
@@ -215,6 +216,8 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 	s->conns++;
 	s->roles[c->role < ROLE_NR ? c->role : 0]++;
 	s->closes[c->close < CLOSE_NR ? c->close : 0]++;
+	if (c->close != CLOSE_OPEN)
+		s->reasons[tt_reason_key(c)]++;
 	if (c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns &&
 	    c->role < ROLE_NR)
 		samples_add(&s->handshake[c->role], c->est_ns - c->syn_ns);
@@ -279,6 +282,11 @@ static void print_connections(const struct tt_stats *s, FILE *f)
 		if (s->closes[i])
 			fprintf(f, "  close %-15s %llu\n", tt_close_name(i),
 				(unsigned long long)s->closes[i]);
+	for (unsigned int i = 0; i < TT_REASON_KEYS; i++)
+		if (s->reasons[i] && tt_reason_key_name(i))
+			fprintf(f, "  reason %-14s %llu\n",
+				tt_reason_key_name(i),
+				(unsigned long long)s->reasons[i]);
 }
 
 static void print_handshakes(struct tt_stats *s, FILE *f)

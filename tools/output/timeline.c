@@ -154,6 +154,34 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 	}
 }
 
+/*
+ * Why it ended: the reason's name, where it comes from (the kernel, or the
+ * records for a kernel that gives none) and the bytes behind it.
+ */
+static void reason_line(FILE *f, const char *in, const struct conn *c)
+{
+	const char *from = "";
+	char extra[64] = "";
+
+	if (c->close == CLOSE_OPEN)
+		return;
+	if (c->reason == REASON_RESET && c->rst_reason != TCPSTATES_RST_NONE)
+		from = c->rst_derived ? "derived from the records" :
+					"the kernel's reason";
+	else if (c->reason == REASON_RESET)
+		from = "the kernel gave no reason, the records prove none";
+	else
+		from = tt_reason_meaning(c->reason);
+	if (c->have_unread_close && c->unread_close)
+		snprintf(extra, sizeof(extra), "; %u bytes unread at close",
+			 c->unread_close);
+	else if (c->have_unacked_fin && c->unacked_fin)
+		snprintf(extra, sizeof(extra), "; %u bytes unacked at our FIN",
+			 c->unacked_fin);
+	fprintf(f, "%s  reason     %s (%s%s)\n", in,
+		tt_reason_key_name(tt_reason_key(c)), from, extra);
+}
+
 /* Bytes each way: the application's, or marked as the kernel's counters. */
 static void data_line(FILE *f, const char *in, const struct conn *c,
 		      const char *dur)
@@ -446,6 +474,7 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 	tt_put_str(&o, d);
 	tt_put_str(&o, ")\n");
 	tt_put_flush(&o);
+	reason_line(f, in, c);
 	seq_line(f, in, "fin", c->have_fin_local, c->fin_local,
 		 c->have_fin_remote, c->fin_remote);
 	time_wait_line(f, in, c);

@@ -46,6 +46,81 @@ const char *tt_close_meaning(unsigned int v)
 	return v < CLOSE_NR ? close_meanings[v] : "";
 }
 
+#define REASON_NAME(NAME, name, meaning) #name,
+#define REASON_MEANING(NAME, name, meaning) meaning,
+static const char *const reason_names[REASON_NR] = { TT_REASON_LIST(
+	REASON_NAME) };
+static const char *const reason_meanings[REASON_NR] = { TT_REASON_LIST(
+	REASON_MEANING) };
+
+const char *tt_reason_meaning(unsigned int v)
+{
+	return v < REASON_NR ? reason_meanings[v] : "";
+}
+
+/* A reset whose kernel reason is not known is just "reset". */
+unsigned int tt_reason_key(const struct conn *c)
+{
+	if (c->reason == REASON_RESET && c->rst_reason != TCPSTATES_RST_NONE &&
+	    c->rst_reason < TCPSTATES_NR_RST_REASONS)
+		return REASON_NR + c->rst_reason;
+	return c->reason < REASON_NR ? c->reason : REASON_UNKNOWN;
+}
+
+/* The kernel's reasons, as include/net/rstreason.h explains them. */
+static const char *const rst_meanings[TCPSTATES_NR_RST_REASONS] = {
+	[TCPSTATES_RST_OTHER] = "a kernel reason newer than this tool",
+	[TCPSTATES_RST_NOT_SPECIFIED] = "the kernel sent it without a reason",
+	[TCPSTATES_RST_NO_SOCKET] = "no socket for the segment that came",
+	[TCPSTATES_RST_TCP_INVALID_ACK_SEQUENCE] =
+		"an ACK outside snd_una..snd_nxt",
+	[TCPSTATES_RST_TCP_RFC7323_PAWS] = "PAWS rejected a segment",
+	[TCPSTATES_RST_TCP_TOO_OLD_ACK] = "an ACK too old",
+	[TCPSTATES_RST_TCP_ACK_UNSENT_DATA] = "an ACK of data never sent",
+	[TCPSTATES_RST_TCP_FLAGS] = "invalid TCP flags",
+	[TCPSTATES_RST_TCP_OLD_ACK] = "an old ACK, in the window",
+	[TCPSTATES_RST_TCP_ABORT_ON_DATA] =
+		"data came after close() (TcpExtTCPAbortOnData)",
+	[TCPSTATES_RST_TCP_TIMEWAIT_SOCKET] = "a timewait socket answered",
+	[TCPSTATES_RST_INVALID_SYN] =
+		"a SYN in the window of a synchronised connection (RFC 9293)",
+	[TCPSTATES_RST_TCP_ABORT_ON_CLOSE] =
+		"close() threw away data the application had not read"
+		" (TcpExtTCPAbortOnClose)",
+	[TCPSTATES_RST_TCP_ABORT_ON_LINGER] =
+		"an orphan in FIN_WAIT2 with TCP_LINGER2 < 0"
+		" (TcpExtTCPAbortOnLinger)",
+	[TCPSTATES_RST_TCP_ABORT_ON_MEMORY] =
+		"too many orphans, or no memory (TcpExtTCPAbortOnMemory)",
+	[TCPSTATES_RST_TCP_STATE] =
+		"the state called for it (RFC 9293): tcp_disconnect() of a"
+		" synchronised socket, close() with SO_LINGER 0 among them",
+	[TCPSTATES_RST_TCP_KEEPALIVE_TIMEOUT] =
+		"keepalive probes went unanswered",
+	[TCPSTATES_RST_TCP_DISCONNECT_WITH_DATA] =
+		"disconnect with data unsent in CLOSING or LAST_ACK",
+	[TCPSTATES_RST_ERROR] = "an unexpected error",
+};
+
+const char *tt_reason_key_meaning(unsigned int key)
+{
+	if (key < REASON_NR)
+		return reason_meanings[key];
+	if (key < TT_REASON_KEYS && rst_meanings[key - REASON_NR])
+		return rst_meanings[key - REASON_NR];
+	return "";
+}
+
+const char *tt_reason_key_name(unsigned int key)
+{
+	if (key < REASON_NR)
+		return reason_names[key];
+	if (key == REASON_NR + TCPSTATES_RST_NONE)
+		return NULL;
+	return key < TT_REASON_KEYS ? tt_rst_reason_name(key - REASON_NR) :
+				      NULL;
+}
+
 static struct tt_bytes one_way(bool have_isn, uint32_t isn, bool have_end,
 			       uint32_t end, bool have_info, uint64_t counter)
 {

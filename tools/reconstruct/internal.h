@@ -45,6 +45,8 @@ struct recon {
 	struct tt_sink sink;
 	struct htab conns, tuples, reqs, req_tuples, tombs;
 	struct conn *head, *tail; /* live and held, creation order */
+	/* sides in CLOSE that wait for their RST's record (side.c), oldest first */
+	struct conn *await_head, *await_tail;
 	struct request *rhead;
 	struct tomb *tomb_ring; /* TT_TOMBS, the oldest reused */
 	size_t tomb_next;
@@ -73,7 +75,18 @@ void tt_requests_finish(struct recon *R);
 void tt_requests_free(struct recon *R);
 
 /* ---- side.c: what one record tells about one side ---- */
-enum tt_side_end { SIDE_GOES_ON, SIDE_ENDS };
+/*
+ * SIDE_AWAITS_RST: in CLOSE, and its RST, which the kernel sends right
+ * after, is still to come: its record carries the kernel's reason.
+ */
+enum tt_side_end { SIDE_GOES_ON, SIDE_ENDS, SIDE_AWAITS_RST };
+
+/*
+ * How long after its CLOSE a side waits for its reset_sent record (the
+ * kernel sends the RST in the same call, microseconds later; a record
+ * more than this later, or the end of the input, ends the wait).
+ */
+#define TT_RST_WAIT_NS 1000000000ULL
 
 /* Applies @r to @c; SIDE_ENDS when the connection is over. */
 enum tt_side_end tt_side_update(struct conn *c,
@@ -85,5 +98,6 @@ void tt_side_attribute(struct conn *c, const struct tcpstates_record *r);
 void tt_side_take_info(struct conn *c, const struct tcpstates_record *r);
 /* How it ended: @still_open when the input ended first. */
 uint8_t tt_side_close_kind(const struct conn *c, bool still_open);
+void tt_side_set_reason(struct conn *c); /* after close is set */
 
 #endif /* TT_RECONSTRUCT_INTERNAL_H */

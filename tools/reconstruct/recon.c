@@ -160,8 +160,39 @@ struct conn *tt_conn_new(struct recon *R, const struct tcpstates_record *r)
 	return c;
 }
 
+static void await_add(struct recon *R, struct conn *c)
+{
+	if (c->awaiting) /* a second CLOSE while it waits */
+		return;
+	c->awaiting = true;
+	c->await_prev = R->await_tail;
+	c->await_next = NULL;
+	if (R->await_tail)
+		R->await_tail->await_next = c;
+	else
+		R->await_head = c;
+	R->await_tail = c;
+}
+
+static void await_del(struct recon *R, struct conn *c)
+{
+	if (!c->awaiting)
+		return;
+	c->awaiting = false;
+	if (c->await_prev)
+		c->await_prev->await_next = c->await_next;
+	else if (R->await_head == c)
+		R->await_head = c->await_next;
+	if (c->await_next)
+		c->await_next->await_prev = c->await_prev;
+	else if (R->await_tail == c)
+		R->await_tail = c->await_prev;
+	c->await_prev = c->await_next = NULL;
+}
+
 static void conn_unlink(struct recon *R, struct conn *c)
 {
+	await_del(R, c); /* emitted as its peer's pair before its wait ended */
 	if (c->in_tuple)
 		ht_del(&R->tuples, &c->by_tuple);
 	if (c->prev)
@@ -323,11 +354,19 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 {
 	struct conn *peer;
 
+	if (c->await_rst) {
+		/* it ended at its CLOSE, whenever its RST's wait ends */
+		await_del(R, c);
+		c->await_rst = false;
+		ts = c->close_ns;
+		still_open = false;
+	}
 	if (c->nstates)
 		c->states[c->nstates - 1].leave_ns = 0;
 	c->end_ns = ts;
 	c->ended = true;
 	c->close = tt_side_close_kind(c, still_open);
+	tt_side_set_reason(c);
 	ht_del(&R->conns, &c->by_cookie);
 	if (c->tw_early)
 		tomb_add_tw(R, c);
@@ -426,8 +465,12 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 {
 	struct conn *c = tt_conn_lookup(R, r->netns, r->cookie);
 
-	if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
-	    tt_side_state(c) != TCPSTATES_STATE_NONE) {
+	if (c && c->await_rst && is_beginning(r)) {
+		/* reused before its RST's record came: it ended at CLOSE */
+		tt_conn_finish(R, c, c->close_ns, false);
+		c = NULL;
+	} else if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
+		   tt_side_state(c) != TCPSTATES_STATE_NONE) {
 		/* a reused socket whose end we missed */
 		c->incomplete = true;
 		tt_conn_finish(R, c, r->ts_ns, true);
@@ -444,6 +487,18 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 	return c;
 }
 
+/*
+ * Sides whose RST's record did not come within TT_RST_WAIT_NS of their
+ * CLOSE (its hit missed, the hook inactive): they end as they are.
+ */
+static void await_expire(struct recon *R, uint64_t now)
+{
+	struct conn *c;
+
+	while ((c = R->await_head) && c->close_ns + TT_RST_WAIT_NS < now)
+		tt_conn_finish(R, c, c->close_ns, false);
+}
+
 uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 			 const struct conn **live)
 {
@@ -453,6 +508,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	bool tw;
 
 	*live = NULL;
+	await_expire(R, r->ts_ns);
 	switch (r->kind) {
 	case TCPSTATES_EV_LOST:
 		on_lost(R, r);
@@ -479,10 +535,14 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	if (end == SIDE_GOES_ON && R->early_tw && c->tw_handed &&
 	    tt_side_state(c) == TCPSTATES_TIME_WAIT)
 		c->tw_early = true;
-	if (end == SIDE_GOES_ON && !c->tw_early)
+	if (end == SIDE_AWAITS_RST) {
+		await_add(R, c);
 		*live = c;
-	else if (!tt_conn_finish(R, c, r->ts_ns, c->tw_early))
+	} else if (end == SIDE_GOES_ON && !c->tw_early) {
+		*live = c;
+	} else if (!tt_conn_finish(R, c, r->ts_ns, c->tw_early)) {
 		*live = NULL; /* held for its peer */
+	}
 	return id;
 }
 
@@ -491,6 +551,8 @@ void tt_recon_finish(struct recon *R)
 	struct conn *c;
 
 	tt_requests_finish(R);
+	while (R->await_head)
+		tt_conn_finish(R, R->await_head, 0, false);
 	/* Emitting frees the current entry and perhaps its held peer. */
 	while ((c = R->head)) {
 		for (c = R->head; c && c->ended; c = c->next)

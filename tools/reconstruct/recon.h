@@ -55,14 +55,60 @@ enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
 #define TT_CLOSE_ENUM(NAME, name, meaning) CLOSE_##NAME,
 enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 
+/*
+ * X(NAME, name, meaning): why the side ended, beside how (close). A reset
+ * we sent is named by its kernel reason instead (tcp_abort_on_close ...,
+ * the TCPSTATES_RST_* names): REASON_RESET says to look there.
+ */
+#define TT_REASON_LIST(X)                                                      \
+	X(OPEN, open, "still open at the end of the input")                    \
+	X(FIN, fin,                                                            \
+	  "an orderly close, a FIN each way; close says who was first")        \
+	X(RESET, reset,                                                        \
+	  "we sent an RST; the kernel gave no reason, the records prove none") \
+	X(RESET_RECEIVED, reset_received,                                      \
+	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")               \
+	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")          \
+	X(SYN_TIMEOUT, syn_timeout,                                            \
+	  "our SYN retransmissions ran out (ETIMEDOUT in SYN_SENT)")           \
+	X(TIMEOUT, timeout,                                                    \
+	  "ETIMEDOUT once synchronised: retransmissions, keepalive or"         \
+	  " TCP_USER_TIMEOUT (not yet told apart)")                            \
+	X(FIN_WAIT2_TIMEOUT, fin_wait2_timeout,                                \
+	  "our FIN was acked, the peer's never came: tcp_fin_timeout"          \
+	  " ended the orphan")                                                 \
+	X(CONNECT_FAILED, connect_failed,                                      \
+	  "connect() failed before a SYN left: no free local port"             \
+	  " (EADDRNOTAVAIL) or no route")                                      \
+	X(ABORTED, aborted,                                                    \
+	  "closed in SYN_SENT after the SYN left, without an error")           \
+	X(SK_ERROR, sk_error, "another error ended it (sk_err names it)")      \
+	X(LISTENER_CLOSED, listener_closed, "a listening socket was closed")   \
+	X(UNKNOWN, unknown, "the records that would tell are missing")
+
+#define TT_REASON_ENUM(NAME, name, meaning) REASON_##NAME,
+enum tt_reason { TT_REASON_LIST(TT_REASON_ENUM) REASON_NR };
+
+/*
+ * One number for every name a side's reason can have: the list above,
+ * then (REASON_RESET's) one per TCPSTATES_RST_* reason; for tables.
+ */
+#define TT_REASON_KEYS (REASON_NR + TCPSTATES_NR_RST_REASONS)
+
 /* How the TIME_WAIT ended; SKIPPED: tw_overflow, there was none. */
 enum tt_twend { TW_NONE, TW_EXPIRED, TW_KILLED, TW_SKIPPED };
+
+struct conn;
 
 const char *tt_role_name(unsigned int v);
 int tt_role_parse(const char *s);
 const char *tt_open_name(unsigned int v); /* NULL for OPEN_NONE */
 const char *tt_close_name(unsigned int v);
 const char *tt_close_meaning(unsigned int v);
+const char *tt_reason_meaning(unsigned int v); /* REASON_*: the list's */
+unsigned int tt_reason_key(const struct conn *c); /* < TT_REASON_KEYS */
+const char *tt_reason_key_name(unsigned int key); /* NULL: no such key */
+const char *tt_reason_key_meaning(unsigned int key);
 
 struct tt_span {
 	uint64_t enter_ns;
@@ -92,6 +138,19 @@ struct conn {
 	uint16_t lport, rport; /* host order */
 
 	uint8_t role, open, close, twend;
+	/* why (REASON_*), and for REASON_RESET the TCPSTATES_RST_* reason */
+	uint8_t reason, rst_reason;
+	/* the CLOSE record's task context and application data unread */
+	bool close_in_task, have_unread_close, no_syn;
+	bool rst_derived; /* rst_reason from the records, not the kernel */
+	bool await_rst; /* in CLOSE, its RST's record still to come */
+	bool awaiting; /* on recon's list of those (recon.c) */
+	uint64_t close_ns; /* when it went to CLOSE (await_rst) */
+	struct conn *await_prev, *await_next;
+	uint32_t unread_close;
+	/* bytes sent and not yet acked when our FIN was queued */
+	bool have_unacked_fin;
+	uint32_t unacked_fin;
 	bool ended, held, incomplete, tw_handed, reset_sent, in_tuple;
 	bool have_isn_local, have_isn_remote, have_fin_local, have_fin_remote;
 	bool have_opts, have_info;

@@ -164,6 +164,9 @@ static void local_fin(struct conn *c, const struct tcpstates_record *r,
 	if (!c->have_fin_local && (r->flags & TCPSTATES_F_SEQ)) {
 		c->fin_local = r->write_seq - queued;
 		c->have_fin_local = true;
+		/* what the peer had not acked when close() queued the FIN */
+		c->unacked_fin = c->fin_local - r->snd_una;
+		c->have_unacked_fin = true;
 	}
 }
 
@@ -248,16 +251,42 @@ static void state_fins(struct conn *c, const struct tcpstates_record *r)
  * connection is already over. Not after tw_overflow: that CLOSE is the
  * orphan ending without its TIME_WAIT.
  */
+/*
+ * Application data received and not read: rcv_unread, less the peer's FIN
+ * where it had come (the states after it) and is still unread (uapi).
+ */
+static uint32_t data_unread(const struct tcpstates_record *r)
+{
+	switch (r->old_state) {
+	case TCPSTATES_CLOSE_WAIT:
+	case TCPSTATES_LAST_ACK:
+	case TCPSTATES_CLOSING:
+		return r->rcv_unread ? r->rcv_unread - 1 : 0;
+	}
+	return r->rcv_unread;
+}
+
 static void state_close(struct conn *c, const struct tcpstates_record *r)
 {
 	unsigned int o = r->old_state;
 
+	c->close_in_task = r->ctx == TCPSTATES_CTX_TASK;
+	if (r->flags & TCPSTATES_F_UNREAD) {
+		c->have_unread_close = true;
+		c->unread_close = data_unread(r);
+	}
+	/* connect() failed before the SYN: the module gives no sequence */
+	if (o == TCPSTATES_SYN_SENT && !(r->flags & TCPSTATES_F_SEQ) &&
+	    !c->have_isn_local)
+		c->no_syn = true;
 	c->sk_err = r->sk_err;
 	if (!r->sk_err && !c->reset_sent && c->twend != TW_SKIPPED &&
 	    (o == TCPSTATES_ESTABLISHED || o == TCPSTATES_CLOSE_WAIT ||
 	     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
 		c->reset_sent = true;
 		c->reset_ns = r->ts_ns;
+		c->await_rst = true; /* its record says why */
+		c->close_ns = r->ts_ns;
 	}
 	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO)) {
 		c->syn_retrans = r->total_retrans;
@@ -276,7 +305,7 @@ static enum tt_side_end on_state(struct conn *c,
 	if (r->new_state != TCPSTATES_CLOSE)
 		return SIDE_GOES_ON;
 	state_close(c, r);
-	return SIDE_ENDS;
+	return c->await_rst ? SIDE_AWAITS_RST : SIDE_ENDS;
 }
 
 static void on_connect(struct conn *c, const struct tcpstates_record *r)
@@ -349,6 +378,12 @@ enum tt_side_end tt_side_update(struct conn *c,
 		if (!c->reset_sent)
 			c->reset_ns = r->ts_ns;
 		c->reset_sent = true;
+		if (!c->rst_reason)
+			c->rst_reason = r->aux < TCPSTATES_NR_RST_REASONS ?
+						(uint8_t)r->aux :
+						TCPSTATES_RST_OTHER;
+		if (c->await_rst)
+			return SIDE_ENDS; /* the RST that followed its CLOSE */
 		break;
 	}
 	return SIDE_GOES_ON;
@@ -394,4 +429,77 @@ uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
 	if (state_before_close(c) == TCPSTATES_SYN_SENT)
 		return CLOSE_ABORTED;
 	return CLOSE_UNKNOWN;
+}
+
+/*
+ * A reset the kernel gave no reason for (before 6.10), named where the
+ * records prove the kernel's path, as the kernel from 6.10 names it:
+ *   tcp_abort_on_close  close() found application data unread (the CLOSE
+ *                       record, in the task's context, has some)
+ *   tcp_state           tcp_disconnect() reset a synchronised socket:
+ *                       close() with SO_LINGER 0, or connect(AF_UNSPEC);
+ *                       in the task's context, nothing unread, no error,
+ *                       from a state only tcp_disconnect() leaves that way
+ *                       (close() itself goes to FIN_WAIT1 or LAST_ACK
+ *                       first; ss -K sets ECONNABORTED first)
+ * and otherwise none: "reset", never a guess.
+ */
+static uint8_t derived_rst_reason(const struct conn *c)
+{
+	if (!c->close_in_task || !c->have_unread_close)
+		return TCPSTATES_RST_NONE;
+	if (c->unread_close)
+		return TCPSTATES_RST_TCP_ABORT_ON_CLOSE;
+	if (c->sk_err)
+		return TCPSTATES_RST_NONE;
+	switch (state_before_close(c)) {
+	case TCPSTATES_ESTABLISHED:
+	case TCPSTATES_CLOSE_WAIT:
+	case TCPSTATES_SYN_RECV:
+		return TCPSTATES_RST_TCP_STATE;
+	}
+	return TCPSTATES_RST_NONE;
+}
+
+/* Why it ended, from how (tt_side_close_kind()) and what the records add. */
+void tt_side_set_reason(struct conn *c)
+{
+	static const uint8_t by_close[CLOSE_NR] = {
+		[CLOSE_OPEN] = REASON_OPEN,
+		[CLOSE_ACTIVE] = REASON_FIN,
+		[CLOSE_PASSIVE] = REASON_FIN,
+		[CLOSE_SIMULTANEOUS] = REASON_FIN,
+		[CLOSE_RESET_SENT] = REASON_RESET,
+		[CLOSE_RESET_RECEIVED] = REASON_RESET_RECEIVED,
+		[CLOSE_REFUSED] = REASON_REFUSED,
+		[CLOSE_TIMEOUT] = REASON_TIMEOUT,
+		[CLOSE_ERROR] = REASON_SK_ERROR,
+		[CLOSE_ABORTED] = REASON_ABORTED,
+		[CLOSE_LISTENER_CLOSED] = REASON_LISTENER_CLOSED,
+		[CLOSE_UNKNOWN] = REASON_UNKNOWN,
+	};
+	unsigned int before = state_before_close(c);
+
+	c->reason = c->close < CLOSE_NR ? by_close[c->close] : REASON_UNKNOWN;
+	switch (c->reason) {
+	case REASON_RESET:
+		if (c->rst_reason == TCPSTATES_RST_NONE) {
+			c->rst_reason = derived_rst_reason(c);
+			c->rst_derived = c->rst_reason != TCPSTATES_RST_NONE;
+		}
+		break;
+	case REASON_FIN:
+		if (!c->have_fin_remote && c->twend == TW_EXPIRED &&
+		    before == TCPSTATES_FIN_WAIT2)
+			c->reason = REASON_FIN_WAIT2_TIMEOUT;
+		break;
+	case REASON_TIMEOUT:
+		if (before == TCPSTATES_SYN_SENT)
+			c->reason = REASON_SYN_TIMEOUT;
+		break;
+	case REASON_ABORTED:
+		if (c->no_syn)
+			c->reason = REASON_CONNECT_FAILED;
+		break;
+	}
 }
