@@ -58,15 +58,6 @@ static const char *twend(const struct conn *c)
 	return c->twend < ARRAY_SIZE(names) ? names[c->twend] : NULL;
 }
 
-/* The kernel's reset reason, or the records'. */
-static const char *reason_source(const struct conn *c)
-{
-	if (c->reason == REASON_RESET && c->rst_reason != TCPSTATES_RST_NONE &&
-	    !c->rst_derived)
-		return "kernel";
-	return "records";
-}
-
 static bool handshake_done(const struct conn *c)
 {
 	return c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns;
@@ -98,7 +89,9 @@ STR(close, tt_close_name(c->close))
 STR(sk_err, c->sk_err ? tt_errno_name(c->sk_err, v->buf, TT_VALUE_BUF) : NULL)
 STR(reason,
     c->close == CLOSE_OPEN ? NULL : tt_reason_key_name(tt_reason_key(c)))
-STR(reason_source, c->close == CLOSE_OPEN ? NULL : reason_source(c))
+STR(reason_source, c->close == CLOSE_OPEN  ? NULL :
+		   tt_reason_is_kernels(c) ? "kernel" :
+					     "records")
 UINT(unread_at_close, c->unread_close, !c->have_unread_close)
 UINT(unacked_at_fin, c->unacked_fin, !c->have_unacked_fin)
 UINT(isn_local, c->isn_local, !c->have_isn_local)

@@ -165,11 +165,9 @@ static void reason_line(FILE *f, const char *in, const struct conn *c)
 
 	if (c->close == CLOSE_OPEN)
 		return;
-	if (c->reason == REASON_RESET && c->rst_reason != TCPSTATES_RST_NONE)
-		from = c->rst_derived ? "derived from the records" :
-					"the kernel's reason";
-	else if (c->reason == REASON_RESET)
-		from = "the kernel gave no reason, the records prove none";
+	if (tt_reason_key(c) >= REASON_NR) /* a reset, named */
+		from = tt_reason_is_kernels(c) ? "the kernel's reason" :
+						 "derived from the records";
 	else
 		from = tt_reason_meaning(c->reason);
 	if (c->have_unread_close && c->unread_close)

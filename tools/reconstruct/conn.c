@@ -67,6 +67,12 @@ unsigned int tt_reason_key(const struct conn *c)
 	return c->reason < REASON_NR ? c->reason : REASON_UNKNOWN;
 }
 
+/* A reset named by the kernel's own word, not by what the records prove. */
+bool tt_reason_is_kernels(const struct conn *c)
+{
+	return tt_reason_key(c) >= REASON_NR && !c->rst_derived;
+}
+
 /* The kernel's reasons, as include/net/rstreason.h explains them. */
 static const char *const rst_meanings[TCPSTATES_NR_RST_REASONS] = {
 	[TCPSTATES_RST_OTHER] = "a kernel reason newer than this tool",

@@ -162,9 +162,9 @@ struct conn *tt_conn_new(struct recon *R, const struct tcpstates_record *r)
 
 static void await_add(struct recon *R, struct conn *c)
 {
-	if (c->awaiting) /* a second CLOSE while it waits */
+	if (c->await_rst) /* a second CLOSE while it waits */
 		return;
-	c->awaiting = true;
+	c->await_rst = true;
 	c->await_prev = R->await_tail;
 	c->await_next = NULL;
 	if (R->await_tail)
@@ -176,9 +176,9 @@ static void await_add(struct recon *R, struct conn *c)
 
 static void await_del(struct recon *R, struct conn *c)
 {
-	if (!c->awaiting)
+	if (!c->await_rst)
 		return;
-	c->awaiting = false;
+	c->await_rst = false;
 	if (c->await_prev)
 		c->await_prev->await_next = c->await_next;
 	else if (R->await_head == c)
@@ -357,8 +357,7 @@ bool tt_conn_finish(struct recon *R, struct conn *c, uint64_t ts,
 	if (c->await_rst) {
 		/* it ended at its CLOSE, whenever its RST's wait ends */
 		await_del(R, c);
-		c->await_rst = false;
-		ts = c->close_ns;
+		ts = c->reset_ns;
 		still_open = false;
 	}
 	if (c->nstates)
@@ -467,7 +466,7 @@ static struct conn *side_of(struct recon *R, const struct tcpstates_record *r,
 
 	if (c && c->await_rst && is_beginning(r)) {
 		/* reused before its RST's record came: it ended at CLOSE */
-		tt_conn_finish(R, c, c->close_ns, false);
+		tt_conn_finish(R, c, c->reset_ns, false);
 		c = NULL;
 	} else if (c && is_beginning(r) && r->kind != TCPSTATES_EV_CONNECT &&
 		   tt_side_state(c) != TCPSTATES_STATE_NONE) {
@@ -495,8 +494,8 @@ static void await_expire(struct recon *R, uint64_t now)
 {
 	struct conn *c;
 
-	while ((c = R->await_head) && c->close_ns + TT_RST_WAIT_NS < now)
-		tt_conn_finish(R, c, c->close_ns, false);
+	while ((c = R->await_head) && c->reset_ns + TT_RST_WAIT_NS < now)
+		tt_conn_finish(R, c, c->reset_ns, false);
 }
 
 uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,

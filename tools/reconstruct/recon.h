@@ -109,6 +109,7 @@ const char *tt_reason_meaning(unsigned int v); /* REASON_*: the list's */
 unsigned int tt_reason_key(const struct conn *c); /* < TT_REASON_KEYS */
 const char *tt_reason_key_name(unsigned int key); /* NULL: no such key */
 const char *tt_reason_key_meaning(unsigned int key);
+bool tt_reason_is_kernels(const struct conn *c);
 
 struct tt_span {
 	uint64_t enter_ns;
@@ -143,9 +144,8 @@ struct conn {
 	/* the CLOSE record's task context and application data unread */
 	bool close_in_task, have_unread_close, no_syn;
 	bool rst_derived; /* rst_reason from the records, not the kernel */
-	bool await_rst; /* in CLOSE, its RST's record still to come */
-	bool awaiting; /* on recon's list of those (recon.c) */
-	uint64_t close_ns; /* when it went to CLOSE (await_rst) */
+	/* in CLOSE, on recon's list of those whose RST's record is to come */
+	bool await_rst;
 	struct conn *await_prev, *await_next;
 	uint32_t unread_close;
 	/* bytes sent and not yet acked when our FIN was queued */

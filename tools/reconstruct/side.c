@@ -266,9 +266,11 @@ static uint32_t data_unread(const struct tcpstates_record *r)
 	return r->rcv_unread;
 }
 
-static void state_close(struct conn *c, const struct tcpstates_record *r)
+/* True when the close is our abort, whose RST's record is still to come. */
+static bool state_close(struct conn *c, const struct tcpstates_record *r)
 {
 	unsigned int o = r->old_state;
+	bool abort = false;
 
 	c->close_in_task = r->ctx == TCPSTATES_CTX_TASK;
 	if (r->flags & TCPSTATES_F_UNREAD) {
@@ -285,13 +287,13 @@ static void state_close(struct conn *c, const struct tcpstates_record *r)
 	     o == TCPSTATES_SYN_RECV || o == TCPSTATES_FIN_WAIT1)) {
 		c->reset_sent = true;
 		c->reset_ns = r->ts_ns;
-		c->await_rst = true; /* its record says why */
-		c->close_ns = r->ts_ns;
+		abort = true;
 	}
 	if (o == TCPSTATES_SYN_SENT && (r->flags & TCPSTATES_F_TCPINFO)) {
 		c->syn_retrans = r->total_retrans;
 		c->have_syn_retrans = true;
 	}
+	return abort;
 }
 
 static enum tt_side_end on_state(struct conn *c,
@@ -304,8 +306,10 @@ static enum tt_side_end on_state(struct conn *c,
 	state_fins(c, r);
 	if (r->new_state != TCPSTATES_CLOSE)
 		return SIDE_GOES_ON;
-	state_close(c, r);
-	return c->await_rst ? SIDE_AWAITS_RST : SIDE_ENDS;
+	/* our abort: its RST's record says why (or a CLOSE again while waiting) */
+	if (state_close(c, r) || c->await_rst)
+		return SIDE_AWAITS_RST;
+	return SIDE_ENDS;
 }
 
 static void on_connect(struct conn *c, const struct tcpstates_record *r)
