@@ -16,6 +16,14 @@ CLOSES = {7301: ("active", "passive"), 7302: ("passive", "active")}
 # The hooks whose records carry a FIN: FIN_WAIT1, LAST_ACK and CLOSE_WAIT come from set_state,
 # TIME_WAIT (its RCV_NXT, the peer's FIN + 1) from time_wait.
 FIN_HOOKS = ("set_state", "time_wait")
+# The handshake's four moments, (side, state, the hooks whose record enters that state): the
+# client's SYN_SENT (connect, or set_state where connect is inactive), the server's request
+# (NEW_SYN_RECV, from request), the client's ESTABLISHED (set_state) and the server child's
+# (child_v4/child_v6 make it SYN_RECV, set_state ESTABLISHED).
+HANDSHAKE = (("a", "SYN_SENT", ("connect", "set_state")),
+             ("b", "NEW_SYN_RECV", ("request",)),
+             ("a", "ESTABLISHED", ("set_state",)),
+             ("b", "ESTABLISHED", ("set_state", "child_v4", "child_v6")))
 # The most probe hits a guest's module may miss before the run fails (as tests/scenarios/check.py).
 MISS_BOUND = 4
 
@@ -55,12 +63,12 @@ def missed(d):
     return n
 
 
-def excuse(misses, host, n):
+def excuse(misses, host, n, hooks=FIN_HOOKS):
     """Spend n missed hits of host's FIN hooks on n unknown FINs; False if it has not that many.
     A FIN is unknown honestly only where the guest that should have recorded it counted a
     missed hit of a hook that records it, each hit explaining one value, once."""
     for _ in range(n):
-        hook = next((h for h in FIN_HOOKS if misses[host].get(h, 0) > 0), None)
+        hook = next((h for h in hooks if misses[host].get(h, 0) > 0), None)
         if hook is None:
             return False
         misses[host][hook] -= 1
@@ -99,6 +107,7 @@ def main():
           % (len(clients), len(pairs)))
 
     isn_ok = fin_ok = close_ok = order_ok = bool(pairs)
+    absent = []
     misses = missed(d)
     counted = {h: sum(m.values()) for h, m in misses.items()}
     unknown = []
@@ -135,11 +144,20 @@ def main():
             close_ok = False
             print("# port %d -> %d: closes %s/%s" % (cl["lport"], c["rport"], cl["close"], sv["close"]))
         # on one clock: SYN sent < SYN received < SYN-ACK received < ACK received
+        # A moment the recording lacks is honest only where that guest counted a missed hit of a
+        # hook that records it (as for the FINs); the moments present must still run forward.
         st = lambda s, name: next((x["enter_ns"] for x in s["states"] if x["state"] == name), None)
-        seq = [st(cl, "SYN_SENT"), st(sv, "NEW_SYN_RECV"), st(cl, "ESTABLISHED"), st(sv, "ESTABLISHED")]
-        if None in seq or seq != sorted(seq):
+        seq = [st(cl if host == "a" else sv, name) for host, name, _ in HANDSHAKE]
+        present = [t for t in seq if t is not None]
+        gaps = [(host, name, hooks) for (host, name, hooks), t in zip(HANDSHAKE, seq) if t is None]
+        excused = all(excuse(misses, host, 1, hooks) for host, _, hooks in gaps)
+        if present != sorted(present) or not excused:
             order_ok = False
             print("# port %d: handshake out of order on the merged clock: %s" % (cl["lport"], seq))
+        elif gaps:
+            print("# port %d: handshake %s: %s absent, each a missed hit that guest counted"
+                  % (cl["lport"], seq, ", ".join("%s's %s" % (h, n) for h, n, _ in gaps)))
+            absent.append("port %d: %s" % (cl["lport"], ", ".join("%s's %s" % (h, n) for h, n, _ in gaps)))
     check(isn_ok, "both ISNs of every pair equal the SYN and SYN-ACK on the wire (tcpdump -S on a)")
     check(fin_ok, "both FIN sequence numbers of every pair equal the FINs on the wire"
           " (or are unknown where that guest counted a missed hit of its hook;"
@@ -147,7 +165,9 @@ def main():
           + (" # SKIP unknown: FINs absent, each a counted missed hit (%s)" % "; ".join(unknown)
              if fin_ok and unknown else ""))
     check(close_ok, "close kinds: 7301 client active / server passive, 7302 the other way round")
-    check(order_ok, "on the merged clock every handshake runs forward: SYN < SYN in < SYN-ACK in < ACK in")
+    check(order_ok, "on the merged clock every handshake runs forward: SYN < SYN in < SYN-ACK in < ACK in"
+          + (" # SKIP unknown: moments absent, each a counted missed hit (%s)" % "; ".join(absent)
+             if order_ok and absent else ""))
     if clock:
         print("# clock: %s" % json.dumps(clock))
     check(clock is not None and clock["consistent"] and clock["offset_min_ns"] is not None
