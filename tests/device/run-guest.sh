@@ -550,6 +550,23 @@ dead=$(stat -L -c %i /run/netns/tsr0)
 ip netns exec tsr0 "$DEVTEST" burst 3 > /dev/null
 echo "$dead" > /sys/module/$MOD/parameters/netns
 ip netns del tsr0
+# The namespace a netns= filter names has died; writes of the other parameters rebuild the filter
+# and must keep it bound to the dead namespace (matching nothing), never widen it to every one.
+w0=$(stat_value written)
+f0=$(stat_value filtered)
+echo "" > /sys/module/$MOD/parameters/ports && echo any > /sys/module/$MOD/parameters/family
+wrc=$?
+"$DEVTEST" burst 3 > /dev/null
+sleep 0.3
+w1=$(stat_value written)
+f1=$(stat_value filtered)
+what="after netns $dead died, ports= and family= writes keep the filter on it: init-netns traffic is not recorded"
+if [ $wrc = 0 ] && [ "$(param netns)" = "$dead" ] && [ "$w1" = "$w0" ] && [ "$((f1 - f0))" -ge 12 ]; then
+	ok "$what (filtered +$((f1 - f0)))"
+else
+	echo "# writes exit $wrc; netns reads $(param netns); written $w0 -> $w1, filtered $f0 -> $f1"
+	not_ok "$what"
+fi
 reused=
 for i in $(seq 1 300); do
 	ip netns add "tsr$i" || break
