@@ -47,23 +47,24 @@ test-all:
 test-unit:
 	$(MAKE) -C tools test
 
-test-vm:
+# The guests' suites check their records with the host's tcptimeline: build it first.
+test-vm: tools
 	tests/vm/suite.sh $(KERNEL)
 
-test-kernels:
+test-kernels: tools
 	set -e; for k in $$(bash -c '. tests/vm/kernels.sh && kernels_vm_aliases'); do \
 		tests/vm/suite.sh $$k; done
 
 check:
 	tests/build-check.sh
 
-stress:
+stress: tools
 	tests/stress/stress.sh $(KERNEL)
 
-test-debug:
+test-debug: tools
 	tests/debug-kernel/run.sh
 
-test-kcsan:
+test-kcsan: tools
 	tests/debug-kernel/kcsan.sh
 
 test-systemd:
