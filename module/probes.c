@@ -223,6 +223,23 @@ static bool ts_has_seq(const struct sock *sk, u8 old_state, u8 new_state)
 	return old_state != TCP_SYN_SENT || READ_ONCE(tcp_sk(sk)->segs_out);
 }
 
+/*
+ * Which timer gave up, for a socket going to CLOSE (uapi: TCPSTATES_TIMERS_*).
+ * The counts are still those of the timer that called tcp_done(): nothing
+ * clears them before it sets CLOSE.
+ */
+static void ts_fill_timers(struct tcpstates_record *rec, const struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+
+	rec->aux = TCPSTATES_TIMERS_VALID | READ_ONCE(icsk->icsk_retransmits) |
+		   (u64)READ_ONCE(icsk->icsk_probes_out) << 8;
+	if (READ_ONCE(icsk->icsk_user_timeout))
+		rec->aux |= TCPSTATES_TIMERS_USER_TIMEOUT;
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		rec->aux |= TCPSTATES_TIMERS_KEEPALIVE;
+}
+
 /* uid: the kernel's global value; view.c maps it for each reader. */
 static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 {
@@ -258,6 +275,8 @@ static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 		rec->options |= TCPSTATES_OPT_ECN;
 	rec->bytes_acked = tp->bytes_acked;
 	rec->bytes_received = tp->bytes_received;
+	if (rec->kind == TCPSTATES_EV_STATE && rec->new_state == TCP_CLOSE)
+		ts_fill_timers(rec, sk);
 }
 
 static void ts_fill_request(struct tcpstates_record *rec, struct sock *sk)

@@ -64,7 +64,8 @@
  *   (no field changed meaning): INFO numbered _IOWR, its first number
  *   still answered (see the ioctl numbers at the end); reset_sent's aux
  *   says why (it was 0); reserved1 became rcv_unread, valid only with
- *   TCPSTATES_F_UNREAD, which older modules never set.
+ *   TCPSTATES_F_UNREAD, which older modules never set; a state record
+ *   into CLOSE carries its timers in aux (TCPSTATES_TIMERS_*, it was 0).
  *
  *   Every number in the lists below (states, events, hooks, contexts,
  *   flags, option bits) is written out in its list and keeps its meaning
@@ -162,7 +163,9 @@ enum {
  * Events: what produced a record, and what old_state / new_state mean for
  * it. 0 is never a valid kind, so a zeroed record is recognisably invalid.
  *
- * state        tcp_set_state(sk, new): old = sk->sk_state at entry.
+ * state        tcp_set_state(sk, new): old = sk->sk_state at entry. Into
+ *              CLOSE, once a SYN has left: aux = the timers' counts
+ *              (TCPSTATES_TIMERS_*, below); otherwise 0.
  * listen       inet_csk_listen_start() succeeded: CLOSE -> LISTEN.
  * connect      tcp_connect() queued the client's SYN: SYN_SENT -> SYN_SENT.
  *              snd_una is the client ISN (A), snd_nxt = A + 1.
@@ -319,6 +322,28 @@ enum {
 #define TCPSTATES_F_TIMEWAIT	0x10	/* record describes a timewait socket */
 #define TCPSTATES_F_REQUEST	0x20	/* record describes a request socket */
 #define TCPSTATES_F_UNREAD	0x40	/* rcv_unread is valid */
+
+/*
+ * Which timer gave up: a state record into CLOSE from a socket whose SYN
+ * has left carries in aux what its timers had counted as it closed, with
+ * TCPSTATES_TIMERS_VALID set (aux is a field of its own, and no flag is
+ * spent: a reader that checks flags strictly still reads these records).
+ * With sk_err ETIMEDOUT they say which timer ended it:
+ *   RETRANSMITS   icsk_retransmits: retransmission timeouts of the same
+ *                 unacked data since the last ack (in SYN_SENT, the SYN's
+ *                 retries); tcp_retries2 bounds them, or TCP_USER_TIMEOUT
+ *   PROBES        icsk_probes_out: unanswered keepalive or zero-window
+ *                 probes (a keepalive timeout also sends an RST first)
+ *   USER_TIMEOUT  TCP_USER_TIMEOUT was set: it, not tcp_retries2 or the
+ *                 probe count, decided when to give up
+ *   KEEPALIVE     SO_KEEPALIVE was on
+ * Older modules leave aux 0 on state records.
+ */
+#define TCPSTATES_TIMERS_RETRANSMITS(aux)	((__u8)(aux))
+#define TCPSTATES_TIMERS_PROBES(aux)		((__u8)((aux) >> 8))
+#define TCPSTATES_TIMERS_USER_TIMEOUT		0x00010000ULL
+#define TCPSTATES_TIMERS_KEEPALIVE		0x00020000ULL
+#define TCPSTATES_TIMERS_VALID			0x01000000ULL
 
 /*
  * Why an RST left (reset_sent's aux): X(NAME, name, nr). The names are the
