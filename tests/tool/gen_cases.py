@@ -833,6 +833,15 @@ def case_comm_escapes():
     st.write()
 
 
+def nth_pair(st, t, i, cport, sport, A, B, cookie, req_cookie):
+    """The i-th of a case's loopback pairs, opened at t with 100 bytes each way: (c, s, t)."""
+    c, s = lo_pair(cport=cport + i, sport=sport + i, A=A * (i + 1), B=B + 1_000_000 * i)
+    c.cookie, s.cookie = cookie + 2 * i, cookie + 1 + 2 * i
+    t = handshake(st, t, c, s, req_cookie + i)
+    transfer(c, s, 100)
+    return c, s, t
+
+
 def case_rst_reasons():
     st = Stream("rst_reasons", """
         Loopback: six clients reset their connections, each a different way,
@@ -855,11 +864,8 @@ def case_rst_reasons():
     ]
     t = 1 * S
     for i, (old, unread, aux, reason, at_close) in enumerate(cases):
-        c, s = lo_pair(cport=45800 + i, sport=8300 + i, A=1_000_000 * (i + 1),
-                       B=2_000_000_000 + 1_000_000 * i)
-        c.cookie, s.cookie = 8400 + 2 * i, 8401 + 2 * i
-        t = handshake(st, t, c, s, 8600 + i)
-        transfer(c, s, 100)
+        c, s, t = nth_pair(st, t, i, cport=45800, sport=8300, A=1_000_000,
+                           B=2_000_000_000, cookie=8400, req_cookie=8600)
         if old == "CLOSE_WAIT":
             st.ev(t + 1 * MS, "state", c, "ESTABLISHED", "CLOSE_WAIT")
             st.ev(t + 1 * MS, "state", s, "ESTABLISHED", "FIN_WAIT1", task=True)
@@ -908,6 +914,48 @@ def case_fin_timeouts():
     st.ev(t + 62 * S + 5 * US, "state", n, "SYN_SENT", "CLOSE", task=True,
           seq=False, info=False, wnd=False)
     st.want(n, close="aborted", reason="connect_failed")
+    st.write()
+
+
+# A state record into CLOSE carries its timers in aux (uapi TCPSTATES_TIMERS_*).
+TIMERS_USER, TIMERS_KEEPALIVE, TIMERS_VALID = 1 << 16, 1 << 17, 1 << 24
+
+
+def timers(retrans=0, probes=0, user=False, keepalive=False):
+    return TIMERS_VALID | retrans | probes << 8 | (TIMERS_USER if user else 0) | \
+        (TIMERS_KEEPALIVE if keepalive else 0)
+
+
+def case_timer_timeouts():
+    st = Stream("timer_timeouts", """
+        Which timer gave up: five clients lose their peer once established
+        and end with ETIMEDOUT; the CLOSE record's aux carries the timers'
+        counts (TCPSTATES_TIMERS_VALID). Retransmissions of unacked data
+        ran out (15, tcp_retries2): retransmit_timeout. TCP_USER_TIMEOUT set
+        (4 retransmissions): user_timeout. Zero-window probes, nothing in
+        flight (6 probes): probe_timeout. Keepalive on, 9 probes unanswered:
+        the timer sends an RST first, then ETIMEDOUT; with no reason from
+        the kernel (before 6.10) the records prove tcp_keepalive_timeout.
+        And an older module's CLOSE, aux 0: only "timeout".""", abi=3)
+    cases = [  # (aux of the CLOSE record, reset first, reason, retransmits, probes)
+        (timers(retrans=15), False, "retransmit_timeout", 15, 0),
+        (timers(retrans=4, user=True), False, "user_timeout", 4, 0),
+        (timers(probes=6), False, "probe_timeout", 0, 6),
+        (timers(probes=9, keepalive=True), True, "tcp_keepalive_timeout", 0, 9),
+        (0, False, "timeout", None, None),
+    ]
+    t = 1 * S
+    for i, (aux, rst, reason, retrans, probes) in enumerate(cases):
+        c, s, t = nth_pair(st, t, i, cport=46000, sport=8500, A=3_000_000,
+                           B=2_500_000_000, cookie=9500, req_cookie=9700)
+        if rst:
+            st.ev(t + 20 * S, "reset_sent", c, "ESTABLISHED", "ESTABLISHED")
+        st.ev(t + 20 * S + 1 * US, "state", c, "ESTABLISHED", "CLOSE", sk_err=110,
+              aux=aux)
+        st.want(c, close="reset_sent" if rst else "timeout", reason=reason,
+                retransmits_at_close=retrans, probes_at_close=probes,
+                reason_source="records")
+        t += 30 * S
     st.write()
 
 

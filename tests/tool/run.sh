@@ -585,6 +585,7 @@ fields=$("$TT" --fields | awk -F'\t' 'NR > 1 { printf "%s%s", sep, $1; sep = ","
 cp "$HERE/cases/wallclock.txt" "$TMP/t.txt"
 cp "$HERE/cases/vm61_scenarios.txt" "$TMP/vm61_scenarios.txt"
 cp "$HERE/cases/vm73_resets.txt" "$TMP/vm73_resets.txt"
+cp "$HERE/cases/vm73_timeouts.txt" "$TMP/vm73_timeouts.txt"
 ex_bad=0
 ex_n=0
 while read -r line; do

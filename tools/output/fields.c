@@ -94,6 +94,8 @@ STR(reason_source, c->close == CLOSE_OPEN  ? NULL :
 					     "records")
 UINT(unread_at_close, c->unread_close, !c->have_unread_close)
 UINT(unacked_at_fin, c->unacked_fin, !c->have_unacked_fin)
+UINT(retransmits_at_close, c->timers_retrans, !c->have_timers)
+UINT(probes_at_close, c->timers_probes, !c->have_timers)
 UINT(isn_local, c->isn_local, !c->have_isn_local)
 UINT(isn_remote, c->isn_remote, !c->have_isn_remote)
 UINT(fin_seq_local, c->fin_local, !c->have_fin_local)
@@ -177,6 +179,12 @@ static const struct tt_field fields[] = {
 	  "application bytes received and never read when it went to CLOSE (close() resets over them)"),
 	F(unacked_at_fin, FT_UINT, "no FIN of ours recorded",
 	  "bytes sent and not yet acked when our FIN was queued"),
+	F(retransmits_at_close, FT_UINT,
+	  "its CLOSE record carried no timers (older module)",
+	  "retransmission timeouts of the same unacked data when it went to CLOSE (SYN retries in SYN_SENT)"),
+	F(probes_at_close, FT_UINT,
+	  "its CLOSE record carried no timers (older module)",
+	  "keepalive or zero-window probes unanswered when it went to CLOSE"),
 	F(isn_local, FT_UINT, "not recorded",
 	  "our initial sequence number (A or B)"),
 	F(isn_remote, FT_UINT, "not recorded",

@@ -6,6 +6,7 @@
  * owner's comm is escaped for the terminal.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,8 +143,7 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 				c->synack_retrans,
 				c->synack_retrans == 1 ? "" : "s");
 		else
-			snprintf(buf, len, "retransmissions ran out, sk_err %s",
-				 e);
+			snprintf(buf, len, "a timer gave up, sk_err %s", e);
 		break;
 	case CLOSE_ERROR:
 		snprintf(buf, len, "sk_err %s", e);
@@ -176,6 +176,12 @@ static void reason_line(FILE *f, const char *in, const struct conn *c)
 	else if (c->have_unacked_fin && c->unacked_fin)
 		snprintf(extra, sizeof(extra), "; %u bytes unacked at our FIN",
 			 c->unacked_fin);
+	else if (c->have_timers && c->timers_retrans && c->sk_err == ETIMEDOUT)
+		snprintf(extra, sizeof(extra),
+			 "; %u retransmissions unanswered", c->timers_retrans);
+	else if (c->have_timers && c->timers_probes && c->sk_err == ETIMEDOUT)
+		snprintf(extra, sizeof(extra), "; %u probes unanswered",
+			 c->timers_probes);
 	fprintf(f, "%s  reason     %s (%s%s)\n", in,
 		tt_reason_key_name(tt_reason_key(c)), from, extra);
 }

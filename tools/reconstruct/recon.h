@@ -44,7 +44,7 @@ enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
 	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")             \
 	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")        \
 	X(TIMEOUT, timeout,                                                  \
-	  "retransmissions ran out (ETIMEDOUT),"                             \
+	  "a timer gave up (ETIMEDOUT; reason says which),"                  \
 	  " or a half-open request was dropped")                             \
 	X(ERROR, error, "another error ended it (sk_err names it)")          \
 	X(ABORTED, aborted,                                                  \
@@ -72,8 +72,21 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	X(SYN_TIMEOUT, syn_timeout,                                            \
 	  "our SYN retransmissions ran out (ETIMEDOUT in SYN_SENT)")           \
 	X(TIMEOUT, timeout,                                                    \
-	  "ETIMEDOUT once synchronised: retransmissions, keepalive or"         \
-	  " TCP_USER_TIMEOUT (not yet told apart)")                            \
+	  "ETIMEDOUT once synchronised; the records do not say which timer"    \
+	  " (a module older than TCPSTATES_TIMERS_VALID)")                     \
+	X(RETRANSMIT_TIMEOUT, retransmit_timeout,                              \
+	  "our retransmissions of unacked data went unanswered until"          \
+	  " tcp_retries2 gave up (retransmits_at_close counts them)")          \
+	X(USER_TIMEOUT, user_timeout,                                          \
+	  "TCP_USER_TIMEOUT ran out with data unacked or window probes"        \
+	  " unanswered")                                                       \
+	X(PROBE_TIMEOUT, probe_timeout,                                        \
+	  "the peer's window stayed shut: our zero-window probes went"         \
+	  " unanswered (probes_at_close counts them)")                         \
+	X(REQUEST_DROPPED, request_dropped,                                    \
+	  "a request ended without a child: its SYN-ACKs went unanswered"      \
+	  " (synack_retrans counts them), or an RST or the listener's close"   \
+	  " dropped it")                                                       \
 	X(FIN_WAIT2_TIMEOUT, fin_wait2_timeout,                                \
 	  "our FIN was acked, the peer's never came: tcp_fin_timeout"          \
 	  " ended the orphan")                                                 \
@@ -148,6 +161,9 @@ struct conn {
 	bool await_rst;
 	struct conn *await_prev, *await_next;
 	uint32_t unread_close;
+	/* the CLOSE record's timers (TCPSTATES_TIMERS_*) */
+	bool have_timers, timers_user, timers_keepalive;
+	uint8_t timers_retrans, timers_probes;
 	/* bytes sent and not yet acked when our FIN was queued */
 	bool have_unacked_fin;
 	uint32_t unacked_fin;

@@ -273,6 +273,14 @@ static bool state_close(struct conn *c, const struct tcpstates_record *r)
 	bool abort = false;
 
 	c->close_in_task = r->ctx == TCPSTATES_CTX_TASK;
+	if (r->kind == TCPSTATES_EV_STATE &&
+	    (r->aux & TCPSTATES_TIMERS_VALID)) {
+		c->have_timers = true;
+		c->timers_retrans = TCPSTATES_TIMERS_RETRANSMITS(r->aux);
+		c->timers_probes = TCPSTATES_TIMERS_PROBES(r->aux);
+		c->timers_user = r->aux & TCPSTATES_TIMERS_USER_TIMEOUT;
+		c->timers_keepalive = r->aux & TCPSTATES_TIMERS_KEEPALIVE;
+	}
 	if (r->flags & TCPSTATES_F_UNREAD) {
 		c->have_unread_close = true;
 		c->unread_close = data_unread(r);
@@ -446,10 +454,17 @@ uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
  *                       from a state only tcp_disconnect() leaves that way
  *                       (close() itself goes to FIN_WAIT1 or LAST_ACK
  *                       first; ss -K sets ECONNABORTED first)
+ *   tcp_keepalive_timeout
+ *                       the keepalive timer gave up: its RST, then CLOSE
+ *                       with ETIMEDOUT, keepalive on and probes unanswered
+ *                       (no other path sends an RST and then ETIMEDOUT)
  * and otherwise none: "reset", never a guess.
  */
 static uint8_t derived_rst_reason(const struct conn *c)
 {
+	if (c->sk_err == ETIMEDOUT && c->have_timers && c->timers_keepalive &&
+	    c->timers_probes)
+		return TCPSTATES_RST_TCP_KEEPALIVE_TIMEOUT;
 	if (!c->close_in_task || !c->have_unread_close)
 		return TCPSTATES_RST_NONE;
 	if (c->unread_close)
@@ -463,6 +478,29 @@ static uint8_t derived_rst_reason(const struct conn *c)
 		return TCPSTATES_RST_TCP_STATE;
 	}
 	return TCPSTATES_RST_NONE;
+}
+
+/*
+ * Which timer gave up (ETIMEDOUT, no RST of ours): TCP_USER_TIMEOUT decides
+ * alone where it is set; otherwise retransmissions of unacked data (whose
+ * count resets at every ack), else zero-window probes, which are sent only
+ * while nothing is in flight.
+ */
+static uint8_t timeout_reason(const struct conn *c, unsigned int before)
+{
+	if (before == TCPSTATES_SYN_SENT)
+		return REASON_SYN_TIMEOUT;
+	if (before == TCPSTATES_NEW_SYN_RECV)
+		return REASON_REQUEST_DROPPED;
+	if (!c->have_timers)
+		return REASON_TIMEOUT;
+	if (c->timers_user)
+		return REASON_USER_TIMEOUT;
+	if (c->timers_retrans)
+		return REASON_RETRANSMIT_TIMEOUT;
+	if (c->timers_probes)
+		return REASON_PROBE_TIMEOUT;
+	return REASON_TIMEOUT;
 }
 
 /* Why it ended, from how (tt_side_close_kind()) and what the records add. */
@@ -498,8 +536,7 @@ void tt_side_set_reason(struct conn *c)
 			c->reason = REASON_FIN_WAIT2_TIMEOUT;
 		break;
 	case REASON_TIMEOUT:
-		if (before == TCPSTATES_SYN_SENT)
-			c->reason = REASON_SYN_TIMEOUT;
+		c->reason = timeout_reason(c, before);
 		break;
 	case REASON_ABORTED:
 		if (c->no_syn)
