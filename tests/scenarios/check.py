@@ -82,6 +82,10 @@ FAILED_CONNECT = [('state', 'CLOSE', 'SYN_SENT'), ('connect', 'SYN_SENT', 'SYN_S
 # is picked, and left with no ISN chosen and no SYN sent.
 NOPORT = [('state', 'CLOSE', 'SYN_SENT'), ('state', 'SYN_SENT', 'CLOSE')]
 TW_EXPIRE = [('tw_expire', 'TIME_WAIT', 'CLOSE')]
+# The path cut once established: the client's timer gives up and tcp_done() closes it with
+# ETIMEDOUT; the keepalive timer sends an RST first. The server, told so, closes with SO_LINGER 0.
+TIMED_OUT = [('state', 'ESTABLISHED', 'CLOSE')]
+KEEPALIVE_TIMED_OUT = [('reset_sent', 'ESTABLISHED', 'ESTABLISHED'), ('state', 'ESTABLISHED', 'CLOSE')]
 TW_KILL = [('tw_kill', 'TIME_WAIT', 'CLOSE')]
 
 # scenario -> role -> list of expected sequences (one per socket of that role, in order)
@@ -119,6 +123,11 @@ EXPECT = {
                  'server': [SERVER_OPEN + PASSIVE_CLOSE, SERVER_OPEN + PASSIVE_CLOSE]},
     'tw_overflow': {'client': [CLIENT_OPEN + TW_OVERFLOW],
                     'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'rto_timeout': {'client': [CLIENT_OPEN + TIMED_OUT], 'server': [SERVER_OPEN + RESET_SENT]},
+    'user_timeout': {'client': [CLIENT_OPEN + TIMED_OUT], 'server': [SERVER_OPEN + RESET_SENT]},
+    'keepalive_timeout': {'client': [CLIENT_OPEN + KEEPALIVE_TIMED_OUT],
+                          'server': [SERVER_OPEN + RESET_SENT]},
+    'probe_timeout': {'client': [CLIENT_OPEN + TIMED_OUT], 'server': [SERVER_OPEN + RESET_SENT]},
 }
 for s in EXPECT.values():
     if 'server' in s:
@@ -126,7 +135,9 @@ for s in EXPECT.values():
 # sk_err of the socket's last `state` record
 EXPECT_ERR = {('linger0_reset', 'server'): 104, ('unread_reset', 'server'): 104,
               ('refused', 'client'): 111, ('syn_timeout', 'client'): 110,
-              ('tw_overflow', 'server'): 104}
+              ('tw_overflow', 'server'): 104, ('rto_timeout', 'client'): 110,
+              ('user_timeout', 'client'): 110, ('keepalive_timeout', 'client'): 110,
+              ('probe_timeout', 'client'): 110}
 # who sends the first FIN, for the wire check
 ACTIVE = {'client_close': 'client', 'server_close': 'server', 'ipv6': 'client',
           'mapped': 'client', 'netns_veth': 'client', 'half_close': 'client',
@@ -281,6 +292,7 @@ def main():
         by_cookie.setdefault(int(p['COOKIE']), []).append(p)
     check_counters(sockets, proc, pkts)
     check_resets(dev, sockets, pkts)
+    check_timers(dev, sockets, pkts)
 
     for scen, roles in EXPECT.items():
         socks = [s for s in sockets if s['scen'] == scen]
@@ -725,6 +737,97 @@ def tool_json(proc_path):
     return [json.loads(line) for line in out.stdout.splitlines() if '"cookie"' in line], out
 
 
+def client_close(scen, sockets, dev, bad):
+    """The scenario's client socket and its /dev records into CLOSE; (None, []) noted in bad."""
+    c = [x for x in sockets if x['scen'] == scen and x['role'] == 'client']
+    if not c:
+        bad.append(f'{scen}: no client socket')
+        return None, []
+    return c[0], [r for r in dev if r['cookie'] == c[0]['cookie'] and EVENTS[r['kind']] == 'state'
+                  and STATES[r['new']] == 'CLOSE']
+
+
+# Which timer gave up: the scenario, what its CLOSE record's aux must say (uapi
+# TCPSTATES_TIMERS_*: user timeout set, keepalive on), what the wire counts (retransmissions of
+# the lost segment, keepalive probes, window probes) and the reason.
+TIMERS_USER, TIMERS_KEEPALIVE, TIMERS_VALID = 0x10000, 0x20000, 0x1000000
+EXPECT_TIMER = {'rto_timeout': (False, False, 'retrans', 'retransmit_timeout'),
+                'user_timeout': (True, False, 'retrans', 'user_timeout'),
+                'keepalive_timeout': (False, True, 'keepalive', 'tcp_keepalive_timeout'),
+                'probe_timeout': (False, False, 'window', 'probe_timeout')}
+
+
+def check_timers(dev, sockets, pkts):
+    """The client's CLOSE record against the wire and the kernel's counters.
+
+    Retransmissions: the client's segments on the wire that repeat the lost segment's sequence
+    number, less the first (tsa sends no tail loss probe: tcp_early_retrans 0). Keepalive probes:
+    the client's empty segments once it went idle; window probes: those the server no longer
+    answered. The kernel's TcpExt in tsa: TCPAbortOnTimeout +4 (one per scenario), TCPKeepAlive
+    as many as the keepalive probes. And tcptimeline names the timer."""
+    sides, out = tool_json(os.path.join(WORK, 'proc.txt'))
+    bad, probes_total = [], 0
+    for scen, (user, keep, wire_kind, reason) in sorted(EXPECT_TIMER.items()):
+        c, closing = client_close(scen, sockets, dev, bad)
+        if c is None:
+            continue
+        mine = [p for p in pkts if p['src'][1] == c['lport'] and p['dst'][1] == c['rport']]
+        if not closing or not mine:
+            bad.append(f'{scen}: CLOSE record {bool(closing)}, client segments on the wire '
+                       f'{bool(mine)}')
+            continue
+        aux = closing[0]['aux']
+        data = [p for p in mine if p['end'] is not None and p['end'] > p['seq']
+                and 'S' not in p['flags']]
+        theirs = [p for p in pkts if p['src'][1] == c['rport'] and p['dst'][1] == c['lport']]
+        if wire_kind == 'keepalive':
+            # A keepalive probe is an empty segment (at snd_una - 1, which tcpdump does not
+            # print for one): the client's pure ACKs once the idle second began, after the
+            # server's last data.
+            served = [p['t'] for p in theirs if p['end'] is not None and p['end'] > p['seq']]
+            wire = [p for p in mine if served and p['t'] > served[-1] + 0.5
+                    and p['flags'] == '.' and p['seq'] is None]
+            want_retrans, want_probes = 0, len(wire)
+            probes_total += len(wire)
+        elif wire_kind == 'window':
+            # Window probes are empty segments too; those before the cut were answered (a
+            # zero-window ACK), so the unanswered ones follow the server's last segment (its
+            # RST, once the client gave up, aside).
+            answered = [p['t'] for p in theirs if 'R' not in p['flags']]
+            wire = [p for p in mine if answered and p['t'] > answered[-1]
+                    and p['flags'] == '.' and p['seq'] is None]
+            want_retrans, want_probes = 0, len(wire)
+        else:
+            lost = data[-1]['seq'] if data else None
+            wire = [p for p in data if p['seq'] == lost]
+            want_retrans, want_probes = len(wire) - 1, 0
+        got = (bool(aux & TIMERS_VALID), bool(aux & TIMERS_USER), bool(aux & TIMERS_KEEPALIVE),
+               aux & 0xff, (aux >> 8) & 0xff)
+        want = (True, user, keep, want_retrans, want_probes)
+        side = [x for x in sides if x['cookie'] == c['cookie']]
+        named = [(x.get('reason'), x.get('retransmits_at_close'), x.get('probes_at_close'))
+                 for x in side]
+        if got != want or (wire_kind != 'retrans' and want_probes < 1) or \
+                (wire_kind == 'retrans' and want_retrans < 1) or \
+                named != [(reason, want_retrans, want_probes)]:
+            bad.append(f'{scen}: aux {aux:#x} (valid, user, keepalive, retransmits, probes) {got}, '
+                       f'the wire and the socket options say {want}; tcptimeline {named}, '
+                       f'want {reason}')
+        print(f'# {scen}: aux {aux:#x}: {want_retrans} retransmissions, {want_probes} probes '
+              f'on the wire; tcptimeline: {named}')
+    k0, k1 = read_kv('tsa.netstat0.txt'), read_kv('tsa.netstat1.txt')
+    for mib, want in (('TCPAbortOnTimeout', len(EXPECT_TIMER)), ('TCPKeepAlive', probes_total)):
+        if mib not in k0 or mib not in k1:
+            bad.append(f'TcpExt {mib} not in tsa\'s /proc/net/netstat')
+        elif int(k1[mib]) - int(k0[mib]) != want:
+            bad.append(f'TcpExt {mib} in tsa +{int(k1[mib]) - int(k0[mib])}, the records say {want}')
+    tap(out.returncode == 0 and not bad, 'rto_timeout, user_timeout, keepalive_timeout, '
+        'probe_timeout: the client\'s CLOSE carries the timers the wire shows (retransmissions, '
+        'keepalive and window probes), TcpExt TCPAbortOnTimeout and TCPKeepAlive in tsa agree, '
+        'and tcptimeline names the timer',
+        bad + out.stderr.splitlines())
+
+
 def check_resets(dev, sockets, pkts):
     names = rst_names()
     in_range = [r for r in dev if EVENTS[r['kind']] == 'reset_sent'
@@ -752,13 +855,9 @@ def check_resets(dev, sockets, pkts):
     # that arrived), less what the client read
     bad = []
     for scen in sorted(EXPECT_RST):
-        c = [x for x in sockets if x['scen'] == scen and x['role'] == 'client']
-        if not c:
-            bad.append(f'{scen}: no client socket')
+        c, closing = client_close(scen, sockets, dev, bad)
+        if c is None:
             continue
-        c = c[0]
-        closing = [r for r in dev if r['cookie'] == c['cookie'] and EVENTS[r['kind']] == 'state'
-                   and STATES[r['new']] == 'CLOSE']
         conv = [p for p in pkts if {p['src'][1], p['dst'][1]} == {c['lport'], c['rport']}]
         synack = [p for p in conv if p['src'][1] == c['rport'] and p['flags'] == 'S.']
         rst = [p for p in conv if p['src'][1] == c['lport'] and 'R' in p['flags']

@@ -10,12 +10,13 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7120; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7124; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
 # tcp_max_tw_buckets is 0, tse with two ephemeral ports):
 #   client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
-#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race.
+#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
+#   rto_timeout user_timeout keepalive_timeout probe_timeout.
 #
 # Time is controlled, never raced: the snapshot is taken only once every socket the scenarios
 # made is gone from every namespace (ss shows none on ports 7100-7199), so every TIME_WAIT has
@@ -91,6 +92,18 @@ setup_net()
 	# before TCP sees it.
 	ip netns exec tsb sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth-b.rp_filter=0 || return 1
+	# rto_timeout, user_timeout, keepalive_timeout, probe_timeout: a server address each (.3 to
+	# .6) whose neighbour entry in tsa the scenario then points at a MAC nobody has: the path is
+	# cut, no RST or ICMP comes back. To .3, .4 and .6 the RTO starts at 200 ms (quick_routes leaves routes
+	# that have an rto_min alone), tsa gives up after 3 retransmissions (about 3 s), and sends
+	# no tail loss probe, which is a retransmission the timers do not count.
+	ip -n tsb addr add 10.252.0.3/32 dev veth-b && ip -n tsb addr add 10.252.0.4/32 dev veth-b &&
+	ip -n tsb addr add 10.252.0.5/32 dev veth-b && ip -n tsb addr add 10.252.0.6/32 dev veth-b ||
+		return 1
+	ip -n tsa route add 10.252.0.3/32 dev veth-a quickack 1 rto_min 200ms &&
+	ip -n tsa route add 10.252.0.4/32 dev veth-a quickack 1 rto_min 200ms &&
+	ip -n tsa route add 10.252.0.6/32 dev veth-a quickack 1 rto_min 200ms &&
+	ip netns exec tsa sysctl -qw net.ipv4.tcp_retries2=3 net.ipv4.tcp_early_retrans=0 || return 1
 
 	ip link add veth-c netns tsc type veth peer name veth-d netns tsd || return 1
 	ip -n tsc addr add 10.253.0.1/24 dev veth-c && ip -n tsc link set veth-c up &&
@@ -186,6 +199,8 @@ netstat_of() {
 		for (i = 2; i <= NF; i++) print k[i], $i }'
 }
 netstat_of < /proc/net/netstat > "$WORK/netstat0.txt"
+# tsa's: TCPAbortOnTimeout and TCPKeepAlive witness the timers that gave up there.
+ip netns exec tsa cat /proc/net/netstat | netstat_of > "$WORK/tsa.netstat0.txt"
 stat -L -c %i /proc/self/ns/net > "$WORK/root_netns.txt"
 # ack_race's witness: every child inet_ehash_nolisten() could not hash in its request's place
 # (the loser of two CPUs completing one request) is a return value of 0 here.
@@ -241,6 +256,16 @@ scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7
 scenario noport "$SCEN" noport noport tse 127.0.0.1 7118
 scenario syn_race "$SCEN" synrace syn_race tsa tsb 10.252.0.77 10.252.0.2 7119 100
 scenario ack_race "$SCEN" ackrace ack_race tsa tsb 10.252.0.77 10.252.0.2 7120 100 veth-a
+# The path cut once established: a timer of the client's gives up (ETIMEDOUT).
+cut_path() { echo "ip -n tsa neigh replace $1 lladdr 02:00:00:00:00:99 dev veth-a nud permanent"; }
+scenario rto_timeout "$SCEN" conv rto_timeout --server 10.252.0.3 --port 7121 \
+	--server-netns tsb --client-netns tsa --close rto --cut "$(cut_path 10.252.0.3)"
+scenario user_timeout "$SCEN" conv user_timeout --server 10.252.0.4 --port 7122 \
+	--server-netns tsb --client-netns tsa --close usertimeout --cut "$(cut_path 10.252.0.4)"
+scenario keepalive_timeout "$SCEN" conv keepalive_timeout --server 10.252.0.5 --port 7123 \
+	--server-netns tsb --client-netns tsa --close keepalive --cut "$(cut_path 10.252.0.5)"
+scenario probe_timeout "$SCEN" conv probe_timeout --server 10.252.0.6 --port 7124 \
+	--server-netns tsb --client-netns tsa --close zerowindow --cut "$(cut_path 10.252.0.6)"
 
 # Every socket of every scenario must be gone, in every namespace: TIME_WAIT ends 60 s after it
 # was last armed, so this takes a minute after the last TIME_WAIT began, and never ends early.
@@ -270,6 +295,7 @@ cat /proc/tcpstates > "$WORK/proc.txt"
 cat /proc/tcpstates_stats > "$WORK/stats.txt"
 ip netns exec tso cat /proc/net/netstat | netstat_of > "$WORK/tso.netstat.txt"
 netstat_of < /proc/net/netstat > "$WORK/netstat1.txt"
+ip netns exec tsa cat /proc/net/netstat | netstat_of > "$WORK/tsa.netstat1.txt"
 kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
 echo 0 > "$TRACE/events/tcp/tcp_send_reset/enable" 2>/dev/null

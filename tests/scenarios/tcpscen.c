@@ -3,7 +3,11 @@
  * tcpscen: make one kind of TCP connection life happen, deterministically,
  * and say which sockets it used.
  *
- *   tcpscen conv NAME [options]   a client and a server (two processes)
+ *   tcpscen conv NAME [options]   a client and a server (two processes);
+ *                                 --close rto|usertimeout|keepalive|zerowindow with
+ *                                 --cut CMD: CMD makes the path a black hole
+ *                                 once the exchange is done, and the client
+ *                                 waits for its timer to give up (ETIMEDOUT)
  *   tcpscen refused NAME ADDR PORT
  *   tcpscen timeout NAME NETNS ADDR PORT
  *   tcpscen listen NAME ADDR PORT
@@ -248,6 +252,10 @@ enum closer {
 	CLOSE_UNREAD,		/* client close()s with unread data: RST mid-stream */
 	CLOSE_HALF,		/* client shutdown(SHUT_WR), server keeps sending */
 	CLOSE_SHUTDOWN,		/* each side shutdown(SHUT_WR), then close() at once */
+	CLOSE_RTO,		/* path cut, data unacked: tcp_retries2 gives up */
+	CLOSE_USER_TIMEOUT,	/* the same with TCP_USER_TIMEOUT set */
+	CLOSE_KEEPALIVE,	/* path cut, idle: keepalive probes give up */
+	CLOSE_ZERO_WINDOW,	/* peer's window shut, then path cut: window probes give up */
 };
 
 static const struct {
@@ -257,16 +265,91 @@ static const struct {
 	{ "client", CLOSE_CLIENT }, { "server", CLOSE_SERVER },
 	{ "both", CLOSE_BOTH }, { "linger0", CLOSE_LINGER0 },
 	{ "unread", CLOSE_UNREAD }, { "half", CLOSE_HALF },
-	{ "shutdown", CLOSE_SHUTDOWN },
+	{ "shutdown", CLOSE_SHUTDOWN }, { "rto", CLOSE_RTO },
+	{ "usertimeout", CLOSE_USER_TIMEOUT }, { "keepalive", CLOSE_KEEPALIVE },
+	{ "zerowindow", CLOSE_ZERO_WINDOW },
 };
 
 struct conv {
-	const char *srv_addr, *cli_addr, *srv_ns, *cli_ns;
+	const char *srv_addr, *cli_addr, *srv_ns, *cli_ns, *cut;
 	unsigned int port, cli_port, conns, reuse_gap_ms;
 	enum closer closer;
+	int lost[2];	/* the client's "my timer gave up" to the server */
 };
 
 #define GAP_MS		300	/* > the 200 ms delayed-ACK maximum */
+#define USER_TIMEOUT_MS	1500
+#define KEEP_IDLE_S	1	/* TCP_KEEPIDLE and TCP_KEEPINTVL */
+#define KEEP_CNT	2
+#define SERVER_RCVBUF	4096	/* zerowindow: the server's, which it never reads */
+
+static bool timer_closer(enum closer closer)
+{
+	return closer == CLOSE_RTO || closer == CLOSE_USER_TIMEOUT ||
+	       closer == CLOSE_KEEPALIVE || closer == CLOSE_ZERO_WINDOW;
+}
+
+/*
+ * The client loses its peer: once everything is acked, --cut makes the
+ * path a black hole (nothing the client sends arrives, nothing answers),
+ * then data is sent (rto, usertimeout) or the socket is left idle
+ * (keepalive) until the timer gives up and recv() fails with ETIMEDOUT.
+ * zerowindow first fills the window of a server that reads nothing more,
+ * until the client's writes would block and its window probes are being
+ * answered with a zero window; then the cut.
+ */
+static void fill_window(int fd)
+{
+	static char chunk[16384];
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		die("O_NONBLOCK");
+	while (send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) > 0)
+		;
+	if (errno != EAGAIN)
+		die("send until the window shuts");
+	if (fcntl(fd, F_SETFL, fl))
+		die("blocking again");
+	msleep(3 * GAP_MS);
+}
+
+static void lose_peer(const struct conv *c, int fd)
+{
+	int one = 1, v;
+	char b;
+
+	if (c->closer == CLOSE_USER_TIMEOUT) {
+		v = USER_TIMEOUT_MS;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v)))
+			die("TCP_USER_TIMEOUT");
+	}
+	if (c->closer == CLOSE_KEEPALIVE) {
+		v = KEEP_IDLE_S;
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v)))
+			die("keepalive options");
+		v = KEEP_CNT;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v)))
+			die("TCP_KEEPCNT");
+	}
+	msleep(GAP_MS);
+	if (c->closer == CLOSE_ZERO_WINDOW)
+		fill_window(fd);
+	if (!c->cut || system(c->cut)) {
+		errno = 0;
+		die("--cut %s failed", c->cut ? c->cut : "(none)");
+	}
+	if (c->closer == CLOSE_RTO || c->closer == CLOSE_USER_TIMEOUT)
+		send_all(fd, "lost", 4);
+	if (recv(fd, &b, 1, 0) != -1 || errno != ETIMEDOUT)
+		die("expected ETIMEDOUT from recv()");
+	close(fd);
+	if (write(c->lost[1], "t", 1) != 1)
+		die("lost pipe");
+}
+
 #define HALF_BYTES	3000
 
 /* The server side of one accepted connection. */
@@ -335,6 +418,20 @@ static void serve_one(const struct conv *c, int lfd, int sync_w)
 			die("shutdown");
 		close(fd);
 		break;
+	case CLOSE_RTO:
+	case CLOSE_USER_TIMEOUT:
+	case CLOSE_KEEPALIVE:
+	case CLOSE_ZERO_WINDOW: {
+		/* The client gave up; an RST of ours would not reach it. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		if (read(c->lost[0], buf, 1) != 1)
+			die("lost pipe");
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			die("SO_LINGER");
+		close(fd);
+		break;
+	}
 	case CLOSE_HALF:
 		recv_eof(fd, false);
 		memset(buf, 'y', sizeof(buf));
@@ -437,6 +534,12 @@ static void client_one(const struct conv *c, int sync_r)
 		msleep(GAP_MS);
 		close(fd);
 		break;
+	case CLOSE_RTO:
+	case CLOSE_USER_TIMEOUT:
+	case CLOSE_KEEPALIVE:
+	case CLOSE_ZERO_WINDOW:
+		lose_peer(c, fd);
+		break;
 	}
 }
 
@@ -452,6 +555,7 @@ static int run_conv(int argc, char **argv)
 		{ "close", required_argument, NULL, 'x' },
 		{ "conns", required_argument, NULL, 'n' },
 		{ "reuse-gap-ms", required_argument, NULL, 'g' },
+		{ "cut", required_argument, NULL, 'k' },
 		{ 0 }
 	};
 	struct conv c = { .srv_addr = "127.0.0.1", .conns = 1 };
@@ -471,6 +575,7 @@ static int run_conv(int argc, char **argv)
 		case 'P': c.cli_port = atoi(optarg); break;
 		case 'n': c.conns = atoi(optarg); break;
 		case 'g': c.reuse_gap_ms = atoi(optarg); break;
+		case 'k': c.cut = optarg; break;
 		case 'x':
 			for (opt = 0; opt < (int)(sizeof(closers) / sizeof(closers[0])); opt++)
 				if (!strcmp(optarg, closers[opt].name))
@@ -485,9 +590,10 @@ static int run_conv(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!c.port || pipe(sync) || pipe(ready)) {
+	if (!c.port || pipe(sync) || pipe(ready) || pipe(c.lost) ||
+	    (timer_closer(c.closer) && !c.cut)) {
 		errno = 0;
-		die("conv needs --port");
+		die("conv needs --port (and --cut for a timer's close)");
 	}
 
 	srv = fork();
@@ -497,6 +603,10 @@ static int run_conv(int argc, char **argv)
 		prctl(PR_SET_NAME, "scen_srv");
 		enter_netns(c.srv_ns);
 		lfd = tcp_socket(make_addr(c.srv_addr, c.port, &ss, &len));
+		opt = SERVER_RCVBUF;
+		if (c.closer == CLOSE_ZERO_WINDOW &&
+		    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &opt, sizeof(opt)))
+			die("SO_RCVBUF");
 		if (bind(lfd, (void *)&ss, len) || listen(lfd, 16))
 			die("listen");
 		report(lfd, "listener");
