@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -48,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -305,13 +307,30 @@ static void fill_window(int fd)
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
 		die("O_NONBLOCK");
+	int queued, unsent, i;
+
 	while (send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) > 0)
 		;
 	if (errno != EAGAIN)
 		die("send until the window shuts");
 	if (fcntl(fd, F_SETFL, fl))
 		die("blocking again");
-	msleep(3 * GAP_MS);
+	/*
+	 * Shut means nothing in flight and data waiting: the probe timer, not
+	 * the retransmission timer, is running. A slow guest gets there later.
+	 */
+	for (i = 0; i < 200; i++) {
+		if (ioctl(fd, SIOCOUTQ, &queued) || ioctl(fd, SIOCOUTQNSD, &unsent))
+			die("SIOCOUTQ");
+		if (queued == unsent && unsent > 0)
+			break;
+		msleep(50);
+	}
+	if (i == 200) {
+		errno = 0;
+		die("the window never shut with nothing in flight");
+	}
+	msleep(GAP_MS);
 }
 
 static void lose_peer(const struct conv *c, int fd)
