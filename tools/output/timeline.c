@@ -176,12 +176,14 @@ static void reason_line(FILE *f, const char *in, const struct conn *c)
 	else if (c->have_unacked_fin && c->unacked_fin)
 		snprintf(extra, sizeof(extra), "; %u bytes unacked at our FIN",
 			 c->unacked_fin);
-	else if (c->have_timers && c->timers_retrans && c->sk_err == ETIMEDOUT)
+	else if (TCPSTATES_TIMERS_RETRANSMITS(c->timers) &&
+		 c->sk_err == ETIMEDOUT)
 		snprintf(extra, sizeof(extra),
-			 "; %u retransmissions unanswered", c->timers_retrans);
-	else if (c->have_timers && c->timers_probes && c->sk_err == ETIMEDOUT)
+			 "; %u retransmissions unanswered",
+			 TCPSTATES_TIMERS_RETRANSMITS(c->timers));
+	else if (TCPSTATES_TIMERS_PROBES(c->timers) && c->sk_err == ETIMEDOUT)
 		snprintf(extra, sizeof(extra), "; %u probes unanswered",
-			 c->timers_probes);
+			 TCPSTATES_TIMERS_PROBES(c->timers));
 	fprintf(f, "%s  reason     %s (%s%s)\n", in,
 		tt_reason_key_name(tt_reason_key(c)), from, extra);
 }

@@ -161,9 +161,8 @@ struct conn {
 	bool await_rst;
 	struct conn *await_prev, *await_next;
 	uint32_t unread_close;
-	/* the CLOSE record's timers (TCPSTATES_TIMERS_*) */
-	bool have_timers, timers_user, timers_keepalive;
-	uint8_t timers_retrans, timers_probes;
+	/* the CLOSE record's AUX: its timers (TCPSTATES_TIMERS_*); 0: none */
+	uint32_t timers;
 	/* bytes sent and not yet acked when our FIN was queued */
 	bool have_unacked_fin;
 	uint32_t unacked_fin;

@@ -273,14 +273,8 @@ static bool state_close(struct conn *c, const struct tcpstates_record *r)
 	bool abort = false;
 
 	c->close_in_task = r->ctx == TCPSTATES_CTX_TASK;
-	if (r->kind == TCPSTATES_EV_STATE &&
-	    (r->aux & TCPSTATES_TIMERS_VALID)) {
-		c->have_timers = true;
-		c->timers_retrans = TCPSTATES_TIMERS_RETRANSMITS(r->aux);
-		c->timers_probes = TCPSTATES_TIMERS_PROBES(r->aux);
-		c->timers_user = r->aux & TCPSTATES_TIMERS_USER_TIMEOUT;
-		c->timers_keepalive = r->aux & TCPSTATES_TIMERS_KEEPALIVE;
-	}
+	if (r->aux & TCPSTATES_TIMERS_VALID)
+		c->timers = (uint32_t)r->aux;
 	if (r->flags & TCPSTATES_F_UNREAD) {
 		c->have_unread_close = true;
 		c->unread_close = data_unread(r);
@@ -462,8 +456,9 @@ uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
  */
 static uint8_t derived_rst_reason(const struct conn *c)
 {
-	if (c->sk_err == ETIMEDOUT && c->have_timers && c->timers_keepalive &&
-	    c->timers_probes)
+	if (c->sk_err == ETIMEDOUT &&
+	    (c->timers & TCPSTATES_TIMERS_KEEPALIVE) &&
+	    TCPSTATES_TIMERS_PROBES(c->timers))
 		return TCPSTATES_RST_TCP_KEEPALIVE_TIMEOUT;
 	if (!c->close_in_task || !c->have_unread_close)
 		return TCPSTATES_RST_NONE;
@@ -492,13 +487,13 @@ static uint8_t timeout_reason(const struct conn *c, unsigned int before)
 		return REASON_SYN_TIMEOUT;
 	if (before == TCPSTATES_NEW_SYN_RECV)
 		return REASON_REQUEST_DROPPED;
-	if (!c->have_timers)
+	if (!c->timers)
 		return REASON_TIMEOUT;
-	if (c->timers_user)
+	if (c->timers & TCPSTATES_TIMERS_USER_TIMEOUT)
 		return REASON_USER_TIMEOUT;
-	if (c->timers_retrans)
+	if (TCPSTATES_TIMERS_RETRANSMITS(c->timers))
 		return REASON_RETRANSMIT_TIMEOUT;
-	if (c->timers_probes)
+	if (TCPSTATES_TIMERS_PROBES(c->timers))
 		return REASON_PROBE_TIMEOUT;
 	return REASON_TIMEOUT;
 }
