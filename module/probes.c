@@ -690,6 +690,97 @@ static void ts_connect_ret(void *data, struct pt_regs *regs)
 }
 
 /*
+ * Listener drops (listen_drop, uapi TCPSTATES_DROP_*). Where a listener
+ * turns a SYN or a final ACK away, the kernel counts it in TcpExt and
+ * records nothing else. The entry of the call that may drop reads the
+ * counters this CPU holds for the listener's namespace, the return reads
+ * them again: what moved says what happened. The call runs in softirq
+ * (or with BH disabled; on PREEMPT_RT under the CPU's BH lock), so it
+ * stays on this CPU and no other drop is counted on it meanwhile. The
+ * listener is lockless: another CPU may count its own drops at the same
+ * time, in its own per-CPU counters, which this one does not read.
+ */
+enum {
+	TS_MIB_OVERFLOWS,
+	TS_MIB_REQQ_DROP,
+	TS_MIB_COOKIES,
+	TS_MIB_DROPS,
+	TS_NR_MIB,
+};
+
+static const u16 ts_mib_field[TS_NR_MIB] = {
+	[TS_MIB_OVERFLOWS] = LINUX_MIB_LISTENOVERFLOWS,
+	[TS_MIB_REQQ_DROP] = LINUX_MIB_TCPREQQFULLDROP,
+	[TS_MIB_COOKIES] = LINUX_MIB_SYNCOOKIESSENT,
+	[TS_MIB_DROPS] = LINUX_MIB_LISTENDROPS,
+};
+
+/* In the order the causes are told apart: the first that moved wins. */
+static const u8 ts_mib_cause[TS_NR_MIB] = {
+	[TS_MIB_OVERFLOWS] = TCPSTATES_DROP_ACCEPT_QUEUE,
+	[TS_MIB_REQQ_DROP] = TCPSTATES_DROP_SYN_QUEUE,
+	[TS_MIB_COOKIES] = TCPSTATES_DROP_SYNCOOKIE,
+	[TS_MIB_DROPS] = TCPSTATES_DROP_OTHER,
+};
+
+struct ts_listen_snap {
+	struct sock *sk;	/* the listener */
+	unsigned int cpu;
+	unsigned long mib[TS_NR_MIB];
+};
+
+static void ts_listen_snap(struct ts_listen_snap *snap, struct sock *sk)
+{
+	struct linux_mib __percpu *mib = sock_net(sk)->mib.net_statistics;
+	unsigned int i;
+
+	snap->sk = sk;
+	snap->cpu = raw_smp_processor_id();
+	for (i = 0; i < TS_NR_MIB; i++)
+		snap->mib[i] = this_cpu_read(mib->mibs[ts_mib_field[i]]);
+}
+
+/* TCPSTATES_DROP_NONE if the call dropped nothing, else the aux to record. */
+static u64 ts_listen_drop(const struct ts_listen_snap *snap)
+{
+	struct sock *sk = snap->sk;
+	struct linux_mib __percpu *mib = sock_net(sk)->mib.net_statistics;
+	unsigned int i;
+
+	/* Cannot happen in softirq; if it ever does, claim nothing. */
+	if (WARN_ON_ONCE(snap->cpu != raw_smp_processor_id()))
+		return TCPSTATES_DROP_NONE;
+	for (i = 0; i < TS_NR_MIB; i++)
+		if (this_cpu_read(mib->mibs[ts_mib_field[i]]) != snap->mib[i])
+			return ts_mib_cause[i] |
+			       (u64)min_t(u32, READ_ONCE(sk->sk_max_ack_backlog),
+					  0xffffff) << 8 |
+			       (u64)READ_ONCE(sk->sk_ack_backlog) << 32;
+	return TCPSTATES_DROP_NONE;
+}
+
+/* tcp_conn_request(rsk_ops, af_ops, listener, skb): a SYN to a listener. */
+static int ts_syn_entry(void *data, struct pt_regs *regs)
+{
+	struct sock *sk = ts_arg_sk(regs, 2);
+
+	if (!ts_is_tcp(sk))
+		return 1;	/* no return handler */
+	ts_listen_snap(data, sk);
+	return 0;
+}
+
+static void ts_syn_ret(void *data, struct pt_regs *regs)
+{
+	struct ts_listen_snap *snap = data;
+	u64 aux = ts_listen_drop(snap);
+
+	if (aux)
+		ts_emit(snap->sk, TS_OBJ_FULL, TCPSTATES_EV_LISTEN_DROP,
+			TCP_LISTEN, TCP_LISTEN, aux);
+}
+
+/*
  * tcp_v{4,6}_syn_recv_sock(listener, skb, req, dst, req_unhash, own_req,
  * ...) returns the child, and *own_req says whether it was hashed in the
  * request's place. Two CPUs completing one request at once (its final ACK
@@ -697,10 +788,22 @@ static void ts_connect_ret(void *data, struct pt_regs *regs)
  * already closed and destroyed by inet_ehash_nolisten() without
  * tcp_set_state(). Only the child that was hashed is recorded. The entry
  * keeps the pointer; the flag lives in the caller's frame until the return.
+ * No child at all is a drop of the final ACK (listen_drop), on the request
+ * it would have completed.
  */
+struct ts_child {
+	struct ts_listen_snap snap;
+	struct sock *req;
+	bool *own_req;
+};
+
 static int ts_child_entry(void *data, struct pt_regs *regs)
 {
-	*(bool **)data =
+	struct ts_child *d = data;
+
+	ts_listen_snap(&d->snap, ts_arg_sk(regs, 0));
+	d->req = ts_arg_sk(regs, 2);
+	d->own_req =
 		(bool *)regs_get_kernel_argument(regs, TS_SYN_RECV_OWN_REQ_ARG);
 	return 0;
 }
@@ -717,14 +820,32 @@ static int ts_child_v4_entry(void *data, struct pt_regs *regs)
 	return ts_child_entry(data, regs);
 }
 
+/*
+ * A SYN cookie's request was never hashed and has no cookie: its drop is
+ * the listener's, as a dropped SYN is.
+ */
 static void ts_child_ret(void *data, struct pt_regs *regs)
 {
 	struct sock *child = (struct sock *)regs_return_value(regs);
-	bool *own_req = *(bool **)data;
+	struct ts_child *d = data;
+	u64 aux;
 
-	if (!IS_ERR_OR_NULL(child) && READ_ONCE(*own_req))
-		ts_emit(child, TS_OBJ_FULL, TCPSTATES_EV_CHILD,
-			TCP_NEW_SYN_RECV, READ_ONCE(child->sk_state), 0);
+	if (!IS_ERR_OR_NULL(child)) {
+		if (READ_ONCE(*d->own_req))
+			ts_emit(child, TS_OBJ_FULL, TCPSTATES_EV_CHILD,
+				TCP_NEW_SYN_RECV, READ_ONCE(child->sk_state),
+				0);
+		return;
+	}
+	aux = ts_listen_drop(&d->snap);
+	if (!aux)
+		return;
+	if (atomic64_read(&d->req->sk_cookie))
+		ts_emit(d->req, TS_OBJ_REQUEST, TCPSTATES_EV_LISTEN_DROP,
+			TCP_NEW_SYN_RECV, TCP_NEW_SYN_RECV, aux);
+	else
+		ts_emit(d->snap.sk, TS_OBJ_FULL, TCPSTATES_EV_LISTEN_DROP,
+			TCP_LISTEN, TCP_LISTEN, aux);
 }
 
 /*
@@ -837,11 +958,11 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 #endif
 	[TCPSTATES_HOOK_CHILD_V4] =
 		TS_KRETPROBE("tcp_v4_syn_recv_sock", ts_child_v4_entry,
-			     ts_child_ret, sizeof(bool *), 0,
+			     ts_child_ret, sizeof(struct ts_child), 0,
 			     "the IPv4 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_CHILD_V6] =
 		TS_KRETPROBE("tcp_v6_syn_recv_sock", ts_child_entry,
-			     ts_child_ret, sizeof(bool *), 0,
+			     ts_child_ret, sizeof(struct ts_child), 0,
 			     "the IPv6 server child's birth in SYN_RECV is not recorded"),
 	[TCPSTATES_HOOK_ACCEPT] =
 		TS_KPROBE("security_sock_graft", ts_accept_pre,
@@ -890,6 +1011,10 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 		.rp.kp = { .symbol_name = "tcp_v6_reqsk_destructor",
 			   .pre_handler = ts_request_end_pre },
 	},
+	[TCPSTATES_HOOK_SYN] =
+		TS_KRETPROBE("tcp_conn_request", ts_syn_entry, ts_syn_ret,
+			     sizeof(struct ts_listen_snap), 0,
+			     "SYNs a listener dropped or answered with a cookie are not recorded"),
 };
 
 #define TS_HOOK_NAME(NAME, name, nr) \

@@ -65,7 +65,8 @@
  *   still answered (see the ioctl numbers at the end); reset_sent's aux
  *   says why (it was 0); reserved1 became rcv_unread, valid only with
  *   TCPSTATES_F_UNREAD, which older modules never set; a state record
- *   into CLOSE carries its timers in aux (TCPSTATES_TIMERS_*, it was 0).
+ *   into CLOSE carries its timers in aux (TCPSTATES_TIMERS_*, it was 0);
+ *   the listen_drop event and the syn hook.
  *
  *   Every number in the lists below (states, events, hooks, contexts,
  *   flags, option bits) is written out in its list and keeps its meaning
@@ -236,6 +237,16 @@ enum {
  *              connection skips TIME_WAIT. old = FIN_WAIT2 or CLOSING, new
  *              = the substate it would have entered. The kernel counts it
  *              as TCPTimeWaitOverflow.
+ * listen_drop  A listener turned a segment away, as the kernel's own TcpExt
+ *              counters show it: a SYN that got no request socket
+ *              (tcp_conn_request(): on the listener, LISTEN -> LISTEN), or
+ *              the handshake's final ACK that got no child
+ *              (tcp_v{4,6}_syn_recv_sock(): on the request, NEW_SYN_RECV ->
+ *              NEW_SYN_RECV, or on the listener when the request has no
+ *              cookie, a SYN cookie's). aux = why, and the accept queue
+ *              then (TCPSTATES_DROP_*, below). The peer's address is not
+ *              recorded. The request of a dropped final ACK lives on: its
+ *              SYN-ACK is sent again, and the next ACK may make the child.
  *
  * TCPSTATES_EVENT_LIST(X): X(NAME, name, nr), the enum suffix, the name the
  * /proc text and the tool print, and the number.
@@ -254,7 +265,8 @@ enum {
 	X(TW_KILL,	tw_kill,	11)		\
 	X(RESET_SENT,	reset_sent,	12)		\
 	X(LOST,		lost,		13)		\
-	X(TW_OVERFLOW,	tw_overflow,	14)
+	X(TW_OVERFLOW,	tw_overflow,	14)		\
+	X(LISTEN_DROP,	listen_drop,	15)
 
 #define __TCPSTATES_EVENT_ENUM(NAME, name, nr)	TCPSTATES_EV_##NAME = nr,
 enum {
@@ -281,7 +293,8 @@ enum {
 	X(TW_EXPIRE,		tw_expire,		10)	\
 	X(TW_END,		tw_end,			11)	\
 	X(RESET_SENT,		reset_sent,		12)	\
-	X(REQUEST_END_V6,	request_end_v6,		13)
+	X(REQUEST_END_V6,	request_end_v6,		13)	\
+	X(SYN,			syn,			14)
 
 #define __TCPSTATES_HOOK_ENUM(NAME, name, nr)	TCPSTATES_HOOK_##NAME = nr,
 enum {
@@ -383,6 +396,44 @@ enum {
 	TCPSTATES_RST_REASON_LIST(__TCPSTATES_RST_ENUM)
 	TCPSTATES_NR_RST_REASONS
 };
+
+/*
+ * Why a listener turned a segment away (listen_drop's aux, low byte):
+ * X(NAME, name, nr). The module tells them apart by which of the kernel's
+ * TcpExt counters the call that dropped it moved, on the CPU it ran on
+ * (softirq: nothing else counts there meanwhile), so the tool's totals are
+ * the kernel's own:
+ *   ACCEPT_QUEUE  the accept queue was full (ListenOverflows): a SYN
+ *                 dropped before a request was made, or a final ACK
+ *                 dropped before the child was made
+ *   SYN_QUEUE     the SYN queue was full and SYN cookies are off: SYN
+ *                 dropped (TCPReqQFullDrop)
+ *   SYNCOOKIE     not dropped: answered with a SYN cookie and no request
+ *                 kept (SyncookiesSent), as the SYN queue was full or
+ *                 tcp_syncookies is 2
+ *   OTHER         dropped for another reason (no memory, an LSM, no route
+ *                 back): ListenDrops moved alone
+ * Every one but SYNCOOKIE also counts in ListenDrops.
+ * TCPSTATES_DROP_BACKLOG(aux): the listener's accept queue length then
+ * (sk_ack_backlog); TCPSTATES_DROP_MAX_BACKLOG(aux): its limit, capped at
+ * 0xffffff.
+ */
+#define TCPSTATES_DROP_LIST(X)			\
+	X(ACCEPT_QUEUE,	accept_queue,	1)	\
+	X(SYN_QUEUE,	syn_queue,	2)	\
+	X(SYNCOOKIE,	syncookie,	3)	\
+	X(OTHER,	other,		4)
+
+#define __TCPSTATES_DROP_ENUM(NAME, name, nr)	TCPSTATES_DROP_##NAME = nr,
+enum {
+	TCPSTATES_DROP_NONE = 0,
+	TCPSTATES_DROP_LIST(__TCPSTATES_DROP_ENUM)
+	TCPSTATES_NR_DROPS
+};
+
+#define TCPSTATES_DROP_CAUSE(aux)		((__u8)(aux))
+#define TCPSTATES_DROP_MAX_BACKLOG(aux)		((__u32)((aux) >> 8) & 0xffffff)
+#define TCPSTATES_DROP_BACKLOG(aux)		((__u32)((aux) >> 32))
 
 /*
  * tcpstates_record.options: what the handshake negotiated (or offered),
