@@ -19,6 +19,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 5_000_000_000_000  # 5000 s of uptime
 MS, US, S = 1_000_000, 1_000, 1_000_000_000
+DROP_ACCEPT_QUEUE, DROP_SYN_QUEUE, DROP_SYNCOOKIE, DROP_OTHER = 1, 2, 3, 4
 NS_HOST = 4026531840
 
 HEADER = ("SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT RADDR RPORT "
@@ -144,9 +145,11 @@ def listen(st, t, lsk):
 
 
 def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
-              synack_retrans=0):
+              synack_retrans=0, acks_dropped=0, accept_wait=50 * US - 4 * US):
     """Client c connects to server child s (request cookie req_cookie).
-    Returns the time after accept()."""
+    The listener drops the first acks_dropped final ACKs (its accept queue
+    full), each answered by a SYN-ACK retransmission. Returns the time after
+    accept(), accept_wait after the server's ESTABLISHED."""
     A, B = c.isn, s.isn
     c.una, c.nxt, c.wseq, c.rcv = A, A + 1, A + 1, 0
     lp = c.lp
@@ -168,13 +171,17 @@ def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
     c.srtt = rtt // US
     st.ev(t2, "state", c, "SYN_SENT", "ESTABLISHED")
     t3 = t2 + rtt // 2
+    for _ in range(acks_dropped):
+        st.ev(t3, "listen_drop", req, "NEW_SYN_RECV", "NEW_SYN_RECV",
+              flags=F_REQUEST, wnd=False, info=False, aux=DROP_ACCEPT_QUEUE)
+        t3 += rtt
     s.una, s.nxt, s.wseq, s.rcv = B + 1, B + 1, B + 1, A + 1
     s.srtt = rtt // US
     st.ev(t3, "child", s, "NEW_SYN_RECV", "SYN_RECV")
     st.ev(t3 + 2 * US, "request_end", req, "NEW_SYN_RECV", "-",
           flags=F_REQUEST, wnd=False, info=False, aux=synack_retrans)
     st.ev(t3 + 4 * US, "state", s, "SYN_RECV", "ESTABLISHED")
-    t4 = t3 + 50 * US
+    t4 = t3 + 4 * US + accept_wait
     st.want(c, isn_local=A, isn_remote=B)
     st.want(s, isn_local=B, isn_remote=A)
     if accept:
@@ -919,6 +926,42 @@ def case_fin_timeouts():
 
 # A state record into CLOSE carries its timers in aux (uapi TCPSTATES_TIMERS_*).
 TIMERS_USER, TIMERS_KEEPALIVE, TIMERS_VALID = 1 << 16, 1 << 17, 1 << 24
+
+
+def case_listen_pressure():
+    st = Stream("listen_pressure", """
+        Listener pressure on port 9090 (backlog 1): the listener turns away
+        one SYN with its accept queue full (1 of 1), one with its SYN queue
+        full and cookies off, answers two with SYN cookies, drops one for
+        another reason. One connection waits 5 ms in the accept queue;
+        another's final ACK is dropped twice (accept queue full) before its
+        child is made, and it is accepted 40 ms later; a third is still
+        waiting to be accepted when the input ends.""", abi=3)
+    lsk = Sock(9001, "0.0.0.0", 9090, "0.0.0.0", 0, pid=555, comm="app")
+    listen(st, 0, lsk)
+    t = 1 * S
+    for cause in (DROP_ACCEPT_QUEUE | 1 << 8 | 1 << 32, DROP_SYN_QUEUE | 1 << 8,
+                  DROP_SYNCOOKIE | 1 << 8, DROP_SYNCOOKIE | 1 << 8, DROP_OTHER | 1 << 8):
+        st.ev(t, "listen_drop", lsk, "LISTEN", "LISTEN", seq=False, info=False,
+              wnd=False, aux=cause)
+        t += 1 * MS
+    st.want(lsk, role="listener", listen_drops_accept_queue=1, listen_drops_syn_queue=1,
+            listen_syncookies=2, listen_drops_other=1, accept_wait_ns=None,
+            acks_dropped=None)
+    waits = [(5 * MS, 0), (40 * MS, 2), (None, 0)]
+    for i, (wait, drops) in enumerate(waits):
+        c = Sock(9100 + i, "127.0.0.1", 47000 + i, "127.0.0.1", 9090, pid=4300 + i,
+                 comm="client", isn=7_000_000 + i * 1000)
+        s = Sock(9200 + i, "127.0.0.1", 9090, "127.0.0.1", 47000 + i, pid=555,
+                 comm="app", isn=8_000_000 + i * 1000)
+        st.conn(c)
+        st.conn(s)
+        t = handshake(st, t, c, s, 9300 + i, accept=wait is not None,
+                      acks_dropped=drops, accept_wait=wait or 0)
+        st.want(s, role="server", accept_wait_ns=wait, acks_dropped=drops,
+                listen_drops_accept_queue=None)
+        t += 100 * MS
+    st.write()
 
 
 def timers(retrans=0, probes=0, user=False, keepalive=False):

@@ -11,7 +11,8 @@
  * Under a filter, --metrics counts what the other outputs show: the
  * records of the conversations shown (their transitions, resets and
  * retransmissions), and the sides of those conversations, each counted
- * (its handshake, its close, its duration) when the conversation is shown,
+ * (its handshake, its accept wait, its close, its duration) when the
+ * conversation is shown,
  * that is when it has ended. Without one, a side is counted as it happens.
  * The gauge of open sides is exporter.c's.
  */
@@ -36,6 +37,8 @@ static void side_event(struct app *a, const struct conn *c,
 static void side_events(struct app *a, const struct conn *c)
 {
 	side_event(a, c, TT_SIDE_ESTABLISHED);
+	if (c->accept_ns)
+		side_event(a, c, TT_SIDE_ACCEPTED);
 	if (tt_conn_visited(c, TCPSTATES_TIME_WAIT))
 		side_event(a, c, TT_SIDE_TIME_WAIT);
 	side_event(a, c, TT_SIDE_ENDED);

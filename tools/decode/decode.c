@@ -71,6 +71,13 @@ static bool states_fit(const struct tcpstates_record *r)
 		return r->old_state == TCPSTATES_NEW_SYN_RECV;
 	case TCPSTATES_EV_LISTEN:
 		return r->new_state == TCPSTATES_LISTEN;
+	case TCPSTATES_EV_LISTEN_DROP:
+		/* the listener's own, or a request's final ACK */
+		if (r->flags & TCPSTATES_F_REQUEST)
+			return r->old_state == TCPSTATES_NEW_SYN_RECV &&
+			       r->new_state == TCPSTATES_NEW_SYN_RECV;
+		return r->old_state == TCPSTATES_LISTEN &&
+		       r->new_state == TCPSTATES_LISTEN;
 	}
 	return r->new_state != TCPSTATES_STATE_NONE;
 }
@@ -95,6 +102,13 @@ int tt_check_record(const struct tcpstates_record *r, char *why, size_t len)
 	}
 	if (check_fields(r, why, len))
 		return -1;
+	if (r->kind == TCPSTATES_EV_LISTEN_DROP &&
+	    (TCPSTATES_DROP_CAUSE(r->aux) == TCPSTATES_DROP_NONE ||
+	     TCPSTATES_DROP_CAUSE(r->aux) >= TCPSTATES_NR_DROPS)) {
+		snprintf(why, len, "listen_drop with unknown cause %u",
+			 TCPSTATES_DROP_CAUSE(r->aux));
+		return -1;
+	}
 	if (states_fit(r))
 		return 0;
 	snprintf(why, len, "%s record with states %s -> %s",

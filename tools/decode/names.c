@@ -33,6 +33,10 @@ static const char *const rst_names[TCPSTATES_NR_RST_REASONS] = {
 	TCPSTATES_RST_REASON_LIST(RST_NAME)
 };
 
+#define DROP_NAME(NAME, name, nr) [nr] = #name,
+static const char *const drop_names[TCPSTATES_NR_DROPS] = { TCPSTATES_DROP_LIST(
+	DROP_NAME) };
+
 static const char *lookup(const char *const *tab, size_t n, unsigned int i,
 			  const char *bad)
 {
@@ -165,4 +169,9 @@ void tt_format_addr(unsigned int family, const uint8_t *addr, char *buf,
 const char *tt_rst_reason_name(unsigned int reason)
 {
 	return lookup(rst_names, ARRAY_SIZE(rst_names), reason, NULL);
+}
+
+const char *tt_drop_name(unsigned int cause)
+{
+	return lookup(drop_names, ARRAY_SIZE(drop_names), cause, NULL);
 }

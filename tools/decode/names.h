@@ -39,6 +39,8 @@ const char *tt_options_format(uint8_t options, char *buf, size_t len);
 
 /* reset_sent's aux: "tcp_abort_on_close"; NULL for a number it lacks. */
 const char *tt_rst_reason_name(unsigned int reason);
+/* listen_drop's cause (TCPSTATES_DROP_*): "accept_queue"; NULL if none. */
+const char *tt_drop_name(unsigned int cause);
 
 /* "ECONNRESET" for sk_err 104; "-" for 0, "E123" if glibc has no name. */
 const char *tt_errno_name(unsigned int err, char *buf, size_t len);

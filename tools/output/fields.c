@@ -63,6 +63,12 @@ static bool handshake_done(const struct conn *c)
 	return c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns;
 }
 
+/* A server side accept() took after it was established. */
+static bool accepted(const struct conn *c)
+{
+	return c->role == ROLE_SERVER && c->est_ns && c->accept_ns >= c->est_ns;
+}
+
 static struct tt_bytes bytes(const struct conn *c, bool rx)
 {
 	struct tt_bytes tx, r;
@@ -107,6 +113,16 @@ UINT(bytes_received, c->bytes_received, !c->have_info)
 UINT(handshake_ns, c->est_ns - c->syn_ns, !handshake_done(c))
 UINT(syn_retrans, c->syn_retrans, !c->have_syn_retrans)
 UINT(synack_retrans, c->synack_retrans, !c->have_synack_retrans)
+UINT(accept_wait_ns, c->accept_ns - c->est_ns, !accepted(c))
+UINT(acks_dropped, c->acks_dropped, c->role != ROLE_SERVER)
+UINT(listen_drops_accept_queue, c->listen_drops[TCPSTATES_DROP_ACCEPT_QUEUE],
+     c->role != ROLE_LISTENER)
+UINT(listen_drops_syn_queue, c->listen_drops[TCPSTATES_DROP_SYN_QUEUE],
+     c->role != ROLE_LISTENER)
+UINT(listen_syncookies, c->listen_drops[TCPSTATES_DROP_SYNCOOKIE],
+     c->role != ROLE_LISTENER)
+UINT(listen_drops_other, c->listen_drops[TCPSTATES_DROP_OTHER],
+     c->role != ROLE_LISTENER)
 UINT(retrans, c->retrans, !c->have_info)
 UINT(srtt_us, c->srtt_us, !c->srtt_us)
 UINT(mss, c->mss, !c->have_opts)
@@ -209,6 +225,19 @@ static const struct tt_field fields[] = {
 	  "SYN retransmissions before ESTABLISHED"),
 	F(synack_retrans, FT_UINT, "its request's end was not recorded",
 	  "SYN-ACK retransmissions of its request"),
+	F(accept_wait_ns, FT_UINT,
+	  "not a server side, or not accepted (yet) after ESTABLISHED",
+	  "time in the accept queue: ESTABLISHED to accept() taking it"),
+	F(acks_dropped, FT_UINT, "not a server side",
+	  "its final ACKs the listener dropped, its accept queue full"),
+	F(listen_drops_accept_queue, FT_UINT, "not a listener",
+	  "SYNs (and final ACKs of unrecorded requests) it dropped, its accept queue full (TcpExtListenOverflows)"),
+	F(listen_drops_syn_queue, FT_UINT, "not a listener",
+	  "SYNs it dropped, its SYN queue full and SYN cookies off (TcpExtTCPReqQFullDrop)"),
+	F(listen_syncookies, FT_UINT, "not a listener",
+	  "SYNs it answered with a SYN cookie (TcpExtSyncookiesSent)"),
+	F(listen_drops_other, FT_UINT, "not a listener",
+	  "SYNs and final ACKs it dropped for another reason (TcpExtListenDrops alone)"),
 	F(retrans, FT_UINT, NO_INFO,
 	  "total retransmissions (tcp_sock.total_retrans)"),
 	F(srtt_us, FT_UINT, "no RTT measured",

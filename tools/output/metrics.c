@@ -9,10 +9,13 @@
  *                  records), resets received (a state record into CLOSE with
  *                  sk_err ECONNRESET, ECONNREFUSED or EPIPE), SYN
  *                  retransmissions (total_retrans when a side leaves
- *                  SYN_SENT), SYN-ACK retransmissions (request_end's aux)
+ *                  SYN_SENT), SYN-ACK retransmissions (request_end's aux),
+ *                  what listeners turned away (listen_drop, by cause)
  *   from sides     handshake latency when a side reaches ESTABLISHED
  *                  (client: SYN_SENT -> ESTABLISHED, server: the SYN's
- *                  arrival -> ESTABLISHED), connections closed, why
+ *                  arrival -> ESTABLISHED), the accept wait when accept()
+ *                  takes a server side (its ESTABLISHED -> the accept
+ *                  record), connections closed, why
  *                  (close reasons) and their duration when a side ends (its CLOSE, or the end of its
  *                  TIME_WAIT), the transition FIN_WAIT2 -> TIME_WAIT of a
  *                  timewait socket when it enters TIME_WAIT (a tw_rearm
@@ -62,7 +65,8 @@ struct group {
 	uint64_t closed[ROLE_NR][CLOSE_NR];
 	uint64_t reasons[TT_REASON_KEYS];
 	uint64_t resets_sent, resets_received, syn_retrans, synack_retrans;
-	struct hist handshake[HS_ROLES];
+	uint64_t listen_drops[TCPSTATES_NR_DROPS];
+	struct hist handshake[HS_ROLES], accept_wait;
 	struct hist duration[ROLE_NR];
 	uint64_t live[NS];
 };
@@ -221,6 +225,9 @@ void tt_metrics_record(struct tt_metrics *m, const struct tcpstates_record *r)
 	case TCPSTATES_EV_REQUEST_END:
 		g->synack_retrans += r->aux;
 		break;
+	case TCPSTATES_EV_LISTEN_DROP: /* the decoder checked the cause */
+		g->listen_drops[TCPSTATES_DROP_CAUSE(r->aux)]++;
+		break;
 	case TCPSTATES_EV_STATE:
 		if (r->new_state == TCPSTATES_CLOSE &&
 		    (r->sk_err == ECONNRESET || r->sk_err == ECONNREFUSED ||
@@ -293,6 +300,13 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 		break;
 	case TT_SIDE_TIME_WAIT:
 		tw_entered(g, c);
+		break;
+	case TT_SIDE_ACCEPTED:
+		if (c->role == ROLE_SERVER && c->est_ns &&
+		    c->accept_ns >= c->est_ns)
+			hist_add(&g->accept_wait, handshake_le,
+				 ARRAY_SIZE(handshake_le),
+				 c->accept_ns - c->est_ns);
 		break;
 	}
 }
@@ -478,6 +492,23 @@ static void series_handshake(FILE *f, const struct family *fam,
 	}
 }
 
+static void series_accept_wait(FILE *f, const struct family *fam,
+			       const struct group *g, const char *l)
+{
+	write_hist(f, fam->name, l, &g->accept_wait, handshake_le,
+		   ARRAY_SIZE(handshake_le));
+}
+
+static void series_listen_drops(FILE *f, const struct family *fam,
+				const struct group *g, const char *l)
+{
+	for (unsigned int k = 1; k < TCPSTATES_NR_DROPS; k++)
+		if (g->listen_drops[k])
+			fprintf(f, "%s{%s,cause=\"%s\"} %llu\n", fam->name, l,
+				tt_drop_name(k),
+				(unsigned long long)g->listen_drops[k]);
+}
+
 static void series_duration(FILE *f, const struct family *fam,
 			    const struct group *g, const char *l)
 {
@@ -512,6 +543,12 @@ static const struct family families[] = {
 	{ "tcpstates_handshake_seconds", "histogram",
 	  "Handshake latency: client SYN sent -> ESTABLISHED, server SYN received -> ESTABLISHED.",
 	  series_handshake, 0 },
+	{ "tcpstates_accept_wait_seconds", "histogram",
+	  "How long a server connection sat established in its listener's accept queue before accept() took it.",
+	  series_accept_wait, 0 },
+	{ "tcpstates_listen_drops_total", "counter",
+	  "Segments a listener turned away, by cause: SYNs and final ACKs dropped (accept_queue, syn_queue, other) and SYNs answered with a cookie (syncookie); the kernel's TcpExt counts, per listener port.",
+	  series_listen_drops, 0 },
 	{ "tcpstates_connection_duration_seconds", "histogram",
 	  "Connection lifetime, first record (the SYN) to the side's end, by role.",
 	  series_duration, 0 },

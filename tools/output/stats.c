@@ -16,6 +16,19 @@ struct samples {
 	size_t n, cap;
 };
 
+/*
+ * One listening port of one namespace (SO_REUSEPORT listeners on it are
+ * summed): what it turned away (from listen_drop records, as they come) and
+ * what became of its connections (from server sides).
+ */
+struct listener {
+	uint32_t netns;
+	uint16_t port;
+	uint64_t drops[TCPSTATES_NR_DROPS];
+	uint64_t servers, established, accepted, acks_dropped, req_dropped;
+	struct samples wait; /* ESTABLISHED -> accept() */
+};
+
 struct tt_stats {
 	uint64_t close_wait_warn_ns;
 	uint64_t records, kinds[TCPSTATES_NR_EVENTS];
@@ -32,6 +45,8 @@ struct tt_stats {
 	char *odd[MAX_ODD];
 	size_t nodd;
 	uint64_t odd_dropped;
+	struct listener *lst;
+	size_t nlst, caplst;
 };
 
 static void samples_add(struct samples *h, uint64_t v)
@@ -65,6 +80,37 @@ static uint64_t percentile(const struct samples *h, double p)
 	return h->v[(rank > h->n ? h->n : rank) - 1];
 }
 
+static struct listener *listener_of(struct tt_stats *s, uint32_t netns,
+				    uint16_t port)
+{
+	struct listener *l;
+
+	for (size_t i = 0; i < s->nlst; i++)
+		if (s->lst[i].netns == netns && s->lst[i].port == port)
+			return &s->lst[i];
+	if (s->nlst == s->caplst) {
+		size_t cap = s->caplst ? s->caplst * 2 : 8;
+
+		l = realloc(s->lst, cap * sizeof(*l));
+		if (!l)
+			return NULL; /* out of memory: this port goes uncounted */
+		s->lst = l;
+		s->caplst = cap;
+	}
+	l = &s->lst[s->nlst++];
+	memset(l, 0, sizeof(*l));
+	l->netns = netns;
+	l->port = port;
+	return l;
+}
+
+static void free_listeners(struct tt_stats *s)
+{
+	for (size_t i = 0; i < s->nlst; i++)
+		free(s->lst[i].wait.v);
+	free(s->lst);
+}
+
 struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
 {
 	struct tt_stats *s = calloc(1, sizeof(*s));
@@ -82,6 +128,7 @@ void tt_stats_reset(struct tt_stats *s)
 		free(s->odd[i]);
 	for (unsigned int i = 0; i < ROLE_NR; i++)
 		free(s->handshake[i].v);
+	free_listeners(s);
 	memset(s, 0, sizeof(*s));
 	s->close_wait_warn_ns = warn;
 }
@@ -94,6 +141,7 @@ void tt_stats_free(struct tt_stats *s)
 		free(s->odd[i]);
 	for (unsigned int i = 0; i < ROLE_NR; i++)
 		free(s->handshake[i].v);
+	free_listeners(s);
 	free(s);
 }
 
@@ -106,6 +154,12 @@ void tt_stats_record(struct tt_stats *s, const struct tcpstates_record *r)
 		s->lost_markers++;
 		s->lost_records += r->aux;
 		return;
+	}
+	if (r->kind == TCPSTATES_EV_LISTEN_DROP) {
+		struct listener *l = listener_of(s, r->netns, ntohs(r->sport));
+
+		if (l) /* the decoder checked the cause */
+			l->drops[TCPSTATES_DROP_CAUSE(r->aux)]++;
 	}
 	if (r->kind < TCPSTATES_NR_EVENTS &&
 	    r->old_state < TCPSTATES_NR_STATES &&
@@ -211,6 +265,20 @@ static void abnormal_end(struct tt_stats *s, const struct conn *c)
 	odd(s, c, what);
 }
 
+/* What became of a listener's connection, counted as it ends. */
+static void server_end(struct tt_stats *s, const struct conn *c)
+{
+	struct listener *l;
+
+	if (c->role != ROLE_SERVER || !(l = listener_of(s, c->netns, c->lport)))
+		return;
+	l->servers++;
+	l->established += c->est_ns != 0;
+	l->accepted += c->accept_ns != 0;
+	l->acks_dropped += c->acks_dropped;
+	l->req_dropped += c->reason == REASON_REQUEST_DROPPED;
+}
+
 void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 {
 	s->conns++;
@@ -230,6 +298,7 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 		s->tw_skipped++;
 	retries(s, c);
 	abnormal_end(s, c);
+	server_end(s, c);
 	if (c->incomplete) {
 		s->incomplete++;
 		odd(s, c, "incomplete history");
@@ -243,9 +312,14 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c)
 void tt_stats_side(struct tt_stats *s, const struct conn *c,
 		   enum tt_side_event ev)
 {
-	(void)c;
+	struct listener *l;
+
 	if (ev == TT_SIDE_TIME_WAIT)
 		s->tw_entered++;
+	if (ev == TT_SIDE_ACCEPTED && c->role == ROLE_SERVER && c->est_ns &&
+	    c->accept_ns >= c->est_ns &&
+	    (l = listener_of(s, c->netns, c->lport)))
+		samples_add(&l->wait, c->accept_ns - c->est_ns);
 }
 
 static void print_records(const struct tt_stats *s, FILE *f)
@@ -289,24 +363,66 @@ static void print_connections(const struct tt_stats *s, FILE *f)
 				(unsigned long long)s->reasons[i]);
 }
 
-static void print_handshakes(struct tt_stats *s, FILE *f)
+/* "n=3 1.2ms 2ms 2ms 2ms": nearest-rank p50 p90 p99 max. */
+static void print_percentiles(struct samples *h, FILE *f)
 {
 	char a[32], b[32], c[32], d[32];
 
+	qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
+	tt_fmt_dur(a, sizeof(a), percentile(h, 0.50));
+	tt_fmt_dur(b, sizeof(b), percentile(h, 0.90));
+	tt_fmt_dur(c, sizeof(c), percentile(h, 0.99));
+	tt_fmt_dur(d, sizeof(d), h->v[h->n - 1]);
+	fprintf(f, "n=%zu %s %s %s %s\n", h->n, a, b, c, d);
+}
+
+static void print_handshakes(struct tt_stats *s, FILE *f)
+{
 	fprintf(f,
 		"\nhandshake latency (exact, nearest rank: p50 p90 p99 max)\n");
 	for (unsigned int i = 0; i < ROLE_NR; i++) {
-		struct samples *h = &s->handshake[i];
-
-		if (!h->n)
+		if (!s->handshake[i].n)
 			continue;
-		qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
-		tt_fmt_dur(a, sizeof(a), percentile(h, 0.50));
-		tt_fmt_dur(b, sizeof(b), percentile(h, 0.90));
-		tt_fmt_dur(c, sizeof(c), percentile(h, 0.99));
-		tt_fmt_dur(d, sizeof(d), h->v[h->n - 1]);
-		fprintf(f, "  %-12s n=%zu %s %s %s %s\n", tt_role_name(i), h->n,
-			a, b, c, d);
+		fprintf(f, "  %-12s ", tt_role_name(i));
+		print_percentiles(&s->handshake[i], f);
+	}
+}
+
+static int cmp_listener(const void *x, const void *y)
+{
+	const struct listener *a = x, *b = y;
+
+	if (a->netns != b->netns)
+		return a->netns < b->netns ? -1 : 1;
+	return (a->port > b->port) - (a->port < b->port);
+}
+
+static void print_listeners(struct tt_stats *s, FILE *f)
+{
+	if (!s->nlst)
+		return;
+	fprintf(f, "\nlisteners (per namespace and local port)\n");
+	qsort(s->lst, s->nlst, sizeof(*s->lst), cmp_listener);
+	for (size_t i = 0; i < s->nlst; i++) {
+		struct listener *l = &s->lst[i];
+
+		fprintf(f, "  netns %u port %u\n", l->netns, l->port);
+		fprintf(f,
+			"    connections %llu: established %llu, accepted %llu, request dropped %llu, final ACKs dropped %llu\n",
+			(unsigned long long)l->servers,
+			(unsigned long long)l->established,
+			(unsigned long long)l->accepted,
+			(unsigned long long)l->req_dropped,
+			(unsigned long long)l->acks_dropped);
+		fprintf(f, "    listen_drop");
+		for (unsigned int k = 1; k < TCPSTATES_NR_DROPS; k++)
+			fprintf(f, " %s %llu", tt_drop_name(k),
+				(unsigned long long)l->drops[k]);
+		fprintf(f, " (SYNs and final ACKs, as TcpExt counts them)\n");
+		if (l->wait.n) {
+			fprintf(f, "    accept wait (p50 p90 p99 max) ");
+			print_percentiles(&l->wait, f);
+		}
 	}
 }
 
@@ -337,6 +453,7 @@ void tt_stats_print(struct tt_stats *s, FILE *f)
 	print_records(s, f);
 	print_connections(s, f);
 	print_handshakes(s, f);
+	print_listeners(s, f);
 	print_states(s, f);
 	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
 		(unsigned long long)s->resets,

@@ -458,6 +458,43 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 	}
 }
 
+/*
+ * Listener pressure: a server side's wait in the accept queue and its
+ * final ACKs dropped; what a listener turned away.
+ */
+static void accept_line(FILE *f, const char *in, const struct conn *c)
+{
+	char d[32];
+	int any = 0;
+
+	if (c->role == ROLE_SERVER && (c->accept_ns || c->acks_dropped)) {
+		fprintf(f, "%s  accept     ", in);
+		if (c->accept_ns && c->est_ns && c->accept_ns >= c->est_ns) {
+			tt_fmt_dur(d, sizeof(d), c->accept_ns - c->est_ns);
+			fprintf(f, "%s in the accept queue", d);
+		} else {
+			fprintf(f, "%s", c->accept_ns ? "taken" : "never");
+		}
+		if (c->acks_dropped)
+			fprintf(f,
+				", %u final ACK%s dropped (accept queue full)",
+				c->acks_dropped,
+				c->acks_dropped == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+	if (c->role != ROLE_LISTENER)
+		return;
+	for (unsigned int k = 1; k < TCPSTATES_NR_DROPS; k++) {
+		if (!c->listen_drops[k])
+			continue;
+		if (!any++)
+			fprintf(f, "%s  turned     away", in);
+		fprintf(f, " %s %u", tt_drop_name(k), c->listen_drops[k]);
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 		      const char *in)
 {
@@ -471,6 +508,7 @@ static void text_side(FILE *f, const struct tt_clock *k, const struct conn *c,
 		 c->have_isn_remote, c->isn_remote);
 	options_line(f, in, c);
 	established(f, in, c);
+	accept_line(f, in, c);
 	close_detail(d, sizeof(d), k, c);
 	tt_put_init(&o, f);
 	tt_put_str(&o, in);

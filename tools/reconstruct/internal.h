@@ -19,6 +19,7 @@ struct request {
 	struct tcpstates_record rec;
 	struct conn *child; /* the child while it is live */
 	uint64_t child_id; /* the child's id once claimed */
+	uint32_t acks_dropped; /* listen_drop records before its child */
 };
 
 /*
@@ -68,6 +69,7 @@ void tt_recon_alias(struct recon *R, uint64_t from, uint64_t to);
 /* Each returns the id the record belongs to (0: none). */
 uint64_t tt_on_request(struct recon *R, const struct tcpstates_record *r);
 uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r);
+uint64_t tt_on_request_drop(struct recon *R, const struct tcpstates_record *r);
 uint64_t tt_on_child(struct recon *R, const struct tcpstates_record *r,
 		     const struct conn **live);
 /* End of input: requests still waiting become half-open connections. */

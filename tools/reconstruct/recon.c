@@ -503,7 +503,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 {
 	enum tt_side_end end;
 	struct conn *c;
-	uint64_t id = 0, est;
+	uint64_t id = 0, est, accepted;
 	bool tw;
 
 	*live = NULL;
@@ -518,6 +518,10 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 		return tt_on_request_end(R, r);
 	case TCPSTATES_EV_CHILD:
 		return tt_on_child(R, r, live);
+	case TCPSTATES_EV_LISTEN_DROP:
+		if (r->flags & TCPSTATES_F_REQUEST)
+			return tt_on_request_drop(R, r);
+		break;
 	}
 	c = side_of(R, r, &id);
 	if (!c)
@@ -525,10 +529,13 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 	if (r->sport || !c->in_tuple)
 		conn_set_tuple(R, c, r);
 	est = c->est_ns;
+	accepted = c->accept_ns;
 	tw = tt_side_state(c) == TCPSTATES_TIME_WAIT;
 	end = tt_side_update(c, r);
 	if (!est && c->est_ns && R->sink.side)
 		R->sink.side(R->sink.arg, c, TT_SIDE_ESTABLISHED);
+	if (!accepted && c->accept_ns && R->sink.side)
+		R->sink.side(R->sink.arg, c, TT_SIDE_ACCEPTED);
 	if (!tw && tt_side_state(c) == TCPSTATES_TIME_WAIT && R->sink.side)
 		R->sink.side(R->sink.arg, c, TT_SIDE_TIME_WAIT);
 	if (end == SIDE_GOES_ON && R->early_tw && c->tw_handed &&

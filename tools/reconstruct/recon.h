@@ -186,6 +186,16 @@ struct conn {
 	uint64_t bytes_acked, bytes_received, tw_timeout_ms;
 	uint64_t first_ns, last_ns, syn_ns, est_ns, reset_ns, end_ns;
 	uint32_t tw_rearms;
+	/*
+	 * Listener pressure. A server side: when accept() took it (0: not
+	 * yet), and the final ACKs its listener dropped while it was a request
+	 * (full accept queue). A listener: what it turned away, by
+	 * TCPSTATES_DROP_* cause (SYNs, and final ACKs of requests whose
+	 * record was not ours).
+	 */
+	uint64_t accept_ns;
+	uint32_t acks_dropped;
+	uint32_t listen_drops[TCPSTATES_NR_DROPS];
 
 	struct tt_span *states;
 	uint32_t nstates, capstates;
@@ -197,6 +207,7 @@ enum tt_side_event {
 	TT_SIDE_ESTABLISHED, /* it just reached ESTABLISHED */
 	TT_SIDE_ENDED, /* it ended (before pairing, which may hold it) */
 	TT_SIDE_TIME_WAIT, /* it just entered TIME_WAIT (not a re-arm in it) */
+	TT_SIDE_ACCEPTED, /* accept() just took it (first accept record) */
 };
 
 /*

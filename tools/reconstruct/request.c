@@ -101,6 +101,7 @@ static void server_from_request(struct conn *c, const struct request *q)
 	c->role = ROLE_SERVER;
 	c->open = OPEN_PASSIVE;
 	c->req_cookie = q->cookie;
+	c->acks_dropped = q->acks_dropped;
 	c->first_ns = q->ts;
 	c->syn_ns = q->ts;
 	tt_side_set_state(c, TCPSTATES_NEW_SYN_RECV, q->ts,
@@ -148,6 +149,22 @@ uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r)
 	}
 	req_free(R, q);
 	return id;
+}
+
+/*
+ * The listener dropped this request's final ACK (its accept queue was
+ * full): the request waits on for the next ACK, or ends without a child.
+ */
+uint64_t tt_on_request_drop(struct recon *R, const struct tcpstates_record *r)
+{
+	struct request *q = req_by_cookie(R, r->netns, r->cookie);
+
+	if (!q)
+		return 0; /* its request record was before our history */
+	q->acks_dropped++;
+	if (q->child)
+		q->child->acks_dropped = q->acks_dropped;
+	return q->child_id ? q->child_id : q->id;
 }
 
 uint64_t tt_on_child(struct recon *R, const struct tcpstates_record *r,

@@ -369,6 +369,18 @@ enum tt_side_end tt_side_update(struct conn *c,
 	case TCPSTATES_EV_TW_REARM:
 		on_timewait(c, r);
 		break;
+	case TCPSTATES_EV_ACCEPT:
+		if (!c->accept_ns)
+			c->accept_ns = r->ts_ns;
+		break;
+	case TCPSTATES_EV_LISTEN_DROP: /* the decoder checked the cause */
+		c->listen_drops[TCPSTATES_DROP_CAUSE(r->aux)]++;
+		if (c->role == ROLE_UNKNOWN) /* listening before our history */
+			c->role = ROLE_LISTENER;
+		if (tt_side_state(c) == TCPSTATES_STATE_NONE)
+			tt_side_set_state(c, TCPSTATES_LISTEN, r->ts_ns,
+					  r->kind);
+		break;
 	case TCPSTATES_EV_TW_OVERFLOW:
 		c->twend = TW_SKIPPED; /* the full socket's CLOSE ends it */
 		if (r->new_state == TCPSTATES_TIME_WAIT)
