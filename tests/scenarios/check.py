@@ -33,8 +33,9 @@ TOOL = os.path.join(HERE, '..', '..', 'tools', 'tcptimeline')
 STATES = ['-', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
           'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE']
 EVENTS = [None, 'state', 'listen', 'connect', 'request', 'child', 'accept', 'request_end',
-          'time_wait', 'tw_rearm', 'tw_expire', 'tw_kill', 'reset_sent', 'lost', 'tw_overflow']
-F_MAPPED, F_SEQ, F_UNREAD = 0x01, 0x02, 0x40
+          'time_wait', 'tw_rearm', 'tw_expire', 'tw_kill', 'reset_sent', 'lost', 'tw_overflow',
+          'listen_drop']
+F_MAPPED, F_SEQ, F_REQUEST, F_UNREAD = 0x01, 0x02, 0x20, 0x40
 
 # ---------------------------------------------------------------- what each scenario must show
 
@@ -104,7 +105,8 @@ EXPECT = {
     'syn_timeout': {'client': [FAILED_CONNECT]},
     'listen_close': {'listener': [LISTENER]},
     'half_open': {'listener': [LISTENER]},
-    'syn_noroute': {'listener': [LISTENER]},
+    # the SYN it cannot route a SYN-ACK back to: tcp_conn_request() drops it (ListenDrops)
+    'syn_noroute': {'listener': [[LISTENER[0], ('listen_drop', 'LISTEN', 'LISTEN'), LISTENER[1]]]},
     'noport': {'client': [NOPORT], 'listener': [LISTENER]},
     'syn_race': {'listener': [LISTENER]},
     'ack_race': {'listener': [LISTENER]},
@@ -293,6 +295,8 @@ def main():
     check_counters(sockets, proc, pkts)
     check_resets(dev, sockets, pkts)
     check_timers(dev, sockets, pkts)
+    check_listeners(dev, sockets)
+    check_accept_wait(sockets)
 
     for scen, roles in EXPECT.items():
         socks = [s for s in sockets if s['scen'] == scen]
@@ -344,11 +348,19 @@ def check_counters(sockets, proc, pkts):
     leaked = [p for p in proc if raw and p['RPORT'] == str(raw[0]['lport'])
               and p['EVENT'] in ('request', 'request_end')]
     lost = race_losers(sockets, pkts)
+    # and in tsd and tsk (listen_overflow, listen_syncookies), each SYN answered with a cookie
+    # (its request freed at once) and each cookie an ACK brought back (cookie_v4_check() makes a
+    # request for the child, never hashed)
+    for ns in ('tsd', 'tsk'):
+        k0, k1 = read_kv(f'{ns}.netstat0.txt'), read_kv(f'{ns}.netstat1.txt')
+        lost += sum(int(k1.get(m, 0)) - int(k0.get(m, 0))
+                    for m in ('SyncookiesSent', 'SyncookiesRecv'))
     missed = int(stats.get('missed_request', '0').strip() or 0)
     ok = unhashed.isdigit() and 1 + lost <= int(unhashed) <= 1 + lost + missed
     tap(bool(raw) and ok and not leaked,
-        f'syn_noroute, syn_race: the unroutable SYN and the {lost} duplicate SYN(s) that lost '
-        f'their race are counted (requests_unhashed {unhashed}) and never recorded',
+        f'syn_noroute, syn_race, listen_*: the unroutable SYN and the {lost} duplicate SYNs that '
+        f'lost their race, SYN cookies sent and cookies received are counted (requests_unhashed '
+        f'{unhashed}) and never recorded',
         [f'requests_unhashed {unhashed!r}, expected {1 + lost} (+ up to {missed} missed '
          f'request hits), raw SYN {raw}', *fmt(leaked)])
     # tw_overflow: the kernel's own counter in the namespace says how many closes skipped
@@ -368,7 +380,7 @@ HOOKS_OF = {'state': ('set_state',), 'listen': ('listen',), 'connect': ('connect
             'request_end': ('request_end_v4', 'request_end_v6'), 'time_wait': ('time_wait',),
             'tw_rearm': ('time_wait',), 'tw_expire': ('tw_expire', 'tw_end'),
             'tw_kill': ('tw_end',), 'reset_sent': ('reset_sent',),
-            'tw_overflow': ('tw_overflow',)}
+            'tw_overflow': ('tw_overflow',), 'listen_drop': ('syn', 'child_v4', 'child_v6')}
 MISSES = {}   # check kind -> hook -> missed hits not yet used to explain an absent record
 # The most probe hits the kprobe core may miss in a boot of the scenarios before the boot fails:
 # the most seen in one boot is 3 (7.2-sid, 2026-12-02); a change that makes misses common (a
@@ -825,6 +837,88 @@ def check_timers(dev, sockets, pkts):
         'probe_timeout: the client\'s CLOSE carries the timers the wire shows (retransmissions, '
         'keepalive and window probes), TcpExt TCPAbortOnTimeout and TCPKeepAlive in tsa agree, '
         'and tcptimeline names the timer',
+        bad + out.stderr.splitlines())
+
+
+# Listener pressure: the scenario, the namespace whose TcpExt is its truth, and what it must
+# cause at least once. uapi TCPSTATES_DROP_*: the cause in aux's low byte.
+DROPS = {1: 'accept_queue', 2: 'syn_queue', 3: 'syncookie', 4: 'other'}
+MIB_OF = {'accept_queue': 'ListenOverflows', 'syn_queue': 'TCPReqQFullDrop',
+          'syncookie': 'SyncookiesSent'}
+EXPECT_LISTEN = {'listen_overflow': ('tsd', 'accept_queue'),
+                 'listen_syncookies': ('tsk', 'syncookie')}
+
+
+def check_listeners(dev, sockets):
+    """What listeners turned away, against the kernel's own counters.
+
+    Per scenario: its namespace's TcpExt deltas over the run (nothing else there listens under
+    pressure) equal the listen_drop records of that namespace, by cause; ListenDrops equals
+    every cause but syncookie. tcptimeline's totals (the listener's listen_drops_* plus its
+    connections' acks_dropped, the final ACKs dropped on their requests) equal them too, and
+    listen_overflow must have dropped both a SYN and a request's final ACK."""
+    sides, out = tool_json(os.path.join(WORK, 'proc.txt'))
+    bad, said = [], []
+    for scen, (ns, must) in sorted(EXPECT_LISTEN.items()):
+        lst = [s for s in sockets if s['scen'] == scen and s['role'] == 'listener']
+        if not lst:
+            bad.append(f'{scen}: no listener socket')
+            continue
+        netns, port = lst[0]['netns'], lst[0]['lport']
+        recs = [r for r in dev if EVENTS[r['kind']] == 'listen_drop' and r['netns'] == netns]
+        got = {name: len([r for r in recs if r['aux'] & 0xff == k]) for k, name in DROPS.items()}
+        on_req = len([r for r in recs if r['flags'] & F_REQUEST])
+        k0, k1 = read_kv(f'{ns}.netstat0.txt'), read_kv(f'{ns}.netstat1.txt')
+        delta = {m: int(k1.get(m, -1)) - int(k0.get(m, 0))
+                 for m in list(MIB_OF.values()) + ['ListenDrops']}
+        want = {name: delta[m] for name, m in MIB_OF.items()}
+        mine = [x for x in sides if x['netns'] == netns and x['lport'] == port]
+        tool = {'accept_queue': sum((x.get('listen_drops_accept_queue') or 0) +
+                                    (x.get('acks_dropped') or 0) for x in mine),
+                'syn_queue': sum(x.get('listen_drops_syn_queue') or 0 for x in mine),
+                'syncookie': sum(x.get('listen_syncookies') or 0 for x in mine)}
+        drops = got['accept_queue'] + got['syn_queue'] + got['other']
+        said.append(f'{scen}: records {got} ({on_req} on requests), TcpExt in {ns} {delta}, '
+                    f'tcptimeline {tool}')
+        if {k: got[k] for k in want} != want or delta['ListenDrops'] != drops or \
+                tool != want or got[must] < 1 or any(r['netns'] != netns for r in recs) or \
+                (scen == 'listen_overflow' and not 0 < on_req < got['accept_queue']):
+            bad.append(said[-1])
+    for line in said:
+        print(f'# {line}')
+    tap(out.returncode == 0 and not bad, 'listen_overflow, listen_syncookies: the listen_drop '
+        'records by cause equal TcpExt ListenOverflows, TCPReqQFullDrop, SyncookiesSent and '
+        'ListenDrops in the listener\'s namespace, and so do tcptimeline\'s totals (dropped SYNs '
+        'and final ACKs both seen)', bad + out.stderr.splitlines())
+
+
+def check_accept_wait(sockets):
+    """slow_accept: each connection's accept wait against the application's own clocks.
+
+    The client noted CLOCK_MONOTONIC when its connect() completed, the server when accept()
+    returned the child; the module's clock is the same. The child's ESTABLISHED comes within the
+    loopback's microseconds of the client's, the accept record just before accept() returns: the
+    tool's accept_wait_ns must be within 25 ms of the difference (scheduling of a loaded guest),
+    and at least the 400 ms the server waited less that margin."""
+    sides, out = tool_json(os.path.join(WORK, 'proc.txt'))
+    socks = [s for s in sockets if s['scen'] == 'slow_accept']
+    servers = [s for s in socks if s['role'] == 'server']
+    bad = []
+    for s in servers:
+        cli = [c for c in socks if c['role'] == 'client' and c['lport'] == s['rport']]
+        side = [x for x in sides if x['cookie'] == s['cookie'] and x['role'] == 'server']
+        if not cli or 'est_ns' not in cli[0] or len(side) != 1 or side[0]['accept_wait_ns'] is None:
+            bad.append(f'server {s["cookie"]}: client {cli}, tcptimeline {side}')
+            continue
+        truth = s['accepted_ns'] - cli[0]['est_ns']
+        got = side[0]['accept_wait_ns']
+        print(f'# slow_accept: port {s["rport"]}: accept wait {got} ns, the application\'s '
+              f'clocks {truth} ns')
+        if abs(got - truth) > 25_000_000 or got < 375_000_000:
+            bad.append(f'port {s["rport"]}: tcptimeline {got} ns, application {truth} ns')
+    tap(out.returncode == 0 and len(servers) == 3 and not bad,
+        f'slow_accept: tcptimeline\'s accept wait of each of {len(servers)} connections (want 3) '
+        'is the time between the client\'s connect() and the server\'s accept()',
         bad + out.stderr.splitlines())
 
 

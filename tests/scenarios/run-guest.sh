@@ -10,13 +10,14 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7124; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7127; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
-# tcp_max_tw_buckets is 0, tse with two ephemeral ports):
+# tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie):
 #   client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
 #   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
-#   rto_timeout user_timeout keepalive_timeout probe_timeout.
+#   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
+#   slow_accept.
 #
 # Time is controlled, never raced: the snapshot is taken only once every socket the scenarios
 # made is gone from every namespace (ss shows none on ports 7100-7199), so every TIME_WAIT has
@@ -33,7 +34,7 @@ OUT=${TCPSTATES_RESULTS:-/tmp}/scenarios
 WORK=$(mktemp -d /tmp/scenarios.XXXXXX) || exit 1
 TRACE=/sys/kernel/tracing
 PIDS=()
-NAMESPACES="tsa tsb tsc tsd tst tso tse"
+NAMESPACES="tsa tsb tsc tsd tst tso tse tsk"
 PORTS='( sport >= :7100 and sport <= :7199 ) or ( dport >= :7100 and dport <= :7199 )'
 
 diag() { sed 's/^/# /'; }
@@ -117,6 +118,8 @@ setup_net()
 	ip netns exec tso sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || return 1
 	# noport: two ephemeral ports, so the third connect() to one destination finds none.
 	ip netns exec tse sysctl -qw net.ipv4.ip_local_port_range="40000 40001" || return 1
+	# listen_syncookies: every SYN is answered with a cookie, none queued.
+	ip netns exec tsk sysctl -qw net.ipv4.tcp_syncookies=2 || return 1
 
 	ip -n tst link add dummy0 type dummy && ip -n tst addr add 10.250.0.1/24 dev dummy0 &&
 	ip -n tst link set dummy0 up && ip netns exec tst sysctl -qw net.ipv4.tcp_syn_retries=1
@@ -201,6 +204,10 @@ netstat_of() {
 netstat_of < /proc/net/netstat > "$WORK/netstat0.txt"
 # tsa's: TCPAbortOnTimeout and TCPKeepAlive witness the timers that gave up there.
 ip netns exec tsa cat /proc/net/netstat | netstat_of > "$WORK/tsa.netstat0.txt"
+# tsd's and tsk's: what their listeners turned away (listen_overflow, listen_syncookies).
+for ns in tsd tsk; do
+	ip netns exec "$ns" cat /proc/net/netstat | netstat_of > "$WORK/$ns.netstat0.txt"
+done
 stat -L -c %i /proc/self/ns/net > "$WORK/root_netns.txt"
 # ack_race's witness: every child inet_ehash_nolisten() could not hash in its request's place
 # (the loser of two CPUs completing one request) is a return value of 0 here.
@@ -266,6 +273,13 @@ scenario keepalive_timeout "$SCEN" conv keepalive_timeout --server 10.252.0.5 --
 	--server-netns tsb --client-netns tsa --close keepalive --cut "$(cut_path 10.252.0.5)"
 scenario probe_timeout "$SCEN" conv probe_timeout --server 10.252.0.6 --port 7124 \
 	--server-netns tsb --client-netns tsa --close zerowindow --cut "$(cut_path 10.252.0.6)"
+# Listener pressure. A backlog-1 listener in tsd that never accepts, 8 SYNs 50 ms apart over the
+# 300 ms RTT: requests made while its accept queue had room get their final ACK when it is full
+# (dropped on the request), later SYNs find it full (dropped on the listener). Then tsk's SYN
+# cookies, and a listener that lets three connections wait 400 ms before accept().
+scenario listen_overflow "$SCEN" listenq listen_overflow tsd tsc 10.253.0.2 7125 1 8 -1
+scenario listen_syncookies "$SCEN" listenq listen_syncookies tsk tsk 127.0.0.1 7126 8 3 100
+scenario slow_accept "$SCEN" listenq slow_accept tsa tsa 127.0.0.1 7127 8 3 400
 
 # Every socket of every scenario must be gone, in every namespace: TIME_WAIT ends 60 s after it
 # was last armed, so this takes a minute after the last TIME_WAIT began, and never ends early.
@@ -296,6 +310,9 @@ cat /proc/tcpstates_stats > "$WORK/stats.txt"
 ip netns exec tso cat /proc/net/netstat | netstat_of > "$WORK/tso.netstat.txt"
 netstat_of < /proc/net/netstat > "$WORK/netstat1.txt"
 ip netns exec tsa cat /proc/net/netstat | netstat_of > "$WORK/tsa.netstat1.txt"
+for ns in tsd tsk; do
+	ip netns exec "$ns" cat /proc/net/netstat | netstat_of > "$WORK/$ns.netstat1.txt"
+done
 kill -TERM "$DEVREAD"; wait "$DEVREAD" 2>/dev/null
 echo 0 > "$TRACE/events/sock/inet_sock_set_state/enable"
 echo 0 > "$TRACE/events/tcp/tcp_send_reset/enable" 2>/dev/null

@@ -15,6 +15,10 @@
  *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
  *   tcpscen ackrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS IFACE
  *   tcpscen noport NAME NETNS ADDR PORT
+ *   tcpscen listenq NAME NETNS_SERVER NETNS_CLIENT ADDR PORT BACKLOG CLIENTS
+ *                   ACCEPT_MS     CLIENTS connect to a listener of BACKLOG;
+ *                                 ACCEPT_MS after the last, it accepts them
+ *                                 all (-1: never), then every socket closes
  *   tcpscen devread FILE          copy /dev/tcpstates to FILE until SIGTERM
  *
  * Every socket it creates is printed on stdout as one JSON line with its
@@ -68,6 +72,8 @@ static const char *scen = "?";
 /* Where a failed connect() was going: getpeername() has nothing to say then. */
 static const char *peer_addr;
 static unsigned int peer_port;
+/* One more JSON member for the next report() line, e.g. "est_ns":123. */
+static char report_extra[64];
 
 static void die(const char *fmt, ...)
 {
@@ -167,10 +173,12 @@ static void report(int fd, const char *role)
 		rp = peer_port;
 	}
 	prctl(PR_GET_NAME, comm);
-	printf("{\"scen\":\"%s\",\"role\":\"%s\",\"cookie\":%llu,\"pid\":%ld,\"tgid\":%d,\"comm\":\"%s\",\"netns\":%lu,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
+	printf("{\"scen\":\"%s\",\"role\":\"%s\",\"cookie\":%llu,\"pid\":%ld,\"tgid\":%d,\"comm\":\"%s\",\"netns\":%lu,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u%s%s}\n",
 	       scen, role, (unsigned long long)cookie, (long)syscall(SYS_gettid),
-	       getpid(), comm, netns_inode(), la, lp, ra, rp);
+	       getpid(), comm, netns_inode(), la, lp, ra, rp,
+	       *report_extra ? "," : "", report_extra);
 	fflush(stdout);
+	*report_extra = 0;
 }
 
 static int make_addr(const char *addr, unsigned int port,
@@ -740,6 +748,95 @@ static int run_noport(const char *ns, const char *addr, unsigned int port)
 	return 0;
 }
 
+/* Did a non-blocking connect() complete, without error, within @ms? */
+static bool connected_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t el = sizeof(int);
+	int err = 0;
+
+	return poll(&p, 1, ms) == 1 &&
+	       !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) && !err;
+}
+
+/*
+ * Listener pressure: CLIENTS non-blocking connects to a listener of BACKLOG
+ * in NETNS_SERVER, from NETNS_CLIENT. A listener that accepts (ACCEPT_MS >=
+ * 0) gets them one at a time: each client is reported with est_ns,
+ * CLOCK_MONOTONIC (the module's clock) when its connect() completed.
+ * ACCEPT_MS after the last, the listener accepts what its queue holds, each
+ * child reported with accepted_ns, the time accept() returned it. One that
+ * never accepts (-1) gets every SYN 50 ms apart, without waiting for the
+ * handshakes: over a path with delay, requests made while the accept queue
+ * had room get their final ACK when it has none. Then the clients close
+ * with an RST (SO_LINGER 0: no TIME_WAIT, and a request whose final ACK was
+ * dropped dies at once), the children and the listener after them.
+ */
+static int run_listenq(const char *srv_ns, const char *cli_ns,
+		       const char *addr, unsigned int port, int backlog,
+		       int clients, int accept_ms)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_storage ss;
+	int lfd, fds[64], kids[64], nkids = 0, i;
+	socklen_t len;
+
+	if (clients < 1 || clients > 64) {
+		errno = 0;
+		die("1 to 64 clients");
+	}
+	prctl(PR_SET_NAME, "scen_srv");
+	enter_netns(srv_ns);
+	lfd = tcp_socket(make_addr(addr, port, &ss, &len));
+	if (bind(lfd, (void *)&ss, len) || listen(lfd, backlog))
+		die("listen");
+	report(lfd, "listener");
+	enter_netns(cli_ns);
+	for (i = 0; i < clients; i++) {
+		fds[i] = socket(ss.ss_family,
+				SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fds[i] < 0)
+			die("socket");
+		if (!connect(fds[i], (void *)&ss, len) || errno != EINPROGRESS)
+			die("connect %d", i + 1);
+		if (accept_ms < 0) {
+			msleep(50);
+			continue;
+		}
+		if (connected_within(fds[i], 1000))
+			snprintf(report_extra, sizeof(report_extra),
+				 "\"est_ns\":%llu",
+				 (unsigned long long)mono_ns());
+		report(fds[i], "client");
+	}
+	for (i = 0; accept_ms < 0 && i < clients; i++)
+		report(fds[i], "client");
+	if (accept_ms >= 0) {
+		msleep(accept_ms);
+		/* take what the queue holds, then stop */
+		if (fcntl(lfd, F_SETFL, O_NONBLOCK))
+			die("O_NONBLOCK");
+		while (nkids < 64 &&
+		       (kids[nkids] = accept4(lfd, NULL, NULL,
+					      SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+			snprintf(report_extra, sizeof(report_extra),
+				 "\"accepted_ns\":%llu",
+				 (unsigned long long)mono_ns());
+			report(kids[nkids++], "server");
+		}
+	}
+	msleep(GAP_MS);
+	for (i = 0; i < clients; i++) {
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fds[i]);
+	}
+	msleep(GAP_MS);
+	while (nkids--)
+		close(kids[nkids]);
+	close(lfd);
+	return 0;
+}
+
 static uint16_t csum(const void *data, size_t len, uint32_t sum)
 {
 	const uint16_t *p = data;
@@ -1078,6 +1175,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "ackrace") && argc == 10)
 		return run_race(true, argv[3], argv[4], argv[5], argv[6],
 				atoi(argv[7]), atoi(argv[8]), argv[9]);
+	if (!strcmp(argv[1], "listenq") && argc == 10)
+		return run_listenq(argv[3], argv[4], argv[5], atoi(argv[6]),
+				   atoi(argv[7]), atoi(argv[8]), atoi(argv[9]));
 	if (!strcmp(argv[1], "noport") && argc == 6)
 		return run_noport(argv[3], argv[4], atoi(argv[5]));
 	if (!strcmp(argv[1], "halfopen") && argc == 9)
