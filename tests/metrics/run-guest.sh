@@ -15,6 +15,8 @@
 # them apart from what is checked. Traffic (loopback of the traffic namespace):
 #   7201 client_close x3, 7202 server_close x2, 7203 linger0 x1, 7204 refused x2,
 #   7205 client_close x1 while the hostile clients hold the exporter.
+# Listener pressure in a namespace of its own ("lq"): 7207 two connections that wait 600 ms
+# before accept(), 7208 a backlog-1 listener that never accepts six SYNs.
 # The exporter is asked for ports 7201,7202: every other local port is port="other".
 #
 # Output: TAP lines "ok N - ..." numbered from 1, no plan (run.sh adds the harness's lines and the
@@ -37,6 +39,7 @@ cleanup()
 	stop_pids
 	ip netns del traffic 2>/dev/null
 	ip netns del held 2>/dev/null
+	ip netns del lq 2>/dev/null
 	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
 	mkdir -p "$OUT" && cp "$WORK"/*.txt "$WORK"/*.log "$OUT"/ 2>/dev/null
 }
@@ -169,6 +172,25 @@ check "half-closed by its client: FIN_WAIT2 1, CLOSE_WAIT 1, ESTABLISHED none (a
 	wait_for 30 gauge FIN_WAIT2 1 CLOSE_WAIT 1 ESTABLISHED none LISTEN 1
 diag < "$WORK/held.log"
 
+# 5b. listener pressure: what the listeners of "lq" turned away is what its TcpExt counted
+ip netns add lq && ip -n lq link set lo up
+LQ=$(stat -L -c %i /run/netns/lq)
+lq_mib() { ip netns exec lq cat /proc/net/netstat | awk '$1 == "TcpExt:" { if (!n) { split($0, k); n = 1 }
+	else for (i = 2; i <= NF; i++) if (k[i] == "'"$1"'") print $i }'; }
+ovf0=$(lq_mib ListenOverflows) drops0=$(lq_mib ListenDrops) cookies0=$(lq_mib SyncookiesSent)
+lq_ok=1
+timeout 60 ip netns exec lq "$SCEN" listenq slow_accept lq lq 127.0.0.1 7207 8 2 600 \
+	>> "$WORK/sockets.txt" 2>> "$WORK/scen.log" || lq_ok=0
+timeout 60 ip netns exec lq "$SCEN" listenq listen_overflow lq lq 127.0.0.1 7208 1 6 -1 \
+	>> "$WORK/sockets.txt" 2>> "$WORK/scen.log" || lq_ok=0
+OVF=$(($(lq_mib ListenOverflows) - ovf0))
+TURNED=$(($(lq_mib ListenDrops) - drops0 + $(lq_mib SyncookiesSent) - cookies0))
+echo "# lq: TcpExt ListenOverflows +$OVF, ListenDrops + SyncookiesSent +$TURNED"
+check "listener pressure ran in lq (slow_accept, listen_overflow: ListenOverflows +$OVF, at least 1)" \
+	eval '[ $lq_ok = 1 ] && [ "$OVF" -ge 1 ]'
+lq_scraped() { [ "$(promql "sum(tcpstates_listen_drops_total{netns=\"$LQ\"})")" = "$TURNED" ]; }
+check "prometheus scraped lq's listen drops ($TURNED)" wait_for 30 lq_scraped
+
 # 6. done: every connection of the traffic ended (TIME_WAIT: 60 s); then one scrape after that
 settled()
 {
@@ -200,6 +222,9 @@ expect "sum(tcpstates_connection_duration_seconds_count{netns=\"$NS\",role=~\"cl
 expect "sum(tcpstates_resets_sent_total{netns=\"$NS\"})" 1 "resets sent (linger0)"
 expect "sum(tcpstates_resets_received_total{netns=\"$NS\"})" 3 "resets received (linger0's server, refused x2)"
 expect "sum(tcpstates_transitions_total{netns=\"$NS\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"})" 6 "FINs sent first"
+expect "sum(tcpstates_listen_drops_total{netns=\"$LQ\",cause=\"accept_queue\"})" "$OVF" "lq's accept-queue overflows (TcpExt ListenOverflows)"
+expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"})" 2 "lq's connections accepted"
+expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"}) - sum(tcpstates_accept_wait_seconds_bucket{netns=\"$LQ\",le=\"0.5\"})" 2 "lq's accept waits over 0.5 s (600 ms)"
 expect 'sum(tcpstates_records_lost_total)' 0 "records lost"
 expect "count(count by (port) (tcpstates_connections_closed_total{netns=\"$NS\"}))" 3 "port labels bounded (7201, 7202, other)"
 
