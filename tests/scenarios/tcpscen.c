@@ -791,6 +791,7 @@ static int run_listenq(const char *srv_ns, const char *cli_ns,
 	if (bind(lfd, (void *)&ss, len) || listen(lfd, backlog))
 		die("listen");
 	report(lfd, "listener");
+	prctl(PR_SET_NAME, "scen_cli");
 	enter_netns(cli_ns);
 	for (i = 0; i < clients; i++) {
 		fds[i] = socket(ss.ss_family,
@@ -811,6 +812,7 @@ static int run_listenq(const char *srv_ns, const char *cli_ns,
 	}
 	for (i = 0; accept_ms < 0 && i < clients; i++)
 		report(fds[i], "client");
+	prctl(PR_SET_NAME, "scen_srv");
 	if (accept_ms >= 0) {
 		msleep(accept_ms);
 		/* take what the queue holds, then stop */
