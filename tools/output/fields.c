@@ -63,12 +63,6 @@ static bool handshake_done(const struct conn *c)
 	return c->est_ns && c->syn_ns && c->est_ns >= c->syn_ns;
 }
 
-/* A server side accept() took after it was established. */
-static bool accepted(const struct conn *c)
-{
-	return c->role == ROLE_SERVER && c->est_ns && c->accept_ns >= c->est_ns;
-}
-
 static struct tt_bytes bytes(const struct conn *c, bool rx)
 {
 	struct tt_bytes tx, r;
@@ -113,7 +107,13 @@ UINT(bytes_received, c->bytes_received, !c->have_info)
 UINT(handshake_ns, c->est_ns - c->syn_ns, !handshake_done(c))
 UINT(syn_retrans, c->syn_retrans, !c->have_syn_retrans)
 UINT(synack_retrans, c->synack_retrans, !c->have_synack_retrans)
-UINT(accept_wait_ns, c->accept_ns - c->est_ns, !accepted(c))
+GET(accept_wait_ns)
+{
+	uint64_t ns = 0;
+
+	v->null = !tt_conn_accept_wait(x->c, &ns);
+	v->u = ns;
+}
 UINT(acks_dropped, c->acks_dropped, c->role != ROLE_SERVER)
 UINT(listen_drops_accept_queue, c->listen_drops[TCPSTATES_DROP_ACCEPT_QUEUE],
      c->role != ROLE_LISTENER)

@@ -277,6 +277,7 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 		     enum tt_side_event ev)
 {
 	struct group *g = group_of(m, c->netns, c->lport);
+	uint64_t wait;
 
 	switch (ev) {
 	case TT_SIDE_ESTABLISHED:
@@ -302,11 +303,9 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 		tw_entered(g, c);
 		break;
 	case TT_SIDE_ACCEPTED:
-		if (c->role == ROLE_SERVER && c->est_ns &&
-		    c->accept_ns >= c->est_ns)
+		if (tt_conn_accept_wait(c, &wait))
 			hist_add(&g->accept_wait, handshake_le,
-				 ARRAY_SIZE(handshake_le),
-				 c->accept_ns - c->est_ns);
+				 ARRAY_SIZE(handshake_le), wait);
 		break;
 	}
 }

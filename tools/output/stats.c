@@ -313,13 +313,13 @@ void tt_stats_side(struct tt_stats *s, const struct conn *c,
 		   enum tt_side_event ev)
 {
 	struct listener *l;
+	uint64_t wait;
 
 	if (ev == TT_SIDE_TIME_WAIT)
 		s->tw_entered++;
-	if (ev == TT_SIDE_ACCEPTED && c->role == ROLE_SERVER && c->est_ns &&
-	    c->accept_ns >= c->est_ns &&
+	if (ev == TT_SIDE_ACCEPTED && tt_conn_accept_wait(c, &wait) &&
 	    (l = listener_of(s, c->netns, c->lport)))
-		samples_add(&l->wait, c->accept_ns - c->est_ns);
+		samples_add(&l->wait, wait);
 }
 
 static void print_records(const struct tt_stats *s, FILE *f)

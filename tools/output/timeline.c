@@ -465,12 +465,13 @@ static void state_lines(FILE *f, const struct tt_clock *k, const char *in,
 static void accept_line(FILE *f, const char *in, const struct conn *c)
 {
 	char d[32];
+	uint64_t wait;
 	int any = 0;
 
 	if (c->role == ROLE_SERVER && (c->accept_ns || c->acks_dropped)) {
 		fprintf(f, "%s  accept     ", in);
-		if (c->accept_ns && c->est_ns && c->accept_ns >= c->est_ns) {
-			tt_fmt_dur(d, sizeof(d), c->accept_ns - c->est_ns);
+		if (tt_conn_accept_wait(c, &wait)) {
+			tt_fmt_dur(d, sizeof(d), wait);
 			fprintf(f, "%s in the accept queue", d);
 		} else {
 			fprintf(f, "%s", c->accept_ns ? "taken" : "never");

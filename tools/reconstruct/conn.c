@@ -246,6 +246,15 @@ void tt_conn_shift(struct conn *c, int64_t delta)
 	}
 }
 
+bool tt_conn_accept_wait(const struct conn *c, uint64_t *ns)
+{
+	if (c->role != ROLE_SERVER || !c->est_ns || !c->accept_ns ||
+	    c->accept_ns < c->est_ns)
+		return false;
+	*ns = c->accept_ns - c->est_ns;
+	return true;
+}
+
 uint64_t tt_conn_entered(const struct conn *c, unsigned int state)
 {
 	for (uint32_t i = 0; i < c->nstates; i++)

@@ -287,6 +287,8 @@ void tt_conn_free(struct conn *c);
 void tt_conn_shift(struct conn *c, int64_t delta);
 /* When @c first entered @state; 0 if never. */
 uint64_t tt_conn_entered(const struct conn *c, unsigned int state);
+/* A server side's time in the accept queue (ESTABLISHED to accept()); false: none. */
+bool tt_conn_accept_wait(const struct conn *c, uint64_t *ns);
 
 /* ---- hosts.c: conversations between captures of several hosts ---- */
 struct tt_host_clock {

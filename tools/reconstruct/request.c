@@ -161,9 +161,8 @@ uint64_t tt_on_request_drop(struct recon *R, const struct tcpstates_record *r)
 
 	if (!q)
 		return 0; /* its request record was before our history */
+	/* never after its child: a final ACK that made one was not dropped */
 	q->acks_dropped++;
-	if (q->child)
-		q->child->acks_dropped = q->acks_dropped;
 	return q->child_id ? q->child_id : q->id;
 }
 
