@@ -110,6 +110,7 @@ run_suite()
 	"scenarios "*) guest "$dir" "$k" tests/scenarios/run-guest.sh ;;
 	"vm "*) nice -n 5 "$dir/tests/vm/suite.sh" "$k" ;;
 	"stress "*) nice -n 5 "$dir/tests/stress/stress.sh" "$k" ;;
+	"metrics "*) nice -n 5 "$dir/tests/metrics/run.sh" "$k" ;;
 	debug) DEBUG_GUEST=tests/debug-kernel/params-guest.sh nice -n 5 "$dir/tests/debug-kernel/run.sh" ;;
 	*) return 2 ;;
 	esac
