@@ -14,6 +14,7 @@
 #   #     device K         tests/device/run-guest.sh in one boot of kernel K
 #   #     scenarios K      tests/scenarios/run-guest.sh in one boot of kernel K
 #   #     vm K             tests/vm/suite.sh K (both, in one boot)
+#   #     metrics K        tests/metrics/run.sh K (Prometheus against the exporter, one boot)
 #   #     stress K         tests/stress/stress.sh K
 #   #     debug            tests/debug-kernel/params-guest.sh in one boot of the debug kernel
 # For each mutant: a scratch copy of the working tree in build/mutants/NAME (tracked and untracked
@@ -234,7 +235,7 @@ for n in "${names[@]}"; do
 	[ -n "$(header "$n" promise)" ] || die "$n.patch names no promise"
 	case $s in
 	unit | tool | fleet | harness) host+=("$n") ;;
-	"device "* | "scenarios "* | "vm "* | "stress "* | debug) vm+=("$n") ;;
+	"device "* | "scenarios "* | "vm "* | "stress "* | "metrics "* | debug) vm+=("$n") ;;
 	*) die "$n.patch: unknown suite '$s'" ;;
 	esac
 done
