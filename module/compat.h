@@ -32,6 +32,10 @@
  *            (enum sk_rst_reason), after its
  *            gfp_t, or in its place once the
  *            gfp_t went
+ *   >= 6.8   the ephemeral port range a         ts_port_range()
+ *            lockless u32; before, an int[2]
+ *            under a seqlock, and the socket's
+ *            own range (6.3, 6.1.y) a pair
  *
  * Needing no helper, since every kernel from 5.10 has them: data_race()
  * and CAP_PERFMON (5.8), u64_stats_t (5.5).
@@ -43,6 +47,9 @@
 #include <linux/tcp.h>
 #include <net/tcp.h>
 #include <net/net_namespace.h>
+#include <net/ip.h>
+
+#include "uapi/tcpstates.h"
 
 #ifdef TS_HAVE_LAZY_NET_COOKIE
 /*
@@ -207,6 +214,45 @@ static inline bool ts_req_ecn_ok(const struct request_sock *req)
 		return true;
 #endif
 	return inet_rsk(req)->ecn_ok;
+}
+
+/*
+ * The ephemeral ports @sk's connect() picks from, as a connect record's aux
+ * (TCPSTATES_PORTS_*), or 0. Probe context: no lock taken, no wait. The
+ * seqlock of <= 6.2 is read through its bare seqcount_t, which never takes
+ * the lock (a seqlock_t reader on PREEMPT_RT that meets a writer would)
+ * and never spins: a writer at work makes the range unknown, not late.
+ */
+static inline u64 ts_port_range(const struct sock *sk)
+{
+	int lo, hi;
+#if defined(TS_HAVE_PORT_RANGE_U32)
+	inet_sk_get_local_port_range(sk, &lo, &hi);
+#elif defined(TS_HAVE_PORT_RANGE_SEQCOUNT)
+	const struct local_ports *p = &sock_net(sk)->ipv4.ip_local_ports;
+	const seqcount_t *sc = &p->lock.seqcount.seqcount;
+	unsigned int seq = raw_seqcount_begin(sc);
+
+	lo = READ_ONCE(p->range[0]);
+	hi = READ_ONCE(p->range[1]);
+	if (read_seqcount_retry(sc, seq))
+		return 0;
+#ifdef TS_HAVE_SK_PORT_RANGE_PAIR
+	{
+		/* inet_sk_get_local_port_range()'s rule, 6.1.y's and 6.8's */
+		int sk_lo = READ_ONCE(inet_sk(sk)->local_port_range.lo);
+		int sk_hi = READ_ONCE(inet_sk(sk)->local_port_range.hi);
+
+		if (lo <= sk_lo && sk_lo <= hi)
+			lo = sk_lo;
+		if (lo <= sk_hi && sk_hi <= hi)
+			hi = sk_hi;
+	}
+#endif
+#else
+	return 0;
+#endif
+	return TCPSTATES_PORTS_VALID | (u16)lo | (u64)(u16)hi << 16;
 }
 
 #endif /* TCPSTATES_COMPAT_H */

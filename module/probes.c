@@ -686,7 +686,8 @@ static void ts_connect_ret(void *data, struct pt_regs *regs)
 	u8 state = READ_ONCE(sk->sk_state);
 
 	if (regs_return_value(regs) == 0)
-		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_CONNECT, state, state, 0);
+		ts_emit(sk, TS_OBJ_FULL, TCPSTATES_EV_CONNECT, state, state,
+			ts_port_range(sk));
 }
 
 /*

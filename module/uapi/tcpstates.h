@@ -169,7 +169,10 @@ enum {
  *              (TCPSTATES_TIMERS_*, below); otherwise 0.
  * listen       inet_csk_listen_start() succeeded: CLOSE -> LISTEN.
  * connect      tcp_connect() queued the client's SYN: SYN_SENT -> SYN_SENT.
- *              snd_una is the client ISN (A), snd_nxt = A + 1.
+ *              snd_una is the client ISN (A), snd_nxt = A + 1. aux = the
+ *              ephemeral port range its connect() picked from
+ *              (TCPSTATES_PORTS_*, below), or 0 where the module could not
+ *              read it.
  * request      A SYN reached a listener and a request socket was hashed:
  *              NONE -> NEW_SYN_RECV. snd_una = server ISN (B), snd_nxt =
  *              B + 1, rcv_nxt = client ISN + 1 (A + 1). The child inherits
@@ -357,6 +360,21 @@ enum {
 #define TCPSTATES_TIMERS_USER_TIMEOUT		0x00010000ULL
 #define TCPSTATES_TIMERS_KEEPALIVE		0x00020000ULL
 #define TCPSTATES_TIMERS_VALID			0x01000000ULL
+
+/*
+ * The ephemeral ports a client's connect() picks from, in its connect
+ * record's aux: its namespace's net.ipv4.ip_local_port_range, narrowed by
+ * the socket's own IP_LOCAL_PORT_RANGE where it set one (6.3 on), low and
+ * high inclusive, with TCPSTATES_PORTS_VALID set. The module reads it
+ * without a lock, as a probe must: aux is 0 where it could not (a sysctl
+ * write changing the range at that moment; a module older than this
+ * field). Ports the kernel skips (ip_local_reserved_ports) are not
+ * subtracted. Where the socket's range lies outside the namespace's, the
+ * kernel's rule from 6.8 (and 6.1.y) applies, not 6.3's clamp.
+ */
+#define TCPSTATES_PORTS_LOW(aux)		((__u16)(aux))
+#define TCPSTATES_PORTS_HIGH(aux)		((__u16)((aux) >> 16))
+#define TCPSTATES_PORTS_VALID			0x100000000ULL
 
 /*
  * Why an RST left (reset_sent's aux): X(NAME, name, nr). The names are the
