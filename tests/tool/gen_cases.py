@@ -145,7 +145,7 @@ def listen(st, t, lsk):
 
 
 def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
-              synack_retrans=0, acks_dropped=0, accept_wait=50 * US - 4 * US):
+              synack_retrans=0, acks_dropped=0, accept_wait=50 * US - 4 * US, ports=0):
     """Client c connects to server child s (request cookie req_cookie).
     The listener drops the first acks_dropped final ACKs (its accept queue
     full), each answered by a SYN-ACK retransmission. Returns the time after
@@ -158,7 +158,7 @@ def handshake(st, t, c, s, req_cookie, lsk_pid=None, rtt=20 * US, accept=True,
           wnd=False)
     c.lp = lp
     st.ev(t + 3 * US, "connect", c, "SYN_SENT", "SYN_SENT", task=True,
-          info=False)
+          info=False, aux=ports)
     req = Sock(req_cookie, s.la, s.lp, s.ra, s.rp, netns=s.netns, fam=s.fam,
                mapped=s.mapped, uid=0, isn=B)
     req.una, req.nxt, req.wseq, req.rcv = B, B + 1, B + 1, A + 1
@@ -899,7 +899,9 @@ def case_fin_timeouts():
         substate FIN_WAIT2 until tcp_fin_timeout (60 s) ends it:
         fin_wait2_timeout. Then a connect() that fails before its SYN
         leaves (every ephemeral port in use: SYN_SENT -> CLOSE, no
-        sequence numbers, no connect record): connect_failed.""", abi=3)
+        sequence numbers, no connect record, local port 0): no_port. And one
+        that fails the same way with its port already chosen (bind() first,
+        then a route or memory error): connect_failed.""", abi=3)
     c, s = lo_pair(cport=45900, sport=8390)
     t = handshake(st, 1 * S, c, s, 8690)
     transfer(c, s, 64)
@@ -915,13 +917,18 @@ def case_fin_timeouts():
     st.ev(t + 61 * S, "tw_expire", c, "FIN_WAIT2", "CLOSE", flags=F_TIMEWAIT,
           info=False, wnd=False)
     st.want(c, close="active", reason="fin_wait2_timeout", time_wait_end="expired")
-    n = Sock(9300, "127.0.0.1", 0, "127.0.0.1", 5432, pid=3300, comm="psql")
-    st.ev(t + 62 * S, "state", n, "CLOSE", "SYN_SENT", task=True, seq=False,
-          info=False, wnd=False)
-    st.ev(t + 62 * S + 5 * US, "state", n, "SYN_SENT", "CLOSE", task=True,
-          seq=False, info=False, wnd=False)
-    st.want(n, close="aborted", reason="connect_failed")
+    for i, (lport, why) in enumerate(((0, "no_port"), (45999, "connect_failed"))):
+        n = Sock(9300 + i, "127.0.0.1", lport, "127.0.0.1", 5432, pid=3300, comm="psql")
+        no_syn_connect(st, t + (62 + i) * S, n, 5 * US)
+        st.want(n, close="aborted", reason=why)
     st.write()
+
+
+def no_syn_connect(st, t, s, took):
+    """A connect() that fails before its SYN: SYN_SENT and back to CLOSE, nothing else."""
+    st.ev(t, "state", s, "CLOSE", "SYN_SENT", task=True, seq=False, info=False, wnd=False)
+    st.ev(t + took, "state", s, "SYN_SENT", "CLOSE", task=True, seq=False, info=False,
+          wnd=False)
 
 
 # A state record into CLOSE carries its timers in aux (uapi TCPSTATES_TIMERS_*).
@@ -961,6 +968,43 @@ def case_listen_pressure():
         st.want(s, role="server", accept_wait_ns=wait, acks_dropped=drops,
                 listen_drops_accept_queue=None)
         t += 100 * MS
+    st.write()
+
+
+PORTS_VALID = 1 << 32
+
+
+def case_port_pressure():
+    st = Stream("port_pressure", """
+        Ephemeral ports to one destination run out. A client namespace whose
+        ip_local_port_range is 40000-40003 (each connect record's aux) opens
+        four connections to 10.0.0.5:5432, one a second, and closes each
+        first: four TIME_WAITs hold all four ports. The fifth connect() finds
+        none (EADDRNOTAVAIL): SYN_SENT -> CLOSE with local port 0, no SYN.
+        60 s after the first close its TIME_WAIT expires: one port is free
+        again, three are held; over the last minute 3 ports were taken and
+        1 freed, so at that rate the last one goes in 30 s.""", abi=3)
+    ns_c, ns_s = 4026532600, 4026532601
+    lsk = Sock(9601, "0.0.0.0", 5432, "0.0.0.0", 0, pid=600, comm="postgres",
+               netns=ns_s)
+    listen(st, 0, lsk)
+    ports = PORTS_VALID | 40000 | 40003 << 16
+    first = None
+    for i in range(4):
+        c, s = lo_pair(cport=40000 + i, sport=5432, A=11_000_000 + i * 1000,
+                       B=12_000_000 + i * 1000, la="10.0.0.1", ra="10.0.0.5",
+                       c_netns=ns_c, s_netns=ns_s, cookies=(9610 + 2 * i, 9611 + 2 * i))
+        c.comm, s.comm, s.pid = "worker", "postgres", 600
+        t = handshake(st, (1 + i) * S, c, s, 9650 + i, ports=ports)
+        transfer(c, s, 10)
+        orderly_close(st, t + MS, c, s)
+        st.want(c, reason="fin")
+        first = first or c
+    fail = Sock(9660, "10.0.0.1", 0, "10.0.0.5", 5432, pid=4242, comm="worker",
+                netns=ns_c, isn=0)
+    no_syn_connect(st, 5 * S, fail, 2 * US)
+    st.want(fail, close="aborted", reason="no_port", isn_local=None)
+    tw_expire(st, 1 * S + 61 * S, first)
     st.write()
 
 

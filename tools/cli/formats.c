@@ -36,6 +36,8 @@ static void side_event(struct app *a, const struct conn *c,
 /* Under a filter, a side's events are counted once it is shown. */
 static void side_events(struct app *a, const struct conn *c)
 {
+	if (c->connect_ns)
+		side_event(a, c, TT_SIDE_CONNECTED);
 	side_event(a, c, TT_SIDE_ESTABLISHED);
 	if (c->accept_ns)
 		side_event(a, c, TT_SIDE_ACCEPTED);

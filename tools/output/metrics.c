@@ -302,6 +302,8 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 	case TT_SIDE_TIME_WAIT:
 		tw_entered(g, c);
 		break;
+	case TT_SIDE_CONNECTED:
+		break;
 	case TT_SIDE_ACCEPTED:
 		if (tt_conn_accept_wait(c, &wait))
 			hist_add(&g->accept_wait, handshake_le,

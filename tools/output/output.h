@@ -78,6 +78,35 @@ void tt_journal_conn(struct tt_journal *j, const struct conn *c);
 /* Says what was suppressed so far, if anything; then the counts. */
 void tt_journal_close(struct tt_journal *j, struct tt_journal_counts *n);
 
+/*
+ * An array @v of @n elements of @size bytes with room for @cap, given room
+ * for one more: doubled (or @first elements when empty) if full. NULL: no
+ * memory, and @v and @cap are as they were.
+ */
+void *tt_grow(void *v, size_t *cap, size_t n, size_t size, size_t first);
+
+/* ---- ports.c: ephemeral ports and TIME_WAIT per destination ---- */
+struct tt_ports;
+/* A destination's outlook as of its last event (a port taken or freed). */
+struct tt_port_forecast {
+	uint64_t window_ns; /* the last 60 s, or since its first connect */
+	uint64_t taken, freed; /* ports, in that window */
+	bool have_range; /* its connects recorded their port range */
+	uint64_t left; /* the range less the ports held (have_range) */
+	bool filling; /* ports left, more taken than freed: eta_ns */
+	uint64_t eta_ns; /* at that net rate, none left after this */
+};
+
+struct tt_ports *tt_ports_new(void);
+void tt_ports_free(struct tt_ports *P);
+/* A client side's events, as they happen: its port taken, TIME_WAIT, end. */
+void tt_ports_side(struct tt_ports *P, const struct conn *c,
+		   enum tt_side_event ev);
+/* Destination @i (print order once printed); false: none, or no connect. */
+bool tt_ports_forecast(const struct tt_ports *P, size_t i,
+		       struct tt_port_forecast *f);
+void tt_ports_print(struct tt_ports *P, FILE *f);
+
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);
 /* "78 B", "~79 B" for a kernel counter, "?" when unknown. */

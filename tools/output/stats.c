@@ -47,19 +47,17 @@ struct tt_stats {
 	uint64_t odd_dropped;
 	struct listener *lst;
 	size_t nlst, caplst;
+	/* per destination, from the input's start: -i resets none of it */
+	struct tt_ports *ports;
 };
 
 static void samples_add(struct samples *h, uint64_t v)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		uint64_t *p = realloc(h->v, cap * sizeof(*p));
+	uint64_t *p = tt_grow(h->v, &h->cap, h->n, sizeof(*p), 64);
 
-		if (!p)
-			return; /* out of memory: the percentiles miss it */
-		h->v = p;
-		h->cap = cap;
-	}
+	if (!p)
+		return; /* out of memory: the percentiles miss it */
+	h->v = p;
 	h->v[h->n++] = v;
 }
 
@@ -88,15 +86,10 @@ static struct listener *listener_of(struct tt_stats *s, uint32_t netns,
 	for (size_t i = 0; i < s->nlst; i++)
 		if (s->lst[i].netns == netns && s->lst[i].port == port)
 			return &s->lst[i];
-	if (s->nlst == s->caplst) {
-		size_t cap = s->caplst ? s->caplst * 2 : 8;
-
-		l = realloc(s->lst, cap * sizeof(*l));
-		if (!l)
-			return NULL; /* out of memory: this port goes uncounted */
-		s->lst = l;
-		s->caplst = cap;
-	}
+	l = tt_grow(s->lst, &s->caplst, s->nlst, sizeof(*l), 8);
+	if (!l)
+		return NULL; /* out of memory: this port goes uncounted */
+	s->lst = l;
 	l = &s->lst[s->nlst++];
 	memset(l, 0, sizeof(*l));
 	l->netns = netns;
@@ -115,14 +108,21 @@ struct tt_stats *tt_stats_new(uint64_t close_wait_warn_ns)
 {
 	struct tt_stats *s = calloc(1, sizeof(*s));
 
-	if (s)
-		s->close_wait_warn_ns = close_wait_warn_ns;
+	if (!s)
+		return NULL;
+	s->close_wait_warn_ns = close_wait_warn_ns;
+	s->ports = tt_ports_new();
+	if (!s->ports) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
 void tt_stats_reset(struct tt_stats *s)
 {
 	uint64_t warn = s->close_wait_warn_ns;
+	struct tt_ports *ports = s->ports;
 
 	for (size_t i = 0; i < s->nodd; i++)
 		free(s->odd[i]);
@@ -131,6 +131,7 @@ void tt_stats_reset(struct tt_stats *s)
 	free_listeners(s);
 	memset(s, 0, sizeof(*s));
 	s->close_wait_warn_ns = warn;
+	s->ports = ports;
 }
 
 void tt_stats_free(struct tt_stats *s)
@@ -142,6 +143,7 @@ void tt_stats_free(struct tt_stats *s)
 	for (unsigned int i = 0; i < ROLE_NR; i++)
 		free(s->handshake[i].v);
 	free_listeners(s);
+	tt_ports_free(s->ports);
 	free(s);
 }
 
@@ -315,6 +317,7 @@ void tt_stats_side(struct tt_stats *s, const struct conn *c,
 	struct listener *l;
 	uint64_t wait;
 
+	tt_ports_side(s->ports, c, ev);
 	if (ev == TT_SIDE_TIME_WAIT)
 		s->tw_entered++;
 	if (ev == TT_SIDE_ACCEPTED && tt_conn_accept_wait(c, &wait) &&
@@ -454,6 +457,7 @@ void tt_stats_print(struct tt_stats *s, FILE *f)
 	print_connections(s, f);
 	print_handshakes(s, f);
 	print_listeners(s, f);
+	tt_ports_print(s->ports, f);
 	print_states(s, f);
 	fprintf(f, "resets %llu, connections with SYN retries %llu\n",
 		(unsigned long long)s->resets,

@@ -148,6 +148,14 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 	case CLOSE_ERROR:
 		snprintf(buf, len, "sk_err %s", e);
 		break;
+	case CLOSE_ABORTED:
+		if (c->no_syn) { /* connect() returned the error itself */
+			snprintf(
+				buf, len,
+				"closed in SYN_SENT before a SYN left: connect() failed");
+			break;
+		}
+		/* fall through */
 	default:
 		snprintf(buf, len, "%s", tt_close_meaning(c->close));
 		break;
@@ -309,9 +317,14 @@ static void open_lines(FILE *f, const struct tt_clock *k, const char *in,
 	if (c->role == ROLE_LISTENER || !c->syn_ns)
 		return;
 	tt_fmt_time(k, t, sizeof(t), c->syn_ns);
-	fprintf(f, "%s  open       %s, %s %s\n", in,
-		tt_open_name(c->open) ? tt_open_name(c->open) : "-",
-		c->role == ROLE_SERVER ? "SYN received" : "SYN sent", t);
+	if (c->no_syn)
+		fprintf(f, "%s  open       %s, connect() %s, no SYN sent\n", in,
+			tt_open_name(c->open) ? tt_open_name(c->open) : "-", t);
+	else
+		fprintf(f, "%s  open       %s, %s %s\n", in,
+			tt_open_name(c->open) ? tt_open_name(c->open) : "-",
+			c->role == ROLE_SERVER ? "SYN received" : "SYN sent",
+			t);
 	if (c->est_ns && c->est_ns >= c->syn_ns) {
 		tt_fmt_dur(d, sizeof(d), c->est_ns - c->syn_ns);
 		fprintf(f, "%s  handshake  %s to ESTABLISHED%s", in, d,

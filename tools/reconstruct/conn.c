@@ -238,6 +238,7 @@ void tt_conn_shift(struct conn *c, int64_t delta)
 	shift(&c->syn_ns, delta);
 	shift(&c->est_ns, delta);
 	shift(&c->accept_ns, delta);
+	shift(&c->connect_ns, delta);
 	shift(&c->reset_ns, delta);
 	shift(&c->end_ns, delta);
 	for (uint32_t i = 0; i < c->nstates; i++) {

@@ -503,7 +503,7 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 {
 	enum tt_side_end end;
 	struct conn *c;
-	uint64_t id = 0, est, accepted;
+	uint64_t id = 0, est, accepted, connected;
 	bool tw;
 
 	*live = NULL;
@@ -530,8 +530,11 @@ uint64_t tt_recon_record(struct recon *R, const struct tcpstates_record *r,
 		conn_set_tuple(R, c, r);
 	est = c->est_ns;
 	accepted = c->accept_ns;
+	connected = c->connect_ns;
 	tw = tt_side_state(c) == TCPSTATES_TIME_WAIT;
 	end = tt_side_update(c, r);
+	if (!connected && c->connect_ns && R->sink.side)
+		R->sink.side(R->sink.arg, c, TT_SIDE_CONNECTED);
 	if (!est && c->est_ns && R->sink.side)
 		R->sink.side(R->sink.arg, c, TT_SIDE_ESTABLISHED);
 	if (!accepted && c->accept_ns && R->sink.side)

@@ -90,9 +90,12 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	X(FIN_WAIT2_TIMEOUT, fin_wait2_timeout,                                \
 	  "our FIN was acked, the peer's never came: tcp_fin_timeout"          \
 	  " ended the orphan")                                                 \
+	X(NO_PORT, no_port,                                                    \
+	  "connect() found no free ephemeral port to that destination"         \
+	  " (EADDRNOTAVAIL): the socket closed in SYN_SENT without one")       \
 	X(CONNECT_FAILED, connect_failed,                                      \
-	  "connect() failed before a SYN left: no free local port"             \
-	  " (EADDRNOTAVAIL) or no route")                                      \
+	  "connect() failed before a SYN left, with its local port chosen:"    \
+	  " no route for it, no memory, or a bound port's 4-tuple in use")     \
 	X(ABORTED, aborted,                                                    \
 	  "closed in SYN_SENT after the SYN left, without an error")           \
 	X(SK_ERROR, sk_error, "another error ended it (sk_err names it)")      \
@@ -195,6 +198,13 @@ struct conn {
 	 */
 	uint64_t accept_ns;
 	uint32_t acks_dropped;
+	/*
+	 * A client side: when its connect record came (its SYN left, its
+	 * local port taken; 0: none), and the ephemeral port range it was
+	 * chosen from (low | high << 16; 0: not recorded).
+	 */
+	uint64_t connect_ns;
+	uint32_t port_range;
 	uint32_t listen_drops[TCPSTATES_NR_DROPS];
 
 	struct tt_span *states;
@@ -208,6 +218,7 @@ enum tt_side_event {
 	TT_SIDE_ENDED, /* it ended (before pairing, which may hold it) */
 	TT_SIDE_TIME_WAIT, /* it just entered TIME_WAIT (not a re-arm in it) */
 	TT_SIDE_ACCEPTED, /* accept() just took it (first accept record) */
+	TT_SIDE_CONNECTED, /* its SYN left: its local port is taken */
 };
 
 /*

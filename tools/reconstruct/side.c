@@ -328,6 +328,10 @@ static void on_connect(struct conn *c, const struct tcpstates_record *r)
 		c->isn_local = r->snd_una;
 		c->have_isn_local = true;
 	}
+	if (!c->connect_ns)
+		c->connect_ns = r->ts_ns;
+	if (r->aux & TCPSTATES_PORTS_VALID)
+		c->port_range = (uint32_t)r->aux;
 }
 
 /* time_wait and tw_rearm: the timewait socket and its substate. */
@@ -546,8 +550,10 @@ void tt_side_set_reason(struct conn *c)
 		c->reason = timeout_reason(c, before);
 		break;
 	case REASON_ABORTED:
+		/* inet_hash_connect() sets the port; it failing leaves it 0 */
 		if (c->no_syn)
-			c->reason = REASON_CONNECT_FAILED;
+			c->reason = c->lport ? REASON_CONNECT_FAILED :
+					       REASON_NO_PORT;
 		break;
 	}
 }

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --stats' destinations: where a client's ephemeral ports go, and when they
+ * run out.
+ *
+ * A client side takes a local port when its SYN leaves (the connect record)
+ * and holds it until the side ends: through TIME_WAIT, whose timewait
+ * socket keeps the 4-tuple, or at CLOSE when it skipped TIME_WAIT. connect()
+ * without bind() may pick a port another destination uses, but never one
+ * whose 4-tuple to this destination is held: so the ports a destination has
+ * left are its range (the connect record's, TCPSTATES_PORTS_*) less what its
+ * own client sides hold. Ports that bind() or a listener took in that range
+ * are not seen here, nor ip_local_reserved_ports: "left" is an upper bound.
+ * Where tcp_tw_reuse lets connect() take over a TIME_WAIT older than a second
+ * (loopback, by default), a destination can hold more than its range.
+ *
+ * The forecast is the last minute's net rate (ports taken less ports freed,
+ * over the 60 s up to the destination's last event, or since its first
+ * connect if that is later) carried forward: "at that rate, none left in N
+ * s" after that event. Its own events, not the last record, end the window:
+ * each host of a merge has its own clock. A merge keys destinations as one
+ * host does: two hosts' clients of one peer from one local address (NAT,
+ * loopback) would be summed, on two clocks.
+ * Everything is counted as it happens (the sink's side events), so the
+ * figures are those of the moment the input ends, or -i's interval ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/output.h"
+
+#define WINDOW_NS (60ULL * 1000000000ULL)
+#define SHOWN 10 /* destinations printed, the most ports held first */
+
+/* Times of the last minute's events, oldest first. */
+struct times {
+	uint64_t *v;
+	size_t head, n, cap;
+};
+
+struct dest {
+	uint32_t netns;
+	uint8_t family;
+	uint8_t laddr[16], raddr[16];
+	uint16_t rport;
+	uint32_t range; /* the last connect's: low | high << 16; 0: unknown */
+	uint64_t connects, no_port, first_ns, first_no_port_ns;
+	uint64_t held, held_peak, tw, tw_peak;
+	uint64_t last_ns; /* its last event: a port taken or freed */
+	struct times taken, freed;
+};
+
+struct tt_ports {
+	struct dest *d;
+	size_t n, cap;
+};
+
+static void times_drop_before(struct times *t, uint64_t from)
+{
+	while (t->n && t->v[t->head] < from) {
+		t->head++;
+		t->n--;
+	}
+	if (!t->n)
+		t->head = 0;
+}
+
+static void times_add(struct times *t, uint64_t ns)
+{
+	uint64_t *p;
+
+	times_drop_before(t, ns > WINDOW_NS ? ns - WINDOW_NS : 0);
+	if (t->head + t->n == t->cap) {
+		if (t->head) { /* slide the live part down first */
+			memmove(t->v, t->v + t->head, t->n * sizeof(*t->v));
+			t->head = 0;
+		}
+		p = tt_grow(t->v, &t->cap, t->n, sizeof(*p), 64);
+		if (!p)
+			return; /* out of memory: the rate misses it */
+		t->v = p;
+	}
+	t->v[t->head + t->n++] = ns;
+}
+
+static uint64_t times_since(const struct times *t, uint64_t from)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->v[t->head + i] >= from;
+	return n;
+}
+
+struct tt_ports *tt_ports_new(void)
+{
+	return calloc(1, sizeof(struct tt_ports));
+}
+
+void tt_ports_free(struct tt_ports *P)
+{
+	if (!P)
+		return;
+	for (size_t i = 0; i < P->n; i++) {
+		free(P->d[i].taken.v);
+		free(P->d[i].freed.v);
+	}
+	free(P->d);
+	free(P);
+}
+
+static struct dest *dest_of(struct tt_ports *P, const struct conn *c)
+{
+	struct dest *d;
+
+	for (size_t i = 0; i < P->n; i++) {
+		d = &P->d[i];
+		if (d->netns == c->netns && d->family == c->family &&
+		    d->rport == c->rport && !memcmp(d->laddr, c->laddr, 16) &&
+		    !memcmp(d->raddr, c->raddr, 16))
+			return d;
+	}
+	d = tt_grow(P->d, &P->cap, P->n, sizeof(*d), 8);
+	if (!d)
+		return NULL; /* out of memory: this one goes uncounted */
+	P->d = d;
+	d = &P->d[P->n++];
+	memset(d, 0, sizeof(*d));
+	d->netns = c->netns;
+	d->family = c->family;
+	d->rport = c->rport;
+	memcpy(d->laddr, c->laddr, 16);
+	memcpy(d->raddr, c->raddr, 16);
+	return d;
+}
+
+/* Did @c take an ephemeral port of its range (not a bound one)? */
+static bool takes_port(const struct conn *c)
+{
+	uint16_t lo = (uint16_t)c->port_range, hi = c->port_range >> 16;
+
+	return c->role == ROLE_CLIENT && c->connect_ns &&
+	       (!c->port_range || (c->lport >= lo && c->lport <= hi));
+}
+
+void tt_ports_side(struct tt_ports *P, const struct conn *c,
+		   enum tt_side_event ev)
+{
+	struct dest *d;
+	/* not the input's end: a side still open, or in TIME_WAIT, holds on */
+	bool ended = ev == TT_SIDE_ENDED && c->close != CLOSE_OPEN &&
+		     !(c->tw_handed && c->twend == TW_NONE);
+
+	if (c->role != ROLE_CLIENT || !c->rport)
+		return;
+	if (ev == TT_SIDE_ENDED && c->reason == REASON_NO_PORT) {
+		if (!(d = dest_of(P, c)))
+			return;
+		if (!d->no_port++)
+			d->first_no_port_ns = c->end_ns;
+		return;
+	}
+	if (!takes_port(c) || !(d = dest_of(P, c)))
+		return;
+	if (ev == TT_SIDE_CONNECTED) {
+		if (!d->connects++)
+			d->first_ns = c->connect_ns;
+		if (c->port_range)
+			d->range = c->port_range;
+		if (++d->held > d->held_peak)
+			d->held_peak = d->held;
+		times_add(&d->taken, c->connect_ns);
+		if (c->connect_ns > d->last_ns)
+			d->last_ns = c->connect_ns;
+	} else if (ev == TT_SIDE_TIME_WAIT) {
+		if (++d->tw > d->tw_peak)
+			d->tw_peak = d->tw;
+	} else if (ended) {
+		if (d->held)
+			d->held--;
+		if (d->tw && tt_conn_visited(c, TCPSTATES_TIME_WAIT))
+			d->tw--;
+		times_add(&d->freed, c->end_ns);
+		if (c->end_ns > d->last_ns)
+			d->last_ns = c->end_ns;
+	}
+}
+
+bool tt_ports_forecast(const struct tt_ports *P, size_t i,
+		       struct tt_port_forecast *f)
+{
+	const struct dest *d = i < P->n ? &P->d[i] : NULL;
+	uint64_t lo, hi, from, span, size;
+
+	memset(f, 0, sizeof(*f));
+	if (!d || !d->connects || d->last_ns < d->first_ns)
+		return false;
+	lo = (uint16_t)d->range;
+	hi = d->range >> 16;
+	from = d->last_ns >= WINDOW_NS ? d->last_ns - WINDOW_NS : 0;
+	if (from < d->first_ns)
+		from = d->first_ns;
+	span = d->last_ns - from;
+	f->window_ns = span;
+	f->taken = times_since(&d->taken, from);
+	f->freed = times_since(&d->freed, from);
+	if (!d->range || hi < lo)
+		return true;
+	f->have_range = true;
+	size = hi - lo + 1;
+	f->left = d->held < size ? size - d->held : 0;
+	if (f->left && f->taken > f->freed && span) {
+		f->filling = true;
+		f->eta_ns = (uint64_t)((double)f->left * span /
+				       (f->taken - f->freed));
+	}
+	return true;
+}
+
+/* Most ports held first, then most ever held, then by address. */
+static int cmp_dest(const void *x, const void *y)
+{
+	const struct dest *a = x, *b = y;
+	int r;
+
+	if (a->held != b->held)
+		return a->held > b->held ? -1 : 1;
+	if (a->held_peak != b->held_peak)
+		return a->held_peak > b->held_peak ? -1 : 1;
+	if (a->netns != b->netns)
+		return a->netns < b->netns ? -1 : 1;
+	if ((r = memcmp(a->laddr, b->laddr, 16)) ||
+	    (r = memcmp(a->raddr, b->raddr, 16)))
+		return r;
+	return (a->rport > b->rport) - (a->rport < b->rport);
+}
+
+void tt_ports_print(struct tt_ports *P, FILE *f)
+{
+	char la[64], ra[64], w[32], e[32], t[32];
+	struct tt_port_forecast fc;
+	uint64_t held = 0, tw = 0;
+
+	if (!P->n)
+		return;
+	qsort(P->d, P->n, sizeof(*P->d), cmp_dest);
+	fprintf(f,
+		"\ndestinations (client sides per namespace, local address and peer: ephemeral ports; the %d holding most)\n",
+		SHOWN);
+	for (size_t i = SHOWN; i < P->n; i++) {
+		held += P->d[i].held;
+		tw += P->d[i].tw;
+	}
+	for (size_t i = 0; i < P->n && i < SHOWN; i++) {
+		struct dest *d = &P->d[i];
+
+		tt_format_addr(d->family, d->laddr, la, sizeof(la));
+		tt_fmt_endpoint(ra, sizeof(ra), d->family, d->raddr, d->rport);
+		fprintf(f, "  netns %u %s -> %s\n", d->netns, la, ra);
+		fprintf(f,
+			"    connects %llu, no free port (EADDRNOTAVAIL) %llu",
+			(unsigned long long)d->connects,
+			(unsigned long long)d->no_port);
+		if (d->no_port && d->connects &&
+		    d->first_no_port_ns >= d->first_ns) {
+			tt_fmt_dur(t, sizeof(t),
+				   d->first_no_port_ns - d->first_ns);
+			fprintf(f, ", the first %s after the first connect", t);
+		}
+		fprintf(f, "\n    TIME_WAIT %llu (peak %llu)\n",
+			(unsigned long long)d->tw,
+			(unsigned long long)d->tw_peak);
+		fprintf(f, "    ports held %llu (peak %llu)",
+			(unsigned long long)d->held,
+			(unsigned long long)d->held_peak);
+		if (!tt_ports_forecast(P, i, &fc))
+			continue;
+		if (fc.have_range)
+			fprintf(f, " of %u-%u: %llu left\n",
+				(unsigned int)(uint16_t)d->range,
+				(unsigned int)(d->range >> 16),
+				(unsigned long long)fc.left);
+		else
+			fprintf(f, ", range not recorded\n");
+		tt_fmt_dur(w, sizeof(w), fc.window_ns);
+		fprintf(f, "    last %s: %llu taken, %llu freed", w,
+			(unsigned long long)fc.taken,
+			(unsigned long long)fc.freed);
+		if (fc.filling) {
+			tt_fmt_dur(e, sizeof(e), fc.eta_ns);
+			fprintf(f, ": at that rate none left in %s\n", e);
+		} else if (fc.have_range && !fc.left) {
+			fprintf(f, ": none left\n");
+		} else {
+			fprintf(f, "\n");
+		}
+	}
+	if (P->n > SHOWN)
+		fprintf(f, "  %zu more: ports held %llu, TIME_WAIT %llu\n",
+			P->n - SHOWN, (unsigned long long)held,
+			(unsigned long long)tw);
+}
