@@ -108,6 +108,7 @@ EXPECT = {
     # the SYN it cannot route a SYN-ACK back to: tcp_conn_request() drops it (ListenDrops)
     'syn_noroute': {'listener': [[LISTENER[0], ('listen_drop', 'LISTEN', 'LISTEN'), LISTENER[1]]]},
     'noport': {'client': [NOPORT], 'listener': [LISTENER]},
+    'port_pressure': {'client': [NOPORT], 'listener': [LISTENER]},
     'syn_race': {'listener': [LISTENER]},
     'ack_race': {'listener': [LISTENER]},
     'ipv6': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
@@ -297,6 +298,7 @@ def main():
     check_timers(dev, sockets, pkts)
     check_listeners(dev, sockets)
     check_accept_wait(sockets)
+    check_port_pressure(sockets)
 
     for scen, roles in EXPECT.items():
         socks = [s for s in sockets if s['scen'] == scen]
@@ -485,7 +487,7 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
         check_syn_race(socks, proc, pkts)
     if scen == 'ack_race':
         check_ack_race(socks, proc)
-    if scen == 'noport':
+    if scen in ('noport', 'port_pressure'):
         check_noport(socks, recs_of.get(('client', 0), []))
     if scen in ACTIVE:
         for i in range(len(roles.get('client', []))):
@@ -931,6 +933,125 @@ def check_accept_wait(sockets):
         bad + out.stderr.splitlines())
 
 
+# ---------------------------------------------------------------- where ports go
+
+PP_GAP_NS = 200_000_000     # run-guest.sh: port_pressure's connections 200 ms apart
+PP_PORTS = (40000, 40031)   # tsp's ip_local_port_range
+DUR = re.compile(r'([\d.]+)(ns|us|ms|s)$')
+
+
+def dur_ns(text):
+    m = DUR.match(text)
+    return round(float(m[1]) * {'ns': 1, 'us': 1e3, 'ms': 1e6, 's': 1e9}[m[2]])
+
+
+def destination(stats, netns, peer):
+    """--stats' block for one destination of netns: {tw, held, range, left, taken, freed, eta}."""
+    lines = stats.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == f'netns {netns} 127.0.0.1 -> {peer}':
+            block = '\n'.join(lines[i + 1:i + 5])
+            break
+    else:
+        return None
+    m = re.search(r'connects (\d+), no free port \(EADDRNOTAVAIL\) (\d+).*\n'
+                  r'\s+TIME_WAIT (\d+) \(peak \d+\)\n'
+                  r'\s+ports held (\d+) \(peak \d+\)(?: of (\d+)-(\d+): (\d+) left)?.*\n'
+                  r'\s+last \S+: (\d+) taken, (\d+) freed(: at that rate none left in (\S+)|'
+                  r': none left)?', block)
+    if not m:
+        return {'unparsed': block}
+    return {'connects': int(m[1]), 'no_port': int(m[2]), 'tw': int(m[3]), 'held': int(m[4]),
+            'range': (int(m[5]), int(m[6])) if m[5] else None,
+            'left': int(m[7]) if m[7] else None, 'taken': int(m[8]), 'freed': int(m[9]),
+            'eta': dur_ns(m[11]) if m[11] else 0 if m[10] else None}
+
+
+def check_port_pressure(sockets):
+    """port_pressure: TIME_WAIT and ports per destination, and the forecast, sample by sample.
+
+    tcpscen counted tsp's TIME_WAITs to 127.0.0.1:7128 with ss at each sample, between its t0
+    and t1, 100 ms after the latest connection's TIME_WAIT began and 100 ms before the next
+    connect(). tcptimeline reads the /proc records up to t0, what a reader following the device
+    had by then: its destinations section must show as many TIME_WAITs as ss, each holding one
+    port of 40000-40031. From the eighth connection on, its forecast (the connections' net rate
+    carried forward) must put the taking of the last free port within two connections' gap, or
+    a quarter of the time still to go, of the 32nd connect record, which the connect() that
+    failed with EADDRNOTAVAIL followed; once no port is left it must say so. Over the whole
+    run it counts that one failure."""
+    lst = [s for s in sockets if s['scen'] == 'port_pressure' and s['role'] == 'listener']
+    try:
+        samples = [json.loads(line) for line in
+                   open(os.path.join(WORK, 'port_pressure.samples.jsonl')) if line.strip()]
+    except FileNotFoundError:
+        samples = []
+    fail = [s for s in samples if 'fail_ns' in s]
+    samples = [s for s in samples if 't0' in s]
+    if not lst or not fail:
+        tap(False, 'port_pressure: TIME_WAIT per destination at each sample is what ss counted',
+            [f'listener {lst}, samples {len(samples)}, failure {fail}'])
+        tap(False, 'port_pressure: the forecast of the ports running out')
+        tap(False, 'port_pressure: the failed connect() counted')
+        return
+    netns, fail_ns = lst[0]['netns'], fail[0]['fail_ns']
+    peer = f'127.0.0.1:{lst[0]["lport"]}'
+    lines = open(os.path.join(WORK, 'proc.txt')).read().splitlines()
+    head = lines[0].split()
+    col = head.index('TIME_NS')
+    connects = sorted(int(x.split()[col]) for x in lines[1:]
+                      if dict(zip(head, x.split())).get('EVENT') == 'connect' and
+                      x.split()[head.index('NETNS')] == str(netns) and
+                      x.split()[head.index('RPORT')] == str(lst[0]['lport']))
+    last_ns = connects[-1] if connects else 0
+    tmp = os.path.join(WORK, 'proc.until.txt')
+    bad_tw, bad_fc, said = [], [], []
+    for i, s in enumerate(samples):
+        with open(tmp, 'w') as f:
+            f.write('\n'.join([lines[0]] + [x for x in lines[1:]
+                                           if int(x.split()[col]) <= s['t0']]) + '\n')
+        out = subprocess.run([TOOL, '-T', tmp, '--stats'], capture_output=True, text=True)
+        d = destination(out.stdout, netns, peer)
+        if not d or 'unparsed' in d or d['tw'] != s['tw'] or d['tw'] != i + 1 or \
+                d['held'] != i + 1 or d['range'] != PP_PORTS:
+            bad_tw.append(f'sample {i + 1}: ss {s["tw"]}, tcptimeline {d}')
+            continue
+        togo = last_ns - s['t0']
+        if i + 1 >= 8:
+            got = d['eta']
+            if i + 1 < len(connects):
+                ok = got is not None and abs(got - togo) <= max(2 * PP_GAP_NS, togo // 4)
+            else:
+                ok = got == 0 and d['left'] == 0
+            if i + 1 in (8, 16, 24, 31, 32) or not ok:
+                said.append(f'after connection {i + 1}: {d["left"]} ports left, tcptimeline: '
+                            f'none left in {got / 1e9 if got is not None else None} s; the last '
+                            f'was taken {togo / 1e9:.3f} s later, EADDRNOTAVAIL '
+                            f'{(fail_ns - s["t0"]) / 1e9:.3f} s later')
+            if not ok:
+                bad_fc.append(said[-1])
+    for line in said:
+        print(f'# port_pressure: {line}')
+    tap(len(samples) == PP_PORTS[1] - PP_PORTS[0] + 1 and not bad_tw,
+        f'port_pressure: at each of {len(samples)} samples (want 32) tcptimeline\'s TIME_WAITs '
+        'to 127.0.0.1:7128 from the records so far are what ss counted, each holding a port of '
+        '40000-40031', bad_tw)
+    tap(len(samples) >= 8 and len(connects) == len(samples) and not bad_fc and
+        all(c < fail_ns for c in connects),
+        'port_pressure: from the 8th connection on, the forecast of the last free port\'s taking '
+        'is within 0.4 s or a quarter of the time to go of the last connect before EADDRNOTAVAIL; '
+        'with none left it says so', bad_fc + [f'{len(connects)} connect records'])
+    out = subprocess.run([TOOL, '-T', os.path.join(WORK, 'proc.txt'), '--stats'],
+                         capture_output=True, text=True)
+    d = destination(out.stdout, netns, peer)
+    sides, _ = tool_json(os.path.join(WORK, 'proc.txt'))
+    cli = [s for s in sockets if s['scen'] == 'port_pressure' and s['role'] == 'client']
+    why = [x['reason'] for x in sides if cli and x['cookie'] == cli[0]['cookie']]
+    tap(d is not None and d.get('no_port') == 1 and d.get('connects') == len(samples) and
+        why == ['no_port'],
+        f'port_pressure: tcptimeline counts {len(samples)} connects and the one that found no '
+        'port, whose reason is no_port', [f'{d}', f'reason {why}'])
+
+
 def check_resets(dev, sockets, pkts):
     names = rst_names()
     in_range = [r for r in dev if EVENTS[r['kind']] == 'reset_sent'
@@ -1130,7 +1251,7 @@ def check_noport(socks, recs):
     last = rec(recs, 'state', 'CLOSE')
     tap(last is not None and not int(last['FLAGS'], 16) & 0x0e and last['WRITE_SEQ'] == '-'
         and last['MSS'] == '-',
-        'noport: SYN_SENT->CLOSE of a connect() that found no port carries no sequence '
+        f'{socks[0]["scen"]}: SYN_SENT->CLOSE of a connect() that found no port carries no sequence '
         'numbers, windows or tcp_info', fmt(recs) + ([last['line']] if last else []))
 
 

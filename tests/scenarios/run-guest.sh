@@ -10,10 +10,11 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7127; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7128; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
-# tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie):
-#   client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
+# tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie,
+# tsp with 32 ephemeral ports and no TIME_WAIT reuse):
+#   port_pressure client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
 #   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
 #   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
@@ -34,7 +35,7 @@ OUT=${TCPSTATES_RESULTS:-/tmp}/scenarios
 WORK=$(mktemp -d /tmp/scenarios.XXXXXX) || exit 1
 TRACE=/sys/kernel/tracing
 PIDS=()
-NAMESPACES="tsa tsb tsc tsd tst tso tse tsk"
+NAMESPACES="tsa tsb tsc tsd tst tso tse tsk tsp"
 PORTS='( sport >= :7100 and sport <= :7199 ) or ( dport >= :7100 and dport <= :7199 )'
 
 diag() { sed 's/^/# /'; }
@@ -118,6 +119,11 @@ setup_net()
 	ip netns exec tso sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || return 1
 	# noport: two ephemeral ports, so the third connect() to one destination finds none.
 	ip netns exec tse sysctl -qw net.ipv4.ip_local_port_range="40000 40001" || return 1
+	# port_pressure: 32 ephemeral ports (an even low, an odd high: the kernel warns otherwise),
+	# and no TIME_WAIT taken over by a new connect() (tcp_tw_reuse 2, the default, allows it on
+	# loopback): each TIME_WAIT holds its port for its 60 s.
+	ip netns exec tsp sysctl -qw net.ipv4.ip_local_port_range="40000 40031" \
+		net.ipv4.tcp_tw_reuse=0 || return 1
 	# listen_syncookies: every SYN is answered with a cookie, none queued.
 	ip netns exec tsk sysctl -qw net.ipv4.tcp_syncookies=2 || return 1
 
@@ -238,6 +244,9 @@ scenario()
 }
 
 # Lives that enter TIME_WAIT (or are refused it) first, so their 60 s run beside the others.
+# port_pressure: 32 connections 200 ms apart, then the 33rd connect() finds no port.
+scenario port_pressure "$SCEN" twfill port_pressure tsp 127.0.0.1 7128 200 \
+	"$WORK/port_pressure.samples.jsonl"
 scenario client_close "$SCEN" conv client_close --port 7101 --close client
 scenario server_close "$SCEN" conv server_close --port 7102 --close server
 scenario simultaneous_close "$SCEN" conv simultaneous_close --server 10.253.0.2 --port 7103 \
@@ -327,7 +336,7 @@ PIDS=()
 for name in lo tsa tsc tst tso; do
 	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
 done
-cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt} \
+cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt,*.samples.jsonl} \
 	"$OUT/" 2>/dev/null
 
 python3 "$HERE/check.py" "$WORK"

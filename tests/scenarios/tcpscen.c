@@ -15,6 +15,11 @@
  *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
  *   tcpscen ackrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS IFACE
  *   tcpscen noport NAME NETNS ADDR PORT
+ *   tcpscen twfill NAME NETNS ADDR PORT GAP_MS SAMPLES
+ *                                 a connection every GAP_MS, each closed by
+ *                                 the client first (TIME_WAIT), until no
+ *                                 ephemeral port is left; between each two
+ *                                 it counts ss's TIME_WAITs into SAMPLES
  *   tcpscen listenq NAME NETNS_SERVER NETNS_CLIENT ADDR PORT BACKLOG CLIENTS
  *                   ACCEPT_MS     CLIENTS connect to a listener of BACKLOG;
  *                                 ACCEPT_MS after the last, it accepts them
@@ -700,6 +705,26 @@ static int run_listen(const char *addr, unsigned int port)
 }
 
 /*
+ * One process in NETNS is client and server: a listener on ADDR:PORT,
+ * reported, and the peer its clients report.
+ */
+static int own_listener(const char *ns, const char *addr, unsigned int port,
+			struct sockaddr_storage *ss, socklen_t *len)
+{
+	int lfd;
+
+	prctl(PR_SET_NAME, "scen_cli");
+	enter_netns(ns);
+	lfd = tcp_socket(make_addr(addr, port, ss, len));
+	if (bind(lfd, (void *)ss, *len) || listen(lfd, 64))
+		die("listen");
+	report(lfd, "listener");
+	peer_addr = addr;
+	peer_port = port;
+	return lfd;
+}
+
+/*
  * connect() until the namespace's ephemeral ports to ADDR:PORT are used up
  * (run-guest.sh narrows ip_local_port_range there): the last connect()
  * fails with EADDRNOTAVAIL after tcp_v4_connect() set SYN_SENT, before any
@@ -713,14 +738,7 @@ static int run_noport(const char *ns, const char *addr, unsigned int port)
 	int lfd, fds[64], n = 0;
 	socklen_t len;
 
-	prctl(PR_SET_NAME, "scen_cli");
-	enter_netns(ns);
-	lfd = tcp_socket(make_addr(addr, port, &ss, &len));
-	if (bind(lfd, (void *)&ss, len) || listen(lfd, 64))
-		die("listen");
-	report(lfd, "listener");
-	peer_addr = addr;
-	peer_port = port;
+	lfd = own_listener(ns, addr, port, &ss, &len);
 	for (;;) {
 		if (n == (int)(sizeof(fds) / sizeof(fds[0]))) {
 			errno = 0;
@@ -744,6 +762,75 @@ static int run_noport(const char *ns, const char *addr, unsigned int port)
 		close(fds[n]);
 	}
 	msleep(GAP_MS);
+	close(lfd);
+	return 0;
+}
+
+/*
+ * TIME_WAIT fills a destination's ports (run-guest.sh: 32 ephemeral ports,
+ * tcp_tw_reuse 0): every GAP_MS a connection to ADDR:PORT, the client
+ * closing first, so each leaves a TIME_WAIT that holds its port for 60 s,
+ * until connect() fails with EADDRNOTAVAIL. GAP_MS / 2 after each, once
+ * its TIME_WAIT is in, ss counts the namespace's TIME_WAIT sockets to the
+ * destination: one JSON line in SAMPLES with CLOCK_MONOTONIC (the module's
+ * clock) before and after. The last line says when the failing connect()
+ * began. The listener and the failing client are reported.
+ */
+static int run_twfill(const char *ns, const char *addr, unsigned int port,
+		      int gap_ms, const char *samples)
+{
+	struct sockaddr_storage ss;
+	char cmd[160], line[64];
+	socklen_t len;
+	int lfd, n;
+	FILE *out;
+
+	lfd = own_listener(ns, addr, port, &ss, &len);
+	out = fopen(samples, "w");
+	if (!out)
+		die("%s", samples);
+	snprintf(cmd, sizeof(cmd),
+		 "ss -Htan state time-wait dst %s dport = :%u | wc -l", addr, port);
+	for (n = 0;; n++) {
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), child;
+		uint64_t t0 = mono_ns(), t1;
+		char buf[1];
+		FILE *p;
+
+		if (fd < 0)
+			die("socket");
+		if (n == 1000) {
+			errno = 0;
+			die("%d connects and still a free port", n);
+		}
+		if (connect(fd, (void *)&ss, len)) {
+			if (errno != EADDRNOTAVAIL)
+				die("connect %d", n + 1);
+			fprintf(out, "{\"fail_ns\":%llu,\"connects\":%d}\n",
+				(unsigned long long)t0, n);
+			report(fd, "client");
+			close(fd);
+			break;
+		}
+		child = accept(lfd, NULL, NULL);
+		if (child < 0)
+			die("accept");
+		close(fd);
+		if (read(child, buf, 1) != 0)
+			die("read: no EOF");
+		close(child);
+		msleep(gap_ms / 2);
+		t0 = mono_ns();
+		p = popen(cmd, "r");
+		if (!p || !fgets(line, sizeof(line), p))
+			die("ss");
+		pclose(p);
+		t1 = mono_ns();
+		fprintf(out, "{\"t0\":%llu,\"t1\":%llu,\"tw\":%d}\n",
+			(unsigned long long)t0, (unsigned long long)t1, atoi(line));
+		msleep(gap_ms - gap_ms / 2);
+	}
+	fclose(out);
 	close(lfd);
 	return 0;
 }
@@ -1182,6 +1269,9 @@ int main(int argc, char **argv)
 				   atoi(argv[7]), atoi(argv[8]), atoi(argv[9]));
 	if (!strcmp(argv[1], "noport") && argc == 6)
 		return run_noport(argv[3], argv[4], atoi(argv[5]));
+	if (!strcmp(argv[1], "twfill") && argc == 8)
+		return run_twfill(argv[3], argv[4], atoi(argv[5]), atoi(argv[6]),
+				  argv[7]);
 	if (!strcmp(argv[1], "halfopen") && argc == 9)
 		return run_halfopen(argv[3], argv[4], argv[5], argv[6],
 				    atoi(argv[7]), atoi(argv[8]));
