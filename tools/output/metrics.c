@@ -19,7 +19,10 @@
  *                  (close reasons) and their duration when a side ends (its CLOSE, or the end of its
  *                  TIME_WAIT), the transition FIN_WAIT2 -> TIME_WAIT of a
  *                  timewait socket when it enters TIME_WAIT (a tw_rearm
- *                  record, which a re-arm in TIME_WAIT is too)
+ *                  record, which a re-arm in TIME_WAIT is too), and per
+ *                  destination of client sides the ports and TIME_WAITs
+ *                  they hold (ports.c; the 10 that hold most are named,
+ *                  the rest summed as peer="other")
  *   from the live  connections in each state now, as the reconstruction
  *   sides          holds them (a side whose end was lost stays counted)
  *   from INFO      records written, lost by this reader, filtered, probe
@@ -33,6 +36,7 @@
 #include <arpa/inet.h>
 
 #include "output/metrics.h"
+#include "output/output.h"
 
 #define NS TCPSTATES_NR_STATES
 #define HS_ROLES 2 /* handshake: client, server */
@@ -87,6 +91,9 @@ struct tt_metrics {
 	uint64_t lost_marked; /* what the input's LOST markers counted */
 	uint32_t hooks_active, nr_hooks;
 	uint64_t missed[TCPSTATES_MAX_HOOKS];
+	/* destinations: counted in @ports; a copy publishes @top */
+	struct tt_ports *ports;
+	struct tt_ports_top top;
 };
 
 struct tt_metrics *tt_metrics_new(const struct tt_metrics_cfg *cfg)
@@ -102,8 +109,9 @@ struct tt_metrics *tt_metrics_new(const struct tt_metrics_cfg *cfg)
 		m->cfg.nports = TT_METRICS_MAX_PORTS;
 	m->ngroups = (m->cfg.max_netns + 1) * (m->cfg.nports + 1);
 	m->g = calloc(m->ngroups, sizeof(*m->g));
-	if (!m->g) {
-		free(m);
+	m->ports = tt_ports_new();
+	if (!m->g || !m->ports) {
+		tt_metrics_free(m);
 		return NULL;
 	}
 	return m;
@@ -114,16 +122,20 @@ void tt_metrics_free(struct tt_metrics *m)
 	if (!m)
 		return;
 	free(m->g);
+	tt_ports_free(m->ports);
 	free(m);
 }
 
 void tt_metrics_copy(struct tt_metrics *dst, const struct tt_metrics *src)
 {
 	struct group *g = dst->g;
+	struct tt_ports *ports = dst->ports;
 
 	memcpy(g, src->g, src->ngroups * sizeof(*g));
 	*dst = *src;
 	dst->g = g;
+	dst->ports = ports;
+	tt_ports_top(src->ports, &dst->top);
 }
 
 int tt_metrics_parse_ports(const char *s, struct tt_metrics_cfg *cfg, char *why,
@@ -279,6 +291,7 @@ void tt_metrics_side(struct tt_metrics *m, const struct conn *c,
 	struct group *g = group_of(m, c->netns, c->lport);
 	uint64_t wait;
 
+	tt_ports_side(m->ports, c, ev);
 	switch (ev) {
 	case TT_SIDE_ESTABLISHED:
 		if (!c->syn_ns || c->est_ns < c->syn_ns)
@@ -628,8 +641,87 @@ static void write_info(FILE *f, const struct tt_metrics *m)
 				(unsigned long long)m->missed[h]);
 }
 
+static void dest_labels(const struct tt_port_dest *d, char *buf, size_t len)
+{
+	char la[64], ra[64];
+
+	tt_format_addr(d->family, d->laddr, la, sizeof(la));
+	tt_fmt_endpoint(ra, sizeof(ra), d->family, d->raddr, d->rport);
+	snprintf(buf, len, "netns=\"%u\",local=\"%s\",peer=\"%s\"", d->netns,
+		 la, ra);
+}
+
+/*
+ * Destinations: gauges for the TT_PORTS_TOP that hold most ports now (a
+ * destination comes and goes with its rank), the rest summed; the ports
+ * left and the forecast where its connects recorded their range.
+ */
+/* A gauge of every destination named and of the rest: TIME_WAITs or ports held. */
+static void dest_gauge(FILE *f, const struct tt_ports_top *t, bool tw,
+		       const char *name, const char *help)
+{
+	char l[160];
+
+	family(f, name, "gauge", help);
+	for (size_t i = 0; i < t->n; i++) {
+		dest_labels(&t->d[i], l, sizeof(l));
+		fprintf(f, "%s{%s} %llu\n", name, l,
+			(unsigned long long)(tw ? t->d[i].tw : t->d[i].held));
+	}
+	fprintf(f, "%s{netns=\"other\",local=\"other\",peer=\"other\"} %llu\n",
+		name, (unsigned long long)(tw ? t->others_tw : t->others_held));
+}
+
+static void write_ports(FILE *f, const struct tt_ports_top *t)
+{
+	char l[160];
+
+	dest_gauge(
+		f, t, false, "tcpstates_destination_ports_held",
+		"Ephemeral ports client sides hold to a destination, TIME_WAIT included (the 10 that hold most; peer=\"other\": the rest summed).");
+	dest_gauge(
+		f, t, true, "tcpstates_destination_time_wait",
+		"Client sides in TIME_WAIT to a destination (the same 10; peer=\"other\": the rest summed).");
+	family(f, "tcpstates_destination_ports_left", "gauge",
+	       "Ports of the range its connects chose from that a destination has left (an upper bound: bound and reserved ports are not seen).");
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->d[i].have_forecast || !t->d[i].fc.have_range)
+			continue;
+		dest_labels(&t->d[i], l, sizeof(l));
+		fprintf(f, "tcpstates_destination_ports_left{%s} %llu\n", l,
+			(unsigned long long)t->d[i].fc.left);
+	}
+	family(f, "tcpstates_destination_ports_exhausted_seconds", "gauge",
+	       "At the last minute's net rate (ports taken less freed), seconds until a destination has no port left, from its last connect or close; 0: none left now. Absent: not filling.");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tt_port_forecast *fc = &t->d[i].fc;
+		char s[32];
+
+		if (!t->d[i].have_forecast || !fc->have_range ||
+		    !(fc->filling || !fc->left))
+			continue;
+		dest_labels(&t->d[i], l, sizeof(l));
+		fmt_seconds(s, sizeof(s), fc->filling ? fc->eta_ns : 0);
+		fprintf(f,
+			"tcpstates_destination_ports_exhausted_seconds{%s} %s\n",
+			l, s);
+	}
+	write_plain(
+		f, "tcpstates_connect_no_port_total", "counter",
+		"connect() calls that found no free ephemeral port (EADDRNOTAVAIL), every destination.",
+		t->no_port);
+}
+
 void tt_metrics_write(FILE *f, const struct tt_metrics *m)
 {
+	struct tt_ports_top top;
+
 	write_groups(f, m);
+	if (m->top.valid) { /* the exporter's published copy */
+		write_ports(f, &m->top);
+	} else {
+		tt_ports_top(m->ports, &top);
+		write_ports(f, &top);
+	}
 	write_info(f, m);
 }

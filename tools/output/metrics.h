@@ -11,6 +11,8 @@
  * the local ports asked for (--metrics-ports) get one each, every other port
  * port="other", and without --metrics-ports there is no port label at all.
  * A namespace keeps its slot after it is gone: counters must not vanish.
+ * Destinations (ports.c) are outside the groups: gauges for the 10 that
+ * hold most ports now, the rest summed, and one counter for them all.
  */
 #ifndef TT_OUTPUT_METRICS_H
 #define TT_OUTPUT_METRICS_H

@@ -105,7 +105,30 @@ void tt_ports_side(struct tt_ports *P, const struct conn *c,
 /* Destination @i (print order once printed); false: none, or no connect. */
 bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 		       struct tt_port_forecast *f);
-void tt_ports_print(struct tt_ports *P, FILE *f);
+void tt_ports_print(const struct tt_ports *P, FILE *f);
+
+/* The destinations that hold most ports, for the metrics: a plain copy. */
+#define TT_PORTS_TOP 10
+struct tt_port_dest {
+	uint32_t netns;
+	uint8_t family;
+	uint8_t laddr[16], raddr[16];
+	uint16_t rport;
+	uint64_t held, tw;
+	bool have_forecast;
+	struct tt_port_forecast fc;
+};
+
+struct tt_ports_top {
+	bool valid; /* made by tt_ports_top() */
+	size_t n; /* d[0..n): the most ports held first */
+	struct tt_port_dest d[TT_PORTS_TOP];
+	size_t others; /* destinations not in d, summed: */
+	uint64_t others_held, others_tw;
+	uint64_t no_port; /* every destination's connects that found no port */
+};
+
+void tt_ports_top(const struct tt_ports *P, struct tt_ports_top *t);
 
 /* ---- timeline.c: the default text, and the helpers it shares ---- */
 void tt_fmt_dur(char *buf, size_t len, uint64_t ns);

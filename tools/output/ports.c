@@ -16,7 +16,8 @@
  *
  * The forecast is the last minute's net rate (ports taken less ports freed,
  * over the 60 s up to the destination's last event, or since its first
- * connect if that is later) carried forward: "at that rate, none left in N
+ * connect if that is later, which it does not count: n connects are n - 1
+ * intervals) carried forward: "at that rate, none left in N
  * s" after that event. Its own events, not the last record, end the window:
  * each host of a merge has its own clock. A merge keys destinations as one
  * host does: two hosts' clients of one peer from one local address (NAT,
@@ -30,7 +31,7 @@
 #include "output/output.h"
 
 #define WINDOW_NS (60ULL * 1000000000ULL)
-#define SHOWN 10 /* destinations printed, the most ports held first */
+#define SHOWN TT_PORTS_TOP /* destinations shown, the most ports held first */
 
 /* Times of the last minute's events, oldest first. */
 struct times {
@@ -190,7 +191,7 @@ bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 		       struct tt_port_forecast *f)
 {
 	const struct dest *d = i < P->n ? &P->d[i] : NULL;
-	uint64_t lo, hi, from, span, size;
+	uint64_t lo, hi, from, span, size, taken;
 
 	memset(f, 0, sizeof(*f));
 	if (!d || !d->connects || d->last_ns < d->first_ns)
@@ -209,10 +210,15 @@ bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 	f->have_range = true;
 	size = hi - lo + 1;
 	f->left = d->held < size ? size - d->held : 0;
-	if (f->left && f->taken > f->freed && span) {
+	/*
+	 * A window that starts at the first connect holds one connect more
+	 * than the gaps between them: n connects span n - 1 intervals.
+	 */
+	taken = f->taken - (from == d->first_ns && f->taken);
+	if (f->left && taken > f->freed && span) {
 		f->filling = true;
-		f->eta_ns = (uint64_t)((double)f->left * span /
-				       (f->taken - f->freed));
+		f->eta_ns =
+			(uint64_t)((double)f->left * span / (taken - f->freed));
 	}
 	return true;
 }
@@ -235,24 +241,73 @@ static int cmp_dest(const void *x, const void *y)
 	return (a->rport > b->rport) - (a->rport < b->rport);
 }
 
-void tt_ports_print(struct tt_ports *P, FILE *f)
+/* The SHOWN destinations first by cmp_dest(), in that order: their count. */
+static size_t select_top(const struct tt_ports *P, size_t idx[SHOWN])
+{
+	size_t k, j;
+
+	for (k = 0; k < SHOWN && k < P->n; k++) {
+		size_t best = P->n;
+
+		for (size_t i = 0; i < P->n; i++) {
+			for (j = 0; j < k && idx[j] != i; j++)
+				;
+			if (j == k && (best == P->n ||
+				       cmp_dest(&P->d[i], &P->d[best]) < 0))
+				best = i;
+		}
+		idx[k] = best;
+	}
+	return k;
+}
+
+void tt_ports_top(const struct tt_ports *P, struct tt_ports_top *t)
+{
+	size_t idx[SHOWN];
+
+	memset(t, 0, sizeof(*t));
+	t->valid = true;
+	t->n = select_top(P, idx);
+	for (size_t i = 0; i < P->n; i++) {
+		t->no_port += P->d[i].no_port;
+		t->others_held += P->d[i].held;
+		t->others_tw += P->d[i].tw;
+	}
+	for (size_t k = 0; k < t->n; k++) {
+		const struct dest *d = &P->d[idx[k]];
+		struct tt_port_dest *o = &t->d[k];
+
+		o->netns = d->netns;
+		o->family = d->family;
+		memcpy(o->laddr, d->laddr, 16);
+		memcpy(o->raddr, d->raddr, 16);
+		o->rport = d->rport;
+		o->held = d->held;
+		o->tw = d->tw;
+		o->have_forecast = tt_ports_forecast(P, idx[k], &o->fc);
+		t->others_held -= d->held;
+		t->others_tw -= d->tw;
+	}
+	t->others = P->n - t->n;
+}
+
+void tt_ports_print(const struct tt_ports *P, FILE *f)
 {
 	char la[64], ra[64], w[32], e[32], t[32];
 	struct tt_port_forecast fc;
-	uint64_t held = 0, tw = 0;
+	struct tt_ports_top top;
+	size_t idx[SHOWN];
 
 	if (!P->n)
 		return;
-	qsort(P->d, P->n, sizeof(*P->d), cmp_dest);
+	select_top(P, idx);
+	tt_ports_top(P, &top);
 	fprintf(f,
 		"\ndestinations (client sides per namespace, local address and peer: ephemeral ports; the %d holding most)\n",
 		SHOWN);
-	for (size_t i = SHOWN; i < P->n; i++) {
-		held += P->d[i].held;
-		tw += P->d[i].tw;
-	}
-	for (size_t i = 0; i < P->n && i < SHOWN; i++) {
-		struct dest *d = &P->d[i];
+	for (size_t k = 0; k < top.n; k++) {
+		const struct dest *d = &P->d[idx[k]];
+		size_t i = idx[k];
 
 		tt_format_addr(d->family, d->laddr, la, sizeof(la));
 		tt_fmt_endpoint(ra, sizeof(ra), d->family, d->raddr, d->rport);
@@ -295,8 +350,8 @@ void tt_ports_print(struct tt_ports *P, FILE *f)
 			fprintf(f, "\n");
 		}
 	}
-	if (P->n > SHOWN)
+	if (top.others)
 		fprintf(f, "  %zu more: ports held %llu, TIME_WAIT %llu\n",
-			P->n - SHOWN, (unsigned long long)held,
-			(unsigned long long)tw);
+			top.others, (unsigned long long)top.others_held,
+			(unsigned long long)top.others_tw);
 }
