@@ -17,6 +17,8 @@
 #   7205 client_close x1 while the hostile clients hold the exporter.
 # Listener pressure in a namespace of its own ("lq"): 7207 two connections that wait 600 ms
 # before accept(), 7208 a backlog-1 listener that never accepts six SYNs.
+# Ports to one destination ("pp", 16 ephemeral ports, tcp_tw_reuse 0): 7209 a connection every
+# 250 ms, closed by the client first, until connect() finds no port.
 # The exporter is asked for ports 7201,7202: every other local port is port="other".
 #
 # Output: TAP lines "ok N - ..." numbered from 1, no plan (run.sh adds the harness's lines and the
@@ -40,6 +42,7 @@ cleanup()
 	ip netns del traffic 2>/dev/null
 	ip netns del held 2>/dev/null
 	ip netns del lq 2>/dev/null
+	ip netns del pp 2>/dev/null
 	[ -d /sys/module/tcpstates ] && rmmod tcpstates 2>/dev/null
 	mkdir -p "$OUT" && cp "$WORK"/*.txt "$WORK"/*.log "$OUT"/ 2>/dev/null
 }
@@ -191,6 +194,41 @@ check "listener pressure ran in lq (slow_accept, listen_overflow: ListenOverflow
 lq_scraped() { [ "$(promql "sum(tcpstates_listen_drops_total{netns=\"$LQ\"})")" = "$TURNED" ]; }
 check "prometheus scraped lq's listen drops ($TURNED)" wait_for 30 lq_scraped
 
+# 5c. ports to one destination: TIME_WAIT fills pp's 16 ports, then connect() fails
+# (EADDRNOTAVAIL). Prometheus must hold ss's TIME_WAIT count and no port left, and scrapes
+# before the failure a forecast, the last of them putting the ports' end within 1.5 s of it.
+ip netns add pp && ip -n pp link set lo up &&
+	ip netns exec pp sysctl -qw net.ipv4.ip_local_port_range="40000 40015" net.ipv4.tcp_tw_reuse=0
+PP=$(stat -L -c %i /run/netns/pp)
+PPL="netns=\"$PP\",peer=\"127.0.0.1:7209\""
+timeout 60 "$SCEN" twfill port_pressure pp 127.0.0.1 7209 250 "$WORK/pp-samples.txt" \
+	>> "$WORK/sockets.txt" 2>> "$WORK/scen.log"
+PPTW=$(ip netns exec pp ss -Htan state time-wait dst 127.0.0.1 dport = :7209 | wc -l)
+pp_scraped()
+{
+	[ "$(promql "sum(tcpstates_destination_time_wait{$PPL})")" = "$PPTW" ] &&
+		[ "$(promql "sum(tcpstates_destination_ports_left{$PPL})")" = 0 ] &&
+		[ "$(promql "sum(tcpstates_destination_ports_exhausted_seconds{$PPL})")" = 0 ]
+}
+check "prometheus scraped pp's $PPTW TIME_WAITs to 127.0.0.1:7209 (ss; 16 wanted), no port left" \
+	eval '[ "$PPTW" = 16 ] && wait_for 30 pp_scraped'
+# the failure on the wall clock Prometheus keeps: tcpscen's CLOCK_MONOTONIC plus the offset now
+FAIL=$(python3 -c 'import json, sys, time
+off = time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
+print([json.loads(l)["fail_ns"] / 1e9 + off for l in open(sys.argv[1]) if "fail_ns" in l][0])' \
+	"$WORK/pp-samples.txt" 2>/dev/null)
+curl -sf -m 10 "http://$PROM/api/v1/query" --data-urlencode \
+	"query=tcpstates_destination_ports_exhausted_seconds{$PPL}[60s]" > "$WORK/pp-forecast.json"
+forecast=$(python3 -c 'import json, sys
+fail = float(sys.argv[2])
+r = json.load(open(sys.argv[1]))["data"]["result"]
+v = [(float(t), float(x)) for s in r for t, x in s["values"] if float(t) < fail and float(x) > 0]
+print(" ".join("%.2f:%.2f" % (t - fail, x) for t, x in v))
+sys.exit(0 if v and abs(v[-1][0] + v[-1][1] - fail) <= 1.5 else 1)' "$WORK/pp-forecast.json" "${FAIL:-0}")
+rc=$?
+echo "# pp: scrapes before the failure (seconds before it: forecast) $forecast"
+check "pp: scrapes before connect() failed held a forecast, the last within 1.5 s of the failure" [ $rc = 0 ]
+
 # 6. done: every connection of the traffic ended (TIME_WAIT: 60 s); then one scrape after that
 settled()
 {
@@ -225,6 +263,7 @@ expect "sum(tcpstates_transitions_total{netns=\"$NS\",from=\"ESTABLISHED\",to=\"
 expect "sum(tcpstates_listen_drops_total{netns=\"$LQ\",cause=\"accept_queue\"})" "$OVF" "lq's accept-queue overflows (TcpExt ListenOverflows)"
 expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"})" 2 "lq's connections accepted"
 expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"}) - sum(tcpstates_accept_wait_seconds_bucket{netns=\"$LQ\",le=\"0.5\"})" 2 "lq's accept waits over 0.5 s (600 ms)"
+expect 'sum(tcpstates_connect_no_port_total)' 1 "connect() that found no port (pp)"
 expect 'sum(tcpstates_records_lost_total)' 0 "records lost"
 expect "count(count by (port) (tcpstates_connections_closed_total{netns=\"$NS\"}))" 3 "port labels bounded (7201, 7202, other)"
 

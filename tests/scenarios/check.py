@@ -935,7 +935,6 @@ def check_accept_wait(sockets):
 
 # ---------------------------------------------------------------- where ports go
 
-PP_GAP_NS = 200_000_000     # run-guest.sh: port_pressure's connections 200 ms apart
 PP_PORTS = (40000, 40031)   # tsp's ip_local_port_range
 DUR = re.compile(r'([\d.]+)(ns|us|ms|s)$')
 
@@ -974,11 +973,14 @@ def check_port_pressure(sockets):
     and t1, 100 ms after the latest connection's TIME_WAIT began and 100 ms before the next
     connect(). tcptimeline reads the /proc records up to t0, what a reader following the device
     had by then: its destinations section must show as many TIME_WAITs as ss, each holding one
-    port of 40000-40031. From the eighth connection on, its forecast (the connections' net rate
-    carried forward) must put the taking of the last free port within two connections' gap, or
-    a quarter of the time still to go, of the 32nd connect record, which the connect() that
-    failed with EADDRNOTAVAIL followed; once no port is left it must say so. Over the whole
-    run it counts that one failure."""
+    port of 40000-40031. From the second connection on it must forecast the ports' end, and its
+    forecast must be the pace of the connect records so far carried forward, as this checker
+    computes it from them: (ports left) x (last connect - first) / (connects - 1), no port
+    being freed yet; once none is left it must say so, all before the connect() that failed
+    with EADDRNOTAVAIL. How close the forecast came to the 32nd connect is printed, not
+    asserted: it depends on the guest keeping its pace, which a loaded host does not (a
+    control run beside another suite's lane slowed from 0.26 s to 0.6 s a connection). Over
+    the whole run it counts that one failure."""
     lst = [s for s in sockets if s['scen'] == 'port_pressure' and s['role'] == 'listener']
     try:
         samples = [json.loads(line) for line in
@@ -1016,16 +1018,20 @@ def check_port_pressure(sockets):
             bad_tw.append(f'sample {i + 1}: ss {s["tw"]}, tcptimeline {d}')
             continue
         togo = last_ns - s['t0']
-        if i + 1 >= 8:
+        so_far = [c for c in connects if c <= s['t0']]
+        left = PP_PORTS[1] - PP_PORTS[0] + 1 - len(so_far)
+        if i + 1 >= 2:
             got = d['eta']
-            if i + 1 < len(connects):
-                ok = got is not None and abs(got - togo) <= max(2 * PP_GAP_NS, togo // 4)
+            if left:
+                want = left * (so_far[-1] - so_far[0]) / (len(so_far) - 1)
+                ok = got is not None and abs(got - want) <= max(1_000_000, want / 1000)
             else:
-                ok = got == 0 and d['left'] == 0
+                want, ok = 0, got == 0 and d['left'] == 0
             if i + 1 in (8, 16, 24, 31, 32) or not ok:
                 said.append(f'after connection {i + 1}: {d["left"]} ports left, tcptimeline: '
-                            f'none left in {got / 1e9 if got is not None else None} s; the last '
-                            f'was taken {togo / 1e9:.3f} s later, EADDRNOTAVAIL '
+                            f'none left in {got / 1e9 if got is not None else None} s (the '
+                            f'records\' pace: {want / 1e9:.3f} s); the last was taken '
+                            f'{togo / 1e9:.3f} s later, EADDRNOTAVAIL '
                             f'{(fail_ns - s["t0"]) / 1e9:.3f} s later')
             if not ok:
                 bad_fc.append(said[-1])
@@ -1037,9 +1043,9 @@ def check_port_pressure(sockets):
         '40000-40031', bad_tw)
     tap(len(samples) >= 8 and len(connects) == len(samples) and not bad_fc and
         all(c < fail_ns for c in connects),
-        'port_pressure: from the 8th connection on, the forecast of the last free port\'s taking '
-        'is within 0.4 s or a quarter of the time to go of the last connect before EADDRNOTAVAIL; '
-        'with none left it says so', bad_fc + [f'{len(connects)} connect records'])
+        'port_pressure: from the 2nd connection on, before EADDRNOTAVAIL, tcptimeline forecasts '
+        'the ports\' end at the pace of the connect records so far; with none left it says so',
+        bad_fc + [f'{len(connects)} connect records'])
     out = subprocess.run([TOOL, '-T', os.path.join(WORK, 'proc.txt'), '--stats'],
                          capture_output=True, text=True)
     d = destination(out.stdout, netns, peer)
