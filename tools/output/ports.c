@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "output/output.h"
+#include "reconstruct/htab.h"
 
 #define WINDOW_NS (60ULL * 1000000000ULL)
 #define SHOWN TT_PORTS_TOP /* destinations shown, the most ports held first */
@@ -40,6 +41,7 @@ struct times {
 };
 
 struct dest {
+	struct hnode node; /* in tt_ports.by_key */
 	uint32_t netns;
 	uint8_t family;
 	uint8_t laddr[16], raddr[16];
@@ -52,8 +54,9 @@ struct dest {
 };
 
 struct tt_ports {
-	struct dest *d;
+	struct dest **d; /* in the order first seen */
 	size_t n, cap;
+	struct htab by_key;
 };
 
 static void times_drop_before(struct times *t, uint64_t from)
@@ -95,7 +98,13 @@ static uint64_t times_since(const struct times *t, uint64_t from)
 
 struct tt_ports *tt_ports_new(void)
 {
-	return calloc(1, sizeof(struct tt_ports));
+	struct tt_ports *P = calloc(1, sizeof(*P));
+
+	if (P && ht_init(&P->by_key, 64)) {
+		free(P);
+		return NULL;
+	}
+	return P;
 }
 
 void tt_ports_free(struct tt_ports *P)
@@ -103,30 +112,39 @@ void tt_ports_free(struct tt_ports *P)
 	if (!P)
 		return;
 	for (size_t i = 0; i < P->n; i++) {
-		free(P->d[i].taken.v);
-		free(P->d[i].freed.v);
+		free(P->d[i]->taken.v);
+		free(P->d[i]->freed.v);
+		free(P->d[i]);
 	}
 	free(P->d);
+	free(P->by_key.b);
 	free(P);
 }
 
 static struct dest *dest_of(struct tt_ports *P, const struct conn *c)
 {
-	struct dest *d;
+	uint64_t h =
+		mix64(key_tuple(c->laddr, 0, c->raddr, c->rport) ^ c->netns);
+	struct dest **a, *d;
 
-	for (size_t i = 0; i < P->n; i++) {
-		d = &P->d[i];
-		if (d->netns == c->netns && d->family == c->family &&
-		    d->rport == c->rport && !memcmp(d->laddr, c->laddr, 16) &&
+	for (struct hnode *n = ht_bucket(&P->by_key, h); n; n = n->next) {
+		d = container_of(n, struct dest, node);
+		if (n->hash == h && d->netns == c->netns &&
+		    d->family == c->family && d->rport == c->rport &&
+		    !memcmp(d->laddr, c->laddr, 16) &&
 		    !memcmp(d->raddr, c->raddr, 16))
 			return d;
 	}
-	d = tt_grow(P->d, &P->cap, P->n, sizeof(*d), 8);
+	/* out of memory: this one goes uncounted */
+	a = tt_grow(P->d, &P->cap, P->n, sizeof(*a), 8);
+	if (!a)
+		return NULL;
+	P->d = a;
+	d = calloc(1, sizeof(*d));
 	if (!d)
-		return NULL; /* out of memory: this one goes uncounted */
-	P->d = d;
-	d = &P->d[P->n++];
-	memset(d, 0, sizeof(*d));
+		return NULL;
+	P->d[P->n++] = d;
+	ht_add(&P->by_key, &d->node, h);
 	d->netns = c->netns;
 	d->family = c->family;
 	d->rport = c->rport;
@@ -190,7 +208,7 @@ void tt_ports_side(struct tt_ports *P, const struct conn *c,
 bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 		       struct tt_port_forecast *f)
 {
-	const struct dest *d = i < P->n ? &P->d[i] : NULL;
+	const struct dest *d = i < P->n ? P->d[i] : NULL;
 	uint64_t lo, hi, from, span, size, taken;
 
 	memset(f, 0, sizeof(*f));
@@ -252,8 +270,8 @@ static size_t select_top(const struct tt_ports *P, size_t idx[SHOWN])
 		for (size_t i = 0; i < P->n; i++) {
 			for (j = 0; j < k && idx[j] != i; j++)
 				;
-			if (j == k && (best == P->n ||
-				       cmp_dest(&P->d[i], &P->d[best]) < 0))
+			if (j == k &&
+			    (best == P->n || cmp_dest(P->d[i], P->d[best]) < 0))
 				best = i;
 		}
 		idx[k] = best;
@@ -269,12 +287,12 @@ void tt_ports_top(const struct tt_ports *P, struct tt_ports_top *t)
 	t->valid = true;
 	t->n = select_top(P, idx);
 	for (size_t i = 0; i < P->n; i++) {
-		t->no_port += P->d[i].no_port;
-		t->others_held += P->d[i].held;
-		t->others_tw += P->d[i].tw;
+		t->no_port += P->d[i]->no_port;
+		t->others_held += P->d[i]->held;
+		t->others_tw += P->d[i]->tw;
 	}
 	for (size_t k = 0; k < t->n; k++) {
-		const struct dest *d = &P->d[idx[k]];
+		const struct dest *d = P->d[idx[k]];
 		struct tt_port_dest *o = &t->d[k];
 
 		o->netns = d->netns;
@@ -306,7 +324,7 @@ void tt_ports_print(const struct tt_ports *P, FILE *f)
 		"\ndestinations (client sides per namespace, local address and peer: ephemeral ports; the %d holding most)\n",
 		SHOWN);
 	for (size_t k = 0; k < top.n; k++) {
-		const struct dest *d = &P->d[idx[k]];
+		const struct dest *d = P->d[idx[k]];
 		size_t i = idx[k];
 
 		tt_format_addr(d->family, d->laddr, la, sizeof(la));
