@@ -111,6 +111,7 @@ def main():
     misses = missed(d)
     counted = {h: sum(m.values()) for h, m in misses.items()}
     unknown = []
+    still_open = []
     if any(n > MISS_BOUND for n in counted.values()):
         fin_ok = False
         print("# more than %d probe hits missed in a guest: %s" % (MISS_BOUND, misses))
@@ -141,8 +142,23 @@ def main():
             else:
                 fin_ok = False
         if (cl["close"], sv["close"]) != CLOSES[c["rport"]]:
-            close_ok = False
-            print("# port %d -> %d: closes %s/%s" % (cl["lport"], c["rport"], cl["close"], sv["close"]))
+            # A side still "open" whose last transition the module did not record is unknown,
+            # not wrong, where that guest counted a missed set_state hit (6.1's kprobe: a
+            # CI run's server on b stayed in LAST_ACK with missed_set_state 1, while a's
+            # capture shows the final ACK leave and b never sent its FIN again). Any other
+            # kind that differs is wrong.
+            opened = [(h, got) for h, got, want in zip("ab", (cl["close"], sv["close"]),
+                                                        CLOSES[c["rport"]]) if got != want]
+            excused = all(got == "open" for _, got in opened) and \
+                all(excuse(misses, h, 1, ("set_state",)) for h, _ in opened)
+            print("# port %d -> %d: closes %s/%s%s" % (cl["lport"], c["rport"], cl["close"],
+                                                       sv["close"],
+                                                       " (unknown, not wrong: a missed set_state "
+                                                       "hit of that guest)" if excused else ""))
+            if excused:
+                still_open.append("port %d: %s" % (cl["lport"], ", ".join(h for h, _ in opened)))
+            else:
+                close_ok = False
         # on one clock: SYN sent < SYN received < SYN-ACK received < ACK received
         # A moment the recording lacks is honest only where that guest counted a missed hit of a
         # hook that records it (as for the FINs); the moments present must still run forward.
@@ -164,7 +180,9 @@ def main():
           " at most %d missed hits a guest)" % MISS_BOUND
           + (" # SKIP unknown: FINs absent, each a counted missed hit (%s)" % "; ".join(unknown)
              if fin_ok and unknown else ""))
-    check(close_ok, "close kinds: 7301 client active / server passive, 7302 the other way round")
+    check(close_ok, "close kinds: 7301 client active / server passive, 7302 the other way round"
+          + (" # SKIP unknown: a close absent, its set_state hit counted as missed (%s)"
+             % "; ".join(still_open) if close_ok and still_open else ""))
     check(order_ok, "on the merged clock every handshake runs forward: SYN < SYN in < SYN-ACK in < ACK in"
           + (" # SKIP unknown: moments absent, each a counted missed hit (%s)" % "; ".join(absent)
              if order_ok and absent else ""))
