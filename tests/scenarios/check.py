@@ -970,8 +970,8 @@ def check_port_pressure(sockets):
     """port_pressure: TIME_WAIT and ports per destination, and the forecast, sample by sample.
 
     tcpscen counted tsp's TIME_WAITs to 127.0.0.1:7128 with ss at each sample, between its t0
-    and t1, 100 ms after the latest connection's TIME_WAIT began and 100 ms before the next
-    connect(). tcptimeline reads the /proc records up to t0, what a reader following the device
+    and t1: once ss saw the latest connection's TIME_WAIT, then 100 ms more, and 100 ms before
+    the next connect(), so no transition of the scenario falls between. tcptimeline reads the /proc records up to t0, what a reader following the device
     had by then: its destinations section must show as many TIME_WAITs as ss, each holding one
     port of 40000-40031. From the second connection on it must forecast the ports' end, and its
     forecast must be the pace of the connect records so far carried forward, as this checker
