@@ -935,7 +935,7 @@ def check_accept_wait(sockets):
 
 # ---------------------------------------------------------------- where ports go
 
-PP_PORTS = (40000, 40031)   # tsp's ip_local_port_range
+PP_PORTS = (40000, 40015)   # tsp's ip_local_port_range
 DUR = re.compile(r'([\d.]+)(ns|us|ms|s)$')
 
 
@@ -973,7 +973,7 @@ def check_port_pressure(sockets):
     and t1: once ss saw the latest connection's TIME_WAIT, then 100 ms more, and 100 ms before
     the next connect(), so no transition of the scenario falls between. tcptimeline reads the /proc records up to t0, what a reader following the device
     had by then: its destinations section must show as many TIME_WAITs as ss, each holding one
-    port of 40000-40031. From the second connection on it must forecast the ports' end, and its
+    port of 40000-40015. From the second connection on it must forecast the ports' end, and its
     forecast must be the pace of the connect records so far carried forward, as this checker
     computes it from them: (ports left) x (last connect - first) / (connects - 1), no port
     being freed yet; once none is left it must say so, all before the connect() that failed
@@ -1038,9 +1038,9 @@ def check_port_pressure(sockets):
     for line in said:
         print(f'# port_pressure: {line}')
     tap(len(samples) == PP_PORTS[1] - PP_PORTS[0] + 1 and not bad_tw,
-        f'port_pressure: at each of {len(samples)} samples (want 32) tcptimeline\'s TIME_WAITs '
+        f'port_pressure: at each of {len(samples)} samples (want 16) tcptimeline\'s TIME_WAITs '
         'to 127.0.0.1:7128 from the records so far are what ss counted, each holding a port of '
-        '40000-40031', bad_tw)
+        '40000-40015', bad_tw)
     tap(len(samples) >= 8 and len(connects) == len(samples) and not bad_fc and
         all(c < fail_ns for c in connects),
         'port_pressure: from the 2nd connection on, before EADDRNOTAVAIL, tcptimeline forecasts '
