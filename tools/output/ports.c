@@ -156,7 +156,8 @@ static struct dest *dest_of(struct tt_ports *P, const struct conn *c)
 /* Did @c take an ephemeral port of its range (not a bound one)? */
 static bool takes_port(const struct conn *c)
 {
-	uint16_t lo = (uint16_t)c->port_range, hi = c->port_range >> 16;
+	uint16_t lo = TCPSTATES_PORTS_LOW(c->port_range),
+		 hi = TCPSTATES_PORTS_HIGH(c->port_range);
 
 	return c->role == ROLE_CLIENT && c->connect_ns &&
 	       (!c->port_range || (c->lport >= lo && c->lport <= hi));
@@ -214,8 +215,8 @@ bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 	memset(f, 0, sizeof(*f));
 	if (!d || !d->connects || d->last_ns < d->first_ns)
 		return false;
-	lo = (uint16_t)d->range;
-	hi = d->range >> 16;
+	lo = TCPSTATES_PORTS_LOW(d->range);
+	hi = TCPSTATES_PORTS_HIGH(d->range);
 	from = d->last_ns >= WINDOW_NS ? d->last_ns - WINDOW_NS : 0;
 	if (from < d->first_ns)
 		from = d->first_ns;
@@ -325,7 +326,6 @@ void tt_ports_print(const struct tt_ports *P, FILE *f)
 		SHOWN);
 	for (size_t k = 0; k < top.n; k++) {
 		const struct dest *d = P->d[idx[k]];
-		size_t i = idx[k];
 
 		tt_format_addr(d->family, d->laddr, la, sizeof(la));
 		tt_fmt_endpoint(ra, sizeof(ra), d->family, d->raddr, d->rport);
@@ -346,12 +346,13 @@ void tt_ports_print(const struct tt_ports *P, FILE *f)
 		fprintf(f, "    ports held %llu (peak %llu)",
 			(unsigned long long)d->held,
 			(unsigned long long)d->held_peak);
-		if (!tt_ports_forecast(P, i, &fc))
+		if (!top.d[k].have_forecast) /* tt_ports_top() made it */
 			continue;
+		fc = top.d[k].fc;
 		if (fc.have_range)
 			fprintf(f, " of %u-%u: %llu left\n",
-				(unsigned int)(uint16_t)d->range,
-				(unsigned int)(d->range >> 16),
+				(unsigned int)TCPSTATES_PORTS_LOW(d->range),
+				(unsigned int)TCPSTATES_PORTS_HIGH(d->range),
 				(unsigned long long)fc.left);
 		else
 			fprintf(f, ", range not recorded\n");
