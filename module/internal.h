@@ -78,6 +78,19 @@ u64 ts_filtered_count(void);
 u64 ts_unhashed_count(void);
 u64 ts_tw_unknown_count(void);
 
+/* fault.c: hits the debug tier drops on purpose (a kernel with fault injection) */
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+bool ts_fault_drop(unsigned int hook);
+u64 ts_fault_dropped(unsigned int hook);
+void ts_fault_init(void);
+void ts_fault_exit(void);
+#else
+static inline bool ts_fault_drop(unsigned int hook) { return false; }
+static inline u64 ts_fault_dropped(unsigned int hook) { return 0; }
+static inline void ts_fault_init(void) {}
+static inline void ts_fault_exit(void) {}
+#endif
+
 /*
  * An AF_INET6 socket that talks IPv4: a v4-mapped peer, a listener bound to
  * a v4-mapped address, or a request made by an IPv6 listener for an IPv4

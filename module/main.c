@@ -102,9 +102,10 @@ static int __init ts_init(void)
 		       err);
 		goto err_stop_params;
 	}
+	ts_fault_init();
 	err = ts_probes_register();
 	if (err)
-		goto err_free_ring;
+		goto err_fault_exit;
 	err = ts_procfs_init();
 	if (err)
 		goto err_unregister_probes;
@@ -119,7 +120,8 @@ err_remove_proc:
 	ts_procfs_exit();
 err_unregister_probes:
 	ts_probes_unregister();
-err_free_ring:
+err_fault_exit:
+	ts_fault_exit();
 	ts_ring_exit();
 err_stop_params:
 	ts_params_stop();
@@ -133,6 +135,7 @@ static void __exit ts_exit(void)
 	ts_chardev_exit();
 	ts_procfs_exit();
 	ts_probes_unregister();
+	ts_fault_exit();
 	pr_info("unloaded: %llu records written, %llu filtered\n",
 		ts_ring_head(), ts_filtered_count());
 	ts_ring_exit();

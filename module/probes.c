@@ -522,7 +522,7 @@ static int ts_tw_expire_pre(struct kprobe *p, struct pt_regs *regs)
 						     tw_timer);
 	struct ts_tw_mark *mark = this_cpu_ptr(&ts_tw_expiring);
 
-	if (!ts_is_tcp_tw(tw))
+	if (!ts_is_tcp_tw(tw) || ts_fault_drop(TCPSTATES_HOOK_TW_EXPIRE))
 		return 0;
 	mark->tw = tw;
 	mark->cookie = ts_cookie((struct sock *)tw);
@@ -547,7 +547,7 @@ static int ts_tw_end_pre(struct kprobe *p, struct pt_regs *regs)
 	struct ts_tw_mark *mark = this_cpu_ptr(&ts_tw_expiring);
 	u16 kind;
 
-	if (!ts_is_tcp_tw(tw))
+	if (!ts_is_tcp_tw(tw) || ts_fault_drop(TCPSTATES_HOOK_TW_END))
 		return 0;
 	if (mark->tw == tw && mark->cookie == ts_cookie((struct sock *)tw)) {
 		mark->tw = NULL;
@@ -1264,11 +1264,11 @@ u64 ts_probes_missed(unsigned int hook)
 #ifdef TS_FPROBE
 	if (h->fprobe)
 		return READ_ONCE(h->fp.fp.nmissed) +
-		       READ_ONCE(h->fp_also.fp.nmissed);
+		       READ_ONCE(h->fp_also.fp.nmissed) + ts_fault_dropped(hook);
 #endif
 	/* A kretprobe also misses when it runs out of return instances. */
 	return h->rp.kp.nmissed + (h->ret ? h->rp.nmissed : 0) +
-	       h->also.nmissed;
+	       h->also.nmissed + ts_fault_dropped(hook);
 }
 
 /*

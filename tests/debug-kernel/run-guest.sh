@@ -13,7 +13,9 @@
 #      so probes are optimized and unoptimized while they fire
 #   4. with the module unloaded, every allocation of a load fails in turn, a loop's run of them at
 #      its first and last (failinit.sh): each failed load leaves nothing behind; and a ports=
-#      write with each of its allocations failed changes nothing (failparam_checks)
+#      write with each of its allocations failed changes nothing (failparam_checks); a timewait
+#      hook's hit dropped on purpose (the module's drop_hits) leaves a record absent and counted,
+#      never a wrong one (twmark.sh)
 #   5. with the module unloaded: two kmemleak scans; any new suspected leak fails the run (the
 #      failed loads of 4 included)
 #   6. lockdep must still be on at the end (it switches itself off after its first report or when
@@ -31,6 +33,8 @@ TAP_PREFIX="debug: "
 . tests/debug-kernel/failinit.sh
 # shellcheck source=tests/debug-kernel/suites.sh
 . tests/debug-kernel/suites.sh
+# shellcheck source=tests/debug-kernel/twmark.sh
+. tests/debug-kernel/twmark.sh
 
 
 lockdep_on()
@@ -59,6 +63,7 @@ debug_suites
 tap $? "module unloaded before the leak scan"
 failinit_checks "${FAILNTH:-build/failnth}" "$TCPSTATES_KO"
 failparam_checks "${FAILNTH:-build/failnth}" "$TCPSTATES_KO"
+twmark_checks "$TCPSTATES_KO"
 # kmemleak reports an object only once it is older than 5 s and unreferenced in a full scan;
 # the second scan confirms the first. A scan that fails, or a kmemleak that switched itself off
 # (on an error of its own it disables itself, and then reports no leak at all; a write of "scan"
