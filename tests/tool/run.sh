@@ -110,6 +110,14 @@ for in in "$HERE"/cases/*.txt "$HERE"/cases/*.tcpcap; do
 		fi
 		golden "$name $fmt" "$base.$fmt" "$TMP/$name.$fmt"
 	done
+	# --stats-json: every figure of the (golden) --stats text, looked up in the JSON.
+	# shellcheck disable=SC2086
+	"$TT" $args --stats-json > "$TMP/$name.statsjson" 2> /dev/null &&
+		python3 "$HERE/statsjson.py" "$TMP/$name.stats" "$TMP/$name.statsjson" \
+			> "$TMP/statsjson.diff" 2>&1 &&
+		ok "$name: --stats-json says what --stats says" ||
+		{ not_ok "$name: --stats-json says what --stats says"
+		  sed 's/^/# /' "$TMP/statsjson.diff" | head -10; }
 	# What gen_cases.py put into the input, asserted whatever the goldens say (UPDATE=1 too).
 	if [ -f "$base.expect" ]; then
 		python3 "$HERE/expect.py" "$base.expect" "$TMP/$name.json" > "$TMP/expect.diff" 2>&1 &&
@@ -179,7 +187,7 @@ rc=$?
 # format (the goldens show how); not one raw control byte reaches stdout.
 ce=$HERE/cases/comm_escapes.txt
 raw=0
-for opt in --timeline --brief --ladder --json --csv --stats --dump "--svg -" --diagram \
+for opt in --timeline --brief --ladder --json --csv --stats --stats-json --dump "--svg -" --diagram \
 	"--diagram-svg -"; do
 	# shellcheck disable=SC2086
 	bad=$(LC_ALL=C "$TT" -T "$ce" $opt 2> /dev/null | tr -d '\n\t' | LC_ALL=C tr -d '[:print:]' | wc -c)
@@ -313,6 +321,18 @@ exec 8<&- 9>&-
 	head -1 "$TMP/interval" | grep -qx -- '--- 0.000000000 to 5.000000000 ---' &&
 	ok "-i: statistics per interval, every record in one" ||
 	not_ok "-i: statistics per interval, every record in one"
+"$TT" -T "$HERE/cases/vm61_scenarios.txt" -i 5 --time=relative --stats-json > "$TMP/interval.json"
+python3 - "$TMP/interval.json" <<'PY' && ok "-i --stats-json: a JSON line per interval, every record in one" ||
+import json, sys
+lines = [json.loads(x) for x in open(sys.argv[1])]
+assert len(lines) == 13 and sum(x['records'] for x in lines) == 200
+assert (lines[0]['from'], lines[0]['to']) == ('0.000000000', '5.000000000')
+assert 'from' in lines[-1] and 'to' not in lines[-1]
+PY
+	not_ok "-i --stats-json: a JSON line per interval, every record in one"
+# its keys and layout, as a program reads them (the figures are statsjson.py's)
+"$TT" -T "$HERE/cases/vm61_ports.txt" --stats-json > "$TMP/ports.statsjson"
+golden "vm61_ports --stats-json" "$HERE/cases/vm61_ports.statsjson" "$TMP/ports.statsjson"
 
 # ---- write errors: reported, exit 2 ----
 expect "--svg on a full disk" 2 "tcptimeline: --svg: /dev/full: No space left on device" \

@@ -25,16 +25,17 @@
  * (--json=FILE); at most one may take standard output, so two formats are
  * never interleaved in one stream.
  */
-#define TT_FORMAT_LIST(X)         \
-	X(TIMELINE, "--timeline") \
-	X(BRIEF, "--brief")       \
-	X(LADDER, "--ladder")     \
-	X(JSON, "--json")         \
-	X(CSV, "--csv")           \
-	X(STATS, "--stats")       \
-	X(DUMP, "--dump")         \
-	X(SVG, "--svg")           \
-	X(DIAGRAM, "--diagram")   \
+#define TT_FORMAT_LIST(X)             \
+	X(TIMELINE, "--timeline")     \
+	X(BRIEF, "--brief")           \
+	X(LADDER, "--ladder")         \
+	X(JSON, "--json")             \
+	X(CSV, "--csv")               \
+	X(STATS, "--stats")           \
+	X(STATS_JSON, "--stats-json") \
+	X(DUMP, "--dump")             \
+	X(SVG, "--svg")               \
+	X(DIAGRAM, "--diagram")       \
 	X(DIAGRAM_SVG, "--diagram-svg")
 
 #define TT_FORMAT_ENUM(NAME, option) FMT_##NAME,

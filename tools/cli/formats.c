@@ -246,10 +246,18 @@ void tt_formats_tick(struct app *a, uint64_t now)
 		tt_fmt_time(&a->clock, from, sizeof(from),
 			    a->tick_ns - a->o->interval_ns);
 		tt_fmt_time(&a->clock, to, sizeof(to), a->tick_ns);
-		fprintf(a->out->f[FMT_STATS], "--- %s to %s ---\n", from, to);
-		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
-		fputc('\n', a->out->f[FMT_STATS]);
-		fflush(a->out->f[FMT_STATS]);
+		if (a->out->f[FMT_STATS]) {
+			fprintf(a->out->f[FMT_STATS], "--- %s to %s ---\n",
+				from, to);
+			tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+			fputc('\n', a->out->f[FMT_STATS]);
+			fflush(a->out->f[FMT_STATS]);
+		}
+		if (a->out->f[FMT_STATS_JSON]) {
+			tt_stats_print_json(a->stats, a->out->f[FMT_STATS_JSON],
+					    from, to);
+			fflush(a->out->f[FMT_STATS_JSON]);
+		}
 		tt_stats_reset(a->stats);
 		a->tick_ns += a->o->interval_ns;
 	}
@@ -280,7 +288,7 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 				.retire = sink_retire,
 				.arg = a };
 	bool hosts = src->files && src->files->ngroups > 1;
-	bool records = a->lm.m || f[FMT_STATS] ||
+	bool records = a->lm.m || f[FMT_STATS] || f[FMT_STATS_JSON] ||
 		       (!hosts && (a->out->rec || a->rot || f[FMT_DUMP]));
 
 	a->live = src->live || src->stream;
@@ -304,7 +312,8 @@ int tt_formats_start(struct app *a, const struct tt_source *src)
 						       a->live || o->unbuffered,
 						       hosts || src->label[0])))
 		return -1;
-	if (f[FMT_STATS] && !(a->stats = tt_stats_new(o->close_wait_ns)))
+	if ((f[FMT_STATS] || f[FMT_STATS_JSON]) &&
+	    !(a->stats = tt_stats_new(o->close_wait_ns)))
 		return -1;
 	if (o->journal &&
 	    !(a->journal = tt_journal_open(&a->clock, o->journal_limit)))
@@ -357,13 +366,18 @@ void tt_formats_stop(struct app *a)
 	tt_brief_close(a->brief);
 	a->brief = NULL;
 	journal_stop(a);
-	if (a->stats && a->tick_ns) {
+	if (a->stats && a->tick_ns)
 		tt_fmt_time(&a->clock, from, sizeof(from),
 			    a->tick_ns - a->o->interval_ns);
-		fprintf(a->out->f[FMT_STATS], "--- %s to the end ---\n", from);
-	}
-	if (a->stats)
+	if (a->stats && a->out->f[FMT_STATS]) {
+		if (a->tick_ns)
+			fprintf(a->out->f[FMT_STATS], "--- %s to the end ---\n",
+				from);
 		tt_stats_print(a->stats, a->out->f[FMT_STATS]);
+	}
+	if (a->stats && a->out->f[FMT_STATS_JSON])
+		tt_stats_print_json(a->stats, a->out->f[FMT_STATS_JSON],
+				    a->tick_ns ? from : NULL, NULL);
 	if (a->svg && tt_svg_left_out(a->svg))
 		fprintf(stderr,
 			"%s: --svg: %llu more diagrams (connections or conversations) not drawn: the picture holds the first %d (choose them with a filter)\n",

@@ -55,6 +55,8 @@ static void usage(FILE *f)
 "      --close-reasons   the values of 'reason', and what each means\n"
 "  -s, --stats[=FILE]    counts, exact latency percentiles, time in state, and\n"
 "                        what looks wrong\n"
+"      --stats-json[=FILE]  the same figures as one JSON object per line\n"
+"                        (all listeners and destinations, times in ns)\n"
 "  -i, --interval SECS   --stats for each SECS of the records' time, alone\n"
 "      --close-wait SECS --stats: flag CLOSE_WAIT longer than this (10)\n"
 "      --dump[=FILE]     every record, as " TCPSTATES_PROC " prints it\n"
@@ -166,6 +168,7 @@ enum {
 	O_TIMELINE = 256,
 	O_SVG,
 	O_CSV,
+	O_STATS_JSON,
 	O_DUMP,
 	O_CLOSE_WAIT,
 	O_FROM_NOW,
@@ -217,6 +220,7 @@ static const struct option longopts[] = {
 	{ "ascii", no_argument, NULL, O_ASCII },
 	{ "json", optional_argument, NULL, 'j' },
 	{ "csv", optional_argument, NULL, O_CSV },
+	{ "stats-json", optional_argument, NULL, O_STATS_JSON },
 	{ "stats", optional_argument, NULL, 's' },
 	{ "close-wait", required_argument, NULL, O_CLOSE_WAIT },
 	{ "time", required_argument, NULL, O_TIME },
@@ -259,6 +263,7 @@ static bool format_opt(struct opts *o, int ch)
 		{ 'j', FMT_JSON },
 		{ O_CSV, FMT_CSV },
 		{ 's', FMT_STATS },
+		{ O_STATS_JSON, FMT_STATS_JSON },
 		{ O_DUMP, FMT_DUMP },
 		{ O_SVG, FMT_SVG },
 		{ O_DIAGRAM, FMT_DIAGRAM },
@@ -492,7 +497,7 @@ int tt_parse_opts(int argc, char **argv, struct opts *o, bool *done)
 			TT_NAME);
 		return TT_EXIT_USAGE;
 	}
-	if (o->interval_ns && !o->out[FMT_STATS])
+	if (o->interval_ns && !o->out[FMT_STATS] && !o->out[FMT_STATS_JSON])
 		o->out[FMT_STATS] = "-";
 	ret = tt_fleet_check_opts(o);
 	if (ret)

@@ -106,6 +106,7 @@ void tt_ports_side(struct tt_ports *P, const struct conn *c,
 bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 		       struct tt_port_forecast *f);
 void tt_ports_print(const struct tt_ports *P, FILE *f);
+void tt_ports_json(const struct tt_ports *P, FILE *f);
 
 /* The destinations that hold most ports, for the metrics: a plain copy. */
 #define TT_PORTS_TOP 10
@@ -219,6 +220,8 @@ void tt_stats_conn(struct tt_stats *s, const struct conn *c);
 void tt_stats_side(struct tt_stats *s, const struct conn *c,
 		   enum tt_side_event ev);
 void tt_stats_print(struct tt_stats *s, FILE *f);
+void tt_stats_print_json(struct tt_stats *s, FILE *f, const char *from,
+			 const char *to);
 void tt_stats_reset(struct tt_stats *s); /* -i: a new interval */
 void tt_stats_free(struct tt_stats *s);
 

@@ -206,10 +206,8 @@ void tt_ports_side(struct tt_ports *P, const struct conn *c,
 	}
 }
 
-bool tt_ports_forecast(const struct tt_ports *P, size_t i,
-		       struct tt_port_forecast *f)
+static bool dest_forecast(const struct dest *d, struct tt_port_forecast *f)
 {
-	const struct dest *d = i < P->n ? P->d[i] : NULL;
 	uint64_t lo, hi, from, span, size, taken;
 
 	memset(f, 0, sizeof(*f));
@@ -240,6 +238,12 @@ bool tt_ports_forecast(const struct tt_ports *P, size_t i,
 			(uint64_t)((double)f->left * span / (taken - f->freed));
 	}
 	return true;
+}
+
+bool tt_ports_forecast(const struct tt_ports *P, size_t i,
+		       struct tt_port_forecast *f)
+{
+	return dest_forecast(i < P->n ? P->d[i] : NULL, f);
 }
 
 /* Most ports held first, then most ever held, then by address. */
@@ -373,4 +377,73 @@ void tt_ports_print(const struct tt_ports *P, FILE *f)
 		fprintf(f, "  %zu more: ports held %llu, TIME_WAIT %llu\n",
 			top.others, (unsigned long long)top.others_held,
 			(unsigned long long)top.others_tw);
+}
+
+static int cmp_dest_ptr(const void *x, const void *y)
+{
+	return cmp_dest(*(const struct dest *const *)x,
+			*(const struct dest *const *)y);
+}
+
+/*
+ * --stats-json: ,"destinations":[...], every one, the most ports held
+ * first; the range, the ports left and the forecast null where unknown.
+ */
+void tt_ports_json(const struct tt_ports *P, FILE *f)
+{
+	char la[64], ra[64];
+	struct tt_port_forecast fc;
+	struct dest **order;
+
+	fprintf(f, ",\"destinations\":[");
+	if (!P->n) {
+		fputc(']', f);
+		return;
+	}
+	order = malloc(P->n * sizeof(*order));
+	if (!order) { /* said, not silently left out */
+		fprintf(f, "],\"destinations_error\":\"out of memory\"");
+		return;
+	}
+	memcpy(order, P->d, P->n * sizeof(*order));
+	qsort(order, P->n, sizeof(*order), cmp_dest_ptr);
+	for (size_t k = 0; k < P->n; k++) {
+		const struct dest *d = order[k];
+
+		dest_forecast(d, &fc);
+		tt_format_addr(d->family, d->laddr, la, sizeof(la));
+		tt_format_addr(d->family, d->raddr, ra, sizeof(ra));
+		fprintf(f,
+			"%s{\"netns\":%u,\"family\":\"%s\",\"laddr\":\"%s\",\"raddr\":\"%s\",\"rport\":%u,\"connects\":%llu,\"no_port\":%llu,\"time_wait\":%llu,\"time_wait_peak\":%llu,\"held\":%llu,\"held_peak\":%llu",
+			k ? "," : "", d->netns,
+			d->family == TCPSTATES_FAMILY_INET6 ? "ipv6" : "ipv4",
+			la, ra, d->rport, (unsigned long long)d->connects,
+			(unsigned long long)d->no_port,
+			(unsigned long long)d->tw,
+			(unsigned long long)d->tw_peak,
+			(unsigned long long)d->held,
+			(unsigned long long)d->held_peak);
+		if (fc.have_range)
+			fprintf(f,
+				",\"port_low\":%u,\"port_high\":%u,\"left\":%llu",
+				(unsigned int)TCPSTATES_PORTS_LOW(d->range),
+				(unsigned int)TCPSTATES_PORTS_HIGH(d->range),
+				(unsigned long long)fc.left);
+		else
+			fprintf(f,
+				",\"port_low\":null,\"port_high\":null,\"left\":null");
+		fprintf(f,
+			",\"window_ns\":%llu,\"taken\":%llu,\"freed\":%llu,\"exhausted_in_ns\":",
+			(unsigned long long)fc.window_ns,
+			(unsigned long long)fc.taken,
+			(unsigned long long)fc.freed);
+		if (fc.filling)
+			fprintf(f, "%llu}", (unsigned long long)fc.eta_ns);
+		else if (fc.have_range && !fc.left)
+			fprintf(f, "0}");
+		else
+			fprintf(f, "null}");
+	}
+	fputc(']', f);
+	free(order);
 }

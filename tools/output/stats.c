@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * --stats: counts, latency percentiles, time in state, and what looks wrong.
+ * --stats-json: the same figures as one JSON object per line, for a program
+ * (every listener and destination, durations in ns), all but what looks
+ * wrong, which is prose for a reader.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -449,6 +452,122 @@ static void print_states(const struct tt_stats *s, FILE *f)
 		(unsigned long long)s->tw_expired,
 		(unsigned long long)s->tw_killed,
 		(unsigned long long)s->tw_skipped);
+}
+
+/*
+ * @sep"NAME":{"n":N,"p50":..,"p90":..,"p99":..,"max":..} in ns, if there
+ * are samples: false if not (nothing written).
+ */
+static bool json_percentiles(struct samples *h, const char *sep,
+			     const char *name, FILE *f)
+{
+	if (!h->n)
+		return false;
+	qsort(h->v, h->n, sizeof(*h->v), cmp_u64);
+	fprintf(f,
+		"%s\"%s\":{\"n\":%zu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"max\":%llu}",
+		sep, name, h->n, (unsigned long long)percentile(h, 0.50),
+		(unsigned long long)percentile(h, 0.90),
+		(unsigned long long)percentile(h, 0.99),
+		(unsigned long long)h->v[h->n - 1]);
+	return true;
+}
+
+/*
+ * ,"NAME":{"key":count,...}: the counts @name_of names (NULL: none), the
+ * zeros too if @zeros.
+ */
+static void json_counts(const uint64_t *v, unsigned int n,
+			const char *(*name_of)(unsigned int), bool zeros,
+			const char *name, FILE *f)
+{
+	const char *sep = "";
+
+	fprintf(f, ",\"%s\":{", name);
+	for (unsigned int i = 0; i < n; i++) {
+		if ((!v[i] && !zeros) || !name_of(i))
+			continue;
+		fprintf(f, "%s\"%s\":%llu", sep, name_of(i),
+			(unsigned long long)v[i]);
+		sep = ",";
+	}
+	fputc('}', f);
+}
+
+static const char *drop_key(unsigned int i)
+{
+	return i ? tt_drop_name(i) : NULL;
+}
+
+static const char *state_key(unsigned int i)
+{
+	return i ? tt_state_name(i) : NULL;
+}
+
+static void json_listeners(struct tt_stats *s, FILE *f)
+{
+	fprintf(f, ",\"listeners\":[");
+	qsort(s->lst, s->nlst, sizeof(*s->lst), cmp_listener);
+	for (size_t i = 0; i < s->nlst; i++) {
+		struct listener *l = &s->lst[i];
+
+		fprintf(f,
+			"%s{\"netns\":%u,\"port\":%u,\"connections\":%llu,\"established\":%llu,\"accepted\":%llu,\"request_dropped\":%llu,\"acks_dropped\":%llu",
+			i ? "," : "", l->netns, l->port,
+			(unsigned long long)l->servers,
+			(unsigned long long)l->established,
+			(unsigned long long)l->accepted,
+			(unsigned long long)l->req_dropped,
+			(unsigned long long)l->acks_dropped);
+		json_counts(l->drops, TCPSTATES_NR_DROPS, drop_key, true,
+			    "listen_drop", f);
+		json_percentiles(&l->wait, ",", "accept_wait_ns", f);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* @from, @to: the interval's bounds as the text shows them; NULL: none. */
+void tt_stats_print_json(struct tt_stats *s, FILE *f, const char *from,
+			 const char *to)
+{
+	fputc('{', f);
+	if (from)
+		fprintf(f, "\"from\":\"%s\",", from);
+	if (to)
+		fprintf(f, "\"to\":\"%s\",", to);
+	fprintf(f,
+		"\"records\":%llu,\"lost_markers\":%llu,\"lost_records\":%llu,\"connections\":%llu,\"incomplete\":%llu",
+		(unsigned long long)s->records,
+		(unsigned long long)s->lost_markers,
+		(unsigned long long)s->lost_records,
+		(unsigned long long)s->conns,
+		(unsigned long long)s->incomplete);
+	json_counts(s->roles, ROLE_NR, tt_role_name, false, "roles", f);
+	json_counts(s->closes, CLOSE_NR, tt_close_name, false, "closes", f);
+	json_counts(s->reasons, TT_REASON_KEYS, tt_reason_key_name, false,
+		    "reasons", f);
+	fprintf(f, ",\"handshake_ns\":{");
+	for (unsigned int i = 0, n = 0; i < ROLE_NR; i++)
+		n += json_percentiles(&s->handshake[i], n ? "," : "",
+				      tt_role_name(i), f);
+	fputc('}', f);
+	json_listeners(s, f);
+	tt_ports_json(s->ports, f);
+	json_counts(s->state_n, TCPSTATES_NR_STATES, state_key, false,
+		    "state_count", f);
+	json_counts(s->state_ns, TCPSTATES_NR_STATES, state_key, false,
+		    "state_total_ns", f);
+	json_counts(s->state_max, TCPSTATES_NR_STATES, state_key, false,
+		    "state_max_ns", f);
+	fprintf(f,
+		",\"time_wait\":{\"entered\":%llu,\"expired\":%llu,\"killed\":%llu,\"skipped\":%llu},\"resets\":%llu,\"syn_retry_connections\":%llu}\n",
+		(unsigned long long)s->tw_entered,
+		(unsigned long long)s->tw_expired,
+		(unsigned long long)s->tw_killed,
+		(unsigned long long)s->tw_skipped,
+		(unsigned long long)s->resets,
+		(unsigned long long)s->syn_retry_conns);
 }
 
 void tt_stats_print(struct tt_stats *s, FILE *f)
