@@ -103,6 +103,8 @@ EXPECT = {
                      'server': [SERVER_OPEN + RESET_RECEIVED]},
     'refused': {'client': [FAILED_CONNECT]},
     'syn_timeout': {'client': [FAILED_CONNECT]},
+    # a router's ICMP host unreachable ends the connect() (tcp_v4_err() in SYN_SENT)
+    'unreachable': {'client': [FAILED_CONNECT]},
     'listen_close': {'listener': [LISTENER]},
     'half_open': {'listener': [LISTENER]},
     # the SYN it cannot route a SYN-ACK back to: tcp_conn_request() drops it (ListenDrops)
@@ -138,6 +140,7 @@ for s in EXPECT.values():
 # sk_err of the socket's last `state` record
 EXPECT_ERR = {('linger0_reset', 'server'): 104, ('unread_reset', 'server'): 104,
               ('refused', 'client'): 111, ('syn_timeout', 'client'): 110,
+              ('unreachable', 'client'): 113,
               ('tw_overflow', 'server'): 104, ('rto_timeout', 'client'): 110,
               ('user_timeout', 'client'): 110, ('keepalive_timeout', 'client'): 110,
               ('probe_timeout', 'client'): 110}
@@ -303,7 +306,7 @@ def main():
     for scen, roles in EXPECT.items():
         socks = [s for s in sockets if s['scen'] == scen]
         if any(s['role'] == 'failed' for s in socks) or not socks:
-            tap(False, f'{scen}: scenario ran', [f'see the # lines above'])
+            tap(False, f'{scen}: scenario ran', ['see the # lines above'])
             continue
         check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace)
     check_diagram()
@@ -493,7 +496,7 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
         for i in range(len(roles.get('client', []))):
             check_wire(scen, i, socks, recs_of.get(('client', i), []),
                        recs_of.get(('server', i), []), pkts)
-    if scen in ('refused', 'syn_timeout'):
+    if scen in ('refused', 'syn_timeout', 'unreachable'):
         check_syn_only(scen, socks[0], recs_of.get(('client', 0), []), pkts)
 
 
@@ -1177,8 +1180,25 @@ def check_syn_only(scen, s, recs, pkts):
     if scen == 'refused':
         ok = ok and any('R' in p['flags'] for p in conv)
         extra = ['RST expected from the server side']
-    tap(ok, f'{scen}: connect SND_UNA = the SYN seq on the wire ({len(syns)} SYNs)',
+    icmp = []
+    if scen == 'unreachable':
+        # tcpdump prints the ICMP, not the TCP header it quotes: one per SYN, to the client. An
+        # ICMP that comes while connect() still holds the socket's lock (it sent the SYN, and
+        # the router's answer came back in the same softirq) is only sk_err_soft: the SYN's
+        # retransmission then meets the one that ends it. So one or two SYNs, each answered.
+        with open(os.path.join(WORK, 'tsa_icmp.pcap.txt')) as f:
+            icmp = [x.strip() for x in f if f'ICMP host {srv[0]} unreachable' in x]
+        ok = ok and len(icmp) == len(syns) >= 1
+        extra = ['as many ICMP host unreachable as SYNs expected'] + icmp
+    tap(ok, f'{scen}: connect SND_UNA = the SYN seq on the wire ({len(syns)} SYNs'
+        f'{", answered by an ICMP host unreachable" if icmp else ""})',
         [f'recorded A={A}'] + [p['line'] for p in conv] + extra)
+    if scen == 'unreachable':
+        sides, _ = tool_json(os.path.join(WORK, 'proc.txt'))
+        why = [(x.get('reason'), x.get('sk_err')) for x in sides if x['cookie'] == s['cookie']]
+        tap(why == [('unreachable', 'EHOSTUNREACH')],
+            'unreachable: tcptimeline names the reason unreachable (sk_err EHOSTUNREACH)',
+            [f'{why}'])
 
 
 def race_pairs(sockets, pkts):

@@ -10,7 +10,7 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7128; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7129; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
 # tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie,
 # tsp with 32 ephemeral ports and no TIME_WAIT reuse):
@@ -18,7 +18,7 @@
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
 #   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
 #   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
-#   slow_accept.
+#   slow_accept unreachable.
 #
 # Time is controlled, never raced: the snapshot is taken only once every socket the scenarios
 # made is gone from every namespace (ss shows none on ports 7100-7199), so every TIME_WAIT has
@@ -106,6 +106,11 @@ setup_net()
 	ip -n tsa route add 10.252.0.4/32 dev veth-a quickack 1 rto_min 200ms &&
 	ip -n tsa route add 10.252.0.6/32 dev veth-a quickack 1 rto_min 200ms &&
 	ip netns exec tsa sysctl -qw net.ipv4.tcp_retries2=3 net.ipv4.tcp_early_retrans=0 || return 1
+	# unreachable: tsa reaches 10.9.9.0/24 through tsb, a router whose route there is
+	# "unreachable": it answers the SYN with an ICMP host unreachable (forwarding on, or it
+	# would drop it in silence), which ends the connect() with EHOSTUNREACH.
+	ip -n tsa route add 10.9.9.0/24 via 10.252.0.2 && ip -n tsb route add unreachable 10.9.9.0/24 &&
+	ip netns exec tsb sysctl -qw net.ipv4.ip_forward=1 || return 1
 
 	ip link add veth-c netns tsc type veth peer name veth-d netns tsd || return 1
 	ip -n tsc addr add 10.253.0.1/24 dev veth-c && ip -n tsc link set veth-c up &&
@@ -172,13 +177,14 @@ for ns in "" tsa tsb tsc tsd tso; do
 done
 
 # --- witnesses ---
-# start_capture NAME NETNS IFACE: tcpdump -S of ports 7100-7199, up before any traffic.
+# start_capture NAME NETNS IFACE [FILTER]: tcpdump -S of ports 7100-7199 (or of FILTER), up
+# before any traffic.
 start_capture()
 {
-	local name=$1 ns=$2 ifc=$3 i
+	local name=$1 ns=$2 ifc=$3 filter=${4:-tcp portrange 7100-7199} i
 	local run=()
 	[ -n "$ns" ] && run=(ip netns exec "$ns")
-	"${run[@]}" tcpdump -i "$ifc" -n -U -s 128 -w "$WORK/$name.pcap" 'tcp portrange 7100-7199' \
+	"${run[@]}" tcpdump -i "$ifc" -n -U -s 128 -w "$WORK/$name.pcap" "$filter" \
 		2> "$WORK/$name.tcpdump.err" &
 	PIDS+=($!)
 	for i in $(seq 100); do
@@ -225,6 +231,7 @@ stat -L -c %i /proc/self/ns/net > "$WORK/root_netns.txt"
 DEVREAD=$!
 PIDS+=($DEVREAD)
 start_capture lo "" lo && start_capture tsa tsa veth-a && start_capture tsc tsc veth-c &&
+	start_capture tsa_icmp tsa veth-a icmp &&
 	start_capture tst tst dummy0 && start_capture tso tso lo ||
 	{ echo "not ok - scenarios: captures start"; exit 1; }
 
@@ -290,6 +297,8 @@ scenario probe_timeout "$SCEN" conv probe_timeout --server 10.252.0.6 --port 712
 scenario listen_overflow "$SCEN" listenq listen_overflow tsd tsc 10.253.0.2 7125 1 8 -1
 scenario listen_syncookies "$SCEN" listenq listen_syncookies tsk tsk 127.0.0.1 7126 8 3 100
 scenario slow_accept "$SCEN" listenq slow_accept tsa tsa 127.0.0.1 7127 8 3 400
+# A router on the way says the host is unreachable (tsb's "unreachable" route).
+scenario unreachable "$SCEN" unreachable unreachable tsa 10.9.9.9 7129
 
 # Every socket of every scenario must be gone, in every namespace: TIME_WAIT ends 60 s after it
 # was last armed, so this takes a minute after the last TIME_WAIT began, and never ends early.
@@ -334,7 +343,7 @@ for p in "${PIDS[@]}"; do
 done
 wait 2>/dev/null
 PIDS=()
-for name in lo tsa tsc tst tso; do
+for name in lo tsa tsa_icmp tsc tst tso; do
 	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
 done
 cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt,*.samples.jsonl} \

@@ -10,6 +10,9 @@
  *                                 waits for its timer to give up (ETIMEDOUT)
  *   tcpscen refused NAME ADDR PORT
  *   tcpscen timeout NAME NETNS ADDR PORT
+ *   tcpscen unreachable NAME NETNS ADDR PORT
+ *                                 connect() that an ICMP host unreachable
+ *                                 ends (EHOSTUNREACH)
  *   tcpscen listen NAME ADDR PORT
  *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT WAIT_MS
  *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
@@ -1290,6 +1293,8 @@ int main(int argc, char **argv)
 		return run_failing_connect("", argv[3], atoi(argv[4]), ECONNREFUSED);
 	if (!strcmp(argv[1], "timeout") && argc == 6)
 		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), ETIMEDOUT);
+	if (!strcmp(argv[1], "unreachable") && argc == 6)
+		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), EHOSTUNREACH);
 	if (!strcmp(argv[1], "listen") && argc == 5)
 		return run_listen(argv[3], atoi(argv[4]));
 	if (!strcmp(argv[1], "synrace") && argc == 9)

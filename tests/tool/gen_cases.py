@@ -808,7 +808,8 @@ def case_connect_fails():
     st = Stream("connect_fails", """
         Two connect() calls that never reach ESTABLISHED: one the application
         gives up (close() in SYN_SENT: no error, no RST, "aborted"), one that
-        an ICMP host unreachable ends (sk_err EHOSTUNREACH, "error").""")
+        an ICMP host unreachable ends (sk_err EHOSTUNREACH, "error", reason
+        "unreachable").""")
     for i, (t, err) in enumerate(((0, 0), (1 * S, 113))):
         c = Sock(9201 + i, "10.1.1.1", 52100 + i, "192.0.2.9", 80, pid=3232,
                  comm="curl", isn=55000 + i * 1000)
@@ -820,7 +821,7 @@ def case_connect_fails():
         st.ev(t + 300 * MS, "state", c, "SYN_SENT", "CLOSE", task=not err,
               sk_err=err)
         st.want(c, isn_local=c.isn, close="error" if err else "aborted",
-                reason="sk_error" if err else "aborted")
+                reason="unreachable" if err else "aborted")
     st.write()
 
 

@@ -133,7 +133,10 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 		snprintf(buf, len, "an RST arrived, sk_err %s", e);
 		break;
 	case CLOSE_REFUSED:
-		snprintf(buf, len, "an RST answered our SYN, sk_err %s", e);
+		snprintf(
+			buf, len,
+			"the peer refused our SYN (an RST or an ICMP port unreachable), sk_err %s",
+			e);
 		break;
 	case CLOSE_TIMEOUT:
 		if (c->req_cookie && !c->est_ns)

@@ -42,7 +42,9 @@ enum tt_open { TT_OPEN_LIST(TT_OPEN_ENUM) OPEN_NR };
 	X(RESET_SENT, reset_sent, "we sent an RST (an abort)")               \
 	X(RESET_RECEIVED, reset_received,                                    \
 	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")             \
-	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")        \
+	X(REFUSED, refused,                                                  \
+	  "the peer refused our SYN: an RST, or an ICMP port unreachable"    \
+	  " (ECONNREFUSED)")                                                 \
 	X(TIMEOUT, timeout,                                                  \
 	  "a timer gave up (ETIMEDOUT; reason says which),"                  \
 	  " or a half-open request was dropped")                             \
@@ -68,7 +70,9 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	  "we sent an RST; the kernel gave no reason, the records prove none") \
 	X(RESET_RECEIVED, reset_received,                                      \
 	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")               \
-	X(REFUSED, refused, "an RST answered our SYN (ECONNREFUSED)")          \
+	X(REFUSED, refused,                                                    \
+	  "the peer refused our SYN: an RST, or an ICMP port unreachable"      \
+	  " (ECONNREFUSED)")                                                   \
 	X(SYN_TIMEOUT, syn_timeout,                                            \
 	  "our SYN retransmissions ran out (ETIMEDOUT in SYN_SENT)")           \
 	X(TIMEOUT, timeout,                                                    \
@@ -98,6 +102,10 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	  " no route for it, no memory, or a bound port's 4-tuple in use")     \
 	X(ABORTED, aborted,                                                    \
 	  "closed in SYN_SENT after the SYN left, without an error")           \
+	X(UNREACHABLE, unreachable,                                            \
+	  "an ICMP destination unreachable ended it (EHOSTUNREACH or"          \
+	  " ENETUNREACH): a router said so, or this host when the next hop"    \
+	  " did not answer ARP or neighbour discovery")                        \
 	X(SK_ERROR, sk_error, "another error ended it (sk_err names it)")      \
 	X(LISTENER_CLOSED, listener_closed, "a listening socket was closed")   \
 	X(UNKNOWN, unknown, "the records that would tell are missing")

@@ -549,6 +549,11 @@ void tt_side_set_reason(struct conn *c)
 	case REASON_TIMEOUT:
 		c->reason = timeout_reason(c, before);
 		break;
+	case REASON_SK_ERROR:
+		/* tcp_v4_err()/tcp_v6_err(): a hard ICMP error ends a connect */
+		if (c->sk_err == EHOSTUNREACH || c->sk_err == ENETUNREACH)
+			c->reason = REASON_UNREACHABLE;
+		break;
 	case REASON_ABORTED:
 		/* inet_hash_connect() sets the port; it failing leaves it 0 */
 		if (c->no_syn)
