@@ -117,7 +117,7 @@ void ts_fault_init(void)
 			    &ts_drop_hits_fops);
 }
 
-/* Before the probes go: no write can start a drop after this. */
+/* Once the probes are gone: nothing asks ts_fault_drop() any more. */
 void ts_fault_exit(void)
 {
 	debugfs_remove_recursive(ts_fault_dir);

@@ -19,6 +19,7 @@ A, B, C and D; and globally that /proc/tcpstates and /dev/tcpstates hold the sam
 the binary records made outside task context name no process, and that the diagram of the whole
 recording counts each edge as --json's transitions.
 """
+import functools
 import json
 import os
 import re
@@ -757,7 +758,10 @@ def rst_names():
     return {int(n): name for name, _, n in re.findall(r'X\((\w+),\s*(\w+),\s*(\d+)\)', body)}
 
 
+@functools.lru_cache(maxsize=None)
 def tool_json(proc_path):
+    """tcptimeline --json of a /proc text: (sides, the run). Run once per file: six checks
+    read the same one, and none changes what it gets."""
     out = subprocess.run([TOOL, '-T', proc_path, '--time=mono', '--json'], capture_output=True,
                          text=True)
     return [json.loads(line) for line in out.stdout.splitlines() if '"cookie"' in line], out
