@@ -25,6 +25,9 @@
  *   tw_end        inet_twsk_kill                  timewait socket ended:
  *                                                 tw_expire or tw_kill
  *   reset_sent    tcp_send_active_reset           RST sent, and why (6.10 on)
+ *   req_timer     reqsk_timer_handler (ret)       (mark what frees a request
+ *   check_req     tcp_check_req (ret)              for request_end, record
+ *                                                  nothing)
  *
  * Each record is made once what it reports is certain: a request once
  * inet_csk_reqsk_queue_hash_add() hashed it (where it can fail, on a
@@ -50,8 +53,8 @@
  * a server can wait in for hours. security_sock_graft() is sock_graft()'s
  * one out-of-line call; kernels built without CONFIG_SECURITY_NETWORK
  * inline it away, and there the hook is inactive. The return probes that
- * remain (listen, connect, child) run to completion without sleeping for
- * long.
+ * remain (listen, connect, request where it can fail, child, tw_overflow,
+ * syn, req_timer, check_req) run to completion without sleeping for long.
  *
  * Handlers run on any CPU in process, softirq or timer context with
  * preemption disabled, and from an int3 kprobe inside an NMI-like exception
@@ -110,6 +113,29 @@ struct ts_tw_mark {
 };
 
 static DEFINE_PER_CPU(struct ts_tw_mark, ts_tw_expiring);
+
+/*
+ * What is freeing the request socket about to be freed on this CPU
+ * (TCPSTATES_REQ_END_*), for request_end; named, like the timewait mark,
+ * by address and cookie. Two hooks set it, each for a span in which that
+ * request's destructor can run only on this CPU and only for that cause:
+ *   req_timer  from reqsk_timer_handler()'s entry to its return: a handler
+ *              that drops its request frees it before returning (unless
+ *              another CPU still holds it, which then frees it unmarked);
+ *   check_req  as tcp_check_req() returns with its request unhashed: the
+ *              caller's reqsk_put() frees it next, in the same softirq, and
+ *              no timer runs on this CPU in between (unless a child took
+ *              it into the accept queue, which frees it later, unmarked).
+ * A mark left behind (a hit missed, another CPU freed it) names a request
+ * that is gone, whose cookie no later request has.
+ */
+struct ts_req_mark {
+	const struct sock *req;
+	u64 cookie;
+	u8 cause;
+};
+
+static DEFINE_PER_CPU(struct ts_req_mark, ts_req_ending);
 
 /* Each in-flight tcp_connect() holds one return instance, asleep or not. */
 #define TS_CONNECT_MAXACTIVE	256
@@ -457,15 +483,96 @@ static int ts_request_pre(struct kprobe *p, struct pt_regs *regs)
 static int ts_request_end_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct sock *req = ts_arg_sk(regs, 0);
+	struct ts_req_mark *mark = this_cpu_ptr(&ts_req_ending);
+	u64 cookie = atomic64_read(&req->sk_cookie);
+	u64 aux = inet_reqsk(req)->num_retrans;
 
-	if (!atomic64_read(&req->sk_cookie)) {
+	if (!cookie) {
 		ts_counter_inc(&ts_unhashed);
 		return 0;
 	}
+	if (mark->req == req && mark->cookie == cookie) {
+		aux |= (u64)mark->cause << 8;
+		mark->req = NULL;
+	}
 	ts_emit(req, TS_OBJ_REQUEST, TCPSTATES_EV_REQUEST_END,
-		TCP_NEW_SYN_RECV, TCPSTATES_STATE_NONE,
-		inet_reqsk(req)->num_retrans);
+		TCP_NEW_SYN_RECV, TCPSTATES_STATE_NONE, aux);
 	return 0;
+}
+
+static void ts_req_mark(struct sock *req, u64 cookie, u8 cause)
+{
+	struct ts_req_mark *mark = this_cpu_ptr(&ts_req_ending);
+
+	mark->req = req;
+	mark->cookie = cookie;
+	mark->cause = cause;
+}
+
+/*
+ * reqsk_timer_handler(timer): the request's timer fired. It drops the
+ * request if its listener stopped listening, or if the retries ran out
+ * (after a final ACK that made no child: acked); else it resends and
+ * re-arms, and the mark goes at its return.
+ */
+static int ts_req_timer_entry(void *data, struct pt_regs *regs)
+{
+	struct timer_list *t = (struct timer_list *)regs_get_kernel_argument(regs, 0);
+	struct request_sock *req = container_of(t, struct request_sock, rsk_timer);
+	struct sock *sk = req_to_sk(req);
+	u64 cookie = atomic64_read(&sk->sk_cookie);
+	u8 cause = TCPSTATES_REQ_END_TIMEOUT;
+
+	if (!cookie)
+		return 1;	/* not one request_end records: no return handler */
+	if (inet_sk_state_load(req->rsk_listener) != TCP_LISTEN)
+		cause = TCPSTATES_REQ_END_LISTENER;
+	else if (inet_rsk(req)->acked)
+		cause = TCPSTATES_REQ_END_ACK_DROPPED;
+	ts_req_mark(sk, cookie, cause);
+	*(struct sock **)data = sk;
+	return 0;
+}
+
+/* Only the pointer is compared: the request may be freed by now. */
+static void ts_req_timer_ret(void *data, struct pt_regs *regs)
+{
+	struct ts_req_mark *mark = this_cpu_ptr(&ts_req_ending);
+
+	if (mark->req == *(struct sock **)data)
+		mark->req = NULL;
+}
+
+struct ts_check_req {
+	struct sock *req;
+	bool rst;
+};
+
+/*
+ * tcp_check_req(listener, skb, req, ...): a segment for a request, from
+ * tcp_v{4,6}_rcv(), which hold the request until it returns. A Fast Open
+ * request (from tcp_rcv_state_process()) was never hashed: no cookie.
+ */
+static int ts_check_req_entry(void *data, struct pt_regs *regs)
+{
+	struct ts_check_req *c = data;
+	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 1);
+
+	c->req = ts_arg_sk(regs, 2);
+	if (!atomic64_read(&c->req->sk_cookie))
+		return 1;
+	c->rst = tcp_hdr(skb)->rst;
+	return 0;
+}
+
+static void ts_check_req_ret(void *data, struct pt_regs *regs)
+{
+	struct ts_check_req *c = data;
+
+	if (sk_unhashed(c->req))
+		ts_req_mark(c->req, atomic64_read(&c->req->sk_cookie),
+			    c->rst ? TCPSTATES_REQ_END_RESET :
+				     TCPSTATES_REQ_END_SEGMENT);
 }
 
 /* A timewait socket's timer, armed for @timeo jiffies: @ev is its record. */
@@ -921,10 +1028,15 @@ static int ts_krp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	.rp.kp = { .symbol_name = _sym, .pre_handler = _pre },		\
 }
 
-#define TS_KRETPROBE(_sym, _entry, _ret, _size, _maxactive, _cost) {	\
+#define TS_KRETPROBE(_sym, _entry, _ret, _size, _maxactive, _cost)	\
+	TS_KRETPROBE_NEEDS(_sym, _entry, _ret, _size, _maxactive, -1, _cost)
+
+/* A return probe useless without hook @_needs (see ts_hook.needs). */
+#define TS_KRETPROBE_NEEDS(_sym, _entry, _ret, _size, _maxactive, _needs,	\
+			   _cost) {					\
 	.cost = _cost,							\
 	.ret = true,							\
-	.needs = -1,							\
+	.needs = _needs,						\
 	.on_entry = _entry,						\
 	.on_return = _ret,						\
 	.rp = {								\
@@ -1016,6 +1128,17 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 		TS_KRETPROBE("tcp_conn_request", ts_syn_entry, ts_syn_ret,
 			     sizeof(struct ts_listen_snap), 0,
 			     "SYNs a listener dropped or answered with a cookie are not recorded"),
+	/* Both only mark requests for request_end, which needs request. */
+	[TCPSTATES_HOOK_REQ_TIMER] =
+		TS_KRETPROBE_NEEDS("reqsk_timer_handler", ts_req_timer_entry,
+				   ts_req_timer_ret, sizeof(struct sock *), 0,
+				   TCPSTATES_HOOK_REQUEST,
+				   "a request's end does not say that its timer gave up"),
+	[TCPSTATES_HOOK_CHECK_REQ] =
+		TS_KRETPROBE_NEEDS("tcp_check_req", ts_check_req_entry,
+				   ts_check_req_ret, sizeof(struct ts_check_req), 0,
+				   TCPSTATES_HOOK_REQUEST,
+				   "a request's end does not say that a segment (an RST) ended it"),
 };
 
 #define TS_HOOK_NAME(NAME, name, nr) \

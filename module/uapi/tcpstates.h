@@ -66,7 +66,9 @@
  *   says why (it was 0); reserved1 became rcv_unread, valid only with
  *   TCPSTATES_F_UNREAD, which older modules never set; a state record
  *   into CLOSE carries its timers in aux (TCPSTATES_TIMERS_*, it was 0);
- *   the listen_drop event and the syn hook.
+ *   the listen_drop event and the syn hook; request_end's aux says what
+ *   freed the request above its low byte (TCPSTATES_REQ_END, it was 0),
+ *   from the req_timer and check_req hooks.
  *
  *   Every number in the lists below (states, events, hooks, contexts,
  *   flags, option bits) is written out in its list and keeps its meaning
@@ -192,8 +194,11 @@ enum {
  *              inet_diag, e.g. "ss -e", gave a cookie): the child took
  *              over (after "child"), or it was dropped (SYN-ACK retries
  *              exhausted, RST, listener closed): NEW_SYN_RECV -> NONE.
- *              aux = SYN-ACK retransmissions it made. No "child" for its
- *              4-tuple means the handshake never completed. Request sockets
+ *              aux = SYN-ACK retransmissions it made, and what freed it
+ *              where the module saw that (TCPSTATES_REQ_*, below; 0,
+ *              unsaid, from older modules). No
+ *              "child" for its 4-tuple means the handshake never
+ *              completed. Request sockets
  *              that were never hashed (LSM refusal, no route, SYN cookies,
  *              a duplicate SYN's that lost the race, Fast Open requests)
  *              make no record: their ISN and even their addresses may never
@@ -297,7 +302,9 @@ enum {
 	X(TW_END,		tw_end,			11)	\
 	X(RESET_SENT,		reset_sent,		12)	\
 	X(REQUEST_END_V6,	request_end_v6,		13)	\
-	X(SYN,			syn,			14)
+	X(SYN,			syn,			14)	\
+	X(REQ_TIMER,		req_timer,		15)	\
+	X(CHECK_REQ,		check_req,		16)
 
 #define __TCPSTATES_HOOK_ENUM(NAME, name, nr)	TCPSTATES_HOOK_##NAME = nr,
 enum {
@@ -448,6 +455,44 @@ enum {
 	TCPSTATES_DROP_LIST(__TCPSTATES_DROP_ENUM)
 	TCPSTATES_NR_DROPS
 };
+
+/*
+ * request_end aux: the SYN-ACK retransmissions the request made, and what
+ * freed it, X(NAME, name, nr):
+ *   timeout      its timer gave up, the final ACK never came: the SYN-ACK
+ *                retries ran out (tcp_synack_retries or TCP_SYNCNT, fewer
+ *                while the SYN queue is over half full)
+ *   ack_dropped  its timer gave up after a final ACK came that made no
+ *                child: the accept queue was full (the listen_drop record
+ *                shows it), or TCP_DEFER_ACCEPT waited for data in vain
+ *   listener     its timer found its listener no longer listening
+ *   reset        tcp_check_req() dropped it for an RST in the window
+ *   segment      tcp_check_req() unhashed it for a segment without RST and
+ *                freed it: the kernel reset the request (a SYN in the
+ *                window, tcp_abort_on_overflow), or another CPU's child
+ *                won the race
+ * 0 (none): the module did not see what freed it: a request that became a
+ * child (it waits in the accept queue until accept() or the listener's
+ * close frees it), an older module, the req_timer and check_req hooks
+ * inactive or their hit missed, or the last reference dropped on another
+ * CPU than the one that ended it.
+ */
+#define TCPSTATES_REQ_END_LIST(X)			\
+	X(TIMEOUT,	timeout,	1)		\
+	X(ACK_DROPPED,	ack_dropped,	2)		\
+	X(LISTENER,	listener,	3)		\
+	X(RESET,	reset,		4)		\
+	X(SEGMENT,	segment,	5)
+
+#define __TCPSTATES_REQ_END_ENUM(NAME, name, nr)	TCPSTATES_REQ_END_##NAME = nr,
+enum {
+	TCPSTATES_REQ_END_NONE = 0,
+	TCPSTATES_REQ_END_LIST(__TCPSTATES_REQ_END_ENUM)
+	TCPSTATES_NR_REQ_ENDS
+};
+
+#define TCPSTATES_REQ_RETRANS(aux)		((__u8)(aux))
+#define TCPSTATES_REQ_END(aux)			((__u8)((aux) >> 8))
 
 #define TCPSTATES_DROP_CAUSE(aux)		((__u8)(aux))
 #define TCPSTATES_DROP_MAX_BACKLOG(aux)		((__u32)((aux) >> 8) & 0xffffff)

@@ -263,13 +263,16 @@ if load skip_hooks=request,accept,tw_expire; then
 		"tcpstates: hook tw_expire inactive (tw_timer_handler skipped): the end of TIME_WAIT is not recorded (tw_end needs this hook)" \
 		"tcpstates: hook tw_end inactive (inet_twsk_kill useless without tw_expire): the end of TIME_WAIT is not recorded" \
 		"tcpstates: hook request_end_v4 inactive (tcp_v4_reqsk_destructor useless without request): the end of IPv4 request sockets is not recorded" \
-		"tcpstates: hook request_end_v6 inactive (tcp_v6_reqsk_destructor useless without request): the end of IPv6 request sockets is not recorded"; do
+		"tcpstates: hook request_end_v6 inactive (tcp_v6_reqsk_destructor useless without request): the end of IPv6 request sockets is not recorded" \
+		"tcpstates: hook req_timer inactive (reqsk_timer_handler useless without request): a request's end does not say that its timer gave up" \
+		"tcpstates: hook check_req inactive (tcp_check_req useless without request): a request's end does not say that a segment (an RST) ended it"; do
 		grep -qxF -- "$want" "$TMP/log" || fail="${fail:+$fail; }no log line '$want'"
 	done
-	grep -q '^tcpstates: loaded: .*; inactive: request accept request_end_v4 tw_expire tw_end request_end_v6$' "$TMP/log" ||
+	grep -q '^tcpstates: loaded: .*; inactive: request accept request_end_v4 tw_expire tw_end request_end_v6 req_timer check_req$' "$TMP/log" ||
 		fail="${fail:+$fail; }the load message does not end with the inactive hooks"
 	for kv in "hook_request skipped" "hook_accept skipped" "hook_tw_expire skipped" \
 		"hook_tw_end unusable" "hook_request_end_v4 unusable" "hook_request_end_v6 unusable" \
+		"hook_req_timer unusable" "hook_check_req unusable" \
 		"hook_set_state active" "hook_child_v4 active"; do
 		grep -qxF "$kv" /proc/tcpstates_stats || fail="${fail:+$fail; }stats lack '$kv'"
 	done
@@ -334,12 +337,12 @@ fi
 # How each hook is placed (mechanism_*, module/probes.c): where the kernel has fprobe (its
 # register_fprobe_syms in kallsyms; Debian builds it from 6.12), every hook is an fprobe, the
 # return probes too (an exit handler), whose hits a probe in another context cannot make it miss.
-# Elsewhere the six return probes are kretprobes, request is one where
+# Elsewhere the eight return probes are kretprobes, request is one where
 # inet_csk_reqsk_queue_hash_add() can fail (6.1.y) and a kprobe before, and the rest kprobes.
 fprobe_kernel=0
 grep -q ' register_fprobe_syms$' /proc/kallsyms && fprobe_kernel=1
 mech_bad=$(sed -n 's/^mechanism_//p' /proc/tcpstates_stats | awk -v f=$fprobe_kernel '
-	BEGIN { split("listen connect child_v4 child_v6 tw_overflow syn", r); for (i in r) ret[r[i]] = 1 }
+	BEGIN { split("listen connect child_v4 child_v6 tw_overflow syn req_timer check_req", r); for (i in r) ret[r[i]] = 1 }
 	{ n++ }
 	f { if ($2 != "fprobe") print; next }
 	$1 in ret { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/) print; next }

@@ -114,6 +114,7 @@ EXPECT = {
     'port_pressure': {'client': [NOPORT], 'listener': [LISTENER]},
     'syn_race': {'listener': [LISTENER]},
     'ack_race': {'listener': [LISTENER]},
+    'request_ends': {'listener': [LISTENER, LISTENER]},
     'ipv6': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
              'server': [SERVER_OPEN + PASSIVE_CLOSE]},
     'mapped': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
@@ -491,6 +492,8 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
         check_syn_race(socks, proc, pkts)
     if scen == 'ack_race':
         check_ack_race(socks, proc)
+    if scen == 'request_ends':
+        check_request_ends(socks, proc, pkts)
     if scen in ('noport', 'port_pressure'):
         check_noport(socks, recs_of.get(('client', 0), []))
     if scen in ACTIVE:
@@ -1309,10 +1312,90 @@ def check_half_open(socks, proc, pkts):
     if num(req, 'RCV_NXT') != (r['isn'] + 1) & 0xffffffff:
         bad.append(f"request RCV_NXT {num(req, 'RCV_NXT')}, our SYN's ISN + 1 "
                    f"{(r['isn'] + 1) & 0xffffffff}")
-    if not end or int(end['AUX']) != len(synacks) - 1:
+    if not end or int(end['AUX']) & 0xff != len(synacks) - 1:
         bad.append(f"request_end AUX {end and end['AUX']}, {len(synacks)} SYN-ACKs on the wire")
     tap(not bad, f"half_open: ISN A={r['isn']} from our SYN, B and {len(synacks)} SYN-ACKs "
         'match the request records', bad + [p['line'] for p in synacks])
+    check_request_end(r, 'timeout', recs, synacks, 'synack_timeout')
+
+
+# request_end's aux above its low byte: what freed the request (uapi TCPSTATES_REQ_END_*)
+REQ_END = {'timeout': 1, 'ack_dropped': 2, 'listener': 3, 'reset': 4, 'segment': 5}
+
+
+def check_request_end(r, end, recs, synacks, reason):
+    """The request's end record says what freed it, and tcptimeline gives its reason."""
+    last = rec(recs, 'request_end')
+    aux = int(last['AUX']) if last else None
+    sides, _ = tool_json(os.path.join(WORK, 'proc.txt'))
+    why = [x.get('reason') for x in sides if x.get('lport') == r['rport']
+           and x.get('rport') == r['lport'] and x.get('role') == 'server']
+    tap(aux is not None and aux >> 8 == REQ_END[end] and aux & 0xff == len(synacks) - 1
+        and why == [reason],
+        f"{r['scen']}: request from port {r['lport']} freed by {end} "
+        f"({len(synacks)} SYN-ACKs), tcptimeline says {reason}",
+        [f'request_end AUX {aux}, want {REQ_END[end]} << 8 | {len(synacks) - 1}',
+         f'tcptimeline reason {why}'] + fmt(recs))
+
+
+def check_request_ends(socks, proc, pkts):
+    """Requests freed four ways, each seen on the wire: our RST (seq A + 1); our SYN at A + 1,
+    which the kernel's embryonic reset answers with an RST; our final ACK once three children
+    filled a backlog-2 listener's accept queue (dropped on the request: a listen_drop record;
+    the timer resends the SYN-ACK once, then gives up); none, the listener closed before the
+    request's timer fired (its end comes after the listener's CLOSE)."""
+    raw = {}
+    for s in socks:
+        if s['role'] == 'raw_syn':
+            raw.setdefault(s['end'], []).append(s)
+    lsn = {s['lport']: s for s in socks if s['role'] == 'listener'}
+    if {k: len(v) for k, v in raw.items()} != {'reset': 1, 'syn': 1, 'ack': 1, 'child': 3,
+                                               'listener': 1} or len(lsn) != 2:
+        tap(False, 'request_ends: the raw requests and two listeners reported', [str(socks)])
+        return
+    kids = [p for r in raw['child'] for p in proc if p['EVENT'] == 'child'
+            and p['LPORT'] == str(r['rport']) and p['RPORT'] == str(r['lport'])]
+    tap(len(kids) == 3, f"request_ends: the three children that fill port {raw['child'][0]['rport']}'s "
+        'accept queue were made', fmt(kids))
+    for end, reason, want in (('reset', 'reset_received', 'reset'), ('syn', 'reset', 'segment'),
+                              ('ack', 'ack_dropped', 'ack_dropped'),
+                              ('listener', 'listener_closed', 'listener')):
+        r = raw[end][0]
+        recs = [p for p in proc if p['LPORT'] == str(r['rport']) and p['RPORT'] == str(r['lport'])]
+        conv = [p for p in pkts if {p['src'], p['dst']} == {(r['laddr'], r['lport']),
+                                                             (r['raddr'], r['rport'])}]
+        synacks = [p for p in conv if p['src'][1] == r['rport'] and p['flags'] == 'S.']
+        ours = [p for p in conv if p['src'][1] == r['lport']][1:]  # after our first SYN
+        theirs = [p for p in conv if p['src'][1] == r['rport'] and 'R' in p['flags']]
+        A1 = (r['isn'] + 1) & 0xffffffff
+        bad = []
+        events = [('request', '-', 'NEW_SYN_RECV'), ('request_end', 'NEW_SYN_RECV', '-')]
+        if end == 'ack':
+            events.insert(1, ('listen_drop', 'NEW_SYN_RECV', 'NEW_SYN_RECV'))
+        if seq_of(recs) != events:
+            bad.append(f'records: want {events}')
+        if end == 'reset' and ([(p['flags'], p['seq']) for p in ours] != [('R', A1)] or theirs):
+            bad.append(f'wire: want our one RST at {A1} and none from the server')
+        if end == 'syn' and ([(p['flags'], p['seq']) for p in ours] != [('S', A1)] or
+                             len(theirs) != 1):
+            bad.append(f'wire: want our SYN at {A1} and one RST from the server')
+        B1 = synacks and (synacks[0]['seq'] + 1) & 0xffffffff
+        # the ACK comes before the timer's first resend, except in a very slow guest: either
+        # way its request's timer resends once (tcp_synack_retries 1) and gives up
+        if end == 'ack' and ([(p['flags'], p['ack']) for p in ours] != [('.', B1)] or theirs or
+                             len(synacks) != 2):
+            bad.append(f'wire: want our ACK of {B1}, two SYN-ACKs, and no RST')
+        if end == 'listener':
+            closed = [p for p in proc if p['COOKIE'] == str(lsn[r['rport']]['cookie'])
+                      and p['EVENT'] == 'state' and p['NEWSTATE'] == 'CLOSE']
+            last = rec(recs, 'request_end')
+            if ours or theirs:
+                bad.append('wire: want nothing after the SYN-ACK either way')
+            if not closed or not last or int(last['TIME_NS']) < int(closed[0]['TIME_NS']):
+                bad.append("want the request's end after the listener's CLOSE")
+        tap(bool(synacks) and not bad, f'request_ends: {end}: the wire and the records agree '
+            f'({len(synacks)} SYN-ACK(s))', bad + fmt(recs) + [p['line'] for p in conv])
+        check_request_end(r, want, recs, synacks, reason)
 
 
 if __name__ == '__main__':

@@ -17,6 +17,7 @@
 #   port_pressure client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
 #   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
+#   request_ends
 #   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
 #   slow_accept unreachable.
 #
@@ -280,6 +281,8 @@ scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7
 scenario noport "$SCEN" noport noport tse 127.0.0.1 7118
 scenario syn_race "$SCEN" synrace syn_race tsa tsb 10.252.0.77 10.252.0.2 7119 100
 scenario ack_race "$SCEN" ackrace ack_race tsa tsb 10.252.0.77 10.252.0.2 7120 100 veth-a
+# Three requests ended three ways: an RST, a SYN in the window, the listener closed (tcpscen.c).
+scenario request_ends "$SCEN" reqends request_ends tsa tsb 10.252.0.77 10.252.0.2 7130 veth-a
 # The path cut once established: a timer of the client's gives up (ETIMEDOUT).
 cut_path() { echo "ip -n tsa neigh replace $1 lladdr 02:00:00:00:00:99 dev veth-a nud permanent"; }
 scenario rto_timeout "$SCEN" conv rto_timeout --server 10.252.0.3 --port 7121 \

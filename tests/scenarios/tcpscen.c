@@ -17,6 +17,12 @@
  *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT WAIT_MS
  *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
  *   tcpscen ackrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS IFACE
+ *   tcpscen reqends NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT IFACE
+ *                                 requests, each ended its own way: an RST,
+ *                                 a SYN in its window, its final ACK dropped
+ *                                 (accept queue full) until its timer gave
+ *                                 up, its listener closed before its timer
+ *                                 fired
  *   tcpscen noport NAME NETNS ADDR PORT
  *   tcpscen twfill NAME NETNS ADDR PORT GAP_MS SAMPLES
  *                                 a connection every GAP_MS, each closed by
@@ -982,10 +988,10 @@ struct raw_syn {
 	struct tcphdr tcp;
 };
 
-/* A bare segment: a SYN (@ack 0) or the handshake's final ACK. */
-static void make_seg(struct raw_syn *pkt, const char *src, const char *dst,
-		     unsigned int sport, unsigned int dport, uint32_t seq,
-		     uint32_t ack)
+/* A bare segment with TCP @flags (TH_*); its ack number only with TH_ACK. */
+static void make_flags(struct raw_syn *pkt, const char *src, const char *dst,
+		       unsigned int sport, unsigned int dport, uint32_t seq,
+		       uint32_t ack, unsigned int flags)
 {
 	struct {
 		uint32_t src, dst;
@@ -1007,8 +1013,9 @@ static void make_seg(struct raw_syn *pkt, const char *src, const char *dst,
 	pkt->tcp.seq = htonl(seq);
 	pkt->tcp.ack_seq = htonl(ack);
 	pkt->tcp.doff = 5;
-	pkt->tcp.syn = !ack;
-	pkt->tcp.ack = !!ack;
+	pkt->tcp.syn = !!(flags & TH_SYN);
+	pkt->tcp.ack = !!(flags & TH_ACK);
+	pkt->tcp.rst = !!(flags & TH_RST);
 	pkt->tcp.window = htons(65535);
 	pseudo.src = pkt->ip.saddr;
 	pseudo.dst = pkt->ip.daddr;
@@ -1016,6 +1023,14 @@ static void make_seg(struct raw_syn *pkt, const char *src, const char *dst,
 	pseudo.len = htons(sizeof(pkt->tcp));
 	pseudo.tcp = pkt->tcp;
 	pkt->tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+}
+
+/* A bare segment: a SYN (@ack 0) or the handshake's final ACK. */
+static void make_seg(struct raw_syn *pkt, const char *src, const char *dst,
+		     unsigned int sport, unsigned int dport, uint32_t seq,
+		     uint32_t ack)
+{
+	make_flags(pkt, src, dst, sport, dport, seq, ack, ack ? TH_ACK : TH_SYN);
 }
 
 static int raw_socket(void)
@@ -1236,6 +1251,95 @@ static int run_race(bool acks, const char *cli_ns, const char *srv_ns,
 	return 0;
 }
 
+/* A raw SYN to @port from sport0 + @i, reported with its @end; its SYN-ACK's ISN. */
+static uint32_t raw_request(struct race *rc, int raw, unsigned int i,
+			    unsigned int port, const char *end, uint32_t *isn)
+{
+	struct raw_syn pkt;
+
+	*isn = 0x7f4a7c15u * (i + 1) ^ (uint32_t)mono_ns();
+	make_seg(&pkt, rc->src, rc->dst, rc->sport0 + i, port, *isn, 0);
+	send_seg(raw, &pkt);
+	printf("{\"scen\":\"%s\",\"role\":\"raw_syn\",\"end\":\"%s\",\"isn\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u}\n",
+	       scen, end, *isn, rc->src, rc->sport0 + i, rc->dst, port);
+	fflush(stdout);
+	rc->port = port;
+	return wait_synack(rc, i);
+}
+
+/* Its final ACK (or, with @flags, an RST or SYN at A + 1). */
+static void raw_answer(const struct race *rc, int raw, unsigned int i,
+		       unsigned int port, uint32_t isn, uint32_t b,
+		       unsigned int flags)
+{
+	struct raw_syn pkt;
+
+	make_flags(&pkt, rc->src, rc->dst, rc->sport0 + i, port, isn + 1,
+		   flags ? 0 : b + 1, flags ? flags : TH_ACK);
+	send_seg(raw, &pkt);
+	msleep(100);
+}
+
+/*
+ * Requests from an address nobody owns (the server's SYN-ACKs go to a MAC
+ * nobody has and are read off @ifname), each ended its own way once its
+ * SYN-ACK came. Each is printed as a raw_syn line with "end" naming it:
+ *   reset     PORT: an RST at the request's next sequence number (in its
+ *             window)
+ *   syn       PORT: a SYN at that number (in the window, not the request's
+ *             SYN): the kernel's embryonic reset answers it with an RST
+ *   ack       PORT + 1, a listener of backlog 2 that never accepts: its
+ *             final ACK comes once three children (end "child") fill the
+ *             accept queue, and is dropped; tcp_synack_retries is 1, so
+ *             its timer resends the SYN-ACK 1 s after the first and gives
+ *             up 2 s later (a request made later would find the SYN queue
+ *             full or the accept queue full: a cookie, or no SYN-ACK)
+ *   listener  PORT: the listener closes; the request's timer, 1 s after its
+ *             SYN-ACK, finds it closed and drops the request
+ */
+static int run_reqends(const char *cli_ns, const char *srv_ns,
+		       const char *src, const char *dst, unsigned int port,
+		       const char *ifname)
+{
+	static struct race rc;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IP) };
+	struct timeval tv = { .tv_sec = 1 };
+	uint32_t isn, b, ack_isn, ack_b;
+	int lfd, lfd2, raw;
+
+	rc = (struct race){ .src = src, .dst = dst, .port = port, .pairs = 7,
+			    .sport0 = 30000 + (mono_ns() / 1000) % 10000 };
+	lfd = listen_in(srv_ns, cli_ns, dst, port, 16);
+	lfd2 = listen_in(srv_ns, cli_ns, dst, port + 1, 2);
+	ll.sll_ifindex = if_nametoindex(ifname);
+	rc.psock = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	if (rc.psock < 0 || !ll.sll_ifindex ||
+	    bind(rc.psock, (void *)&ll, sizeof(ll)) ||
+	    setsockopt(rc.psock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		die("packet socket on %s", ifname);
+	raw = raw_socket();
+	b = raw_request(&rc, raw, 0, port, "reset", &isn);
+	raw_answer(&rc, raw, 0, port, isn, b, TH_RST);
+	b = raw_request(&rc, raw, 1, port, "syn", &isn);
+	raw_answer(&rc, raw, 1, port, isn, b, TH_SYN);
+	ack_b = raw_request(&rc, raw, 2, port + 1, "ack", &ack_isn);
+	for (unsigned int i = 3; i < 6; i++) {
+		b = raw_request(&rc, raw, i, port + 1, "child", &isn);
+		raw_answer(&rc, raw, i, port + 1, isn, b, 0);
+	}
+	raw_answer(&rc, raw, 2, port + 1, ack_isn, ack_b, 0);
+	raw_request(&rc, raw, 6, port, "listener", &isn);
+	close(lfd);
+	/*
+	 * The ack request's timer gives up 3 s after its SYN-ACK, about 2.5 s
+	 * from here: its listener must still be listening then.
+	 */
+	msleep(4000);
+	close(lfd2);
+	return 0;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -1303,6 +1407,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "ackrace") && argc == 10)
 		return run_race(true, argv[3], argv[4], argv[5], argv[6],
 				atoi(argv[7]), atoi(argv[8]), argv[9]);
+	if (!strcmp(argv[1], "reqends") && argc == 9)
+		return run_reqends(argv[3], argv[4], argv[5], argv[6],
+				   atoi(argv[7]), argv[8]);
 	if (!strcmp(argv[1], "listenq") && argc == 10)
 		return run_listenq(argv[3], argv[4], argv[5], atoi(argv[6]),
 				   atoi(argv[7]), atoi(argv[8]), atoi(argv[9]));

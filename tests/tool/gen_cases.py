@@ -20,6 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 T0 = 5_000_000_000_000  # 5000 s of uptime
 MS, US, S = 1_000_000, 1_000, 1_000_000_000
 DROP_ACCEPT_QUEUE, DROP_SYN_QUEUE, DROP_SYNCOOKIE, DROP_OTHER = 1, 2, 3, 4
+# request_end's aux above its low byte (TCPSTATES_REQ_END_*, uapi/tcpstates.h)
+REQ_TIMEOUT, REQ_ACK_DROPPED, REQ_LISTENER, REQ_RESET, REQ_SEGMENT = 1, 2, 3, 4, 5
 NS_HOST = 4026531840
 
 HEADER = ("SEQ TIME_NS CPU EVENT NETNS COOKIE PID COMM LADDR LPORT RADDR RPORT "
@@ -1044,6 +1046,41 @@ def case_timer_timeouts():
                 retransmits_at_close=retrans, probes_at_close=probes,
                 reason_source="records")
         t += 30 * S
+    st.write()
+
+
+def case_request_ends():
+    st = Stream("request_ends", """
+        Six requests to one listener end without a child, each freed for its
+        own cause (request_end's aux above its low byte): its SYN-ACKs went
+        unanswered until its timer gave up; its final ACK was dropped (accept
+        queue full) until the timer gave up; its timer found the listener
+        closed; an RST; a SYN in its window, which the kernel answers with an
+        RST; and an older module's, which does not say.""", abi=3)
+    lsk = Sock(9800, "0.0.0.0", 7130, "0.0.0.0", 0, pid=556, comm="app")
+    listen(st, 0, lsk)
+    cases = [  # (cause, SYN-ACK retransmits, close, reason)
+        (REQ_TIMEOUT, 2, "timeout", "synack_timeout"),
+        (REQ_ACK_DROPPED, 2, "timeout", "ack_dropped"),
+        (REQ_LISTENER, 0, "listener_closed", "listener_closed"),
+        (REQ_RESET, 0, "reset_received", "reset_received"),
+        (REQ_SEGMENT, 0, "reset_sent", "reset"),
+        (0, 5, "timeout", "request_dropped"),
+    ]
+    t = 1 * S
+    for i, (cause, retrans, close, reason) in enumerate(cases):
+        req = Sock(9810 + i, "10.0.0.2", 7130, "198.51.100.7", 5600 + i, uid=0,
+                   isn=60_000 + i)
+        req.una, req.nxt, req.wseq, req.rcv = 60_000 + i, 60_001 + i, 60_001 + i, 88_001 + i
+        st.ev(t, "request", req, "-", "NEW_SYN_RECV", flags=F_REQUEST, wnd=False,
+              info=False)
+        if cause == REQ_ACK_DROPPED:
+            st.ev(t + 10 * MS, "listen_drop", req, "NEW_SYN_RECV", "NEW_SYN_RECV",
+                  flags=F_REQUEST, wnd=False, info=False, aux=DROP_ACCEPT_QUEUE)
+        st.ev(t + 3 * S, "request_end", req, "NEW_SYN_RECV", "-", flags=F_REQUEST,
+              wnd=False, info=False, aux=retrans | cause << 8)
+        st.want(req, role="server", close=close, reason=reason, synack_retrans=retrans)
+        t += 5 * S
     st.write()
 
 

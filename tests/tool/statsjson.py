@@ -45,11 +45,12 @@ def main(text_path, json_path):
             {'role': roles, 'close': closes, 'reason': reasons}[m[1]][m[2]] = int(m[3])
         elif m := re.match(r'  netns (\d+) port (\d+)$', line):
             c = re.match(r'    connections (\d+): established (\d+), accepted (\d+), request '
-                         r'dropped (\d+), final ACKs dropped (\d+)$', text[i + 1])
+                         r'dropped (\d+) \(SYN-ACKs unanswered (\d+)\), final ACKs dropped (\d+)$',
+                         text[i + 1])
             d = dict(re.findall(r' (\w+) (\d+)', text[i + 2].split('(')[0]))
             lst.append({'netns': int(m[1]), 'port': int(m[2]),
                         **dict(zip(('connections', 'established', 'accepted', 'request_dropped',
-                                    'acks_dropped'), map(int, c.groups()))),
+                                    'synack_timeout', 'acks_dropped'), map(int, c.groups()))),
                         'listen_drop': {k: int(v) for k, v in d.items()}})
         elif m := re.match(r'  netns (\d+) (\S+) -> (\S+):(\d+)$', line):
             c = re.match(r'    connects (\d+), no free port \(EADDRNOTAVAIL\) (\d+)', text[i + 1])

@@ -235,7 +235,7 @@ void tt_metrics_record(struct tt_metrics *m, const struct tcpstates_record *r)
 		g->resets_sent++;
 		break;
 	case TCPSTATES_EV_REQUEST_END:
-		g->synack_retrans += r->aux;
+		g->synack_retrans += TCPSTATES_REQ_RETRANS(r->aux);
 		break;
 	case TCPSTATES_EV_LISTEN_DROP: /* the decoder checked the cause */
 		g->listen_drops[TCPSTATES_DROP_CAUSE(r->aux)]++;

@@ -29,6 +29,7 @@ struct listener {
 	uint16_t port;
 	uint64_t drops[TCPSTATES_NR_DROPS];
 	uint64_t servers, established, accepted, acks_dropped, req_dropped;
+	uint64_t unanswered; /* of req_dropped: synack_timeout */
 	struct samples wait; /* ESTABLISHED -> accept() */
 };
 
@@ -281,7 +282,11 @@ static void server_end(struct tt_stats *s, const struct conn *c)
 	l->established += c->est_ns != 0;
 	l->accepted += c->accept_ns != 0;
 	l->acks_dropped += c->acks_dropped;
-	l->req_dropped += c->reason == REASON_REQUEST_DROPPED;
+	/* a request that ended without a child, for whatever reason */
+	l->req_dropped += c->close != CLOSE_OPEN && c->nstates > 1 &&
+			  c->states[c->nstates - 2].state ==
+				  TCPSTATES_NEW_SYN_RECV;
+	l->unanswered += c->reason == REASON_SYNACK_TIMEOUT;
 }
 
 void tt_stats_conn(struct tt_stats *s, const struct conn *c)
@@ -414,11 +419,12 @@ static void print_listeners(struct tt_stats *s, FILE *f)
 
 		fprintf(f, "  netns %u port %u\n", l->netns, l->port);
 		fprintf(f,
-			"    connections %llu: established %llu, accepted %llu, request dropped %llu, final ACKs dropped %llu\n",
+			"    connections %llu: established %llu, accepted %llu, request dropped %llu (SYN-ACKs unanswered %llu), final ACKs dropped %llu\n",
 			(unsigned long long)l->servers,
 			(unsigned long long)l->established,
 			(unsigned long long)l->accepted,
 			(unsigned long long)l->req_dropped,
+			(unsigned long long)l->unanswered,
 			(unsigned long long)l->acks_dropped);
 		fprintf(f, "    listen_drop");
 		for (unsigned int k = 1; k < TCPSTATES_NR_DROPS; k++)
@@ -512,12 +518,13 @@ static void json_listeners(struct tt_stats *s, FILE *f)
 		struct listener *l = &s->lst[i];
 
 		fprintf(f,
-			"%s{\"netns\":%u,\"port\":%u,\"connections\":%llu,\"established\":%llu,\"accepted\":%llu,\"request_dropped\":%llu,\"acks_dropped\":%llu",
+			"%s{\"netns\":%u,\"port\":%u,\"connections\":%llu,\"established\":%llu,\"accepted\":%llu,\"request_dropped\":%llu,\"synack_timeout\":%llu,\"acks_dropped\":%llu",
 			i ? "," : "", l->netns, l->port,
 			(unsigned long long)l->servers,
 			(unsigned long long)l->established,
 			(unsigned long long)l->accepted,
 			(unsigned long long)l->req_dropped,
+			(unsigned long long)l->unanswered,
 			(unsigned long long)l->acks_dropped);
 		json_counts(l->drops, TCPSTATES_NR_DROPS, drop_key, true,
 			    "listen_drop", f);

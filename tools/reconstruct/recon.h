@@ -69,7 +69,8 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	X(RESET, reset,                                                        \
 	  "we sent an RST; the kernel gave no reason, the records prove none") \
 	X(RESET_RECEIVED, reset_received,                                      \
-	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT)")               \
+	  "an RST arrived (ECONNRESET, or EPIPE in CLOSE_WAIT; a request:"     \
+	  " tcp_check_req() dropped it for the RST)")                          \
 	X(REFUSED, refused,                                                    \
 	  "the peer refused our SYN: an RST, or an ICMP port unreachable"      \
 	  " (ECONNREFUSED)")                                                   \
@@ -88,9 +89,17 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	  "the peer's window stayed shut: our zero-window probes went"         \
 	  " unanswered (probes_at_close counts them)")                         \
 	X(REQUEST_DROPPED, request_dropped,                                    \
-	  "a request ended without a child: its SYN-ACKs went unanswered"      \
-	  " (synack_retrans counts them), or an RST or the listener's close"   \
-	  " dropped it")                                                       \
+	  "a request ended without a child, and the records do not say why"    \
+	  " (a module without the req_timer and check_req hooks, or one"       \
+	  " whose last reference another CPU dropped)")                        \
+	X(SYNACK_TIMEOUT, synack_timeout,                                      \
+	  "a request's SYN-ACKs went unanswered until its timer gave up"       \
+	  " (synack_retrans counts them; tcp_synack_retries, fewer while the"  \
+	  " SYN queue is over half full)")                                     \
+	X(ACK_DROPPED, ack_dropped,                                            \
+	  "a request's final ACK came but made no child (the accept queue"     \
+	  " was full: acks_dropped counts them; or TCP_DEFER_ACCEPT waited"    \
+	  " for data), and its timer gave up")                                 \
 	X(FIN_WAIT2_TIMEOUT, fin_wait2_timeout,                                \
 	  "our FIN was acked, the peer's never came: tcp_fin_timeout"          \
 	  " ended the orphan")                                                 \
@@ -107,7 +116,9 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	  " ENETUNREACH): a router said so, or this host when the next hop"    \
 	  " did not answer ARP or neighbour discovery")                        \
 	X(SK_ERROR, sk_error, "another error ended it (sk_err names it)")      \
-	X(LISTENER_CLOSED, listener_closed, "a listening socket was closed")   \
+	X(LISTENER_CLOSED, listener_closed,                                    \
+	  "a listening socket was closed; a request: its timer found its"      \
+	  " listener closed")                                                  \
 	X(UNKNOWN, unknown, "the records that would tell are missing")
 
 #define TT_REASON_ENUM(NAME, name, meaning) REASON_##NAME,
@@ -184,6 +195,7 @@ struct conn {
 	bool tw_early; /* shown on entering TIME_WAIT, which goes on */
 	uint8_t close_first; /* CLOSE_ACTIVE/PASSIVE/SIMULTANEOUS or 0 */
 	uint8_t sk_err, owner_rank, options, snd_wscale, rcv_wscale;
+	uint8_t req_end; /* a request's end: TCPSTATES_REQ_END_*, 0: unsaid */
 	uint32_t pid, tgid;
 	uint32_t uid; /* UINT32_MAX: unknown */
 	char comm[16];

@@ -126,6 +126,32 @@ static struct conn *half_open(struct recon *R, struct request *q)
 	return c;
 }
 
+/*
+ * How a request without a child ended, as the close kind sees it (the
+ * reason follows from it, tt_side_set_reason()): tcp_check_req() drops a
+ * request for a segment only at its embryonic reset, which answers any
+ * segment without an RST with one (a SYN in its window, a final ACK under
+ * tcp_abort_on_overflow). Its timer, or a module that did not say: a
+ * timeout, as before the kernel said more.
+ */
+static void half_open_end(struct conn *c, unsigned int req_end, uint64_t ts)
+{
+	c->req_end = req_end < TCPSTATES_NR_REQ_ENDS ? req_end : 0;
+	switch (c->req_end) {
+	case TCPSTATES_REQ_END_RESET:
+		c->sk_err = ECONNRESET;
+		break;
+	case TCPSTATES_REQ_END_SEGMENT:
+		c->reset_sent = true; /* in the softirq that then freed it */
+		c->reset_ns = ts;
+		break;
+	case TCPSTATES_REQ_END_LISTENER:
+		break;
+	default:
+		c->sk_err = ETIMEDOUT;
+	}
+}
+
 uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r)
 {
 	struct request *q = req_by_cookie(R, r->netns, r->cookie);
@@ -136,13 +162,13 @@ uint64_t tt_on_request_end(struct recon *R, const struct tcpstates_record *r)
 		return 0; /* its request record was before our history */
 	id = q->child_id;
 	if (q->child) {
-		q->child->synack_retrans = r->aux;
+		q->child->synack_retrans = TCPSTATES_REQ_RETRANS(r->aux);
 		q->child->have_synack_retrans = true;
 	} else if (!q->child_id && (c = half_open(R, q))) {
 		id = c->id;
-		c->synack_retrans = r->aux;
+		c->synack_retrans = TCPSTATES_REQ_RETRANS(r->aux);
 		c->have_synack_retrans = true;
-		c->sk_err = ETIMEDOUT;
+		half_open_end(c, TCPSTATES_REQ_END(r->aux), r->ts_ns);
 		c->last_ns = r->ts_ns;
 		tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
 		tt_conn_finish(R, c, r->ts_ns, false);

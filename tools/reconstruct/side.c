@@ -439,6 +439,8 @@ uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
 {
 	if (c->role == ROLE_LISTENER)
 		return still_open ? CLOSE_OPEN : CLOSE_LISTENER_CLOSED;
+	if (c->req_end == TCPSTATES_REQ_END_LISTENER)
+		return CLOSE_LISTENER_CLOSED;
 	/* In TIME_WAIT both FINs are done: say who closed, not "open". */
 	if (still_open && !c->tw_handed)
 		return CLOSE_OPEN;
@@ -502,7 +504,11 @@ static uint8_t timeout_reason(const struct conn *c, unsigned int before)
 	if (before == TCPSTATES_SYN_SENT)
 		return REASON_SYN_TIMEOUT;
 	if (before == TCPSTATES_NEW_SYN_RECV)
-		return REASON_REQUEST_DROPPED;
+		return c->req_end == TCPSTATES_REQ_END_TIMEOUT ?
+			       REASON_SYNACK_TIMEOUT :
+		       c->req_end == TCPSTATES_REQ_END_ACK_DROPPED ?
+			       REASON_ACK_DROPPED :
+			       REASON_REQUEST_DROPPED;
 	if (!c->timers)
 		return REASON_TIMEOUT;
 	if (c->timers & TCPSTATES_TIMERS_USER_TIMEOUT)
