@@ -116,7 +116,7 @@ static inline bool ts_sk_is_mapped(const struct sock *sk)
 int ts_params_start(void);
 void ts_params_stop(void);
 /* @lport: the local port the record shows, host order. */
-bool ts_filter_pass(const struct sock *sk, u16 lport);
+bool ts_filter_pass(const struct sock *sk, u16 lport, u16 rport);
 u32 ts_capacity_param(void);
 /* How long a sleeping reader may wait for news (wakeup_ms). */
 unsigned int ts_wakeup_ms_param(void);

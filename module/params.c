@@ -70,10 +70,9 @@ static unsigned int ts_wakeup_ms = TS_WAKEUP_MS_DEFAULT;
 static u32 ts_skip_mask;
 
 static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk,
-			    u16 lport)
+			    u16 lport, u16 rport)
 {
 	unsigned int i;
-	u16 rport;
 
 	if (f->netns_cookie && ts_net_cookie(sock_net(sk)) != f->netns_cookie)
 		return false;
@@ -85,14 +84,13 @@ static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk,
 	}
 	if (!f->nports)
 		return true;
-	rport = ntohs(sk->sk_dport);
 	for (i = 0; i < f->nports; i++)
 		if (f->ports[i] == lport || f->ports[i] == rport)
 			return true;
 	return false;
 }
 
-bool ts_filter_pass(const struct sock *sk, u16 lport)
+bool ts_filter_pass(const struct sock *sk, u16 lport, u16 rport)
 {
 	const struct ts_filter *f;
 	bool pass = true;
@@ -100,7 +98,7 @@ bool ts_filter_pass(const struct sock *sk, u16 lport)
 	rcu_read_lock();
 	f = rcu_dereference(ts_active);
 	if (f)
-		pass = ts_filter_match(f, sk, lport);
+		pass = ts_filter_match(f, sk, lport, rport);
 	rcu_read_unlock();
 	return pass;
 }

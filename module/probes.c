@@ -28,6 +28,7 @@
  *   req_timer     reqsk_timer_handler (ret)       (mark what frees a request
  *   check_req     tcp_check_req (ret)              for request_end, record
  *                                                  nothing)
+ *   connect_fail* tcp_v{4,6}_connect (ret)        connect() failed in CLOSE
  *
  * Each record is made once what it reports is certain: a request once
  * inet_csk_reqsk_queue_hash_add() hashed it (where it can fail, on a
@@ -54,7 +55,8 @@
  * one out-of-line call; kernels built without CONFIG_SECURITY_NETWORK
  * inline it away, and there the hook is inactive. The return probes that
  * remain (listen, connect, request where it can fail, child, tw_overflow,
- * syn, req_timer, check_req) run to completion without sleeping for long.
+ * syn, req_timer, check_req, connect_fail_v4/v6) run to completion without
+ * sleeping for long (a connect() allocates its SYN, as tcp_connect() does).
  *
  * Handlers run on any CPU in process, softirq or timer context with
  * preemption disabled, and from an int3 kprobe inside an NMI-like exception
@@ -349,17 +351,47 @@ static void ts_fill_timewait(struct tcpstates_record *rec, struct sock *sk)
 	rec->rcv_nxt = READ_ONCE(tcptw->tw_rcv_nxt);
 }
 
-static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
-		    u8 old_state, u8 new_state, u64 aux)
+/*
+ * Where a connect() that failed before the socket left CLOSE was going:
+ * the socket may hold none of it (tcp_v4_connect() takes the peer only
+ * once it has a route).
+ */
+struct ts_peer {
+	__be16 port;
+	u8 family;		/* AF_INET or AF_INET6 */
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+/* After ts_fill_common(): the family is the socket's, the peer @p's. */
+static void ts_fill_peer(struct tcpstates_record *rec, const struct ts_peer *p)
+{
+	rec->dport = p->port;
+	memset(rec->daddr, 0, sizeof(rec->daddr));
+	if (rec->family == TCPSTATES_FAMILY_INET6)
+		memcpy(rec->daddr, &p->addr.v6, 16);
+	else if (p->family == AF_INET6)	/* a v4-mapped peer */
+		memcpy(rec->daddr, &p->addr.v6.s6_addr32[3], 4);
+	else
+		memcpy(rec->daddr, &p->addr.v4, 4);
+}
+
+/* A record of @sk; @peer, if not NULL, is its remote end instead of sk's. */
+static void ts_emit_to(struct sock *sk, enum ts_obj obj, u16 kind,
+		       u8 old_state, u8 new_state, u64 aux,
+		       const struct ts_peer *peer)
 {
 	__be16 sport = ts_sport(sk, obj);
+	__be16 dport = peer ? peer->port : sk->sk_dport;
 	struct tcpstates_record *rec;
 	unsigned long flags;
 	u64 seq;
 
 	/* No writer nests in ours: see "What interrupts off ..." above. */
 	local_irq_save(flags);
-	if (!ts_filter_pass(sk, ntohs(sport))) {
+	if (!ts_filter_pass(sk, ntohs(sport), ntohs(dport))) {
 		ts_counter_inc(&ts_filtered);
 		goto out;
 	}
@@ -379,6 +411,8 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	rec->aux = aux;
 	ts_fill_task(rec);
 	ts_fill_common(rec, sk, sport);
+	if (peer)
+		ts_fill_peer(rec, peer);
 	switch (obj) {
 	case TS_OBJ_FULL:
 		ts_fill_full(rec, sk);
@@ -393,6 +427,12 @@ static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
 	ts_ring_commit(seq);
 out:
 	local_irq_restore(flags);
+}
+
+static void ts_emit(struct sock *sk, enum ts_obj obj, u16 kind,
+		    u8 old_state, u8 new_state, u64 aux)
+{
+	ts_emit_to(sk, obj, kind, old_state, new_state, aux, NULL);
 }
 
 static struct sock *ts_arg_sk(struct pt_regs *regs, unsigned int n)
@@ -573,6 +613,74 @@ static void ts_check_req_ret(void *data, struct pt_regs *regs)
 		ts_req_mark(c->req, atomic64_read(&c->req->sk_cookie),
 			    c->rst ? TCPSTATES_REQ_END_RESET :
 				     TCPSTATES_REQ_END_SEGMENT);
+}
+
+struct ts_connect_call {
+	struct sock *sk;
+	struct ts_peer peer;
+};
+
+/*
+ * tcp_v{4,6}_connect(sk, uaddr, addr_len), for a connect() that fails
+ * before the socket leaves CLOSE (no route): no state record shows it.
+ * Whether the call made any record is whether the socket has a cookie at
+ * its return that it lacked at entry (every record gives it one); one
+ * that has a cookie already cannot tell, and makes none. The IPv4 call
+ * tcp_v6_connect() makes for a v4-mapped peer is the IPv6 hook's.
+ */
+static int ts_connect_call_entry(void *data, struct pt_regs *regs,
+				 unsigned short family)
+{
+	struct ts_connect_call *call = data;
+	struct sock *sk = ts_arg_sk(regs, 0);
+	const void *uaddr = (const void *)regs_get_kernel_argument(regs, 1);
+	int len = (int)regs_get_kernel_argument(regs, 2);
+
+	if (sk->sk_family != family || !ts_is_tcp(sk) ||
+	    atomic64_read(&sk->sk_cookie))
+		return 1;
+	if (family == AF_INET) {
+		const struct sockaddr_in *sin = uaddr;
+
+		if (len < (int)sizeof(*sin) || sin->sin_family != AF_INET)
+			return 1;
+		call->peer.addr.v4 = sin->sin_addr.s_addr;
+		call->peer.port = sin->sin_port;
+	} else {
+		const struct sockaddr_in6 *sin6 = uaddr;
+
+		if (len < SIN6_LEN_RFC2133 || sin6->sin6_family != AF_INET6)
+			return 1;
+		call->peer.addr.v6 = sin6->sin6_addr;
+		call->peer.port = sin6->sin6_port;
+	}
+	call->peer.family = family;
+	call->sk = sk;
+	return 0;
+}
+
+static int ts_connect4_entry(void *data, struct pt_regs *regs)
+{
+	return ts_connect_call_entry(data, regs, AF_INET);
+}
+
+static int ts_connect6_entry(void *data, struct pt_regs *regs)
+{
+	return ts_connect_call_entry(data, regs, AF_INET6);
+}
+
+static void ts_connect_call_ret(void *data, struct pt_regs *regs)
+{
+	struct ts_connect_call *call = data;
+	/* an int: the register's upper half is not its sign */
+	int err = (int)regs_return_value(regs);
+	struct sock *sk = call->sk;
+
+	if (err >= 0 || err < -MAX_ERRNO || atomic64_read(&sk->sk_cookie) ||
+	    READ_ONCE(sk->sk_state) != TCP_CLOSE)
+		return;
+	ts_emit_to(sk, TS_OBJ_FULL, TCPSTATES_EV_CONNECT_ERROR, TCP_CLOSE,
+		   TCP_CLOSE, -err, &call->peer);
 }
 
 /* A timewait socket's timer, armed for @timeo jiffies: @ev is its record. */
@@ -1139,6 +1247,16 @@ static struct ts_hook ts_hooks[TCPSTATES_NR_HOOKS] = {
 				   ts_check_req_ret, sizeof(struct ts_check_req), 0,
 				   TCPSTATES_HOOK_REQUEST,
 				   "a request's end does not say that a segment (an RST) ended it"),
+	[TCPSTATES_HOOK_CONNECT_FAIL_V4] =
+		TS_KRETPROBE("tcp_v4_connect", ts_connect4_entry,
+			     ts_connect_call_ret, sizeof(struct ts_connect_call),
+			     TS_CONNECT_MAXACTIVE,
+			     "an IPv4 connect() failing in CLOSE (no route) is not recorded"),
+	[TCPSTATES_HOOK_CONNECT_FAIL_V6] =
+		TS_KRETPROBE("tcp_v6_connect", ts_connect6_entry,
+			     ts_connect_call_ret, sizeof(struct ts_connect_call),
+			     TS_CONNECT_MAXACTIVE,
+			     "an IPv6 connect() failing in CLOSE (no route) is not recorded"),
 };
 
 #define TS_HOOK_NAME(NAME, name, nr) \

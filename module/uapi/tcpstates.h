@@ -68,7 +68,8 @@
  *   into CLOSE carries its timers in aux (TCPSTATES_TIMERS_*, it was 0);
  *   the listen_drop event and the syn hook; request_end's aux says what
  *   freed the request above its low byte (TCPSTATES_REQ_END, it was 0),
- *   from the req_timer and check_req hooks.
+ *   from the req_timer and check_req hooks; the connect_error event and
+ *   the connect_fail_v4 and connect_fail_v6 hooks.
  *
  *   Every number in the lists below (states, events, hooks, contexts,
  *   flags, option bits) is written out in its list and keeps its meaning
@@ -255,6 +256,18 @@ enum {
  *              then (TCPSTATES_DROP_*, below). The peer's address is not
  *              recorded. The request of a dropped final ACK lives on: its
  *              SYN-ACK is sent again, and the next ACK may make the child.
+ * connect_error
+ *              tcp_v4_connect() or tcp_v6_connect() failed and the socket
+ *              never left CLOSE: no other record was made of it during the
+ *              call (no route to the peer, a broadcast or multicast peer,
+ *              an invalid address). CLOSE -> CLOSE; the remote address and
+ *              port are connect()'s, which the socket may not hold; aux =
+ *              the errno connect() returns (ENETUNREACH ...). A connect()
+ *              that failed after SYN_SENT (no free port, the route for its
+ *              port) is a state record instead. Made only for a socket
+ *              that had no cookie when connect() was called: one that an
+ *              earlier record, ss -e or SO_COOKIE gave one makes none (the
+ *              module could not tell which records that connect() made).
  *
  * TCPSTATES_EVENT_LIST(X): X(NAME, name, nr), the enum suffix, the name the
  * /proc text and the tool print, and the number.
@@ -274,7 +287,8 @@ enum {
 	X(RESET_SENT,	reset_sent,	12)		\
 	X(LOST,		lost,		13)		\
 	X(TW_OVERFLOW,	tw_overflow,	14)		\
-	X(LISTEN_DROP,	listen_drop,	15)
+	X(LISTEN_DROP,	listen_drop,	15)	\
+	X(CONNECT_ERROR, connect_error,	16)
 
 #define __TCPSTATES_EVENT_ENUM(NAME, name, nr)	TCPSTATES_EV_##NAME = nr,
 enum {
@@ -304,7 +318,9 @@ enum {
 	X(REQUEST_END_V6,	request_end_v6,		13)	\
 	X(SYN,			syn,			14)	\
 	X(REQ_TIMER,		req_timer,		15)	\
-	X(CHECK_REQ,		check_req,		16)
+	X(CHECK_REQ,		check_req,		16)	\
+	X(CONNECT_FAIL_V4,	connect_fail_v4,	17)	\
+	X(CONNECT_FAIL_V6,	connect_fail_v6,	18)
 
 #define __TCPSTATES_HOOK_ENUM(NAME, name, nr)	TCPSTATES_HOOK_##NAME = nr,
 enum {

@@ -73,6 +73,8 @@ FLOOR_PROBES=(
 	"r tcp_v4_syn_recv_sock" "r tcp_v6_syn_recv_sock" "p security_sock_graft"
 	"p tcp_v4_reqsk_destructor" "p __inet_twsk_schedule" "r inet_twsk_alloc" "p tw_timer_handler"
 	"p inet_twsk_kill" "p tcp_send_active_reset" "p tcp_v6_reqsk_destructor"
+	"r tcp_conn_request" "r reqsk_timer_handler" "r tcp_check_req" "r tcp_v4_connect"
+	"r tcp_v6_connect"
 )
 # and, 6.10 on, the time_wait hook's second probe (module/compat.h)
 grep -q ' inet_twsk_hashdance_schedule$' /proc/kallsyms && FLOOR_PROBES+=("p inet_twsk_hashdance_schedule")

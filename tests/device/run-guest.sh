@@ -337,12 +337,12 @@ fi
 # How each hook is placed (mechanism_*, module/probes.c): where the kernel has fprobe (its
 # register_fprobe_syms in kallsyms; Debian builds it from 6.12), every hook is an fprobe, the
 # return probes too (an exit handler), whose hits a probe in another context cannot make it miss.
-# Elsewhere the eight return probes are kretprobes, request is one where
+# Elsewhere the ten return probes are kretprobes, request is one where
 # inet_csk_reqsk_queue_hash_add() can fail (6.1.y) and a kprobe before, and the rest kprobes.
 fprobe_kernel=0
 grep -q ' register_fprobe_syms$' /proc/kallsyms && fprobe_kernel=1
 mech_bad=$(sed -n 's/^mechanism_//p' /proc/tcpstates_stats | awk -v f=$fprobe_kernel '
-	BEGIN { split("listen connect child_v4 child_v6 tw_overflow syn req_timer check_req", r); for (i in r) ret[r[i]] = 1 }
+	BEGIN { split("listen connect child_v4 child_v6 tw_overflow syn req_timer check_req connect_fail_v4 connect_fail_v6", r); for (i in r) ret[r[i]] = 1 }
 	{ n++ }
 	f { if ($2 != "fprobe") print; next }
 	$1 in ret { if ($2 !~ /^kretprobe-(ftrace|jump|int3)$/) print; next }

@@ -33,9 +33,18 @@ TOOL = os.path.join(HERE, '..', '..', 'tools', 'tcptimeline')
 
 STATES = ['-', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
           'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE']
-EVENTS = [None, 'state', 'listen', 'connect', 'request', 'child', 'accept', 'request_end',
-          'time_wait', 'tw_rearm', 'tw_expire', 'tw_kill', 'reset_sent', 'lost', 'tw_overflow',
-          'listen_drop']
+
+
+def uapi_list(name):
+    """A TCPSTATES_*_LIST(X) of the module's header (uapi) as {number: name}."""
+    text = open(os.path.join(HERE, '..', '..', 'module', 'uapi', 'tcpstates.h')).read()
+    body = text.split(f'#define {name}(X)')[1].split('\n\n')[0]
+    return {int(n): low for _, low, n in re.findall(r'X\((\w+),\s*(\w+),\s*(\d+)\)', body)}
+
+
+# The record kinds by number, from the header: a kind the module adds is known here at once.
+_EV = uapi_list('TCPSTATES_EVENT_LIST')
+EVENTS = [_EV.get(i) for i in range(max(_EV) + 1)]
 F_MAPPED, F_SEQ, F_REQUEST, F_UNREAD = 0x01, 0x02, 0x20, 0x40
 
 # ---------------------------------------------------------------- what each scenario must show
@@ -83,6 +92,8 @@ FAILED_CONNECT = [('state', 'CLOSE', 'SYN_SENT'), ('connect', 'SYN_SENT', 'SYN_S
 # connect() with every ephemeral port to the destination in use: SYN_SENT is set before the port
 # is picked, and left with no ISN chosen and no SYN sent.
 NOPORT = [('state', 'CLOSE', 'SYN_SENT'), ('state', 'SYN_SENT', 'CLOSE')]
+# connect() found no route: the socket never left CLOSE, one connect_error record
+NO_ROUTE = [('connect_error', 'CLOSE', 'CLOSE')]
 TW_EXPIRE = [('tw_expire', 'TIME_WAIT', 'CLOSE')]
 # The path cut once established: the client's timer gives up and tcp_done() closes it with
 # ETIMEDOUT; the keepalive timer sends an RST first. The server, told so, closes with SO_LINGER 0.
@@ -111,6 +122,8 @@ EXPECT = {
     # the SYN it cannot route a SYN-ACK back to: tcp_conn_request() drops it (ListenDrops)
     'syn_noroute': {'listener': [[LISTENER[0], ('listen_drop', 'LISTEN', 'LISTEN'), LISTENER[1]]]},
     'noport': {'client': [NOPORT], 'listener': [LISTENER]},
+    'no_route': {'client': [NO_ROUTE]},
+    'no_route6': {'client': [NO_ROUTE]},
     'port_pressure': {'client': [NOPORT], 'listener': [LISTENER]},
     'syn_race': {'listener': [LISTENER]},
     'ack_race': {'listener': [LISTENER]},
@@ -387,7 +400,8 @@ HOOKS_OF = {'state': ('set_state',), 'listen': ('listen',), 'connect': ('connect
             'request_end': ('request_end_v4', 'request_end_v6'), 'time_wait': ('time_wait',),
             'tw_rearm': ('time_wait',), 'tw_expire': ('tw_expire', 'tw_end'),
             'tw_kill': ('tw_end',), 'reset_sent': ('reset_sent',),
-            'tw_overflow': ('tw_overflow',), 'listen_drop': ('syn', 'child_v4', 'child_v6')}
+            'tw_overflow': ('tw_overflow',), 'listen_drop': ('syn', 'child_v4', 'child_v6'),
+            'connect_error': ('connect_fail_v4', 'connect_fail_v6')}
 MISSES = {}   # check kind -> hook -> missed hits not yet used to explain an absent record
 # The most probe hits the kprobe core may miss in a boot of the scenarios before the boot fails:
 # the most seen in one boot is 3 (7.2-sid, 2026-12-02); a change that makes misses common (a
@@ -494,6 +508,8 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
         check_ack_race(socks, proc)
     if scen == 'request_ends':
         check_request_ends(socks, proc, pkts)
+    if scen in ('no_route', 'no_route6'):
+        check_no_route(scen, socks[0], recs_of.get(('client', 0), []))
     if scen in ('noport', 'port_pressure'):
         check_noport(socks, recs_of.get(('client', 0), []))
     if scen in ACTIVE:
@@ -1317,6 +1333,28 @@ def check_half_open(socks, proc, pkts):
     tap(not bad, f"half_open: ISN A={r['isn']} from our SYN, B and {len(synacks)} SYN-ACKs "
         'match the request records', bad + [p['line'] for p in synacks])
     check_request_end(r, 'timeout', recs, synacks, 'synack_timeout')
+
+
+def check_no_route(scen, s, recs):
+    """A connect() with no route: its record says ENETUNREACH, the errno connect() returned (the
+    scenario fails otherwise), tcptimeline says no_route, and tse's own count of packets it
+    could not route (Ip OutNoRoutes or Ip6OutNoRoutes, one connect each) agrees."""
+    last = rec(recs, 'connect_error')
+    sides, _ = tool_json(os.path.join(WORK, 'proc.txt'))
+    why = [(x.get('reason'), x.get('sk_err')) for x in sides if x['cookie'] == s['cookie']]
+    snmp = open(os.path.join(WORK, 'tse.snmp.txt')).read()
+    want = 'Ip6OutNoRoutes' if scen == 'no_route6' else 'OutNoRoutes'
+    if want == 'Ip6OutNoRoutes':
+        m = re.search(r'^Ip6OutNoRoutes\s+(\d+)', snmp, re.M)
+        count = m and int(m[1])
+    else:
+        ip = [line.split() for line in snmp.splitlines() if line.startswith('Ip: ')][:2]
+        count = int(ip[1][ip[0].index('OutNoRoutes')]) if len(ip) == 2 else None
+    tap(last is not None and last['AUX'] == '101' and why == [('no_route', 'ENETUNREACH')]
+        and count == 1,
+        f'{scen}: connect() failed in CLOSE with ENETUNREACH, its connect_error record says '
+        f'so, tcptimeline says no_route, tse counts {want} {count}',
+        [f'tcptimeline {why}'] + fmt(recs))
 
 
 # request_end's aux above its low byte: what freed the request (uapi TCPSTATES_REQ_END_*)

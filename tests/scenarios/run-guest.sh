@@ -16,8 +16,8 @@
 # tsp with 32 ephemeral ports and no TIME_WAIT reuse):
 #   port_pressure client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
-#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport syn_race ack_race
-#   request_ends
+#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport no_route no_route6
+#   syn_race ack_race request_ends
 #   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
 #   slow_accept unreachable.
 #
@@ -279,6 +279,9 @@ scenario listen_close "$SCEN" listen listen_close 127.0.0.1 7108
 scenario half_open "$SCEN" halfopen half_open tsa tsb 10.252.0.77 10.252.0.2 7109 4500
 scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7117 1000
 scenario noport "$SCEN" noport noport tse 127.0.0.1 7118
+# tse has routes only for its loopback: a connect() elsewhere fails in CLOSE (ENETUNREACH).
+scenario no_route "$SCEN" noroute no_route tse 192.0.2.1 7132
+scenario no_route6 "$SCEN" noroute no_route6 tse 2001:db8::1 7133
 scenario syn_race "$SCEN" synrace syn_race tsa tsb 10.252.0.77 10.252.0.2 7119 100
 scenario ack_race "$SCEN" ackrace ack_race tsa tsb 10.252.0.77 10.252.0.2 7120 100 veth-a
 # Three requests ended three ways: an RST, a SYN in the window, the listener closed (tcpscen.c).
@@ -330,6 +333,8 @@ echo "# every scenario socket gone $(($(date +%s) - t_wait)) s after the last sc
 cat /proc/tcpstates > "$WORK/proc.txt"
 cat /proc/tcpstates_stats > "$WORK/stats.txt"
 ip netns exec tso cat /proc/net/netstat | netstat_of > "$WORK/tso.netstat.txt"
+# no_route's witness: the connects tse could not route (Ip OutNoRoutes, Ip6OutNoRoutes).
+ip netns exec tse cat /proc/net/snmp /proc/net/snmp6 > "$WORK/tse.snmp.txt"
 netstat_of < /proc/net/netstat > "$WORK/netstat1.txt"
 ip netns exec tsa cat /proc/net/netstat | netstat_of > "$WORK/tsa.netstat1.txt"
 for ns in tsd tsk; do

@@ -13,6 +13,9 @@
  *   tcpscen unreachable NAME NETNS ADDR PORT
  *                                 connect() that an ICMP host unreachable
  *                                 ends (EHOSTUNREACH)
+ *   tcpscen noroute NAME NETNS ADDR PORT
+ *                                 connect() that finds no route and fails
+ *                                 at once (ENETUNREACH), its socket in CLOSE
  *   tcpscen listen NAME ADDR PORT
  *   tcpscen halfopen NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT WAIT_MS
  *   tcpscen synrace NAME NETNS_CLIENT NETNS_SERVER SRC DST PORT PAIRS
@@ -1399,6 +1402,8 @@ int main(int argc, char **argv)
 		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), ETIMEDOUT);
 	if (!strcmp(argv[1], "unreachable") && argc == 6)
 		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), EHOSTUNREACH);
+	if (!strcmp(argv[1], "noroute") && argc == 6)
+		return run_failing_connect(argv[3], argv[4], atoi(argv[5]), ENETUNREACH);
 	if (!strcmp(argv[1], "listen") && argc == 5)
 		return run_listen(argv[3], atoi(argv[4]));
 	if (!strcmp(argv[1], "synrace") && argc == 9)

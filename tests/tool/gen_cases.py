@@ -808,10 +808,12 @@ def case_fin_repeat_wrapped():
 
 def case_connect_fails():
     st = Stream("connect_fails", """
-        Two connect() calls that never reach ESTABLISHED: one the application
+        Connect() calls that never reach ESTABLISHED: one the application
         gives up (close() in SYN_SENT: no error, no RST, "aborted"), one that
         an ICMP host unreachable ends (sk_err EHOSTUNREACH, "error", reason
-        "unreachable").""")
+        "unreachable"); two that fail in CLOSE, a connect_error record each:
+        no route (ENETUNREACH, reason "no_route") and a broadcast peer
+        (EACCES from the route, reason "connect_failed").""")
     for i, (t, err) in enumerate(((0, 0), (1 * S, 113))):
         c = Sock(9201 + i, "10.1.1.1", 52100 + i, "192.0.2.9", 80, pid=3232,
                  comm="curl", isn=55000 + i * 1000)
@@ -824,6 +826,13 @@ def case_connect_fails():
               sk_err=err)
         st.want(c, isn_local=c.isn, close="error" if err else "aborted",
                 reason="unreachable" if err else "aborted")
+    for i, (err, reason) in enumerate(((101, "no_route"), (13, "connect_failed"))):
+        c = Sock(9211 + i, "0.0.0.0", 0, "198.51.100.%d" % (9 + 246 * i), 443, pid=3233,
+                 comm="curl")
+        st.ev(2 * S + i * MS, "connect_error", c, "CLOSE", "CLOSE", task=True, seq=False,
+              info=False, wnd=False, aux=err)
+        st.want(c, role="client", close="error", reason=reason, isn_local=None,
+                sk_err="ENETUNREACH" if err == 101 else "EACCES")
     st.write()
 
 

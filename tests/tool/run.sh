@@ -616,6 +616,7 @@ cp "$HERE/cases/vm73_resets.txt" "$TMP/vm73_resets.txt"
 cp "$HERE/cases/vm73_timeouts.txt" "$TMP/vm73_timeouts.txt"
 cp "$HERE/cases/vm73_listen.txt" "$TMP/vm73_listen.txt"
 cp "$HERE/cases/vm73_reqends.txt" "$TMP/vm73_reqends.txt"
+cp "$HERE/cases/vm73_noroute.txt" "$TMP/vm73_noroute.txt"
 cp "$HERE/cases/vm61_ports.txt" "$TMP/vm61_ports.txt"
 ex_bad=0
 ex_n=0

@@ -187,7 +187,9 @@ static const struct tt_field fields[] = {
 	F(open, FT_STR, "not seen opening", "active, passive or simultaneous"),
 	F(close, FT_STR, NEVER, "how it ended; see CLOSE KINDS"),
 	F(sk_err, FT_STR, "no error",
-	  "the error that ended it, e.g. ECONNRESET"),
+	  "the error that ended it, e.g. ECONNRESET; for a connect() that"
+	  " failed before the socket left CLOSE, the errno connect() returned"
+	  " (ENETUNREACH)"),
 	F(reason, FT_STR, "still open", "why it ended; see CLOSE REASONS"),
 	F(reason_source, FT_STR, "still open",
 	  "kernel: the kernel's reset reason (6.10 on); records: what the records prove"),

@@ -149,7 +149,10 @@ static void close_detail(char *buf, size_t len, const struct tt_clock *k,
 			snprintf(buf, len, "a timer gave up, sk_err %s", e);
 		break;
 	case CLOSE_ERROR:
-		snprintf(buf, len, "sk_err %s", e);
+		if (c->no_syn) /* a connect_error: connect() returned it */
+			snprintf(buf, len, "connect() returned %s", e);
+		else
+			snprintf(buf, len, "sk_err %s", e);
 		break;
 	case CLOSE_ABORTED:
 		if (c->no_syn) { /* connect() returned the error itself */

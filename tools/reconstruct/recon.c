@@ -397,6 +397,7 @@ static bool is_beginning(const struct tcpstates_record *r)
 	case TCPSTATES_EV_LISTEN:
 	case TCPSTATES_EV_CONNECT:
 	case TCPSTATES_EV_CHILD:
+	case TCPSTATES_EV_CONNECT_ERROR: /* the whole life of its side */
 		return true;
 	case TCPSTATES_EV_STATE:
 		return r->old_state == TCPSTATES_CLOSE &&

@@ -107,8 +107,12 @@ enum tt_close { TT_CLOSE_LIST(TT_CLOSE_ENUM) CLOSE_NR };
 	  "connect() found no free ephemeral port to that destination"         \
 	  " (EADDRNOTAVAIL): the socket closed in SYN_SENT without one")       \
 	X(CONNECT_FAILED, connect_failed,                                      \
-	  "connect() failed before a SYN left, with its local port chosen:"    \
-	  " no route for it, no memory, or a bound port's 4-tuple in use")     \
+	  "connect() failed before a SYN left: with its local port chosen"     \
+	  " (no route for it, no memory, a bound port's 4-tuple in use), or"   \
+	  " before (a broadcast or multicast peer: sk_err names the errno)")   \
+	X(NO_ROUTE, no_route,                                                  \
+	  "connect() found no route to the peer (ENETUNREACH, EHOSTUNREACH)"   \
+	  " and failed in CLOSE: no SYN left")                                 \
 	X(ABORTED, aborted,                                                    \
 	  "closed in SYN_SENT after the SYN left, without an error")           \
 	X(UNREACHABLE, unreachable,                                            \

@@ -55,8 +55,9 @@ unsigned int tt_side_state(const struct conn *c)
 
 /*
  * pid/comm only from process context, and only a real pid (0: none, or
- * one this reader may not know); connect/accept/listen name the owner
- * better than a state change does (close() may run in a forked child).
+ * one this reader may not know); connect (or its error), accept and
+ * listen name the owner better than a state change does (close() may run
+ * in a forked child).
  */
 void tt_side_attribute(struct conn *c, const struct tcpstates_record *r)
 {
@@ -66,6 +67,7 @@ void tt_side_attribute(struct conn *c, const struct tcpstates_record *r)
 		return;
 	switch (r->kind) {
 	case TCPSTATES_EV_CONNECT:
+	case TCPSTATES_EV_CONNECT_ERROR:
 	case TCPSTATES_EV_ACCEPT:
 	case TCPSTATES_EV_LISTEN:
 		rank = 2;
@@ -334,6 +336,20 @@ static void on_connect(struct conn *c, const struct tcpstates_record *r)
 		c->port_range = (uint32_t)r->aux;
 }
 
+/*
+ * connect() failed and the socket never left CLOSE (no route): the
+ * connection is this one record, and aux is the errno connect() gave.
+ */
+static void on_connect_error(struct conn *c, const struct tcpstates_record *r)
+{
+	c->role = ROLE_CLIENT;
+	c->open = OPEN_ACTIVE;
+	c->syn_ns = r->ts_ns;
+	c->no_syn = true;
+	c->sk_err = r->aux <= UINT8_MAX ? (uint8_t)r->aux : 0;
+	tt_side_set_state(c, TCPSTATES_CLOSE, r->ts_ns, r->kind);
+}
+
 /* time_wait and tw_rearm: the timewait socket and its substate. */
 static void on_timewait(struct conn *c, const struct tcpstates_record *r)
 {
@@ -369,6 +385,9 @@ enum tt_side_end tt_side_update(struct conn *c,
 	case TCPSTATES_EV_CONNECT:
 		on_connect(c, r);
 		break;
+	case TCPSTATES_EV_CONNECT_ERROR:
+		on_connect_error(c, r);
+		return SIDE_ENDS;
 	case TCPSTATES_EV_TIME_WAIT:
 	case TCPSTATES_EV_TW_REARM:
 		on_timewait(c, r);
@@ -558,7 +577,10 @@ void tt_side_set_reason(struct conn *c)
 	case REASON_SK_ERROR:
 		/* tcp_v4_err()/tcp_v6_err(): a hard ICMP error ends a connect */
 		if (c->sk_err == EHOSTUNREACH || c->sk_err == ENETUNREACH)
-			c->reason = REASON_UNREACHABLE;
+			c->reason = c->no_syn ? REASON_NO_ROUTE :
+						REASON_UNREACHABLE;
+		else if (c->no_syn)
+			c->reason = REASON_CONNECT_FAILED;
 		break;
 	case REASON_ABORTED:
 		/* inet_hash_connect() sets the port; it failing leaves it 0 */
