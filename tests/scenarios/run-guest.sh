@@ -10,13 +10,14 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7129; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7134; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
 # tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie,
 # tsp with 32 ephemeral ports and no TIME_WAIT reuse):
 #   port_pressure client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
-#   unread_reset refused syn_timeout listen_close half_open syn_noroute noport no_route no_route6
+#   unread_reset refused syn_timeout listen_close half_open syn_noroute fin_wait2 noport no_route
+#   no_route6
 #   syn_race ack_race request_ends
 #   rto_timeout user_timeout keepalive_timeout probe_timeout listen_overflow listen_syncookies
 #   slow_accept unreachable.
@@ -233,7 +234,7 @@ DEVREAD=$!
 PIDS+=($DEVREAD)
 start_capture lo "" lo && start_capture tsa tsa veth-a && start_capture tsc tsc veth-c &&
 	start_capture tsa_icmp tsa veth-a icmp &&
-	start_capture tst tst dummy0 && start_capture tso tso lo ||
+	start_capture tst tst dummy0 && start_capture tso tso lo && start_capture tse tse lo ||
 	{ echo "not ok - scenarios: captures start"; exit 1; }
 
 # --- the scenarios: each appends its sockets to sockets.jsonl ---
@@ -278,6 +279,10 @@ scenario syn_timeout "$SCEN" timeout syn_timeout tst 10.250.0.2 7107
 scenario listen_close "$SCEN" listen listen_close 127.0.0.1 7108
 scenario half_open "$SCEN" halfopen half_open tsa tsb 10.252.0.77 10.252.0.2 7109 4500
 scenario syn_noroute "$SCEN" halfopen syn_noroute tsa tsb 192.0.2.7 10.252.0.2 7117 1000
+# The client's orphan waits in FIN_WAIT2 for a FIN that never comes. In tse: the kernel arms
+# FIN_WAIT2 for at least 3.5 RTOs, and quick_routes' rto_min of 5 s would make that 17.5 s.
+scenario fin_wait2 "$SCEN" conv fin_wait2 --port 7134 --server-netns tse --client-netns tse \
+	--close finwait2
 scenario noport "$SCEN" noport noport tse 127.0.0.1 7118
 # tse has routes only for its loopback: a connect() elsewhere fails in CLOSE (ENETUNREACH).
 scenario no_route "$SCEN" noroute no_route tse 192.0.2.1 7132
@@ -351,10 +356,10 @@ for p in "${PIDS[@]}"; do
 done
 wait 2>/dev/null
 PIDS=()
-for name in lo tsa tsa_icmp tsc tst tso; do
+for name in lo tsa tsa_icmp tsc tst tso tse; do
 	tcpdump -n -S -tt -r "$WORK/$name.pcap" > "$WORK/$name.pcap.txt" 2>/dev/null
 done
-cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt,*.samples.jsonl} \
+cp "$WORK"/{proc.txt,stats.txt,*netstat*.txt,*.snmp.txt,root_netns.txt,dev.bin,sockets.jsonl,trace.txt,*.pcap.txt,*.samples.jsonl} \
 	"$OUT/" 2>/dev/null
 
 python3 "$HERE/check.py" "$WORK"

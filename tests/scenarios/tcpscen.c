@@ -4,6 +4,8 @@
  * and say which sockets it used.
  *
  *   tcpscen conv NAME [options]   a client and a server (two processes);
+ *                                 --close finwait2: the client's orphan waits
+ *                                 in FIN_WAIT2 for a FIN that never comes;
  *                                 --close rto|usertimeout|keepalive|zerowindow with
  *                                 --cut CMD: CMD makes the path a black hole
  *                                 once the exchange is done, and the client
@@ -283,6 +285,7 @@ enum closer {
 	CLOSE_USER_TIMEOUT,	/* the same with TCP_USER_TIMEOUT set */
 	CLOSE_KEEPALIVE,	/* path cut, idle: keepalive probes give up */
 	CLOSE_ZERO_WINDOW,	/* peer's window shut, then path cut: window probes give up */
+	CLOSE_FIN_WAIT2,	/* client close()s, TCP_LINGER2 2 s; server sends no FIN */
 };
 
 static const struct {
@@ -294,7 +297,7 @@ static const struct {
 	{ "unread", CLOSE_UNREAD }, { "half", CLOSE_HALF },
 	{ "shutdown", CLOSE_SHUTDOWN }, { "rto", CLOSE_RTO },
 	{ "usertimeout", CLOSE_USER_TIMEOUT }, { "keepalive", CLOSE_KEEPALIVE },
-	{ "zerowindow", CLOSE_ZERO_WINDOW },
+	{ "zerowindow", CLOSE_ZERO_WINDOW }, { "finwait2", CLOSE_FIN_WAIT2 },
 };
 
 struct conv {
@@ -395,6 +398,11 @@ static void lose_peer(const struct conv *c, int fd)
 }
 
 #define HALF_BYTES	3000
+/*
+ * finwait2: the client's TCP_LINGER2. The kernel arms its FIN_WAIT2 for
+ * at least 3.5 RTOs, so the scenario runs where routes have no rto_min.
+ */
+#define FIN_WAIT2_S	2
 
 /* The server side of one accepted connection. */
 static void serve_one(const struct conv *c, int lfd, int sync_w)
@@ -476,6 +484,20 @@ static void serve_one(const struct conv *c, int lfd, int sync_w)
 		close(fd);
 		break;
 	}
+	case CLOSE_FIN_WAIT2: {
+		/*
+		 * No FIN of ours until the client's orphan has long given up
+		 * waiting for one (TCP_LINGER2 2 s), then a reset into the void.
+		 */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		recv_eof(fd, false);
+		msleep(FIN_WAIT2_S * 1000 + 4000);
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+			die("SO_LINGER");
+		close(fd);
+		break;
+	}
 	case CLOSE_HALF:
 		recv_eof(fd, false);
 		memset(buf, 'y', sizeof(buf));
@@ -528,6 +550,15 @@ static void client_one(const struct conv *c, int sync_r)
 		msleep(GAP_MS);
 		close(fd);
 		break;
+	case CLOSE_FIN_WAIT2: {
+		int s = FIN_WAIT2_S;
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &s, sizeof(s)))
+			die("TCP_LINGER2");
+		msleep(GAP_MS);
+		close(fd);
+		break;
+	}
 	case CLOSE_SERVER:
 		recv_eof(fd, false);
 		msleep(GAP_MS);
