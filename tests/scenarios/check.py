@@ -113,6 +113,8 @@ TW_KILL = [('tw_kill', 'TIME_WAIT', 'CLOSE')]
 EXPECT = {
     'client_close': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
                      'server': [SERVER_OPEN + PASSIVE_CLOSE]},
+    'unsent_close': {'client': [CLIENT_OPEN + ACTIVE_CLOSE + TW_EXPIRE],
+                     'server': [SERVER_OPEN + PASSIVE_CLOSE]},
     'fin_wait2': {'client': [CLIENT_OPEN + FIN_WAIT2_CLOSE],
                   'server': [SERVER_OPEN + [('state', 'ESTABLISHED', 'CLOSE_WAIT'),
                                             ('state', 'CLOSE_WAIT', 'CLOSE'),
@@ -175,7 +177,7 @@ EXPECT_ERR = {('linger0_reset', 'server'): 104, ('unread_reset', 'server'): 104,
 ACTIVE = {'client_close': 'client', 'server_close': 'server', 'ipv6': 'client',
           'mapped': 'client', 'netns_veth': 'client', 'half_close': 'client',
           'tw_reuse': 'client', 'simultaneous_close': 'both', 'shutdown_close': 'client',
-          'tw_overflow': 'client'}
+          'tw_overflow': 'client', 'unsent_close': 'client'}
 
 # ---------------------------------------------------------------- TAP
 
@@ -527,6 +529,8 @@ def check_scenario(scen, roles, socks, by_cookie, proc, pkts, trace):
         check_no_route(scen, socks[0], recs_of.get(('client', 0), []))
     if scen == 'fin_wait2':
         check_fin_wait2(socks, recs_of.get(('client', 0), []), pkts)
+    if scen == 'unsent_close':
+        check_unsent(socks, pkts)
     if scen in ('noport', 'port_pressure'):
         check_noport(socks, recs_of.get(('client', 0), []))
     if scen in ACTIVE:
@@ -1352,6 +1356,24 @@ def check_half_open(socks, proc, pkts):
     tap(not bad, f"half_open: ISN A={r['isn']} from our SYN, B and {len(synacks)} SYN-ACKs "
         'match the request records', bad + [p['line'] for p in synacks])
     check_request_end(r, 'timeout', recs, synacks, 'synack_timeout')
+
+
+def check_unsent(socks, pkts):
+    """A close() right after a write, over a 300 ms round trip: the FIN leaves behind data the
+    peer has not acked. tcptimeline's unacked_at_fin is what the wire says: the FIN's sequence
+    number less the last ack the peer had sent before it."""
+    c = [s for s in socks if s['role'] == 'client'][0]
+    conv = [p for p in pkts if {p['src'], p['dst']} == {(c['laddr'], c['lport']),
+                                                         (c['raddr'], c['rport'])}]
+    fin = first(conv, (c['laddr'], c['lport']), lambda p: 'F' in p['flags'])
+    acks = [p['ack'] for p in conv if p['src'] == (c['raddr'], c['rport']) and fin
+            and p['t'] <= fin['t'] and p['ack'] is not None]
+    wire = (fin_seq(fin) - acks[-1]) % 2**32 if fin and acks else None
+    sides, _ = tool_json(os.path.join(WORK, 'proc.txt'))
+    got = [x.get('unacked_at_fin') for x in sides if x['cookie'] == c['cookie']]
+    tap(wire is not None and wire > 0 and got == [wire],
+        f'unsent_close: tcptimeline unacked_at_fin {got} = the FIN less the last ack before it '
+        f'on the wire ({wire})', [p['line'] for p in conv[:12]])
 
 
 def check_fin_wait2(socks, recs, pkts):

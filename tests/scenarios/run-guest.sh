@@ -10,11 +10,12 @@
 # socket, the exact event sequence, process attribution, the ISNs and FIN sequence numbers against
 # the capture, the tracepoint's transitions, and that /proc and /dev agree record for record.
 #
-# Scenarios (ports 7101-7134; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
+# Scenarios (ports 7101-7135; namespaces tsa/tsb joined by a veth pair, tsc/tsd by a veth pair with
 # 150 ms netem delay each way, tst with a dummy interface that swallows everything, tso whose
 # tcp_max_tw_buckets is 0, tse with two ephemeral ports, tsk that answers every SYN with a cookie,
 # tsp with 32 ephemeral ports and no TIME_WAIT reuse):
 #   port_pressure client_close server_close simultaneous_close ipv6 mapped netns_veth half_close shutdown_close
+#   unsent_close
 #   tw_reuse tw_overflow, which enter TIME_WAIT (or fail to), first; then linger0_reset
 #   unread_reset refused syn_timeout listen_close half_open syn_noroute fin_wait2 noport no_route
 #   no_route6
@@ -268,6 +269,8 @@ scenario netns_veth "$SCEN" conv netns_veth --server 10.252.0.2 --port 7112 \
 scenario half_close "$SCEN" conv half_close --port 7113 --close half
 scenario shutdown_close "$SCEN" conv shutdown_close --server 10.253.0.2 --port 7115 \
 	--server-netns tsd --client-netns tsc --close shutdown
+scenario unsent_close "$SCEN" conv unsent_close --server 10.253.0.2 --port 7135 \
+	--server-netns tsd --client-netns tsc --close unsent
 scenario tw_reuse "$SCEN" conv tw_reuse --port 7114 --client-port 47114 --conns 2 \
 	--reuse-gap-ms 1500 --close client
 scenario tw_overflow "$SCEN" conv tw_overflow --port 7116 --server-netns tso \

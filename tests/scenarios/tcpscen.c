@@ -286,6 +286,7 @@ enum closer {
 	CLOSE_KEEPALIVE,	/* path cut, idle: keepalive probes give up */
 	CLOSE_ZERO_WINDOW,	/* peer's window shut, then path cut: window probes give up */
 	CLOSE_FIN_WAIT2,	/* client close()s, TCP_LINGER2 2 s; server sends no FIN */
+	CLOSE_UNSENT,		/* client close()s right after a write: FIN behind unacked data */
 };
 
 static const struct {
@@ -298,6 +299,7 @@ static const struct {
 	{ "shutdown", CLOSE_SHUTDOWN }, { "rto", CLOSE_RTO },
 	{ "usertimeout", CLOSE_USER_TIMEOUT }, { "keepalive", CLOSE_KEEPALIVE },
 	{ "zerowindow", CLOSE_ZERO_WINDOW }, { "finwait2", CLOSE_FIN_WAIT2 },
+	{ "unsent", CLOSE_UNSENT },
 };
 
 struct conv {
@@ -403,6 +405,7 @@ static void lose_peer(const struct conv *c, int fd)
  * at least 3.5 RTOs, so the scenario runs where routes have no rto_min.
  */
 #define FIN_WAIT2_S	2
+#define UNSENT_BYTES	3008	/* unsent: written just before close(), 47 * 64 */
 
 /* The server side of one accepted connection. */
 static void serve_one(const struct conv *c, int lfd, int sync_w)
@@ -432,6 +435,7 @@ static void serve_one(const struct conv *c, int lfd, int sync_w)
 
 	switch (c->closer) {
 	case CLOSE_CLIENT:
+	case CLOSE_UNSENT:
 	case CLOSE_LINGER0:
 		recv_eof(fd, c->closer == CLOSE_LINGER0);
 		msleep(GAP_MS);
@@ -548,6 +552,14 @@ static void client_one(const struct conv *c, int sync_r)
 	switch (c->closer) {
 	case CLOSE_CLIENT:
 		msleep(GAP_MS);
+		close(fd);
+		break;
+	case CLOSE_UNSENT:
+		/* Over a 300 ms round trip none of it is acked yet at close(). */
+		msleep(GAP_MS);
+		memset(buf, 'z', sizeof(buf));
+		for (int i = 0; i < UNSENT_BYTES / (int)sizeof(buf); i++)
+			send_all(fd, buf, sizeof(buf));
 		close(fd);
 		break;
 	case CLOSE_FIN_WAIT2: {
