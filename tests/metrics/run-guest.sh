@@ -260,6 +260,11 @@ expect "sum(tcpstates_connection_duration_seconds_count{netns=\"$NS\",role=~\"cl
 expect "sum(tcpstates_resets_sent_total{netns=\"$NS\"})" 1 "resets sent (linger0)"
 expect "sum(tcpstates_resets_received_total{netns=\"$NS\"})" 3 "resets received (linger0's server, refused x2)"
 expect "sum(tcpstates_transitions_total{netns=\"$NS\",from=\"ESTABLISHED\",to=\"FIN_WAIT1\"})" 6 "FINs sent first"
+# why each ended (issue 29): the kernel's own reason names come from 6.10; on 6.1 the records
+# prove linger0's client reset in tcp_disconnect() (tcp_state)
+expect "sum(tcpstates_close_reasons_total{netns=\"$NS\",reason=\"refused\"})" 2 "close reason refused (refused x2)"
+expect "sum(tcpstates_close_reasons_total{netns=\"$NS\",reason=\"reset_received\"})" 1 "close reason reset_received (linger0's server)"
+expect "sum(tcpstates_close_reasons_total{netns=\"$NS\",reason=\"tcp_state\"})" 1 "close reason tcp_state (linger0's client, SO_LINGER 0)"
 expect "sum(tcpstates_listen_drops_total{netns=\"$LQ\",cause=\"accept_queue\"})" "$OVF" "lq's accept-queue overflows (TcpExt ListenOverflows)"
 expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"})" 2 "lq's connections accepted"
 expect "sum(tcpstates_accept_wait_seconds_count{netns=\"$LQ\"}) - sum(tcpstates_accept_wait_seconds_bucket{netns=\"$LQ\",le=\"0.5\"})" 2 "lq's accept waits over 0.5 s (600 ms)"

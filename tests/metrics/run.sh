@@ -13,7 +13,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 KERNEL=${1:-6.1}
-GUEST_CHECKS=27		# the "ok N" lines tests/metrics/run-guest.sh prints
+GUEST_CHECKS=30		# the "ok N" lines tests/metrics/run-guest.sh prints
 t0=$(date +%s)
 
 nice -n 5 make -s -C "$REPO/tools" tcptimeline >&2 &&
