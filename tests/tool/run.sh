@@ -617,6 +617,7 @@ cp "$HERE/cases/vm73_timeouts.txt" "$TMP/vm73_timeouts.txt"
 cp "$HERE/cases/vm73_listen.txt" "$TMP/vm73_listen.txt"
 cp "$HERE/cases/vm73_reqends.txt" "$TMP/vm73_reqends.txt"
 cp "$HERE/cases/vm73_noroute.txt" "$TMP/vm73_noroute.txt"
+cp "$HERE/recordings/vm73rt_scenarios.txt" "$TMP/vm73rt_scenarios.txt"
 cp "$HERE/cases/vm61_ports.txt" "$TMP/vm61_ports.txt"
 ex_bad=0
 ex_n=0
