@@ -585,6 +585,7 @@ static void ts_req_timer_ret(void *data, struct pt_regs *regs)
 
 struct ts_check_req {
 	struct sock *req;
+	u64 cookie;
 	bool rst;
 };
 
@@ -599,7 +600,8 @@ static int ts_check_req_entry(void *data, struct pt_regs *regs)
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 1);
 
 	c->req = ts_arg_sk(regs, 2);
-	if (!atomic64_read(&c->req->sk_cookie))
+	c->cookie = atomic64_read(&c->req->sk_cookie);
+	if (!c->cookie)
 		return 1;
 	c->rst = tcp_hdr(skb)->rst;
 	return 0;
@@ -610,7 +612,7 @@ static void ts_check_req_ret(void *data, struct pt_regs *regs)
 	struct ts_check_req *c = data;
 
 	if (sk_unhashed(c->req))
-		ts_req_mark(c->req, atomic64_read(&c->req->sk_cookie),
+		ts_req_mark(c->req, c->cookie,
 			    c->rst ? TCPSTATES_REQ_END_RESET :
 				     TCPSTATES_REQ_END_SEGMENT);
 }

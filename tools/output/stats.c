@@ -283,9 +283,7 @@ static void server_end(struct tt_stats *s, const struct conn *c)
 	l->accepted += c->accept_ns != 0;
 	l->acks_dropped += c->acks_dropped;
 	/* a request that ended without a child, for whatever reason */
-	l->req_dropped += c->close != CLOSE_OPEN && c->nstates > 1 &&
-			  c->states[c->nstates - 2].state ==
-				  TCPSTATES_NEW_SYN_RECV;
+	l->req_dropped += tt_side_before_close(c) == TCPSTATES_NEW_SYN_RECV;
 	l->unanswered += c->reason == REASON_SYNACK_TIMEOUT;
 }
 

@@ -149,6 +149,8 @@ unsigned int tt_reason_key(const struct conn *c); /* < TT_REASON_KEYS */
 const char *tt_reason_key_name(unsigned int key); /* NULL: no such key */
 const char *tt_reason_key_meaning(unsigned int key);
 bool tt_reason_is_kernels(const struct conn *c);
+/* The state the side left for CLOSE, or TCPSTATES_STATE_NONE (side.c). */
+unsigned int tt_side_before_close(const struct conn *c);
 
 struct tt_span {
 	uint64_t enter_ns;

@@ -431,7 +431,7 @@ enum tt_side_end tt_side_update(struct conn *c,
 }
 
 /* The state the side left for CLOSE, or NONE. */
-static unsigned int state_before_close(const struct conn *c)
+unsigned int tt_side_before_close(const struct conn *c)
 {
 	if (c->nstates < 2 || tt_side_state(c) != TCPSTATES_CLOSE)
 		return TCPSTATES_STATE_NONE;
@@ -469,7 +469,7 @@ uint8_t tt_side_close_kind(const struct conn *c, bool still_open)
 		return error_kind(c->sk_err);
 	if (c->close_first)
 		return c->close_first;
-	if (state_before_close(c) == TCPSTATES_SYN_SENT)
+	if (tt_side_before_close(c) == TCPSTATES_SYN_SENT)
 		return CLOSE_ABORTED;
 	return CLOSE_UNKNOWN;
 }
@@ -503,7 +503,7 @@ static uint8_t derived_rst_reason(const struct conn *c)
 		return TCPSTATES_RST_TCP_ABORT_ON_CLOSE;
 	if (c->sk_err)
 		return TCPSTATES_RST_NONE;
-	switch (state_before_close(c)) {
+	switch (tt_side_before_close(c)) {
 	case TCPSTATES_ESTABLISHED:
 	case TCPSTATES_CLOSE_WAIT:
 	case TCPSTATES_SYN_RECV:
@@ -556,7 +556,7 @@ void tt_side_set_reason(struct conn *c)
 		[CLOSE_LISTENER_CLOSED] = REASON_LISTENER_CLOSED,
 		[CLOSE_UNKNOWN] = REASON_UNKNOWN,
 	};
-	unsigned int before = state_before_close(c);
+	unsigned int before = tt_side_before_close(c);
 
 	c->reason = c->close < CLOSE_NR ? by_close[c->close] : REASON_UNKNOWN;
 	switch (c->reason) {
