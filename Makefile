@@ -5,9 +5,9 @@
 #   make                 module (against the running kernel, or KDIR=...) and tcptimeline
 #   make demo            boot a test VM, load the module, make traffic, show the results
 #   make test            what CI runs: unit, docs, every kernel compiled and booted, the VM suite
-#                        on 5.10 to 7.3-rt, stress, the debug kernel, metrics and cross-host
-#                        (tests/run-all.sh)
-#   make test-all        all of it: also every stress variant and the systemd guest
+#                        on 5.10 to 7.3-rt, stress, the debug kernel, metrics, cross-host and
+#                        the packages in a Debian 12 systemd guest (tests/run-all.sh)
+#   make test-all        all of it: also every stress variant, KCSAN and the Debian 13 guest
 #   make test-vm KERNEL=6.12-rt   the VM suite on one kernel (5.10, 6.1, 6.12, 6.12-rt, 7.3, 7.3-rt)
 #   make test-kernels    the VM suite on each of those, one after the other
 #   make check           W=1 + sparse on every Debian kernel from 5.10 to 7.x (the older gcc or
@@ -17,7 +17,8 @@
 #   make test-debug      scenarios, device tests and stress on a KASAN/lockdep/kmemleak 6.1 kernel
 #   make test-kcsan      the same on a KCSAN 6.1 kernel: a data race of the module's fails it
 #   make test-systemd    the Debian packages in a Debian 12 guest with systemd as PID 1: install,
-#                        DKMS, the recorder, --journal, a reboot, apt purge (tests/systemd/run.sh)
+#                        DKMS, the recorder, --journal, a kernel upgrade and a reboot into it,
+#                        apt purge (tests/systemd/run.sh; KERNEL=6.12-deb13: Debian 13, to 7.3)
 #   make deb             ../tcpstates-dkms_*.deb and ../tcptimeline_*.deb (dpkg-buildpackage)
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)

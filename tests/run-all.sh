@@ -30,8 +30,10 @@
 #                 tests and stress in one boot (the build is cached)
 #   [kcsan-6.1]   the same 6.1 with KCSAN instead of KASAN and kmemleak: scenarios, device tests
 #                 and stress; a data race of the module's fails it
-#   [systemd-6.1] the Debian packages built, lintian, then installed in a Debian 12 guest with
-#                 systemd as PID 1: DKMS, the recorder, --journal, a reboot, apt purge
+#   systemd-6.1   the Debian packages built, lintian, then installed in a Debian 12 guest with
+#                 systemd as PID 1: DKMS, the recorder, --journal, a kernel upgrade to 6.12 and
+#                 a reboot into it, apt purge [and systemd-6.12-deb13: the same on Debian 13,
+#                 upgraded to 7.3]
 #
 # Two suites run at a time (TCPSTATES_PARALLEL; a guest spends much of a suite waiting: for TIME_WAIT
 # to end, on timers, on 9p), after one sequential step, tests/vm/prepare.sh, has installed and
@@ -53,7 +55,7 @@ ALL=0
 # for the tool suite's check of the --diagram-svg picture.
 kernel_ensure_deps
 _kernels_apt_install sparse clang libclang-rt-14-dev libmicrohttpd-dev libsystemd-dev prometheus \
-	curl systemd man-db libxml2-utils librsvg2-bin
+	curl systemd systemd-journal-remote man-db libxml2-utils librsvg2-bin
 # ... and what the debug kernel's build needs (tests/debug-kernel/build.sh), installed here
 # because that build starts beside prepare.sh below, which must be the only one running apt.
 _kernels_apt_install linux-source-6.1 flex bison bc libelf-dev libssl-dev
@@ -82,9 +84,9 @@ else
 	STRESS="7.3-rt"
 fi
 SUITES=${TCPSTATES_SUITES:-"unit docs build vm metrics crosshost stress debug systemd kcsan"}
-# The packages in a systemd guest and the KCSAN kernel: --all only (docs/testing.md, "systemd-6.1"
-# and "kcsan-6.1", say why: each needs a guest of its own that CI's hour has no room for).
-[ "$ALL" = 1 ] || [ -n "${TCPSTATES_SUITES:-}" ] || SUITES=${SUITES% systemd kcsan}
+# The KCSAN kernel: --all only (docs/testing.md, "kcsan-6.1", says why: CI's hour has no room for
+# a second debug kernel). The systemd guest on Debian 12 runs in both, on Debian 13 in --all.
+[ "$ALL" = 1 ] || [ -n "${TCPSTATES_SUITES:-}" ] || SUITES=${SUITES% kcsan}
 case " $SUITES " in *" build "*) ;; *) BOOT_KERNELS= ;; esac
 JOBS=${TCPSTATES_PARALLEL:-2}
 LOG_DIR=$TOP/build/test-logs
@@ -122,7 +124,10 @@ wanted unit && queue+=("unit|1|make -s -C tools test")
 if wanted systemd; then
 	# what dpkg-buildpackage and lintian need, installed before the suites run side by side
 	_kernels_apt_install dpkg-dev debhelper dh-dkms fakeroot lintian e2fsprogs
-	queue=("systemd-6.1|1|tests/systemd/run.sh 6.1" "${queue[@]}")
+	# first, beside the debug kernel: two boots and two DKMS builds under TCG, the longest after it
+	systemd=("systemd-6.1|1|tests/systemd/run.sh 6.1")
+	[ "$ALL" = 1 ] && systemd+=("systemd-6.12-deb13|1|tests/systemd/run.sh 6.12-deb13")
+	queue=("${systemd[@]}" "${queue[@]}")
 fi
 
 passed=0

@@ -9,6 +9,10 @@
   peer.py talk PEER          guest a: 3 conversations to 7301, 2 to 7302, one at a time,
                              each: "hello" -> "world!" -> the close its port says
   peer.py done PEER          guest a: tell b to stop
+  peer.py hear ADDR SECS     guest b: the one message a sends to ADDR:7398 once its journal is
+                             uploaded ("uploaded LPORT RPORT": the conversation b looks up),
+                             printed; exit 1 if none came within SECS
+  peer.py tell PEER MSG SECS guest a: says MSG to PEER:7398, trying until SECS have passed
 
 Steps are 300 ms apart (more than the 200 ms delayed-ACK maximum), so every ACK leaves on its own
 and each conversation makes the same packets on every run. Prints one JSON line per client
@@ -23,6 +27,8 @@ import time
 GAP = 0.3
 PORTS = {7301: "client", 7302: "server"}
 CONTROL = 7399
+# after both recorders and tcpdump have stopped: a tells b its journal is uploaded
+UPLOADED = 7398
 
 
 def recv_exact(s, n):
@@ -108,6 +114,37 @@ def talk(peer):
             time.sleep(GAP)
 
 
+def hear(addr, secs):
+    ls = listener(addr, UPLOADED)
+    ls.settimeout(secs)
+    try:
+        s, _ = ls.accept()
+    except socket.timeout:
+        return 1
+    s.settimeout(10)
+    msg = s.recv(256)
+    s.sendall(b"ok")
+    s.close()
+    print(msg.decode(), flush=True)
+    return 0
+
+
+def tell(peer, msg, secs):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        try:
+            s = socket.create_connection((peer, UPLOADED), timeout=2)
+            s.sendall(msg.encode())
+            r = s.recv(16)
+            s.close()
+            if r == b"ok":
+                return 0
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return 1
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "serve":
@@ -118,5 +155,9 @@ if __name__ == "__main__":
         talk(sys.argv[2])
     elif cmd == "done":
         control(sys.argv[2], b"done")
+    elif cmd == "hear":
+        sys.exit(hear(sys.argv[2], int(sys.argv[3])))
+    elif cmd == "tell":
+        sys.exit(tell(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         sys.exit(__doc__)

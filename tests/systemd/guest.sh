@@ -9,8 +9,11 @@
 #           kernel's headers and the packages' dependencies are in the image); DKMS builds
 #           and installs the module; systemctl enable --now the recorder, with --journal added
 #           by a drop-in as an operator would (systemctl edit); real traffic; its journal
-#           entries against the sockets' truth; systemd-analyze security; reboot
-#   boot 2: the module loaded at boot, the recorder started a new capture and the old one
+#           entries against the sockets' truth; systemd-analyze security; a kernel upgrade
+#           (apt install of the image and headers apt downloaded before, offline): DKMS builds the
+#           module for it too; reboot (run.sh boots the new kernel)
+#   boot 2: the new kernel runs, the module DKMS built for it loaded at boot, the recorder
+#           started a new capture, the same traffic and journal checks on it; the old capture
 #           reads back whole with the traffic in it; the journal kept boot 1's entries;
 #           apt purge removes every file the packages installed, the unit, the module (DKMS's
 #           copies and the loaded one); poweroff
@@ -23,6 +26,8 @@ R=/mnt/results
 STATE=/var/lib/tcpstates-test
 PORT=7301
 KVER=$(uname -r)
+# the kernel boot 1 upgrades to (tests/systemd/image.sh)
+KVER2=$(cat /root/upgrade/kver 2>/dev/null)
 mkdir -p "$STATE"
 
 ok()
@@ -86,10 +91,33 @@ install_packages()
 	note "apt install: $((SECONDS - t0)) s"
 }
 
+# dkms_built KVER: DKMS's build for KVER installed where modprobe finds it (compressed as the
+# kernel's own modules are: Debian's 6.12 and later ship .ko.xz)
 dkms_built()
 {
-	dkms status | tee "$R/dkms-status" | grep -E "^tcpstates/[^,]+, $KVER, [^:]+: installed" &&
-		[ "$(modinfo -k "$KVER" -n tcpstates)" = "/lib/modules/$KVER/updates/dkms/tcpstates.ko" ]
+	local path
+	dkms status >>"$R/dkms-status" 2>&1
+	# fixed strings: a release such as 6.12.118+deb13-amd64 is no regular expression
+	grep "^tcpstates/" "$R/dkms-status" | grep -F ", $1, " | grep ": installed" &&
+		path=$(modinfo -k "$1" -n tcpstates) && echo "$path" &&
+		case "$path" in
+		"/lib/modules/$1/updates/dkms/tcpstates.ko" | "/lib/modules/$1/updates/dkms/tcpstates.ko".[gx]z | \
+			"/lib/modules/$1/updates/dkms/tcpstates.ko.zst") ;;
+		*) false ;;
+		esac
+}
+
+# what an operator does to move to a newer kernel; the packages' hooks (linux-image's postinst,
+# dkms's kernel hooks) make its initramfs and build the module for it
+upgrade_kernel()
+{
+	local t0=$SECONDS
+	[ -n "$KVER2" ] || { echo "no /root/upgrade/kver"; return 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends \
+		-t "$(cat /root/upgrade/release)" "linux-image-$KVER2" "linux-headers-$KVER2" \
+		>"$R/apt-upgrade.log" 2>&1 || { tail -n 20 "$R/apt-upgrade.log"; return 1; }
+	note "kernel upgrade to $KVER2: $((SECONDS - t0)) s"
+	[ -f "/boot/vmlinuz-$KVER2" ] && [ -f "/boot/initrd.img-$KVER2" ]
 }
 
 packaged_files()
@@ -98,8 +126,8 @@ packaged_files()
 	dpkg -L tcptimeline tcpstates-dkms >"$STATE/files"
 	for f in /usr/sbin/tcptimeline /usr/share/man/man8/tcptimeline.8.gz \
 		/usr/share/man/man4/tcpstates.4.gz /usr/include/tcpstates.h \
-		/lib/systemd/system/tcpstates-recorder.service /usr/lib/modules-load.d/tcpstates.conf \
-		/lib/modprobe.d/tcpstates.conf "/usr/src/tcpstates-$(dpkg-query -W -f '${Version}' tcpstates-dkms)/dkms.conf"; do
+		/usr/lib/systemd/system/tcpstates-recorder.service /usr/lib/modules-load.d/tcpstates.conf \
+		/usr/lib/modprobe.d/tcpstates.conf "/usr/src/tcpstates-$(dpkg-query -W -f '${Version}' tcpstates-dkms)/dkms.conf"; do
 		grep -qx "$f" "$STATE/files" && [ -e "$f" ] || { echo "missing: $f"; missing=1; }
 	done
 	return $missing
@@ -138,29 +166,35 @@ exposure()
 	[ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }'
 }
 
+# traffic N: the exchange of traffic.py in boot N; its truth in truth.bootN.json
 traffic()
 {
-	python3 /mnt/repo/tests/systemd/traffic.py "$PORT" >"$STATE/truth.json" && cp "$STATE/truth.json" "$R/"
+	python3 /mnt/repo/tests/systemd/traffic.py "$PORT" >"$STATE/truth.boot$1.json" &&
+		cp "$STATE/truth.boot$1.json" "$R/"
 }
 
+# journal_entries N: this boot's entries (cookies count from the boot: -b 0 alone) against the
+# truth of boot N's traffic
 journal_entries()
 {
-	journalctl -t tcptimeline -o json --no-pager >"$R/journal.json" &&
-		[ "$(grep -c '"TCPSTATES_COOKIE"' "$R/journal.json")" -ge 3 ] &&
-		python3 /mnt/repo/tests/systemd/journal_check.py "$STATE/truth.json" "$R/journal.json"
+	journalctl -b 0 -t tcptimeline -o json --no-pager >"$R/journal.boot$1.json" &&
+		[ "$(grep -c '"TCPSTATES_COOKIE"' "$R/journal.boot$1.json")" -ge 3 ] &&
+		python3 /mnt/repo/tests/systemd/journal_check.py "$STATE/truth.boot$1.json" \
+			"$R/journal.boot$1.json"
 }
 
 journal_cat()
 {
-	journalctl -t tcptimeline -o verbose --no-pager "TCPSTATES_RPORT=$PORT" >"$R/journal-verbose.txt"
-	journalctl -t tcptimeline --no-pager >"$R/journal-short.txt"
+	journalctl -b 0 -t tcptimeline -o verbose --no-pager "TCPSTATES_RPORT=$PORT" \
+		>"$R/journal-verbose.boot$1.txt"
+	journalctl -b 0 -t tcptimeline --no-pager >"$R/journal-short.boot$1.txt"
 }
 
 boot1()
 {
 	check "systemd is PID 1 and reached multi-user.target" pid1_systemd
 	check "apt install of tcpstates-dkms_*.deb and tcptimeline_*.deb, offline" install_packages
-	check "DKMS built and installed tcpstates for $KVER (dkms status, modinfo -n)" dkms_built
+	check "DKMS built and installed tcpstates for $KVER (dkms status, modinfo -n)" dkms_built "$KVER"
 	local signer
 	signer=$(modinfo -k "$KVER" -F signer tcpstates 2>/dev/null)
 	note "modinfo -F signer: ${signer:-none}"
@@ -169,11 +203,14 @@ boot1()
 	check "the recorder is neither enabled nor started by the installation" not_enabled
 	check "systemctl enable --now tcpstates-recorder: it runs, modprobe loaded the module" enable_recorder
 	check "systemd-analyze security: exposure 2.5 or less" exposure
-	check "real traffic: a 5/6-byte exchange on port $PORT and a refused connect" traffic
+	check "real traffic: a 5/6-byte exchange on port $PORT and a refused connect" traffic 1
 	check "journal: an entry per socket, fields = the sockets' truth, ISNs cross" \
-		wait_for 60 journal_entries
-	journal_entries >"$R/journal_check.out" 2>&1 || true
-	journal_cat
+		wait_for 60 journal_entries 1
+	journal_entries 1 >"$R/journal_check.boot1.out" 2>&1 || true
+	journal_cat 1
+	check "kernel upgrade: apt install of linux-image-$KVER2 and its headers, offline" upgrade_kernel
+	check "DKMS built and installed tcpstates for $KVER2 (dkms status, modinfo -k -n)" \
+		dkms_built "$KVER2"
 	ls /var/lib/tcpstates/trace-*.tcpcap >"$STATE/captures.boot1"
 	echo 1 >"$STATE/phase"
 	sync
@@ -183,8 +220,10 @@ boot1()
 # ---- boot 2 ---------------------------------------------------------------------------------
 loaded_at_boot()
 {
+	# -t, not -u: systemd-modules-load runs before journald and has exited when journald reads
+	# its message, so the unit (from the sender's cgroup) is often missing from the entry
 	[ -d /sys/module/tcpstates ] &&
-		journalctl -b -u systemd-modules-load --no-pager | grep -q "Inserted module 'tcpstates'"
+		journalctl -b -t systemd-modules-load --no-pager | grep "Inserted module 'tcpstates'"
 }
 
 new_capture()
@@ -203,7 +242,7 @@ old_capture_whole()
 	f=$(tail -n 1 "$STATE/captures.boot1")
 	tcptimeline -r "$f" --json >"$STATE/old.json" 2>"$STATE/old.err" &&
 		! grep -v 'this text carries' "$STATE/old.err" | grep . &&
-		python3 - "$STATE/truth.json" "$STATE/old.json" <<-'PY'
+		python3 - "$STATE/truth.boot1.json" "$STATE/old.json" <<-'PY'
 			import json, sys
 			truth = json.load(open(sys.argv[1]))
 			sides = {j["cookie"]: j for j in map(json.loads, open(sys.argv[2]))}
@@ -225,11 +264,13 @@ purged()
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q tcptimeline tcpstates-dkms >"$R/apt-purge.log" 2>&1 ||
 		{ tail -n 20 "$R/apt-purge.log"; return 1; }
 	while read -r f; do
-		[ -f "$f" ] || [ -L "$f" ] || continue
+		# directories stay when other packages use them (/lib is a symlink to one, usrmerge)
+		[ -d "$f" ] && continue
+		[ -e "$f" ] || [ -L "$f" ] || continue
 		echo "left: $f"
 		left=1
 	done <"$STATE/files"
-	for f in "/lib/modules/$KVER/updates/dkms/tcpstates.ko" /var/lib/dkms/tcpstates \
+	for f in /lib/modules/*/updates/dkms/tcpstates.ko* /var/lib/dkms/tcpstates \
 		/var/lib/tcpstates /sys/module/tcpstates /etc/systemd/system/multi-user.target.wants/tcpstates-recorder.service; do
 		[ -e "$f" ] && { echo "left: $f"; left=1; }
 	done
@@ -240,10 +281,17 @@ purged()
 
 boot2()
 {
+	check "after the reboot: the upgraded kernel $KVER2 runs" test "$KVER" = "$KVER2"
+	journalctl -b -o json -t systemd-modules-load --no-pager >"$R/modules-load.json"
 	check "after the reboot: systemd-modules-load loaded tcpstates at boot" loaded_at_boot
 	check "after the reboot: the recorder runs and started a new capture" new_capture
 	check "the capture of boot 1 reads back whole, the traffic's sockets complete in it" old_capture_whole
 	check "the journal kept boot 1's entries (journalctl -b -1)" journal_kept
+	check "on $KVER2: real traffic, the same exchange" traffic 2
+	check "on $KVER2: journal, an entry per socket, fields = the sockets' truth" \
+		wait_for 60 journal_entries 2
+	journal_entries 2 >"$R/journal_check.boot2.out" 2>&1 || true
+	journal_cat 2
 	check "apt purge: no file of either package left, the module unloaded, DKMS's copies gone" purged
 	echo 2 >"$STATE/phase"
 	sync

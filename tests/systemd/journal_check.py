@@ -5,9 +5,10 @@
 For each socket traffic.py made, the entry whose TCPSTATES_COOKIE is its SO_COOKIE must exist,
 once, with its addresses, ports, process, role, bytes and close kind; the two sides of the
 exchange must carry each other's ISNs (client ISN_LOCAL = server ISN_REMOTE and back); MESSAGE
-is a --brief row naming both ports and the close kind. Prints why on failure, exits 1.
+is a --brief row naming both ports and the close kind, and last this host's name. Prints why on failure, exits 1.
 """
 import json
+import socket
 import sys
 
 FIELDS = ("laddr", "lport", "raddr", "rport", "pid", "role", "tx_bytes", "rx_bytes", "close")
@@ -30,9 +31,10 @@ def main():
             if k in t and e.get("TCPSTATES_" + k.upper()) != str(t[k]):
                 bad.append("cookie %d: TCPSTATES_%s=%s, the socket says %s" %
                            (t["cookie"], k.upper(), e.get("TCPSTATES_" + k.upper()), t[k]))
+        # the --brief row: ... close kind, reason, and last the host's name
         words = e.get("MESSAGE", "").split()
         want = [str(t["rport"]), t["close"]] + ([str(t["lport"])] if "lport" in t else [])
-        if not all(w in words for w in want) or words[-1] != t["close"]:
+        if not all(w in words for w in want) or words[-1] != socket.gethostname():
             bad.append("cookie %d: MESSAGE %r" % (t["cookie"], e.get("MESSAGE")))
     if len(found) >= 2:
         c, s = found[0], found[1]

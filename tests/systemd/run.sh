@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/systemd/run.sh [KERNEL] - the packages on a machine like an operator's: Debian 12 with
-# systemd as PID 1, booted under QEMU on KERNEL (default 6.1).
+# tests/systemd/run.sh [KERNEL [UPGRADE]] - the packages on a machine like an operator's: Debian
+# with systemd as PID 1, booted under QEMU on KERNEL, then upgraded to the kernel UPGRADE and
+# rebooted into it. KERNEL 6.1 (the default) is Debian 12, upgraded to bookworm-backports' 6.12;
+# KERNEL 6.12-deb13 is Debian 13, upgraded to trixie-backports' 7.3 (tests/systemd/lib.sh).
 #
 #   1. dpkg-buildpackage -us -uc -b from the repository's files (a clean copy of what git
 #      tracks, as a clone has them), then lintian over the result: no error, no warning
-#      without an override (debian/*.lintian-overrides say why each is left)
+#      without an override (debian/*.lintian-overrides say why each is left). On the release
+#      the guest runs, as its operator would: here for Debian 12, in the trixie chroot
+#      (tests/vm/chroot.sh) for Debian 13, whose libraries' packages have other names
 #   2. the guest's disk, tests/systemd/image.sh (debootstrap, cached), a copy per run
 #   3. boot 1 and boot 2 of tests/systemd/guest.sh, each its own QEMU run on the same disk
-#      (-no-reboot: the guest's `systemctl reboot` ends the first, so a crash cannot loop)
+#      (-no-reboot: the guest's `systemctl reboot` ends the first, so a crash cannot loop).
+#      Boot 1 runs KERNEL and installs UPGRADE; boot 2 runs UPGRADE, with the kernel and the
+#      initramfs boot 1 installed, read off the disk (debugfs): QEMU stands in for the boot loader
 #   4. the kernel log of both boots clean
 #
 # TCPSTATES_SYSTEMD_DEBS=DIR takes the packages from DIR instead of building them (the build and
@@ -27,8 +33,10 @@ ALIAS=${1:-6.1}
 . "$REPO/tests/vm/kernels.sh"
 # shellcheck source=tests/lib/tap.sh
 . "$REPO/tests/lib/tap.sh"
+# shellcheck source=tests/systemd/lib.sh
+. "$SD_DIR/lib.sh"
 TAP_PREFIX="[systemd-$ALIAS] "
-GUEST_CHECKS=15
+GUEST_CHECKS=20
 # one boot, at most: under a load of 40 a first boot with its DKMS build passed 1800 s
 BOOT_TIMEOUT=${TCPSTATES_SYSTEMD_TIMEOUT:-3600}
 T0=$SECONDS
@@ -38,13 +46,30 @@ msg()
 	printf '# systemd: %s\n' "$*"
 }
 
+PKG_DEPS=(dpkg-dev debhelper dh-dkms fakeroot lintian libmicrohttpd-dev libsystemd-dev)
 kernel_ensure_deps >&2
-_kernels_apt_install dpkg-dev debhelper dh-dkms fakeroot lintian libmicrohttpd-dev \
-	libsystemd-dev e2fsprogs debootstrap >&2
+_kernels_apt_install "${PKG_DEPS[@]}" e2fsprogs debootstrap >&2
 KVER=$(kernel_resolve "$ALIAS") || exit 1
+SUITE=$(image_suite "$KVER") || exit 1
+UPGRADE=${2:-$(image_upgrade "$KVER")}
+KVER2=$(kernel_resolve "$UPGRADE") || exit 1
+# pkg_run CMD...: the tools that build and check packages, run on the guest's release: here
+# (Debian 12), or in that release's chroot, which sees build/ at the same path
+pkg_run()
+{
+	if [ "$SUITE" = bookworm ]; then
+		"$@"
+	else
+		CHROOT_BINDS=$REPO/build chroot_run "$SUITE" "$@"
+	fi
+}
+if [ "$SUITE" != bookworm ]; then
+	chroot_apt "$SUITE" install --no-install-recommends build-essential "${PKG_DEPS[@]}" >&2 ||
+		{ echo "# systemd: error: cannot install the packaging tools in the $SUITE chroot"; exit 1; }
+fi
 mkdir -p "$REPO/build/systemd-runs"
 OUT=$(mktemp -d "$REPO/build/systemd-runs/$KVER.XXXXXX")
-msg "kernel $KVER, output $OUT"
+msg "$SUITE, kernel $KVER, upgraded to $KVER2, output $OUT"
 
 # ---- 1. the packages ----
 build_packages()
@@ -52,7 +77,8 @@ build_packages()
 	local src=$OUT/pkg/tcpstates
 	mkdir -p "$src"
 	(cd "$REPO" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$src" &&
-		(cd "$src" && dpkg-buildpackage -us -uc -b) >"$OUT/dpkg-buildpackage.log" 2>&1 ||
+		pkg_run sh -c 'cd "$0" && dpkg-buildpackage -us -uc -b' "$src" \
+			>"$OUT/dpkg-buildpackage.log" 2>&1 ||
 		{ tail -n 20 "$OUT/dpkg-buildpackage.log" | sed 's/^/# /'; return 1; }
 	mkdir -p "$OUT/debs"
 	cp "$OUT"/pkg/tcpstates-dkms_*.deb "$OUT"/pkg/tcptimeline_*.deb "$OUT/debs/"
@@ -70,7 +96,8 @@ lintian_clean()
 {
 	local changes
 	changes=$(ls "$OUT"/pkg/tcpstates_*.changes 2>/dev/null) || return 1
-	lintian --fail-on error,warning --display-level '>=warning' "$changes" >"$OUT/lintian.log" 2>&1
+	pkg_run lintian --fail-on error,warning --display-level '>=warning' "$changes" \
+		>"$OUT/lintian.log" 2>&1
 	local rc=$?
 	sed 's/^/# /' "$OUT/lintian.log"
 	return $rc
@@ -82,19 +109,20 @@ else
 fi
 
 # ---- 2. the disk ----
-IMG=$("$SD_DIR/image.sh" "$ALIAS") || IMG=
+IMG=$("$SD_DIR/image.sh" "$ALIAS" "$UPGRADE") || IMG=
 msg "image: ${IMG:-none}"
 
 # ---- 3. two boots ----
 QEMU=$("$REPO/tests/vm/qemu.sh" path "${TCPSTATES_QEMU:-backports}") || exit 1
 
+# boot N VMLINUZ INITRD
 boot()
 {
 	local n=$1 t0=$SECONDS rc
-	msg "boot $n"
+	msg "boot $n: $2"
 	timeout --kill-after=10 "$BOOT_TIMEOUT" "$QEMU" -nodefaults -no-user-config -display none \
 		-no-reboot -accel tcg -smp 2 -m 2048 \
-		-kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
+		-kernel "$2" -initrd "$3" \
 		-append "root=/dev/vda rw console=ttyS0,115200 no_timer_check panic=-1 systemd.show_status=1" \
 		-drive "file=$OUT/root.img,format=raw,if=virtio" \
 		-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
@@ -108,9 +136,14 @@ boot()
 if [ -n "$IMG" ] && compgen -G "$OUT/debs/tcpstates-dkms_*.deb" >/dev/null; then
 	cp --sparse=always "$IMG/root.img" "$OUT/root.img"
 	: >"$OUT/tap"
-	boot 1
-	# the second boot only after a first that ran to its reboot
-	grep -q 'journal: an entry per socket' "$OUT/tap" && boot 2
+	boot 1 "$IMG/vmlinuz" "$IMG/initrd.img"
+	# the second boot only after a first that ran to its reboot, on the kernel it installed
+	if grep -q "^ok - DKMS built and installed tcpstates for $KVER2" "$OUT/tap" &&
+		debugfs -R "dump /boot/vmlinuz-$KVER2 $OUT/vmlinuz-$KVER2" "$OUT/root.img" 2>/dev/null &&
+		debugfs -R "dump /boot/initrd.img-$KVER2 $OUT/initrd.img-$KVER2" "$OUT/root.img" 2>/dev/null &&
+		[ -s "$OUT/vmlinuz-$KVER2" ] && [ -s "$OUT/initrd.img-$KVER2" ]; then
+		boot 2 "$OUT/vmlinuz-$KVER2" "$OUT/initrd.img-$KVER2"
+	fi
 	rm -f "$OUT/root.img"
 fi
 
