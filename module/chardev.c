@@ -10,12 +10,19 @@
  *
  * Errors: a buffer shorter than one record is -EINVAL; opening for writing
  * is -EINVAL (the stream is read-only; write() on a read-only file is
- * -EBADF from the VFS); lseek is -ESPIPE (a stream); mmap is -ENODEV;
- * unknown ioctls are -ENOTTY; bad user pointers are -EFAULT.
+ * -EBADF from the VFS); lseek is -ESPIPE (a stream); unknown ioctls are
+ * -ENOTTY; bad user pointers are -EFAULT.
+ *
+ * mmap maps the ring itself, read-only, for a reader whose view changes no
+ * record (ts_view_raw()): -EPERM for any other, -EACCES for PROT_WRITE,
+ * -EINVAL for an offset but 0 or more than the whole map. The protocol
+ * is in uapi/tcpstates.h ("The mapped ring"); TCPSTATES_IOC_SEEK tells the
+ * file where a mapped reader is, so that poll() waits for what it wants.
  *
  * An open file pins the module (.owner), so rmmod while readers sleep in
  * read() or poll() fails with EBUSY instead of pulling the code from under
- * them; it succeeds once they close.
+ * them; it succeeds once they close. A mapping holds its file, and so the
+ * module, until it is unmapped.
  *
  * Each file sees what view.c grants its opener (-EPERM if nothing): every
  * namespace, or only the opener's own; lost-record markers are always
@@ -25,6 +32,7 @@
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -249,9 +257,34 @@ static long ts_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		r->next = ts_ring_head();
 		mutex_unlock(&r->lock);
 		return 0;
+	case TCPSTATES_IOC_SEEK: {
+		u64 seq;
+
+		if (get_user(seq, (u64 __user *)arg))
+			return -EFAULT;
+		if (mutex_lock_interruptible(&r->lock))
+			return -ERESTARTSYS;
+		/* Past the head is not a record yet; a lapped one reads as lost. */
+		r->next = min(seq, ts_ring_head());
+		mutex_unlock(&r->lock);
+		return 0;
+	}
 	default:
 		return -ENOTTY;
 	}
+}
+
+static int ts_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ts_reader *r = file->private_data;
+
+	if (!ts_view_raw(&r->view))
+		return -EPERM;
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	/* Never writable later (mprotect), never grown (mremap), not dumped. */
+	ts_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE);
+	return ts_ring_map(vma);
 }
 
 static const struct file_operations ts_fops = {
@@ -260,6 +293,7 @@ static const struct file_operations ts_fops = {
 	.release	= ts_release,
 	.read		= ts_read,
 	.poll		= ts_poll,
+	.mmap		= ts_mmap,
 	.unlocked_ioctl	= ts_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -36,6 +36,8 @@
  *            lockless u32; before, an int[2]
  *            under a seqlock, and the socket's
  *            own range (6.3, 6.1.y) a pair
+ *   >= 6.3   a VMA's vm_flags written through   ts_vm_flags_mod()
+ *            vm_flags_mod() only
  *
  * Needing no helper, since every kernel from 5.10 has them: data_race()
  * and CAP_PERFMON (5.8), u64_stats_t (5.5).
@@ -43,6 +45,7 @@
 #ifndef TCPSTATES_COMPAT_H
 #define TCPSTATES_COMPAT_H
 
+#include <linux/mm.h>
 #include <linux/timer.h>
 #include <linux/tcp.h>
 #include <net/tcp.h>
@@ -82,6 +85,17 @@ static inline u64 ts_net_cookie(const struct net *net)
 	return net->net_cookie;
 }
 #endif
+
+/* Set @set and clear @clear in a VMA being mapped (its mmap lock held). */
+static inline void ts_vm_flags_mod(struct vm_area_struct *vma,
+				   vm_flags_t set, vm_flags_t clear)
+{
+#ifdef TS_HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
 
 #ifdef TS_HAVE_TW_HASHDANCE_SCHEDULE
 /*

@@ -50,6 +50,7 @@ bool ts_ring_ready(u64 next);
 u64 ts_ring_head(void);
 u64 ts_ring_oldest(void);
 u64 ts_ring_capacity(void);
+int ts_ring_map(struct vm_area_struct *vma);
 u64 ts_ring_wakeups(enum ts_wake_cause cause);
 wait_queue_head_t *ts_ring_waitq(void);
 
@@ -142,6 +143,7 @@ struct ts_view {
 int ts_view_open(struct ts_view *view, const struct file *file);
 bool ts_view_admit(const struct ts_view *view, struct tcpstates_record *rec);
 u64 ts_view_netns_cookie(const struct ts_view *view);
+bool ts_view_raw(const struct ts_view *view);
 s64 ts_realtime_offset_ns(void);
 
 /* procfs.c */

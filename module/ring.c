@@ -72,6 +72,7 @@
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/timer.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
@@ -82,15 +83,22 @@
 #define TS_WAKE_BATCH_MAX	1024
 #define TS_WAKE_ARMED	0	/* bit in ring.wake_flags */
 
+/*
+ * A slot as readers map it (struct tcpstates_slot), its gen atomic here.
+ * The ring is one allocation: the header page readers map first, whose
+ * head writers increment, then the slots.
+ */
 struct ts_slot {
 	atomic64_t gen;
 	struct tcpstates_record rec;
 };
 
 static struct {
-	atomic64_t head ____cacheline_aligned_in_smp;
-	struct ts_slot *slots ____cacheline_aligned_in_smp;
+	struct tcpstates_mmap_header *hdr;
+	atomic64_t *head;		/* &hdr->head */
+	struct ts_slot *slots;
 	u64 mask;
+	size_t map_size;
 	u64 wake_batch;		/* a power of two */
 	wait_queue_head_t wait;
 	/* See "Waking readers" above. */
@@ -130,21 +138,38 @@ static void ts_ring_wake_timer(struct timer_list *t)
 
 int ts_ring_init(u32 capacity)
 {
+	size_t size = PAGE_ALIGN(PAGE_SIZE +
+				 array_size(capacity, sizeof(*ring.slots)));
 	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(struct ts_slot) != sizeof(struct tcpstates_slot));
+	BUILD_BUG_ON(offsetof(struct ts_slot, rec) !=
+		     offsetof(struct tcpstates_slot, rec));
+	BUILD_BUG_ON(sizeof(atomic64_t) != sizeof(ring.hdr->head));
+	BUILD_BUG_ON(sizeof(*ring.hdr) > PAGE_SIZE);
 
 	/*
 	 * Callers validate: a power of two, at least 64. The largest ring is
 	 * 3 GiB: when memory is short, fail the load at once and quietly
 	 * rather than retry, warn, or wake the OOM killer.
 	 */
-	ring.slots = __vmalloc(array_size(capacity, sizeof(*ring.slots)),
-			       GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
-			       __GFP_NOWARN);
-	if (!ring.slots)
+	ring.hdr = __vmalloc(size, GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+			     __GFP_NOWARN);
+	if (!ring.hdr)
 		return -ENOMEM;
+	ring.hdr->magic = TCPSTATES_MMAP_MAGIC;
+	ring.hdr->abi_version = TCPSTATES_ABI_VERSION;
+	ring.hdr->record_size = sizeof(struct tcpstates_record);
+	ring.hdr->slot_size = sizeof(struct ts_slot);
+	ring.hdr->capacity = capacity;
+	ring.hdr->slots_offset = PAGE_SIZE;
+	ring.hdr->map_size = size;
+	ring.head = (atomic64_t *)&ring.hdr->head;
+	ring.slots = (struct ts_slot *)((char *)ring.hdr + PAGE_SIZE);
+	ring.map_size = size;
 	ring.mask = capacity - 1;
 	ring.wake_batch = min_t(u64, capacity / 4, TS_WAKE_BATCH_MAX);
-	atomic64_set(&ring.head, 0);
+	atomic64_set(ring.head, 0);
 	init_waitqueue_head(&ring.wait);
 	ring.wake_flags = 0;
 	init_irq_work(&ring.wake_work, ts_ring_wake);
@@ -165,8 +190,33 @@ void ts_ring_exit(void)
 	irq_work_sync(&ring.wake_work);
 	irq_work_sync(&ring.arm_work);
 	ts_timer_shutdown_sync(&ring.wake_timer);
-	vfree(ring.slots);
+	vfree(ring.hdr);
+	ring.hdr = NULL;
+	ring.head = NULL;
 	ring.slots = NULL;
+}
+
+/*
+ * Map the ring, or its first pages (the header alone, say), into @vma
+ * from offset 0, read-only (the caller checked who asks and the flags).
+ * vmalloc's pages are order-0 pages of their own: each is inserted, and
+ * holds a page reference, until the mapping goes. The mapping holds the
+ * file and so the module: ts_ring_exit() never runs under it.
+ */
+int ts_ring_map(struct vm_area_struct *vma)
+{
+	unsigned long len = vma->vm_end - vma->vm_start, off;
+	int err;
+
+	if (vma->vm_pgoff || len > ring.map_size)
+		return -EINVAL;
+	for (off = 0; off < len; off += PAGE_SIZE) {
+		err = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page((char *)ring.hdr + off));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 u64 ts_ring_capacity(void)
@@ -176,7 +226,7 @@ u64 ts_ring_capacity(void)
 
 u64 ts_ring_head(void)
 {
-	return atomic64_read(&ring.head);
+	return atomic64_read(ring.head);
 }
 
 u64 ts_ring_oldest(void)
@@ -203,7 +253,7 @@ wait_queue_head_t *ts_ring_waitq(void)
  */
 struct tcpstates_record *ts_ring_reserve(u64 *seq)
 {
-	u64 s = atomic64_fetch_inc(&ring.head);
+	u64 s = atomic64_fetch_inc(ring.head);
 	struct ts_slot *slot = &ring.slots[s & ring.mask];
 	s64 old = atomic64_read(&slot->gen);
 
@@ -256,7 +306,7 @@ enum ts_fetch ts_ring_fetch(u64 *next, struct tcpstates_record *rec,
 			    u64 *lost)
 {
 	u64 r = *next;
-	u64 head = atomic64_read_acquire(&ring.head);
+	u64 head = atomic64_read_acquire(ring.head);
 	struct ts_slot *slot;
 	u64 g1, g2, to;
 
@@ -316,7 +366,7 @@ enum ts_fetch ts_ring_fetch_claimed(u64 *next, struct tcpstates_record *rec,
 /* Would ts_ring_fetch(next) return anything but TS_FETCH_EMPTY? */
 bool ts_ring_ready(u64 next)
 {
-	u64 head = atomic64_read_acquire(&ring.head);
+	u64 head = atomic64_read_acquire(ring.head);
 	u64 g;
 
 	if (next >= head)

@@ -103,6 +103,16 @@ bool ts_view_admit(const struct ts_view *view, struct tcpstates_record *rec)
 	return true;
 }
 
+/*
+ * Does this reader get every record exactly as the ring holds it, so that
+ * it may map the ring (chardev.c)? Every namespace's, with no uid or pid to
+ * translate.
+ */
+bool ts_view_raw(const struct ts_view *view)
+{
+	return view->all && view->host_pids && view->user_ns == &init_user_ns;
+}
+
 /* What INFO and /proc/tcpstates_stats report: 0 for every namespace. */
 u64 ts_view_netns_cookie(const struct ts_view *view)
 {

@@ -15,7 +15,8 @@
  *   missed, then continues with the oldest record still held.
  *   ioctl(TCPSTATES_IOC_INFO) fills struct tcpstates_info (see there);
  *   ioctl(TCPSTATES_IOC_SEEK_HEAD, 0) moves the cursor to "now" (skip
- *   history).
+ *   history). A reader that sees every namespace may map the ring instead
+ *   and read records in place ("The mapped ring", at the end).
  *
  * Who sees what
  *   Every open file (of /dev/tcpstates and /proc/tcpstates alike) is bound
@@ -681,5 +682,72 @@ struct tcpstates_info {
 #define TCPSTATES_IOC_SEEK_HEAD	_IO(TCPSTATES_IOC_MAGIC, 2)	/* arg must be 0 */
 #define TCPSTATES_IOC_INFO	_IOWR(TCPSTATES_IOC_MAGIC, 3, struct tcpstates_info)
 #define TCPSTATES_IOC_INFO_V2	_IO(TCPSTATES_IOC_MAGIC, 3)	/* struct tcpstates_info * */
+/* Moves this file's cursor to *arg, at most the head (for poll(); see below). */
+#define TCPSTATES_IOC_SEEK	_IOW(TCPSTATES_IOC_MAGIC, 4, __u64)
+
+/*
+ * The mapped ring. A reader that sees every namespace as it is (the
+ * all-namespaces view of the initial user and PID namespaces: records the
+ * module would hand it unchanged) may mmap() /dev/tcpstates: read-only
+ * (PROT_READ; PROT_WRITE is -EACCES), offset 0, at most
+ * tcpstates_mmap_header.map_size bytes (else -EINVAL: map the first page
+ * to read it, then the whole), MAP_SHARED or MAP_PRIVATE. Any other
+ * reader gets -EPERM and keeps read(), which is
+ * where its namespace's filter and id translation happen. The mapping
+ * holds the file, and so the module: rmmod is refused (EBUSY) until it is
+ * unmapped, and the mapped pages are never freed under it.
+ *
+ * The map is one header page (struct tcpstates_mmap_header), then
+ * @capacity slots of @slot_size bytes, each a struct tcpstates_slot:
+ *
+ *   gen == 0                      never written
+ *   gen == (seq + 1) << 1 | 1     record seq is being written
+ *   gen == (seq + 1) << 1         record seq, whole
+ *
+ * Record seq lives in slot seq & (capacity - 1). A reader keeps its own
+ * cursor, the next seq it wants, and copies record seq seqlock-style:
+ *
+ *   head = load_acquire(&hdr->head);        next seq writers hand out
+ *   if (seq >= head)                         nothing new: wait (below)
+ *   if (head - seq > capacity)               lapped
+ *   g1 = load_acquire(&slot->gen);
+ *   if (g1 >> 1 > seq + 1)                   lapped: slot reused
+ *   if (g1 >> 1 < seq + 1 || g1 & 1)         claimed, not yet written:
+ *                                            try again shortly
+ *   copy slot->rec;
+ *   acquire fence (copy before re-reading gen)
+ *   if (load(&slot->gen) != g1)              lapped during the copy: the
+ *                                            copy is torn, never decode it
+ *   seq++;
+ *
+ * Lapped: writers overwrote records the reader had not copied. It moves to
+ * max(seq + 1, head - capacity), the oldest record still held, and has lost
+ * exactly the difference (read() hands a namespace-bound reader the same
+ * count as a TCPSTATES_EV_LOST record). A writer is never held up by a
+ * reader, mapped or not.
+ *
+ * Waiting without spinning: ioctl(TCPSTATES_IOC_SEEK, &seq) tells the
+ * module where the reader is, then poll() says POLLIN once record seq is
+ * there, batched as for read() (the wakeup_ms parameter).
+ */
+#define TCPSTATES_MMAP_MAGIC	0x74637073	/* "tcps" */
+
+struct tcpstates_mmap_header {
+	__u32	magic;		/* TCPSTATES_MMAP_MAGIC */
+	__u32	abi_version;	/* TCPSTATES_ABI_VERSION */
+	__u32	record_size;	/* bytes of a record, as tcpstates_info's */
+	__u32	slot_size;	/* bytes of a slot: its gen, then its record */
+	__u64	capacity;	/* slots, a power of two */
+	__u64	slots_offset;	/* where slot 0 starts: one page */
+	__u64	map_size;	/* the bytes to map, a whole number of pages */
+	__u64	reserved[3];
+	/* Written by writers, on a cache line of its own. */
+	__u64	head __attribute__((aligned(64)));
+};
+
+struct tcpstates_slot {
+	__u64	gen;
+	struct tcpstates_record rec;
+};
 
 #endif /* _UAPI_TCPSTATES_H */

@@ -739,13 +739,13 @@ static int cmd_errors(int argc, char **argv)
 	ok = isatty(fd);
 	CHECK(!ok, "isatty() on the device is true");
 
-	/* The open file is read-only and not seekable, not mappable. */
+	/* The open file is read-only and not seekable, mappable read-only. */
 	expect_err(write(fd, buf, RS), EBADF, "write()");
 	expect_err(lseek(fd, 0, SEEK_SET), ESPIPE, "lseek(0, SEEK_SET)");
 	expect_err(lseek(fd, 0, SEEK_CUR), ESPIPE, "lseek(0, SEEK_CUR)");
 	expect_err(pread(fd, buf, RS, 0), ESPIPE, "pread()");
-	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-	expect_err(map == MAP_FAILED ? -1 : 0, ENODEV, "mmap(MAP_SHARED)");
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	expect_err(map == MAP_FAILED ? -1 : 0, EACCES, "mmap(PROT_WRITE)");
 	if (map != MAP_FAILED)
 		munmap(map, 4096);
 
@@ -1093,6 +1093,327 @@ static int cmd_lapped(int argc, char **argv)
 	free(recs);
 	close(fd);
 	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* The mapped ring: uapi/tcpstates.h's consumer protocol, as written.   */
+
+struct mapped {
+	const struct tcpstates_mmap_header *hdr;
+	const unsigned char *slots;
+	size_t size;
+	__u64 next;	/* the next seq this reader wants */
+};
+
+enum { M_EMPTY, M_OK, M_LOST };
+
+/* Map the header page, then the whole ring. Returns 0 or an errno. */
+static int map_ring(int fd, struct mapped *m)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	const struct tcpstates_mmap_header *h;
+	void *p;
+
+	memset(m, 0, sizeof(*m));
+	h = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return errno;
+	m->size = h->map_size;
+	munmap((void *)h, pg);
+	p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	m->hdr = p;
+	m->slots = (const unsigned char *)p + m->hdr->slots_offset;
+	return 0;
+}
+
+static __u64 mapped_head(const struct mapped *m)
+{
+	return __atomic_load_n(&m->hdr->head, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * One step of the protocol: M_OK with record m->next in *rec, M_EMPTY, or
+ * M_LOST with how many records the reader skipped in *lost.
+ */
+static int mapped_fetch(struct mapped *m, struct tcpstates_record *rec,
+			__u64 *lost)
+{
+	__u64 seq = m->next, cap = m->hdr->capacity, head, g1, g2, to;
+	const struct tcpstates_slot *slot;
+
+	head = mapped_head(m);
+	if (seq >= head)
+		return M_EMPTY;
+	if (head - seq > cap)
+		goto lapped;
+	slot = (const void *)(m->slots + (seq & (cap - 1)) * m->hdr->slot_size);
+	g1 = __atomic_load_n(&slot->gen, __ATOMIC_ACQUIRE);
+	if ((g1 >> 1) > seq + 1)
+		goto lapped;
+	if ((g1 >> 1) < seq + 1 || (g1 & 1))
+		return M_EMPTY;
+	memcpy(rec, (const void *)&slot->rec, sizeof(*rec));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	g2 = __atomic_load_n(&slot->gen, __ATOMIC_RELAXED);
+	if (g2 != g1)
+		goto lapped;
+	m->next = seq + 1;
+	return M_OK;
+lapped:
+	head = mapped_head(m);
+	to = head > cap ? head - cap : 0;
+	if (to < seq + 1)
+		to = seq + 1;
+	*lost = to - seq;
+	m->next = to;
+	return M_LOST;
+}
+
+/*
+ * Everything up to the head as it is now; a claimed record still being
+ * written is waited for (it takes one copy). Lost runs are counted in
+ * *lost and *lost_n. Returns how many records it stored (at most max).
+ */
+static size_t mapped_drain(struct mapped *m, struct tcpstates_record *out,
+			   size_t max, __u64 *lost, __u64 *lost_n)
+{
+	__u64 end = mapped_head(m), l;
+	__u64 t0 = now_ns(CLOCK_MONOTONIC);
+	size_t got = 0;
+
+	while (m->next < end) {
+		struct tcpstates_record r;
+		int res = mapped_fetch(m, &r, &l);
+
+		if (res == M_LOST) {
+			*lost += l;
+			(*lost_n)++;
+		} else if (res == M_OK) {
+			if (got < max)
+				out[got] = r;
+			got++;
+		} else if (now_ns(CLOCK_MONOTONIC) - t0 >
+			   LIVENESS_MS * 1000000ULL) {
+			die("mapped record %llu claimed, never written",
+			    m->next);
+		}
+	}
+	return got;
+}
+
+static void seek_to(int fd, __u64 seq)
+{
+	if (ioctl(fd, TCPSTATES_IOC_SEEK, &seq) != 0)
+		die("ioctl(TCPSTATES_IOC_SEEK)");
+}
+
+/* mmap: the header, the errors, the records, and waiting with poll(). */
+static int cmd_mmap(int argc, char **argv)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = dev_open(O_RDONLY), rfd = dev_open(O_RDONLY);
+	struct tcpstates_record *a = calloc(8192, sizeof(*a));
+	struct tcpstates_record *b = calloc(8192, sizeof(*b));
+	struct tcpstates_info in = info(fd);
+	struct mapped m;
+	__u64 lost = 0, lost_n = 0, want, start;
+	size_t na, nb, same = 0;
+	struct pollfd p;
+	pthread_t t;
+	void *x;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	if (!a || !b)
+		die("calloc");
+	/* what may not be mapped */
+	x = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	expect_err(x == MAP_FAILED ? -1 : 0, EACCES, "mmap(PROT_WRITE, MAP_PRIVATE)");
+	x = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	expect_err(x == MAP_FAILED ? -1 : 0, EACCES, "mmap(PROT_WRITE, MAP_SHARED)");
+	x = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, pg);
+	expect_err(x == MAP_FAILED ? -1 : 0, EINVAL, "mmap at offset one page");
+	err = map_ring(fd, &m);
+	if (err)
+		die("mmap: %s", errname(err));
+	x = mmap(NULL, m.size + pg, PROT_READ, MAP_SHARED, fd, 0);
+	expect_err(x == MAP_FAILED ? -1 : 0, EINVAL, "mmap of a page more than the ring");
+	expect_err(mprotect((void *)m.hdr, pg, PROT_READ | PROT_WRITE), EACCES,
+		   "mprotect(PROT_WRITE) of the mapping");
+	expect_err(ioctl(fd, TCPSTATES_IOC_SEEK, (void *)8), EFAULT,
+		   "TCPSTATES_IOC_SEEK with a bad pointer");
+
+	/* the header */
+	diag("header: magic 0x%x abi %u record %u slot %u capacity %llu slots at %llu, %llu bytes",
+	     m.hdr->magic, m.hdr->abi_version, m.hdr->record_size, m.hdr->slot_size,
+	     m.hdr->capacity, m.hdr->slots_offset, m.hdr->map_size);
+	CHECK(m.hdr->magic == TCPSTATES_MMAP_MAGIC, "magic 0x%x", m.hdr->magic);
+	CHECK(m.hdr->abi_version == TCPSTATES_ABI_VERSION, "abi %u", m.hdr->abi_version);
+	CHECK(m.hdr->record_size == in.record_size, "record_size %u, INFO says %u",
+	      m.hdr->record_size, in.record_size);
+	CHECK(m.hdr->slot_size == sizeof(struct tcpstates_slot), "slot_size %u",
+	      m.hdr->slot_size);
+	CHECK(m.hdr->capacity == in.capacity, "capacity %llu, INFO says %llu",
+	      m.hdr->capacity, in.capacity);
+	CHECK(m.hdr->slots_offset == (__u64)pg, "slots at %llu", m.hdr->slots_offset);
+	CHECK(m.hdr->map_size == (((__u64)pg + m.hdr->capacity * m.hdr->slot_size +
+				   pg - 1) / pg * pg), "map_size %llu", m.hdr->map_size);
+	settle(fd);
+	CHECK(mapped_head(&m) == info(fd).written, "head %llu, INFO written %llu",
+	      mapped_head(&m), info(fd).written);
+
+	/* the same records as read(), byte for byte, from the same start */
+	start = mapped_head(&m);
+	m.next = start;
+	seek_head(rfd);
+	burst(20, AF_INET, CLOSE_FIN);
+	burst(20, AF_INET6, CLOSE_RST);
+	settle(fd);
+	na = mapped_drain(&m, a, 8192, &lost, &lost_n);
+	nb = drain(rfd, b, 8192);
+	for (size_t k = 0; k < na && k < nb && k < 8192; k++)
+		same += !memcmp(&a[k], &b[k], sizeof(a[k]));
+	diag("from seq %llu: %zu mapped, %zu read(), %zu identical, %llu lost",
+	     start, na, nb, same, lost);
+	CHECK(na >= 40 * 4 && na <= 8192, "mapped %zu records of 40 connections", na);
+	CHECK(na == nb && same == na, "mapped %zu, read() %zu, %zu identical", na, nb, same);
+	CHECK(lost == 0 && lost_n == 0, "lost %llu in %llu runs with a ring of %llu",
+	      lost, lost_n, m.hdr->capacity);
+	for (size_t k = 0; k < na && k < 8192; k++) {
+		const char *why = record_problem(&a[k]);
+
+		if (why || a[k].seq != start + k) {
+			print_record("bad: ", &a[k]);
+			fail("mapped record %zu (seq %llu): %s", k, a[k].seq,
+			     why ? why : "not the seq it was read as");
+			break;
+		}
+	}
+
+	/* waiting: SEEK to where the reader is, then poll() */
+	seek_to(fd, m.next);
+	CHECK(info(fd).reader_next == m.next, "SEEK moved the cursor to %llu, not %llu",
+	      info(fd).reader_next, m.next);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK(poll(&p, 1, 0) == 0, "poll() readable with nothing past the mapped reader");
+	want = m.next;
+	if (pthread_create(&t, NULL, delayed_burst, NULL))
+		die("pthread_create");
+	CHECK(poll(&p, 1, LIVENESS_MS) == 1 && (p.revents & POLLIN),
+	      "poll() not woken by a record after SEEK");
+	pthread_join(t, NULL);
+	settle(fd);
+	na = mapped_drain(&m, a, 8192, &lost, &lost_n);
+	CHECK(na > 0 && a[0].seq == want, "after poll(): %zu records, first seq %llu want %llu",
+	      na, na ? a[0].seq : 0, want);
+	seek_to(fd, m.next + 1000);
+	CHECK(info(fd).reader_next == mapped_head(&m), "SEEK past the head: cursor %llu, head %llu",
+	      info(fd).reader_next, mapped_head(&m));
+
+	/* the mapping outlives its file descriptor */
+	close(fd);
+	want = m.next;
+	burst(2, AF_INET, CLOSE_FIN);
+	settle(rfd);
+	na = mapped_drain(&m, a, 8192, &lost, &lost_n);
+	CHECK(na >= 8 && a[0].seq == want, "after close(): %zu records from seq %llu",
+	      na, na ? a[0].seq : 0);
+	munmap((void *)m.hdr, m.size);
+	close(rfd);
+	free(a);
+	free(b);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* mmaperr ERRNO: mmap() of the device must fail with ERRNO (a namespaced view). */
+static int cmd_mmaperr(int argc, char **argv)
+{
+	int want = argc > 1 ? errnum(argv[1]) : EPERM;
+	int fd = dev_open(O_RDONLY);
+	struct mapped m;
+	int err = map_ring(fd, &m);
+
+	CHECK(err == want, "mmap(): %s, want %s", err ? errname(err) : "mapped",
+	      errname(want));
+	close(fd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* mmaplapped [CONNS]: a lapped mapped reader loses an exact count (capacity=64) */
+static int cmd_mmaplapped(int argc, char **argv)
+{
+	int nconn = argc > 1 ? atoi(argv[1]) : 40;
+	int fd = dev_open(O_RDONLY);
+	struct tcpstates_record *recs = calloc(1 << 16, sizeof(*recs));
+	__u64 lost = 0, lost_n = 0, start, end, expect;
+	struct mapped m;
+	size_t n;
+	int err;
+
+	if (!recs)
+		die("calloc");
+	err = map_ring(fd, &m);
+	if (err)
+		die("mmap: %s", errname(err));
+	if (m.hdr->capacity > 1024) {
+		diag("SKIP: needs a small ring (capacity=64), have %llu", m.hdr->capacity);
+		return KSFT_SKIP;
+	}
+	start = m.next = mapped_head(&m);
+	burst(nconn, AF_INET, CLOSE_RST);
+	settle(fd);
+	end = mapped_head(&m);
+	CHECK(end - start > 2 * m.hdr->capacity, "%d connections wrote only %llu records",
+	      nconn, end - start);
+	n = mapped_drain(&m, recs, 1 << 16, &lost, &lost_n);
+	diag("from %llu to %llu: %zu records, %llu lost in %llu runs", start, end, n, lost,
+	     lost_n);
+	CHECK(lost_n == 1, "%llu lost runs, want 1", lost_n);
+	CHECK(n + lost == end - start, "%zu records + %llu lost != %llu written", n, lost,
+	      end - start);
+	CHECK(n <= m.hdr->capacity, "%zu records after a lap of a %llu-record ring", n,
+	      m.hdr->capacity);
+	expect = start + lost;
+	for (size_t k = 0; k < n; k++) {
+		const char *why = record_problem(&recs[k]);
+
+		if (why || recs[k].seq != expect + k) {
+			print_record("bad: ", &recs[k]);
+			fail("record %zu: %s", k, why ? why : "seq out of order");
+			break;
+		}
+	}
+	munmap((void *)m.hdr, m.size);
+	close(fd);
+	free(recs);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+static volatile sig_atomic_t got_term;
+static void on_term(int sig);
+
+/* mmaphold: map the ring, close the fd, wait for SIGTERM, then unmap. */
+static int cmd_mmaphold(int argc, char **argv)
+{
+	int fd = dev_open(O_RDONLY);
+	struct mapped m;
+	int err = map_ring(fd, &m);
+
+	(void)argc;
+	(void)argv;
+	if (err)
+		die("mmap: %s", errname(err));
+	close(fd);
+	signal(SIGTERM, on_term);
+	printf("mapped %zu bytes, head %llu\n", m.size, mapped_head(&m));
+	while (!got_term)
+		pause();
+	printf("head %llu at SIGTERM\n", mapped_head(&m));
+	munmap((void *)m.hdr, m.size);
+	return KSFT_PASS;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2055,6 +2376,10 @@ static const struct {
 	{ "ids", cmd_ids, "[host|hidden]  pid, tgid and comm only in task context, and only to the host" },
 	{ "uidmap", cmd_uidmap, "  uids in a container reader's user namespace" },
 	{ "stuck", cmd_stuck, "  poll and INFO while read() is stuck in a page fault" },
+	{ "mmap", cmd_mmap, "  the mapped ring: header, errors, records as read() has them, poll" },
+	{ "mmaperr", cmd_mmaperr, "ERRNO  mmap() must fail with ERRNO" },
+	{ "mmaplapped", cmd_mmaplapped, "[CONNS]  a lapped mapped reader's exact loss (capacity=64)" },
+	{ "mmaphold", cmd_mmaphold, "  map, close the fd, unmap at SIGTERM" },
 };
 
 int main(int argc, char **argv)

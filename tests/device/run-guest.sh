@@ -134,6 +134,7 @@ chmod 755 "$TMP"
 
 # The host builds tests/device/devtest; fall back to building it here.
 DEVTEST=$HERE/devtest
+TT=$HERE/../../tools/tcptimeline
 if [ ! -x "$DEVTEST" ] || [ "$DEVTEST" -ot "$HERE/devtest.c" ] ||
    [ "$DEVTEST" -ot "$HERE/../../module/uapi/tcpstates.h" ]; then
 	DEVTEST=$TMP/devtest
@@ -298,6 +299,32 @@ if load capacity=64; then
 	ok "load capacity=64 (the minimum)"
 	dt "capacity=64: INFO fields" info 64
 	dt "capacity=64: lapped reader gets one LOST, counters add up" lapped 40
+	dt "capacity=64: a lapped mapped reader skips once, records + lost = written" mmaplapped 40
+	# tcptimeline on the mapped ring, stopped while the ring laps it: its capture says what it
+	# lost with one LOST marker, the records around it contiguous (tt_lapped.py)
+	if [ -x "$TT" ]; then
+		"$TT" --from-now -w "$TMP/tt.lap.tcpcap" 2> "$TMP/tt.lap.err" &
+		HOLDERS+=($!)
+		sleep 0.5
+		kill -STOP "${HOLDERS[0]}"
+		"$DEVTEST" burst 40 > /dev/null
+		kill -CONT "${HOLDERS[0]}"
+		"$DEVTEST" burst 2 > /dev/null
+		sleep 1
+		kill -INT "${HOLDERS[0]}"
+		wait "${HOLDERS[0]}"
+		rc=$?
+		HOLDERS=()
+		if [ $rc = 0 ] && grep -q "read from the mapped ring$" "$TMP/tt.lap.err" &&
+		   python3 "$HERE/tt_lapped.py" "$TMP/tt.lap.tcpcap" > "$TMP/tt.lap.out" 2>&1; then
+			ok "capacity=64: tcptimeline lapped on the mapped ring: $(cat "$TMP/tt.lap.out")"
+		else
+			cat "$TMP/tt.lap.err" "$TMP/tt.lap.out" | diag
+			not_ok "capacity=64: tcptimeline lapped on the mapped ring: one LOST marker, the count exact"
+		fi
+	else
+		not_ok "capacity=64: tcptimeline lapped on the mapped ring (no $TT)"
+	fi
 	# a quarter of the ring (16 records) wakes readers without waiting for wakeup_ms
 	echo 1000 > /sys/module/$MOD/parameters/wakeup_ms
 	dt "capacity=64, wakeup_ms=1000: a batch of 16 records wakes a sleeping reader at once" wakeup now 0 3
@@ -380,6 +407,7 @@ dt "INFO fields (abi 2, record 176, argsz, _IOWR and ABI 2's number, capacity 65
 dt "errno of misuse (short read, EAGAIN, ENOTTY, EFAULT, write, lseek, mmap, open modes)" \
 	errors "$OPEN_WRITE_ERRNO"
 dt "poll, select and epoll readiness" poll
+dt "the mapped ring: header, PROT_WRITE/offset/size refused, the records read() gets, byte for byte, SEEK then poll()" mmap
 dt "new cursor at the oldest record; SEEK_HEAD skips history" seekhead
 dt "blocking read woken by traffic, interrupted by a signal" block
 # Batched wakeups (module/ring.c, "Waking readers"): a sleeping reader hears of a record through
@@ -393,6 +421,38 @@ echo 0 > /sys/module/$MOD/parameters/wakeup_ms
 dt "wakeup_ms=0: a sleeping reader is woken at the record, not by the timer" wakeup now 0
 echo 10 > /sys/module/$MOD/parameters/wakeup_ms
 dt "4 concurrent readers each see every record of a burst" multi 4 20
+
+# tcptimeline maps the ring where it may: its capture is the one read() would have written, the
+# ring's history (from its oldest record) and a burst.
+if [ -x "$TT" ]; then
+	for how in map read; do
+		flag=; [ $how = read ] && flag=--no-map
+		"$TT" $flag -w "$TMP/tt.$how.tcpcap" 2> "$TMP/tt.$how.err" &
+		HOLDERS+=($!)
+	done
+	sleep 1	# both open, from the same oldest record: nothing else runs now
+	"$DEVTEST" burst 20 > /dev/null
+	"$DEVTEST" burst 20 v6 fin > /dev/null
+	sleep 1
+	kill -INT "${HOLDERS[@]}"
+	rc=0
+	for p in "${HOLDERS[@]}"; do
+		wait "$p" || rc=$?
+	done
+	HOLDERS=()
+	# the records after the 160-byte capture header, byte for byte
+	if [ $rc = 0 ] && grep -q "; read from the mapped ring$" "$TMP/tt.map.err" &&
+	   ! grep -q "mapped" "$TMP/tt.read.err" &&
+	   [ "$(stat -c %s "$TMP/tt.map.tcpcap")" -ge $((160 + 160 * 176)) ] &&
+	   cmp <(tail -c +161 "$TMP/tt.map.tcpcap") <(tail -c +161 "$TMP/tt.read.tcpcap") > "$TMP/tt.cmp"; then
+		ok "tcptimeline -w from the mapped ring writes the records --no-map reads ($(cat "$TMP/tt.map.err"))"
+	else
+		cat "$TMP/tt.map.err" "$TMP/tt.read.err" "$TMP/tt.cmp" | diag
+		not_ok "tcptimeline -w from the mapped ring writes the records --no-map reads"
+	fi
+else
+	not_ok "tcptimeline -w from the mapped ring writes the records --no-map reads (no $TT)"
+fi
 dt "2000 simultaneous opens, then close" manyopen 2000
 # Every TIME_WAIT entry, at volume (docs/promises.md, "No silent loss"): each of 60 connections
 # its client closes first leaves one client timewait socket, so one time_wait record each.
@@ -503,6 +563,18 @@ ip netns exec tsn0 "$DEVTEST" burst 3 > /dev/null
 ip netns del tsn0
 n_other=$(awk -v ns="$other" 'NR > 1 && $5 == ns' /proc/tcpstates | wc -l)
 notrace() { setpriv --bounding-set -perfmon,-sys_admin "$@"; }
+# The mapped ring shows every record as it is: only to a reader that read() would hand them
+# unchanged. Each of these views changes them, and gets EPERM.
+for v in "notrace:CAP_NET_ADMIN without CAP_PERFMON/CAP_SYS_ADMIN" \
+	"unshare -n:a reader in another network namespace" \
+	"unshare -p -f:a reader in another PID namespace (its pids hidden)"; do
+	if ${v%%:*} "$DEVTEST" mmaperr EPERM > "$TMP/mmaperr" 2>&1; then
+		ok "${v#*:}: mmap() is EPERM"
+	else
+		diag < "$TMP/mmaperr"
+		not_ok "${v#*:}: mmap() is EPERM"
+	fi
+done
 # shellcheck disable=SC2016 # awk's fields
 cookie=$(notrace awk '$1 == "reader_netns_cookie" { print $2 }' /proc/tcpstates_stats)
 for via in proc dev; do
@@ -782,6 +854,37 @@ if wait_for "$TMP/hold_read" '^ready' && wait_for "$TMP/hold_poll" '^ready'; the
 else
 	cat "$TMP/hold_read" "$TMP/hold_poll" | diag
 	not_ok "readers blocked in read() and poll() start"
+fi
+
+# ---------------------------------------------------------------------------
+# A mapping whose file is closed still pins the module: rmmod waits for munmap.
+
+"$DEVTEST" mmaphold > "$TMP/mmaphold" 2>&1 &
+HOLDERS+=($!)
+if wait_for "$TMP/mmaphold" '^mapped'; then
+	if unload; then
+		not_ok "rmmod refused while the ring is mapped (its file closed)"
+		echo "# rmmod succeeded under a mapping: its pages are the ring's"
+	elif grep -q "in use" "$TMP/rmmod.err" && loaded; then
+		ok "rmmod refused while the ring is mapped (its file closed): $(cat "$TMP/rmmod.err")"
+	else
+		diag < "$TMP/rmmod.err"
+		not_ok "rmmod refused while the ring is mapped (its file closed)"
+	fi
+	kill -TERM "${HOLDERS[@]}"
+	wait "${HOLDERS[@]}"
+	rc=$?
+	HOLDERS=()
+	if [ $rc = 0 ] && grep -q '^head' "$TMP/mmaphold"; then
+		ok "the mapped reader unmaps and exits cleanly"
+	else
+		diag < "$TMP/mmaphold"
+		not_ok "the mapped reader unmaps and exits cleanly"
+	fi
+else
+	diag < "$TMP/mmaphold"
+	not_ok "rmmod refused while the ring is mapped (its file closed)"
+	not_ok "the mapped reader unmaps and exits cleanly"
 fi
 
 # ---------------------------------------------------------------------------

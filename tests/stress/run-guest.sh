@@ -6,9 +6,9 @@
 # For the whole run: connection churn on every CPU over IPv4 and IPv6 loopback and in two network
 # namespaces, `cat /proc/tcpstates` in a loop, and the runtime parameters (ports, family, netns,
 # wakeup_ms) rewritten every 0.2 s, invalid values included. Meanwhile $CYCLES times: insmod
-# (capacity 64, 4096 or 65536 in turn), four /dev/tcpstates readers (blocking, non-blocking, poll,
-# and a slow one that a small ring laps), an rmmod while the blocking and the poll reader sleep in
-# read()/poll(), which must fail with EBUSY and leave every reader working, then stop the readers
+# (capacity 64, 4096 or 65536 in turn), five /dev/tcpstates readers (blocking, non-blocking, poll,
+# a slow one that a small ring laps, and one that maps the ring and copies records in place), an
+# rmmod while the blocking and the poll reader sleep in read()/poll(), which must fail with EBUSY and leave every reader working, then stop the readers
 # and rmmod, with the churn still running.
 #
 # Every cycle runs, whatever the host's speed: the run has a fixed number of checks and no time
@@ -185,7 +185,7 @@ for c in $(seq 1 "$CYCLES"); do
 	fi
 	ins_us=$((ins_us + $(now_us) - t))
 	rpids=()
-	for mode in block nonblock poll slow; do
+	for mode in block nonblock poll slow mapped; do
 		"$STRESS" reader "$mode" > "$WORK/reader.$c.$mode" 2>&1 &
 		rpids+=($!)
 	done
@@ -227,7 +227,7 @@ for c in $(seq 1 "$CYCLES"); do
 	fi
 	if rmmod tcpstates 2> "$WORK/rmmod-busy.err"; then
 		busy_bad=$((busy_bad + 1))
-		echo "# cycle $c: rmmod succeeded with four readers open"
+		echo "# cycle $c: rmmod succeeded with five readers open"
 		insmod "$KO" capacity="$cap"
 	elif read -r err < "$WORK/rmmod-busy.err" && [[ "$err" == *"in use"* ]] &&
 		kill -0 "${rpids[@]}" 2>/dev/null; then
@@ -244,7 +244,7 @@ for c in $(seq 1 "$CYCLES"); do
 		wait "$p"
 	done
 	rpids=()
-	for mode in block nonblock poll slow; do
+	for mode in block nonblock poll slow mapped; do
 		line=
 		read -r line < "$WORK/reader.$c.$mode"
 		if [[ "$line" == "reader "*" ok" ]]; then

@@ -12,10 +12,12 @@
  *	(tests/bench/). Prints "churn ADDR conns=N".
  *
  *   stress reader MODE
- *	reads /dev/tcpstates until SIGTERM; MODE is block, nonblock, poll or
+ *	reads /dev/tcpstates until SIGTERM; MODE is block, nonblock, poll,
  *	slow (one record every 20 ms; after its first, it waits until the
  *	writers have lapped it, however slow they are, so that a small ring
- *	surely does). Checks every
+ *	surely does) or mapped (the mapped ring's protocol, uapi/tcpstates.h;
+ *	between batches TCPSTATES_IOC_SEEK and poll(); its own cursor is the
+ *	one checked, its losses those it counted). Checks every
  *	record (kind, sequence continuity, LOST markers) and that what it got
  *	adds up: records + lost = the cursor's advance (TCPSTATES_IOC_INFO at
  *	open and at exit, s1 - s0), and the cursor never passes `written`.
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +210,112 @@ static bool wait_lapped(int fd)
 	return false;
 }
 
+/*
+ * The mapped reader: copies records in place until SIGTERM, with the
+ * protocol of uapi/tcpstates.h. Its cursor is its own, so INFO's is moved
+ * to it (TCPSTATES_IOC_SEEK) before each poll() and at the end.
+ */
+static int mapped_copy(const struct tcpstates_mmap_header *h, uint64_t *next,
+		       struct tcpstates_record *r, uint64_t *lost)
+{
+	const unsigned char *slots = (const unsigned char *)h + h->slots_offset;
+	uint64_t seq = *next, cap = h->capacity, g1, to;
+	uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+	const struct tcpstates_slot *slot;
+
+	if (seq >= head)
+		return 0;
+	if (head - seq > cap)
+		goto lapped;
+	slot = (const void *)(slots + (seq & (cap - 1)) * h->slot_size);
+	g1 = __atomic_load_n(&slot->gen, __ATOMIC_ACQUIRE);
+	if (g1 >> 1 > seq + 1)
+		goto lapped;
+	if (g1 >> 1 < seq + 1 || g1 & 1)
+		return 0;
+	memcpy(r, (const void *)&slot->rec, sizeof(*r));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&slot->gen, __ATOMIC_RELAXED) != g1)
+		goto lapped;
+	*next = seq + 1;
+	return 1;
+lapped:
+	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+	to = head > cap ? head - cap : 0;
+	if (to < seq + 1)
+		to = seq + 1;
+	*lost += to - seq;
+	*next = to;
+	return 2;
+}
+
+static int reader_mapped(void)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	struct tcpstates_info info0 = { .argsz = sizeof(info0) };
+	struct tcpstates_info info1 = { .argsz = sizeof(info1) };
+	const struct tcpstates_mmap_header *h;
+	unsigned long records = 0, bad = 0;
+	uint64_t next, start, lost = 0, head;
+	struct tcpstates_record r;
+	size_t size;
+	int fd;
+
+	sigaction(SIGTERM, &sa, NULL);
+	fd = open(TCPSTATES_DEVICE, O_RDONLY);
+	if (fd < 0 || ioctl(fd, TCPSTATES_IOC_INFO, &info0)) {
+		perror("stress: open/INFO");
+		return 1;
+	}
+	h = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		perror("stress: mmap");
+		return 1;
+	}
+	size = h->map_size;
+	munmap((void *)h, 4096);
+	h = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		perror("stress: mmap");
+		return 1;
+	}
+	start = next = info0.reader_next;
+	while (!stop) {
+		int got = mapped_copy(h, &next, &r, &lost);
+
+		if (got == 1) {
+			if (r.seq != next - 1 || !r.kind || r.kind >= TCPSTATES_NR_EVENTS ||
+			    r.kind == TCPSTATES_EV_LOST)
+				bad++;
+			records++;
+			continue;
+		}
+		if (got == 2)
+			continue;
+		if (ioctl(fd, TCPSTATES_IOC_SEEK, &next)) {
+			bad++;
+			break;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		poll(&p, 1, 100);
+	}
+	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+	if (ioctl(fd, TCPSTATES_IOC_SEEK, &next) || ioctl(fd, TCPSTATES_IOC_INFO, &info1))
+		bad++;
+	/* copied + counted lost = the cursor's advance, which never passes the head */
+	if (records + lost != next - start || info1.reader_next != next || next > head ||
+	    start > info0.written)
+		bad++;
+	printf("reader mapped records=%lu lost=%llu span=%llu s0=%llu s1=%llu written0=%llu written1=%llu %s\n",
+	       records, (unsigned long long)lost, (unsigned long long)(next - start),
+	       (unsigned long long)start, (unsigned long long)next,
+	       (unsigned long long)info0.written, (unsigned long long)head,
+	       bad ? "BAD" : "ok");
+	munmap((void *)h, size);
+	close(fd);
+	return bad ? 1 : 0;
+}
+
 static int reader(const char *mode)
 {
 	struct sigaction sa = { .sa_handler = on_term };
@@ -289,6 +398,8 @@ int main(int argc, char **argv)
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "churn"))
 		return churn(atof(argv[2]), atol(argv[3]), argv[4], atoi(argv[5]),
 			     argc == 7 ? argv[6] : NULL);
+	if (argc == 3 && !strcmp(argv[1], "reader") && !strcmp(argv[2], "mapped"))
+		return reader_mapped();
 	if (argc == 3 && !strcmp(argv[1], "reader"))
 		return reader(argv[2]);
 	fprintf(stderr, "usage: stress churn SECONDS THREADS ADDR PORT [SERVER_NETNS] | stress reader MODE\n");

@@ -51,6 +51,7 @@ struct opts {
 	const char *out[FMT_NR]; /* NULL: not wanted; "-": stdout */
 	const char *device;
 	bool from_now, bench;
+	bool no_map; /* --no-map: read() the device, never map its ring */
 	bool unbuffered; /* -U: every record and connection at once */
 	enum tt_time_mode time; /* --time */
 	bool time_given; /* --time was given: no quiet fallback */
@@ -88,8 +89,17 @@ struct tt_source {
 	ino_t ino;
 	bool have_offset; /* capture header, device, or the live stats */
 	struct tt_files *files; /* several -r, or a glob: files.c reads them */
+	struct tt_mapped *map; /* the device's ring, mapped; NULL: read() it */
 	char label[64 * 4]; /* the host label, escaped; "": none */
 };
+
+/* ---- mapped.c: the device's ring, mapped (uapi/tcpstates.h) ---- */
+struct tt_mapped;
+struct tt_mapped *tt_mapped_open(int fd, uint64_t start); /* NULL: errno */
+void tt_mapped_close(struct tt_mapped *m);
+bool tt_mapped_ready(const struct tt_mapped *m); /* a record to copy */
+ssize_t tt_mapped_read(struct tt_mapped *m, void *buf, size_t len);
+int tt_mapped_before_poll(const struct tt_mapped *m); /* 0 or -1, errno */
 
 /* Opens and identifies the input; an exit code on failure (said why). */
 int tt_source_open(struct tt_source *src, const struct opts *o);

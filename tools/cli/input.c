@@ -140,6 +140,27 @@ static int open_file(struct tt_source *src, const struct opts *o)
 	return read_capture_header(src);
 }
 
+/*
+ * Copy records from the mapped ring where the module allows this reader
+ * to map it (it sees every namespace), from where read() would start.
+ * EPERM (a namespace-bound reader) and a module without mmap (ENODEV) mean
+ * read(); any other failure is said, and read() is used.
+ */
+static int map_ring(struct tt_source *src, const struct opts *o)
+{
+	struct tcpstates_info info = { .argsz = sizeof(info) };
+
+	if (o->no_map)
+		return 0;
+	if (ioctl(src->fd, TCPSTATES_IOC_INFO, &info) < 0)
+		return 0; /* ABI 2's first modules: no mapping either */
+	src->map = tt_mapped_open(src->fd, info.reader_next);
+	if (!src->map && errno != EPERM && errno != ENODEV)
+		fprintf(stderr, "%s: %s: mmap: %s; reading it instead\n",
+			TT_NAME, src->name, strerror(errno));
+	return 0;
+}
+
 static int device_info(struct tt_source *src, const struct opts *o)
 {
 	struct tcpstates_info info = { .argsz = sizeof(info) };
@@ -167,7 +188,7 @@ static int device_info(struct tt_source *src, const struct opts *o)
 	src->have_offset = true;
 	if (o->from_now && ioctl(src->fd, TCPSTATES_IOC_SEEK_HEAD, 0) < 0)
 		return fail(src, "seek head", errno);
-	return 0;
+	return map_ring(src, o);
 }
 
 static int open_device(struct tt_source *src, const struct opts *o)
@@ -268,6 +289,8 @@ int tt_source_open(struct tt_source *src, const struct opts *o)
 
 void tt_source_close(struct tt_source *src)
 {
+	tt_mapped_close(src->map);
+	src->map = NULL;
 	if (src->fd > STDIN_FILENO)
 		close(src->fd);
 	src->fd = -1;

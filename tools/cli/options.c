@@ -31,6 +31,10 @@ static void usage(FILE *f)
 "                        " TCPSTATES_PROC " ('-': standard input)\n"
 "  -T, --text FILE       the text of " TCPSTATES_PROC " ('-': standard input)\n"
 "      --from-now        live: skip the history already in the ring\n"
+"      --no-map          live: read() the device even where its ring could be\n"
+"                        mapped (by default a reader that sees every namespace\n"
+"                        copies records from the mapped ring, without a system\n"
+"                        call per batch)\n"
 "      --on-time-wait    show a connection when it enters TIME_WAIT, not when\n"
 "                        its TIME_WAIT ends (60 s later)\n"
 "  -w, --write FILE      save the records to a capture ('-': standard output);\n"
@@ -196,6 +200,7 @@ enum {
 	O_ASCII,
 	O_JOURNAL,
 	O_JOURNAL_LIMIT,
+	O_NO_MAP,
 };
 
 static const struct option longopts[] = {
@@ -204,6 +209,7 @@ static const struct option longopts[] = {
 	{ "write", required_argument, NULL, 'w' },
 	{ "packet-buffered", no_argument, NULL, 'U' },
 	{ "from-now", no_argument, NULL, O_FROM_NOW },
+	{ "no-map", no_argument, NULL, O_NO_MAP },
 	{ "on-time-wait", no_argument, NULL, O_ON_TIME_WAIT },
 	{ "metrics", required_argument, NULL, O_METRICS },
 	{ "metrics-ports", required_argument, NULL, O_METRICS_PORTS },
@@ -355,6 +361,9 @@ static int other_opt(struct opts *o, int ch, const char *name)
 		break;
 	case O_FROM_NOW:
 		o->from_now = true;
+		break;
+	case O_NO_MAP:
+		o->no_map = true;
 		break;
 	case O_ON_TIME_WAIT:
 		o->on_time_wait = true;

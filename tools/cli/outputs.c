@@ -129,6 +129,9 @@ int tt_outputs_open(struct tt_outputs *out, const struct opts *o,
 		if (!d[i].f) {
 			out->rec = tt_recorder_open(d[i].path, o->unbuffered);
 			ret = out->rec ? 0 : TT_EXIT_IO;
+			if (src->map)
+				tt_recorder_via(out->rec,
+						"read from the mapped ring");
 		} else if (!strcmp(d[i].path, "-")) {
 			*d[i].f = stdout;
 			if (!isatty(STDOUT_FILENO))

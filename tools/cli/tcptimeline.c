@@ -113,6 +113,17 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 		t = (struct timespec){ left / 1000000000, left % 1000000000 };
 		timeout = &t;
 	}
+	/*
+	 * The mapped ring: no system call while records are there; else tell
+	 * the module where this reader is, so that poll() waits for that.
+	 */
+	if (src->map && tt_mapped_ready(src->map))
+		return 1;
+	if (src->map && tt_mapped_before_poll(src->map) < 0) {
+		fprintf(stderr, "%s: %s: ioctl(TCPSTATES_IOC_SEEK): %s\n",
+			TT_NAME, src->name, strerror(errno));
+		return -1;
+	}
 	n = ppoll(&p, 1, timeout, mask);
 	if (n >= 0 || errno == EINTR) {
 		if (src->live) /* a pipe's records are on another clock */
@@ -161,6 +172,8 @@ static int read_loop(struct app *a, const struct tt_source *src,
 		}
 		if (src->files) /* several files: one stream */
 			n = tt_files_read(src->files, dec, buf, chunk);
+		else if (src->map)
+			n = tt_mapped_read(src->map, buf, chunk);
 		else
 			n = read(src->fd, buf, chunk);
 		if (n < 0 && src->files)

@@ -25,6 +25,7 @@ int tt_recorder_error(const struct tt_recorder *w); /* errno, or 0 */
 bool tt_recorder_to_pipe(const struct tt_recorder *w);
 /* Flushes, closes, says what was written (or the error). -1 on error. */
 int tt_recorder_close(struct tt_recorder *w);
+void tt_recorder_via(struct tt_recorder *w, const char *via);
 
 /* ---- rotate.c: -w FILE with -C MB, -G SECS, -W COUNT ---- */
 struct tt_rotate_cfg {

@@ -27,7 +27,15 @@ struct tt_recorder {
 	size_t len, cap;
 	uint64_t records, lost, bytes;
 	int err; /* the first write error, or 0 */
+	const char *via; /* how the records came, for the summary; or NULL */
 };
+
+/* The summary at close also says how the records came (the mapped ring). */
+void tt_recorder_via(struct tt_recorder *w, const char *via)
+{
+	if (w)
+		w->via = via;
+}
 
 static int write_all(struct tt_recorder *w, const void *p, size_t len)
 {
@@ -139,11 +147,12 @@ int tt_recorder_close(struct tt_recorder *w)
 			strerror(err));
 	else
 		fprintf(stderr,
-			"%s: %llu record%s written to %s (%llu bytes); %s\n",
+			"%s: %llu record%s written to %s (%llu bytes); %s%s%s\n",
 			TT_NAME, (unsigned long long)w->records,
 			w->records == 1 ? "" : "s",
 			strcmp(w->path, "-") ? w->path : "standard output",
-			(unsigned long long)w->bytes, lost);
+			(unsigned long long)w->bytes, lost, w->via ? "; " : "",
+			w->via ? w->via : "");
 	free(w->buf);
 	free(w);
 	return err ? -1 : 0;
