@@ -305,7 +305,11 @@ if load capacity=64; then
 	if [ -x "$TT" ]; then
 		"$TT" --from-now -w "$TMP/tt.lap.tcpcap" 2> "$TMP/tt.lap.err" &
 		HOLDERS+=($!)
-		sleep 0.5
+		# stopped once it has mapped the ring, not after a guess at how long that takes
+		for ((i = 0; i < 600; i++)); do
+			grep -q /dev/tcpstates "/proc/${HOLDERS[0]}/maps" 2>/dev/null && break
+			sleep 0.1
+		done
 		kill -STOP "${HOLDERS[0]}"
 		"$DEVTEST" burst 40 > /dev/null
 		kill -CONT "${HOLDERS[0]}"
