@@ -147,6 +147,7 @@ int ts_ring_init(u32 capacity)
 		     offsetof(struct tcpstates_slot, rec));
 	BUILD_BUG_ON(sizeof(atomic64_t) != sizeof(ring.hdr->head));
 	BUILD_BUG_ON(sizeof(*ring.hdr) > PAGE_SIZE);
+	BUILD_BUG_ON(offsetof(struct tcpstates_mmap_header, head) != 64);
 
 	/*
 	 * Callers validate: a power of two, at least 64. The largest ring is

@@ -741,8 +741,11 @@ struct tcpstates_mmap_header {
 	__u64	slots_offset;	/* where slot 0 starts: one page */
 	__u64	map_size;	/* the bytes to map, a whole number of pages */
 	__u64	reserved[3];
-	/* Written by writers, on a cache line of its own. */
-	__u64	head __attribute__((aligned(64)));
+	/*
+	 * At offset 64: the only word writers write, on a cache line of its
+	 * own (nothing follows it in the page).
+	 */
+	__u64	head;
 };
 
 struct tcpstates_slot {
