@@ -29,7 +29,8 @@ import statistics
 import sys
 
 USER_HZ = os.sysconf("SC_CLK_TCK")
-ORDER = ["base", "kprobes", "tracepoint", "module", "reader", "reader-w0", "bpftrace", "bcc"]
+ORDER = ["base", "kprobes", "tracepoint", "module", "reader", "reader-read", "reader-w0", "bpftrace",
+         "bcc"]
 # the floor: the same hooks with nothing behind them (kprobe events, tracing off)
 FLOOR = "kprobes"
 TRACERS = ("bpftrace", "bcc")

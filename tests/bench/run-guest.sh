@@ -16,6 +16,7 @@
 #               module     tcpstates loaded, nobody reading
 #               reader     tcpstates loaded, tcptimeline --from-now -w recording to a file
 #               reader-w0  the same with wakeup_ms=0 (a reader wakeup per record, as before batching)
+#               reader-read  the reader with --no-map: read() rather than the mapped ring
 #               bpftrace   bpftrace on tracepoint:sock:inet_sock_set_state printing the same fields
 #               bcc        Debian's tcpstates-bpfcc (left out, with the reason, if it cannot run)
 #             Each configuration is set up once per round and runs loopback, then veth; report.py
@@ -237,13 +238,14 @@ start()
 	kprobes | tracepoint)
 		floor_on "$1"
 		;;
-	reader | reader-w0)
+	reader | reader-w0 | reader-read)
 		if [ "$1" = reader-w0 ]; then
 			insmod "$KO" wakeup_ms=0 || return 1
 		else
 			insmod "$KO" || return 1
 		fi
-		"$TT" --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
+		# shellcheck disable=SC2046 # no word, or --no-map
+		"$TT" $([ "$1" = reader-read ] && echo --no-map) --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
 		reader=$!
 		sleep 0.5
 		;;
@@ -280,7 +282,7 @@ stop()
 		tracer=0
 	fi
 	case $1 in
-	module | reader | reader-w0) rmmod tcpstates ;;
+	module | reader | reader-w0 | reader-read) rmmod tcpstates ;;
 	kprobes | tracepoint) floor_off "$1" ;;
 	esac
 }
@@ -541,7 +543,7 @@ setup_veth || { echo "# bench: cannot set up the veth pair"; exit 1; }
 
 case $PART in
 main)
-	configs=(base kprobes tracepoint module reader reader-w0)
+	configs=(base kprobes tracepoint module reader reader-read reader-w0)
 	if command -v bpftrace > /dev/null; then
 		configs+=(bpftrace)
 	else
