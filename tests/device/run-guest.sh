@@ -104,6 +104,18 @@ stat_value() {
 	awk -v k="$1" '$1 == k { print $2 }' /proc/tcpstates_stats
 }
 
+# stop_holders SIGNAL: signal every background reader in HOLDERS and wait for each; 0 if all
+# exited 0, else a failed one's status.
+stop_holders() {
+	local p rc=0
+	kill -"$1" "${HOLDERS[@]}"
+	for p in "${HOLDERS[@]}"; do
+		wait "$p" || rc=$?
+	done
+	HOLDERS=()
+	return $rc
+}
+
 # wait_for FILE PATTERN [TENTHS]: until a line matches, default 10 s.
 wait_for() {
 	local i
@@ -315,10 +327,8 @@ if load capacity=64; then
 		kill -CONT "${HOLDERS[0]}"
 		"$DEVTEST" burst 2 > /dev/null
 		sleep 1
-		kill -INT "${HOLDERS[0]}"
-		wait "${HOLDERS[0]}"
+		stop_holders INT
 		rc=$?
-		HOLDERS=()
 		if [ $rc = 0 ] && grep -q "read from the mapped ring$" "$TMP/tt.lap.err" &&
 		   python3 "$HERE/tt_lapped.py" "$TMP/tt.lap.tcpcap" > "$TMP/tt.lap.out" 2>&1; then
 			ok "capacity=64: tcptimeline lapped on the mapped ring: $(cat "$TMP/tt.lap.out")"
@@ -438,12 +448,8 @@ if [ -x "$TT" ]; then
 	"$DEVTEST" burst 20 > /dev/null
 	"$DEVTEST" burst 20 v6 fin > /dev/null
 	sleep 1
-	kill -INT "${HOLDERS[@]}"
-	rc=0
-	for p in "${HOLDERS[@]}"; do
-		wait "$p" || rc=$?
-	done
-	HOLDERS=()
+	stop_holders INT
+	rc=$?
 	# the records after the 160-byte capture header, byte for byte
 	if [ $rc = 0 ] && grep -q "; read from the mapped ring$" "$TMP/tt.map.err" &&
 	   ! grep -q "mapped" "$TMP/tt.read.err" &&
@@ -842,12 +848,8 @@ if wait_for "$TMP/hold_read" '^ready' && wait_for "$TMP/hold_poll" '^ready'; the
 		ok "no kernel addresses in /proc/tcpstates or /proc/tcpstates_stats ($(wc -l < "$TMP/text") lines)"
 	fi
 
-	kill -TERM "${HOLDERS[@]}"
-	rc=0
-	for p in "${HOLDERS[@]}"; do
-		wait "$p" || rc=$?
-	done
-	HOLDERS=()
+	stop_holders TERM
+	rc=$?
 	if [ $rc = 0 ] && grep -q '^eintr' "$TMP/hold_read" &&
 	   grep -q '^eintr' "$TMP/hold_poll"; then
 		ok "SIGTERM interrupts the blocked readers (EINTR), they exit cleanly"
@@ -875,10 +877,8 @@ if wait_for "$TMP/mmaphold" '^mapped'; then
 		diag < "$TMP/rmmod.err"
 		not_ok "rmmod refused while the ring is mapped (its file closed)"
 	fi
-	kill -TERM "${HOLDERS[@]}"
-	wait "${HOLDERS[@]}"
+	stop_holders TERM
 	rc=$?
-	HOLDERS=()
 	if [ $rc = 0 ] && grep -q '^head' "$TMP/mmaphold"; then
 		ok "the mapped reader unmaps and exits cleanly"
 	else

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "../../module/uapi/tcpstates.h"
+#include "../lib/mapped.h"
 
 _Static_assert(sizeof(struct tcpstates_record) == TCPSTATES_RECORD_SIZE, "record size");
 
@@ -212,54 +213,20 @@ static bool wait_lapped(int fd)
 
 /*
  * The mapped reader: copies records in place until SIGTERM, with the
- * protocol of uapi/tcpstates.h. Its cursor is its own, so INFO's is moved
- * to it (TCPSTATES_IOC_SEEK) before each poll() and at the end.
+ * protocol of uapi/tcpstates.h (tests/lib/mapped.h). Its cursor is its own,
+ * so INFO's is moved to it (TCPSTATES_IOC_SEEK) before each poll() and at
+ * the end.
  */
-static int mapped_copy(const struct tcpstates_mmap_header *h, uint64_t *next,
-		       struct tcpstates_record *r, uint64_t *lost)
-{
-	const unsigned char *slots = (const unsigned char *)h + h->slots_offset;
-	uint64_t seq = *next, cap = h->capacity, g1, to;
-	uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
-	const struct tcpstates_slot *slot;
-
-	if (seq >= head)
-		return 0;
-	if (head - seq > cap)
-		goto lapped;
-	slot = (const void *)(slots + (seq & (cap - 1)) * h->slot_size);
-	g1 = __atomic_load_n(&slot->gen, __ATOMIC_ACQUIRE);
-	if (g1 >> 1 > seq + 1)
-		goto lapped;
-	if (g1 >> 1 < seq + 1 || g1 & 1)
-		return 0;
-	memcpy(r, (const void *)&slot->rec, sizeof(*r));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&slot->gen, __ATOMIC_RELAXED) != g1)
-		goto lapped;
-	*next = seq + 1;
-	return 1;
-lapped:
-	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
-	to = head > cap ? head - cap : 0;
-	if (to < seq + 1)
-		to = seq + 1;
-	*lost += to - seq;
-	*next = to;
-	return 2;
-}
-
 static int reader_mapped(void)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct tcpstates_info info0 = { .argsz = sizeof(info0) };
 	struct tcpstates_info info1 = { .argsz = sizeof(info1) };
-	const struct tcpstates_mmap_header *h;
 	unsigned long records = 0, bad = 0;
-	uint64_t next, start, lost = 0, head;
+	__u64 start, lost = 0, head, l;
 	struct tcpstates_record r;
-	size_t size;
-	int fd;
+	struct mapped m;
+	int fd, err;
 
 	sigaction(SIGTERM, &sa, NULL);
 	fd = open(TCPSTATES_DEVICE, O_RDONLY);
@@ -267,51 +234,46 @@ static int reader_mapped(void)
 		perror("stress: open/INFO");
 		return 1;
 	}
-	h = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED) {
-		perror("stress: mmap");
+	err = map_ring(fd, &m);
+	if (err) {
+		fprintf(stderr, "stress: mmap: %s\n", strerror(err));
 		return 1;
 	}
-	size = h->map_size;
-	munmap((void *)h, 4096);
-	h = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED) {
-		perror("stress: mmap");
-		return 1;
-	}
-	start = next = info0.reader_next;
+	start = m.next = info0.reader_next;
 	while (!stop) {
-		int got = mapped_copy(h, &next, &r, &lost);
+		int got = mapped_fetch(&m, &r, &l);
 
-		if (got == 1) {
-			if (r.seq != next - 1 || !r.kind || r.kind >= TCPSTATES_NR_EVENTS ||
+		if (got == M_OK) {
+			if (r.seq != m.next - 1 || !r.kind || r.kind >= TCPSTATES_NR_EVENTS ||
 			    r.kind == TCPSTATES_EV_LOST)
 				bad++;
 			records++;
 			continue;
 		}
-		if (got == 2)
+		if (got == M_LOST) {
+			lost += l;
 			continue;
-		if (ioctl(fd, TCPSTATES_IOC_SEEK, &next)) {
+		}
+		if (ioctl(fd, TCPSTATES_IOC_SEEK, &m.next)) {
 			bad++;
 			break;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		poll(&p, 1, 100);
 	}
-	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
-	if (ioctl(fd, TCPSTATES_IOC_SEEK, &next) || ioctl(fd, TCPSTATES_IOC_INFO, &info1))
+	head = mapped_head(&m);
+	if (ioctl(fd, TCPSTATES_IOC_SEEK, &m.next) || ioctl(fd, TCPSTATES_IOC_INFO, &info1))
 		bad++;
 	/* copied + counted lost = the cursor's advance, which never passes the head */
-	if (records + lost != next - start || info1.reader_next != next || next > head ||
+	if (records + lost != m.next - start || info1.reader_next != m.next || m.next > head ||
 	    start > info0.written)
 		bad++;
 	printf("reader mapped records=%lu lost=%llu span=%llu s0=%llu s1=%llu written0=%llu written1=%llu %s\n",
-	       records, (unsigned long long)lost, (unsigned long long)(next - start),
-	       (unsigned long long)start, (unsigned long long)next,
+	       records, (unsigned long long)lost, (unsigned long long)(m.next - start),
+	       (unsigned long long)start, (unsigned long long)m.next,
 	       (unsigned long long)info0.written, (unsigned long long)head,
 	       bad ? "BAD" : "ok");
-	munmap((void *)h, size);
+	munmap((void *)m.hdr, m.size);
 	close(fd);
 	return bad ? 1 : 0;
 }
