@@ -85,6 +85,7 @@
  * ahead of the one it interrupted would wait for it forever (ring.c,
  * "Invariants"). ts_ring_reserve() asserts it under lockdep.
  */
+#include <linux/highuid.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
@@ -187,12 +188,28 @@ static u8 ts_context(void)
 static void ts_fill_task(struct tcpstates_record *rec)
 {
 	rec->ctx = ts_context();
-	if (rec->ctx != TCPSTATES_CTX_TASK)
+	if (rec->ctx != TCPSTATES_CTX_TASK) {
+		rec->pid = 0;
+		rec->tgid = 0;
+		memset(rec->comm, 0, sizeof(rec->comm));
 		return;
+	}
 	rec->pid = current->pid;
 	rec->tgid = current->tgid;
-	/* Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. */
-	strscpy(rec->comm, current->comm, sizeof(rec->comm));
+	/*
+	 * Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. _pad:
+	 * the bytes after the name are the slot's too.
+	 */
+	strscpy_pad(rec->comm, current->comm, sizeof(rec->comm));
+}
+
+/*
+ * sk_uid as the initial user namespace sees it: from_kuid_munged() there,
+ * without walking its one-extent map (identity, (uid_t)-1 unmapped).
+ */
+static u32 ts_uid(kuid_t uid)
+{
+	return uid_valid(uid) ? __kuid_val(uid) : (u32)overflowuid;
 }
 
 /*
@@ -217,6 +234,7 @@ static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk,
 	rec->cookie = ts_cookie(sk);
 	rec->sport = sport;
 	rec->dport = sk->sk_dport;
+	rec->flags = 0;		/* the first to set flags; the rest add theirs */
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ts_sk_is_mapped(sk)) {
 		rec->family = TCPSTATES_FAMILY_INET6;
@@ -225,11 +243,55 @@ static void ts_fill_common(struct tcpstates_record *rec, struct sock *sk,
 		return;
 	}
 	if (sk->sk_family == AF_INET6)
-		rec->flags |= TCPSTATES_F_MAPPED;
+		rec->flags = TCPSTATES_F_MAPPED;
 #endif
 	rec->family = TCPSTATES_FAMILY_INET;
 	memcpy(rec->saddr, &sk->sk_rcv_saddr, 4);
+	memset(rec->saddr + 4, 0, 12);
 	memcpy(rec->daddr, &sk->sk_daddr, 4);
+	memset(rec->daddr + 4, 0, 12);
+}
+
+/*
+ * The three groups of TCP fields, each stored whole by every record:
+ * values where the record carries the group (its TCPSTATES_F_* flag),
+ * zeros where it does not.
+ */
+static void ts_put_seq(struct tcpstates_record *rec, u32 write_seq,
+		       u32 snd_una, u32 snd_nxt, u32 rcv_nxt, u32 rcv_unread)
+{
+	rec->write_seq = write_seq;
+	rec->snd_una = snd_una;
+	rec->snd_nxt = snd_nxt;
+	rec->rcv_nxt = rcv_nxt;
+	rec->rcv_unread = rcv_unread;
+}
+
+static void ts_put_window(struct tcpstates_record *rec, u32 snd_wnd,
+			  u32 rcv_wnd)
+{
+	rec->snd_wnd = snd_wnd;
+	rec->rcv_wnd = rcv_wnd;
+}
+
+/* TCPSTATES_F_TCPINFO's fields but the options and windows scales. */
+static void ts_put_info(struct tcpstates_record *rec, u32 srtt_us,
+			u32 total_retrans, u16 mss, u64 bytes_acked,
+			u64 bytes_received)
+{
+	rec->srtt_us = srtt_us;
+	rec->total_retrans = total_retrans;
+	rec->mss = mss;
+	rec->bytes_acked = bytes_acked;
+	rec->bytes_received = bytes_received;
+}
+
+static void ts_put_options(struct tcpstates_record *rec, u8 options,
+			   u8 snd_wscale, u8 rcv_wscale)
+{
+	rec->options = options;
+	rec->snd_wscale = snd_wscale;
+	rec->rcv_wscale = rcv_wscale;
 }
 
 /*
@@ -272,37 +334,39 @@ static void ts_fill_timers(struct tcpstates_record *rec, const struct sock *sk)
 static void ts_fill_full(struct tcpstates_record *rec, struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 rcv_nxt;
+	u8 options = 0;
 
-	rec->uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	rec->uid = ts_uid(sk->sk_uid);
 	rec->sk_err = READ_ONCE(sk->sk_err);
-	if (!ts_has_seq(sk, rec->old_state, rec->new_state))
+	if (!ts_has_seq(sk, rec->old_state, rec->new_state)) {
+		ts_put_seq(rec, 0, 0, 0, 0, 0);
+		ts_put_window(rec, 0, 0);
+		ts_put_info(rec, 0, 0, 0, 0, 0);
+		ts_put_options(rec, 0, 0, 0);
 		return;
+	}
 
-	rec->flags |= TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW | TCPSTATES_F_TCPINFO;
-	rec->write_seq = READ_ONCE(tp->write_seq);
-	rec->snd_una = READ_ONCE(tp->snd_una);
-	rec->snd_nxt = READ_ONCE(tp->snd_nxt);
-	rec->rcv_nxt = READ_ONCE(tp->rcv_nxt);
-	/* What close() would throw away now (uapi: rcv_unread). */
-	rec->flags |= TCPSTATES_F_UNREAD;
-	rec->rcv_unread = rec->rcv_nxt - READ_ONCE(tp->copied_seq);
-	rec->snd_wnd = tp->snd_wnd;
-	rec->rcv_wnd = tp->rcv_wnd;
-	rec->srtt_us = tp->srtt_us >> 3;
-	rec->total_retrans = tp->total_retrans;
-	rec->mss = tp->mss_cache;
-	rec->snd_wscale = tp->rx_opt.snd_wscale;
-	rec->rcv_wscale = tp->rx_opt.rcv_wscale;
+	/* rcv_unread: what close() would throw away now (uapi). */
+	rec->flags |= TCPSTATES_F_SEQ | TCPSTATES_F_WINDOW |
+		      TCPSTATES_F_TCPINFO | TCPSTATES_F_UNREAD;
+	rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	ts_put_seq(rec, READ_ONCE(tp->write_seq), READ_ONCE(tp->snd_una),
+		   READ_ONCE(tp->snd_nxt), rcv_nxt,
+		   rcv_nxt - READ_ONCE(tp->copied_seq));
+	ts_put_window(rec, tp->snd_wnd, tp->rcv_wnd);
+	ts_put_info(rec, tp->srtt_us >> 3, tp->total_retrans, tp->mss_cache,
+		    tp->bytes_acked, tp->bytes_received);
 	if (tp->rx_opt.sack_ok)
-		rec->options |= TCPSTATES_OPT_SACK;
+		options |= TCPSTATES_OPT_SACK;
 	if (tp->rx_opt.tstamp_ok)
-		rec->options |= TCPSTATES_OPT_TIMESTAMP;
+		options |= TCPSTATES_OPT_TIMESTAMP;
 	if (tp->rx_opt.wscale_ok)
-		rec->options |= TCPSTATES_OPT_WSCALE;
+		options |= TCPSTATES_OPT_WSCALE;
 	if (ts_tcp_ecn_ok(tp))
-		rec->options |= TCPSTATES_OPT_ECN;
-	rec->bytes_acked = tp->bytes_acked;
-	rec->bytes_received = tp->bytes_received;
+		options |= TCPSTATES_OPT_ECN;
+	ts_put_options(rec, options, tp->rx_opt.snd_wscale,
+		       tp->rx_opt.rcv_wscale);
 	if (rec->kind == TCPSTATES_EV_STATE && rec->new_state == TCP_CLOSE)
 		ts_fill_timers(rec, sk);
 }
@@ -312,43 +376,45 @@ static void ts_fill_request(struct tcpstates_record *rec, struct sock *sk)
 	const struct request_sock *req = inet_reqsk(sk);
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	const struct tcp_request_sock *treq = tcp_rsk(req);
+	u8 options = 0;
 
 	rec->flags |= TCPSTATES_F_REQUEST | TCPSTATES_F_SEQ |
 		      TCPSTATES_F_TCPINFO;
-	rec->uid = req->rsk_listener ?
-		   from_kuid_munged(&init_user_ns, req->rsk_listener->sk_uid) :
-		   (u32)-1;
+	rec->uid = req->rsk_listener ? ts_uid(req->rsk_listener->sk_uid) :
+				       (u32)-1;
+	rec->sk_err = 0;
 	/* What the child will start from: the SYN-ACK is not acked yet. */
-	rec->snd_una = treq->snt_isn;
-	rec->snd_nxt = treq->snt_isn + 1;
-	rec->write_seq = treq->snt_isn + 1;
-	rec->rcv_nxt = treq->rcv_isn + 1;
-	rec->mss = req->mss;
-	rec->total_retrans = req->num_retrans;
-	if (ireq->wscale_ok) {
-		rec->options |= TCPSTATES_OPT_WSCALE;
-		rec->snd_wscale = ireq->snd_wscale;
-		rec->rcv_wscale = ireq->rcv_wscale;
-	}
+	ts_put_seq(rec, treq->snt_isn + 1, treq->snt_isn, treq->snt_isn + 1,
+		   treq->rcv_isn + 1, 0);
+	ts_put_window(rec, 0, 0);
+	ts_put_info(rec, 0, req->num_retrans, req->mss, 0, 0);
 	if (ireq->sack_ok)
-		rec->options |= TCPSTATES_OPT_SACK;
+		options |= TCPSTATES_OPT_SACK;
 	if (ireq->tstamp_ok)
-		rec->options |= TCPSTATES_OPT_TIMESTAMP;
+		options |= TCPSTATES_OPT_TIMESTAMP;
 	if (ts_req_ecn_ok(req))
-		rec->options |= TCPSTATES_OPT_ECN;
+		options |= TCPSTATES_OPT_ECN;
+	if (ireq->wscale_ok)
+		ts_put_options(rec, options | TCPSTATES_OPT_WSCALE,
+			       ireq->snd_wscale, ireq->rcv_wscale);
+	else
+		ts_put_options(rec, options, 0, 0);
 }
 
 static void ts_fill_timewait(struct tcpstates_record *rec, struct sock *sk)
 {
 	const struct tcp_timewait_sock *tcptw = tcp_twsk(sk);
+	u32 snd_nxt = READ_ONCE(tcptw->tw_snd_nxt);
 
 	/* Our FIN is acked in both substates: una == nxt == write_seq. */
 	rec->flags |= TCPSTATES_F_TIMEWAIT | TCPSTATES_F_SEQ;
 	rec->uid = (u32)-1;
-	rec->snd_una = READ_ONCE(tcptw->tw_snd_nxt);
-	rec->snd_nxt = rec->snd_una;
-	rec->write_seq = rec->snd_una;
-	rec->rcv_nxt = READ_ONCE(tcptw->tw_rcv_nxt);
+	rec->sk_err = 0;
+	ts_put_seq(rec, snd_nxt, snd_nxt, snd_nxt,
+		   READ_ONCE(tcptw->tw_rcv_nxt), 0);
+	ts_put_window(rec, 0, 0);
+	ts_put_info(rec, 0, 0, 0, 0, 0);
+	ts_put_options(rec, 0, 0, 0);
 }
 
 /*
@@ -399,8 +465,19 @@ static void ts_emit_to(struct sock *sk, enum ts_obj obj, u16 kind,
 	if (!rec)
 		goto out;
 
-	/* Zero first: padding and unused fields must not leak memory. */
-	memset(rec, 0, sizeof(*rec));
+	/*
+	 * Every byte of the slot is stored once, here and in the one
+	 * ts_fill_*() its object takes; nothing is zeroed first. The slot
+	 * holds the record of a lap ago, another socket's and perhaps another
+	 * namespace's: a field left out would show its value. The record has
+	 * no padding, and a field added to it breaks the build here until it
+	 * is stored. Debug kernels poison the slot first, so that a field
+	 * left out shows as 0xa5 bytes, which the device suite's canon check
+	 * refuses (devtest.c, canon_problem()).
+	 */
+	BUILD_BUG_ON(sizeof(*rec) != 176);
+	if (IS_ENABLED(CONFIG_KASAN))
+		memset(rec, 0xa5, sizeof(*rec));
 	rec->seq = seq;
 	/* NMI-safe (see ts_context()); ktime_get_ns() is not. */
 	rec->ts_ns = ktime_get_mono_fast_ns();
@@ -409,6 +486,7 @@ static void ts_emit_to(struct sock *sk, enum ts_obj obj, u16 kind,
 	rec->old_state = old_state;
 	rec->new_state = new_state;
 	rec->aux = aux;
+	rec->reserved0 = 0;
 	ts_fill_task(rec);
 	ts_fill_common(rec, sk, sport);
 	if (peer)

@@ -88,8 +88,8 @@
  *   header line.
  *
  * Conventions
- *   Only fixed-width types, natural alignment, explicit reserved fields (the
- *   module zeroes every record before filling it). Addresses are 16 bytes:
+ *   Only fixed-width types, natural alignment, no padding, explicit reserved
+ *   fields; a field a record does not carry is 0. Addresses are 16 bytes:
  *   IPv4 uses the first 4, IPv4-mapped IPv6 sockets are reported as
  *   TCPSTATES_FAMILY_INET with TCPSTATES_F_MAPPED set. Ports are in network
  *   byte order, as in struct inet_diag_sockid. Sequence numbers are the raw

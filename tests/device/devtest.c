@@ -279,6 +279,57 @@ static bool kptr(__u64 v)
 	return (v >> 47) == 0x1ffff; /* canonical kernel half, x86-64 */
 }
 
+static const struct tcpstates_record zero_record;
+static long ncpus = 1;
+
+/*
+ * The canon of a record: what a record does not carry is 0. A field the
+ * module left unwritten holds the previous lap's value (or, in a debug
+ * kernel, which poisons each slot before filling it, 0xa5 bytes), and
+ * breaks one of these on some record of a lapped ring. Writes the first
+ * problem found into why (NUL-terminated), or leaves it empty.
+ */
+static void canon_problem(const struct tcpstates_record *r, char *why,
+			  size_t len)
+{
+	const bool full = !(r->flags & (TCPSTATES_F_REQUEST | TCPSTATES_F_TIMEWAIT));
+
+	if (r->flags & ~0x7f)
+		snprintf(why, len, "unknown flags 0x%x", r->flags);
+	else if (!(r->flags & TCPSTATES_F_SEQ) &&
+		 (r->write_seq || r->snd_una || r->snd_nxt || r->rcv_nxt))
+		snprintf(why, len, "sequence numbers %u %u %u %u without F_SEQ",
+			 r->write_seq, r->snd_una, r->snd_nxt, r->rcv_nxt);
+	else if (!(r->flags & TCPSTATES_F_WINDOW) && (r->snd_wnd || r->rcv_wnd))
+		snprintf(why, len, "windows %u %u without F_WINDOW", r->snd_wnd,
+			 r->rcv_wnd);
+	else if (!(r->flags & TCPSTATES_F_TCPINFO) &&
+		 (r->srtt_us || r->total_retrans || r->mss || r->snd_wscale ||
+		  r->rcv_wscale || r->options || r->bytes_acked ||
+		  r->bytes_received))
+		snprintf(why, len, "srtt %u retrans %u mss %u wscale %u/%u "
+			 "options 0x%x bytes %llu/%llu without F_TCPINFO",
+			 r->srtt_us, r->total_retrans, r->mss, r->snd_wscale,
+			 r->rcv_wscale, r->options, r->bytes_acked,
+			 r->bytes_received);
+	else if (!full && (r->srtt_us || r->bytes_acked || r->bytes_received ||
+			   r->sk_err))
+		snprintf(why, len, "a request or timewait record with srtt %u, "
+			 "bytes %llu/%llu or sk_err %u", r->srtt_us,
+			 r->bytes_acked, r->bytes_received, r->sk_err);
+	else if ((r->flags & TCPSTATES_F_TIMEWAIT) && r->uid != (__u32)-1)
+		snprintf(why, len, "a timewait record with uid %u", r->uid);
+	else if (!(r->options & TCPSTATES_OPT_WSCALE) &&
+		 (r->flags & TCPSTATES_F_REQUEST) &&
+		 (r->snd_wscale || r->rcv_wscale))
+		snprintf(why, len, "a request's window scales %u/%u without "
+			 "OPT_WSCALE", r->snd_wscale, r->rcv_wscale);
+	else if (r->ctx != TCPSTATES_CTX_TASK &&
+		 (r->pid || r->tgid || r->comm[0]))
+		snprintf(why, len, "ctx %u with pid %u tgid %u comm \"%.16s\"",
+			 r->ctx, r->pid, r->tgid, r->comm);
+}
+
 /* Returns NULL if the record is sane, else what is wrong with it. */
 static const char *record_problem(const struct tcpstates_record *r)
 {
@@ -318,10 +369,23 @@ static const char *record_problem(const struct tcpstates_record *r)
 		return why;
 	}
 	if (r->kind == TCPSTATES_EV_LOST) {
+		struct tcpstates_record z = *r;
+
 		if (r->cookie != 0 || r->aux == 0)
 			return "LOST marker with cookie != 0 or aux == 0";
+		z.seq = z.ts_ns = z.aux = z.kind = 0;
+		if (memcmp(&z, &zero_record, RS))
+			return "LOST marker with a field besides seq, ts_ns, aux set";
 		return NULL;
 	}
+	if (r->cpu >= ncpus) {
+		snprintf(why, sizeof(why), "cpu %u of %ld", r->cpu, ncpus);
+		return why;
+	}
+	why[0] = 0;
+	canon_problem(r, why, sizeof(why));
+	if (why[0])
+		return why;
 	if (r->old_state >= TCPSTATES_NR_STATES ||
 	    r->new_state >= TCPSTATES_NR_STATES) {
 		snprintf(why, sizeof(why), "state %u -> %u out of range",
@@ -2296,7 +2360,7 @@ static const struct {
 	{ "manyopen", cmd_manyopen, "[N]  N simultaneous opens" },
 	{ "netns", cmd_netns, "[CONNS]  namespace isolation of readers" },
 	{ "hold", cmd_hold, "[read|poll]  block until SIGTERM, print records" },
-	{ "leakscan", cmd_leakscan, "  no kernel pointers or stale bytes in records" },
+	{ "leakscan", cmd_leakscan, "  no kernel pointers, no stale or poisoned bytes in records (canon)" },
 	{ "burst", cmd_burst, "N [v6] [fin]  loopback traffic, prints the port" },
 	{ "openerr", cmd_openerr, "PATH ERRNO  open must fail with ERRNO" },
 	{ "delmod", cmd_delmod, "NAME  delete_module(O_NONBLOCK), prints errno" },
@@ -2316,6 +2380,7 @@ int main(int argc, char **argv)
 
 	if (d)
 		dev = d;
+	ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2)
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
