@@ -22,6 +22,7 @@
 #   make deb             ../tcpstates-dkms_*.deb and ../tcptimeline_*.deb (dpkg-buildpackage)
 #   make bench           cost, loss and throughput against no tracing, bpftrace and bcc (BENCHMARKS.md)
 #   make bench-icount    the same figures in instruction-counted guest time (-icount shift=0,sleep=off)
+#   make bench-scaling   churn at 1, 2 and 4 vCPUs, wall-clock, the reader on a vCPU of its own
 #   make fuzz            the decoder fuzzer, for longer than make test runs it
 #   make mutants         plant each defect of tests/mutants/ in a scratch copy, run the suite that
 #                        must catch it, print the table (MUTANTS="a b": those alone; not in CI)
@@ -80,6 +81,9 @@ bench:
 bench-icount:
 	BENCH_ICOUNT=shift=0,sleep=off tests/bench/bench.sh
 
+bench-scaling:
+	BENCH_MAIN=0 BENCH_CPUS="1 2 4" tests/bench/bench.sh
+
 fuzz:
 	$(MAKE) -C tools fuzz
 
@@ -105,4 +109,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module tools test test-all test-unit test-vm test-kernels test-debug test-kcsan test-systemd deb check stress \
-	bench bench-icount fuzz mutants demo install clean
+	bench bench-icount bench-scaling fuzz mutants demo install clean

@@ -30,7 +30,8 @@
 # the hang was not seen again and was not explained.)
 #
 # Env: BENCH_OUT (OUTDIR, default build/bench/DATE-TIME: each boot's bench.txt, console and the raw
-# profile), BENCH_CPUS ("1 4": the scaling boots), BENCH_APPEND (guest kernel arguments, default clocksource=hpet: what the guest
+# profile), BENCH_CPUS ("1 4": the scaling boots), BENCH_MAIN (0: no main boot; `make bench-scaling`
+# is BENCH_MAIN=0 BENCH_CPUS="1 2 4", the reader on its own vCPU, about 12 minutes idle), BENCH_APPEND (guest kernel arguments, default clocksource=hpet: what the guest
 # kernel picks by itself with 2 or more vCPUs under TCG, finding their TSCs unsynchronized; with 1
 # vCPU it would take the TSC, and the scaling boots would not compare), TCPSTATES_KVM=1 on real
 # hardware, and every BENCH_* variable run-guest.sh reads (BENCH_ROUNDS, BENCH_RUN_S,
@@ -110,7 +111,8 @@ make -s -C "$REPO/tools" bench 2>&1 | tee "$OUT/tools-bench.txt"
 
 main_cpus=2
 [ ${#icount[@]} = 0 ] || main_cpus=${BENCH_ICOUNT_CPUS:-1}
-boot main "$main_cpus" main "${BENCH_TIMEOUT:-$([ ${#icount[@]} = 0 ] && echo 1100 || echo 4000)}"
+[ "${BENCH_MAIN:-1}" = 0 ] ||
+	boot main "$main_cpus" main "${BENCH_TIMEOUT:-$([ ${#icount[@]} = 0 ] && echo 1100 || echo 4000)}"
 for cpus in ${BENCH_CPUS-1 4}; do
 	boot "cpus$cpus" "$cpus" scaling 400
 done

@@ -472,19 +472,24 @@ def main():
                 st = churn_summary(churn_runs(d), "lo", "")
                 sys.stdout = saved
         if "base" in st and "reader" in st:
-            scal.append((int(b["guest"][0][1]), st))
+            pin = b["pin"][0] if b["pin"] else ["none", "all", "all"]
+            scal.append((int(b["guest"][0][1]), st, pin))
     if scal:
-        print("\nScaling with guest CPUs: churn on loopback, base and tcptimeline -w reading "
-              "(separate boots; client threads = 2 per CPU)")
+        print("\nScaling with guest CPUs: churn on loopback, base, module alone and "
+              "tcptimeline -w reading (separate boots; client threads = 2 per churn CPU; "
+              "pin 'own': the reader alone on the last CPU, the churn on the others)")
         out_rows = []
-        for cpus, st in sorted(scal, key=lambda x: x[0]):
+        for cpus, st, pin in sorted(scal, key=lambda x: x[0]):
             b, r = st["base"], st["reader"]
-            out_rows.append([str(cpus), str(b["n"]), f"{b['cps']:.0f}", f"{r['cps']:.0f}",
+            m = st.get("module")
+            out_rows.append([str(cpus), pin[0], str(b["n"]), f"{b['cps']:.0f}",
+                             f"{m['ratio']:.3f}" if m else "-", f"{r['cps']:.0f}",
                              f"{r['ratio']:.3f}", f"{r['rlo']:.2f}-{r['rhi']:.2f}",
                              f"{b['cpu']:.0f}", f"{r['cpu']:.0f}", fmt_int(r["records"]),
                              fmt_int(r["lost"])])
-        table(["CPUs", "runs", "base conns/s", "reader conns/s", "ratio", "ratio spread",
-               "base cpu-us/conn", "reader cpu-us/conn", "written", "lost"], out_rows)
+        table(["CPUs", "pin", "runs", "base conns/s", "module ratio", "reader conns/s",
+               "reader ratio", "spread", "base cpu-us/conn", "reader cpu-us/conn", "written",
+               "lost"], out_rows)
     profile_summary(main_dir)
 
 

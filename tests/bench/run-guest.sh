@@ -28,7 +28,10 @@
 #   capacity  rings of 4 Ki, 64 Ki and 1 Mi records under churn, read by tcptimeline and by readers
 #             that pause between reads: what each loses
 #   profile   perf record -a -g -e cpu-clock during churn with the module and a reader
-# PART scaling (a boot with another CPU count): the churn of base and reader, loopback only.
+# PART scaling (a boot with another CPU count): the churn of base, module and reader, loopback
+#   only. With 2 or more CPUs the reader has the last CPU to itself and every configuration's
+#   churn runs on the others (BENCH_PIN=own), as a host with a core to spare runs a recorder;
+#   with 1 CPU, or BENCH_PIN=none, all share every CPU.
 #
 # Every figure goes to $TCPSTATES_RESULTS/bench.txt as one tagged line (report.py documents the
 # format) and is echoed as it is measured; the profile goes to perf-top.txt and perf-script.txt.
@@ -47,7 +50,16 @@ KO=${TCPSTATES_KO:?}
 RES=${TCPSTATES_RESULTS:?}/bench.txt
 ROUNDS=${BENCH_ROUNDS:-5}
 RUN_S=${BENCH_RUN_S:-4}
-THREADS=${BENCH_THREADS:-$((2 * $(nproc)))}
+# BENCH_PIN: where the reader and the churn run (PART scaling, see above)
+PIN=${BENCH_PIN:-$([ "$PART" = scaling ] && [ "$(nproc)" -ge 2 ] && echo own || echo none)}
+LOAD_CPUS=0-$(($(nproc) - 1))
+READER_CPUS=$LOAD_CPUS
+if [ "$PIN" = own ]; then
+	READER_CPUS=$(($(nproc) - 1))
+	LOAD_CPUS=0-$(($(nproc) - 2))
+fi
+LOAD_N=$(($(nproc) - $([ "$PIN" = own ] && echo 1 || echo 0)))
+THREADS=${BENCH_THREADS:-$((2 * LOAD_N))}
 BCC_ROUNDS=${BENCH_BCC_ROUNDS:-3}
 HITS=${BENCH_HITS:-50000}
 CAP_RUN_S=${BENCH_CAP_RUN_S:-6}
@@ -245,7 +257,8 @@ start()
 			insmod "$KO" || return 1
 		fi
 		# shellcheck disable=SC2046 # no word, or --no-map
-		"$TT" $([ "$1" = reader-read ] && echo --no-map) --from-now -w "$WORK/cap" 2> "$WORK/tt.err" &
+		taskset -c "$READER_CPUS" "$TT" $([ "$1" = reader-read ] && echo --no-map) --from-now \
+			-w "$WORK/cap" 2> "$WORK/tt.err" &
 		reader=$!
 		sleep 0.5
 		;;
@@ -291,8 +304,11 @@ stop()
 churn()
 {
 	case $1 in
-	lo) "$STRESS" churn "$3" "$THREADS" 127.0.0.1 "$2" ;;
-	veth) ip netns exec $CLI_NS "$STRESS" churn "$3" "$THREADS" $SRV_ADDR "$2" /run/netns/$SRV_NS ;;
+	lo) taskset -c "$LOAD_CPUS" "$STRESS" churn "$3" "$THREADS" 127.0.0.1 "$2" ;;
+	veth)
+		ip netns exec $CLI_NS taskset -c "$LOAD_CPUS" "$STRESS" churn "$3" "$THREADS" \
+			$SRV_ADDR "$2" /run/netns/$SRV_NS
+		;;
 	esac | sed -n 's/.*conns=//p'
 }
 
@@ -362,7 +378,7 @@ part_churn()
 {
 	local configs=("$@") r cfg paths=(lo veth)
 	[ "$PART" = scaling ] && read -r -a paths <<< "${BENCH_SCALING_PATHS:-lo}"
-	note "churn: $(nproc) CPUs, $THREADS client threads, $ROUNDS rounds of ${RUN_S} s per configuration and path (${paths[*]})"
+	note "churn: $(nproc) CPUs (churn on $LOAD_CPUS, reader on $READER_CPUS), $THREADS client threads, $ROUNDS rounds of ${RUN_S} s per configuration and path (${paths[*]})"
 	for r in $(seq "$ROUNDS"); do
 		for cfg in "${configs[@]}"; do
 			[ "$cfg" = bcc ] && [ "$r" -gt "$BCC_ROUNDS" ] && continue
@@ -574,7 +590,8 @@ main)
 	done
 	;;
 scaling)
-	part_churn base reader
+	emit pin "$PIN" "$LOAD_CPUS" "$READER_CPUS"
+	part_churn base module reader
 	;;
 *)
 	echo "# bench: unknown part $PART"
