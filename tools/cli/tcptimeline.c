@@ -136,6 +136,31 @@ static int wait_readable(struct app *a, const struct tt_source *src,
 }
 
 /*
+ * -w alone from the mapped ring (passthrough, no rotation): records are
+ * copied from the ring straight into the capture's write buffer, one copy
+ * a record where read_loop()'s buffer would make two. The count copied,
+ * or 0 and the caller takes the usual path (none there, or -U).
+ */
+static ssize_t mapped_to_capture(struct app *a, const struct tt_source *src,
+				 struct tt_decoder *dec)
+{
+	const size_t rs = sizeof(struct tcpstates_record);
+	size_t max;
+	void *p = tt_recorder_reserve(a->out->rec, &max);
+	ssize_t n;
+
+	if (!p)
+		return 0;
+	n = tt_mapped_read(src->map, p, max * rs);
+	if (n <= 0)
+		return 0;
+	tt_recorder_commit(a->out->rec, n / rs);
+	dec->records += n / rs;
+	tt_outputs_batch(a->out);
+	return n;
+}
+
+/*
  * Until the end of the input, a signal, or an output that cannot be
  * written any more: 0, -1 after a read error, -2 after a write error (said
  * when the output is closed). The live device and a pipe are waited on
@@ -170,6 +195,10 @@ static int read_loop(struct app *a, const struct tt_source *src,
 			if (!ready)
 				continue;
 		}
+		if (src->map && raw && a->started && !a->clock_failed &&
+		    !a->rot && a->out->rec &&
+		    mapped_to_capture(a, src, dec) > 0)
+			continue;
 		if (src->files) /* several files: one stream */
 			n = tt_files_read(src->files, dec, buf, chunk);
 		else if (src->map)

@@ -19,6 +19,12 @@ struct tt_recorder;
 struct tt_recorder *tt_recorder_open(const char *path, bool per_record);
 int tt_recorder_header(struct tt_recorder *w, const struct tt_cap_info *ci);
 int tt_recorder_record(struct tt_recorder *w, const struct tcpstates_record *r);
+/*
+ * A source that copies records in itself: room for *max whole records
+ * (NULL with -U or after an error), then how many it copied there.
+ */
+void *tt_recorder_reserve(struct tt_recorder *w, size_t *max);
+void tt_recorder_commit(struct tt_recorder *w, size_t n);
 int tt_recorder_flush(struct tt_recorder *w);
 int tt_recorder_error(const struct tt_recorder *w); /* errno, or 0 */
 /* It writes to a pipe, socket or terminal, not a file. */

@@ -109,6 +109,36 @@ int tt_recorder_record(struct tt_recorder *w, const struct tcpstates_record *r)
 	return w->per_record ? flush(w) : 0;
 }
 
+/*
+ * Room in the write buffer for a source that copies whole records there
+ * itself (the mapped ring), saving the copy tt_recorder_record() makes:
+ * where, and how many records fit (at least one). NULL when the recorder
+ * writes every record as it comes (-U) or has failed.
+ */
+void *tt_recorder_reserve(struct tt_recorder *w, size_t *max)
+{
+	const size_t rs = sizeof(struct tcpstates_record);
+
+	if (w->err || w->per_record)
+		return NULL;
+	if (w->len + rs > w->cap && flush(w))
+		return NULL;
+	*max = (w->cap - w->len) / rs;
+	return w->buf + w->len;
+}
+
+/* @n records were copied where tt_recorder_reserve() said. */
+void tt_recorder_commit(struct tt_recorder *w, size_t n)
+{
+	const struct tcpstates_record *r = (const void *)(w->buf + w->len);
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].kind == TCPSTATES_EV_LOST)
+			w->lost += r[i].aux;
+	w->len += n * sizeof(*r);
+	w->records += n;
+}
+
 int tt_recorder_flush(struct tt_recorder *w)
 {
 	return w->err ? -1 : flush(w);
