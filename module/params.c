@@ -90,17 +90,18 @@ static bool ts_filter_match(const struct ts_filter *f, const struct sock *sk,
 	return false;
 }
 
+/*
+ * Called by the probes with interrupts off, which is a read-side critical
+ * section of RCU since the flavours were merged (4.20): kfree_rcu() of the
+ * filter this returns waits for it. No rcu_read_lock(): under PREEMPT_RCU
+ * it is a call and a nesting count per record.
+ */
 bool ts_filter_pass(const struct sock *sk, u16 lport, u16 rport)
 {
-	const struct ts_filter *f;
-	bool pass = true;
+	const struct ts_filter *f = rcu_dereference_sched(ts_active);
 
-	rcu_read_lock();
-	f = rcu_dereference(ts_active);
-	if (f)
-		pass = ts_filter_match(f, sk, lport, rport);
-	rcu_read_unlock();
-	return pass;
+	lockdep_assert_irqs_disabled();
+	return !f || ts_filter_match(f, sk, lport, rport);
 }
 
 /* The cookie of the live namespace with this inode number, or 0. */

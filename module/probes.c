@@ -92,6 +92,7 @@
 #include <linux/sched.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include <asm/word-at-a-time.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_timewait_sock.h>
 #include <net/ipv6.h>
@@ -184,6 +185,35 @@ static u8 ts_context(void)
 	return TCPSTATES_CTX_TASK;
 }
 
+/*
+ * The task's name, and zeros after it, in two word stores: what
+ * strscpy_pad() stores, without its loop and its memset() call. Not
+ * get_task_comm(): its task_lock() sleeps on PREEMPT_RT. A rename racing
+ * with this may mix two names; the last byte is always NUL.
+ */
+static void ts_fill_comm(char dst[TASK_COMM_LEN], const char *comm)
+{
+	const struct word_at_a_time k = WORD_AT_A_TIME_CONSTANTS;
+	unsigned long w[TASK_COMM_LEN / sizeof(unsigned long)], z;
+	unsigned int i;
+	bool ended = false;
+
+	BUILD_BUG_ON(TASK_COMM_LEN % sizeof(unsigned long));
+	memcpy(w, comm, sizeof(w));
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		if (ended) {
+			w[i] = 0;
+		} else if (has_zero(w[i], &z, &k)) {
+			z = prep_zero_mask(w[i], z, &k);
+			w[i] &= zero_bytemask(create_zero_mask(z));
+			ended = true;
+		}
+	}
+	/* no NUL at all: a rename tore the name; end it */
+	((u8 *)w)[sizeof(w) - 1] = 0;
+	memcpy(dst, w, sizeof(w));
+}
+
 /* Outside task context no process acts on the socket: name none. */
 static void ts_fill_task(struct tcpstates_record *rec)
 {
@@ -196,11 +226,8 @@ static void ts_fill_task(struct tcpstates_record *rec)
 	}
 	rec->pid = current->pid;
 	rec->tgid = current->tgid;
-	/*
-	 * Not get_task_comm(): its task_lock() sleeps on PREEMPT_RT. _pad:
-	 * the bytes after the name are the slot's too.
-	 */
-	strscpy_pad(rec->comm, current->comm, sizeof(rec->comm));
+	BUILD_BUG_ON(sizeof(rec->comm) != TASK_COMM_LEN);
+	ts_fill_comm(rec->comm, current->comm);
 }
 
 /*

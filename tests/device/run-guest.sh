@@ -616,7 +616,7 @@ done
 
 # Process ids: none outside task context; host pids and names only for a reader in the initial
 # PID namespace.
-dt "softirq records name no process; task records carry the host pid" ids host
+dt "softirq records name no process; task records carry the host pid and the comm, exactly" ids host
 if unshare -p -f true 2> /dev/null; then
 	# shellcheck disable=SC2016
 	if unshare -p -f "$DEVTEST" ids hidden > "$TMP/pidns" 2>&1; then
