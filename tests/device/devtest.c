@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -2079,8 +2080,16 @@ static int cmd_ids(int argc, char **argv)
 	uint16_t port;
 	int fd = dev_open(O_RDONLY);
 	char self[17] = "";	/* this process's comm, as the kernel has it */
-	FILE *f = fopen("/proc/self/comm", "r");
+	FILE *f;
 
+	/*
+	 * A long name, then a short one: a kernel whose rename does not pad
+	 * (strlcpy() in __set_task_comm()) keeps the long name's tail after
+	 * the NUL, which the records must not carry (canon).
+	 */
+	prctl(PR_SET_NAME, "tcpstates-ids15");
+	prctl(PR_SET_NAME, "ids");
+	f = fopen("/proc/self/comm", "r");
 	if (!f || !fgets(self, sizeof(self), f))
 		die("/proc/self/comm");
 	fclose(f);
@@ -2092,10 +2101,13 @@ static int cmd_ids(int argc, char **argv)
 	n = drain(fd, recs, sizeof(recs) / sizeof(recs[0]));
 	for (size_t i = 0; i < n && i < sizeof(recs) / sizeof(recs[0]); i++) {
 		const struct tcpstates_record *r = &recs[i];
+		const char *why;
 
 		if (!has_port(r, port))
 			continue;
 		mine++;
+		why = record_problem(r);
+		CHECK(!why, "seq %llu: %s", r->seq, why ? why : "");
 		if (r->ctx != TCPSTATES_CTX_TASK) {
 			soft++;
 			CHECK(!r->pid && !r->tgid && !r->comm[0],
