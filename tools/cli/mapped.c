@@ -103,51 +103,58 @@ static void lost_marker(struct tcpstates_record *r, uint64_t first,
 }
 
 /*
- * Copy record m->next into *r: 1, or 0 when it is not there yet (not
- * claimed, or claimed and still being written). A lap is a lost marker.
+ * A lapped reader at m->next: one lost marker in *r, counting every record
+ * up to the oldest one the ring still holds, where the reader goes on.
  */
-static int fetch(struct tt_mapped *m, struct tcpstates_record *r)
+static void lapped(struct tt_mapped *m, struct tcpstates_record *r)
 {
-	uint64_t seq = m->next, head = head_of(m), g1, to;
-	const struct tcpstates_slot *slot;
+	uint64_t seq = m->next, head = head_of(m), to;
 
-	if (seq >= head)
-		return 0;
-	if (head - seq > m->mask + 1)
-		goto lapped;
-	slot = (const void *)(m->slots + (seq & m->mask) * sizeof(*slot));
-	g1 = __atomic_load_n(&slot->gen, __ATOMIC_ACQUIRE);
-	if (g1 >> 1 > seq + 1)
-		goto lapped;
-	if (g1 >> 1 < seq + 1 || g1 & 1)
-		return 0;
-	memcpy(r, (const void *)&slot->rec, sizeof(*r));
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&slot->gen, __ATOMIC_RELAXED) != g1)
-		goto lapped; /* overwritten during the copy: never decoded */
-	m->next = seq + 1;
-	return 1;
-lapped:
-	head = head_of(m);
 	to = head > m->mask + 1 ? head - (m->mask + 1) : 0;
 	if (to < seq + 1)
 		to = seq + 1;
 	lost_marker(r, seq, to - seq);
 	m->next = to;
-	return 1;
 }
 
 /*
  * read() on the mapping: whole records into @buf, as many as fit and are
- * there; -1 with EAGAIN when none is.
+ * there; -1 with EAGAIN when none is. The head is read once a batch. A
+ * slot holds record seq, committed, when its generation is exactly
+ * (seq + 1) << 1 (uapi); an older one is not there yet (the batch ends),
+ * a newer one, or one that changed during the copy, is a lap. A lap ends
+ * the batch before it; alone, it is one lost marker. It stays a lap (a
+ * generation only grows), so the next call finds it again.
  */
 ssize_t tt_mapped_read(struct tt_mapped *m, void *buf, size_t len)
 {
 	struct tcpstates_record *out = buf;
 	size_t n = 0, max = len / sizeof(*out);
+	uint64_t seq = m->next, head = head_of(m);
+	bool lap = head > seq && head - seq > m->mask + 1;
 
-	while (n < max && fetch(m, &out[n]))
-		n++;
+	for (; !lap && n < max && seq < head; n++, seq++) {
+		const struct tcpstates_slot *slot =
+			(const void *)(m->slots +
+				       (seq & m->mask) * sizeof(*slot));
+		uint64_t g = __atomic_load_n(&slot->gen, __ATOMIC_ACQUIRE);
+
+		if (g != (seq + 1) << 1) {
+			lap = g >> 1 > seq + 1;
+			break;
+		}
+		memcpy(&out[n], (const void *)&slot->rec, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* overwritten during the copy: never decoded */
+		lap = __atomic_load_n(&slot->gen, __ATOMIC_RELAXED) != g;
+		if (lap)
+			break;
+	}
+	m->next = seq;
+	if (!n && lap) {
+		lapped(m, out);
+		n = 1;
+	}
 	if (!n) {
 		errno = EAGAIN;
 		return -1;
