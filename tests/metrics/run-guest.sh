@@ -235,7 +235,30 @@ settled()
 	curl -sf -m 5 "http://$EXP/metrics" > "$WORK/settle.txt" &&
 		! grep -q "^tcpstates_connections{netns=\"$NS\"" "$WORK/settle.txt"
 }
-check "every connection of the traffic ended (within 150 s)" wait_for 150 settled
+# Where every hook is a kprobe (5.10, 6.1), a hit while another handler runs on its CPU is
+# missed and counted (docs/promises.md, "No silent loss"): a side whose end was such a hit stays
+# open. That is a skip, and only when the hooks that end or close a side counted at least as many
+# misses as the sides left open or the counts below fall short by; anything else fails.
+misses_now()
+{
+	curl -sf -m 5 "http://$EXP/metrics" |
+		awk '/^tcpstates_probe_misses_total\{hook="(set_state|time_wait|tw_expire|tw_end)"\}/ { s += $2 }
+		     END { print s + 0 }'
+}
+if wait_for 150 settled; then
+	ok "every connection of the traffic ended (within 150 s)"
+else
+	MISSES=$(misses_now)
+	left=$(awk -v ns="netns=\"$NS\"" '/^tcpstates_connections\{/ && index($0, ns) { s += $2 }
+		END { print s + 0 }' "$WORK/settle.txt")
+	if [ "$MISSES" -ge "$left" ] && [ "$left" -gt 0 ]; then
+		skip "every connection of the traffic ended (within 150 s)" \
+			"unknown: $left side(s) left open, and the ending hooks counted $MISSES missed hits"
+	else
+		not_ok "every connection of the traffic ended (within 150 s): $left side(s) left open, $MISSES missed hits"
+	fi
+fi
+MISSES=$(misses_now)
 CLOSED=$(awk -v ns="netns=\"$NS\"" '/^tcpstates_connections_closed_total\{/ && index($0, ns) { s += $2 }
 	END { print s + 0 }' "$WORK/settle.txt")
 scraped() { [ "$(promql "sum(tcpstates_connections_closed_total{netns=\"$NS\"})")" = "$CLOSED" ]; }
@@ -246,7 +269,14 @@ curl -sf "http://$EXP/metrics" > "$WORK/metrics.txt"
 expect() { # expect QUERY VALUE WHAT
 	local got
 	got=$(promql "$1")
-	if [ "$got" = "$2" ]; then ok "$3: $1 = $2"; else not_ok "$3: $1 = $got, expected $2"; fi
+	if [ "$got" = "$2" ]; then
+		ok "$3: $1 = $2"
+	elif [[ "$got" =~ ^[0-9]+$ ]] && [ "$got" -lt "$2" ] && [ $(($2 - got)) -le "$MISSES" ]; then
+		# short by no more than the counted misses of the hooks that end a side (above)
+		skip "$3: $1 = $2" "unknown: $got, short by $(($2 - got)), and the ending hooks counted $MISSES missed hits"
+	else
+		not_ok "$3: $1 = $got, expected $2"
+	fi
 }
 expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"client\",kind=\"active\"})" 4 "clients that closed first"
 expect "sum(tcpstates_connections_closed_total{netns=\"$NS\",role=\"server\",kind=\"passive\",port=\"7201\"})" 3 "their servers, on port 7201"
